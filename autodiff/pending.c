@@ -1,0 +1,65 @@
+/* Entry points of the API contract whose modules are not built yet. Each
+ * reports TG_ERR_UNSUPPORTED with the issue that builds it, so programs
+ * written against the contract link and fail clearly at run time. */
+#include "tensor/tensor_impl.h"
+#include "tangent/autodiff.h"
+#include "tangent/einsum.h"
+#include "tangent/fft.h"
+#include "tangent/linalg.h"
+
+#define PENDING(what) tg__error(TG_ERR_UNSUPPORTED, "%s is not implemented yet (%s)", __func__, what)
+
+tg_status tg_set_requires_grad(tg_tensor *t, bool on) {
+    if (!t) return tg__error(TG_ERR_ARG, "tg_set_requires_grad: tensor is NULL");
+    if (!on) { t->flags &= ~(uint32_t)TG_TFLAG_REQUIRES_GRAD; return TG_OK; }
+    return PENDING("eager autodiff");
+}
+bool tg_requires_grad(const tg_tensor *t) { return t && (t->flags & TG_TFLAG_REQUIRES_GRAD); }
+tg_status tg_backward(tg_tensor *y, const tg_backward_opts *opts) { (void)y; (void)opts; return PENDING("eager autodiff"); }
+tg_tensor *tg_grad(const tg_tensor *t) { return t ? t->grad : NULL; }
+tg_status tg_zero_grad(tg_tensor *t) {
+    if (!t) return tg__error(TG_ERR_ARG, "tg_zero_grad: tensor is NULL");
+    tg_release(t->grad);
+    t->grad = NULL;
+    return TG_OK;
+}
+static _Thread_local int no_grad_depth;
+void tg_no_grad_begin(void) { no_grad_depth++; }
+void tg_no_grad_end(void) { if (no_grad_depth > 0) no_grad_depth--; }
+bool tg_grad_enabled(void) { return no_grad_depth == 0; }
+
+tg_status tg_jvp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, tg_tensor *const *tangents,
+                 int n_out, tg_tensor **outs, tg_tensor **out_tangents) {
+    (void)fn; (void)ctx; (void)n_in; (void)primals; (void)tangents; (void)n_out; (void)outs; (void)out_tangents;
+    return PENDING("forward mode");
+}
+tg_graph *tg_trace(tg_trace_fn fn, void *ctx, int n_in, const tg_spec *specs, int n_out) {
+    (void)fn; (void)ctx; (void)n_in; (void)specs; (void)n_out;
+    PENDING("traced graphs");
+    return NULL;
+}
+tg_graph *tg_graph_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("traced graphs"); return NULL; }
+tg_graph *tg_graph_value_and_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("traced graphs"); return NULL; }
+tg_graph *tg_graph_vjp(const tg_graph *g) { (void)g; PENDING("traced graphs"); return NULL; }
+tg_graph *tg_graph_jvp(const tg_graph *g) { (void)g; PENDING("traced graphs"); return NULL; }
+tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) { (void)g; (void)opts; PENDING("traced graphs"); return NULL; }
+tg_status tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out) { (void)p; (void)in; (void)out; return PENDING("traced graphs"); }
+void tg_graph_free(tg_graph *g) { (void)g; }
+void tg_program_free(tg_program *p) { (void)p; }
+
+tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) {
+    (void)subscripts; (void)n; (void)operands;
+    PENDING("einsum");
+    return NULL;
+}
+tg_tensor *tg_linalg_solve(tg_tensor *a, tg_tensor *b) { (void)a; (void)b; PENDING("linalg"); return NULL; }
+tg_status tg_linalg_svd(tg_tensor *a, bool full, tg_tensor **u, tg_tensor **s, tg_tensor **vh) {
+    (void)a; (void)full; (void)u; (void)s; (void)vh;
+    return PENDING("linalg");
+}
+tg_status tg_linalg_eigh(tg_tensor *a, tg_tensor **w, tg_tensor **v) { (void)a; (void)w; (void)v; return PENDING("linalg"); }
+tg_tensor *tg_fft_fftn(tg_tensor *x, int naxes, const int *axes, const int64_t *sizes, const char *norm) {
+    (void)x; (void)naxes; (void)axes; (void)sizes; (void)norm;
+    PENDING("fft");
+    return NULL;
+}

@@ -1,0 +1,24 @@
+/* Devices. CPU is device 0 of TG_CPU; Vulkan devices are numbered in the
+ * loader's order. An op runs where its inputs live; mixing devices is an error. */
+#ifndef TANGENT_DEVICE_H
+#define TANGENT_DEVICE_H
+
+#include "tangent/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { TG_CPU, TG_VULKAN } tg_device_kind;
+#define TG_NUM_DEVICE_KINDS 2
+typedef struct { tg_device_kind kind; int index; } tg_device;
+int        tg_device_count(tg_device_kind kind);   /* 0 when none (no loader, no driver) */
+tg_device  tg_device_of(const tg_tensor *t);
+tg_tensor *tg_to_device(tg_tensor *t, tg_device dev);  /* new reference; a copy unless already there */
+tg_status  tg_synchronize(void);                        /* wait for all queued device work */
+
+#ifdef __cplusplus
+}
+#endif
+#include "tangent/location.h"
+#endif

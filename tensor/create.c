@@ -1,0 +1,160 @@
+/* Creating tensors: from C arrays, wrapping user memory, constants, ranges. */
+#include "tensor/ops/elementwise.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+tg_tensor *tg_empty(tg_dtype dtype, int ndim, const int64_t *shape) {
+    if (tg__check_shape("tg_empty", dtype, ndim, shape)) return NULL;
+    return tg__handout(tg__alloc(dtype, ndim, shape));
+}
+
+tg_tensor *tg_from_data(tg_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    if (tg__check_shape("tg_from_data", dtype, ndim, shape)) return NULL;
+    int64_t n = tg__numel(ndim, shape);
+    if (n > 0 && !data) return tg__error(TG_ERR_ARG, "tg_from_data: data is NULL"), NULL;
+    tg_tensor *t = tg__alloc(dtype, ndim, shape);
+    if (!t) return NULL;
+    if (n > 0) memcpy(tg__ptr(t), data, (size_t)n * tg_dtype_size(dtype));
+    if (dtype == TG_BOOL) {                  /* bools are stored as 0/1 */
+        uint8_t *b = (uint8_t *)tg__ptr(t);
+        for (int64_t i = 0; i < n; i++) b[i] = b[i] != 0;
+    }
+    return tg__handout(t);
+}
+
+tg_tensor *tg__wrap_raw(tg_dtype dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                        void *data, void (*deleter)(void *data, void *ctx), void *ctx) {
+    if (tg__check_shape("tg_wrap", dtype, ndim, shape)) return NULL;
+    if (!data) return tg__error(TG_ERR_ARG, "tg_wrap: data is NULL"), NULL;
+    size_t es = tg_dtype_size(dtype);
+    size_t align = tg_dtype_is_complex(dtype) ? es / 2 : es;
+    if ((uintptr_t)data % align)
+        return tg__error(TG_ERR_ARG, "tg_wrap: data %p is not aligned to %zu bytes for %s", data, align,
+                         tg_dtype_name(dtype)), NULL;
+    int64_t st[TG_MAX_DIMS];
+    if (strides) memcpy(st, strides, (size_t)ndim * sizeof *st);
+    else tg__contiguous_strides(ndim, shape, st);
+    /* The span of addressed elements must be representable; negative strides
+     * would address memory before data, which a wrap cannot own. */
+    int64_t span = 1;
+    bool empty = tg__numel(ndim, shape) == 0;
+    for (int i = 0; i < ndim && !empty; i++) {
+        if (st[i] < 0)
+            return tg__error(TG_ERR_ARG, "tg_wrap: stride %lld of axis %d is negative", (long long)st[i], i), NULL;
+        if (shape[i] > 1 && st[i] > (INT64_MAX / 16 - span) / (shape[i] - 1))
+            return tg__error(TG_ERR_ARG, "tg_wrap: strides overflow the addressable range"), NULL;
+        span += (shape[i] - 1) * st[i];
+    }
+    tg_storage *s = malloc(sizeof *s);
+    if (!s) return tg__error(TG_ERR_MEMORY, "tg_wrap: out of memory"), NULL;
+    memset(s, 0, sizeof *s);
+    s->refcount = 1;
+    s->device = (tg_device){TG_CPU, 0};
+    s->data = data;
+    s->nbytes = empty ? 0 : (size_t)span * es;
+    s->deleter = deleter;
+    s->deleter_ctx = ctx;
+    s->external = true;
+    tg_tensor *t = tg__tensor_new(dtype, ndim, shape, s);
+    if (!t) return NULL;
+    memcpy(t->strides, st, (size_t)ndim * sizeof *st);
+    return t;
+}
+
+tg_tensor *tg_wrap(tg_dtype dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                   void *data, void (*deleter)(void *data, void *ctx), void *ctx) {
+    return tg__handout(tg__wrap_raw(dtype, ndim, shape, strides, data, deleter, ctx));
+}
+
+tg_tensor *tg_full_complex(tg_dtype dtype, int ndim, const int64_t *shape, double re, double im) {
+    if (tg__check_shape("tg_full", dtype, ndim, shape)) return NULL;
+    if (im != 0 && !tg_dtype_is_complex(dtype))
+        return tg__error(TG_ERR_DTYPE, "tg_full: imaginary value for real dtype %s", tg_dtype_name(dtype)), NULL;
+    tg_tensor *t = tg__alloc(dtype, ndim, shape);
+    tg_tensor *v = tg__alloc(TG_C128, 0, NULL);
+    if (!t || !v) { tg_release(t); tg_release(v); return NULL; }
+    *(tg_c128_t *)tg__ptr(v) = re + im * I;
+    tg__copy_into(t, v);
+    tg_release(v);
+    return tg__handout(t);
+}
+
+tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value) {
+    return tg_full_complex(dtype, ndim, shape, value, 0);
+}
+tg_tensor *tg_zeros(tg_dtype dtype, int ndim, const int64_t *shape) {
+    if (tg__check_shape("tg_zeros", dtype, ndim, shape)) return NULL;
+    tg_tensor *t = tg__alloc(dtype, ndim, shape);
+    if (t) memset(tg__ptr(t), 0, (size_t)tg__numel(ndim, shape) * tg_dtype_size(dtype));
+    return tg__handout(t);
+}
+tg_tensor *tg_ones(tg_dtype dtype, int ndim, const int64_t *shape) { return tg_full(dtype, ndim, shape, 1.0); }
+tg_tensor *tg_scalar(tg_dtype dtype, double value) { return tg_full(dtype, 0, NULL, value); }
+tg_tensor *tg_scalar_complex(tg_dtype dtype, double re, double im) { return tg_full_complex(dtype, 0, NULL, re, im); }
+
+#define LIKE(x, call)                                                     \
+    do {                                                                  \
+        if (!x) return tg__error(TG_ERR_ARG, "%s: input is NULL", __func__), NULL; \
+        return call;                                                      \
+    } while (0)
+tg_tensor *tg_zeros_like(tg_tensor *x) { LIKE(x, tg_zeros(x->dtype, x->ndim, x->shape)); }
+tg_tensor *tg_ones_like(tg_tensor *x) { LIKE(x, tg_ones(x->dtype, x->ndim, x->shape)); }
+tg_tensor *tg_full_like(tg_tensor *x, double v) { LIKE(x, tg_full(x->dtype, x->ndim, x->shape, v)); }
+
+tg_tensor *tg__weak_scalar(double s) {
+    bool integral = s == s && s == (double)(int64_t)s && fabs(s) < 9.0e18;
+    tg_tensor *t = tg__alloc(integral ? TG_I64 : TG_F64, 0, NULL);
+    if (!t) return NULL;
+    if (integral) *(int64_t *)tg__ptr(t) = (int64_t)s;
+    else *(double *)tg__ptr(t) = s;
+    t->flags |= TG_TFLAG_WEAK;
+    return t;
+}
+
+/* Values computed in f64 then converted, as NumPy's arange/linspace do. */
+static tg_tensor *from_f64_values(const char *op, tg_dtype dtype, int64_t n, double a, double step, double last,
+                                  bool use_last) {
+    if ((unsigned)dtype >= TG_NUM_DTYPES) return tg__error(TG_ERR_DTYPE, "%s: invalid dtype", op), NULL;
+    int64_t shape[1] = {n};
+    tg_tensor *v = tg__alloc(TG_F64, 1, shape);
+    if (!v) return NULL;
+    double *p = (double *)tg__ptr(v);
+    for (int64_t i = 0; i < n; i++) p[i] = a + (double)i * step;
+    if (use_last && n > 1) p[n - 1] = last;
+    tg_tensor *r = tg__cast_raw(v, dtype);
+    tg_release(v);
+    return tg__handout(r);
+}
+
+tg_tensor *tg_arange(tg_dtype dtype, double start, double stop, double step) {
+    if (step == 0 || step != step || start != start || stop != stop)
+        return tg__error(TG_ERR_ARG, "tg_arange: step must be nonzero and bounds finite"), NULL;
+    double len = ceil((stop - start) / step);
+    if (!(len < 1e15)) return tg__error(TG_ERR_ARG, "tg_arange: too many elements"), NULL;
+    int64_t n = len > 0 ? (int64_t)len : 0;
+    return from_f64_values("tg_arange", dtype, n, start, step, 0, false);
+}
+
+tg_tensor *tg_linspace(tg_dtype dtype, double start, double stop, int64_t num) {
+    if (num < 0) return tg__error(TG_ERR_ARG, "tg_linspace: num %lld is negative", (long long)num), NULL;
+    double step = num > 1 ? (stop - start) / (double)(num - 1) : 0;
+    return from_f64_values("tg_linspace", dtype, num, start, step, stop, true);
+}
+
+tg_tensor *tg_eye(tg_dtype dtype, int64_t n, int64_t m) {
+    if (m < 0) m = n;
+    int64_t shape[2] = {n, m};
+    if (tg__check_shape("tg_eye", dtype, 2, shape)) return NULL;
+    tg_tensor *t = tg__alloc(dtype, 2, shape);
+    tg_tensor *one = tg__alloc(TG_F64, 0, NULL);
+    if (!t || !one) { tg_release(t); tg_release(one); return NULL; }
+    memset(tg__ptr(t), 0, (size_t)(n * m) * tg_dtype_size(dtype));
+    *(double *)tg__ptr(one) = 1.0;
+    int64_t k = n < m ? n : m, dstride = m + 1;
+    tg_tensor *diag = tg__make_view(t, dtype, 1, &k, &dstride, 0);
+    if (diag) tg__copy_into(diag, one);
+    tg_release(diag);
+    tg_release(one);
+    return tg__handout(t);
+}

@@ -1,0 +1,34 @@
+/* N-d strided iteration for elementwise kernels (NumPy ufunc style).
+ *
+ * A loop function gets a run of n elements along the innermost (coalesced)
+ * axis: ptrs[k] points at operand k's first element and steps[k] is its
+ * stride in bytes (0 for a broadcast operand). Operand 0 is the output by
+ * convention. Dimensions that are contiguous for every operand are merged
+ * first, so a fully contiguous case becomes one run the compiler vectorises.
+ * Above TG_PARALLEL_GRAIN elements, runs are split across OpenMP threads in
+ * fixed ranges; each output element is written by exactly one thread. */
+#ifndef TG_ITER_H
+#define TG_ITER_H
+
+#include "tensor/tensor_impl.h"
+
+#define TG_ITER_MAX_OPS 4
+
+typedef void (*tg_loop_fn)(int64_t n, char *const *ptrs, const int64_t *steps, const void *ctx);
+
+typedef struct tg_iter {
+    int nops, ndim;
+    int64_t numel;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t steps[TG_ITER_MAX_OPS][TG_MAX_DIMS];   /* bytes */
+    char *base[TG_ITER_MAX_OPS];
+} tg_iter;
+
+/* Operands: tensors read or written as if broadcast to (ndim, shape). */
+void tg_iter_init(tg_iter *it, int ndim, const int64_t *shape, int nops, tg_tensor *const *ops);
+void tg_iter_run(const tg_iter *it, tg_loop_fn fn, const void *ctx);
+
+/* Convenience: out = fn(in...) over out's shape (inputs broadcast). */
+void tg_iter_apply(tg_loop_fn fn, const void *ctx, tg_tensor *out, int n_in, tg_tensor *const *in);
+
+#endif

@@ -1,0 +1,207 @@
+/* Tensor headers, storage, reference counts and scopes.
+ *
+ * Small-op path: tensor headers come from a per-thread free list, and a
+ * storage's data lives in the same allocation as its header, so a tiny op
+ * costs two cheap allocations. */
+#include "tensor/tensor_impl.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORAGE_ALIGN 64
+#define HEADER_CACHE_MAX 256
+
+struct tg_node;
+void tg__node_release(struct tg_node *n) __attribute__((weak));
+
+/* ---- storage ---------------------------------------------------------- */
+tg_storage *tg__storage_new(size_t nbytes) {
+    size_t head = (sizeof(tg_storage) + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
+    size_t body = (nbytes + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
+    if (nbytes > SIZE_MAX - head - STORAGE_ALIGN) {
+        tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
+        return NULL;
+    }
+    tg_storage *s = aligned_alloc(STORAGE_ALIGN, head + body);
+    if (!s) {
+        tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
+        return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    s->refcount = 1;
+    s->device = (tg_device){TG_CPU, 0};
+    s->data = (char *)s + head;
+    s->nbytes = nbytes;
+    return s;
+}
+
+void tg__storage_retain(tg_storage *s) { __atomic_add_fetch(&s->refcount, 1, __ATOMIC_RELAXED); }
+
+void tg__storage_release(tg_storage *s) {
+    if (!s || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (s->deleter) s->deleter(s->data, s->deleter_ctx);
+    free(s);
+}
+
+/* ---- tensor headers --------------------------------------------------- */
+static _Thread_local tg_tensor *header_cache[HEADER_CACHE_MAX];
+static _Thread_local int header_cached;
+
+static tg_tensor *header_alloc(void) {
+    tg_tensor *t = header_cached ? header_cache[--header_cached] : malloc(sizeof(tg_tensor));
+    if (!t) tg__error(TG_ERR_MEMORY, "out of memory for a tensor header");
+    return t;
+}
+
+/* Cached headers go back to the heap when their thread exits. */
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static void cache_flush(void *unused) {
+    (void)unused;
+    while (header_cached) free(header_cache[--header_cached]);
+}
+static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
+
+static void header_free(tg_tensor *t) {
+    if (header_cached == 0) {
+        pthread_once(&cache_once, cache_key_init);
+        pthread_setspecific(cache_key, (void *)1);
+    }
+    if (header_cached < HEADER_CACHE_MAX) header_cache[header_cached++] = t;
+    else free(t);
+}
+
+tg_tensor *tg__tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, tg_storage *s) {
+    tg_tensor *t = header_alloc();
+    if (!t) { tg__storage_release(s); return NULL; }
+    t->refcount = 1;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    t->flags = 0;
+    t->offset = 0;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    tg__contiguous_strides(ndim, shape, t->strides);
+    t->storage = s;
+    t->grad = NULL;
+    t->grad_fn = NULL;
+    return t;
+}
+
+tg_tensor *tg__alloc(tg_dtype dtype, int ndim, const int64_t *shape) {
+    size_t bytes = (size_t)tg__numel(ndim, shape) * tg_dtype_size(dtype);
+    tg_storage *s = tg__storage_new(bytes);
+    return s ? tg__tensor_new(dtype, ndim, shape, s) : NULL;
+}
+
+tg_tensor *tg__make_view(tg_tensor *x, tg_dtype dtype, int ndim, const int64_t *shape,
+                         const int64_t *strides, int64_t offset) {
+    tg__storage_retain(x->storage);
+    tg_tensor *t = tg__tensor_new(dtype, ndim, shape, x->storage);
+    if (!t) return NULL;
+    for (int i = 0; i < ndim; i++) t->strides[i] = strides[i];
+    t->offset = offset;
+    return t;
+}
+
+static void tensor_free(tg_tensor *t) {
+    if (t->grad) tg_release(t->grad);
+    if (t->grad_fn && tg__node_release) tg__node_release(t->grad_fn);
+    tg__storage_release(t->storage);
+    header_free(t);
+}
+
+tg_tensor *tg_retain(tg_tensor *t) {
+    if (!t) { tg__error(TG_ERR_ARG, "tg_retain: tensor is NULL"); return NULL; }
+    __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
+    return t;
+}
+
+void tg_release(tg_tensor *t) {
+    if (!t) return;
+    if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) tensor_free(t);
+}
+
+void tg__discard(tg_tensor *t) { tg_release(t); }
+
+/* ---- scopes ----------------------------------------------------------- */
+typedef struct scope {
+    tg_tensor **items;
+    int64_t n, cap;
+} scope;
+
+static _Thread_local scope *scopes;
+static _Thread_local int scope_n, scope_cap;
+
+void tg_scope_begin(void) {
+    if (scope_n == scope_cap) {
+        int cap = scope_cap ? 2 * scope_cap : 8;
+        scope *ns = realloc(scopes, (size_t)cap * sizeof *ns);
+        if (!ns) { tg__error(TG_ERR_MEMORY, "tg_scope_begin: out of memory"); return; }
+        scopes = ns;
+        for (int i = scope_cap; i < cap; i++) scopes[i] = (scope){0};
+        scope_cap = cap;
+    }
+    scopes[scope_n++].n = 0;
+}
+
+void tg_scope_end(void) {
+    if (scope_n == 0) {
+        tg__error(TG_ERR_ARG, "tg_scope_end: no scope is open");
+        return;
+    }
+    scope *s = &scopes[--scope_n];
+    /* Release newest first: later tensors may hold graph nodes of earlier ones. */
+    for (int64_t i = s->n - 1; i >= 0; i--) tg_release(s->items[i]);
+    s->n = 0;
+    if (scope_n == 0) {                 /* free the buffers once fully unwound */
+        for (int i = 0; i < scope_cap; i++) free(scopes[i].items);
+        free(scopes);
+        scopes = NULL;
+        scope_n = scope_cap = 0;
+    }
+}
+
+int tg_scope_depth(void) { return scope_n; }
+
+static bool scope_push(scope *s, tg_tensor *t) {
+    if (s->n == s->cap) {
+        int64_t cap = s->cap ? 2 * s->cap : 64;
+        tg_tensor **ni = realloc(s->items, (size_t)cap * sizeof *ni);
+        if (!ni) return false;
+        s->items = ni;
+        s->cap = cap;
+    }
+    s->items[s->n++] = t;
+    return true;
+}
+
+tg_tensor *tg__handout(tg_tensor *t) {
+    if (!t || scope_n == 0) return t;
+    if (!scope_push(&scopes[scope_n - 1], t)) {
+        tg__error(TG_ERR_MEMORY, "scope: out of memory");
+        tg_release(t);
+        return NULL;
+    }
+    return t;
+}
+
+tg_tensor *tg_keep(tg_tensor *t) {
+    if (!t) return NULL;
+    if (scope_n == 0) return t;
+    scope *s = &scopes[scope_n - 1];
+    for (int64_t i = s->n - 1; i >= 0; i--) {
+        if (s->items[i] == t) {
+            memmove(&s->items[i], &s->items[i + 1], (size_t)(s->n - i - 1) * sizeof(tg_tensor *));
+            s->n--;
+            if (scope_n >= 2 && !scope_push(&scopes[scope_n - 2], t)) {
+                tg__error(TG_ERR_MEMORY, "tg_keep: out of memory");
+                return NULL;
+            }
+            return t;
+        }
+    }
+    /* Not owned by the innermost scope: it already belongs to an outer scope
+     * or to the caller, which is where keeping it would move it. */
+    return t;
+}

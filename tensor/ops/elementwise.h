@@ -1,0 +1,75 @@
+/* Shared machinery of the elementwise op families (unary.c, binary.c,
+ * cast.c): C types per dtype and loop generators. A generated loop has a
+ * contiguous branch the compiler vectorises, branches for a broadcast
+ * (stride 0) operand, and a general strided branch. */
+#ifndef TG_ELEMENTWISE_H
+#define TG_ELEMENTWISE_H
+
+#include <complex.h>
+#include <math.h>
+
+#include "tensor/iter.h"
+#include "tensor/registry.h"
+
+typedef uint8_t tg_bool_t;            /* bools are bytes holding 0 or 1 */
+typedef float complex tg_c64_t;
+typedef double complex tg_c128_t;
+
+/* Loop over one input: R out = EXPR(x) with x of type T. */
+#define TG_UNARY_LOOP(name, T, R, EXPR)                                          \
+    static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
+        (void)ctx;                                                               \
+        if (s[0] == (int64_t)sizeof(R) && s[1] == (int64_t)sizeof(T)) {          \
+            R *o = (R *)p[0];                                                    \
+            const T *a = (const T *)p[1];                                        \
+            for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (EXPR); }       \
+        } else {                                                                 \
+            char *o = p[0];                                                      \
+            const char *a = p[1];                                                \
+            for (int64_t i = 0; i < n; i++, o += s[0], a += s[1]) {              \
+                T x = *(const T *)a;                                             \
+                *(R *)o = (EXPR);                                                \
+            }                                                                    \
+        }                                                                        \
+    }
+
+/* Loop over two inputs: R out = EXPR(a, b) with a, b of type T. */
+#define TG_BINARY_LOOP(name, T, R, EXPR)                                         \
+    static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
+        (void)ctx;                                                               \
+        const int64_t so = (int64_t)sizeof(R), si = (int64_t)sizeof(T);          \
+        if (s[0] == so && s[1] == si && s[2] == si) {                            \
+            R *o = (R *)p[0];                                                    \
+            const T *A = (const T *)p[1], *B = (const T *)p[2];                  \
+            for (int64_t i = 0; i < n; i++) { T a = A[i], b = B[i]; o[i] = (EXPR); } \
+        } else if (s[0] == so && s[1] == si && s[2] == 0) {                      \
+            R *o = (R *)p[0];                                                    \
+            const T *A = (const T *)p[1];                                        \
+            const T b = *(const T *)p[2];                                        \
+            for (int64_t i = 0; i < n; i++) { T a = A[i]; o[i] = (EXPR); }       \
+        } else if (s[0] == so && s[1] == 0 && s[2] == si) {                      \
+            R *o = (R *)p[0];                                                    \
+            const T a = *(const T *)p[1];                                        \
+            const T *B = (const T *)p[2];                                        \
+            for (int64_t i = 0; i < n; i++) { T b = B[i]; o[i] = (EXPR); }       \
+        } else {                                                                 \
+            char *o = p[0];                                                      \
+            const char *pa = p[1], *pb = p[2];                                   \
+            for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2]) { \
+                T a = *(const T *)pa, b = *(const T *)pb;                        \
+                *(R *)o = (EXPR);                                                \
+            }                                                                    \
+        }                                                                        \
+    }
+
+/* Cast x to dtype for internal use (no scope, no autograd): a new reference,
+ * or x retained when it already has that dtype. NULL + error on failure. */
+tg_tensor *tg__cast_raw(tg_tensor *x, tg_dtype dtype);
+/* dst (any strides, no overlap with src) = src broadcast and converted. */
+void tg__copy_into(tg_tensor *dst, tg_tensor *src);
+/* Weak-aware promotion of two operand metas (NEP 50). */
+tg_dtype tg__promote_meta(const tg_meta *a, const tg_meta *b);
+/* A weak 0-d scalar for the *_scalar ops: i64 when s is integral, else f64. */
+tg_tensor *tg__weak_scalar(double s);
+
+#endif

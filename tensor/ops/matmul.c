@@ -1,0 +1,174 @@
+/* matmul with NumPy semantics over CBLAS. Strided operands are passed to
+ * BLAS as transposed or with a leading dimension whenever one axis has unit
+ * stride, so views (a transpose, a column slice) cost no copy. */
+#include "tensor/ops/elementwise.h"
+
+#include <cblas.h>
+#include <string.h>
+
+static tg_status matmul_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *a = &c->in[0], *b = &c->in[1];
+    if (a->ndim == 0 || b->ndim == 0) return tg__op_error(c, TG_ERR_SHAPE, "operands must have at least 1 axis");
+    tg_dtype d = tg_promote_types(a->dtype, b->dtype);
+    if (d == TG_BOOL || d == TG_F16 || d == TG_BF16)
+        return tg__op_error(c, TG_ERR_DTYPE, "not defined for dtype %s", tg_dtype_name(d));
+    int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2], ka = a->shape[a->ndim - 1];
+    int64_t kb = b->ndim == 1 ? b->shape[0] : b->shape[b->ndim - 2], n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
+    if (ka != kb)
+        return tg__op_error(c, TG_ERR_SHAPE, "inner sizes differ (%lld vs %lld)", (long long)ka, (long long)kb);
+    int nba = a->ndim > 2 ? a->ndim - 2 : 0, nbb = b->ndim > 2 ? b->ndim - 2 : 0;
+    if (tg__broadcast_shapes("tg_matmul (batch axes)", nba, a->shape, nbb, b->shape, &out->ndim, out->shape))
+        return TG_ERR_SHAPE;
+    if (a->ndim > 1) out->shape[out->ndim++] = m;
+    if (b->ndim > 1) out->shape[out->ndim++] = n;
+    out->dtype = d;
+    return TG_OK;
+}
+
+/* How BLAS reads one matrix (rows x cols, strides rs, cs in elements). */
+typedef struct { bool ok, trans; int64_t ld; } blas_view;
+
+static blas_view blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+    if (rows == 1 && cols == 1) return (blas_view){true, false, 1};
+    if (rows == 1) {                     /* a row: the row stride is free */
+        if (cs == 1) return (blas_view){true, false, cols};
+        if (cs > 1) return (blas_view){true, true, cs};
+        return (blas_view){false, false, 0};
+    }
+    if (cols == 1) {                     /* a column: the column stride is free */
+        if (rs >= 1) return (blas_view){true, false, rs};
+        return (blas_view){false, false, 0};
+    }
+    if (cs == 1 && rs >= cols) return (blas_view){true, false, rs};
+    if (rs == 1 && cs >= rows) return (blas_view){true, true, cs};
+    return (blas_view){false, false, 0};
+}
+
+static void gemm(tg_dtype d, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a, int64_t lda,
+                 const void *b, int64_t ldb, void *c) {
+    enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    switch (d) {
+    case TG_F32:
+        cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, 0.0f, c, (int)n);
+        break;
+    case TG_F64:
+        cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, 1.0, a, (int)lda, b, (int)ldb, 0.0, c, (int)n);
+        break;
+    case TG_C64: {
+        const float one[2] = {1, 0}, zero[2] = {0, 0};
+        cblas_cgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, one, a, (int)lda, b, (int)ldb, zero, c, (int)n);
+        break;
+    }
+    default: {
+        const double one[2] = {1, 0}, zero[2] = {0, 0};
+        cblas_zgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, one, a, (int)lda, b, (int)ldb, zero, c, (int)n);
+        break;
+    }
+    }
+}
+
+#define INT_MATMUL(name, T)                                                                       \
+    static void name(int64_t m, int64_t n, int64_t k, const char *a, int64_t ars, int64_t acs,    \
+                     const char *b, int64_t brs, int64_t bcs, char *c) {                          \
+        T *o = (T *)c;                                                                            \
+        memset(o, 0, (size_t)(m * n) * sizeof(T));                                                \
+        for (int64_t i = 0; i < m; i++)                                                           \
+            for (int64_t p = 0; p < k; p++) {                                                     \
+                uint64_t av = (uint64_t) * (const T *)(a + (i * ars + p * acs) * (int64_t)sizeof(T)); \
+                for (int64_t j = 0; j < n; j++) {                                                 \
+                    uint64_t bv = (uint64_t) * (const T *)(b + (p * brs + j * bcs) * (int64_t)sizeof(T)); \
+                    o[i * n + j] = (T)((uint64_t)o[i * n + j] + av * bv);                         \
+                }                                                                                 \
+            }                                                                                     \
+    }
+INT_MATMUL(matmul_i32, int32_t)
+INT_MATMUL(matmul_i64, int64_t)
+
+/* BLAS takes int sizes. */
+static bool fits_int(int64_t v) { return v <= INT32_MAX; }
+
+static tg_status matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_dtype d = out[0]->dtype;
+    tg_tensor *a = tg__cast_raw(in[0], d), *b = tg__cast_raw(in[1], d);
+    tg_status st = TG_OK;
+    if (!a || !b) { st = tg_last_error_code(); goto done; }
+    /* View 1-d operands as matrices: a (k) -> (1, k); b (k) -> (k, 1). */
+    int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2], k = a->shape[a->ndim - 1];
+    int64_t n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
+    int64_t ars = a->ndim == 1 ? 0 : a->strides[a->ndim - 2], acs = a->strides[a->ndim - 1];
+    int64_t brs = b->strides[b->ndim == 1 ? 0 : b->ndim - 2], bcs = b->ndim == 1 ? 0 : b->strides[b->ndim - 1];
+    if (!fits_int(m) || !fits_int(n) || !fits_int(k)) {
+        st = tg__op_error(c, TG_ERR_SHAPE, "matrix sizes exceed BLAS's int range");
+        goto done;
+    }
+    /* batch geometry */
+    int nb = a->ndim > 2 || b->ndim > 2 ? out[0]->ndim - (a->ndim > 1) - (b->ndim > 1) : 0;
+    int64_t bshape[TG_MAX_DIMS], sa[TG_MAX_DIMS] = {0}, sb[TG_MAX_DIMS] = {0};
+    for (int i = 0; i < nb; i++) bshape[i] = out[0]->shape[i];
+    for (int i = 0; i < nb; i++) {
+        int ia = i - (nb - (a->ndim - 2)), ib = i - (nb - (b->ndim - 2));
+        sa[i] = (ia >= 0 && a->shape[ia] != 1) ? a->strides[ia] : 0;
+        sb[i] = (ib >= 0 && b->shape[ib] != 1) ? b->strides[ib] : 0;
+    }
+    int64_t batches = tg__numel(nb, bshape);
+    size_t es = tg_dtype_size(d);
+    char *op = tg__ptr(out[0]);
+    if (m == 0 || n == 0 || batches == 0) goto done;
+    if (k == 0) { memset(op, 0, (size_t)(batches * m * n) * es); goto done; }
+    blas_view va = blas_layout(m, k, ars, acs), vb = blas_layout(k, n, brs, bcs);
+    tg_tensor *ac = NULL, *bc = NULL;
+    if (!tg_dtype_is_integer(d)) {
+        /* An operand BLAS cannot read as it is gets a contiguous copy. */
+        if (!va.ok) {
+            ac = tg__alloc(d, a->ndim, a->shape);
+            if (!ac) { st = TG_ERR_MEMORY; goto done; }
+            tg__copy_into(ac, a);
+            tg_release(a); a = ac;
+            for (int i = 0; i < nb; i++) {
+                int ia = i - (nb - (a->ndim - 2));
+                sa[i] = (ia >= 0 && a->shape[ia] != 1) ? a->strides[ia] : 0;
+            }
+            ars = a->ndim == 1 ? 0 : a->strides[a->ndim - 2]; acs = a->strides[a->ndim - 1];
+            va = blas_layout(m, k, ars, acs);
+        }
+        if (!vb.ok) {
+            bc = tg__alloc(d, b->ndim, b->shape);
+            if (!bc) { st = TG_ERR_MEMORY; goto done; }
+            tg__copy_into(bc, b);
+            tg_release(b); b = bc;
+            for (int i = 0; i < nb; i++) {
+                int ib = i - (nb - (b->ndim - 2));
+                sb[i] = (ib >= 0 && b->shape[ib] != 1) ? b->strides[ib] : 0;
+            }
+            brs = b->strides[b->ndim == 1 ? 0 : b->ndim - 2]; bcs = b->ndim == 1 ? 0 : b->strides[b->ndim - 1];
+            vb = blas_layout(k, n, brs, bcs);
+        }
+    }
+    int64_t idx[TG_MAX_DIMS] = {0};
+    for (int64_t t = 0; t < batches; t++) {
+        int64_t offa = 0, offb = 0;
+        for (int i = 0; i < nb; i++) { offa += idx[i] * sa[i]; offb += idx[i] * sb[i]; }
+        const char *pa = tg__ptr(a) + offa * (int64_t)es, *pb = tg__ptr(b) + offb * (int64_t)es;
+        char *pc = op + t * m * n * (int64_t)es;
+        if (d == TG_I32) matmul_i32(m, n, k, pa, ars, acs, pb, brs, bcs, pc);
+        else if (d == TG_I64) matmul_i64(m, n, k, pa, ars, acs, pb, brs, bcs, pc);
+        else gemm(d, va.trans, vb.trans, m, n, k, pa, va.ld, pb, vb.ld, pc);
+        for (int i = nb - 1; i >= 0; i--) {
+            if (++idx[i] < bshape[i]) break;
+            idx[i] = 0;
+        }
+    }
+done:
+    tg_release(a);
+    tg_release(b);
+    return st;
+}
+
+const tg_op_def tg_op_matmul = {.name = "matmul", .n_in = 2, .n_out = 1, .infer = matmul_infer,
+                                .kernel = {[TG_CPU] = matmul_kernel}};
+tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *in[2] = {a, b};
+    return tg__apply1(&tg_op_matmul, 2, in, NULL);
+}
+
+TG_REGISTER_OPS(matmul, &tg_op_matmul)

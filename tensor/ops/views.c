@@ -1,0 +1,455 @@
+/* View ops: outputs share storage with the input (reshape copies only when
+ * the strides forbid a view). Infer validates and computes output shapes;
+ * kernels compute the view geometry. */
+#include "tensor/ops/elementwise.h"
+
+#include <string.h>
+
+/* ---- reshape ------------------------------------------------------------ */
+static tg_status reshape_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    int n = c->attrs->n_int;
+    if (n < 0 || n > TG_MAX_DIMS) return tg__op_error(c, TG_ERR_SHAPE, "rank %d is outside [0, %d]", n, TG_MAX_DIMS);
+    int64_t known = 1;
+    int infer_at = -1;
+    for (int i = 0; i < n; i++) {
+        int64_t s = c->attrs->i[i];
+        if (s == -1) {
+            if (infer_at >= 0) return tg__op_error(c, TG_ERR_SHAPE, "more than one size is -1");
+            infer_at = i;
+        } else if (s < 0) {
+            return tg__op_error(c, TG_ERR_SHAPE, "size %lld is negative", (long long)s);
+        } else {
+            if (s && known > INT64_MAX / s) return tg__op_error(c, TG_ERR_SHAPE, "shape overflows");
+            known *= s;
+        }
+        out->shape[i] = s;
+    }
+    int64_t numel = tg__numel(x->ndim, x->shape);
+    if (infer_at >= 0) {
+        if (known == 0 || numel % known)
+            return tg__op_error(c, TG_ERR_SHAPE, "cannot infer the -1 size: %lld elements into blocks of %lld",
+                                (long long)numel, (long long)known);
+        out->shape[infer_at] = numel / known;
+        known = numel;
+    }
+    if (known != numel) {
+        char s[160];
+        return tg__op_error(c, TG_ERR_SHAPE, "cannot reshape %lld elements into %s", (long long)numel,
+                            tg__fmt_shape(s, sizeof s, n, out->shape));
+    }
+    out->ndim = n;
+    out->dtype = x->dtype;
+    return TG_OK;
+}
+
+/* Strides for viewing x as (n, shape) without a copy, NumPy's rule: each
+ * group of old axes merged or split must be contiguous within itself.
+ * Returns false when no view exists. */
+static bool view_strides(const tg_tensor *x, int n, const int64_t *shape, int64_t *st) {
+    int64_t numel = tg__numel(n, shape);
+    if (numel == 0 || numel == 1) {
+        tg__contiguous_strides(n, shape, st);
+        return true;
+    }
+    /* old axes without size-1 ones */
+    int64_t od[TG_MAX_DIMS], os[TG_MAX_DIMS];
+    int on = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (x->shape[i] != 1) { od[on] = x->shape[i]; os[on] = x->strides[i]; on++; }
+    int oi = 0, oj = 1, ni = 0, nj = 1;
+    while (ni < n && oi < on) {
+        int64_t np = shape[ni], op = od[oi];
+        while (np != op) {
+            if (np < op) np *= shape[nj++];
+            else op *= od[oj++];
+        }
+        for (int k = oi; k < oj - 1; k++)
+            if (os[k] != od[k + 1] * os[k + 1]) return false;
+        st[nj - 1] = os[oj - 1];
+        for (int k = nj - 1; k > ni; k--) st[k - 1] = st[k] * shape[k];
+        ni = nj++;
+        oi = oj++;
+    }
+    int64_t last = ni >= 1 ? st[ni - 1] : 1;     /* trailing size-1 axes */
+    for (int k = ni; k < n; k++) st[k] = last;
+    return true;
+}
+
+static tg_status reshape_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_meta m;
+    reshape_infer(c, &m);
+    tg_tensor *x = in[0];
+    int64_t st[TG_MAX_DIMS];
+    bool copy_ok = c->attrs->n_real == 0;      /* tg_view sets d[0] to forbid copies */
+    if (view_strides(x, m.ndim, m.shape, st)) {
+        out[0] = tg__make_view(x, x->dtype, m.ndim, m.shape, st, x->offset);
+    } else if (!copy_ok) {
+        return tg__op_error(c, TG_ERR_SHAPE, "cannot view this tensor with the new shape without a copy; use tg_reshape");
+    } else {
+        tg_tensor *y = tg__cast_raw(x, x->dtype);
+        if (!y) return tg_last_error_code();
+        if (y == x) {      /* was contiguous after all: cannot happen, but stay safe */
+            tg_release(y);
+            y = tg__alloc(x->dtype, x->ndim, x->shape);
+            if (!y) return TG_ERR_MEMORY;
+            tg__copy_into(y, x);
+        }
+        tg__contiguous_strides(m.ndim, m.shape, st);
+        out[0] = tg__make_view(y, y->dtype, m.ndim, m.shape, st, 0);
+        tg_release(y);
+    }
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+
+const tg_op_def tg_op_reshape = {.name = "reshape", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                                 .infer = reshape_infer, .kernel = {[TG_CPU] = reshape_kernel}};
+
+static tg_tensor *reshape_common(tg_tensor *x, int ndim, const int64_t *shape, bool allow_copy, const char *op) {
+    if (ndim < 0 || ndim > TG_MAX_DIMS)
+        return tg__error(TG_ERR_SHAPE, "%s: rank %d is outside [0, %d]", op, ndim, TG_MAX_DIMS), NULL;
+    if (ndim > 0 && !shape) return tg__error(TG_ERR_ARG, "%s: shape is NULL", op), NULL;
+    tg_attrs a = {.n_int = ndim, .n_real = allow_copy ? 0 : 1};
+    memcpy(a.i, shape, (size_t)ndim * sizeof *shape);
+    return tg__apply1(&tg_op_reshape, 1, &x, &a);
+}
+tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
+    return reshape_common(x, ndim, shape, true, "tg_reshape");
+}
+tg_tensor *tg_view(tg_tensor *x, int ndim, const int64_t *shape) {
+    return reshape_common(x, ndim, shape, false, "tg_view");
+}
+tg_tensor *tg_flatten(tg_tensor *x) {
+    int64_t m1 = -1;
+    return tg_reshape(x, 1, &m1);
+}
+
+/* ---- permute ------------------------------------------------------------ */
+static tg_status permute_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    bool seen[TG_MAX_DIMS] = {false};
+    for (int i = 0; i < x->ndim; i++) {
+        int64_t p = c->attrs->i[i];
+        if (p < 0) p += x->ndim;
+        if (p < 0 || p >= x->ndim)
+            return tg__op_error(c, TG_ERR_ARG, "axis %lld is out of range", (long long)c->attrs->i[i]);
+        if (seen[p]) return tg__op_error(c, TG_ERR_ARG, "axis %lld is repeated", (long long)c->attrs->i[i]);
+        seen[p] = true;
+        out->shape[i] = x->shape[p];
+    }
+    out->ndim = x->ndim;
+    out->dtype = x->dtype;
+    return TG_OK;
+}
+static tg_status permute_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_tensor *x = in[0];
+    int64_t sh[TG_MAX_DIMS], st[TG_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) {
+        int64_t p = c->attrs->i[i] < 0 ? c->attrs->i[i] + x->ndim : c->attrs->i[i];
+        sh[i] = x->shape[p];
+        st[i] = x->strides[p];
+    }
+    out[0] = tg__make_view(x, x->dtype, x->ndim, sh, st, x->offset);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_permute = {.name = "permute", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                                 .infer = permute_infer, .kernel = {[TG_CPU] = permute_kernel}};
+
+tg_tensor *tg_permute(tg_tensor *x, const int *perm) {
+    if (!x) return tg__error(TG_ERR_ARG, "tg_permute: input is NULL"), NULL;
+    if (x->ndim > 0 && !perm) return tg__error(TG_ERR_ARG, "tg_permute: perm is NULL"), NULL;
+    tg_attrs a = {.n_int = x->ndim};
+    for (int i = 0; i < x->ndim; i++) a.i[i] = perm[i];
+    return tg__apply1(&tg_op_permute, 1, &x, &a);
+}
+
+tg_tensor *tg_transpose(tg_tensor *x, int axis0, int axis1) {
+    if (!x) return tg__error(TG_ERR_ARG, "tg_transpose: input is NULL"), NULL;
+    int a, b, perm[TG_MAX_DIMS];
+    if (tg__norm_axis("tg_transpose", axis0, x->ndim, &a) || tg__norm_axis("tg_transpose", axis1, x->ndim, &b))
+        return NULL;
+    for (int i = 0; i < x->ndim; i++) perm[i] = i;
+    perm[a] = b;
+    perm[b] = a;
+    return tg_permute(x, perm);
+}
+
+tg_tensor *tg_mT(tg_tensor *x) {
+    if (x && x->ndim < 2) return tg__error(TG_ERR_SHAPE, "tg_mT: needs at least 2 axes, got %d", x->ndim), NULL;
+    return tg_transpose(x, -2, -1);
+}
+
+/* ---- slice ---------------------------------------------------------------- */
+/* Python's slice.indices(): start, length and step of the selection. */
+static tg_status slice_indices(const tg_op_call *c, int64_t n, int64_t *start, int64_t *len, int64_t *step) {
+    int64_t b = c->attrs->i[1], e = c->attrs->i[2], s = c->attrs->i[3];
+    if (s == TG_NONE) s = 1;
+    if (s == 0) return tg__op_error(c, TG_ERR_ARG, "step is zero");
+    if (b == TG_NONE) b = s > 0 ? 0 : n - 1;
+    else {
+        if (b < 0) b += n;
+        if (b < 0) b = s < 0 ? -1 : 0;
+        else if (b >= n) b = s < 0 ? n - 1 : n;
+    }
+    if (e == TG_NONE) e = s > 0 ? n : -1;
+    else {
+        if (e < 0) e += n;
+        if (e < 0) e = s < 0 ? -1 : 0;
+        else if (e >= n) e = s < 0 ? n - 1 : n;
+    }
+    int64_t l;
+    if (s > 0) l = e > b ? (e - b - 1) / s + 1 : 0;
+    else l = b > e ? (b - e - 1) / (-s) + 1 : 0;
+    *start = b;
+    *len = l;
+    *step = s;
+    return TG_OK;
+}
+static tg_status slice_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    int axis;
+    if (x->ndim == 0) return tg__op_error(c, TG_ERR_ARG, "cannot slice a 0-d tensor");
+    if ((int)c->attrs->i[0] != c->attrs->i[0] || tg__norm_axis("tg_slice", (int)c->attrs->i[0], x->ndim, &axis))
+        return TG_ERR_ARG;
+    int64_t b, l, s;
+    if (slice_indices(c, x->shape[axis], &b, &l, &s)) return TG_ERR_ARG;
+    *out = *x;
+    out->weak = false;
+    out->shape[axis] = l;
+    return TG_OK;
+}
+static tg_status slice_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_tensor *x = in[0];
+    int axis;
+    tg__norm_axis("tg_slice", (int)c->attrs->i[0], x->ndim, &axis);
+    int64_t b, l, s;
+    slice_indices(c, x->shape[axis], &b, &l, &s);
+    int64_t sh[TG_MAX_DIMS], st[TG_MAX_DIMS];
+    memcpy(sh, x->shape, sizeof sh);
+    memcpy(st, x->strides, sizeof st);
+    sh[axis] = l;
+    st[axis] = x->strides[axis] * s;
+    int64_t off = x->offset + (l > 0 ? b * x->strides[axis] : 0);
+    out[0] = tg__make_view(x, x->dtype, x->ndim, sh, st, off);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_slice = {.name = "slice", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                               .infer = slice_infer, .kernel = {[TG_CPU] = slice_kernel}};
+
+tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t step) {
+    tg_attrs a = {.n_int = 4, .i = {axis, start, stop, step}};
+    return tg__apply1(&tg_op_slice, 1, &x, &a);
+}
+
+tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index) {
+    if (!x) return tg__error(TG_ERR_ARG, "tg_select: input is NULL"), NULL;
+    int a;
+    if (tg__norm_axis("tg_select", axis, x->ndim, &a)) return NULL;
+    int64_t n = x->shape[a], i = index < 0 ? index + n : index;
+    if (i < 0 || i >= n)
+        return tg__error(TG_ERR_ARG, "tg_select: index %lld is out of range for axis %d of size %lld",
+                         (long long)index, axis, (long long)n), NULL;
+    tg_scope_begin();
+    tg_tensor *r = tg_squeeze(tg_slice(x, a, i, i + 1, 1), 1, &a);
+    tg_keep(r);
+    tg_scope_end();
+    return r;
+}
+
+/* ---- expand --------------------------------------------------------------- */
+static tg_status expand_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    int n = c->attrs->n_int;
+    if (n < x->ndim || n > TG_MAX_DIMS)
+        return tg__op_error(c, TG_ERR_SHAPE, "target rank %d is smaller than the input's or above %d", n, TG_MAX_DIMS);
+    for (int i = 0; i < n; i++) {
+        int j = i - (n - x->ndim);
+        int64_t t = c->attrs->i[i];
+        if (j < 0) {
+            if (t < 0) return tg__op_error(c, TG_ERR_SHAPE, "size %lld for a new leading axis", (long long)t);
+            out->shape[i] = t;
+        } else if (t == -1 || t == x->shape[j]) {
+            out->shape[i] = x->shape[j];
+        } else if (x->shape[j] == 1 && t >= 0) {
+            out->shape[i] = t;
+        } else {
+            return tg__op_error(c, TG_ERR_SHAPE, "axis %d of size %lld cannot expand to %lld", j,
+                                (long long)x->shape[j], (long long)t);
+        }
+    }
+    out->ndim = n;
+    out->dtype = x->dtype;
+    return TG_OK;
+}
+static tg_status expand_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_meta m;
+    expand_infer(c, &m);
+    int64_t st[TG_MAX_DIMS];
+    tg__broadcast_strides(in[0], m.ndim, m.shape, st);
+    out[0] = tg__make_view(in[0], in[0]->dtype, m.ndim, m.shape, st, in[0]->offset);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_expand = {.name = "expand", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                                .infer = expand_infer, .kernel = {[TG_CPU] = expand_kernel}};
+
+tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
+    if (ndim < 0 || ndim > TG_MAX_DIMS)
+        return tg__error(TG_ERR_SHAPE, "tg_expand: rank %d is outside [0, %d]", ndim, TG_MAX_DIMS), NULL;
+    if (ndim > 0 && !shape) return tg__error(TG_ERR_ARG, "tg_expand: shape is NULL"), NULL;
+    tg_attrs a = {.n_int = ndim};
+    memcpy(a.i, shape, (size_t)ndim * sizeof *shape);
+    return tg__apply1(&tg_op_expand, 1, &x, &a);
+}
+tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape) { return tg_expand(x, ndim, shape); }
+
+/* ---- squeeze / unsqueeze ---------------------------------------------------- */
+static tg_status squeeze_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    bool drop[TG_MAX_DIMS] = {false};
+    if (c->attrs->n_real) {                /* all size-1 axes */
+        for (int i = 0; i < x->ndim; i++) drop[i] = x->shape[i] == 1;
+    } else {
+        for (int k = 0; k < c->attrs->n_int; k++) {
+            int a;
+            if (tg__norm_axis("tg_squeeze", (int)c->attrs->i[k], x->ndim, &a)) return TG_ERR_ARG;
+            if (drop[a]) return tg__op_error(c, TG_ERR_ARG, "axis %lld is repeated", (long long)c->attrs->i[k]);
+            if (x->shape[a] != 1)
+                return tg__op_error(c, TG_ERR_SHAPE, "axis %d has size %lld, not 1", a, (long long)x->shape[a]);
+            drop[a] = true;
+        }
+    }
+    out->ndim = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (!drop[i]) out->shape[out->ndim++] = x->shape[i];
+    out->dtype = x->dtype;
+    return TG_OK;
+}
+static tg_status reshape_to_meta(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out,
+                                 tg_status (*infer)(const tg_op_call *, tg_meta *)) {
+    tg_meta m;
+    infer(c, &m);
+    /* Adding or removing size-1 axes never needs a copy. */
+    int64_t st[TG_MAX_DIMS];
+    bool ok = view_strides(in[0], m.ndim, m.shape, st);
+    (void)ok;
+    out[0] = tg__make_view(in[0], in[0]->dtype, m.ndim, m.shape, st, in[0]->offset);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+static tg_status squeeze_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return reshape_to_meta(c, in, out, squeeze_infer);
+}
+const tg_op_def tg_op_squeeze = {.name = "squeeze", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                                 .infer = squeeze_infer, .kernel = {[TG_CPU] = squeeze_kernel}};
+
+tg_tensor *tg_squeeze(tg_tensor *x, int naxes, const int *axes) {
+    if (naxes < 0 || naxes > TG_MAX_DIMS || (naxes > 0 && !axes))
+        return tg__error(TG_ERR_ARG, "tg_squeeze: bad axis list (%d axes)", naxes), NULL;
+    tg_attrs a = {.n_int = naxes, .n_real = naxes == 0 && !axes ? 1 : 0};
+    for (int i = 0; i < naxes; i++) a.i[i] = axes[i];
+    return tg__apply1(&tg_op_squeeze, 1, &x, &a);
+}
+
+static tg_status unsqueeze_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    if (x->ndim >= TG_MAX_DIMS) return tg__op_error(c, TG_ERR_SHAPE, "rank would exceed %d", TG_MAX_DIMS);
+    int a;
+    if (tg__norm_axis("tg_unsqueeze", (int)c->attrs->i[0], x->ndim + 1, &a)) return TG_ERR_ARG;
+    out->ndim = x->ndim + 1;
+    for (int i = 0, j = 0; i < out->ndim; i++) out->shape[i] = i == a ? 1 : x->shape[j++];
+    out->dtype = x->dtype;
+    return TG_OK;
+}
+static tg_status unsqueeze_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return reshape_to_meta(c, in, out, unsqueeze_infer);
+}
+const tg_op_def tg_op_unsqueeze = {.name = "unsqueeze", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                                   .infer = unsqueeze_infer, .kernel = {[TG_CPU] = unsqueeze_kernel}};
+tg_tensor *tg_unsqueeze(tg_tensor *x, int axis) {
+    tg_attrs a = {.n_int = 1, .i = {axis}};
+    return tg__apply1(&tg_op_unsqueeze, 1, &x, &a);
+}
+
+/* ---- diagonal --------------------------------------------------------------- */
+static tg_status diagonal_geometry(const tg_op_call *c, const tg_meta *x, int *a1, int *a2, int64_t *len) {
+    if (x->ndim < 2) return tg__op_error(c, TG_ERR_SHAPE, "needs at least 2 axes");
+    if (tg__norm_axis("tg_diagonal", (int)c->attrs->i[1], x->ndim, a1) ||
+        tg__norm_axis("tg_diagonal", (int)c->attrs->i[2], x->ndim, a2))
+        return TG_ERR_ARG;
+    if (*a1 == *a2) return tg__op_error(c, TG_ERR_ARG, "axis1 and axis2 are the same axis");
+    int64_t off = c->attrs->i[0], n1 = x->shape[*a1], n2 = x->shape[*a2];
+    int64_t l = off >= 0 ? (n1 < n2 - off ? n1 : n2 - off) : (n1 + off < n2 ? n1 + off : n2);
+    *len = l > 0 ? l : 0;
+    return TG_OK;
+}
+static tg_status diagonal_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *x = &c->in[0];
+    int a1, a2;
+    int64_t len;
+    if (diagonal_geometry(c, x, &a1, &a2, &len)) return tg_last_error_code();
+    out->ndim = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (i != a1 && i != a2) out->shape[out->ndim++] = x->shape[i];
+    out->shape[out->ndim++] = len;
+    out->dtype = x->dtype;
+    return TG_OK;
+}
+static tg_status diagonal_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_tensor *x = in[0];
+    int a1, a2;
+    int64_t len;
+    diagonal_geometry(c, &c->in[0], &a1, &a2, &len);
+    int64_t sh[TG_MAX_DIMS], st[TG_MAX_DIMS];
+    int n = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (i != a1 && i != a2) { sh[n] = x->shape[i]; st[n] = x->strides[i]; n++; }
+    sh[n] = len;
+    st[n] = x->strides[a1] + x->strides[a2];
+    int64_t off = c->attrs->i[0];
+    int64_t start = len == 0 ? 0 : off >= 0 ? off * x->strides[a2] : -off * x->strides[a1];
+    out[0] = tg__make_view(x, x->dtype, n + 1, sh, st, x->offset + start);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_diagonal = {.name = "diagonal", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                                  .infer = diagonal_infer, .kernel = {[TG_CPU] = diagonal_kernel}};
+tg_tensor *tg_diagonal(tg_tensor *x, int64_t offset, int axis1, int axis2) {
+    tg_attrs a = {.n_int = 3, .i = {offset, axis1, axis2}};
+    return tg__apply1(&tg_op_diagonal, 1, &x, &a);
+}
+
+/* ---- real / imag -------------------------------------------------------------- */
+static tg_status part_infer(const tg_op_call *c, tg_meta *out) {
+    if (!tg_dtype_is_complex(c->in[0].dtype))
+        return tg__op_error(c, TG_ERR_DTYPE, "needs a complex tensor");
+    tg__meta_copy_shape(out, &c->in[0]);
+    out->dtype = tg_real_dtype(c->in[0].dtype);
+    return TG_OK;
+}
+static tg_status part_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_tensor *x = in[0];
+    int64_t st[TG_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) st[i] = 2 * x->strides[i];
+    out[0] = tg__make_view(x, tg_real_dtype(x->dtype), x->ndim, x->shape, st, 2 * x->offset + c->attrs->i[0]);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_real = {.name = "real", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}};
+const tg_op_def tg_op_imag = {.name = "imag", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
+                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}};
+tg_tensor *tg_real(tg_tensor *x) {
+    if (x && !tg_dtype_is_complex(x->dtype)) return tg__handout(tg_retain(x));
+    tg_attrs a = {.n_int = 1, .i = {0}};
+    return tg__apply1(&tg_op_real, 1, &x, &a);
+}
+tg_tensor *tg_imag(tg_tensor *x) {
+    tg_attrs a = {.n_int = 1, .i = {1}};
+    return tg__apply1(&tg_op_imag, 1, &x, &a);
+}
+
+/* ---- detach: same storage, no autograd history ------------------------------- */
+tg_tensor *tg_detach(tg_tensor *x) {
+    if (!x) return tg__error(TG_ERR_ARG, "tg_detach: input is NULL"), NULL;
+    return tg__handout(tg__make_view(x, x->dtype, x->ndim, x->shape, x->strides, x->offset));
+}
+
+TG_REGISTER_OPS(views, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
+                &tg_op_unsqueeze, &tg_op_diagonal, &tg_op_real, &tg_op_imag)

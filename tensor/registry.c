@@ -1,0 +1,113 @@
+/* The op registry and the one dispatcher every public op goes through. */
+#include "tensor/registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- name table (builtins at load time; user ops later) -------------- */
+#define MAX_OPS 1024
+static const tg_op_def *op_table[MAX_OPS];
+static int op_count;
+
+void tg__op_register_builtin(const tg_op_def *def) {
+    if (op_count < MAX_OPS) op_table[op_count++] = def;
+}
+
+const tg_op_def *tg__op_lookup(const char *name) {
+    for (int i = 0; i < op_count; i++)
+        if (strcmp(op_table[i]->name, name) == 0) return op_table[i];
+    return NULL;
+}
+
+/* ---- errors naming the operands --------------------------------------- */
+tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, ...) {
+    char msg[1024];
+    size_t k = (size_t)snprintf(msg, sizeof msg, "tg_%s: ", call->def->name);
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(msg + k, sizeof msg - k, fmt, ap);
+    va_end(ap);
+    if (w > 0) k += (size_t)w;
+    for (int i = 0; i < call->n_in && k < sizeof msg; i++) {
+        char m[200];
+        const tg_meta *x = &call->in[i];
+        tg__fmt_meta(m, sizeof m, x->dtype, x->ndim, x->shape);
+        w = snprintf(msg + k, sizeof msg - k, "%s%s", i ? ", " : " [operands: ", m);
+        if (w > 0) k += (size_t)w;
+        if (i == call->n_in - 1 && k < sizeof msg) k += (size_t)snprintf(msg + k, sizeof msg - k, "]");
+    }
+    return tg__error(code, "%s", msg);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+static _Thread_local int apply_depth;
+
+/* Autograd hooks in here (autodiff/); weak so the core links without it. */
+tg_status tg__record_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in, tg_tensor *const *in,
+                          int n_out, tg_tensor **out) __attribute__((weak));
+
+tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
+                    const tg_attrs *attrs, int n_out, tg_tensor **out) {
+    static const tg_attrs no_attrs;
+    if (!attrs) attrs = &no_attrs;
+    for (int j = 0; j < n_out; j++) out[j] = NULL;
+    if (n_in > TG_MAX_OP_INPUTS || n_out > TG_MAX_OP_OUTPUTS)
+        return tg__error(TG_ERR_ARG, "tg_%s: too many operands (%d in, %d out)", def->name, n_in, n_out);
+    for (int i = 0; i < n_in; i++) {
+        if (!in[i]) {
+            /* NULL propagates: keep the error of whatever produced it. */
+            return tg__error(TG_ERR_ARG, "tg_%s: input %d is NULL", def->name, i);
+        }
+    }
+    tg_meta metas[TG_MAX_OP_INPUTS];
+    tg_device dev = {TG_CPU, 0};
+    for (int i = 0; i < n_in; i++) {
+        metas[i].dtype = in[i]->dtype;
+        metas[i].ndim = in[i]->ndim;
+        metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
+        memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
+        tg_device d = in[i]->storage->device;
+        if (i == 0) dev = d;
+        else if (d.kind != dev.kind || d.index != dev.index)
+            return tg__error(TG_ERR_DEVICE, "tg_%s: inputs live on different devices (%s:%d and %s:%d)",
+                             def->name, dev.kind == TG_CPU ? "cpu" : "vulkan", dev.index,
+                             d.kind == TG_CPU ? "cpu" : "vulkan", d.index);
+    }
+    tg_op_call call = {def, attrs, n_in, metas};
+    tg_meta out_meta[TG_MAX_OP_OUTPUTS];
+    memset(out_meta, 0, (size_t)n_out * sizeof *out_meta);
+    apply_depth++;
+    tg_status st = def->infer ? def->infer(&call, out_meta) : TG_OK;
+    if (st) goto done;
+    tg_kernel_fn kernel = def->kernel[dev.kind];
+    if (!kernel) {
+        st = tg__op_error(&call, TG_ERR_UNSUPPORTED, "no kernel for device kind %d", (int)dev.kind);
+        goto done;
+    }
+    if (!(def->flags & TG_OP_MAKES_OUTPUTS)) {
+        for (int j = 0; j < n_out; j++) {
+            out[j] = tg__alloc(out_meta[j].dtype, out_meta[j].ndim, out_meta[j].shape);
+            if (!out[j]) { st = TG_ERR_MEMORY; goto fail; }
+        }
+    }
+    st = kernel(&call, in, out);
+    if (st) goto fail;
+    if (tg__record_hook && !(def->flags & TG_OP_NONDIFF)) {
+        st = tg__record_hook(def, attrs, n_in, in, n_out, out);
+        if (st) goto fail;
+    }
+    for (int j = 0; j < n_out; j++) tg__handout(out[j]);
+    goto done;
+fail:
+    for (int j = 0; j < n_out; j++) { tg_release(out[j]); out[j] = NULL; }
+done:
+    if (--apply_depth == 0) tg__clear_location();
+    return st;
+}
+
+tg_tensor *tg__apply1(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs) {
+    tg_tensor *out = NULL;
+    tg__apply(def, n_in, in, attrs, 1, &out);
+    return out;
+}

@@ -1,0 +1,109 @@
+/* Internal layout of tensors and storage, shared by every module (a module
+ * may use tensor/'s private headers; see DESIGN.md section 1). */
+#ifndef TG_TENSOR_IMPL_H
+#define TG_TENSOR_IMPL_H
+
+#include "tangent/tensor.h"
+#include "tangent/device.h"
+
+#include <stdarg.h>
+
+/* A refcounted buffer on one device. Views share it. */
+typedef struct tg_storage {
+    int refcount;                 /* atomic via __atomic builtins */
+    tg_device device;
+    void *data;
+    size_t nbytes;
+    void (*deleter)(void *data, void *ctx);   /* run on free when set */
+    void *deleter_ctx;
+    bool external;                /* data is user memory; the header was malloc'd alone */
+    uint64_t version;             /* bumped by in-place writes (autograd checks it) */
+} tg_storage;
+
+enum {
+    TG_TFLAG_REQUIRES_GRAD = 1u << 0,
+    TG_TFLAG_WEAK = 1u << 1,      /* a Python-like scalar: NEP 50 weak promotion */
+};
+
+struct tg_node;                   /* autograd graph node (autodiff/) */
+
+struct tg_tensor {
+    int refcount;
+    tg_dtype dtype;
+    int ndim;
+    uint32_t flags;
+    int64_t offset;               /* in elements, into storage */
+    int64_t shape[TG_MAX_DIMS];
+    int64_t strides[TG_MAX_DIMS]; /* in elements; may be 0 (broadcast) or negative */
+    tg_storage *storage;
+    tg_tensor *grad;              /* accumulated gradient of a leaf */
+    struct tg_node *grad_fn;      /* node that produced this tensor, if recorded */
+};
+
+/* ---- errors (tensor/error.c) ------------------------------------------ */
+/* Record an error unless one is already pending; returns code. The message
+ * gets the caller's file:line appended when the location macros set it. */
+tg_status tg__error(tg_status code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+tg_status tg__verror(tg_status code, const char *fmt, va_list ap);
+void tg__set_location(const char *file, int line);
+void tg__clear_location(void);
+/* "(2, 3) f32" into buf; returns buf. */
+const char *tg__fmt_meta(char *buf, size_t n, tg_dtype dtype, int ndim, const int64_t *shape);
+const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape);
+
+/* ---- allocation (tensor/memory.c) ------------------------------------- */
+/* A new tensor header (refcount 1) over storage s (reference taken over). */
+tg_tensor *tg__tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, tg_storage *s);
+/* A contiguous tensor with fresh, uninitialised CPU storage. */
+tg_tensor *tg__alloc(tg_dtype dtype, int ndim, const int64_t *shape);
+/* A view header over x's storage with the given geometry. */
+tg_tensor *tg__make_view(tg_tensor *x, tg_dtype dtype, int ndim, const int64_t *shape,
+                         const int64_t *strides, int64_t offset);
+tg_storage *tg__storage_new(size_t nbytes);
+/* Zero-copy wrap of user memory (no scope hand-out). */
+tg_tensor *tg__wrap_raw(tg_dtype dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                        void *data, void (*deleter)(void *data, void *ctx), void *ctx);
+void tg__storage_retain(tg_storage *s);
+void tg__storage_release(tg_storage *s);
+/* Hand a fresh reference to the innermost scope if one is open; returns t. */
+tg_tensor *tg__handout(tg_tensor *t);
+/* Free a tensor that was never handed out (refcount 1, not in a scope). */
+void tg__discard(tg_tensor *t);
+
+static inline char *tg__ptr(const tg_tensor *t) {
+    return (char *)t->storage->data + t->offset * (int64_t)tg_dtype_size(t->dtype);
+}
+static inline int64_t tg__numel(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    return n;
+}
+static inline void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
+    int64_t s = 1;
+    for (int i = ndim - 1; i >= 0; i--) { strides[i] = s; s *= shape[i] > 0 ? shape[i] : 1; }
+}
+bool tg__is_contiguous(const tg_tensor *t);
+static inline void tg__bump_version(tg_tensor *t) { t->storage->version++; }
+
+/* ---- shape helpers (tensor/shape.c) ----------------------------------- */
+/* Validate ndim and sizes (0 <= ndim <= TG_MAX_DIMS, sizes >= 0, numel and
+ * bytes without overflow). op names the caller for the message. */
+tg_status tg__check_shape(const char *op, tg_dtype dtype, int ndim, const int64_t *shape);
+/* Normalise axis into [0, ndim); error naming op otherwise. */
+tg_status tg__norm_axis(const char *op, int axis, int ndim, int *out);
+/* Normalise an axis list into a mask; repeated axes are an error. naxes == 0
+ * with axes == NULL selects all axes. */
+tg_status tg__axes_mask(const char *op, int naxes, const int *axes, int ndim, bool *mask);
+/* NumPy broadcast of two shapes; error naming op and both shapes. */
+tg_status tg__broadcast_shapes(const char *op, int na, const int64_t *a, int nb, const int64_t *b,
+                               int *nout, int64_t *out);
+/* Strides (elements) to read x as if broadcast to (ndim, shape). */
+void tg__broadcast_strides(const tg_tensor *x, int ndim, const int64_t *shape, int64_t *strides);
+
+/* ---- threads (tensor/threads.c) --------------------------------------- */
+int tg__num_threads(void);
+/* Elements below which loops stay on one thread. */
+#define TG_PARALLEL_GRAIN 32768
+
+#endif
