@@ -1,0 +1,37 @@
+# Thin wrapper over CMake presets. `make demo` and `make test` install the
+# Debian packages they need first (scripts/install-deps.sh).
+JOBS ?= 2
+.PHONY: deps demo test release debug asan asan-test coverage bench api-check clean
+
+deps:
+	@./scripts/install-deps.sh
+
+release: deps
+	cmake --preset release >/dev/null && cmake --build --preset release -j$(JOBS)
+
+debug: deps
+	cmake --preset debug >/dev/null && cmake --build --preset debug -j$(JOBS)
+
+demo: release
+	./build/release/quickstart
+
+test: debug
+	ctest --preset debug
+
+asan: deps
+	cmake --preset asan >/dev/null && cmake --build --preset asan -j$(JOBS)
+
+asan-test: asan
+	ctest --preset asan
+
+coverage: deps
+	cmake --preset coverage >/dev/null && cmake --build --preset coverage -j$(JOBS) && ctest --preset coverage
+
+bench: deps
+	./bench/run.sh
+
+api-check:
+	../shared/contract/check-api.sh include
+
+clean:
+	rm -rf build

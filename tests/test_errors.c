@@ -1,0 +1,123 @@
+/* Bad input on purpose: every case returns NULL or a status with a clear,
+ * first-kept error, and never aborts. */
+#include "support/check.h"
+
+#include <math.h>
+#include <string.h>
+
+TestSuite(errors, .init = tg_clear_error);
+
+Test(errors, message_names_op_shapes_dtypes_and_caller_line) {
+    tg_scope_begin();
+    tg_tensor *a = tg_zeros(TG_F32, 2, (int64_t[]){2, 3});
+    tg_tensor *b = tg_zeros(TG_F64, 1, (int64_t[]){4});
+    int line = __LINE__ + 1;
+    tg_tensor *c = tg_add(a, b);
+    cr_assert_null(c);
+    cr_assert_eq(tg_last_error_code(), TG_ERR_SHAPE);
+    const char *m = tg_last_error();
+    cr_assert(strstr(m, "tg_add"), "%s", m);
+    cr_assert(strstr(m, "(2, 3)") && strstr(m, "(4,)"), "%s", m);
+    char where[64];
+    snprintf(where, sizeof where, "test_errors.c:%d", line);
+    cr_assert(strstr(m, where), "message lacks the caller's location %s: %s", where, m);
+    tg_scope_end();
+}
+
+Test(errors, first_error_is_kept_and_null_propagates) {
+    tg_scope_begin();
+    tg_tensor *a = tg_zeros(TG_F32, 1, (int64_t[]){3});
+    tg_tensor *bad = tg_sum(a, 1, (int[]){5}, false);          /* first error: axis */
+    tg_tensor *chain = tg_exp(tg_mul(bad, a));                   /* NULL flows through */
+    cr_assert_null(chain);
+    cr_assert_eq(tg_last_error_code(), TG_ERR_ARG);
+    cr_assert(strstr(tg_last_error(), "tg_sum"), "%s", tg_last_error());
+    tg_tensor *ok = tg_add(a, a);                                /* success keeps the error */
+    cr_assert_not_null(ok);
+    cr_assert(strstr(tg_last_error(), "tg_sum"));
+    tg_clear_error();
+    cr_assert_eq(tg_last_error_code(), TG_OK);
+    cr_assert_str_eq(tg_last_error(), "");
+    tg_scope_end();
+}
+
+Test(errors, bad_shapes_and_sizes) {
+    check_error(tg_zeros(TG_F32, 9, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}), TG_ERR_SHAPE, "rank over max");
+    check_error(tg_zeros(TG_F32, -1, NULL), TG_ERR_SHAPE, "negative rank");
+    check_error(tg_zeros(TG_F32, 2, (int64_t[]){3, -2}), TG_ERR_SHAPE, "negative size");
+    check_error(tg_zeros(TG_F32, 3, (int64_t[]){INT64_MAX / 2, 4, 4}), TG_ERR_SHAPE, "overflowing size");
+    check_error(tg_zeros(TG_F32, 2, NULL), TG_ERR_ARG, "NULL shape");
+    check_error(tg_zeros((tg_dtype)42, 1, (int64_t[]){1}), TG_ERR_DTYPE, "invalid dtype");
+    check_error(tg_from_data(TG_F32, 1, (int64_t[]){3}, NULL), TG_ERR_ARG, "NULL data");
+}
+
+Test(errors, null_handles) {
+    check_error(tg_add(NULL, NULL), TG_ERR_ARG, "add NULL");
+    check_error(tg_reshape(NULL, 1, (int64_t[]){1}), TG_ERR_ARG, "reshape NULL");
+    check_error(tg_matmul(NULL, NULL), TG_ERR_ARG, "matmul NULL");
+    cr_assert_eq(tg_ndim(NULL), -1);
+    check_status(tg_last_error_code(), TG_ERR_ARG, "ndim NULL");
+    cr_assert_null(tg_shape(NULL));
+    check_status(tg_last_error_code(), TG_ERR_ARG, "shape NULL");
+    cr_assert_eq((int)tg_dtype_of(NULL), -1);
+    check_status(tg_last_error_code(), TG_ERR_ARG, "dtype NULL");
+    check_status(tg_copy_to(NULL, NULL, 0), TG_ERR_ARG, "copy_to NULL");
+    tg_release(NULL);          /* a no-op, like free(NULL) */
+}
+
+Test(errors, out_of_range_axes_and_slices) {
+    tg_scope_begin();
+    tg_tensor *a = tg_zeros(TG_F64, 2, (int64_t[]){2, 3});
+    check_error(tg_sum(a, 1, (int[]){2}, false), TG_ERR_ARG, "axis 2 of rank 2");
+    check_error(tg_sum(a, 1, (int[]){-3}, false), TG_ERR_ARG, "axis -3 of rank 2");
+    check_error(tg_sum(a, 2, (int[]){1, -1}, false), TG_ERR_ARG, "repeated axis");
+    check_error(tg_slice(a, 2, 0, 1, 1), TG_ERR_ARG, "slice axis");
+    check_error(tg_slice(a, 0, 0, 1, 0), TG_ERR_ARG, "slice step 0");
+    check_error(tg_select(a, 0, 2), TG_ERR_ARG, "select index");
+    check_error(tg_permute(a, (int[]){0, 0}), TG_ERR_ARG, "permute repeated");
+    check_error(tg_reshape(a, 2, (int64_t[]){4, 2}), TG_ERR_SHAPE, "reshape count");
+    check_error(tg_reshape(a, 2, (int64_t[]){-1, -1}), TG_ERR_SHAPE, "two -1");
+    check_error(tg_expand(a, 2, (int64_t[]){4, 3}), TG_ERR_SHAPE, "expand non-1 axis");
+    check_error(tg_squeeze(a, 1, (int[]){0}), TG_ERR_SHAPE, "squeeze size 2");
+    check_error(tg_diagonal(a, 0, 1, 1), TG_ERR_ARG, "diagonal same axes");
+    check_error(tg_imag(a), TG_ERR_DTYPE, "imag of real");
+    check_error(tg_view(tg_mT(a), 1, (int64_t[]){6}), TG_ERR_SHAPE, "view needs a copy");
+    tg_scope_end();
+}
+
+Test(errors, wrong_dtypes) {
+    tg_scope_begin();
+    tg_tensor *c = tg_zeros(TG_C64, 1, (int64_t[]){3});
+    tg_tensor *i = tg_zeros(TG_I32, 1, (int64_t[]){3});
+    check_error(tg_max(c, 0, NULL, false), TG_ERR_DTYPE, "max of complex");
+    check_error(tg_lt(c, c), TG_ERR_DTYPE, "ordering complex");
+    check_error(tg_erf(c), TG_ERR_DTYPE, "erf of complex");
+    check_error(tg_complex(c, c), TG_ERR_DTYPE, "complex of complex");
+    check_error(tg_rand(TG_I32, 1, (int64_t[]){2}), TG_ERR_DTYPE, "rand int");
+    check_error(tg_matmul(tg_zeros(TG_BOOL, 2, (int64_t[]){2, 2}), tg_zeros(TG_BOOL, 2, (int64_t[]){2, 2})),
+                TG_ERR_DTYPE, "bool matmul");
+    tg_tensor *h = tg_cast(i, TG_F16);
+    cr_assert_not_null(h);
+    check_error(tg_exp(h), TG_ERR_DTYPE, "exp of f16 storage");
+    tg_scope_end();
+}
+
+Test(errors, copy_to_checks_the_destination_size) {
+    tg_scope_begin();
+    tg_tensor *a = tg_ones(TG_F64, 1, (int64_t[]){4});
+    double out[3];
+    check_status(tg_copy_to(a, out, sizeof out), TG_ERR_ARG, "small destination");
+    cr_assert(isnan(tg_item_f64(a)));
+    check_status(tg_last_error_code(), TG_ERR_SHAPE, "item of 4 elements");
+    tg_scope_end();
+}
+
+Test(errors, matmul_shape_mismatch_names_sizes) {
+    tg_scope_begin();
+    tg_tensor *a = tg_zeros(TG_F32, 2, (int64_t[]){2, 3});
+    tg_tensor *r = tg_matmul(a, a);
+    cr_assert_null(r);
+    cr_assert(strstr(tg_last_error(), "inner sizes differ (3 vs 2)"), "%s", tg_last_error());
+    tg_clear_error();
+    tg_scope_end();
+}
