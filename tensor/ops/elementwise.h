@@ -15,9 +15,19 @@ typedef uint8_t tg_bool_t;            /* bools are bytes holding 0 or 1 */
 typedef float complex tg_c64_t;
 typedef double complex tg_c128_t;
 
+/* Compute-bound loops are compiled for AVX-512 and AVX2 too and picked at
+ * load time (ifunc); memory-bound ones gain nothing from it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TG_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TG_SIMD_CLONES
+#endif
+
 /* Loop over one input: R out = EXPR(x) with x of type T. */
-#define TG_UNARY_LOOP(name, T, R, EXPR)                                          \
-    static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
+#define TG_UNARY_LOOP(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, )
+#define TG_UNARY_LOOP_SIMD(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, TG_SIMD_CLONES)
+#define TG_UNARY_LOOP_ATTR(name, T, R, EXPR, ATTR)                               \
+    ATTR static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
         (void)ctx;                                                               \
         if (s[0] == (int64_t)sizeof(R) && s[1] == (int64_t)sizeof(T)) {          \
             R *o = (R *)p[0];                                                    \

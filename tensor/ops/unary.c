@@ -1,6 +1,7 @@
 /* Elementwise unary ops: one tg_op_def each, loops per dtype, one kernel.
  * Derivative rules are attached by the autodiff work (autodiff/rules_*.c). */
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/vecmath.h"
 
 enum rule {
     RULE_SAME,     /* output dtype = input dtype */
@@ -113,7 +114,12 @@ DEF_UNARY(relu)
 
 /* ---- float functions (ints computed in f64) ---------------------------- */
 FLOAT_OP(reciprocal, 1.0f / x, 1.0 / x, 1.0f / x, 1.0 / x)
-FLOAT_OP(exp, expf(x), exp(x), cexpf(x), cexp(x))
+TG_UNARY_LOOP_SIMD(exp_f32, float, float, tg_expf_vec(x))
+TG_UNARY_LOOP(exp_f64, double, double, exp(x))
+TG_UNARY_LOOP(exp_c64, tg_c64_t, tg_c64_t, cexpf(x))
+TG_UNARY_LOOP(exp_c128, tg_c128_t, tg_c128_t, cexp(x))
+static const unary_impl exp_impl = {RULE_FLOAT, false, {TABLE_FLOAT(exp)}};
+DEF_UNARY(exp)
 FLOAT_OP(expm1, expm1f(x), expm1(x), cexpf(x) - 1.0f, cexp(x) - 1.0)
 FLOAT_OP(log, logf(x), log(x), clogf(x), clog(x))
 FLOAT_OP(log1p, log1pf(x), log1p(x), clogf(1.0f + x), clog(1.0 + x))
@@ -133,10 +139,17 @@ FLOAT_OP(tanh, tanhf(x), tanh(x), ctanhf(x), ctanh(x))
 FLOAT_OP(asinh, asinhf(x), asinh(x), casinhf(x), casinh(x))
 FLOAT_OP(acosh, acoshf(x), acosh(x), cacoshf(x), cacosh(x))
 FLOAT_OP(atanh, atanhf(x), atanh(x), catanhf(x), catanh(x))
-FLOAT_OP(sigmoid, 1.0f / (1.0f + expf(-x)), 1.0 / (1.0 + exp(-x)),
-         1.0f / (1.0f + cexpf(-x)), 1.0 / (1.0 + cexp(-x)))
+TG_UNARY_LOOP_SIMD(sigmoid_f32, float, float, 1.0f / (1.0f + tg_expf_vec(-x)))
+TG_UNARY_LOOP(sigmoid_f64, double, double, 1.0 / (1.0 + exp(-x)))
+TG_UNARY_LOOP(sigmoid_c64, tg_c64_t, tg_c64_t, 1.0f / (1.0f + cexpf(-x)))
+TG_UNARY_LOOP(sigmoid_c128, tg_c128_t, tg_c128_t, 1.0 / (1.0 + cexp(-x)))
+static const unary_impl sigmoid_impl = {RULE_FLOAT, false, {TABLE_FLOAT(sigmoid)}};
+DEF_UNARY(sigmoid)
 REAL_OP(gelu, 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)), 0.5 * x * (1.0 + erf(x * M_SQRT1_2)))
-REAL_OP(silu, x / (1.0f + expf(-x)), x / (1.0 + exp(-x)))
+TG_UNARY_LOOP_SIMD(silu_f32, float, float, x / (1.0f + tg_expf_vec(-x)))
+TG_UNARY_LOOP(silu_f64, double, double, x / (1.0 + exp(-x)))
+static const unary_impl silu_impl = {RULE_FLOAT, false, {TABLE_REAL(silu)}};
+DEF_UNARY(silu)
 REAL_OP(softplus, fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))), fmax(x, 0.0) + log1p(exp(-fabs(x))))
 REAL_OP(erf, erff(x), erf(x))
 REAL_OP(erfc, erfcf(x), erfc(x))
