@@ -18,10 +18,29 @@
 struct tg_node;
 void tg__node_release(struct tg_node *n) __attribute__((weak));
 
+/* ---- tensor headers --------------------------------------------------- */
+static _Thread_local tg_tensor *header_cache[HEADER_CACHE_MAX];
+static _Thread_local int header_cached;
+
 /* ---- storage ---------------------------------------------------------- */
+/* Storages of at most SMALL_BYTES are recycled through a per-thread cache. */
+#define SMALL_BYTES 64
+#define SMALL_CACHE_MAX 256
+static _Thread_local tg_storage *small_cache[SMALL_CACHE_MAX];
+static _Thread_local int small_cached;
+static void cache_register(void);
+
 tg_storage *tg__storage_new(size_t nbytes) {
+    if (nbytes <= SMALL_BYTES && small_cached) {
+        tg_storage *s = small_cache[--small_cached];
+        s->refcount = 1;
+        s->nbytes = nbytes;
+        s->version = 0;
+        return s;
+    }
     size_t head = (sizeof(tg_storage) + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
-    size_t body = (nbytes + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
+    size_t body = nbytes <= SMALL_BYTES ? SMALL_BYTES
+                : (nbytes + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
     if (nbytes > SIZE_MAX - head - STORAGE_ALIGN) {
         tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
         return NULL;
@@ -54,12 +73,13 @@ void tg__storage_retain(tg_storage *s) { __atomic_add_fetch(&s->refcount, 1, __A
 void tg__storage_release(tg_storage *s) {
     if (!s || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     if (s->deleter) s->deleter(s->data, s->deleter_ctx);
+    if (!s->external && s->nbytes <= SMALL_BYTES && small_cached < SMALL_CACHE_MAX) {
+        if (small_cached == 0) cache_register();
+        small_cache[small_cached++] = s;
+        return;
+    }
     free(s);
 }
-
-/* ---- tensor headers --------------------------------------------------- */
-static _Thread_local tg_tensor *header_cache[HEADER_CACHE_MAX];
-static _Thread_local int header_cached;
 
 static tg_tensor *header_alloc(void) {
     tg_tensor *t = header_cached ? header_cache[--header_cached] : malloc(sizeof(tg_tensor));
@@ -73,14 +93,16 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static void cache_flush(void *unused) {
     (void)unused;
     while (header_cached) free(header_cache[--header_cached]);
+    while (small_cached) free(small_cache[--small_cached]);
 }
 static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
+static void cache_register(void) {
+    pthread_once(&cache_once, cache_key_init);
+    pthread_setspecific(cache_key, (void *)1);
+}
 
 static void header_free(tg_tensor *t) {
-    if (header_cached == 0) {
-        pthread_once(&cache_once, cache_key_init);
-        pthread_setspecific(cache_key, (void *)1);
-    }
+    if (header_cached == 0) cache_register();
     if (header_cached < HEADER_CACHE_MAX) header_cache[header_cached++] = t;
     else free(t);
 }

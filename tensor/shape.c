@@ -60,7 +60,9 @@ tg_status tg__broadcast_shapes(const char *op, int na, const int64_t *a, int nb,
         int64_t db = i < n - nb ? 1 : b[i - (n - nb)];
         if (da == db || db == 1) res[i] = da;
         else if (da == 1) res[i] = db;
-        else {
+        else if (!op) {
+            return TG_ERR_SHAPE;                 /* caller reports */
+        } else {
             char sa[160], sb[160];
             return tg__error(TG_ERR_SHAPE, "%s: shapes %s and %s cannot be broadcast (axis %d: %lld vs %lld)",
                              op, tg__fmt_shape(sa, sizeof sa, na, a), tg__fmt_shape(sb, sizeof sb, nb, b),

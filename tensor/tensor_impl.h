@@ -95,7 +95,8 @@ tg_status tg__norm_axis(const char *op, int axis, int ndim, int *out);
 /* Normalise an axis list into a mask; repeated axes are an error. naxes == 0
  * with axes == NULL selects all axes. */
 tg_status tg__axes_mask(const char *op, int naxes, const int *axes, int ndim, bool *mask);
-/* NumPy broadcast of two shapes; error naming op and both shapes. */
+/* NumPy broadcast of two shapes; error naming op and both shapes (op NULL:
+ * return TG_ERR_SHAPE without recording, for callers that report it). */
 tg_status tg__broadcast_shapes(const char *op, int na, const int64_t *a, int nb, const int64_t *b,
                                int *nout, int64_t *out);
 /* Strides (elements) to read x as if broadcast to (ndim, shape). */

@@ -54,10 +54,8 @@ static tg_status binary_infer(const tg_op_call *c, tg_meta *out) {
         return tg__op_error(c, TG_ERR_DTYPE, "not defined for dtype %s", tg_dtype_name(cd));
     if (b->rule == B_COMPLEX && kind(cd) == 3)
         return tg__op_error(c, TG_ERR_DTYPE, "real and imaginary parts must be real");
-    char name[64];
-    snprintf(name, sizeof name, "tg_%s", c->def->name);
-    if (tg__broadcast_shapes(name, x->ndim, x->shape, y->ndim, y->shape, &out->ndim, out->shape))
-        return TG_ERR_SHAPE;
+    if (tg__broadcast_shapes(NULL, x->ndim, x->shape, y->ndim, y->shape, &out->ndim, out->shape))
+        return tg__op_error(c, TG_ERR_SHAPE, "shapes cannot be broadcast");
     out->dtype = b->rule == B_COMPARE || b->rule == B_LOGICAL ? TG_BOOL
                : b->rule == B_COMPLEX ? tg_complex_dtype(cd) : cd;
     return TG_OK;
@@ -66,13 +64,11 @@ static tg_status binary_infer(const tg_op_call *c, tg_meta *out) {
 static tg_status binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     const binary_impl *b = c->def->impl;
     tg_dtype cd = compute_dtype(b, tg__promote_meta(&c->in[0], &c->in[1]));
-    tg_tensor *x[2] = {tg__cast_raw(in[0], cd), tg__cast_raw(in[1], cd)};
-    tg_status st = TG_OK;
-    if (x[0] && x[1]) tg_iter_apply(b->loop[cd], NULL, out[0], 2, x);
-    else st = tg_last_error_code();
-    tg_release(x[0]);
-    tg_release(x[1]);
-    return st;
+    tg_tensor *x[2];
+    if (!tg__cast_inputs(2, in, cd, x)) return tg_last_error_code();
+    tg_iter_apply(b->loop[cd], NULL, out[0], 2, x);
+    tg__release_casts(2, in, x);
+    return TG_OK;
 }
 
 #define DEF_BINARY(op, extra_flags)                                                       \

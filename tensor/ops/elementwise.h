@@ -75,6 +75,22 @@ typedef double complex tg_c128_t;
 /* Cast x to dtype for internal use (no scope, no autograd): a new reference,
  * or x retained when it already has that dtype. NULL + error on failure. */
 tg_tensor *tg__cast_raw(tg_tensor *x, tg_dtype dtype);
+/* x[i] = in[i] converted to dtype: the input itself (no reference taken)
+ * when it already has it, else a new converted copy. false + error on
+ * failure (nothing left to release). Pair with tg__release_casts. */
+static inline bool tg__cast_inputs(int n, tg_tensor *const *in, tg_dtype dtype, tg_tensor **x) {
+    for (int i = 0; i < n; i++) {
+        x[i] = in[i]->dtype == dtype ? in[i] : tg__cast_raw(in[i], dtype);
+        if (!x[i]) {
+            for (int j = 0; j < i; j++) if (x[j] != in[j]) tg_release(x[j]);
+            return false;
+        }
+    }
+    return true;
+}
+static inline void tg__release_casts(int n, tg_tensor *const *in, tg_tensor **x) {
+    for (int i = 0; i < n; i++) if (x[i] != in[i]) tg_release(x[i]);
+}
 /* dst (any strides, no overlap with src) = src broadcast and converted. */
 void tg__copy_into(tg_tensor *dst, tg_tensor *src);
 /* Weak-aware promotion of two operand metas (NEP 50). */

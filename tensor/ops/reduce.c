@@ -109,11 +109,18 @@ static tg_dtype compute_dtype(const reduce_impl *r, tg_dtype d) {
 
 /* attrs: i[0] keepdim, i[1] naxes (-1: all), i[2..] axes. */
 static tg_status reduce_mask(const tg_op_call *c, const tg_meta *x, bool *mask) {
-    char name[64];
-    snprintf(name, sizeof name, "tg_%s", c->def->name);
     int64_t na = c->attrs->i[1];
     int axes[TG_MAX_ATTR_INTS];
     for (int k = 0; k < na; k++) axes[k] = (int)c->attrs->i[2 + k];
+    /* The op's name is formatted only when the axes are bad. */
+    bool ok = true;
+    for (int k = 0; k < na; k++) {
+        int a = axes[k] < 0 ? axes[k] + x->ndim : axes[k];
+        for (int j = 0; j < k; j++) ok = ok && a != (axes[j] < 0 ? axes[j] + x->ndim : axes[j]);
+        ok = ok && a >= 0 && a < x->ndim;
+    }
+    char name[64] = "";
+    if (!ok) snprintf(name, sizeof name, "tg_%s", c->def->name);
     return tg__axes_mask(name, na < 0 ? 0 : (int)na, na < 0 ? NULL : axes, x->ndim, mask);
 }
 

@@ -37,10 +37,10 @@ static tg_status unary_infer(const tg_op_call *c, tg_meta *out) {
 static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     const unary_impl *u = c->def->impl;
     tg_dtype cd = compute_dtype(u, in[0]->dtype);
-    tg_tensor *x = tg__cast_raw(in[0], cd);
-    if (!x) return tg_last_error_code();
+    tg_tensor *x;
+    if (!tg__cast_inputs(1, in, cd, &x)) return tg_last_error_code();
     tg_iter_apply(u->loop[cd], NULL, out[0], 1, &x);
-    tg_release(x);
+    tg__release_casts(1, in, &x);
     return TG_OK;
 }
 
