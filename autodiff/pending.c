@@ -9,30 +9,6 @@
 
 #define PENDING(what) tg__error(TG_ERR_UNSUPPORTED, "%s is not implemented yet (%s)", __func__, what)
 
-tg_status tg_set_requires_grad(tg_tensor *t, bool on) {
-    if (!t) return tg__error(TG_ERR_ARG, "tg_set_requires_grad: tensor is NULL");
-    if (!on) { t->flags &= ~(uint32_t)TG_TFLAG_REQUIRES_GRAD; return TG_OK; }
-    return PENDING("eager autodiff");
-}
-bool tg_requires_grad(const tg_tensor *t) { return t && (t->flags & TG_TFLAG_REQUIRES_GRAD); }
-tg_status tg_backward(tg_tensor *y, const tg_backward_opts *opts) { (void)y; (void)opts; return PENDING("eager autodiff"); }
-tg_tensor *tg_grad(const tg_tensor *t) { return t ? t->grad : NULL; }
-tg_status tg_zero_grad(tg_tensor *t) {
-    if (!t) return tg__error(TG_ERR_ARG, "tg_zero_grad: tensor is NULL");
-    tg_release(t->grad);
-    t->grad = NULL;
-    return TG_OK;
-}
-static _Thread_local int no_grad_depth;
-void tg_no_grad_begin(void) { no_grad_depth++; }
-void tg_no_grad_end(void) { if (no_grad_depth > 0) no_grad_depth--; }
-bool tg_grad_enabled(void) { return no_grad_depth == 0; }
-
-tg_status tg_jvp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, tg_tensor *const *tangents,
-                 int n_out, tg_tensor **outs, tg_tensor **out_tangents) {
-    (void)fn; (void)ctx; (void)n_in; (void)primals; (void)tangents; (void)n_out; (void)outs; (void)out_tangents;
-    return PENDING("forward mode");
-}
 tg_graph *tg_trace(tg_trace_fn fn, void *ctx, int n_in, const tg_spec *specs, int n_out) {
     (void)fn; (void)ctx; (void)n_in; (void)specs; (void)n_out;
     PENDING("traced graphs");

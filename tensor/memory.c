@@ -120,6 +120,7 @@ tg_tensor *tg__tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, tg_sto
     t->storage = s;
     t->grad = NULL;
     t->grad_fn = NULL;
+    t->tangent = NULL;
     return t;
 }
 
@@ -141,6 +142,7 @@ tg_tensor *tg__make_view(tg_tensor *x, tg_dtype dtype, int ndim, const int64_t *
 
 static void tensor_free(tg_tensor *t) {
     if (t->grad) tg_release(t->grad);
+    if (t->tangent) tg_release(t->tangent);
     if (t->grad_fn && tg__node_release) tg__node_release(t->grad_fn);
     tg__storage_release(t->storage);
     header_free(t);

@@ -23,6 +23,7 @@ typedef struct tg_storage {
 enum {
     TG_TFLAG_REQUIRES_GRAD = 1u << 0,
     TG_TFLAG_WEAK = 1u << 1,      /* a Python-like scalar: NEP 50 weak promotion */
+    /* bits 8..15: which output of its grad_fn node this tensor is */
 };
 
 struct tg_node;                   /* autograd graph node (autodiff/) */
@@ -38,6 +39,7 @@ struct tg_tensor {
     tg_storage *storage;
     tg_tensor *grad;              /* accumulated gradient of a leaf */
     struct tg_node *grad_fn;      /* node that produced this tensor, if recorded */
+    tg_tensor *tangent;           /* forward-mode tangent inside tg_jvp, or NULL */
 };
 
 /* ---- errors (tensor/error.c) ------------------------------------------ */

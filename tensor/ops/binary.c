@@ -71,14 +71,203 @@ static tg_status binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return TG_OK;
 }
 
-#define DEF_BINARY(op, extra_flags)                                                       \
+
+/* ---- derivative rules (AD-REFERENCE.md sections 1 and 3) ----------------- */
+/* Cotangents of broadcast operands are summed back to their shapes. */
+#define SUM_TO(g, x) tg__sum_to((g), (x)->ndim, (x)->shape)
+
+static tg_status add_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = SUM_TO(g[0], in[0]);
+    ic[1] = SUM_TO(g[0], in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status add_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)c; (void)in; (void)out;
+    ot[0] = t[0] && t[1] ? tg_add(t[0], t[1]) : t[0] ? t[0] : t[1];
+    return TG_RULE_RESULT(ot[0]);
+}
+static tg_status sub_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = SUM_TO(g[0], in[0]);
+    ic[1] = SUM_TO(tg_neg(g[0]), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status sub_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)c; (void)in; (void)out;
+    ot[0] = t[0] && t[1] ? tg_sub(t[0], t[1]) : t[0] ? t[0] : tg_neg(t[1]);
+    return TG_RULE_RESULT(ot[0]);
+}
+static tg_status mul_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = SUM_TO(tg_mul(g[0], tg_conj(in[1])), in[0]);
+    ic[1] = SUM_TO(tg_mul(g[0], tg_conj(in[0])), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+/* JVP of a bilinear op: t0 * b + a * t1 with absent tangents left out. */
+static tg_tensor *bilinear(tg_tensor *(*f)(tg_tensor *, tg_tensor *), tg_tensor *const *in, tg_tensor *const *t) {
+    tg_tensor *p = t[0] ? f(t[0], in[1]) : NULL, *q = t[1] ? f(in[0], t[1]) : NULL;
+    return p && q ? tg_add(p, q) : p ? p : q;
+}
+static tg_status mul_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)c; (void)out;
+    ot[0] = bilinear(tg_mul, in, t);
+    return TG_RULE_RESULT(ot[0]);
+}
+static tg_status div_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)c;
+    tg_tensor *ga = tg_div(g[0], tg_conj(in[1]));          /* g / conj(b) */
+    ic[0] = SUM_TO(ga, in[0]);
+    ic[1] = SUM_TO(tg_neg(tg_mul(ga, tg_conj(out[0]))), in[1]);   /* -g conj(y / b) */
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status div_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)c;
+    tg_tensor *p = t[0] ? tg_div(t[0], in[1]) : NULL;
+    tg_tensor *q = t[1] ? tg_neg(tg_div(tg_mul(t[1], out[0]), in[1])) : NULL;
+    ot[0] = p && q ? tg_add(p, q) : p ? p : q;
+    return TG_RULE_RESULT(ot[0]);
+}
+/* pow: d/da = b a^(b-1) (0 where b == 0), d/db = y log(a) (0 where a == 0
+ * and b >= 0), PyTorch's conventions at those points. */
+static tg_tensor *pow_da(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *d = tg_mul(b, tg_pow(a, tg_sub_scalar(b, 1.0)));
+    return tg_where(tg_eq_scalar(b, 0.0), tg_zeros_like(d), d);
+}
+static tg_tensor *pow_db(tg_tensor *a, tg_tensor *b, tg_tensor *y) {
+    tg_tensor *d = tg_mul(y, tg_log(a));
+    if (tg_dtype_is_complex(a->dtype)) return tg_where(tg_eq_scalar(a, 0.0), tg_zeros_like(d), d);
+    return tg_where(tg_logical_and(tg_eq_scalar(a, 0.0), tg_logical_not(tg_lt_scalar(b, 0.0))), tg_zeros_like(d), d);
+}
+static tg_status pow_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)c;
+    ic[0] = SUM_TO(tg_mul(g[0], tg_conj(pow_da(in[0], in[1]))), in[0]);
+    ic[1] = SUM_TO(tg_mul(g[0], tg_conj(pow_db(in[0], in[1], out[0]))), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status pow_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)c;
+    tg_tensor *p = t[0] ? tg_mul(t[0], pow_da(in[0], in[1])) : NULL;
+    tg_tensor *q = t[1] ? tg_mul(t[1], pow_db(in[0], in[1], out[0])) : NULL;
+    ot[0] = p && q ? tg_add(p, q) : p ? p : q;
+    return TG_RULE_RESULT(ot[0]);
+}
+/* maximum/minimum: the larger (smaller) operand takes the gradient, ties
+ * split it 0.5/0.5 (AD-REFERENCE.md section 2). wa is a's weight. */
+static tg_tensor *extreme_weight(tg_tensor *a, tg_tensor *b, bool is_max, tg_dtype d) {
+    tg_tensor *win = is_max ? tg_gt(a, b) : tg_lt(a, b), *lose = is_max ? tg_lt(a, b) : tg_gt(a, b);
+    /* a NaN operand (neither wins nor loses, nor ties) takes it fully, as PyTorch */
+    tg_tensor *w = tg_where(tg_eq(a, b), tg_scalar(d, 0.5), tg_where(lose, tg_scalar(d, 0.0), tg_scalar(d, 1.0)));
+    (void)win;
+    return w;
+}
+static tg_status extreme_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *g, tg_tensor **ic,
+                             bool is_max) {
+    (void)c;
+    tg_tensor *wa = extreme_weight(in[0], in[1], is_max, g[0]->dtype), *wb = extreme_weight(in[1], in[0], is_max, g[0]->dtype);
+    ic[0] = SUM_TO(tg_mul(g[0], wa), in[0]);
+    ic[1] = SUM_TO(tg_mul(g[0], wb), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status extreme_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot, bool is_max) {
+    (void)c;
+    tg_dtype d = out[0]->dtype;
+    tg_tensor *p = t[0] ? tg_mul(t[0], extreme_weight(in[0], in[1], is_max, d)) : NULL;
+    tg_tensor *q = t[1] ? tg_mul(t[1], extreme_weight(in[1], in[0], is_max, d)) : NULL;
+    ot[0] = p && q ? tg_add(p, q) : p ? p : q;
+    return TG_RULE_RESULT(ot[0]);
+}
+static tg_status maximum_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) { (void)out; return extreme_vjp(c, in, g, ic, true); }
+static tg_status minimum_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) { (void)out; return extreme_vjp(c, in, g, ic, false); }
+static tg_status maximum_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot) { return extreme_jvp(c, in, out, t, ot, true); }
+static tg_status minimum_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot) { return extreme_jvp(c, in, out, t, ot, false); }
+/* atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2). */
+static tg_status atan2_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                           tg_tensor **ic) {
+    (void)c; (void)out;
+    tg_tensor *r = tg_div(g[0], tg_add(tg_square(in[0]), tg_square(in[1])));
+    ic[0] = SUM_TO(tg_mul(r, in[1]), in[0]);
+    ic[1] = SUM_TO(tg_neg(tg_mul(r, in[0])), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status atan2_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                           tg_tensor **ot) {
+    (void)c; (void)out;
+    tg_tensor *den = tg_add(tg_square(in[0]), tg_square(in[1]));
+    tg_tensor *p = t[0] ? tg_mul(t[0], in[1]) : NULL, *q = t[1] ? tg_neg(tg_mul(t[1], in[0])) : NULL;
+    ot[0] = tg_div(p && q ? tg_add(p, q) : p ? p : q, den);
+    return TG_RULE_RESULT(ot[0]);
+}
+/* remainder: a - floor(a / b) b, so d/da = 1 and d/db = -floor(a / b). */
+static tg_status remainder_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                               tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = SUM_TO(g[0], in[0]);
+    ic[1] = SUM_TO(tg_neg(tg_mul(g[0], tg_floor(tg_div(in[0], in[1])))), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status remainder_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                               tg_tensor **ot) {
+    (void)c; (void)out;
+    tg_tensor *q = t[1] ? tg_neg(tg_mul(t[1], tg_floor(tg_div(in[0], in[1])))) : NULL;
+    ot[0] = t[0] && q ? tg_add(t[0], q) : t[0] ? t[0] : q;
+    return TG_RULE_RESULT(ot[0]);
+}
+/* complex(re, im): a real loss's gradient splits into real and imaginary parts. */
+static tg_status complex_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = SUM_TO(tg_real(g[0]), in[0]);
+    ic[1] = SUM_TO(tg_imag(g[0]), in[1]);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status complex_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot) {
+    (void)c; (void)out;
+    ot[0] = tg_complex(t[0] ? t[0] : tg_zeros_like(in[0]), t[1] ? t[1] : tg_zeros_like(in[1]));
+    return TG_RULE_RESULT(ot[0]);
+}
+/* where(c, a, b): the cotangent goes to the operand that was chosen. */
+static tg_status where_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                           tg_tensor **ic) {
+    (void)c; (void)out;
+    tg_tensor *z = tg_zeros_like(g[0]);
+    ic[1] = SUM_TO(tg_where(in[0], g[0], z), in[1]);
+    ic[2] = SUM_TO(tg_where(in[0], z, g[0]), in[2]);
+    return TG_RULE_RESULT(ic[1] && ic[2]);
+}
+static tg_status where_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                           tg_tensor **ot) {
+    (void)c;
+    ot[0] = tg_where(in[0], t[1] ? t[1] : tg_zeros_like(out[0]), t[2] ? t[2] : tg_zeros_like(out[0]));
+    return TG_RULE_RESULT(ot[0]);
+}
+
+#define DEF_BINARY_RULES(op, extra_flags, vjp_, jvp_)                                     \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 2, .n_out = 1, .flags = extra_flags, \
                                   .infer = binary_infer, .kernel = {[TG_CPU] = binary_kernel}, \
-                                  .impl = &op##_impl};                                    \
+                                  .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl};           \
     tg_tensor *tg_##op(tg_tensor *a, tg_tensor *b) {                                      \
         tg_tensor *in[2] = {a, b};                                                        \
         return tg__apply1(&tg_op_##op, 2, in, NULL);                                      \
     }
+#define DEF_BINARY(op, extra_flags) DEF_BINARY_RULES(op, extra_flags, op##_vjp, op##_jvp)
+#define DEF_BINARY_NONDIFF(op) DEF_BINARY_RULES(op, TG_OP_NONDIFF, NULL, NULL)
 
 #define LOOPS4(op, R32, R64, RC64, RC128, E)                                 \
     TG_BINARY_LOOP(op##_f32, float, R32, E)                                  \
@@ -186,8 +375,8 @@ CMP_OP(eq, a == b, 1)
 CMP_OP(ne, a != b, 1)
 static const binary_impl eq_impl = {B_COMPARE, {CMP_TABLE_REAL(eq), T_CPLX(eq)}};
 static const binary_impl ne_impl = {B_COMPARE, {CMP_TABLE_REAL(ne), T_CPLX(ne)}};
-DEF_BINARY(eq, TG_OP_NONDIFF)
-DEF_BINARY(ne, TG_OP_NONDIFF)
+DEF_BINARY_NONDIFF(eq)
+DEF_BINARY_NONDIFF(ne)
 #define CMP_REAL(op, E)                                                          \
     TG_BINARY_LOOP(op##_f32, float, tg_bool_t, E)                                \
     TG_BINARY_LOOP(op##_f64, double, tg_bool_t, E)                               \
@@ -195,7 +384,7 @@ DEF_BINARY(ne, TG_OP_NONDIFF)
     TG_BINARY_LOOP(op##_i64, int64_t, tg_bool_t, E)                              \
     TG_BINARY_LOOP(op##_bool, tg_bool_t, tg_bool_t, E)                           \
     static const binary_impl op##_impl = {B_COMPARE, {CMP_TABLE_REAL(op)}};      \
-    DEF_BINARY(op, TG_OP_NONDIFF)
+    DEF_BINARY_NONDIFF(op)
 CMP_REAL(lt, a < b)
 CMP_REAL(le, a <= b)
 CMP_REAL(gt, a > b)
@@ -207,14 +396,14 @@ TG_BINARY_LOOP(logical_xor_bool, tg_bool_t, tg_bool_t, a ^ b)
 static const binary_impl logical_and_impl = {B_LOGICAL, {[TG_BOOL] = logical_and_bool}};
 static const binary_impl logical_or_impl = {B_LOGICAL, {[TG_BOOL] = logical_or_bool}};
 static const binary_impl logical_xor_impl = {B_LOGICAL, {[TG_BOOL] = logical_xor_bool}};
-DEF_BINARY(logical_and, TG_OP_NONDIFF)
-DEF_BINARY(logical_or, TG_OP_NONDIFF)
-DEF_BINARY(logical_xor, TG_OP_NONDIFF)
+DEF_BINARY_NONDIFF(logical_and)
+DEF_BINARY_NONDIFF(logical_or)
+DEF_BINARY_NONDIFF(logical_xor)
 
 TG_BINARY_LOOP(complex_f32, float, tg_c64_t, a + b * I)
 TG_BINARY_LOOP(complex_f64, double, tg_c128_t, a + b * I)
 static const binary_impl complex_impl = {B_COMPLEX, {T_FLOAT(complex)}};
-DEF_BINARY(complex, 0)
+DEF_BINARY_RULES(complex, 0, complex_vjp, complex_jvp)   /* complex is a macro: no DEF_BINARY */
 
 /* ---- where(cond, a, b) --------------------------------------------------- */
 #define WHERE_LOOP(name, T)                                                          \
@@ -258,7 +447,7 @@ static tg_status where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 }
 
 const tg_op_def tg_op_where = {.name = "where", .n_in = 3, .n_out = 1, .infer = where_infer,
-                               .kernel = {[TG_CPU] = where_kernel}};
+                               .kernel = {[TG_CPU] = where_kernel}, .vjp = where_vjp, .jvp = where_jvp};
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[3] = {cond, a, b};
     return tg__apply1(&tg_op_where, 3, in, NULL);

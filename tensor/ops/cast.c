@@ -148,8 +148,25 @@ static tg_status cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     tg__copy_into(out[0], in[0]);
     return TG_OK;
 }
+/* cast is linear: the cotangent goes back to the input dtype (a complex to
+ * real cast passes the real part forward, so its VJP is the real cotangent
+ * embedded as complex, and the reverse takes the real part). */
+static tg_status cast_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                          tg_tensor **ic) {
+    (void)c; (void)out;
+    tg_tensor *x = g[0];
+    if (tg_dtype_is_complex(x->dtype) && !tg_dtype_is_complex(in[0]->dtype)) x = tg_real(x);
+    ic[0] = tg_cast(x, in[0]->dtype);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status cast_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                          tg_tensor **ot) {
+    (void)c; (void)in;
+    ot[0] = tg_cast(t[0], out[0]->dtype);
+    return TG_RULE_RESULT(ot[0]);
+}
 const tg_op_def tg_op_cast = {.name = "cast", .n_in = 1, .n_out = 1, .infer = cast_infer,
-                              .kernel = {[TG_CPU] = cast_kernel}};
+                              .kernel = {[TG_CPU] = cast_kernel}, .vjp = cast_vjp, .jvp = cast_jvp};
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype) {
     tg_attrs a = {.n_int = 1, .i = {dtype}};

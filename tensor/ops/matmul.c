@@ -164,8 +164,41 @@ done:
     return st;
 }
 
+/* ---- derivative rules: A-bar = G B^H, B-bar = A^H G (AD-REFERENCE.md 1) ---- */
+/* 1-d operands are promoted to matrices, as in the forward pass, and the
+ * cotangent gets the matching unit axes; batch axes are summed back. */
+static tg_tensor *as_matrix(tg_tensor *x, bool is_lhs) {
+    return x->ndim == 1 ? tg_unsqueeze(x, is_lhs ? 0 : 1) : x;
+}
+static tg_tensor *cot_as_matrix(tg_tensor *g, const tg_tensor *a, const tg_tensor *b) {
+    if (a->ndim == 1) g = tg_unsqueeze(g, b->ndim == 1 ? 0 : -2);
+    if (b->ndim == 1 && g) g = tg_unsqueeze(g, -1);
+    return g;
+}
+static tg_tensor *mH(tg_tensor *x) { return tg_conj(tg_mT(x)); }
+static tg_tensor *back_to(tg_tensor *g, const tg_tensor *x, const tg_tensor *x2) {
+    g = tg__sum_to(g, x2->ndim, x2->shape);
+    return g && x->ndim == 1 ? tg_reshape(g, 1, x->shape) : g;
+}
+static tg_status matmul_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                            tg_tensor **ic) {
+    (void)c; (void)out;
+    tg_tensor *a2 = as_matrix(in[0], true), *b2 = as_matrix(in[1], false);
+    tg_tensor *g2 = cot_as_matrix(g[0], in[0], in[1]);
+    ic[0] = back_to(tg_matmul(g2, mH(b2)), in[0], a2);
+    ic[1] = back_to(tg_matmul(mH(a2), g2), in[1], b2);
+    return TG_RULE_RESULT(ic[0] && ic[1]);
+}
+static tg_status matmul_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                            tg_tensor **ot) {
+    (void)c; (void)out;
+    tg_tensor *p = t[0] ? tg_matmul(t[0], in[1]) : NULL, *q = t[1] ? tg_matmul(in[0], t[1]) : NULL;
+    ot[0] = p && q ? tg_add(p, q) : p ? p : q;
+    return TG_RULE_RESULT(ot[0]);
+}
+
 const tg_op_def tg_op_matmul = {.name = "matmul", .n_in = 2, .n_out = 1, .infer = matmul_infer,
-                                .kernel = {[TG_CPU] = matmul_kernel}};
+                                .kernel = {[TG_CPU] = matmul_kernel}, .vjp = matmul_vjp, .jvp = matmul_jvp};
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[2] = {a, b};
     return tg__apply1(&tg_op_matmul, 2, in, NULL);

@@ -279,10 +279,87 @@ static tg_status reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return TG_OK;
 }
 
-#define DEF_REDUCE(op, flags_)                                                              \
+
+/* ---- derivative rules -------------------------------------------------------- */
+/* g broadcast back over the reduced axes of x (keepdim undone first). */
+static tg_tensor *expand_back(const tg_op_call *c, tg_tensor *g, const tg_tensor *x) {
+    bool mask[TG_MAX_DIMS];
+    if (reduce_mask(c, &c->in[0], mask)) return NULL;
+    if (!c->attrs->i[0]) {
+        int64_t kshape[TG_MAX_DIMS];
+        for (int i = 0; i < x->ndim; i++) kshape[i] = mask[i] ? 1 : x->shape[i];
+        g = tg_reshape(g, x->ndim, kshape);
+    }
+    return tg_expand(g, x->ndim, x->shape);
+}
+static int mask_axes(const tg_op_call *c, int *axes) {
+    bool mask[TG_MAX_DIMS];
+    reduce_mask(c, &c->in[0], mask);
+    int k = 0;
+    for (int i = 0; i < c->in[0].ndim; i++) if (mask[i]) axes[k++] = i;
+    return k;
+}
+static tg_status sum_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)out;
+    ic[0] = expand_back(c, g[0], in[0]);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status sum_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)in; (void)out;
+    ot[0] = tg__apply1(c->def, 1, t, c->attrs);
+    return TG_RULE_RESULT(ot[0]);
+}
+/* prod: d y / d x_i is the product of the other elements, computed without
+ * dividing by zero: with no zero in the slice it is y / x_i; with exactly
+ * one zero it is the product of the nonzeros at that zero and 0 elsewhere;
+ * with more zeros it is 0. */
+static tg_tensor *prod_others(const tg_op_call *c, tg_tensor *x, tg_tensor *y) {
+    int axes[TG_MAX_DIMS], k = mask_axes(c, axes);
+    tg_tensor *z = tg_eq_scalar(x, 0.0);
+    tg_tensor *x1 = tg_where(z, tg_ones_like(x), x);
+    tg_tensor *nz = expand_back(c, tg_sum(z, k, axes, c->attrs->i[0] != 0), x);
+    tg_tensor *p1 = expand_back(c, tg_prod(x1, k, axes, c->attrs->i[0] != 0), x);
+    tg_tensor *none = tg_div(expand_back(c, y, x), x1);
+    tg_tensor *zero = tg_zeros_like(x);
+    tg_tensor *one = tg_where(z, p1, zero);
+    return tg_where(tg_eq_scalar(nz, 0.0), none, tg_where(tg_eq_scalar(nz, 1.0), one, zero));
+}
+static tg_status prod_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                          tg_tensor **ic) {
+    ic[0] = tg_mul(expand_back(c, g[0], in[0]), tg_conj(prod_others(c, in[0], out[0])));
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status prod_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                          tg_tensor **ot) {
+    int axes[TG_MAX_DIMS], k = mask_axes(c, axes);
+    ot[0] = tg_sum(tg_mul(t[0], prod_others(c, in[0], out[0])), k, axes, c->attrs->i[0] != 0);
+    return TG_RULE_RESULT(ot[0]);
+}
+/* max/min (amax/amin): ties share the gradient evenly, as torch.amax. */
+static tg_tensor *extreme_share(const tg_op_call *c, tg_tensor *x, tg_tensor *y) {
+    int axes[TG_MAX_DIMS], k = mask_axes(c, axes);
+    tg_tensor *hit = tg_cast(tg_eq(x, expand_back(c, y, x)), x->dtype);
+    tg_tensor *count = expand_back(c, tg_sum(hit, k, axes, c->attrs->i[0] != 0), x);
+    return tg_div(hit, count);
+}
+static tg_status extreme_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) {
+    ic[0] = tg_mul(expand_back(c, g[0], in[0]), extreme_share(c, in[0], out[0]));
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status extreme_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot) {
+    int axes[TG_MAX_DIMS], k = mask_axes(c, axes);
+    ot[0] = tg_sum(tg_mul(t[0], extreme_share(c, in[0], out[0])), k, axes, c->attrs->i[0] != 0);
+    return TG_RULE_RESULT(ot[0]);
+}
+
+#define DEF_REDUCE(op, flags_, vjp_, jvp_)                                                  \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = flags_,     \
                                   .infer = reduce_infer, .kernel = {[TG_CPU] = reduce_kernel}, \
-                                  .impl = &op##_impl};                                      \
+                                  .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl};           \
     tg_tensor *tg_##op(tg_tensor *x, int naxes, const int *axes, bool keepdim) {            \
         return tg__reduce_apply(&tg_op_##op, x, naxes, axes, keepdim);                      \
     }
@@ -296,15 +373,17 @@ tg_tensor *tg__reduce_apply(const tg_op_def *def, tg_tensor *x, int naxes, const
     return tg__apply1(def, 1, &x, &a);
 }
 
-DEF_REDUCE(sum, 0)
-DEF_REDUCE(prod, 0)
-DEF_REDUCE(all, TG_OP_NONDIFF)
-DEF_REDUCE(any, TG_OP_NONDIFF)
+DEF_REDUCE(sum, 0, sum_vjp, sum_jvp)
+DEF_REDUCE(prod, 0, prod_vjp, prod_jvp)
+DEF_REDUCE(all, TG_OP_NONDIFF, NULL, NULL)
+DEF_REDUCE(any, TG_OP_NONDIFF, NULL, NULL)
 /* max/min are registered under their public names */
 const tg_op_def tg_op_max = {.name = "max", .n_in = 1, .n_out = 1, .infer = reduce_infer,
-                             .kernel = {[TG_CPU] = reduce_kernel}, .impl = &max_impl};
+                             .kernel = {[TG_CPU] = reduce_kernel}, .vjp = extreme_vjp, .jvp = extreme_jvp,
+                             .impl = &max_impl};
 const tg_op_def tg_op_min = {.name = "min", .n_in = 1, .n_out = 1, .infer = reduce_infer,
-                             .kernel = {[TG_CPU] = reduce_kernel}, .impl = &min_impl};
+                             .kernel = {[TG_CPU] = reduce_kernel}, .vjp = extreme_vjp, .jvp = extreme_jvp,
+                             .impl = &min_impl};
 tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     return tg__reduce_apply(&tg_op_max, x, naxes, axes, keepdim);
 }
@@ -466,6 +545,22 @@ tg_tensor *tg_norm(tg_tensor *x, double p, int naxes, const int *axes, bool keep
     else if (p == INFINITY) r = count == 0 ? tg_sum(a, naxes, axes, keepdim) : tg_max(a, naxes, axes, keepdim);
     else tg__error(TG_ERR_ARG, "tg_norm: p = %g is not supported (1, 2 or INFINITY)", p);
     COMPOSITE_END();
+}
+
+/* g summed down to shape (the VJP of broadcasting). */
+tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
+    if (!g) return NULL;
+    if (g->ndim == ndim && memcmp(g->shape, shape, (size_t)ndim * sizeof(int64_t)) == 0) return g;
+    int lead = g->ndim - ndim, axes[TG_MAX_DIMS], k = 0;
+    for (int i = 0; i < g->ndim; i++) {
+        if (i < lead) axes[k++] = i;
+        else if (shape[i - lead] == 1 && g->shape[i] != 1) axes[k++] = i;
+    }
+    tg_tensor *s = tg_sum(g, k, axes, true);
+    if (!s || lead == 0) return s;
+    int sq[TG_MAX_DIMS];
+    for (int i = 0; i < lead; i++) sq[i] = i;
+    return tg_squeeze(s, lead, sq);
 }
 
 TG_REGISTER_OPS(reduce, &tg_op_sum, &tg_op_prod, &tg_op_max, &tg_op_min, &tg_op_all, &tg_op_any,

@@ -5,6 +5,31 @@
 
 #include <string.h>
 
+
+/* ---- derivative rules ------------------------------------------------------ */
+/* Reshape-like views (reshape, squeeze, unsqueeze): shape back and forth. */
+static tg_status reshape_like_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                  tg_tensor *const *g, tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = tg_reshape(g[0], in[0]->ndim, in[0]->shape);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status reshape_like_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                  tg_tensor *const *t, tg_tensor **ot) {
+    (void)c; (void)in;
+    ot[0] = tg_reshape(t[0], out[0]->ndim, out[0]->shape);
+    return TG_RULE_RESULT(ot[0]);
+}
+/* The view op of a call applied to another tensor (the JVP of every view). */
+static tg_status same_view_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                               tg_tensor *const *t, tg_tensor **ot) {
+    (void)in; (void)out;
+    ot[0] = tg__apply1(c->def, 1, t, c->attrs);
+    return TG_RULE_RESULT(ot[0]);
+}
+static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                     tg_tensor *const *g, tg_tensor **ic);
+
 /* ---- reshape ------------------------------------------------------------ */
 static tg_status reshape_infer(const tg_op_call *c, tg_meta *out) {
     const tg_meta *x = &c->in[0];
@@ -103,7 +128,7 @@ static tg_status reshape_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
 }
 
 const tg_op_def tg_op_reshape = {.name = "reshape", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                 .infer = reshape_infer, .kernel = {[TG_CPU] = reshape_kernel}};
+                                 .infer = reshape_infer, .kernel = {[TG_CPU] = reshape_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
 
 static tg_tensor *reshape_common(tg_tensor *x, int ndim, const int64_t *shape, bool allow_copy, const char *op) {
     if (ndim < 0 || ndim > TG_MAX_DIMS)
@@ -152,8 +177,19 @@ static tg_status permute_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     out[0] = tg__make_view(x, x->dtype, x->ndim, sh, st, x->offset);
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
+static tg_status permute_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                             tg_tensor *const *g, tg_tensor **ic) {
+    (void)out;
+    int inv[TG_MAX_DIMS];
+    for (int i = 0; i < in[0]->ndim; i++) {
+        int64_t p = c->attrs->i[i] < 0 ? c->attrs->i[i] + in[0]->ndim : c->attrs->i[i];
+        inv[p] = i;
+    }
+    ic[0] = tg_permute(g[0], inv);
+    return TG_RULE_RESULT(ic[0]);
+}
 const tg_op_def tg_op_permute = {.name = "permute", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                 .infer = permute_infer, .kernel = {[TG_CPU] = permute_kernel}};
+                                 .infer = permute_infer, .kernel = {[TG_CPU] = permute_kernel}, .vjp = permute_vjp, .jvp = same_view_jvp};
 
 tg_tensor *tg_permute(tg_tensor *x, const int *perm) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_permute: input is NULL"), NULL;
@@ -234,7 +270,7 @@ static tg_status slice_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_slice = {.name = "slice", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                               .infer = slice_infer, .kernel = {[TG_CPU] = slice_kernel}};
+                               .infer = slice_infer, .kernel = {[TG_CPU] = slice_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 
 tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t step) {
     tg_attrs a = {.n_int = 4, .i = {axis, start, stop, step}};
@@ -289,8 +325,14 @@ static tg_status expand_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     out[0] = tg__make_view(in[0], in[0]->dtype, m.ndim, m.shape, st, in[0]->offset);
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
+static tg_status expand_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                            tg_tensor *const *g, tg_tensor **ic) {
+    (void)c; (void)out;
+    ic[0] = tg__sum_to(g[0], in[0]->ndim, in[0]->shape);
+    return TG_RULE_RESULT(ic[0]);
+}
 const tg_op_def tg_op_expand = {.name = "expand", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                .infer = expand_infer, .kernel = {[TG_CPU] = expand_kernel}};
+                                .infer = expand_infer, .kernel = {[TG_CPU] = expand_kernel}, .vjp = expand_vjp, .jvp = same_view_jvp};
 
 tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
     if (ndim < 0 || ndim > TG_MAX_DIMS)
@@ -339,7 +381,7 @@ static tg_status squeeze_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     return reshape_to_meta(c, in, out, squeeze_infer);
 }
 const tg_op_def tg_op_squeeze = {.name = "squeeze", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                 .infer = squeeze_infer, .kernel = {[TG_CPU] = squeeze_kernel}};
+                                 .infer = squeeze_infer, .kernel = {[TG_CPU] = squeeze_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
 
 tg_tensor *tg_squeeze(tg_tensor *x, int naxes, const int *axes) {
     if (naxes < 0 || naxes > TG_MAX_DIMS || (naxes > 0 && !axes))
@@ -363,7 +405,7 @@ static tg_status unsqueeze_kernel(const tg_op_call *c, tg_tensor *const *in, tg_
     return reshape_to_meta(c, in, out, unsqueeze_infer);
 }
 const tg_op_def tg_op_unsqueeze = {.name = "unsqueeze", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                   .infer = unsqueeze_infer, .kernel = {[TG_CPU] = unsqueeze_kernel}};
+                                   .infer = unsqueeze_infer, .kernel = {[TG_CPU] = unsqueeze_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
 tg_tensor *tg_unsqueeze(tg_tensor *x, int axis) {
     tg_attrs a = {.n_int = 1, .i = {axis}};
     return tg__apply1(&tg_op_unsqueeze, 1, &x, &a);
@@ -410,7 +452,7 @@ static tg_status diagonal_kernel(const tg_op_call *c, tg_tensor *const *in, tg_t
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_diagonal = {.name = "diagonal", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                  .infer = diagonal_infer, .kernel = {[TG_CPU] = diagonal_kernel}};
+                                  .infer = diagonal_infer, .kernel = {[TG_CPU] = diagonal_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 tg_tensor *tg_diagonal(tg_tensor *x, int64_t offset, int axis1, int axis2) {
     tg_attrs a = {.n_int = 3, .i = {offset, axis1, axis2}};
     return tg__apply1(&tg_op_diagonal, 1, &x, &a);
@@ -432,9 +474,9 @@ static tg_status part_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_real = {.name = "real", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}};
+                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 const tg_op_def tg_op_imag = {.name = "imag", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}};
+                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 tg_tensor *tg_real(tg_tensor *x) {
     if (x && !tg_dtype_is_complex(x->dtype)) return tg__handout(tg_retain(x));
     tg_attrs a = {.n_int = 1, .i = {0}};
@@ -445,11 +487,78 @@ tg_tensor *tg_imag(tg_tensor *x) {
     return tg__apply1(&tg_op_imag, 1, &x, &a);
 }
 
+/* ---- view_scatter: the VJP of selecting views ------------------------------ */
+/* Zeros of the base's shape with g written into the same view of them: the
+ * adjoint of slice, diagonal, real and imag (AD-REFERENCE.md section 3).
+ * attrs: i[0] base rank, i[1..8] base shape, i[9] base dtype, i[10..] the view
+ * op's own attrs; str: the view op's name. Its VJP is the view itself. */
+#define VS_ATTRS 10
+static tg_status view_scatter_infer(const tg_op_call *c, tg_meta *out) {
+    out->ndim = (int)c->attrs->i[0];
+    for (int i = 0; i < out->ndim; i++) out->shape[i] = c->attrs->i[1 + i];
+    out->dtype = (tg_dtype)c->attrs->i[9];
+    return TG_OK;
+}
+static void view_attrs(const tg_attrs *a, tg_attrs *v) {
+    *v = (tg_attrs){.n_int = a->n_int - VS_ATTRS};
+    for (int k = 0; k < v->n_int; k++) v->i[k] = a->i[VS_ATTRS + k];
+}
+static tg_status view_scatter_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    const tg_op_def *view = tg__op_lookup(c->attrs->str);
+    if (!view) return tg__op_error(c, TG_ERR_ARG, "unknown view op '%s'", c->attrs->str);
+    tg_tensor *base = out[0];
+    memset(tg__ptr(base), 0, (size_t)tg__numel(base->ndim, base->shape) * tg_dtype_size(base->dtype));
+    tg_attrs va;
+    view_attrs(c->attrs, &va);
+    tg_meta m = {.dtype = base->dtype, .ndim = base->ndim};
+    memcpy(m.shape, base->shape, sizeof m.shape);
+    tg_op_call vc = {view, &va, 1, &m};
+    tg_tensor *v = NULL;
+    tg_status st = view->kernel[TG_CPU](&vc, &base, &v);
+    if (st) return st;
+    tg__copy_into(v, in[0]);
+    tg_release(v);
+    return TG_OK;
+}
+static tg_status view_scatter_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                  tg_tensor *const *g, tg_tensor **ic) {
+    (void)in; (void)out;
+    tg_attrs va;
+    view_attrs(c->attrs, &va);
+    ic[0] = tg__apply1(tg__op_lookup(c->attrs->str), 1, g, &va);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status view_scatter_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                  tg_tensor *const *t, tg_tensor **ot) {
+    (void)in; (void)out;
+    ot[0] = tg__apply1(c->def, 1, t, c->attrs);
+    return TG_RULE_RESULT(ot[0]);
+}
+const tg_op_def tg_op_view_scatter = {.name = "view_scatter", .n_in = 1, .n_out = 1, .infer = view_scatter_infer,
+                                      .kernel = {[TG_CPU] = view_scatter_kernel}, .vjp = view_scatter_vjp,
+                                      .jvp = view_scatter_jvp};
+
+static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                     tg_tensor *const *g, tg_tensor **ic) {
+    (void)out;
+    const tg_tensor *x = in[0];
+    if (c->attrs->n_int + VS_ATTRS > TG_MAX_ATTR_INTS)
+        return tg__error(TG_ERR_UNSUPPORTED, "tg_%s: too many attributes to differentiate", c->def->name);
+    tg_attrs a = {.n_int = VS_ATTRS + c->attrs->n_int, .str = c->def->name};
+    a.i[0] = x->ndim;
+    for (int i = 0; i < x->ndim; i++) a.i[1 + i] = x->shape[i];
+    a.i[9] = x->dtype;
+    for (int k = 0; k < c->attrs->n_int; k++) a.i[VS_ATTRS + k] = c->attrs->i[k];
+    tg_tensor *gv = g[0];
+    ic[0] = tg__apply1(&tg_op_view_scatter, 1, &gv, &a);
+    return TG_RULE_RESULT(ic[0]);
+}
+
 /* ---- detach: same storage, no autograd history ------------------------------- */
 tg_tensor *tg_detach(tg_tensor *x) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_detach: input is NULL"), NULL;
     return tg__handout(tg__make_view(x, x->dtype, x->ndim, x->shape, x->strides, x->offset));
 }
 
-TG_REGISTER_OPS(views, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
+TG_REGISTER_OPS(views, &tg_op_view_scatter, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
                 &tg_op_unsqueeze, &tg_op_diagonal, &tg_op_real, &tg_op_imag)
