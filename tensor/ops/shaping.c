@@ -122,11 +122,12 @@ tg_status tg_split(tg_tensor *x, int axis, int n_out, const int64_t *sizes, tg_t
     if (!sizes && len % n_out)
         return tg__error(TG_ERR_SHAPE, "tg_split: axis %d of size %lld does not divide into %d equal pieces", axis,
                          (long long)len, n_out);
-    int64_t sum = 0;
-    for (int i = 0; sizes && i < n_out; i++) {
+    for (int i = 0; sizes && i < n_out; i++)
         if (sizes[i] < 0)
             return tg__error(TG_ERR_ARG, "tg_split: size %lld of piece %d is negative", (long long)sizes[i], i);
-        if (sizes[i] > len - sum) {
+    int64_t sum = 0;
+    for (int i = 0; sizes && i < n_out; i++) {
+        if (sizes[i] > len - sum) {   /* also keeps the sum from overflowing */
             sum = len + 1;
             break;
         }
