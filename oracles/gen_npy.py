@@ -203,6 +203,14 @@ def main():
         ("empty", np.zeros((0, 3))),
         ("scalar_int", np.array(7)),
         ("scalar_float", np.array(1.5)),
+        ("scalar_float_integral", np.array(2.0)),
+        ("scalar_float_small", np.array(1.5e-5)),
+        ("scalar_f32_large", np.array(72243088.0, dtype=np.float32)),
+        ("scalar_complex", np.array(1 - 2.5j)),
+        ("scalar_imag", np.array(2j)),
+        ("scalar_bool", np.array(False)),
+        ("f32_large_integral", np.array([72243088.0, 1.0], dtype=np.float32)),
+        ("f16_large", np.array([-45056.0, 65504.0, np.inf], dtype=np.float16)),
         ("one", np.array([42.5])),
     ]
     out = []
