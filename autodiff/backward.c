@@ -41,6 +41,7 @@ static tg_status collect(tg_node *root, node_list *out) {
                            "backward; pass retain_graph to backward twice", n->def->name);
             break;
         }
+        if (n->capture) continue;       /* tg_vjp stops here: what is beyond is not ours */
         for (int i = 0; i < n->n_in && !st; i++) {
             if (n->in[i] && n->in[i]->storage->version != n->in_version[i])
                 st = tg__error(TG_ERR_AUTOGRAD, "tg_backward: input %d of tg_%s was modified in place after it was "
@@ -89,6 +90,7 @@ static tg_status run_node(tg_node *n, bool create_graph) {
     bool any = false;
     for (int j = 0; j < n->n_out; j++) any = any || n->grad[j];
     if (!any) return TG_OK;
+    if (n->capture) return accumulate(n->capture, n->grad[0]);     /* tg_vjp's stop */
     if (!n->def->vjp)
         return tg__error(TG_ERR_AUTOGRAD, "tg_backward: tg_%s has no derivative rule", n->def->name);
     tg_tensor *out[TG_MAX_OP_OUTPUTS], *cot[TG_MAX_OP_OUTPUTS], *in_cot[TG_MAX_OP_INPUTS];
@@ -117,6 +119,36 @@ static tg_status run_node(tg_node *n, bool create_graph) {
         if (n->in_node[i]) st = accumulate(&n->in_node[i]->grad[n->in_index[i]], g);
         else st = accumulate(&n->in_leaf[i]->grad, g);
     }
+    return st;
+}
+
+tg_status tg__backward_run(tg_tensor *y, tg_tensor *seed, bool retain_graph, bool create_graph) {
+    tg_status st = TG_OK;
+    if (!create_graph) tg_no_grad_begin();
+    if (!y->grad_fn) {                          /* y is itself a leaf */
+        st = accumulate(&y->grad, seed);
+    } else {
+        node_list nodes = {0};
+        st = collect(y->grad_fn, &nodes);
+        for (int64_t k = 0; k < nodes.n; k++) nodes.v[k]->visited = false;
+        if (!st) {
+            qsort(nodes.v, (size_t)nodes.n, sizeof *nodes.v, by_seq_desc);
+            int j = (int)((y->flags >> 8) & 0xff);
+            st = accumulate(&y->grad_fn->grad[j], seed);
+            for (int64_t k = 0; k < nodes.n && !st; k++) {
+                tg_node *n = nodes.v[k];
+                tg_scope_begin();        /* this node's temporaries */
+                st = run_node(n, create_graph);
+                tg_scope_end();
+                for (int jj = 0; jj < n->n_out; jj++) { tg_release(n->grad[jj]); n->grad[jj] = NULL; }
+                if (!retain_graph && !n->capture) tg__node_free_saved(n);
+            }
+        }
+        for (int64_t k = 0; k < nodes.n; k++)
+            for (int jj = 0; jj < nodes.v[k]->n_out; jj++) { tg_release(nodes.v[k]->grad[jj]); nodes.v[k]->grad[jj] = NULL; }
+        free(nodes.v);
+    }
+    if (!create_graph) tg_no_grad_end();
     return st;
 }
 
@@ -150,31 +182,7 @@ tg_status tg_backward(tg_tensor *y, const tg_backward_opts *opts) {
         if (!opts->create_graph) seed = tg_detach(seed);
     }
     if (!seed) { st = tg_last_error_code(); goto out; }
-    if (!opts->create_graph) tg_no_grad_begin();
-    if (!y->grad_fn) {                          /* y is itself a leaf */
-        st = accumulate(&y->grad, seed);
-    } else {
-        node_list nodes = {0};
-        st = collect(y->grad_fn, &nodes);
-        for (int64_t k = 0; k < nodes.n; k++) nodes.v[k]->visited = false;
-        if (!st) {
-            qsort(nodes.v, (size_t)nodes.n, sizeof *nodes.v, by_seq_desc);
-            int j = (int)((y->flags >> 8) & 0xff);
-            st = accumulate(&y->grad_fn->grad[j], seed);
-            for (int64_t k = 0; k < nodes.n && !st; k++) {
-                tg_node *n = nodes.v[k];
-                tg_scope_begin();        /* this node's temporaries */
-                st = run_node(n, opts->create_graph);
-                tg_scope_end();
-                for (int jj = 0; jj < n->n_out; jj++) { tg_release(n->grad[jj]); n->grad[jj] = NULL; }
-                if (!opts->retain_graph) tg__node_free_saved(n);
-            }
-        }
-        for (int64_t k = 0; k < nodes.n; k++)
-            for (int jj = 0; jj < nodes.v[k]->n_out; jj++) { tg_release(nodes.v[k]->grad[jj]); nodes.v[k]->grad[jj] = NULL; }
-        free(nodes.v);
-    }
-    if (!opts->create_graph) tg_no_grad_end();
+    st = tg__backward_run(y, seed, opts->retain_graph, opts->create_graph);
 out:
     tg_scope_end();
     return st;

@@ -25,6 +25,7 @@ typedef struct tg_node {
     tg_meta *out_meta;            /* for zero cotangents of unused outputs */
     uint64_t seq;                 /* creation order: reverse order is topological */
     bool freed;                   /* saved tensors dropped after a backward */
+    tg_tensor **capture;          /* set by tg_vjp: deliver grad[0] here, stop */
     /* backward bookkeeping (valid during one backward pass) */
     tg_tensor **grad;             /* accumulated cotangent per output */
     int pending;
@@ -53,5 +54,8 @@ tg_tensor *tg__tangent_of(const tg_tensor *t);
 bool tg__forward_active(void);
 tg_status tg__forward_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in, tg_tensor *const *in,
                            int n_out, tg_tensor **out);
+
+/* Reverse pass from y with cotangent seed (y's shape and dtype). */
+tg_status tg__backward_run(tg_tensor *y, tg_tensor *seed, bool retain_graph, bool create_graph);
 
 #endif

@@ -9,6 +9,9 @@
 extern "C" {
 #endif
 
+/* A differentiable function: reads in[], stores its results in out[]. */
+typedef tg_status (*tg_trace_fn)(void *ctx, tg_tensor *const *in, tg_tensor **out);
+
 /* ---- eager ------------------------------------------------------------ */
 typedef struct tg_backward_opts {           /* zero-initialised (or NULL) means defaults */
     tg_tensor *seed;                        /* cotangent of y; required when y is not a scalar */
@@ -23,11 +26,40 @@ void       tg_no_grad_begin(void);
 void       tg_no_grad_end(void);
 bool       tg_grad_enabled(void);
 
+/* ---- functional (no state on leaves) ----------------------------------- */
+/* Cotangent of each input for cotangents of fn's outputs (one reverse pass).
+ * outs may be NULL; grads[i] are zeros for inputs the outputs do not depend
+ * on. When a primal or cotangent itself requires grad (and grad mode is on),
+ * the results carry history, so tg_vjp nests: grad of grad, and so on. */
+tg_status  tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, int n_out,
+                  tg_tensor *const *cotangents, tg_tensor **outs, tg_tensor **grads);
+/* Gradient of a function with one scalar output; value may be NULL. */
+tg_status  tg_grad_fn(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, tg_tensor **value,
+                      tg_tensor **grads);
+
+/* ---- checks ---------------------------------------------------------------- */
+typedef struct tg_gradcheck_opts {      /* zero-initialised (or NULL): PyTorch's gradcheck defaults */
+    double eps;                         /* 1e-6 */
+    double atol, rtol;                  /* 1e-5, 1e-3 */
+    uint64_t seed;                      /* for the dot-product test's random vectors */
+    bool skip_jvp;                      /* an op without forward-mode rules */
+} tg_gradcheck_opts;
+/* Compares reverse mode (every row of the Jacobian) and forward mode (every
+ * column) with central finite differences in f64/c128 (inputs are copied to
+ * those dtypes), and checks <u, J v> = <J^H u, v> for random u, v. Complex
+ * numbers are seen as pairs of reals. TG_ERR_NUMERIC with the worst element
+ * in the message on a mismatch. */
+tg_status  tg_gradcheck(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *inputs, int n_out,
+                        const tg_gradcheck_opts *opts);
+/* tg_gradcheck of x -> VJP(fn)(x, u) for a random cotangent u: checks the
+ * second derivatives. */
+tg_status  tg_gradgradcheck(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *inputs, int n_out,
+                            const tg_gradcheck_opts *opts);
+
 /* ---- traced ----------------------------------------------------------- */
 typedef struct tg_graph tg_graph;
 typedef struct tg_program tg_program;
 typedef struct { tg_dtype dtype; const char *shape; } tg_spec;  /* shape: "N, 28, 28" */
-typedef tg_status (*tg_trace_fn)(void *ctx, tg_tensor *const *in, tg_tensor **out);
 tg_status   tg_jvp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, tg_tensor *const *tangents,
                    int n_out, tg_tensor **outs, tg_tensor **out_tangents);  /* eager forward mode */
 tg_graph   *tg_trace(tg_trace_fn fn, void *ctx, int n_in, const tg_spec *specs, int n_out);
