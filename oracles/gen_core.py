@@ -643,6 +643,11 @@ def gen_binary():
           fn=lambda a, b: a + b)
     F.add("add_/bcast_dst_error", "add_", [F.rand("f32", [3]), F.rand("f32", [2, 3])], error="TG_ERR_SHAPE")
     F.add("mul_/f64_complex_error", "mul_", [F.rand("f64", [3]), F.rand("c128", [3])], error="TG_ERR_DTYPE")
+    # PyTorch refuses a result of a higher kind than the destination (float into int, int into bool)
+    F.add("add_/i32_plus_f32_error", "add_", [F.rand("i32", [2]), F.rand("f32", [2])], error="TG_ERR_DTYPE")
+    F.add("div_/i32_error", "div_", [F.rand("i32", [2], 1, 3), F.rand("i32", [2], 1, 3)], error="TG_ERR_DTYPE")
+    F.add("add_/bool_plus_i64_error", "add_", [F.rand("bool", [2]), F.rand("i64", [2])], error="TG_ERR_DTYPE")
+    F.add("add_/i32_plus_i64", "add_", [F.rand("i32", [2]), F.rand("i64", [2])], fn=tinplace("add_"))
     F.add("copy_/f32_from_f64_bcast", "copy_", [F.rand("f32", [2, 3]), F.rand("f64", [3])],
           fn=lambda a, b: np.broadcast_to(b, a.shape).astype(a.dtype))
     F.add("copy_/i32_from_f64", "copy_", [F.rand("i32", [3]), np.array([1.7, -1.7, 3.0])],
