@@ -384,6 +384,13 @@ def gen_unary():
         for d in ["i32", "i64", "bool"]:
             F.add("%s/%s" % (op, d), op, [F.rand(d, [2, 3], -1, 1)], fn=f)
         F.add("%s/f64_view" % op, op, [(np.tile(fx, 4).reshape(4, 6)[:, :3].copy(), V_T[1])], fn=f)
+    # inputs through the diagonal / real / imag view steps (non-unit, odd strides)
+    F.add("exp/f64_diagonal_view", "exp", [(F.rand("f64", [3, 4, 5]), [["diagonal", 1, 0, 2]])], fn=via_hp(np.exp, "f64"))
+    F.add("sin/f32_real_view", "sin", [(F.rand("c64", [3, 4]), [["real"]])], fn=via_hp(np.sin, "f32"))
+    F.add("sqrt/c128_of_bcast_diag", "sqrt", [(F.rand("c128", [1, 4]), [["expand", [4, 4]], ["diagonal", -1, 1, 0]])],
+          fn=via_hp(np.sqrt, "c128"))
+    F.add("neg/f64_imag_view_neg", "neg", [(F.rand("c128", [3, 4]), [["imag"], ["slice", 1, None, None, -1]])],
+          fn=np.negative)
     # acosh / atanh / log outside their real domain give NaN, as NumPy's
     out_dom = np.array([-1.0, -0.5, 0.0, 2.0])
     for op in ["log", "sqrt", "acosh", "atanh", "asin"]:
@@ -456,6 +463,14 @@ def gen_binary():
             a, b = F.rand(da, [2, 3], lo, hi), F.rand(db, [3], lo, hi)
             F.add("%s/promote_%s_%s" % (op, da, db), op, [a, b], fn=hp2(f))
 
+    F.add("add/f64_diagonal_and_real_views", "add", [(F.rand("f64", [4, 4]), [["diagonal", 0, 0, 1]]),
+                                                     (F.rand("c128", [4]), [["real"]])], fn=np.add)
+    F.add("mul/c64_diagonal_view_bcast", "mul", [(F.rand("c64", [2, 3, 3]), [["diagonal", 0, 1, 2]]),
+                                                 F.rand("c64", [1, 3])], fn=hp2(np.multiply))
+    for d in INTS:
+        m = np.iinfo(NP[d]).min
+        F.add("remainder/%s_min_by_minus_one" % d, "remainder", [np.array([m, m, -1], NP[d]), np.array([-1, 1, m], NP[d])],
+              fn=np.remainder)
     # NaN propagation of maximum / minimum
     na = np.array([np.nan, 1.0, np.nan, -np.inf, 2.0, 0.0])
     nb = np.array([0.0, np.nan, np.nan, 5.0, np.inf, -0.0])
@@ -836,6 +851,13 @@ def gen_reduce():
           fn=lambda a: np.all(a, axis=0))
     F.add("any/c64_imag_only", "any", [np.array([[0, 1j], [0, 0]], np.complex64)], attrs={"axes": [1]},
           fn=lambda a: np.any(a, axis=1))
+    F.add("sum/c128_real_view", "sum", [(F.rand("c128", [3, 4]), [["real"]])], attrs={"axes": [0]},
+          fn=red(np.sum, [0], False))
+    F.add("max/f64_diagonal_view", "max", [(F.rand("f64", [3, 4, 4]), [["diagonal", 0, 1, 2]])], attrs={"axes": [1]},
+          fn=red(np.max, [1], False))
+    F.add("prod/i32_0d", "prod", [np.array(7, np.int32)], attrs={}, fn=lambda a: np.prod(a))
+    F.add("sum/f64_0d_axes_none", "sum", [np.array(2.5)], attrs={"axes": []}, fn=lambda a: np.sum(a, axis=()))
+    F.add("mean/f64_0d_bad_axis", "mean", [np.array(2.5)], attrs={"axes": [0]}, error="TG_ERR_ARG")
     F.add("norm/p3_error", "norm", [F.rand("f64", [3])], attrs={"p": 3}, error="TG_ERR_ARG")
 
     # argmax / argmin
@@ -1029,6 +1051,22 @@ def gen_views():
     add("real/i32_itself", "real", F.rand("i32", [3]), None, {}, lambda a: a.real)
     add("imag/f32_error", "imag", F.rand("f32", [3]), None, {}, None, error="TG_ERR_DTYPE")
 
+    add("permute/0d", "permute", np.array(1.5), None, {"perm": []}, lambda a: a.transpose())
+    add("squeeze/0d", "squeeze", np.array(1.5), None, {}, lambda a: np.squeeze(a))
+    add("unsqueeze/0d_neg", "unsqueeze", np.array(1.5), None, {"axis": -1}, lambda a: np.expand_dims(a, -1))
+    add("flatten/empty", "flatten", np.zeros((2, 0, 3)), None, {}, lambda a: a.reshape(-1))
+    add("transpose/1d_same_axis", "transpose", F.rand("f32", [3]), None, {"axis0": 0, "axis1": -1},
+        lambda a: np.swapaxes(a, 0, -1))
+    add("diagonal/of_expanded", "diagonal", F.rand("f64", [1, 4]), [["expand", [3, 4]]],
+        {"offset": 1, "axis1": 0, "axis2": 1}, lambda a: np.diagonal(a, 1))
+    add("slice/of_expanded", "slice", F.rand("i32", [4, 1]), [["expand", [4, 5]]],
+        {"axis": 1, "start": None, "stop": None, "step": -2}, lambda a: a[:, ::-2])
+    add("reshape/diagonal_view", "reshape", F.rand("f64", [4, 4]), [["diagonal", 0, 0, 1]], {"shape": [2, 2]},
+        lambda a: a.reshape(2, 2))
+    add("reshape/real_view", "reshape", F.rand("c64", [2, 3]), [["real"]], {"shape": [3, 2]},
+        lambda a: a.reshape(3, 2))
+    add("view/real_view_split", "view", F.rand("c64", [2, 6]), [["real"]], {"shape": [2, 2, 3]},
+        lambda a: a.reshape(2, 2, 3))
     for d, view in [("f32", [["permute", [1, 0]]]), ("c128", [["slice", 0, None, None, -1]]), ("i64", None),
                     ("bool", [["expand", [3, 2, 2]]]), ("f64", [["slice", 1, 1, 1, None]])]:
         base = F.rand(d, [2, 2])
@@ -1073,6 +1111,11 @@ def gen_matmul():
     F.add("matmul/f32_larger", "matmul", [F.rand("f32", [17, 33]), F.rand("f32", [33, 9])], fn=mm, atol=1e-4)
     F.add("matmul/f64_batched_transposed", "matmul", [(F.rand("f64", [2, 5, 3]), [["permute", [0, 2, 1]]]),
                                                       (F.rand("f64", [5, 4, 2]), [["permute", [1, 0, 2]], ["slice", 0, 0, 2, None]])], fn=mm)
+    F.add("matmul/f64_real_view_operands", "matmul", [(F.rand("c128", [3, 4]), [["real"]]),
+                                                      (F.rand("c128", [4, 2]), [["imag"], ["slice", 0, None, None, -1]])],
+          fn=mm)
+    F.add("matmul/c64_diagonal_batch", "matmul", [(F.rand("c64", [3, 2, 3, 3]), [["diagonal", 0, 0, 2], ["permute", [2, 0, 1]]]),
+                                                  F.rand("c64", [3, 2])], fn=mm, atol=1e-5)
     F.add("matmul/promote_f32_f64", "matmul", [F.rand("f32", [2, 3]), F.rand("f64", [3, 2])], fn=mm)
     F.add("matmul/promote_i32_f32", "matmul", [F.rand("i32", [2, 3]), F.rand("f32", [3, 2])], fn=mm)
     F.add("matmul/promote_c64_f64", "matmul", [F.rand("c64", [2, 3]), F.rand("f64", [3])], fn=mm)
