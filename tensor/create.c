@@ -122,6 +122,8 @@ static tg_tensor *from_f64_values(const char *op, tg_dtype dtype, int64_t n, dou
     double *p = (double *)tg__ptr(v);
     for (int64_t i = 0; i < n; i++) p[i] = a + (double)i * step;
     if (use_last && n > 1) p[n - 1] = last;
+    if (use_last && (dtype == TG_I32 || dtype == TG_I64))     /* NumPy's linspace floors for int dtypes */
+        for (int64_t i = 0; i < n; i++) p[i] = floor(p[i]);
     tg_tensor *r = tg__cast_raw(v, dtype);
     tg_release(v);
     return tg__handout(r);

@@ -39,7 +39,7 @@ tg_dtype tg_promote_types(tg_dtype a, tg_dtype b) {
     int ka = kind_of(a), kb = kind_of(b);
     if (ka < kb) { tg_dtype t = a; a = b; b = t; int k = ka; ka = kb; kb = k; }
     /* now a has the higher (or equal) kind */
-    if (ka == 1) return TG_I64;                       /* i32, i64 */
+    if (ka == 1) return kb == 0 ? a : TG_I64;        /* bool keeps the int; i32 with i64 */
     if (ka == 2) {
         if (kb == 2) {
             if (a == TG_F64 || b == TG_F64) return TG_F64;

@@ -240,6 +240,11 @@ tg_status tg_fill_(tg_tensor *dst, double value) {
     return TG_OK;
 }
 
+/* bool < integer < floating < complex */
+static int dtype_kind(tg_dtype d) {
+    return d == TG_BOOL ? 0 : tg_dtype_is_integer(d) ? 1 : tg_dtype_is_complex(d) ? 3 : 2;
+}
+
 /* a op= b: computes out of place, then copies back (a keeps its dtype, as in
  * PyTorch; the result must be castable without changing kind). */
 static tg_status inplace(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor *(*fn)(tg_tensor *, tg_tensor *)) {
@@ -249,7 +254,7 @@ static tg_status inplace(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor *
     tg_tensor *r = fn(a, b);
     tg_status st = TG_OK;
     if (!r) st = tg_last_error_code();
-    else if (tg_dtype_is_complex(r->dtype) && !tg_dtype_is_complex(a->dtype))
+    else if (dtype_kind(r->dtype) > dtype_kind(a->dtype))
         st = tg__error(TG_ERR_DTYPE, "%s: result dtype %s cannot be stored in %s", op,
                        tg_dtype_name(r->dtype), tg_dtype_name(a->dtype));
     else st = tg_copy_(a, r);

@@ -329,14 +329,15 @@ static const unary_impl angle_impl = {RULE_TO_REAL, true, {TABLE_FLOAT(angle)}, 
 DEF_UNARY(angle)
 
 /* ---- predicates ---------------------------------------------------------- */
+/* Results are normalised to 0/1: glibc's isinf() returns -1 for -inf. */
 #define PRED_LOOPS(op, EF, EC, EI)                                         \
-    TG_UNARY_LOOP(op##_f32, float, tg_bool_t, EF)                          \
-    TG_UNARY_LOOP(op##_f64, double, tg_bool_t, EF)                         \
-    TG_UNARY_LOOP(op##_c64, tg_c64_t, tg_bool_t, EC)                       \
-    TG_UNARY_LOOP(op##_c128, tg_c128_t, tg_bool_t, EC)                     \
-    TG_UNARY_LOOP(op##_i32, int32_t, tg_bool_t, EI)                        \
-    TG_UNARY_LOOP(op##_i64, int64_t, tg_bool_t, EI)                        \
-    TG_UNARY_LOOP(op##_bool, tg_bool_t, tg_bool_t, EI)                     \
+    TG_UNARY_LOOP(op##_f32, float, tg_bool_t, (EF) != 0)                   \
+    TG_UNARY_LOOP(op##_f64, double, tg_bool_t, (EF) != 0)                  \
+    TG_UNARY_LOOP(op##_c64, tg_c64_t, tg_bool_t, (EC) != 0)                \
+    TG_UNARY_LOOP(op##_c128, tg_c128_t, tg_bool_t, (EC) != 0)              \
+    TG_UNARY_LOOP(op##_i32, int32_t, tg_bool_t, (EI) != 0)                 \
+    TG_UNARY_LOOP(op##_i64, int64_t, tg_bool_t, (EI) != 0)                 \
+    TG_UNARY_LOOP(op##_bool, tg_bool_t, tg_bool_t, (EI) != 0)              \
     static const unary_impl op##_impl = {RULE_TO_BOOL, false,              \
         {TABLE_FLOAT(op), TABLE_INT(op), [TG_BOOL] = op##_bool}, .deriv = NULL}; \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF, \
