@@ -182,7 +182,8 @@ tg_status tg_backward(tg_tensor *y, const tg_backward_opts *opts) {
         if (!opts->create_graph) seed = tg_detach(seed);
     }
     if (!seed) { st = tg_last_error_code(); goto out; }
-    st = tg__backward_run(y, seed, opts->retain_graph, opts->create_graph);
+    /* As PyTorch: retain_graph defaults to create_graph. */
+    st = tg__backward_run(y, seed, opts->retain_graph || opts->create_graph, opts->create_graph);
 out:
     tg_scope_end();
     return st;

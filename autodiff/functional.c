@@ -41,6 +41,7 @@ static tg_tensor *capture_alias(tg_tensor *p, tg_tensor **slot) {
     }
     tg_tensor *a = tg__handout(tg__make_view(p, p->dtype, p->ndim, p->shape, p->strides, p->offset));
     if (a && tg__differentiable_dtype(a->dtype)) a->flags |= TG_TFLAG_REQUIRES_GRAD;
+    if (a && p->tangent) a->tangent = tg_retain(p->tangent);     /* forward over reverse */
     return a;
 }
 

@@ -106,6 +106,7 @@ tg_tensor *tg__node_unpack_out(tg_node *n, int j) {
     tg__node_retain(n);
     v->grad_fn = n;
     v->flags |= (uint32_t)j << 8;
+    if (o->tangent) v->tangent = tg_retain(o->tangent);
     return v;
 }
 
@@ -150,6 +151,8 @@ tg_status tg__record_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in,
     for (int j = 0; j < n_out; j++) {
         tg_tensor *o = out[j];
         n->out[j] = tg__make_view(o, o->dtype, o->ndim, o->shape, o->strides, o->offset);
+        /* under tg_jvp the saved output keeps its tangent (forward over reverse) */
+        if (n->out[j] && o->tangent) n->out[j]->tangent = tg_retain(o->tangent);
         n->out_version[j] = o->storage->version;
         n->out_meta[j].dtype = o->dtype;
         n->out_meta[j].ndim = o->ndim;

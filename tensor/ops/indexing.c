@@ -97,8 +97,55 @@ static tg_status gather_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return TG_OK;
 }
 
+/* ---- derivative rules: gather and scatter_add are each other's adjoints -------- */
+static tg_status gather_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                            tg_tensor **ic) {
+    (void)out;
+    ic[0] = tg_scatter_add(tg_zeros_like(in[0]), (int)c->attrs->i[0], in[1], g[0]);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status gather_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                            tg_tensor **ot) {
+    (void)out;
+    ot[0] = t[0] ? tg_gather(t[0], (int)c->attrs->i[0], in[1]) : NULL;
+    return TG_OK;
+}
+static tg_status scatter_add_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                 tg_tensor *const *g, tg_tensor **ic) {
+    (void)out;
+    ic[0] = g[0];
+    ic[2] = tg_gather(g[0], (int)c->attrs->i[0], in[1]);
+    return TG_RULE_RESULT(ic[2]);
+}
+static tg_status scatter_add_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                 tg_tensor *const *t, tg_tensor **ot) {
+    (void)out;
+    ot[0] = tg_scatter_add(t[0] ? t[0] : tg_zeros_like(in[0]), (int)c->attrs->i[0], in[1],
+                           t[2] ? t[2] : tg_zeros_like(in[2]));
+    return TG_RULE_RESULT(ot[0]);
+}
+/* index_select's adjoint adds g's slices back at their indices: a
+ * scatter_add with the 1-d index broadcast along the other axes. */
+static tg_status index_select_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                  tg_tensor *const *g, tg_tensor **ic) {
+    (void)out;
+    int axis;
+    if (tg__norm_axis("tg_index_select", (int)c->attrs->i[0], in[0]->ndim, &axis)) return TG_ERR_ARG;
+    int64_t shape[TG_MAX_DIMS];
+    for (int d = 0; d < g[0]->ndim; d++) shape[d] = d == axis ? g[0]->shape[d] : 1;
+    tg_tensor *ix = tg_expand(tg_reshape(in[1], g[0]->ndim, shape), g[0]->ndim, g[0]->shape);
+    ic[0] = tg_scatter_add(tg_zeros_like(in[0]), axis, tg_contiguous(ix), g[0]);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status index_select_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                                  tg_tensor *const *t, tg_tensor **ot) {
+    (void)out;
+    ot[0] = t[0] ? tg_index_select(t[0], (int)c->attrs->i[0], in[1]) : NULL;
+    return TG_OK;
+}
+
 const tg_op_def tg_op_gather = {.name = "gather", .n_in = 2, .n_out = 1, .infer = gather_infer,
-                                .kernel = {[TG_CPU] = gather_kernel}};
+                                .kernel = {[TG_CPU] = gather_kernel}, .vjp = gather_vjp, .jvp = gather_jvp};
 
 tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
     tg_tensor *in[2] = {x, index};
@@ -177,7 +224,7 @@ static tg_status scatter_add_kernel(const tg_op_call *c, tg_tensor *const *in, t
 }
 
 const tg_op_def tg_op_scatter_add = {.name = "scatter_add", .n_in = 3, .n_out = 1, .infer = scatter_add_infer,
-                                     .kernel = {[TG_CPU] = scatter_add_kernel}};
+                                     .kernel = {[TG_CPU] = scatter_add_kernel}, .vjp = scatter_add_vjp, .jvp = scatter_add_jvp};
 
 tg_tensor *tg_scatter_add(tg_tensor *x, int axis, tg_tensor *index, tg_tensor *src) {
     tg_tensor *in[3] = {x, index, src};
@@ -225,7 +272,7 @@ static tg_status index_select_kernel(const tg_op_call *c, tg_tensor *const *in, 
 }
 
 const tg_op_def tg_op_index_select = {.name = "index_select", .n_in = 2, .n_out = 1, .infer = index_select_infer,
-                                      .kernel = {[TG_CPU] = index_select_kernel}};
+                                      .kernel = {[TG_CPU] = index_select_kernel}, .vjp = index_select_vjp, .jvp = index_select_jvp};
 
 tg_tensor *tg_index_select(tg_tensor *x, int axis, tg_tensor *index) {
     tg_tensor *in[2] = {x, index};

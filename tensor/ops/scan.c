@@ -77,11 +77,38 @@ static tg_status scan_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     return TG_OK;
 }
 
+/* ---- derivative rules ---------------------------------------------------------------- */
+/* Sum of the cotangent from each position to the end: flip, cumsum, flip. */
+static tg_tensor *reverse_cumsum(tg_tensor *g, int axis) {
+    return tg_flip(tg_cumsum(tg_flip(g, 1, &axis), axis), 1, &axis);
+}
+static tg_status cumsum_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                            tg_tensor **ic) {
+    (void)out;
+    ic[0] = in[0]->ndim ? reverse_cumsum(g[0], (int)c->attrs->i[0]) : g[0];
+    return TG_RULE_RESULT(ic[0]);
+}
+/* cumprod: d y_k / d x_i = y_k / x_i for k >= i. Inputs with zeros give
+ * inf/NaN here (PyTorch takes a slower exact path for them). */
+static tg_status cumprod_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) {
+    if (in[0]->ndim == 0) { ic[0] = g[0]; return TG_OK; }
+    ic[0] = tg_div(reverse_cumsum(tg_mul(g[0], tg_conj(out[0])), (int)c->attrs->i[0]), tg_conj(in[0]));
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status scan_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                          tg_tensor **ot) {
+    int axis = (int)c->attrs->i[0];
+    if (c->def->name[3] == 's') ot[0] = tg_cumsum(t[0], axis);                       /* cumsum */
+    else ot[0] = tg_mul(tg_cumsum(tg_div(t[0], in[0]), axis), out[0]);                /* cumprod */
+    return TG_RULE_RESULT(ot[0]);
+}
+
 static const int scan_sum = SCAN_SUM, scan_prod = SCAN_PROD;
 const tg_op_def tg_op_cumsum = {.name = "cumsum", .n_in = 1, .n_out = 1, .infer = scan_infer,
-                                .kernel = {[TG_CPU] = scan_kernel}, .impl = &scan_sum};
+                                .kernel = {[TG_CPU] = scan_kernel}, .vjp = cumsum_vjp, .jvp = scan_jvp, .impl = &scan_sum};
 const tg_op_def tg_op_cumprod = {.name = "cumprod", .n_in = 1, .n_out = 1, .infer = scan_infer,
-                                 .kernel = {[TG_CPU] = scan_kernel}, .impl = &scan_prod};
+                                 .kernel = {[TG_CPU] = scan_kernel}, .vjp = cumprod_vjp, .jvp = scan_jvp, .impl = &scan_prod};
 
 tg_tensor *tg_cumsum(tg_tensor *x, int axis) {
     tg_attrs a = {.n_int = 1, .i = {axis}};

@@ -53,8 +53,32 @@ static tg_status concat_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return TG_OK;
 }
 
+/* ---- derivative rules of concat: split the cotangent ------------------------------ */
+static tg_status concat_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                            tg_tensor **ic) {
+    (void)out;
+    int axis;
+    if (tg__norm_axis("tg_concat", (int)c->attrs->i[0], in[0]->ndim, &axis)) return TG_ERR_ARG;
+    int64_t at = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        int64_t len = in[i]->shape[axis];
+        ic[i] = tg_slice(g[0], axis, at, at + len, 1);
+        if (!ic[i]) return tg_last_error_code();
+        at += len;
+    }
+    return TG_OK;
+}
+static tg_status concat_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                            tg_tensor **ot) {
+    (void)out;
+    tg_tensor *parts[TG_MAX_OP_INPUTS];
+    for (int i = 0; i < c->n_in; i++) parts[i] = t[i] ? t[i] : tg_zeros_like(in[i]);
+    ot[0] = tg__apply1(c->def, c->n_in, parts, c->attrs);
+    return TG_RULE_RESULT(ot[0]);
+}
+
 const tg_op_def tg_op_concat = {.name = "concat", .n_in = -1, .n_out = 1, .infer = concat_infer,
-                                .kernel = {[TG_CPU] = concat_kernel}};
+                                .kernel = {[TG_CPU] = concat_kernel}, .vjp = concat_vjp, .jvp = concat_jvp};
 
 tg_tensor *tg_concat(int n, tg_tensor *const *xs, int axis) {
     if (n < 1 || !xs) return tg__error(TG_ERR_ARG, "tg_concat: needs at least one input (n = %d%s)", n,
@@ -193,8 +217,27 @@ static tg_status pad_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     return TG_OK;
 }
 
+/* pad's adjoint keeps the interior of the cotangent. */
+static tg_status pad_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)out;
+    tg_tensor *r = g[0];
+    for (int d = 0; d < in[0]->ndim && r; d++)
+        r = tg_slice(r, d, c->attrs->i[2 * d], c->attrs->i[2 * d] + in[0]->shape[d], 1);
+    ic[0] = r;
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status pad_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)in; (void)out;
+    tg_attrs a = *c->attrs;
+    a.d[0] = 0;                        /* the padding value is a constant */
+    ot[0] = tg__apply1(c->def, 1, t, &a);
+    return TG_RULE_RESULT(ot[0]);
+}
+
 const tg_op_def tg_op_pad = {.name = "pad", .n_in = 1, .n_out = 1, .infer = pad_infer,
-                             .kernel = {[TG_CPU] = pad_kernel}};
+                             .kernel = {[TG_CPU] = pad_kernel}, .vjp = pad_vjp, .jvp = pad_jvp};
 
 tg_tensor *tg_pad(tg_tensor *x, const int64_t *pads, double value) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_pad: input is NULL"), NULL;
@@ -254,10 +297,24 @@ static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 }
 
 static const int tri_lower = 0, tri_upper = 1;
+/* tril/triu are projections: their own adjoints. */
+static tg_status tri_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)in; (void)out;
+    ic[0] = tg__apply1(c->def, 1, g, c->attrs);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status tri_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)in; (void)out;
+    ot[0] = tg__apply1(c->def, 1, t, c->attrs);
+    return TG_RULE_RESULT(ot[0]);
+}
+
 const tg_op_def tg_op_tril = {.name = "tril", .n_in = 1, .n_out = 1, .infer = tri_infer,
-                              .kernel = {[TG_CPU] = tri_kernel}, .impl = &tri_lower};
+                              .kernel = {[TG_CPU] = tri_kernel}, .vjp = tri_vjp, .jvp = tri_jvp, .impl = &tri_lower};
 const tg_op_def tg_op_triu = {.name = "triu", .n_in = 1, .n_out = 1, .infer = tri_infer,
-                              .kernel = {[TG_CPU] = tri_kernel}, .impl = &tri_upper};
+                              .kernel = {[TG_CPU] = tri_kernel}, .vjp = tri_vjp, .jvp = tri_jvp, .impl = &tri_upper};
 
 tg_tensor *tg_tril(tg_tensor *x, int64_t k) {
     tg_attrs a = {.n_int = 1, .i = {k}};

@@ -136,8 +136,26 @@ static tg_status sort_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     int64_t n = in[0]->ndim ? in[0]->shape[axis] : 1;
     return sort_lines(c, in[0], axis, c->attrs->i[1] != 0, n, out[0], out[1]);
 }
+extern const tg_op_def tg_op_topk;
+/* ---- derivative rules: values move with their indices -------------------------- */
+static int values_axis(const tg_op_call *c) {
+    return (int)(c->def == &tg_op_topk ? c->attrs->i[1] : c->attrs->i[0]);
+}
+static tg_status sort_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                          tg_tensor **ic) {
+    if (in[0]->ndim == 0) { ic[0] = g[0]; return TG_OK; }
+    ic[0] = tg_scatter_add(tg_zeros_like(in[0]), values_axis(c), out[1], g[0]);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status sort_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                          tg_tensor **ot) {
+    if (in[0]->ndim == 0) { ot[0] = t[0]; return TG_OK; }
+    ot[0] = tg_gather(t[0], values_axis(c), out[1]);
+    return TG_RULE_RESULT(ot[0]);
+}
+
 const tg_op_def tg_op_sort = {.name = "sort", .n_in = 1, .n_out = 2, .infer = sort_infer,
-                              .kernel = {[TG_CPU] = sort_kernel}};
+                              .kernel = {[TG_CPU] = sort_kernel}, .vjp = sort_vjp, .jvp = sort_jvp};
 
 /* Apply a two-output op and hand out only the outputs asked for. */
 static tg_status apply_two(const tg_op_def *def, tg_tensor *x, const tg_attrs *a, tg_tensor **values,
@@ -192,7 +210,7 @@ static tg_status topk_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     return sort_lines(c, in[0], axis, c->attrs->i[2] != 0, c->attrs->i[0], out[0], out[1]);
 }
 const tg_op_def tg_op_topk = {.name = "topk", .n_in = 1, .n_out = 2, .infer = topk_infer,
-                              .kernel = {[TG_CPU] = topk_kernel}};
+                              .kernel = {[TG_CPU] = topk_kernel}, .vjp = sort_vjp, .jvp = sort_jvp};
 
 tg_status tg_topk(tg_tensor *x, int64_t k, int axis, bool largest, tg_tensor **values, tg_tensor **indices) {
     tg_attrs a = {.n_int = 3, .i = {k, axis, largest}};

@@ -1,0 +1,198 @@
+/* Every differentiable op of the tensor core through tg_gradcheck (reverse
+ * and forward mode against finite differences, and the dot-product test)
+ * and tg_gradgradcheck, table-driven as PyTorch's OpInfo: one entry per op,
+ * run on contiguous f64 inputs, on non-contiguous (transposed) inputs, and
+ * on c128 inputs where the op is defined for complex numbers. */
+#include "support/check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    CPLX = 1 << 0,       /* also check c128 inputs */
+    NO_2ND = 1 << 1,     /* skip second order (not twice differentiable at the samples, or costly) */
+    CPLX_ONLY = 1 << 2,  /* defined for complex input only */
+};
+
+typedef struct {
+    const char *name;
+    tg_trace_fn fn;
+    int n_in;
+    int ndim[3];
+    int64_t shape[3][3];
+    double lo, hi;       /* uniform sampling range of real (and imaginary) parts */
+    unsigned flags;
+} op_entry;
+
+#define RET(expr) do { out[0] = (expr); return out[0] ? TG_OK : tg_last_error_code(); } while (0)
+#define F1(name, expr) static tg_status f_##name(void *c, tg_tensor *const *in, tg_tensor **out) { (void)c; tg_tensor *x = in[0]; RET(expr); }
+#define F2(name, expr) static tg_status f_##name(void *c, tg_tensor *const *in, tg_tensor **out) { (void)c; tg_tensor *a = in[0], *b = in[1]; RET(expr); }
+
+F1(neg, tg_neg(x)) F1(abs, tg_abs(x)) F1(square, tg_square(x)) F1(reciprocal, tg_reciprocal(x))
+F1(exp, tg_exp(x)) F1(expm1, tg_expm1(x)) F1(log, tg_log(x)) F1(log1p, tg_log1p(x)) F1(log2, tg_log2(x))
+F1(log10, tg_log10(x)) F1(sqrt, tg_sqrt(x)) F1(rsqrt, tg_rsqrt(x)) F1(sin, tg_sin(x)) F1(cos, tg_cos(x))
+F1(tan, tg_tan(x)) F1(asin, tg_asin(x)) F1(acos, tg_acos(x)) F1(atan, tg_atan(x)) F1(sinh, tg_sinh(x))
+F1(cosh, tg_cosh(x)) F1(tanh, tg_tanh(x)) F1(asinh, tg_asinh(x)) F1(acosh, tg_acosh(x)) F1(atanh, tg_atanh(x))
+F1(sigmoid, tg_sigmoid(x)) F1(relu, tg_relu(x)) F1(gelu, tg_gelu(x)) F1(silu, tg_silu(x))
+F1(softplus, tg_softplus(x)) F1(erf, tg_erf(x)) F1(erfc, tg_erfc(x)) F1(floor, tg_floor(x))
+F1(sign, tg_sign(x)) F1(conj, tg_conj(x)) F1(angle, tg_angle(x)) F1(real, tg_real(x)) F1(imag, tg_imag(x))
+F1(clamp, tg_clamp(x, -0.5, 0.5)) F1(add_scalar, tg_add_scalar(x, 2.5)) F1(rdiv_scalar, tg_rdiv_scalar(2.0, x))
+F1(pow_scalar, tg_pow_scalar(x, 2.5)) F1(cast_c128, tg_cast(x, TG_C128))
+F2(add, tg_add(a, b)) F2(sub, tg_sub(a, b)) F2(mul, tg_mul(a, b)) F2(div, tg_div(a, b)) F2(pow, tg_pow(a, b))
+F2(maximum, tg_maximum(a, b)) F2(minimum, tg_minimum(a, b)) F2(atan2, tg_atan2(a, b))
+F2(remainder, tg_remainder(a, b)) F2(complex, tg_complex(a, b)) F2(matmul, tg_matmul(a, b))
+F2(where, tg_where(tg_gt_scalar(tg_real(a), 0.0), a, b))
+/* reductions */
+F1(sum_all, tg_sum(x, 0, NULL, false)) F1(sum_ax1_keep, tg_sum(x, 1, (int[]){1}, true))
+F1(sum_ax0, tg_sum(x, 1, (int[]){-2}, false)) F1(mean, tg_mean(x, 1, (int[]){0}, false))
+F1(prod, tg_prod(x, 1, (int[]){1}, false)) F1(max_ax1, tg_max(x, 1, (int[]){1}, false))
+F1(min_all, tg_min(x, 0, NULL, false)) F1(logsumexp, tg_logsumexp(x, 1, (int[]){1}, false))
+F1(var, tg_var(x, 1, (int[]){0}, 1, false)) F1(std, tg_std(x, 0, NULL, 0, false))
+F1(norm1, tg_norm(x, 1, 1, (int[]){1}, false)) F1(norm2, tg_norm(x, 2, 0, NULL, false))
+F1(norm_inf, tg_norm(x, INFINITY, 1, (int[]){0}, true))
+F1(cumsum, tg_cumsum(x, 1)) F1(cumprod, tg_cumprod(x, 0))
+/* views and shaping */
+F1(reshape, tg_reshape(x, 2, (int64_t[]){3, -1})) F1(permute, tg_permute(x, (int[]){1, 0}))
+F1(slice, tg_slice(x, 1, TG_NONE, TG_NONE, -2)) F1(select, tg_select(x, 0, -1))
+F1(expand, tg_expand(x, 3, (int64_t[]){2, 3, 4})) F1(squeeze, tg_squeeze(tg_unsqueeze(x, 1), 1, (int[]){1}))
+F1(diagonal, tg_diagonal(x, 1, 0, 1)) F1(flatten, tg_flatten(tg_mT(x))) F1(copy, tg_copy(x))
+F1(flip, tg_flip(x, 1, (int[]){0})) F1(tril, tg_tril(x, 0)) F1(triu, tg_triu(x, 1))
+F1(pad, tg_pad(x, (int64_t[]){1, 0, 2, 1}, 3.0))
+F2(concat, tg_concat(2, (tg_tensor *[]){a, b}, 0)) F2(stack, tg_stack(2, (tg_tensor *[]){a, b}, 1))
+static tg_status f_split(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    return tg_split(in[0], 1, 2, (int64_t[]){1, 3}, out);
+}
+static tg_status f_sort(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    return tg_sort(in[0], 1, true, &out[0], NULL);
+}
+static tg_status f_topk(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    return tg_topk(in[0], 2, 0, false, &out[0], NULL);
+}
+/* index ops: the index is a constant of the function */
+static tg_status f_gather(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    tg_tensor *ix = tg_from_data(TG_I64, 2, (int64_t[]){2, 2}, (int64_t[]){3, 0, 1, 3});
+    RET(tg_gather(in[0], 1, ix));
+}
+static tg_status f_index_select(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    tg_tensor *ix = tg_from_data(TG_I64, 1, (int64_t[]){3}, (int64_t[]){2, 0, 2});
+    RET(tg_index_select(in[0], 1, ix));
+}
+static tg_status f_scatter_add(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    tg_tensor *ix = tg_from_data(TG_I64, 2, (int64_t[]){2, 2}, (int64_t[]){1, 1, 0, 3});
+    RET(tg_scatter_add(in[0], 1, ix, in[1]));
+}
+
+#define S1(n0) {1}, {{n0}}
+#define S2(n0, n1) {2}, {{n0, n1}}
+#define S22(a0, a1, b0, b1) {2, 2}, {{a0, a1}, {b0, b1}}
+#define U(name, lo, hi, fl) {#name, f_##name, 1, S2(3, 4), lo, hi, fl}
+
+static const op_entry ops[] = {
+    U(neg, -2, 2, CPLX), U(abs, -2, 2, CPLX | NO_2ND), U(square, -2, 2, CPLX), U(reciprocal, 0.5, 2, CPLX),
+    U(exp, -2, 2, CPLX), U(expm1, -2, 2, CPLX), U(log, 0.5, 3, CPLX), U(log1p, 0.1, 3, CPLX),
+    U(log2, 0.5, 3, CPLX), U(log10, 0.5, 3, CPLX), U(sqrt, 0.5, 3, CPLX), U(rsqrt, 0.5, 3, CPLX),
+    U(sin, -2, 2, CPLX), U(cos, -2, 2, CPLX), U(tan, -1, 1, CPLX), U(asin, -0.8, 0.8, CPLX),
+    U(acos, -0.8, 0.8, CPLX), U(atan, -0.8, 0.8, CPLX), U(sinh, -2, 2, CPLX), U(cosh, -2, 2, CPLX),
+    U(tanh, -2, 2, CPLX), U(asinh, -2, 2, CPLX), U(acosh, 1.2, 3, CPLX), U(atanh, -0.8, 0.8, CPLX),
+    U(sigmoid, -3, 3, CPLX), U(relu, -2, 2, NO_2ND), U(gelu, -3, 3, 0), U(silu, -3, 3, 0),
+    U(softplus, -3, 3, 0), U(erf, -2, 2, 0), U(erfc, -2, 2, 0), U(floor, -3, 3, 0), U(sign, -2, 2, CPLX),
+    U(conj, -2, 2, CPLX), U(angle, -2, 2, CPLX), U(real, -2, 2, CPLX), U(clamp, -1, 1, NO_2ND),
+    U(add_scalar, -2, 2, CPLX), U(rdiv_scalar, 0.5, 2, CPLX), U(pow_scalar, 0.5, 2, CPLX), U(cast_c128, -2, 2, 0),
+    {"imag", f_imag, 1, S2(3, 4), -2, 2, CPLX | CPLX_ONLY},
+    {"add", f_add, 2, S22(3, 4, 1, 4), -2, 2, CPLX}, {"sub", f_sub, 2, S22(3, 1, 3, 4), -2, 2, CPLX},
+    {"mul", f_mul, 2, S22(3, 4, 3, 4), -2, 2, CPLX}, {"div", f_div, 2, S22(3, 4, 1, 4), 0.5, 2, CPLX},
+    {"pow", f_pow, 2, S22(3, 4, 3, 4), 0.5, 2, CPLX}, {"maximum", f_maximum, 2, S22(3, 4, 3, 4), -2, 2, NO_2ND},
+    {"minimum", f_minimum, 2, S22(3, 4, 1, 4), -2, 2, NO_2ND}, {"atan2", f_atan2, 2, S22(3, 4, 3, 4), 0.5, 2, 0},
+    {"remainder", f_remainder, 2, S22(3, 4, 3, 4), 0.7, 2, NO_2ND},
+    {"complex", f_complex, 2, S22(3, 4, 3, 4), -2, 2, 0},
+    {"where", f_where, 2, S22(3, 4, 3, 4), -2, 2, CPLX},
+    {"matmul", f_matmul, 2, S22(3, 4, 4, 2), -2, 2, CPLX},
+    {"matmul_vec", f_matmul, 2, {2, 1}, {{3, 4}, {4}}, -2, 2, CPLX},
+    {"matmul_batched", f_matmul, 2, {3, 2}, {{2, 3, 4}, {4, 2}}, -2, 2, CPLX},
+    U(sum_all, -2, 2, CPLX), U(sum_ax1_keep, -2, 2, CPLX), U(sum_ax0, -2, 2, CPLX), U(mean, -2, 2, CPLX),
+    U(prod, 0.5, 2, CPLX), U(max_ax1, -2, 2, NO_2ND), U(min_all, -2, 2, NO_2ND), U(logsumexp, -2, 2, 0),
+    U(var, -2, 2, CPLX), U(std, -2, 2, 0), U(norm1, 0.2, 2, NO_2ND), U(norm2, -2, 2, CPLX),
+    U(norm_inf, -2, 2, NO_2ND), U(cumsum, -2, 2, CPLX), U(cumprod, 0.5, 2, CPLX),
+    U(reshape, -2, 2, CPLX), U(permute, -2, 2, CPLX), U(slice, -2, 2, CPLX), U(select, -2, 2, CPLX),
+    {"expand", f_expand, 1, S2(3, 1), -2, 2, CPLX},
+    U(squeeze, -2, 2, CPLX), U(diagonal, -2, 2, CPLX), U(flatten, -2, 2, CPLX), U(copy, -2, 2, CPLX),
+    U(flip, -2, 2, CPLX), U(tril, -2, 2, CPLX), U(triu, -2, 2, CPLX), U(pad, -2, 2, CPLX),
+    {"concat", f_concat, 2, S22(3, 4, 2, 4), -2, 2, CPLX}, {"stack", f_stack, 2, S22(3, 4, 3, 4), -2, 2, CPLX},
+    U(split, -2, 2, CPLX), U(sort, -2, 2, NO_2ND), U(topk, -2, 2, NO_2ND),
+    U(gather, -2, 2, CPLX), U(index_select, -2, 2, CPLX),
+    {"scatter_add", f_scatter_add, 2, S22(3, 4, 2, 2), -2, 2, CPLX},
+};
+#define N_OPS ((int)(sizeof ops / sizeof ops[0]))
+
+static int n_outputs(const op_entry *e) { return e->fn == f_split ? 2 : 1; }
+
+/* Inputs with values in [lo, hi); transposed storage when strided is set. */
+static tg_tensor *sample(const op_entry *e, int i, bool complex_, bool strided) {
+    int nd = e->ndim[i];
+    const int64_t *s = e->shape[i];
+    int64_t rs[3] = {0};
+    for (int d = 0; d < nd; d++) rs[d] = s[nd - 1 - d];
+    bool transpose = strided && nd == 2;
+    const int64_t *shape = transpose ? rs : s;
+    tg_tensor *x = tg_uniform(TG_F64, nd, shape, e->lo, e->hi);
+    if (complex_) x = tg_complex(x, tg_uniform(TG_F64, nd, shape, e->lo, e->hi));
+    return transpose ? tg_mT(x) : x;
+}
+
+static void run_entry(const op_entry *e, bool complex_, bool strided, bool second) {
+    if (!complex_ && (e->flags & CPLX_ONLY)) return;
+    tg_scope_begin();
+    tg_manual_seed(1234);
+    tg_tensor *in[3];
+    for (int i = 0; i < e->n_in; i++) in[i] = sample(e, i, complex_, strided);
+    char what[96];
+    snprintf(what, sizeof what, "%s (%s%s)", e->name, complex_ ? "c128" : "f64", strided ? ", strided" : "");
+    tg_gradcheck_opts o = {0};
+    tg_status st = tg_gradcheck(e->fn, NULL, e->n_in, in, n_outputs(e), &o);
+    cr_expect_eq(st, TG_OK, "gradcheck %s: %s", what, tg_last_error());
+    tg_clear_error();
+    if (second && !(e->flags & NO_2ND)) {
+        st = tg_gradgradcheck(e->fn, NULL, e->n_in, in, n_outputs(e), &o);
+        cr_expect_eq(st, TG_OK, "gradgradcheck %s: %s", what, tg_last_error());
+        tg_clear_error();
+    }
+    tg_scope_end();
+}
+
+TestSuite(gradcheck_ops, .init = tg_clear_error, .timeout = 300);
+
+Test(gradcheck_ops, real_contiguous_first_and_second_order) {
+    for (int k = 0; k < N_OPS; k++) run_entry(&ops[k], false, false, true);
+}
+
+Test(gradcheck_ops, real_strided_inputs) {
+    for (int k = 0; k < N_OPS; k++) run_entry(&ops[k], false, true, false);
+}
+
+Test(gradcheck_ops, complex_inputs) {
+    for (int k = 0; k < N_OPS; k++)
+        if (ops[k].flags & CPLX) run_entry(&ops[k], true, false, true);
+}
+
+/* The checker itself must catch a wrong rule: a function whose "gradient"
+ * disagrees with its values (a detached factor) fails. */
+static tg_status f_wrong(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    RET(tg_mul(in[0], tg_detach(in[0])));      /* values x^2, reverse mode sees x */
+}
+Test(gradcheck_ops, checker_rejects_a_wrong_derivative) {
+    tg_scope_begin();
+    tg_tensor *x = tg_uniform(TG_F64, 1, (int64_t[]){3}, 0.5, 1.5);
+    tg_status st = tg_gradcheck(f_wrong, NULL, 1, &x, 1, NULL);
+    cr_assert_eq(st, TG_ERR_NUMERIC);
+    cr_assert(strstr(tg_last_error(), "finite differences"), "%s", tg_last_error());
+    tg_clear_error();
+    tg_scope_end();
+}
