@@ -39,8 +39,21 @@ tg_status tg__forward_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in
         memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
     }
     tg_op_call call = {def, attrs, n_in, metas};
+    /* The rules see the outputs detached: an output's saved alias holds its
+     * tangent, and a tangent whose history held the output would close a
+     * reference cycle. (Reverse mode through tangents then treats outputs
+     * used by a JVP rule as constants.) */
+    tg_tensor *outs[TG_MAX_OP_OUTPUTS];
+    for (int j = 0; j < n_out; j++) {
+        tg_tensor *o = out[j];
+        outs[j] = tg__make_view(o, o->dtype, o->ndim, o->shape, o->strides, o->offset);
+        if (!outs[j]) {
+            for (int k = 0; k < j; k++) tg_release(outs[k]);
+            return TG_ERR_MEMORY;
+        }
+    }
     fw_in_rule++;
-    tg_status st = def->jvp(&call, in, out, tan, out_tan);
+    tg_status st = def->jvp(&call, in, outs, tan, out_tan);
     for (int j = 0; j < n_out && !st; j++) {
         if (!out_tan[j] || !tg__differentiable_dtype(out[j]->dtype)) continue;
         tg_tensor *t = fit_tangent(out_tan[j], out[j]);
@@ -48,6 +61,7 @@ tg_status tg__forward_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in
         out[j]->tangent = tg_retain(t);
     }
     fw_in_rule--;
+    for (int j = 0; j < n_out; j++) tg_release(outs[j]);
     return st;
 }
 

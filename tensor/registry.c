@@ -10,8 +10,10 @@
 static const tg_op_def *op_table[MAX_OPS];
 static int op_count;
 
-void tg__op_register_builtin(const tg_op_def *def) {
-    if (op_count < MAX_OPS) op_table[op_count++] = def;
+bool tg__op_register_builtin(const tg_op_def *def) {
+    if (op_count >= MAX_OPS) return false;
+    op_table[op_count++] = def;
+    return true;
 }
 
 const tg_op_def *tg__op_lookup(const char *name) {

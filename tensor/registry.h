@@ -80,7 +80,7 @@ tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, 
 /* Lookup by name (user-registered ops too); NULL when unknown. */
 const tg_op_def *tg__op_lookup(const char *name);
 /* Ops register themselves at load time with this constructor helper. */
-void tg__op_register_builtin(const tg_op_def *def);
+bool tg__op_register_builtin(const tg_op_def *def);
 #define TG_REGISTER_OPS(tag, ...)                                              \
     __attribute__((constructor)) static void tg__register_##tag(void) {        \
         const tg_op_def *defs_[] = {__VA_ARGS__};                              \

@@ -4,7 +4,7 @@ op that records the caller's file:line before the call, for error messages.
 Run from the project root after adding public functions."""
 import re, pathlib
 
-headers = ["tensor.h", "io.h", "device.h", "autodiff.h", "einsum.h", "linalg.h", "fft.h"]
+headers = ["tensor.h", "io.h", "device.h", "autodiff.h", "einsum.h", "linalg.h", "fft.h", "op.h"]
 skip = {"tg_last_error", "tg_last_error_code", "tg_clear_error", "tg_release", "tg_scope_begin",
         "tg_scope_end", "tg_keep", "tg_retain", "tg_version", "tg_status_name", "tg_graph_free",
         "tg_program_free", "tg_no_grad_begin", "tg_no_grad_end"}

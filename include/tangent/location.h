@@ -223,4 +223,12 @@ void tg__set_location(const char *file, int line);
 #define TG__LOC_TANGENT_FFT_H
 #define tg_fft_fftn(...) TG__AT(tg_fft_fftn)(__VA_ARGS__)
 #endif
+
+#if defined(TANGENT_OP_H) && !defined(TG__LOC_TANGENT_OP_H)
+#define TG__LOC_TANGENT_OP_H
+#define tg_op_register(...) TG__AT(tg_op_register)(__VA_ARGS__)
+#define tg_op_apply(...) TG__AT(tg_op_apply)(__VA_ARGS__)
+#define tg_op_fail(...) TG__AT(tg_op_fail)(__VA_ARGS__)
+#define tg_custom_call(...) TG__AT(tg_custom_call)(__VA_ARGS__)
+#endif
 #endif

@@ -10,5 +10,6 @@
 #include "tangent/einsum.h"
 #include "tangent/linalg.h"
 #include "tangent/fft.h"
+#include "tangent/op.h"
 
 #endif

@@ -17,6 +17,7 @@ static inline float tg_expf_vec(float x) {
     const float magic = 12582912.0f;                    /* 1.5 * 2^23: rounds to integer */
     float xc = x > 88.8f ? 88.8f : x;
     xc = xc < -104.0f ? -104.0f : xc;
+    xc = x != x ? 0.0f : xc;                            /* NaN: keep the integer path defined */
     float t = xc * 1.44269504f + magic;
     float nf = t - magic;
     float r = xc - nf * 0.693145752f;                   /* ln2 split in two for exactness */
@@ -30,7 +31,7 @@ static inline float tg_expf_vec(float x) {
     p = p * r + 1.0f;
     p = p * r + 1.0f;
     int32_t n = (int32_t)nf, n1 = n >> 1, n2 = n - n1;
-    float y = p * tg_as_float((n1 + 127) << 23) * tg_as_float((n2 + 127) << 23);
+    float y = p * tg_as_float((int32_t)((uint32_t)(n1 + 127) << 23)) * tg_as_float((int32_t)((uint32_t)(n2 + 127) << 23));
     y = x > 88.72283f ? __builtin_inff() : y;
     return x != x ? x : y;
 }
