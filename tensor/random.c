@@ -22,9 +22,10 @@ void tg_rng_get_state(uint64_t *seed, uint64_t *offset) {
 }
 void tg_rng_set_state(uint64_t seed, uint64_t offset) { rng_seed = seed; rng_offset = offset; }
 
-static inline void philox(uint64_t ctr, uint64_t key, uint32_t out[4]) {
-    uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = 0, c3 = 0;
-    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+/* The full Philox 4x32-10 block function (checked against Random123's
+ * known-answer vectors in tests/test_random.c). */
+void tg__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {
         uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
         uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
@@ -33,6 +34,11 @@ static inline void philox(uint64_t ctr, uint64_t key, uint32_t out[4]) {
         k1 += 0xBB67AE85u;
     }
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+static inline void philox(uint64_t ctr, uint64_t key, uint32_t out[4]) {
+    const uint32_t c[4] = {(uint32_t)ctr, (uint32_t)(ctr >> 32), 0, 0}, k[2] = {(uint32_t)key, (uint32_t)(key >> 32)};
+    tg__philox4x32_10(c, k, out);
 }
 
 enum dist { UNIFORM, NORMAL };

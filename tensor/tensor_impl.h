@@ -104,6 +104,9 @@ tg_status tg__broadcast_shapes(const char *op, int na, const int64_t *a, int nb,
 /* Strides (elements) to read x as if broadcast to (ndim, shape). */
 void tg__broadcast_strides(const tg_tensor *x, int ndim, const int64_t *shape, int64_t *strides);
 
+/* ---- random (tensor/random.c) ----------------------------------------- */
+void tg__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
 /* ---- threads (tensor/threads.c) --------------------------------------- */
 int tg__num_threads(void);
 /* Elements below which loops stay on one thread. */
