@@ -10,10 +10,13 @@
  * Timing: warm-up calls for WARMUP_NS (at least one), then samples of a batch
  * of calls sized so one sample lasts at least MIN_SAMPLE_NS (timer resolution
  * and clock_gettime cost vanish for tiny ops), taken until TARGET_NS of
- * sampling and at least MIN_SAMPLES samples. The figure is the median per call. A Tangent
- * sample includes releasing the result: `r = op(...); tg_release(r);` is the
- * realistic loop (the op allocates its result). The CBLAS call writes into a
- * preallocated output, as a direct call would. */
+ * sampling per implementation and at least MIN_SAMPLES samples; the figure is
+ * the median per call. Where a case has a CBLAS counterpart, Tangent and CBLAS
+ * samples alternate. A Tangent sample includes releasing the result:
+ * `r = op(...); tg_release(r);` is the realistic loop (the op allocates its
+ * result). The CBLAS call writes into a preallocated output, as a direct call
+ * would.
+ */
 #include <tangent/tensor.h>
 
 #include <cblas.h>
@@ -26,6 +29,7 @@
 #define TARGET_NS 0.2e9       /* sampling time per case and impl */
 #define MIN_SAMPLES 5
 #define MAX_SAMPLES 20000
+#define MAX_IMPLS 2           /* implementations timed side by side (tangent, cblas) */
 #define MIN_SAMPLE_NS 50e3    /* a sample is at least this long (batches of tiny calls) */
 #define WARMUP_NS 20e6        /* warm-up time per case and impl (at least one call) */
 
@@ -49,28 +53,40 @@ static int cmp_double(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-/* Median time of one call of fn(arg) in nanoseconds. */
-static double measure(bench_fn fn, void *arg, int *n_samples) {
-    /* Warm-up: at least one call and WARMUP_NS in all (first touch, BLAS
-     * buffers, caches); the fastest warm-up call sizes the batch. */
-    double fastest = INFINITY, warm = 0;
-    do {
-        double t = time_batch(fn, arg, 1);
-        warm += t;
-        if (t < fastest) fastest = t;
-    } while (warm < WARMUP_NS);
-    long batch = fastest >= MIN_SAMPLE_NS ? 1 : (long)ceil(MIN_SAMPLE_NS / fmax(fastest, 1.0));
-    static double samples[MAX_SAMPLES];
+/* Median time of one call of each fns[k](arg), in nanoseconds, into med[k].
+ * The implementations are sampled in turn (one sample of each per round), so
+ * load from other processes on a shared machine hits them alike and their
+ * ratio stays meaningful. */
+static void measure(int nfn, const bench_fn *fns, void *arg, double *med, int *n_samples) {
+    static double samples[MAX_IMPLS][MAX_SAMPLES];
+    long batch[MAX_IMPLS];
+    for (int k = 0; k < nfn; k++) {
+        /* Warm-up: at least one call and WARMUP_NS in all (first touch, BLAS
+         * buffers, caches); the fastest warm-up call sizes the batch. */
+        double fastest = INFINITY, warm = 0;
+        do {
+            double t = time_batch(fns[k], arg, 1);
+            warm += t;
+            if (t < fastest) fastest = t;
+        } while (warm < WARMUP_NS);
+        batch[k] = fastest >= MIN_SAMPLE_NS ? 1 : (long)ceil(MIN_SAMPLE_NS / fmax(fastest, 1.0));
+    }
     int n = 0;
     double spent = 0;
-    while (n < MAX_SAMPLES && (n < MIN_SAMPLES || spent < TARGET_NS)) {
-        double s = time_batch(fn, arg, batch);
-        spent += s;
-        samples[n++] = s / (double)batch;
+    while (n < MAX_SAMPLES && (n < MIN_SAMPLES || spent < nfn * TARGET_NS)) {
+        for (int k = 0; k < nfn; k++) {
+            double t = time_batch(fns[k], arg, batch[k]);
+            spent += t;
+            samples[k][n] = t / (double)batch[k];
+        }
+        n++;
     }
-    qsort(samples, (size_t)n, sizeof samples[0], cmp_double);
+    for (int k = 0; k < nfn; k++) {
+        double *v = samples[k];
+        qsort(v, (size_t)n, sizeof v[0], cmp_double);
+        med[k] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    }
     *n_samples = n;
-    return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
 }
 
 /* ---- cases -------------------------------------------------------------- */
@@ -226,12 +242,13 @@ int main(int argc, char **argv) {
         if ((large_only && !c->large) || (filter && !strstr(c->name, filter))) continue;
         bench_state s;
         state_init(&s, c);
-        int ns;
-        double t = measure(run_tangent, &s, &ns);
-        emit(c->name, "tangent", threads, t, ns);
+        static const bench_fn fns[MAX_IMPLS] = {run_tangent, run_cblas};
+        static const char *const impls[MAX_IMPLS] = {"tangent", "cblas"};
+        int nfn = s.out ? 2 : 1, ns;
+        double med[MAX_IMPLS];
+        measure(nfn, fns, &s, med, &ns);
+        for (int k = 0; k < nfn; k++) emit(c->name, impls[k], threads, med[k], ns);
         if (s.out) {
-            t = measure(run_cblas, &s, &ns);
-            emit(c->name, "cblas", threads, t, ns);
             double err = matmul_check(&s);
             double tol = c->dtype == TG_F32 ? 1e-4 : 1e-12;
             if (!(err <= tol)) {
