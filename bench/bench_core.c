@@ -101,27 +101,32 @@ typedef struct bench_case {
     int axis;             /* OP_SUM: reduced axis, -1 for all */
     tg_tensor *(*unary)(tg_tensor *);
     tg_tensor *(*binary)(tg_tensor *, tg_tensor *);
-    int large;            /* also run in the multi-thread pass */
+    int tiny;             /* 1-element op: left out of the multi-thread pass */
 } bench_case;
 
 #define N25 ((int64_t)1 << 25)
-#define MATMUL(nm, dt, n, k) {nm, k, dt, 2, {n, n}, 0, NULL, NULL, 1}
+#define TINY_BINARY(nm, fn) {.name = nm, .kind = OP_BINARY, .dtype = TG_F32, .ndim = 1, .shape = {1}, .binary = fn, .tiny = 1}
+#define TINY_UNARY(nm, fn) {.name = nm, .kind = OP_UNARY, .dtype = TG_F32, .ndim = 1, .shape = {1}, .unary = fn, .tiny = 1}
+#define BINARY(nm, fn) {.name = nm, .kind = OP_BINARY, .dtype = TG_F32, .ndim = 1, .shape = {N25}, .binary = fn}
+#define UNARY(nm, fn) {.name = nm, .kind = OP_UNARY, .dtype = TG_F32, .ndim = 1, .shape = {N25}, .unary = fn}
+#define SUM(nm, nd, r, c, ax) {.name = nm, .kind = OP_SUM, .dtype = TG_F32, .ndim = nd, .shape = {r, c}, .axis = ax}
+#define MATMUL(nm, k, dt, n) {.name = nm, .kind = k, .dtype = dt, .ndim = 2, .shape = {n, n}}
 static const bench_case cases[] = {
-    {"add_f32_1", OP_BINARY, TG_F32, 1, {1, 0}, 0, NULL, tg_add, 0},
-    {"exp_f32_1", OP_UNARY, TG_F32, 1, {1, 0}, 0, tg_exp, NULL, 0},
-    {"add_f32_2^25", OP_BINARY, TG_F32, 1, {N25, 0}, 0, NULL, tg_add, 1},
-    {"mul_f32_2^25", OP_BINARY, TG_F32, 1, {N25, 0}, 0, NULL, tg_mul, 1},
-    {"exp_f32_2^25", OP_UNARY, TG_F32, 1, {N25, 0}, 0, tg_exp, NULL, 1},
-    {"sum_f32_2^25", OP_SUM, TG_F32, 1, {N25, 0}, -1, NULL, NULL, 1},
-    {"sum_axis0_f32_4096x8192", OP_SUM, TG_F32, 2, {4096, 8192}, 0, NULL, NULL, 1},
-    {"sum_axis1_f32_4096x8192", OP_SUM, TG_F32, 2, {4096, 8192}, 1, NULL, NULL, 1},
-    MATMUL("matmul_f32_256", TG_F32, 256, OP_MATMUL),
-    MATMUL("matmul_f32_1024", TG_F32, 1024, OP_MATMUL),
-    MATMUL("matmul_f32_2048", TG_F32, 2048, OP_MATMUL),
-    MATMUL("matmul_f64_256", TG_F64, 256, OP_MATMUL),
-    MATMUL("matmul_f64_1024", TG_F64, 1024, OP_MATMUL),
-    MATMUL("matmul_f64_2048", TG_F64, 2048, OP_MATMUL),
-    MATMUL("matmul_tn_f32_1024", TG_F32, 1024, OP_MATMUL_TN),   /* a.T @ b, a row-major */
+    TINY_BINARY("add_f32_1", tg_add),
+    TINY_UNARY("exp_f32_1", tg_exp),
+    BINARY("add_f32_2^25", tg_add),
+    BINARY("mul_f32_2^25", tg_mul),
+    UNARY("exp_f32_2^25", tg_exp),
+    SUM("sum_f32_2^25", 1, N25, 0, -1),
+    SUM("sum_axis0_f32_4096x8192", 2, 4096, 8192, 0),
+    SUM("sum_axis1_f32_4096x8192", 2, 4096, 8192, 1),
+    MATMUL("matmul_f32_256", OP_MATMUL, TG_F32, 256),
+    MATMUL("matmul_f32_1024", OP_MATMUL, TG_F32, 1024),
+    MATMUL("matmul_f32_2048", OP_MATMUL, TG_F32, 2048),
+    MATMUL("matmul_f64_256", OP_MATMUL, TG_F64, 256),
+    MATMUL("matmul_f64_1024", OP_MATMUL, TG_F64, 1024),
+    MATMUL("matmul_f64_2048", OP_MATMUL, TG_F64, 2048),
+    MATMUL("matmul_tn_f32_1024", OP_MATMUL_TN, TG_F32, 1024),   /* a.T @ b, a row-major */
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -153,7 +158,9 @@ static void state_init(bench_state *s, const bench_case *c) {
     if (c->kind == OP_MATMUL) s->lhs = tg_retain(s->a);
     if (c->kind == OP_MATMUL_TN) s->lhs = check(tg_transpose(s->a, 0, 1), "tg_transpose");
     if (c->kind == OP_MATMUL || c->kind == OP_MATMUL_TN) {
-        s->out = malloc((size_t)(c->shape[0] * c->shape[1]) * tg_dtype_size(c->dtype));
+        /* 64-byte aligned, as Tangent's storage */
+        size_t bytes = (size_t)(c->shape[0] * c->shape[1]) * tg_dtype_size(c->dtype);
+        s->out = aligned_alloc(64, (bytes + 63) / 64 * 64);
         if (!s->out) { fprintf(stderr, "bench_core: out of memory\n"); exit(1); }
     }
 }
@@ -239,7 +246,7 @@ int main(int argc, char **argv) {
 
     for (size_t i = 0; i < N_CASES; i++) {
         const bench_case *c = &cases[i];
-        if ((large_only && !c->large) || (filter && !strstr(c->name, filter))) continue;
+        if ((large_only && c->tiny) || (filter && !strstr(c->name, filter))) continue;
         bench_state s;
         state_init(&s, c);
         static const bench_fn fns[MAX_IMPLS] = {run_tangent, run_cblas};
