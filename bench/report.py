@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Markdown table of bench/results.jsonl with the target ratios.
+
+    report.py [results.jsonl]
+
+Each case has one ratio that matters (DESIGN.md section 9 and the issue's
+targets), computed from medians measured in the same run:
+  tiny ops (1 element)           tangent / torch  <= 0.1   (10x cheaper than PyTorch CPU)
+  large elementwise, reductions  tangent / numpy  <= 1.0   (at least as fast as NumPy)
+  matmul                         tangent / cblas  <= 1.03  (within 3% of the direct call)
+If a case appears more than once (repeated runs appended), the median of its
+figures is used. Exit status 0 even when a target fails: the table is the result.
+"""
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+IMPLS = ("tangent", "numpy", "torch", "cblas")
+
+
+def target(case):
+    """(reference impl, limit) for a case name."""
+    if case.endswith("_1"):
+        return "torch", 0.1
+    if case.startswith("matmul"):
+        return "cblas", 1.03
+    return "numpy", 1.0
+
+
+def human(ns):
+    if ns is None:
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}" if ns / scale < 100 else f"{ns / scale:.0f} {unit}"
+    return f"{ns:.0f} ns"
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results.jsonl")
+    figures = defaultdict(list)          # (case, threads, impl) -> [median_ns]
+    order = []                           # (case, threads) in first-seen order
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("suite") != "core":
+                continue
+            key = (r["case"], r["threads"])
+            if key not in order:
+                order.append(key)
+            figures[key + (r["impl"],)].append(float(r["median_ns"]))
+    # case table order, 1 thread before 2
+    cases = list(dict.fromkeys(c for c, _ in order))
+    rows = sorted(order, key=lambda k: (cases.index(k[0]), k[1]))
+
+    print("| case | threads | Tangent | NumPy | PyTorch | CBLAS | ratio | target | result |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    n_pass = n_fail = 0
+    for case, threads in rows:
+        med = {i: statistics.median(figures[(case, threads, i)]) if figures[(case, threads, i)] else None
+               for i in IMPLS}
+        ref, limit = target(case)
+        if med["tangent"] is not None and med[ref]:
+            ratio = med["tangent"] / med[ref]
+            ok = ratio <= limit
+            n_pass += ok
+            n_fail += not ok
+            rtxt, res = f"{ratio:.3f} (T/{ref})", "PASS" if ok else "FAIL"
+        else:
+            rtxt, res = f"- (T/{ref})", "MISSING"
+        cells = [human(med[i]) for i in IMPLS]
+        print(f"| {case} | {threads} | " + " | ".join(cells) + f" | {rtxt} | <= {limit:g} | {res} |")
+    print(f"\n{n_pass} PASS, {n_fail} FAIL (ratios of medians from {os.path.basename(path)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Core benchmark: builds bench_core (Release, build-bench/), runs it and the
+# NumPy/PyTorch baselines at 1 thread (all cases) and 2 threads (large cases),
+# writes bench/results.jsonl (truncated first) and prints the table.
+#
+#   bench/run.sh [--filter SUBSTRING]     (from any directory)
+#
+# Environment: BENCH_THREADS2 (default 2) sets the thread count of the second
+# pass; BENCH_BUILD_DIR (default <repo>/build-bench) the build folder.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+BUILD="${BENCH_BUILD_DIR:-$ROOT/build-bench}"
+PY=/usr/bin/python3            # Debian's NumPy and PyTorch live here
+T2="${BENCH_THREADS2:-2}"
+RESULTS="$BENCH_DIR/results.jsonl"
+
+filter=()
+if [[ $# -ge 2 && $1 == --filter ]]; then filter=(--filter "$2"); shift 2; fi
+if [[ $# -ne 0 ]]; then echo "usage: bench/run.sh [--filter SUBSTRING]" >&2; exit 2; fi
+
+# 1. build (configure once; the build itself is incremental)
+if [[ ! -f $BUILD/CMakeCache.txt ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
+        -DTANGENT_TESTS=OFF -DTANGENT_EXAMPLES=OFF -DTANGENT_BENCH=ON >/dev/null
+fi
+cmake --build "$BUILD" -j2 --target bench_core >/dev/null
+BIN="$BUILD/bench/bench_core"
+
+# 2-4. measure; every figure goes to results.jsonl, progress to stderr
+: >"$RESULTS"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+pass() {   # threads, extra args...
+  local n=$1; shift
+  OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n "$BIN" --threads "$n" "$@" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n "$PY" "$BENCH_DIR/baseline.py" --threads "$n" "$@" \
+    ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+}
+pass 1
+pass "$T2" --large-only
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# 5. table
+echo
+echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo
+"$PY" "$BENCH_DIR/report.py" "$RESULTS"
