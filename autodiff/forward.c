@@ -43,7 +43,7 @@ tg_status tg__forward_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in
      * tangent, and a tangent whose history held the output would close a
      * reference cycle. (Reverse mode through tangents then treats outputs
      * used by a JVP rule as constants.) */
-    tg_tensor *outs[TG_MAX_OP_OUTPUTS];
+    tg_tensor *outs[TG_MAX_OP_OUTPUTS] = {0};
     for (int j = 0; j < n_out; j++) {
         tg_tensor *o = out[j];
         outs[j] = tg__make_view(o, o->dtype, o->ndim, o->shape, o->strides, o->offset);

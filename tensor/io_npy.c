@@ -261,8 +261,8 @@ static tg_tensor *load(FILE *f, const char *path) {
     free(text);
     if (st) return NULL;
 
-    tg_dtype dtype;
-    bool swap;
+    tg_dtype dtype = TG_F64;
+    bool swap = false;
     if (parse_descr(path, &h, &dtype, &swap)) return NULL;
     char what[300];
     snprintf(what, sizeof what, "tg_load_npy: '%s'", path);

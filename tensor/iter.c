@@ -75,8 +75,12 @@ static void run_range(const tg_iter *it, tg_loop_fn fn, const void *ctx, int64_t
 void tg_iter_run(const tg_iter *it, tg_loop_fn fn, const void *ctx) {
     int64_t total = it->numel;
     if (total == 0) return;
+    if (total < TG_PARALLEL_GRAIN) {
+        run_range(it, fn, ctx, 0, total);
+        return;
+    }
     int nth = tg__num_threads();
-    if (total < TG_PARALLEL_GRAIN || nth <= 1) {
+    if (nth <= 1) {
         run_range(it, fn, ctx, 0, total);
         return;
     }
@@ -92,7 +96,28 @@ void tg_iter_run(const tg_iter *it, tg_loop_fn fn, const void *ctx) {
     }
 }
 
+/* All operands contiguous with out's shape: one flat run, no iterator. */
+static bool flat_run(const tg_tensor *out, int n_in, tg_tensor *const *in) {
+    if (!tg__is_contiguous(out)) return false;
+    for (int k = 0; k < n_in; k++) {
+        if (in[k]->ndim != out->ndim || !tg__is_contiguous(in[k])) return false;
+        for (int i = 0; i < out->ndim; i++)
+            if (in[k]->shape[i] != out->shape[i]) return false;
+    }
+    return true;
+}
+
 void tg_iter_apply(tg_loop_fn fn, const void *ctx, tg_tensor *out, int n_in, tg_tensor *const *in) {
+    int64_t n = tg__numel(out->ndim, out->shape);
+    if (n < TG_PARALLEL_GRAIN && flat_run(out, n_in, in)) {
+        char *p[TG_ITER_MAX_OPS];
+        int64_t st[TG_ITER_MAX_OPS];
+        p[0] = tg__ptr(out);
+        st[0] = tg__esize(out->dtype);
+        for (int k = 0; k < n_in; k++) { p[k + 1] = tg__ptr(in[k]); st[k + 1] = tg__esize(in[k]->dtype); }
+        if (n > 0) fn(n, p, st, ctx);
+        return;
+    }
     tg_tensor *ops[TG_ITER_MAX_OPS];
     ops[0] = out;
     for (int k = 0; k < n_in; k++) ops[k + 1] = in[k];

@@ -96,7 +96,10 @@ static void cache_flush(void *unused) {
     while (small_cached) free(small_cache[--small_cached]);
 }
 static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
+static _Thread_local bool cache_registered;
 static void cache_register(void) {
+    if (cache_registered) return;
+    cache_registered = true;
     pthread_once(&cache_once, cache_key_init);
     pthread_setspecific(cache_key, (void *)1);
 }

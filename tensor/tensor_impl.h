@@ -73,8 +73,13 @@ tg_tensor *tg__handout(tg_tensor *t);
 /* Free a tensor that was never handed out (refcount 1, not in a scope). */
 void tg__discard(tg_tensor *t);
 
+/* Element size without a call (t->dtype is always valid inside the library). */
+static inline int64_t tg__esize(tg_dtype d) {
+    static const int8_t sizes[TG_NUM_DTYPES] = {1, 4, 8, 4, 8, 8, 16, 2, 2};
+    return sizes[d];
+}
 static inline char *tg__ptr(const tg_tensor *t) {
-    return (char *)t->storage->data + t->offset * (int64_t)tg_dtype_size(t->dtype);
+    return (char *)t->storage->data + t->offset * tg__esize(t->dtype);
 }
 static inline int64_t tg__numel(int ndim, const int64_t *shape) {
     int64_t n = 1;

@@ -30,7 +30,16 @@ tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape);
 
 /* Loop over one input: R out = EXPR(x) with x of type T. */
 #define TG_UNARY_LOOP(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, )
-#define TG_UNARY_LOOP_SIMD(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, TG_SIMD_CLONES)
+/* A SIMD loop with a plain path for short runs, where the vector code's
+ * set-up costs more than it saves (a 1-element op). Give both the same
+ * expression so results do not depend on the run length. */
+#define TG_UNARY_LOOP_SIMD(name, T, R, EXPR, SHORT_EXPR)                             \
+    TG_UNARY_LOOP_ATTR(name##_long, T, R, EXPR, TG_SIMD_CLONES)                      \
+    TG_UNARY_LOOP_ATTR(name##_short, T, R, SHORT_EXPR, )                             \
+    static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
+        if (n < 16) name##_short(n, p, s, ctx);                                      \
+        else name##_long(n, p, s, ctx);                                              \
+    }
 #define TG_UNARY_LOOP_ATTR(name, T, R, EXPR, ATTR)                               \
     ATTR static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
         (void)ctx;                                                               \

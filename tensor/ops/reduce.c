@@ -558,7 +558,7 @@ tg_tensor *tg_norm(tg_tensor *x, double p, int naxes, const int *axes, bool keep
 tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
     if (!g) return NULL;
     if (g->ndim == ndim && memcmp(g->shape, shape, (size_t)ndim * sizeof(int64_t)) == 0) return g;
-    int lead = g->ndim - ndim, axes[TG_MAX_DIMS], k = 0;
+    int lead = g->ndim - ndim, axes[TG_MAX_DIMS] = {0}, k = 0;
     for (int i = 0; i < g->ndim; i++) {
         if (i < lead) axes[k++] = i;
         else if (shape[i - lead] == 1 && g->shape[i] != 1) axes[k++] = i;

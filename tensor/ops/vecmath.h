@@ -22,14 +22,11 @@ static inline float tg_expf_vec(float x) {
     float nf = t - magic;
     float r = xc - nf * 0.693145752f;                   /* ln2 split in two for exactness */
     r = r - nf * 1.42860677e-6f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    /* Estrin's scheme: a shorter dependency chain than Horner's */
+    float r2 = r * r, r4 = r2 * r2;
+    float p01 = 1.0f + r, p23 = 0.5f + r * (1.0f / 6.0f);
+    float p45 = 1.0f / 24.0f + r * (1.0f / 120.0f), p67 = 1.0f / 720.0f + r * (1.0f / 5040.0f);
+    float p = (p01 + r2 * p23) + r4 * (p45 + r2 * p67);
     int32_t n = (int32_t)nf, n1 = n >> 1, n2 = n - n1;
     float y = p * tg_as_float((int32_t)((uint32_t)(n1 + 127) << 23)) * tg_as_float((int32_t)((uint32_t)(n2 + 127) << 23));
     y = x > 88.72283f ? __builtin_inff() : y;
