@@ -209,6 +209,59 @@ static void accumulate(tg_tensor *acc, tg_tensor *x, tg_loop_fn fn) {
     }
 }
 
+/* Sum of four rows into acc, in a fixed order: fewer passes over acc. */
+#define SUM4_LOOP(name, T)                                                                  \
+    static void name(int64_t k, T *acc, const T *r0, const T *r1, const T *r2, const T *r3) { \
+        for (int64_t i = 0; i < k; i++) acc[i] += (r0[i] + r1[i]) + (r2[i] + r3[i]);        \
+    }
+SUM4_LOOP(sum4_f32, float)
+SUM4_LOOP(sum4_f64, double)
+
+#define ROW_BLOCK 64     /* rows per partial result: fixed, so threads do not change results */
+
+/* out[k] = reduce over rows r of x[r, k], x contiguous (rows, k). Blocks of
+ * ROW_BLOCK rows reduce into partial rows in parallel; the partials are then
+ * combined in block order. */
+static tg_status reduce_leading(tg_tensor *x, tg_tensor *out, tg_loop_fn fn, enum red_kind kind, int64_t rows,
+                                int64_t k, int nth) {
+    int64_t nb = (rows + ROW_BLOCK - 1) / ROW_BLOCK, es = tg__esize(x->dtype);
+    int64_t pshape[2] = {nb, k};
+    tg_tensor *part = tg__alloc(x->dtype, 2, pshape);
+    if (!part) return TG_ERR_MEMORY;
+    fill_identity(part, kind);
+    char *xp = tg__ptr(x), *pp = tg__ptr(part);
+    bool sum4 = kind == R_SUM && (x->dtype == TG_F32 || x->dtype == TG_F64);
+    #pragma omp parallel for schedule(static) num_threads(nth) if (rows * k >= TG_PARALLEL_GRAIN && nb > 1)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t r = b * ROW_BLOCK, end = r + ROW_BLOCK < rows ? r + ROW_BLOCK : rows;
+        char *acc = pp + b * k * es;
+        if (sum4) {
+            for (; r + 4 <= end; r += 4) {
+                const char *q = xp + r * k * es;
+                if (x->dtype == TG_F32)
+                    sum4_f32(k, (float *)acc, (const float *)q, (const float *)(q + k * es),
+                             (const float *)(q + 2 * k * es), (const float *)(q + 3 * k * es));
+                else
+                    sum4_f64(k, (double *)acc, (const double *)q, (const double *)(q + k * es),
+                             (const double *)(q + 2 * k * es), (const double *)(q + 3 * k * es));
+            }
+        }
+        for (; r < end; r++) {
+            char *p[2] = {acc, xp + r * k * es};
+            int64_t st[2] = {es, es};
+            fn(k, p, st, NULL);
+        }
+    }
+    char *o = tg__ptr(out);
+    for (int64_t b = 0; b < nb; b++) {
+        char *p[2] = {o, pp + b * k * es};
+        int64_t st[2] = {es, es};
+        fn(k, p, st, NULL);
+    }
+    tg_release(part);
+    return TG_OK;
+}
+
 static tg_status reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     const reduce_impl *r = c->def->impl;
     bool mask[TG_MAX_DIMS];
@@ -251,6 +304,18 @@ static tg_status reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         tg_release(part);
         tg_release(x);
         return TG_OK;
+    }
+
+    /* Leading axes reduced over a contiguous input (a sum over axis 0):
+     * rows of K outputs updated in fixed blocks of rows. */
+    int lead = 0;
+    while (lead < x->ndim && mask[lead]) lead++;
+    bool rest_kept = true;
+    for (int i = lead; i < x->ndim; i++) rest_kept = rest_kept && !mask[i];
+    if (lead > 0 && rest_kept && tg__is_contiguous(x)) {
+        tg_status st = reduce_leading(x, out[0], fn, r->kind, tg__numel(lead, x->shape), n_out, nth);
+        tg_release(x);
+        return st;
     }
 
     tg_tensor *acc = accumulator_view(out[0], x, mask);
