@@ -4,6 +4,7 @@
 #include "support/check.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 TestSuite(autodiff, .init = tg_clear_error);
@@ -195,4 +196,37 @@ Test(autodiff, long_training_loop_keeps_memory_flat) {
     }
     tg_release(x);
     tg_release(w);      /* LeakSanitizer in the asan preset checks nothing is left */
+}
+
+/* Resident memory in KiB (Linux). */
+static long rss_kib(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    return resident * 4;
+}
+
+Test(autodiff, hundred_thousand_steps_keep_memory_flat, .timeout = 120) {
+    tg_tensor *w = tg_randn(TG_F32, 2, (int64_t[]){4, 4});
+    tg_tensor *x = tg_randn(TG_F32, 2, (int64_t[]){2, 4});
+    tg_set_requires_grad(w, true);
+    long after_warmup = 0;
+    for (int step = 0; step < 100000; step++) {
+        tg_scope_begin();
+        tg_tensor *loss = tg_sum(tg_square(tg_relu(tg_matmul(x, w))), 0, NULL, false);
+        if (tg_backward(loss, NULL) != TG_OK) cr_assert_fail("step %d: %s", step, tg_last_error());
+        tg_no_grad_begin();
+        tg_sub_(w, tg_mul_scalar(tg_grad(w), 1e-4));
+        tg_no_grad_end();
+        tg_zero_grad(w);
+        tg_scope_end();
+        if (step == 10000) after_warmup = rss_kib();
+    }
+    long growth = rss_kib() - after_warmup;
+    cr_assert(growth < 1024, "resident memory grew by %ld KiB over 90000 steps", growth);
+    tg_release(x);
+    tg_release(w);
 }
