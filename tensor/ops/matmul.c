@@ -87,80 +87,85 @@ INT_MATMUL(matmul_i64, int64_t)
 /* BLAS takes int sizes. */
 static bool fits_int(int64_t v) { return v <= INT32_MAX; }
 
+/* One operand seen as a batch of rows x cols matrices. */
+typedef struct {
+    tg_tensor *t;
+    int64_t rs, cs;                 /* matrix strides in elements */
+    int64_t bs[TG_MAX_DIMS];        /* batch strides, 0 where broadcast */
+    blas_view v;
+} operand;
+
+/* A 1-d left operand is a row, a 1-d right operand a column. */
+static void describe(operand *o, tg_tensor *t, bool lhs, int nb, int64_t rows, int64_t cols) {
+    o->t = t;
+    if (t->ndim == 1) {
+        o->rs = lhs ? 0 : t->strides[0];
+        o->cs = lhs ? t->strides[0] : 0;
+    } else {
+        o->rs = t->strides[t->ndim - 2];
+        o->cs = t->strides[t->ndim - 1];
+    }
+    int mat = t->ndim > 2 ? t->ndim - 2 : 0;
+    for (int i = 0; i < nb; i++) {
+        int j = i - (nb - mat);
+        o->bs[i] = (j >= 0 && t->shape[j] != 1) ? t->strides[j] : 0;
+    }
+    o->v = blas_layout(rows, cols, o->rs, o->cs);
+}
+
+/* An operand BLAS cannot read as it is gets a contiguous copy. */
+static tg_status make_readable(operand *o, bool lhs, int nb, int64_t rows, int64_t cols) {
+    if (o->v.ok) return TG_OK;
+    tg_tensor *c = tg__alloc(o->t->dtype, o->t->ndim, o->t->shape);
+    if (!c) return TG_ERR_MEMORY;
+    tg__copy_into(c, o->t);
+    tg_release(o->t);
+    describe(o, c, lhs, nb, rows, cols);
+    return TG_OK;
+}
+
 static tg_status matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d), *b = tg__cast_raw(in[1], d);
+    operand A = {0}, B = {0};
+    A.t = tg__cast_raw(in[0], d);
+    B.t = tg__cast_raw(in[1], d);
     tg_status st = TG_OK;
-    if (!a || !b) { st = tg_last_error_code(); goto done; }
-    /* View 1-d operands as matrices: a (k) -> (1, k); b (k) -> (k, 1). */
+    if (!A.t || !B.t) { st = tg_last_error_code(); goto done; }
+    tg_tensor *a = A.t, *b = B.t;
     int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2], k = a->shape[a->ndim - 1];
     int64_t n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
-    int64_t ars = a->ndim == 1 ? 0 : a->strides[a->ndim - 2], acs = a->strides[a->ndim - 1];
-    int64_t brs = b->strides[b->ndim == 1 ? 0 : b->ndim - 2], bcs = b->ndim == 1 ? 0 : b->strides[b->ndim - 1];
     if (!fits_int(m) || !fits_int(n) || !fits_int(k)) {
         st = tg__op_error(c, TG_ERR_SHAPE, "matrix sizes exceed BLAS's int range");
         goto done;
     }
-    /* batch geometry */
     int nb = a->ndim > 2 || b->ndim > 2 ? out[0]->ndim - (a->ndim > 1) - (b->ndim > 1) : 0;
-    int64_t bshape[TG_MAX_DIMS], sa[TG_MAX_DIMS] = {0}, sb[TG_MAX_DIMS] = {0};
-    for (int i = 0; i < nb; i++) bshape[i] = out[0]->shape[i];
-    for (int i = 0; i < nb; i++) {
-        int ia = i - (nb - (a->ndim - 2)), ib = i - (nb - (b->ndim - 2));
-        sa[i] = (ia >= 0 && a->shape[ia] != 1) ? a->strides[ia] : 0;
-        sb[i] = (ib >= 0 && b->shape[ib] != 1) ? b->strides[ib] : 0;
-    }
-    int64_t batches = tg__numel(nb, bshape);
-    size_t es = tg_dtype_size(d);
+    describe(&A, a, true, nb, m, k);
+    describe(&B, b, false, nb, k, n);
+    int64_t batches = tg__numel(nb, out[0]->shape);
+    int64_t es = tg__esize(d);
     char *op = tg__ptr(out[0]);
     if (m == 0 || n == 0 || batches == 0) goto done;
-    if (k == 0) { memset(op, 0, (size_t)(batches * m * n) * es); goto done; }
-    blas_view va = blas_layout(m, k, ars, acs), vb = blas_layout(k, n, brs, bcs);
-    tg_tensor *ac = NULL, *bc = NULL;
+    if (k == 0) { memset(op, 0, (size_t)(batches * m * n * es)); goto done; }
     if (!tg_dtype_is_integer(d)) {
-        /* An operand BLAS cannot read as it is gets a contiguous copy. */
-        if (!va.ok) {
-            ac = tg__alloc(d, a->ndim, a->shape);
-            if (!ac) { st = TG_ERR_MEMORY; goto done; }
-            tg__copy_into(ac, a);
-            tg_release(a); a = ac;
-            for (int i = 0; i < nb; i++) {
-                int ia = i - (nb - (a->ndim - 2));
-                sa[i] = (ia >= 0 && a->shape[ia] != 1) ? a->strides[ia] : 0;
-            }
-            ars = a->ndim == 1 ? 0 : a->strides[a->ndim - 2]; acs = a->strides[a->ndim - 1];
-            va = blas_layout(m, k, ars, acs);
-        }
-        if (!vb.ok) {
-            bc = tg__alloc(d, b->ndim, b->shape);
-            if (!bc) { st = TG_ERR_MEMORY; goto done; }
-            tg__copy_into(bc, b);
-            tg_release(b); b = bc;
-            for (int i = 0; i < nb; i++) {
-                int ib = i - (nb - (b->ndim - 2));
-                sb[i] = (ib >= 0 && b->shape[ib] != 1) ? b->strides[ib] : 0;
-            }
-            brs = b->strides[b->ndim == 1 ? 0 : b->ndim - 2]; bcs = b->ndim == 1 ? 0 : b->strides[b->ndim - 1];
-            vb = blas_layout(k, n, brs, bcs);
-        }
+        if ((st = make_readable(&A, true, nb, m, k)) || (st = make_readable(&B, false, nb, k, n))) goto done;
     }
     int64_t idx[TG_MAX_DIMS] = {0};
     for (int64_t t = 0; t < batches; t++) {
         int64_t offa = 0, offb = 0;
-        for (int i = 0; i < nb; i++) { offa += idx[i] * sa[i]; offb += idx[i] * sb[i]; }
-        const char *pa = tg__ptr(a) + offa * (int64_t)es, *pb = tg__ptr(b) + offb * (int64_t)es;
-        char *pc = op + t * m * n * (int64_t)es;
-        if (d == TG_I32) matmul_i32(m, n, k, pa, ars, acs, pb, brs, bcs, pc);
-        else if (d == TG_I64) matmul_i64(m, n, k, pa, ars, acs, pb, brs, bcs, pc);
-        else gemm(d, va.trans, vb.trans, m, n, k, pa, va.ld, pb, vb.ld, pc);
+        for (int i = 0; i < nb; i++) { offa += idx[i] * A.bs[i]; offb += idx[i] * B.bs[i]; }
+        const char *pa = tg__ptr(A.t) + offa * es, *pb = tg__ptr(B.t) + offb * es;
+        char *pc = op + t * m * n * es;
+        if (d == TG_I32) matmul_i32(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
+        else if (d == TG_I64) matmul_i64(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
+        else gemm(d, A.v.trans, B.v.trans, m, n, k, pa, A.v.ld, pb, B.v.ld, pc);
         for (int i = nb - 1; i >= 0; i--) {
-            if (++idx[i] < bshape[i]) break;
+            if (++idx[i] < out[0]->shape[i]) break;
             idx[i] = 0;
         }
     }
 done:
-    tg_release(a);
-    tg_release(b);
+    tg_release(A.t);
+    tg_release(B.t);
     return st;
 }
 
