@@ -40,6 +40,7 @@ Test(random, f32_uniform_follows_the_documented_layout) {
 }
 
 Test(random, same_seed_same_stream_and_draws_advance) {
+    tg_scope_begin();
     tg_manual_seed(7);
     tg_tensor *a = tg_randn(TG_F64, 1, (int64_t[]){10});
     tg_tensor *b = tg_randn(TG_F64, 1, (int64_t[]){10});
@@ -47,7 +48,7 @@ Test(random, same_seed_same_stream_and_draws_advance) {
     tg_tensor *c = tg_randn(TG_F64, 1, (int64_t[]){10});
     check_close(c, a, 0, 0, "replay");
     cr_assert(tg_item_f64(tg_sum(tg_eq(a, b), 0, NULL, false)) == 0, "second draw differs");
-    tg_release(a); tg_release(b); tg_release(c);
+    tg_scope_end();
 }
 
 Test(random, moments_of_the_draws) {
