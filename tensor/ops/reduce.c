@@ -541,7 +541,14 @@ tg_tensor *tg_norm(tg_tensor *x, double p, int naxes, const int *axes, bool keep
     COMPOSITE_BEGIN("tg_norm");
     tg_tensor *a = tg_abs(as_floating(x));
     if (p == 1) r = tg_sum(a, naxes, axes, keepdim);
-    else if (p == 2) r = tg_sqrt(tg_sum(tg_square(a), naxes, axes, keepdim));
+    else if (p == 2) {
+        /* sqrt through a double where: the gradient at the zero vector is 0
+         * (PyTorch), not sqrt'(0) * 0 = NaN */
+        tg_tensor *s = tg_sum(tg_square(a), naxes, axes, keepdim);
+        tg_tensor *zero = tg_eq_scalar(s, 0.0);
+        tg_tensor *root = tg_sqrt(tg_where(zero, tg_ones_like(s), s));
+        r = tg_where(zero, tg_zeros_like(s), root);
+    }
     else if (p == INFINITY) r = count == 0 ? tg_sum(a, naxes, axes, keepdim) : tg_max(a, naxes, axes, keepdim);
     else tg__error(TG_ERR_ARG, "tg_norm: p = %g is not supported (1, 2 or INFINITY)", p);
     COMPOSITE_END();
