@@ -137,15 +137,19 @@ static tg_status div_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     return TG_RULE_RESULT(ot[0]);
 }
 /* pow: d/da = b a^(b-1) (0 where b == 0), d/db = y log(a) (0 where a == 0
- * and b >= 0), PyTorch's conventions at those points. */
+ * and b >= 0; for complex b: b real and >= 0), PyTorch's conventions at
+ * those points. log(a) is taken in the result's dtype, so a real base of a
+ * complex power gets the complex log. */
 static tg_tensor *pow_da(tg_tensor *a, tg_tensor *b) {
     tg_tensor *d = tg_mul(b, tg_pow(a, tg_sub_scalar(b, 1.0)));
     return tg_where(tg_eq_scalar(b, 0.0), tg_zeros_like(d), d);
 }
 static tg_tensor *pow_db(tg_tensor *a, tg_tensor *b, tg_tensor *y) {
-    tg_tensor *d = tg_mul(y, tg_log(a));
-    if (tg_dtype_is_complex(a->dtype)) return tg_where(tg_eq_scalar(a, 0.0), tg_zeros_like(d), d);
-    return tg_where(tg_logical_and(tg_eq_scalar(a, 0.0), tg_logical_not(tg_lt_scalar(b, 0.0))), tg_zeros_like(d), d);
+    tg_tensor *d = tg_mul(y, tg_log(tg_cast(a, y->dtype)));
+    tg_tensor *b_nonneg = tg_dtype_is_complex(b->dtype)
+        ? tg_logical_and(tg_eq_scalar(tg_imag(b), 0.0), tg_logical_not(tg_lt_scalar(tg_real(b), 0.0)))
+        : tg_logical_not(tg_lt_scalar(b, 0.0));
+    return tg_where(tg_logical_and(tg_eq_scalar(a, 0.0), b_nonneg), tg_zeros_like(d), d);
 }
 static tg_status pow_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
