@@ -13,6 +13,9 @@ void tg__set_location(const char *file, int line);
 
 #if defined(TANGENT_TENSOR_H) && !defined(TG__LOC_TANGENT_TENSOR_H)
 #define TG__LOC_TANGENT_TENSOR_H
+#define tg_get_num_threads(...) TG__AT(tg_get_num_threads)(__VA_ARGS__)
+#define tg_scope_depth(...) TG__AT(tg_scope_depth)(__VA_ARGS__)
+#define tg_ndim(...) TG__AT(tg_ndim)(__VA_ARGS__)
 #define tg_dim(...) TG__AT(tg_dim)(__VA_ARGS__)
 #define tg_numel(...) TG__AT(tg_numel)(__VA_ARGS__)
 #define tg_copy_to(...) TG__AT(tg_copy_to)(__VA_ARGS__)
@@ -183,6 +186,7 @@ void tg__set_location(const char *file, int line);
 
 #if defined(TANGENT_DEVICE_H) && !defined(TG__LOC_TANGENT_DEVICE_H)
 #define TG__LOC_TANGENT_DEVICE_H
+#define tg_device_count(...) TG__AT(tg_device_count)(__VA_ARGS__)
 #define tg_to_device(...) TG__AT(tg_to_device)(__VA_ARGS__)
 #define tg_synchronize(...) TG__AT(tg_synchronize)(__VA_ARGS__)
 #endif
@@ -230,5 +234,17 @@ void tg__set_location(const char *file, int line);
 #define tg_op_apply(...) TG__AT(tg_op_apply)(__VA_ARGS__)
 #define tg_op_fail(...) TG__AT(tg_op_fail)(__VA_ARGS__)
 #define tg_custom_call(...) TG__AT(tg_custom_call)(__VA_ARGS__)
+#endif
+
+#if defined(TANGENT_SIZES_H) && !defined(TG__LOC_TANGENT_SIZES_H)
+#define TG__LOC_TANGENT_SIZES_H
+#define tg_size_symbol(...) TG__AT(tg_size_symbol)(__VA_ARGS__)
+#define tg_size_add(...) TG__AT(tg_size_add)(__VA_ARGS__)
+#define tg_size_sub(...) TG__AT(tg_size_sub)(__VA_ARGS__)
+#define tg_size_mul(...) TG__AT(tg_size_mul)(__VA_ARGS__)
+#define tg_size_floordiv(...) TG__AT(tg_size_floordiv)(__VA_ARGS__)
+#define tg_size_format(...) TG__AT(tg_size_format)(__VA_ARGS__)
+#define tg_size_eval(...) TG__AT(tg_size_eval)(__VA_ARGS__)
+#define tg_size_parse_shape(...) TG__AT(tg_size_parse_shape)(__VA_ARGS__)
 #endif
 #endif

@@ -11,5 +11,6 @@
 #include "tangent/linalg.h"
 #include "tangent/fft.h"
 #include "tangent/op.h"
+#include "tangent/sizes.h"
 
 #endif
