@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""NumPy and PyTorch baselines for the core suite (cases as bench_core.c).
+"""NumPy and PyTorch baselines: the core suite (cases as bench_core.c) and the autodiff suite (bench_autodiff.c).
 
-    OPENBLAS_NUM_THREADS=N OMP_NUM_THREADS=N baseline.py --threads N [--large-only] [--filter S]
+    OPENBLAS_NUM_THREADS=N OMP_NUM_THREADS=N baseline.py --threads N [--suite core|autodiff]
+        [--large-only] [--filter S] [--check-grads PATH]
 
 Prints one JSON object per measurement on stdout (DESIGN.md section 9) and
 progress on stderr. NumPy's BLAS reads its thread count from the environment
@@ -11,6 +12,11 @@ PyTorch's own loops. Timing follows bench_core.c: warm-up for WARMUP_S, a
 batch of calls per sample so a sample lasts at least MIN_SAMPLE_S, samples
 until TARGET_S and at least MIN_SAMPLES, median per call. Every timed call
 builds and drops its result, as `r = a + b` in a loop does.
+
+The autodiff suite runs PyTorch only (NumPy has no autodiff). With
+--check-grads PATH (the file bench_autodiff --dump-grads wrote), the MLP
+case also compares Tangent's loss and 6 gradients with PyTorch's on the same
+data and exits with status 1 if they differ beyond f32 rounding.
 """
 import argparse
 import json
@@ -119,28 +125,150 @@ CASES = [
 ]
 
 
+# ---- autodiff suite (bench_autodiff.c): PyTorch only -----------------------
+def bench_values(salt, shape, scale):
+    """bench_autodiff.c's bench_value: a 32-bit integer hash of the flat index
+    mapped to [-scale, scale) in f64, rounded to f32 once; bit-identical to C."""
+    n = math.prod(shape)
+    m = np.uint64(0xFFFFFFFF)
+    h = (np.arange(n, dtype=np.uint64) + np.uint64(salt << 24)) * np.uint64(2654435761) & m
+    h ^= h >> np.uint64(16)
+    h = h * np.uint64(0x45D9F3B) & m
+    h ^= h >> np.uint64(16)
+    u = h.astype(np.float64) / 4294967296.0
+    return torch.from_numpy(((2.0 * u - 1.0) * scale).astype(np.float32).reshape(shape))
+
+
+def leaf(salt, shape, scale=1.0):
+    return bench_values(salt, shape, scale).requires_grad_(True)
+
+
+def tape_add():
+    a = leaf(5, (1,))
+    return lambda: a + a
+
+
+def fwd_bwd_xx_sum():
+    x = leaf(6, (4,))
+
+    def step():
+        loss = (x * x).sum()
+        loss.backward()
+        x.grad = None
+    return step
+
+
+MLP_BATCH, MLP_WIDTH = 128, (784, 256, 256, 10)
+
+
+def mlp_data():
+    """x, y and [W1, b1, W2, b2, W3, b3] as bench_autodiff.c's mlp_init (W is in x out)."""
+    x = bench_values(1, (MLP_BATCH, MLP_WIDTH[0]), 1.0)
+    y = bench_values(2, (MLP_BATCH, MLP_WIDTH[-1]), 1.0)
+    params = []
+    for l in range(len(MLP_WIDTH) - 1):
+        bound = 1.0 / math.sqrt(MLP_WIDTH[l])
+        params.append(leaf(3 + 2 * l, (MLP_WIDTH[l], MLP_WIDTH[l + 1]), bound))
+        params.append(leaf(4 + 2 * l, (MLP_WIDTH[l + 1],), bound))
+    return x, y, params
+
+
+def mlp_step_fn(x, y, params):
+    """zero the gradients (set to None, as zero_grad()), forward, backward; returns the loss."""
+    n_layers = len(params) // 2
+
+    def step():
+        for p in params:
+            p.grad = None
+        h = x
+        for l in range(n_layers):
+            h = h @ params[2 * l] + params[2 * l + 1]
+            if l + 1 < n_layers:
+                h = torch.relu(h)
+        loss = ((h - y) ** 2).mean()
+        loss.backward()
+        return loss
+    return step
+
+
+def mlp_step():
+    return mlp_step_fn(*mlp_data())
+
+
+def check_mlp_grads(path):
+    """Compares the loss and gradients bench_autodiff wrote with PyTorch's for the same data.
+    Per tensor: max |T - torch| / max |torch| <= 1e-4 (f32, different summation orders)."""
+    x, y, params = mlp_data()
+    loss = mlp_step_fn(x, y, params)()
+    ref = [loss.detach().reshape(1)] + [p.grad for p in params]
+    got = np.fromfile(path, dtype="<f4")
+    sizes = [r.numel() for r in ref]
+    if got.size != sum(sizes):
+        sys.exit(f"baseline: {path}: {got.size} floats, expected {sum(sizes)}")
+    names = ["loss", "dW1", "db1", "dW2", "db2", "dW3", "db3"]
+    worst, off, lines = 0.0, 0, []
+    for name, r, n in zip(names, ref, sizes):
+        r = r.numpy().ravel().astype(np.float64)
+        t = got[off:off + n].astype(np.float64)
+        off += n
+        err = np.max(np.abs(t - r)) / max(np.max(np.abs(r)), 1e-30)
+        worst = max(worst, err)
+        lines.append(f"{name} {err:.2g}")
+    print(f"  mlp check: loss tangent {got[0]:.7g} torch {loss.item():.7g}; "
+          f"grad-norm dW1 tangent {np.linalg.norm(got[1:1 + sizes[1]]):.7g} "
+          f"torch {params[0].grad.norm().item():.7g}; max rel diff " + ", ".join(lines), file=sys.stderr)
+    if not worst <= 1e-4:
+        sys.exit(f"baseline: mlp_step_f32_b128: Tangent's and PyTorch's gradients differ (rel {worst:.3g})")
+
+
+# (name, large, make): make() returns the timed callable
+AUTODIFF_CASES = [
+    ("tape_add_f32_1", False, tape_add),
+    ("fwd_bwd_xx_sum_f32_4", False, fwd_bwd_xx_sum),
+    ("mlp_step_f32_b128", True, mlp_step),
+]
+
+
+def emit(suite, name, lib, threads, median, n):
+    rec = {"suite": suite, "case": name, "impl": lib, "threads": threads, "median_ns": round(median * 1e9, 1)}
+    print(json.dumps(rec), flush=True)
+    print(f"  {name:<26} {lib:<8} {threads}T  {median * 1e9:14.1f} ns  ({n} samples)", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--suite", choices=("core", "autodiff"), default="core")
     ap.add_argument("--large-only", action="store_true")
     ap.add_argument("--filter", default=None)
+    ap.add_argument("--check-grads", default=None, metavar="PATH")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"baseline: numpy {np.__version__}, torch {torch.__version__}, "
-          f"torch threads {torch.get_num_threads()}", file=sys.stderr)
-    for name, large, make in CASES:
-        if (args.large_only and not large) or (args.filter and args.filter not in name):
-            continue
-        for lib in ("numpy", "torch"):
-            fn = make(lib)
-            median, n = measure(fn)
-            del fn
-            rec = {"suite": "core", "case": name, "impl": lib,
-                   "threads": args.threads, "median_ns": round(median * 1e9, 1)}
-            print(json.dumps(rec), flush=True)
-            print(f"  {name:<26} {lib:<8} {args.threads}T  {median * 1e9:14.1f} ns  ({n} samples)",
-                  file=sys.stderr)
+          f"torch threads {torch.get_num_threads()}, suite {args.suite}", file=sys.stderr)
 
+    def selected(name, large):
+        return not (args.large_only and not large) and not (args.filter and args.filter not in name)
+
+    if args.suite == "core":
+        for name, large, make in CASES:
+            if not selected(name, large):
+                continue
+            for lib in ("numpy", "torch"):
+                fn = make(lib)
+                median, n = measure(fn)
+                del fn
+                emit("core", name, lib, args.threads, median, n)
+        return
+    for name, large, make in AUTODIFF_CASES:
+        if not selected(name, large):
+            continue
+        fn = make()
+        median, n = measure(fn)
+        del fn
+        emit("autodiff", name, "torch", args.threads, median, n)
+        if name.startswith("mlp") and args.check_grads:
+            check_mlp_grads(args.check_grads)
 
 if __name__ == "__main__":
     main()

@@ -7,16 +7,14 @@
  *   {"suite": "core", "case": "...", "impl": "tangent|cblas", "threads": N, "median_ns": ...}
  * and progress on stderr.
  *
- * Timing: warm-up calls for WARMUP_NS (at least one), then samples of a batch
- * of calls sized so one sample lasts at least MIN_SAMPLE_NS (timer resolution
- * and clock_gettime cost vanish for tiny ops), taken until TARGET_NS of
- * sampling per implementation and at least MIN_SAMPLES samples; the figure is
- * the median per call. Where a case has a CBLAS counterpart, Tangent and CBLAS
- * samples alternate. A Tangent sample includes releasing the result:
+ * Timing: timing.h (warm-up, batches of calls, median per call). Where a case
+ * has a CBLAS counterpart, Tangent and CBLAS samples alternate. A Tangent sample includes releasing the result:
  * `r = op(...); tg_release(r);` is the realistic loop (the op allocates its
  * result). The CBLAS call writes into a preallocated output, as a direct call
  * would.
  */
+#include "timing.h"
+
 #include <tangent/tensor.h>
 
 #include <cblas.h>
@@ -24,70 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define TARGET_NS 0.2e9       /* sampling time per case and impl */
-#define MIN_SAMPLES 5
-#define MAX_SAMPLES 20000
-#define MAX_IMPLS 2           /* implementations timed side by side (tangent, cblas) */
-#define MIN_SAMPLE_NS 50e3    /* a sample is at least this long (batches of tiny calls) */
-#define WARMUP_NS 20e6        /* warm-up time per case and impl (at least one call) */
-
-/* ---- timing helper ------------------------------------------------------ */
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-typedef void (*bench_fn)(void *arg);
-
-static double time_batch(bench_fn fn, void *arg, long batch) {
-    double t0 = now_ns();
-    for (long i = 0; i < batch; i++) fn(arg);
-    return now_ns() - t0;
-}
-
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* Median time of one call of each fns[k](arg), in nanoseconds, into med[k].
- * The implementations are sampled in turn (one sample of each per round), so
- * load from other processes on a shared machine hits them alike and their
- * ratio stays meaningful. */
-static void measure(int nfn, const bench_fn *fns, void *arg, double *med, int *n_samples) {
-    static double samples[MAX_IMPLS][MAX_SAMPLES];
-    long batch[MAX_IMPLS];
-    for (int k = 0; k < nfn; k++) {
-        /* Warm-up: at least one call and WARMUP_NS in all (first touch, BLAS
-         * buffers, caches); the fastest warm-up call sizes the batch. */
-        double fastest = INFINITY, warm = 0;
-        do {
-            double t = time_batch(fns[k], arg, 1);
-            warm += t;
-            if (t < fastest) fastest = t;
-        } while (warm < WARMUP_NS);
-        batch[k] = fastest >= MIN_SAMPLE_NS ? 1 : (long)ceil(MIN_SAMPLE_NS / fmax(fastest, 1.0));
-    }
-    int n = 0;
-    double spent = 0;
-    while (n < MAX_SAMPLES && (n < MIN_SAMPLES || spent < nfn * TARGET_NS)) {
-        for (int k = 0; k < nfn; k++) {
-            double t = time_batch(fns[k], arg, batch[k]);
-            spent += t;
-            samples[k][n] = t / (double)batch[k];
-        }
-        n++;
-    }
-    for (int k = 0; k < nfn; k++) {
-        double *v = samples[k];
-        qsort(v, (size_t)n, sizeof v[0], cmp_double);
-        med[k] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    }
-    *n_samples = n;
-}
 
 /* ---- cases -------------------------------------------------------------- */
 typedef enum { OP_UNARY, OP_BINARY, OP_SUM, OP_MATMUL, OP_MATMUL_TN } op_kind;
@@ -249,11 +183,11 @@ int main(int argc, char **argv) {
         if ((large_only && c->tiny) || (filter && !strstr(c->name, filter))) continue;
         bench_state s;
         state_init(&s, c);
-        static const bench_fn fns[MAX_IMPLS] = {run_tangent, run_cblas};
-        static const char *const impls[MAX_IMPLS] = {"tangent", "cblas"};
+        static const bench_fn fns[BENCH_MAX_IMPLS] = {run_tangent, run_cblas};
+        static const char *const impls[BENCH_MAX_IMPLS] = {"tangent", "cblas"};
         int nfn = s.out ? 2 : 1, ns;
-        double med[MAX_IMPLS];
-        measure(nfn, fns, &s, med, &ns);
+        double med[BENCH_MAX_IMPLS];
+        bench_measure(nfn, fns, &s, med, &ns);
         for (int k = 0; k < nfn; k++) emit(c->name, impls[k], threads, med[k], ns);
         if (s.out) {
             double err = matmul_check(&s);

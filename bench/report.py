@@ -8,6 +8,8 @@ targets), computed from medians measured in the same run:
   tiny ops (1 element)           tangent / torch  <= 0.1   (10x cheaper than PyTorch CPU)
   large elementwise, reductions  tangent / numpy  <= 1.0   (at least as fast as NumPy)
   matmul                         tangent / cblas  <= 1.03  (within 3% of the direct call)
+  autodiff, tiny (tape, 4-elem)  tangent / torch  <= 0.1   (10x cheaper than PyTorch's autograd)
+  autodiff, MLP step             tangent / torch  <= 1.0   (as fast as PyTorch, same threads)
 If a case appears more than once (repeated runs appended), the median of its
 figures is used. Exit status 0 even when a target fails: the table is the result.
 """
@@ -20,8 +22,13 @@ from collections import defaultdict
 IMPLS = ("tangent", "numpy", "torch", "cblas")
 
 
-def target(case):
-    """(reference impl, limit) for a case name."""
+SUITES = ("core", "autodiff")
+
+
+def target(suite, case):
+    """(reference impl, limit) for a case."""
+    if suite == "autodiff":
+        return "torch", (1.0 if case.startswith("mlp") else 0.1)
     if case.endswith("_1"):
         return "torch", 0.1
     if case.startswith("matmul"):
@@ -40,30 +47,30 @@ def human(ns):
 
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results.jsonl")
-    figures = defaultdict(list)          # (case, threads, impl) -> [median_ns]
-    order = []                           # (case, threads) in first-seen order
+    figures = defaultdict(list)          # (suite, case, threads, impl) -> [median_ns]
+    order = []                           # (suite, case, threads) in first-seen order
     with open(path) as f:
         for line in f:
             if not line.strip():
                 continue
             r = json.loads(line)
-            if r.get("suite") != "core":
+            if r.get("suite") not in SUITES:
                 continue
-            key = (r["case"], r["threads"])
+            key = (r["suite"], r["case"], r["threads"])
             if key not in order:
                 order.append(key)
             figures[key + (r["impl"],)].append(float(r["median_ns"]))
-    # case table order, 1 thread before 2
-    cases = list(dict.fromkeys(c for c, _ in order))
-    rows = sorted(order, key=lambda k: (cases.index(k[0]), k[1]))
+    # suites in SUITES order, cases in table order, 1 thread before 2
+    cases = list(dict.fromkeys(k[:2] for k in order))
+    rows = sorted(order, key=lambda k: (SUITES.index(k[0]), cases.index(k[:2]), k[2]))
 
-    print("| case | threads | Tangent | NumPy | PyTorch | CBLAS | ratio | target | result |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| suite | case | threads | Tangent | NumPy | PyTorch | CBLAS | ratio | target | result |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     n_pass = n_fail = 0
-    for case, threads in rows:
-        med = {i: statistics.median(figures[(case, threads, i)]) if figures[(case, threads, i)] else None
-               for i in IMPLS}
-        ref, limit = target(case)
+    for suite, case, threads in rows:
+        med = {i: statistics.median(figures[(suite, case, threads, i)]) if figures[(suite, case, threads, i)]
+               else None for i in IMPLS}
+        ref, limit = target(suite, case)
         if med["tangent"] is not None and med[ref]:
             ratio = med["tangent"] / med[ref]
             ok = ratio <= limit
@@ -73,7 +80,7 @@ def main():
         else:
             rtxt, res = f"- (T/{ref})", "MISSING"
         cells = [human(med[i]) for i in IMPLS]
-        print(f"| {case} | {threads} | " + " | ".join(cells) + f" | {rtxt} | <= {limit:g} | {res} |")
+        print(f"| {suite} | {case} | {threads} | " + " | ".join(cells) + f" | {rtxt} | <= {limit:g} | {res} |")
     print(f"\n{n_pass} PASS, {n_fail} FAIL (ratios of medians from {os.path.basename(path)})")
 
 

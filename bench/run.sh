@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Core benchmark: builds bench_core (Release, build-bench/), runs it and the
-# NumPy/PyTorch baselines at 1 thread (all cases) and 2 threads (large cases),
-# writes bench/results.jsonl (truncated first) and prints the table.
+# Benchmarks: builds bench_core and bench_autodiff (Release, build-bench/),
+# runs them and the NumPy/PyTorch baselines (core and autodiff suites) at 1
+# thread (all cases) and 2 threads (large cases), writes bench/results.jsonl
+# (truncated first) and prints the table. The autodiff pass checks that
+# Tangent's MLP gradients equal PyTorch's (baseline.py --check-grads).
 #
 #   bench/run.sh [--filter SUBSTRING]     (from any directory)
 #
@@ -25,16 +27,22 @@ if [[ ! -f $BUILD/CMakeCache.txt ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
         -DTANGENT_TESTS=OFF -DTANGENT_EXAMPLES=OFF -DTANGENT_BENCH=ON >/dev/null
 fi
-cmake --build "$BUILD" -j2 --target bench_core >/dev/null
+cmake --build "$BUILD" -j2 --target bench_core bench_autodiff >/dev/null
 BIN="$BUILD/bench/bench_core"
+BIN_AD="$BUILD/bench/bench_autodiff"
+GRADS="$BUILD/mlp_grads_tangent.f32"     # Tangent's MLP loss and gradients, for the check
 
 # 2-4. measure; every figure goes to results.jsonl, progress to stderr
 : >"$RESULTS"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 pass() {   # threads, extra args...
   local n=$1; shift
-  OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n "$BIN" --threads "$n" "$@" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
-  OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n "$PY" "$BENCH_DIR/baseline.py" --threads "$n" "$@" \
+  local -a env=(env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n")
+  "${env[@]}" "$BIN" --threads "$n" "$@" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  "${env[@]}" "$PY" "$BENCH_DIR/baseline.py" --threads "$n" "$@" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  rm -f "$GRADS"
+  "${env[@]}" "$BIN_AD" --threads "$n" "$@" --dump-grads "$GRADS" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  "${env[@]}" "$PY" "$BENCH_DIR/baseline.py" --suite autodiff --threads "$n" "$@" --check-grads "$GRADS" \
     ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 }
 pass 1
