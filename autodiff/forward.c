@@ -38,7 +38,7 @@ tg_status tg__forward_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in
         metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
         memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
     }
-    tg_op_call call = {def, attrs, n_in, metas};
+    tg_op_call call = {def, attrs, n_in, metas, NULL};
     /* The rules see the outputs detached: an output's saved alias holds its
      * tangent, and a tangent whose history held the output would close a
      * reference cycle. (Reverse mode through tangents then treats outputs

@@ -16,11 +16,12 @@ typedef struct tg_node {
     char *attr_str;               /* owned copy of attrs.str */
     int n_in, n_out;
     tg_tensor **in;               /* saved inputs (retained; keep their own history) */
-    tg_tensor **out;              /* saved outputs as detached aliases (no cycle) */
+    tg_tensor **out;              /* saved outputs as detached aliases (no cycle); NULL for
+                                   * ops flagged TG_OP_RULES_IGNORE_OUTPUT */
     uint64_t *in_version, *out_version;
     struct tg_node **in_node;     /* producer of each input, or NULL */
     int *in_index;                /* which output of the producer */
-    tg_tensor **in_leaf;          /* the leaf to accumulate into, or NULL */
+    tg_tensor **in_leaf;          /* the leaf to accumulate into (alive through in[i]), or NULL */
     bool *in_needs;               /* input needs a gradient */
     tg_meta *out_meta;            /* for zero cotangents of unused outputs */
     uint64_t seq;                 /* creation order: reverse order is topological */

@@ -3,6 +3,7 @@
 #include "autodiff/node.h"
 #include "tangent/autodiff.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,30 +51,66 @@ void tg__node_free_saved(tg_node *n) {
     for (int j = 0; j < n->n_out; j++) { tg_release(n->out[j]); n->out[j] = NULL; }
 }
 
+/* Nodes of the common arities are recycled per thread (as tensor headers are). */
+#define NODE_CACHE_MAX 64
+static _Thread_local tg_node *node_cache[16][NODE_CACHE_MAX];
+static _Thread_local int node_cached[16];
+static pthread_key_t node_key;
+static pthread_once_t node_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool node_registered;
+
+static size_t node_bytes(int n_in, int n_out) {
+    return sizeof(tg_node) +
+           (size_t)n_in * (2 * sizeof(tg_tensor *) + sizeof(uint64_t) + sizeof(tg_node *) + sizeof(int) + sizeof(bool)) +
+           (size_t)n_out * (2 * sizeof(tg_tensor *) + sizeof(uint64_t) + sizeof(tg_meta)) + 64;
+}
+static int cache_key(int n_in, int n_out) { return n_in <= 3 && n_out <= 3 ? n_in * 4 + n_out : -1; }
+static void node_cache_flush(void *unused) {
+    (void)unused;
+    for (int k = 0; k < 16; k++)
+        while (node_cached[k]) free(node_cache[k][--node_cached[k]]);
+}
+static void node_key_init(void) { pthread_key_create(&node_key, node_cache_flush); }
+
+static void node_free(tg_node *n) {
+    int k = cache_key(n->n_in, n->n_out);
+    if (k < 0 || node_cached[k] == NODE_CACHE_MAX) { free(n); return; }
+    if (!node_registered) {
+        node_registered = true;
+        pthread_once(&node_once, node_key_init);
+        pthread_setspecific(node_key, (void *)1);
+    }
+    node_cache[k][node_cached[k]++] = n;
+}
+
 void tg__node_release(tg_node *n) {
     /* Iterative, so a long chain of nodes does not overflow the stack. */
     while (n && __atomic_sub_fetch(&n->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
         tg_node *next = NULL;
         tg__node_free_saved(n);
         for (int i = 0; i < n->n_in; i++) {
-            tg_release(n->in_leaf[i]);
             if (n->in_node[i]) {
                 if (!next) next = n->in_node[i];
                 else tg__node_release(n->in_node[i]);
             }
         }
         free(n->attr_str);
-        free(n);
+        node_free(n);
         n = next;
     }
 }
 
 /* One allocation holds the node and its arrays. */
 static tg_node *node_alloc(int n_in, int n_out) {
-    size_t sz = sizeof(tg_node) + (size_t)n_in * (2 * sizeof(tg_tensor *) + sizeof(uint64_t) + sizeof(tg_node *) +
-                                                  sizeof(int) + sizeof(bool)) +
-                (size_t)n_out * (2 * sizeof(tg_tensor *) + sizeof(uint64_t) + sizeof(tg_meta)) + 64;
-    tg_node *n = calloc(1, sz);
+    size_t sz = node_bytes(n_in, n_out);
+    tg_node *n = NULL;
+    int k = cache_key(n_in, n_out);
+    if (k >= 0 && node_cached[k]) {
+        n = node_cache[k][--node_cached[k]];
+        memset(n, 0, sz);
+    } else {
+        n = calloc(1, sz);
+    }
     if (!n) return NULL;
     char *p = (char *)(n + 1);
 #define TAKE(field, count, type) do { n->field = (type *)p; p += (size_t)(count) * sizeof(type); } while (0)
@@ -101,6 +138,7 @@ static int output_index(const tg_node *producer, const tg_tensor *t) {
 
 tg_tensor *tg__node_unpack_out(tg_node *n, int j) {
     tg_tensor *o = n->out[j];
+    if (!o) return NULL;
     tg_tensor *v = tg__make_view(o, o->dtype, o->ndim, o->shape, o->strides, o->offset);
     if (!v) return NULL;
     tg__node_retain(n);
@@ -145,14 +183,18 @@ tg_status tg__record_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in,
             n->in_index[i] = output_index(x->grad_fn, x);
             tg__node_retain(x->grad_fn);
         } else {
-            n->in_leaf[i] = tg_retain(x);
+            n->in_leaf[i] = x;      /* kept alive by n->in[i] while the node can run */
         }
     }
     for (int j = 0; j < n_out; j++) {
         tg_tensor *o = out[j];
-        n->out[j] = tg__make_view(o, o->dtype, o->ndim, o->shape, o->strides, o->offset);
-        /* under tg_jvp the saved output keeps its tangent (forward over reverse) */
-        if (n->out[j] && o->tangent) n->out[j]->tangent = tg_retain(o->tangent);
+        /* Saved as a detached alias (no cycle through grad_fn), and only for
+         * ops whose rules read their outputs. */
+        if (!(def->flags & TG_OP_RULES_IGNORE_OUTPUT)) {
+            n->out[j] = tg__make_view(o, o->dtype, o->ndim, o->shape, o->strides, o->offset);
+            /* under tg_jvp the saved output keeps its tangent (forward over reverse) */
+            if (n->out[j] && o->tangent) n->out[j]->tangent = tg_retain(o->tangent);
+        }
         n->out_version[j] = o->storage->version;
         n->out_meta[j].dtype = o->dtype;
         n->out_meta[j].ndim = o->ndim;

@@ -23,48 +23,65 @@ static _Thread_local tg_tensor *header_cache[HEADER_CACHE_MAX];
 static _Thread_local int header_cached;
 
 /* ---- storage ---------------------------------------------------------- */
-/* Storages of at most SMALL_BYTES are recycled through a per-thread cache. */
+/* Storage blocks are recycled through per-thread bins of size classes (64
+ * bytes, then four classes per power of two), up to CACHE_BUDGET bytes per
+ * thread. Handing memory back to the system at every scope end costs a page
+ * fault per 4 KiB on the next step; a training step reuses the same sizes. */
 #define SMALL_BYTES 64
-#define SMALL_CACHE_MAX 256
-static _Thread_local tg_storage *small_cache[SMALL_CACHE_MAX];
-static _Thread_local int small_cached;
+#define N_CLASSES 168   /* up to 2^46 bytes */
+#define CACHE_BUDGET ((size_t)256 << 20)
+static _Thread_local tg_storage *bins[N_CLASSES];
+static _Thread_local size_t cached_bytes;
 static void cache_register(void);
 
+static int class_of(size_t n) {
+    if (n <= SMALL_BYTES) return 0;
+    int k = 63 - __builtin_clzll((unsigned long long)(n - 1));     /* n in (2^k, 2^(k+1)] */
+    size_t step = (size_t)1 << (k - 2);
+    int sub = (int)((n - ((size_t)1 << k) + step - 1) / step);     /* 1..4 */
+    return 1 + (k - 6) * 4 + (sub - 1);
+}
+static size_t class_bytes(int c) {
+    if (c == 0) return SMALL_BYTES;
+    int k = (c - 1) / 4 + 6, sub = (c - 1) % 4 + 1;
+    return ((size_t)1 << k) + (size_t)sub * ((size_t)1 << (k - 2));
+}
+
 tg_storage *tg__storage_new(size_t nbytes) {
-    if (nbytes <= SMALL_BYTES && small_cached) {
-        tg_storage *s = small_cache[--small_cached];
-        s->refcount = 1;
-        s->nbytes = nbytes;
-        s->version = 0;
-        return s;
-    }
     size_t head = (sizeof(tg_storage) + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
-    size_t body = nbytes <= SMALL_BYTES ? SMALL_BYTES
-                : (nbytes + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
-    if (nbytes > SIZE_MAX - head - STORAGE_ALIGN) {
+    if (nbytes > ((size_t)1 << 46)) {
         tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
         return NULL;
     }
-    tg_storage *s;
-    if (head + body >= HUGE_THRESHOLD) {
-        /* Large buffers: 2 MiB aligned and backed by transparent huge pages,
-         * as NumPy does; first-touch page faults otherwise dominate large
-         * elementwise ops (one fault per 4 KiB). */
-        size_t total = (head + body + HUGE_ALIGN - 1) / HUGE_ALIGN * HUGE_ALIGN;
-        s = aligned_alloc(HUGE_ALIGN, total);
-        if (s) madvise(s, total, MADV_HUGEPAGE);
+    int c = class_of(nbytes);
+    tg_storage *s = bins[c];
+    if (s) {
+        bins[c] = s->next_free;
+        cached_bytes -= s->capacity;
     } else {
-        s = aligned_alloc(STORAGE_ALIGN, head + body);
+        size_t body = class_bytes(c);
+        if (head + body >= HUGE_THRESHOLD) {
+            /* Large buffers: 2 MiB aligned and backed by transparent huge
+             * pages, as NumPy does. */
+            size_t total = (head + body + HUGE_ALIGN - 1) / HUGE_ALIGN * HUGE_ALIGN;
+            s = aligned_alloc(HUGE_ALIGN, total);
+            if (s) madvise(s, total, MADV_HUGEPAGE);
+        } else {
+            s = aligned_alloc(STORAGE_ALIGN, head + body);
+        }
+        if (!s) {
+            tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
+            return NULL;
+        }
+        memset(s, 0, sizeof *s);
+        s->capacity = body;
+        s->data = (char *)s + head;
     }
-    if (!s) {
-        tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
-        return NULL;
-    }
-    memset(s, 0, sizeof *s);
     s->refcount = 1;
     s->device = (tg_device){TG_CPU, 0};
-    s->data = (char *)s + head;
     s->nbytes = nbytes;
+    s->version = 0;
+    s->next_free = NULL;
     return s;
 }
 
@@ -73,9 +90,12 @@ void tg__storage_retain(tg_storage *s) { __atomic_add_fetch(&s->refcount, 1, __A
 void tg__storage_release(tg_storage *s) {
     if (!s || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     if (s->deleter) s->deleter(s->data, s->deleter_ctx);
-    if (!s->external && s->nbytes <= SMALL_BYTES && small_cached < SMALL_CACHE_MAX) {
-        if (small_cached == 0) cache_register();
-        small_cache[small_cached++] = s;
+    if (!s->external && cached_bytes + s->capacity <= CACHE_BUDGET) {
+        cache_register();
+        int c = class_of(s->capacity);
+        s->next_free = bins[c];
+        bins[c] = s;
+        cached_bytes += s->capacity;
         return;
     }
     free(s);
@@ -93,7 +113,9 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static void cache_flush(void *unused) {
     (void)unused;
     while (header_cached) free(header_cache[--header_cached]);
-    while (small_cached) free(small_cache[--small_cached]);
+    for (int c = 0; c < N_CLASSES; c++)
+        while (bins[c]) { tg_storage *s = bins[c]; bins[c] = s->next_free; free(s); }
+    cached_bytes = 0;
 }
 static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
 static _Thread_local bool cache_registered;

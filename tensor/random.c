@@ -52,7 +52,7 @@ static void fill_real(tg_dtype dtype, enum dist d, double a, double b, int64_t n
     uint64_t seed = rng_seed, base = rng_offset;
     int per = dtype == TG_F32 ? 4 : 2;
     int64_t blocks = (n + per - 1) / per;
-    #pragma omp parallel for schedule(static) if (n > TG_PARALLEL_GRAIN)
+    TG_PARALLEL_FOR(n > TG_PARALLEL_GRAIN,
     for (int64_t j = 0; j < blocks; j++) {
         uint32_t r[4];
         philox(base + (uint64_t)j, seed, r);
@@ -73,7 +73,7 @@ static void fill_real(tg_dtype dtype, enum dist d, double a, double b, int64_t n
             if (dtype == TG_F32) ((float *)p)[j * per + k] = (float)v[k];
             else ((double *)p)[j * per + k] = v[k];
         }
-    }
+    });
     rng_offset += (uint64_t)blocks;
 }
 

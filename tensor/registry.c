@@ -76,7 +76,7 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
                              def->name, dev.kind == TG_CPU ? "cpu" : "vulkan", dev.index,
                              d.kind == TG_CPU ? "cpu" : "vulkan", d.index);
     }
-    tg_op_call call = {def, attrs, n_in, metas};
+    tg_op_call call = {def, attrs, n_in, metas, NULL};
     tg_meta out_meta[TG_MAX_OP_OUTPUTS];
     memset(out_meta, 0, (size_t)n_out * sizeof *out_meta);
     apply_depth++;

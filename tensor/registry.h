@@ -36,7 +36,11 @@ typedef struct tg_op_call {
     const tg_attrs *attrs;
     int n_in;
     const tg_meta *in;
+    const bool *needs;            /* VJP rules: which inputs want a cotangent (NULL: all) */
 } tg_op_call;
+
+/* In a VJP rule: does input i want a cotangent? Rules skip the others. */
+#define TG_NEEDS(c, i) (!(c)->needs || (c)->needs[i])
 
 enum {
     /* The kernel creates its outputs itself (views and the like): tg__apply
@@ -44,6 +48,9 @@ enum {
     TG_OP_MAKES_OUTPUTS = 1u << 0,
     /* Outputs are not differentiable (comparisons, argmax, ...). */
     TG_OP_NONDIFF = 1u << 1,
+    /* The VJP and JVP rules never read the op's outputs (out[] is NULL in
+     * them), so the tape does not save them. */
+    TG_OP_RULES_IGNORE_OUTPUT = 1u << 2,
 };
 
 typedef tg_status (*tg_infer_fn)(const tg_op_call *call, tg_meta *out);

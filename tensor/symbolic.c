@@ -352,7 +352,7 @@ static int format_size(int64_t v, char *buf, size_t n);
 static int format_atom(int id, char *buf, size_t n) {
     const atom *a = &atoms[id];
     if (!a->is_div) return snprintf(buf, n, "%s", a->name);
-    char num[256], den[256];
+    char num[120], den[120];          /* fits the callers' 300-byte buffers */
     format_size(a->num, num, sizeof num);
     format_size(a->den, den, sizeof den);
     bool pn = a->num >= TG_SYM_BASE && exprs[a->num - TG_SYM_BASE].nt > 1;

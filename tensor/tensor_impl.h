@@ -17,6 +17,8 @@ typedef struct tg_storage {
     void (*deleter)(void *data, void *ctx);   /* run on free when set */
     void *deleter_ctx;
     bool external;                /* data is user memory; the header was malloc'd alone */
+    size_t capacity;              /* bytes of the block behind data (owned storage) */
+    struct tg_storage *next_free; /* link in a per-thread cache of free blocks */
     uint64_t version;             /* bumped by in-place writes (autograd checks it) */
 } tg_storage;
 
@@ -116,5 +118,18 @@ void tg__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t ou
 int tg__num_threads(void);
 /* Elements below which loops stay on one thread. */
 #define TG_PARALLEL_GRAIN 32768
+
+/* TG_PARALLEL_FOR(cond, for (...) body): an OpenMP loop when cond holds,
+ * the plain loop otherwise. OpenMP's own if() clause still builds a team
+ * (about a microsecond), which a tiny op cannot afford. */
+#define TG_PARALLEL_FOR(cond, ...)                                                      \
+    do {                                                                                \
+        if (cond) {                                                                     \
+            _Pragma("omp parallel for schedule(static) num_threads(tg__num_threads())") \
+            __VA_ARGS__                                                                 \
+        } else {                                                                        \
+            __VA_ARGS__                                                                 \
+        }                                                                               \
+    } while (0)
 
 #endif

@@ -15,8 +15,13 @@ void tg_set_num_threads(int n) {
 
 int tg_get_num_threads(void) { return tg__num_threads(); }
 
+/* omp_get_max_threads costs more than a tiny op can afford: read it once
+ * per thread. */
+static _Thread_local int default_threads;
 int tg__num_threads(void) {
-    return num_threads > 0 ? num_threads : omp_get_max_threads();
+    if (num_threads > 0) return num_threads;
+    if (!default_threads) default_threads = omp_get_max_threads();
+    return default_threads;
 }
 
 const char *tg_version(void) { return TG_VERSION_STRING; }

@@ -78,10 +78,10 @@ static tg_status binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
 
 static tg_status add_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
-    (void)c; (void)out;
-    ic[0] = SUM_TO(g[0], in[0]);
-    ic[1] = SUM_TO(g[0], in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    (void)out;
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(g[0], in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(g[0], in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 static tg_status add_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                          tg_tensor **ot) {
@@ -91,10 +91,10 @@ static tg_status add_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 static tg_status sub_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
-    (void)c; (void)out;
-    ic[0] = SUM_TO(g[0], in[0]);
-    ic[1] = SUM_TO(tg_neg(g[0]), in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    (void)out;
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(g[0], in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(tg_neg(g[0]), in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 static tg_status sub_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                          tg_tensor **ot) {
@@ -104,10 +104,10 @@ static tg_status sub_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 static tg_status mul_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
-    (void)c; (void)out;
-    ic[0] = SUM_TO(tg_mul(g[0], tg_conj(in[1])), in[0]);
-    ic[1] = SUM_TO(tg_mul(g[0], tg_conj(in[0])), in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    (void)out;
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(tg_mul(g[0], tg_conj(in[1])), in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(tg_mul(g[0], tg_conj(in[0])), in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 /* JVP of a bilinear op: t0 * b + a * t1 with absent tangents left out. */
 static tg_tensor *bilinear(tg_tensor *(*f)(tg_tensor *, tg_tensor *), tg_tensor *const *in, tg_tensor *const *t) {
@@ -153,10 +153,10 @@ static tg_tensor *pow_db(tg_tensor *a, tg_tensor *b, tg_tensor *y) {
 }
 static tg_status pow_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
-    (void)c;
-    ic[0] = SUM_TO(tg_mul(g[0], tg_conj(pow_da(in[0], in[1]))), in[0]);
-    ic[1] = SUM_TO(tg_mul(g[0], tg_conj(pow_db(in[0], in[1], out[0]))), in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(tg_mul(g[0], tg_conj(pow_da(in[0], in[1]))), in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(tg_mul(g[0], tg_conj(pow_db(in[0], in[1], out[0]))), in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 static tg_status pow_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                          tg_tensor **ot) {
@@ -203,11 +203,11 @@ static tg_status minimum_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 /* atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2). */
 static tg_status atan2_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                            tg_tensor **ic) {
-    (void)c; (void)out;
+    (void)out;
     tg_tensor *r = tg_div(g[0], tg_add(tg_square(in[0]), tg_square(in[1])));
-    ic[0] = SUM_TO(tg_mul(r, in[1]), in[0]);
-    ic[1] = SUM_TO(tg_neg(tg_mul(r, in[0])), in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(tg_mul(r, in[1]), in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(tg_neg(tg_mul(r, in[0])), in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 static tg_status atan2_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                            tg_tensor **ot) {
@@ -220,10 +220,10 @@ static tg_status atan2_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
 /* remainder: a - floor(a / b) b, so d/da = 1 and d/db = -floor(a / b). */
 static tg_status remainder_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                                tg_tensor **ic) {
-    (void)c; (void)out;
-    ic[0] = SUM_TO(g[0], in[0]);
-    ic[1] = SUM_TO(tg_neg(tg_mul(g[0], tg_floor(tg_div(in[0], in[1])))), in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    (void)out;
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(g[0], in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(tg_neg(tg_mul(g[0], tg_floor(tg_div(in[0], in[1])))), in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 static tg_status remainder_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                                tg_tensor **ot) {
@@ -235,10 +235,10 @@ static tg_status remainder_jvp(const tg_op_call *c, tg_tensor *const *in, tg_ten
 /* complex(re, im): a real loss's gradient splits into real and imaginary parts. */
 static tg_status complex_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                              tg_tensor **ic) {
-    (void)c; (void)out;
-    ic[0] = SUM_TO(tg_real(g[0]), in[0]);
-    ic[1] = SUM_TO(tg_imag(g[0]), in[1]);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    (void)out;
+    if (TG_NEEDS(c, 0)) ic[0] = SUM_TO(tg_real(g[0]), in[0]);
+    if (TG_NEEDS(c, 1)) ic[1] = SUM_TO(tg_imag(g[0]), in[1]);
+    return TG_RULE_RESULT((!TG_NEEDS(c, 0) || ic[0]) && (!TG_NEEDS(c, 1) || ic[1]));
 }
 static tg_status complex_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                              tg_tensor **ot) {
@@ -294,18 +294,18 @@ LOOPS4(add, float, double, tg_c64_t, tg_c128_t, a + b)
 LOOPS_INT(add, W32((uint32_t)a + (uint32_t)b), W64((uint64_t)a + (uint64_t)b))
 TG_BINARY_LOOP(add_bool, tg_bool_t, tg_bool_t, a | b)
 static const binary_impl add_impl = {B_ARITH, {T_FLOAT(add), T_CPLX(add), T_INT(add), [TG_BOOL] = add_bool}};
-DEF_BINARY(add, 0)
+DEF_BINARY(add, TG_OP_RULES_IGNORE_OUTPUT)
 
 LOOPS4(sub, float, double, tg_c64_t, tg_c128_t, a - b)
 LOOPS_INT(sub, W32((uint32_t)a - (uint32_t)b), W64((uint64_t)a - (uint64_t)b))
 static const binary_impl sub_impl = {B_ARITH, {T_FLOAT(sub), T_CPLX(sub), T_INT(sub)}};
-DEF_BINARY(sub, 0)
+DEF_BINARY(sub, TG_OP_RULES_IGNORE_OUTPUT)
 
 LOOPS4(mul, float, double, tg_c64_t, tg_c128_t, a * b)
 LOOPS_INT(mul, W32((uint32_t)a * (uint32_t)b), W64((uint64_t)a * (uint64_t)b))
 TG_BINARY_LOOP(mul_bool, tg_bool_t, tg_bool_t, a & b)
 static const binary_impl mul_impl = {B_ARITH, {T_FLOAT(mul), T_CPLX(mul), T_INT(mul), [TG_BOOL] = mul_bool}};
-DEF_BINARY(mul, 0)
+DEF_BINARY(mul, TG_OP_RULES_IGNORE_OUTPUT)
 
 LOOPS4(div, float, double, tg_c64_t, tg_c128_t, a / b)
 static const binary_impl div_impl = {B_TRUEDIV, {T_FLOAT(div), T_CPLX(div)}};

@@ -88,11 +88,11 @@ static tg_status gather_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     size_t es = tg_dtype_size(x.dtype);
     const char *xb = (const char *)x.storage->data;
     char *ob = tg__ptr(&o);
-    #pragma omp parallel for schedule(static) if (n > TG_PARALLEL_GRAIN)
+    TG_PARALLEL_FOR(n > TG_PARALLEL_GRAIN,
     for (int64_t l = 0; l < n; l++) {
         int64_t v = iv[l] < 0 ? iv[l] + size : iv[l];
         tg__copy_elem(ob + l * (int64_t)es, xb + offset_at(&x, o.ndim, o.shape, l, axis, v) * (int64_t)es, es);
-    }
+    });
     tg_release(ix);
     return TG_OK;
 }
@@ -210,7 +210,7 @@ static tg_status scatter_add_kernel(const tg_op_call *c, tg_tensor *const *in, t
     char *ob = (char *)o.storage->data;
     const char *sb = (const char *)s.storage->data;
     tg_dtype dt = o.dtype;
-    #pragma omp parallel for schedule(static) if (outer > 1 && n > TG_PARALLEL_GRAIN)
+    TG_PARALLEL_FOR(outer > 1 && n > TG_PARALLEL_GRAIN,
     for (int64_t r = 0; r < outer; r++) {
         for (int64_t l = r * row; l < (r + 1) * row; l++) {
             int64_t v = iv[l] < 0 ? iv[l] + size : iv[l];
@@ -218,7 +218,7 @@ static tg_status scatter_add_kernel(const tg_op_call *c, tg_tensor *const *in, t
             int64_t oo = offset_at(&o, ixm.ndim, ixm.shape, l, axis, v);
             add_elem(dt, ob + oo * (int64_t)es, sb + so * (int64_t)es);
         }
-    }
+    });
     tg_release(ix);
     return TG_OK;
 }
@@ -261,11 +261,11 @@ static tg_status index_select_kernel(const tg_op_call *c, tg_tensor *const *in, 
     const char *xb = tg__ptr(x);
     char *ob = tg__ptr(out[0]);
     int64_t rows = outer * m;
-    #pragma omp parallel for schedule(static) if (rows * inner > TG_PARALLEL_GRAIN)
+    TG_PARALLEL_FOR(rows * inner > TG_PARALLEL_GRAIN,
     for (int64_t r = 0; r < rows; r++) {
         int64_t o = r / m, j = r % m, v = iv[j] < 0 ? iv[j] + size : iv[j];
         memcpy(ob + r * (int64_t)bytes, xb + (o * size + v) * (int64_t)bytes, bytes);
-    }
+    });
     tg_release(x);
     tg_release(ix);
     return TG_OK;

@@ -187,12 +187,12 @@ static tg_tensor *back_to(tg_tensor *g, const tg_tensor *x, const tg_tensor *x2)
 }
 static tg_status matmul_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                             tg_tensor **ic) {
-    (void)c; (void)out;
+    (void)out;
     tg_tensor *a2 = as_matrix(in[0], true), *b2 = as_matrix(in[1], false);
     tg_tensor *g2 = cot_as_matrix(g[0], in[0], in[1]);
-    ic[0] = back_to(tg_matmul(g2, mH(b2)), in[0], a2);
-    ic[1] = back_to(tg_matmul(mH(a2), g2), in[1], b2);
-    return TG_RULE_RESULT(ic[0] && ic[1]);
+    if (TG_NEEDS(c, 0) && !(ic[0] = back_to(tg_matmul(g2, mH(b2)), in[0], a2))) return tg_last_error_code();
+    if (TG_NEEDS(c, 1) && !(ic[1] = back_to(tg_matmul(mH(a2), g2), in[1], b2))) return tg_last_error_code();
+    return TG_OK;
 }
 static tg_status matmul_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                             tg_tensor **ot) {
@@ -202,7 +202,8 @@ static tg_status matmul_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     return TG_RULE_RESULT(ot[0]);
 }
 
-const tg_op_def tg_op_matmul = {.name = "matmul", .n_in = 2, .n_out = 1, .infer = matmul_infer,
+const tg_op_def tg_op_matmul = {.name = "matmul", .n_in = 2, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
+                                .infer = matmul_infer,
                                 .kernel = {[TG_CPU] = matmul_kernel}, .vjp = matmul_vjp, .jvp = matmul_jvp};
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[2] = {a, b};

@@ -231,7 +231,7 @@ static tg_status reduce_leading(tg_tensor *x, tg_tensor *out, tg_loop_fn fn, enu
     fill_identity(part, kind);
     char *xp = tg__ptr(x), *pp = tg__ptr(part);
     bool sum4 = kind == R_SUM && (x->dtype == TG_F32 || x->dtype == TG_F64);
-    #pragma omp parallel for schedule(static) num_threads(nth) if (rows * k >= TG_PARALLEL_GRAIN && nb > 1)
+    TG_PARALLEL_FOR(rows * k >= TG_PARALLEL_GRAIN && nb > 1,
     for (int64_t b = 0; b < nb; b++) {
         int64_t r = b * ROW_BLOCK, end = r + ROW_BLOCK < rows ? r + ROW_BLOCK : rows;
         char *acc = pp + b * k * es;
@@ -251,7 +251,7 @@ static tg_status reduce_leading(tg_tensor *x, tg_tensor *out, tg_loop_fn fn, enu
             int64_t st[2] = {es, es};
             fn(k, p, st, NULL);
         }
-    }
+    });
     char *o = tg__ptr(out);
     for (int64_t b = 0; b < nb; b++) {
         char *p[2] = {o, pp + b * k * es};
@@ -291,13 +291,13 @@ static tg_status reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         if (!part) { tg_release(x); return TG_ERR_MEMORY; }
         fill_identity(part, r->kind);
         char *xp = tg__ptr(x), *pp = tg__ptr(part);
-        #pragma omp parallel for schedule(static) num_threads(nth) if (nb > 1)
+        TG_PARALLEL_FOR(nb > 1,
         for (int64_t b = 0; b < nb; b++) {
             int64_t lo = b * FULL_BLOCK, len = n_in - lo < FULL_BLOCK ? n_in - lo : FULL_BLOCK;
             char *p[2] = {pp + b * (int64_t)es, xp + lo * (int64_t)es};
             int64_t st[2] = {0, (int64_t)es};
             fn(len, p, st, NULL);
-        }
+        });
         char *p[2] = {tg__ptr(out[0]), pp};
         int64_t st[2] = {0, (int64_t)es};
         fn(nb, p, st, NULL);
@@ -438,7 +438,7 @@ tg_tensor *tg__reduce_apply(const tg_op_def *def, tg_tensor *x, int naxes, const
     return tg__apply1(def, 1, &x, &a);
 }
 
-DEF_REDUCE(sum, 0, sum_vjp, sum_jvp)
+DEF_REDUCE(sum, TG_OP_RULES_IGNORE_OUTPUT, sum_vjp, sum_jvp)
 DEF_REDUCE(prod, 0, prod_vjp, prod_jvp)
 DEF_REDUCE(all, TG_OP_NONDIFF, NULL, NULL)
 DEF_REDUCE(any, TG_OP_NONDIFF, NULL, NULL)
@@ -513,8 +513,8 @@ static tg_status arg_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     size_t es = tg_dtype_size(x->dtype);
     int64_t *o = (int64_t *)tg__ptr(out[0]);
     const char *yp = tg__ptr(y);
-    #pragma omp parallel for schedule(static) if (n_out * run > TG_PARALLEL_GRAIN)
-    for (int64_t m = 0; m < n_out; m++) o[m] = scan(yp + m * run * (int64_t)es, run, (int64_t)es);
+    TG_PARALLEL_FOR(n_out * run > TG_PARALLEL_GRAIN,
+    for (int64_t m = 0; m < n_out; m++) o[m] = scan(yp + m * run * (int64_t)es, run, (int64_t)es););
     tg_release(y);
     return TG_OK;
 }

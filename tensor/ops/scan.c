@@ -69,10 +69,10 @@ static tg_status scan_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     int64_t es = (int64_t)tg_dtype_size(cd);
     const char *xb = tg__ptr(&x);
     char *ob = tg__ptr(&o);
-    #pragma omp parallel for schedule(static) if (numel > TG_PARALLEL_GRAIN)
+    TG_PARALLEL_FOR(numel > TG_PARALLEL_GRAIN,
     for (int64_t l = 0; l < lines; l++)
         line(xb + tg__line_offset(&x, axis, l) * es, x.strides[axis] * es, ob + tg__line_offset(&o, axis, l) * es,
-             o.strides[axis] * es, n);
+             o.strides[axis] * es, n););
     tg_release(xc);
     return TG_OK;
 }

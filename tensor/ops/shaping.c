@@ -284,7 +284,7 @@ static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     if (k < -R) k = -R;
     size_t es = tg_dtype_size(o->dtype);
     char *ob = tg__ptr(o);
-    #pragma omp parallel for schedule(static) if (rows * C > TG_PARALLEL_GRAIN)
+    TG_PARALLEL_FOR(rows * C > TG_PARALLEL_GRAIN,
     for (int64_t r = 0; r < rows; r++) {
         int64_t i = r % R, lo, hi;         /* zeroed columns [lo, hi) */
         if (upper) { lo = 0; hi = i + k; }
@@ -292,7 +292,7 @@ static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
         if (lo < 0) lo = 0;
         if (hi > C) hi = C;
         if (lo < hi) memset(ob + (r * C + lo) * (int64_t)es, 0, (size_t)(hi - lo) * es);   /* 0 bits are 0 in every dtype */
-    }
+    });
     return TG_OK;
 }
 

@@ -194,8 +194,11 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return TG_OK;
 }
 
-#define DEF_UNARY(op)                                                                    \
-    const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .infer = unary_infer, \
+#define DEF_UNARY(op) DEF_UNARY_FLAGS(op, 0)
+/* Ops whose rules read only the input pass TG_OP_RULES_IGNORE_OUTPUT. */
+#define DEF_UNARY_FLAGS(op, flags_)                                                      \
+    const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = flags_,      \
+                                  .infer = unary_infer,                                     \
                                   .kernel = {[TG_CPU] = unary_kernel}, .vjp = unary_vjp,   \
                                   .jvp = unary_jvp, .impl = &op##_impl};                    \
     tg_tensor *tg_##op(tg_tensor *x) { return tg__apply1(&tg_op_##op, 1, &x, NULL); }
@@ -233,7 +236,7 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 LOOPS_FLOAT(neg, -x, -x, -x, -x)
 LOOPS_INT(neg, NEG32(x), NEG64(x))
 static const unary_impl neg_impl = {RULE_SAME, false, {TABLE_FLOAT(neg), TABLE_INT(neg)}, .deriv = d_neg};
-DEF_UNARY(neg)
+DEF_UNARY_FLAGS(neg, TG_OP_RULES_IGNORE_OUTPUT)
 
 TG_UNARY_LOOP(abs_f32, float, float, fabsf(x))
 TG_UNARY_LOOP(abs_f64, double, double, fabs(x))
@@ -256,12 +259,12 @@ DEF_UNARY(sign)
 LOOPS_FLOAT(square, x * x, x * x, x * x, x * x)
 LOOPS_INT(square, (int32_t)((uint32_t)x * (uint32_t)x), (int64_t)((uint64_t)x * (uint64_t)x))
 static const unary_impl square_impl = {RULE_SAME, false, {TABLE_FLOAT(square), TABLE_INT(square)}, .deriv = d_square};
-DEF_UNARY(square)
+DEF_UNARY_FLAGS(square, TG_OP_RULES_IGNORE_OUTPUT)
 
 LOOPS_REAL(relu, x < 0 ? 0.0f : x, x < 0 ? 0.0 : x)
 LOOPS_INT(relu, x < 0 ? 0 : x, x < 0 ? 0 : x)
 static const unary_impl relu_impl = {RULE_SAME, false, {TABLE_REAL(relu), TABLE_INT(relu)}, .deriv = d_relu};
-DEF_UNARY(relu)
+DEF_UNARY_FLAGS(relu, TG_OP_RULES_IGNORE_OUTPUT)
 
 /* ---- float functions (ints computed in f64) ---------------------------- */
 FLOAT_OP(reciprocal, 1.0f / x, 1.0 / x, 1.0f / x, 1.0 / x)

@@ -512,7 +512,7 @@ static tg_status view_scatter_kernel(const tg_op_call *c, tg_tensor *const *in, 
     view_attrs(c->attrs, &va);
     tg_meta m = {.dtype = base->dtype, .ndim = base->ndim};
     memcpy(m.shape, base->shape, sizeof m.shape);
-    tg_op_call vc = {view, &va, 1, &m};
+    tg_op_call vc = {view, &va, 1, &m, NULL};
     tg_tensor *v = NULL;
     tg_status st = view->kernel[TG_CPU](&vc, &base, &v);
     if (st) return st;
