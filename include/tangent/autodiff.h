@@ -82,5 +82,7 @@ void        tg_program_free(tg_program *p);
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_AUTODIFF_H
 #include "tangent/location.h"
 #endif

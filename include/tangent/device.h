@@ -20,5 +20,7 @@ tg_status  tg_synchronize(void);                        /* wait for all queued d
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_DEVICE_H
 #include "tangent/location.h"
 #endif

@@ -10,5 +10,7 @@ tg_tensor *tg_fft_fftn(tg_tensor *x, int naxes, const int *axes, const int64_t *
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_FFT_H
 #include "tangent/location.h"
 #endif

@@ -58,5 +58,7 @@ tg_status   tg_print(const tg_tensor *t);
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_IO_H
 #include "tangent/location.h"
 #endif

@@ -11,5 +11,7 @@ tg_status  tg_linalg_eigh(tg_tensor *a, tg_tensor **w, tg_tensor **v);   /* lowe
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_LINALG_H
 #include "tangent/location.h"
 #endif

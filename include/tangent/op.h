@@ -57,5 +57,7 @@ tg_status tg_custom_call(const tg_custom_fn *f, tg_tensor *const *in, tg_tensor 
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_OP_H
 #include "tangent/location.h"
 #endif

@@ -46,5 +46,7 @@ int     tg_size_parse_shape(const char *spec, int64_t *shape);
 #ifdef __cplusplus
 }
 #endif
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_SIZES_H
 #include "tangent/location.h"
 #endif

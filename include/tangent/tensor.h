@@ -281,6 +281,8 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
 }
 #endif
 
+/* declarations complete: location.h may now define this header's macros */
+#define TG__DECLARED_TANGENT_TENSOR_H
 #include "tangent/location.h"
 
 #endif /* TANGENT_TENSOR_H */
