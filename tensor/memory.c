@@ -67,7 +67,8 @@ tg_storage *tg__storage_new(size_t nbytes) {
             s = aligned_alloc(HUGE_ALIGN, total);
             if (s) madvise(s, total, MADV_HUGEPAGE);
         } else {
-            s = aligned_alloc(STORAGE_ALIGN, head + body);
+            /* C11 wants the size a multiple of the alignment */
+            s = aligned_alloc(STORAGE_ALIGN, (head + body + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN);
         }
         if (!s) {
             tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
