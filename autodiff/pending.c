@@ -9,19 +9,10 @@
 
 #define PENDING(what) tg__error(TG_ERR_UNSUPPORTED, "%s is not implemented yet (%s)", __func__, what)
 
-tg_graph *tg_trace(tg_trace_fn fn, void *ctx, int n_in, const tg_spec *specs, int n_out) {
-    (void)fn; (void)ctx; (void)n_in; (void)specs; (void)n_out;
-    PENDING("traced graphs");
-    return NULL;
-}
-tg_graph *tg_graph_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("traced graphs"); return NULL; }
-tg_graph *tg_graph_value_and_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("traced graphs"); return NULL; }
-tg_graph *tg_graph_vjp(const tg_graph *g) { (void)g; PENDING("traced graphs"); return NULL; }
-tg_graph *tg_graph_jvp(const tg_graph *g) { (void)g; PENDING("traced graphs"); return NULL; }
-tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) { (void)g; (void)opts; PENDING("traced graphs"); return NULL; }
-tg_status tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out) { (void)p; (void)in; (void)out; return PENDING("traced graphs"); }
-void tg_graph_free(tg_graph *g) { (void)g; }
-void tg_program_free(tg_program *p) { (void)p; }
+tg_graph *tg_graph_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("graph transforms"); return NULL; }
+tg_graph *tg_graph_value_and_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("graph transforms"); return NULL; }
+tg_graph *tg_graph_vjp(const tg_graph *g) { (void)g; PENDING("graph transforms"); return NULL; }
+tg_graph *tg_graph_jvp(const tg_graph *g) { (void)g; PENDING("graph transforms"); return NULL; }
 
 tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) {
     (void)subscripts; (void)n; (void)operands;

@@ -4,8 +4,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- full: the creation op a trace records for symbolic shapes --------------- */
+/* attrs: i[0] dtype, i[1] rank, i[2..] shape; d[0], d[1] the value. */
+static tg_status full_infer(const tg_op_call *c, tg_meta *out) {
+    out->dtype = (tg_dtype)c->attrs->i[0];
+    out->ndim = (int)c->attrs->i[1];
+    for (int i = 0; i < out->ndim; i++) out->shape[i] = c->attrs->i[2 + i];
+    return TG_OK;
+}
+static tg_status full_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)in;
+    tg_tensor *v = tg__alloc(TG_C128, 0, NULL);
+    if (!v) return TG_ERR_MEMORY;
+    *(tg_c128_t *)tg__ptr(v) = c->attrs->d[0] + c->attrs->d[1] * I;
+    tg__copy_into(out[0], v);
+    tg_release(v);
+    return TG_OK;
+}
+const tg_op_def tg_op_full = {.name = "full", .n_in = 0, .n_out = 1, .flags = TG_OP_NONDIFF,
+                              .infer = full_infer, .kernel = {[TG_CPU] = full_kernel}};
+/* size_value: a 0-d tensor holding a (symbolic) size, for the divisions of
+ * mean and var under a trace. attrs: i[0] the size, i[1] the dtype. */
+static tg_status size_value_infer(const tg_op_call *c, tg_meta *out) {
+    out->dtype = (tg_dtype)c->attrs->i[1];
+    out->ndim = 0;
+    return TG_OK;
+}
+static tg_status size_value_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)in;
+    tg_tensor *v = tg__alloc(TG_F64, 0, NULL);
+    if (!v) return TG_ERR_MEMORY;
+    *(double *)tg__ptr(v) = (double)c->attrs->i[0];
+    tg__copy_into(out[0], v);
+    tg_release(v);
+    return TG_OK;
+}
+const tg_op_def tg_op_size_value = {.name = "size_value", .n_in = 0, .n_out = 1, .flags = TG_OP_NONDIFF,
+                                    .infer = size_value_infer, .kernel = {[TG_CPU] = size_value_kernel}};
+TG_REGISTER_OPS(create, &tg_op_full, &tg_op_size_value)
+
+tg_tensor *tg__size_tensor(int64_t size, tg_dtype dtype) {
+    tg_attrs a = {.n_int = 2, .i = {size, dtype}};
+    return tg__apply1(&tg_op_size_value, 0, NULL, &a);
+}
+
+static tg_tensor *full_symbolic(tg_dtype dtype, int ndim, const int64_t *shape, double re, double im) {
+    tg_attrs a = {.n_int = 2 + ndim, .n_real = 2, .i = {dtype, ndim}, .d = {re, im}};
+    for (int i = 0; i < ndim; i++) a.i[2 + i] = shape[i];
+    return tg__apply1(&tg_op_full, 0, NULL, &a);
+}
+
 tg_tensor *tg_empty(tg_dtype dtype, int ndim, const int64_t *shape) {
     if (tg__check_shape("tg_empty", dtype, ndim, shape)) return NULL;
+    if (tg__has_symbolic(ndim, shape)) return full_symbolic(dtype, ndim, shape, 0, 0);
     return tg__handout(tg__alloc(dtype, ndim, shape));
 }
 
@@ -69,6 +120,7 @@ tg_tensor *tg_wrap(tg_dtype dtype, int ndim, const int64_t *shape, const int64_t
 
 tg_tensor *tg_full_complex(tg_dtype dtype, int ndim, const int64_t *shape, double re, double im) {
     if (tg__check_shape("tg_full", dtype, ndim, shape)) return NULL;
+    if (tg__has_symbolic(ndim, shape)) return full_symbolic(dtype, ndim, shape, re, im);
     if (im != 0 && !tg_dtype_is_complex(dtype))
         return tg__error(TG_ERR_DTYPE, "tg_full: imaginary value for real dtype %s", tg_dtype_name(dtype)), NULL;
     tg_tensor *t = tg__alloc(dtype, ndim, shape);
@@ -85,6 +137,7 @@ tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value)
 }
 tg_tensor *tg_zeros(tg_dtype dtype, int ndim, const int64_t *shape) {
     if (tg__check_shape("tg_zeros", dtype, ndim, shape)) return NULL;
+    if (tg__has_symbolic(ndim, shape)) return full_symbolic(dtype, ndim, shape, 0, 0);
     tg_tensor *t = tg__alloc(dtype, ndim, shape);
     if (t) memset(tg__ptr(t), 0, (size_t)tg__numel(ndim, shape) * tg_dtype_size(dtype));
     return tg__handout(t);

@@ -1,5 +1,6 @@
 /* Thread-local error state: the first error since tg_clear_error() wins. */
 #include "tensor/tensor_impl.h"
+#include "tangent/sizes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ void tg_clear_error(void) { err_code = TG_OK; err_msg[0] = 0; }
 
 void tg__set_location(const char *file, int line) { loc_file = file; loc_line = line; }
 void tg__clear_location(void) { loc_file = NULL; loc_line = 0; }
+void tg__get_location(const char **file, int *line) { *file = loc_file; *line = loc_line; }
 
 tg_status tg__verror(tg_status code, const char *fmt, va_list ap) {
     if (err_code != TG_OK) return code;   /* keep the first */
@@ -44,8 +46,12 @@ const char *tg_status_name(tg_status s) {
 const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape) {
     size_t k = 0;
     k += (size_t)snprintf(buf + k, n - k, "(");
-    for (int i = 0; i < ndim && k < n; i++)
-        k += (size_t)snprintf(buf + k, n - k, i ? ", %lld" : "%lld", (long long)shape[i]);
+    for (int i = 0; i < ndim && k < n; i++) {
+        char d[128];
+        if (shape[i] >= TG_SYM_BASE_INTERNAL) tg_size_format(shape[i], d, sizeof d);
+        else snprintf(d, sizeof d, "%lld", (long long)shape[i]);
+        k += (size_t)snprintf(buf + k, n - k, i ? ", %s" : "%s", d);
+    }
     if (k < n) k += (size_t)snprintf(buf + k, n - k, ndim == 1 ? ",)" : ")");
     return buf;
 }

@@ -10,7 +10,15 @@ int tg_ndim(const tg_tensor *t) { NULL_CHECK(t, -1); return t->ndim; }
 const int64_t *tg_shape(const tg_tensor *t) { NULL_CHECK(t, NULL); return t->shape; }
 const int64_t *tg_strides(const tg_tensor *t) { NULL_CHECK(t, NULL); return t->strides; }
 tg_dtype tg_dtype_of(const tg_tensor *t) { NULL_CHECK(t, (tg_dtype)-1); return t->dtype; }
-int64_t tg_numel(const tg_tensor *t) { NULL_CHECK(t, -1); return tg__numel(t->ndim, t->shape); }
+int64_t tg_numel(const tg_tensor *t) {
+    NULL_CHECK(t, -1);
+    for (int i = 0; i < t->ndim; i++)
+        if (t->shape[i] >= TG_SYM_BASE_INTERNAL) {
+            tg__error(TG_ERR_ARG, "tg_numel: the tracer's size is symbolic; use tg_dim and tg_size_mul");
+            return -1;
+        }
+    return tg__numel(t->ndim, t->shape);
+}
 bool tg_is_contiguous(const tg_tensor *t) { NULL_CHECK(t, false); return tg__is_contiguous(t); }
 
 int64_t tg_dim(const tg_tensor *t, int axis) {
@@ -34,6 +42,7 @@ static void byte_span(const tg_tensor *t, intptr_t *lo, intptr_t *hi) {
 
 bool tg_shares_memory(const tg_tensor *a, const tg_tensor *b) {
     if (!a || !b) return false;
+    if (tg__is_tracer(a) || tg__is_tracer(b)) return false;
     if (tg__numel(a->ndim, a->shape) == 0 || tg__numel(b->ndim, b->shape) == 0) return false;
     if (a->storage != b->storage) return false;
     intptr_t alo, ahi, blo, bhi;
@@ -43,6 +52,10 @@ bool tg_shares_memory(const tg_tensor *a, const tg_tensor *b) {
 }
 
 static bool on_cpu(const char *op, const tg_tensor *t) {
+    if (tg__is_tracer(t)) {
+        tg__error(TG_ERR_ARG, "%s: a tracer has no values until the traced program runs (tg_compile, tg_run)", op);
+        return false;
+    }
     if (t->storage->device.kind == TG_CPU) return true;
     tg__error(TG_ERR_DEVICE, "%s: tensor is not on the CPU; use tg_to_device first", op);
     return false;
@@ -50,6 +63,7 @@ static bool on_cpu(const char *op, const tg_tensor *t) {
 
 tg_status tg_copy_to(const tg_tensor *t, void *dst, size_t dst_bytes) {
     if (!t) return tg__error(TG_ERR_ARG, "tg_copy_to: tensor is NULL");
+    if (!on_cpu("tg_copy_to", t)) return tg_last_error_code();
     int64_t n = tg__numel(t->ndim, t->shape);
     size_t need = (size_t)n * tg_dtype_size(t->dtype);
     if (n > 0 && !dst) return tg__error(TG_ERR_ARG, "tg_copy_to: destination is NULL");

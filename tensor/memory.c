@@ -147,6 +147,8 @@ tg_tensor *tg__tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, tg_sto
     t->grad = NULL;
     t->grad_fn = NULL;
     t->tangent = NULL;
+    t->trace_value = -1;
+    t->trace_graph = NULL;
     return t;
 }
 
@@ -156,11 +158,17 @@ tg_tensor *tg__alloc(tg_dtype dtype, int ndim, const int64_t *shape) {
     return s ? tg__tensor_new(dtype, ndim, shape, s) : NULL;
 }
 
+/* Tracers share one storage that is never freed (refcount kept far from 0). */
+tg_storage tg__trace_storage = {.refcount = 1 << 30, .device = {TG_CPU, -1}, .external = true};
+
 tg_tensor *tg__make_view(tg_tensor *x, tg_dtype dtype, int ndim, const int64_t *shape,
                          const int64_t *strides, int64_t offset) {
     tg__storage_retain(x->storage);
     tg_tensor *t = tg__tensor_new(dtype, ndim, shape, x->storage);
     if (!t) return NULL;
+    /* An alias of a tracer names the same graph value. */
+    t->trace_value = x->trace_value;
+    t->trace_graph = x->trace_graph;
     for (int i = 0; i < ndim; i++) t->strides[i] = strides[i];
     t->offset = offset;
     return t;

@@ -45,6 +45,17 @@ tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, 
 /* ---- dispatch ---------------------------------------------------------- */
 static _Thread_local int apply_depth;
 
+/* Traced mode takes over when an input is a tracer or a size is symbolic
+ * (autodiff/trace.c); weak so the core links without it. */
+tg_status tg__trace_apply(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs, int n_out,
+                          tg_tensor **out) __attribute__((weak));
+
+static bool needs_trace(int n_in, tg_tensor *const *in, const tg_attrs *attrs) {
+    for (int i = 0; i < n_in; i++) if (tg__is_tracer(in[i])) return true;
+    for (int q = 0; q < attrs->n_int; q++) if (attrs->i[q] >= TG_SYM_BASE_INTERNAL) return true;
+    return false;
+}
+
 /* Autograd hooks in here (autodiff/); weak so the core links without it. */
 tg_status tg__record_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in, tg_tensor *const *in,
                           int n_out, tg_tensor **out) __attribute__((weak));
@@ -61,6 +72,12 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
             /* NULL propagates: keep the error of whatever produced it. */
             return tg__error(TG_ERR_ARG, "tg_%s: input %d is NULL", def->name, i);
         }
+    }
+    if (tg__trace_apply && needs_trace(n_in, in, attrs)) {
+        apply_depth++;
+        tg_status st = tg__trace_apply(def, n_in, in, attrs, n_out, out);
+        if (--apply_depth == 0) tg__clear_location();
+        return st;
     }
     tg_meta metas[TG_MAX_OP_INPUTS];
     tg_device dev = {TG_CPU, 0};

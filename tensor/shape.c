@@ -13,6 +13,7 @@ tg_status tg__check_shape(const char *op, tg_dtype dtype, int ndim, const int64_
         return tg__error(TG_ERR_ARG, "%s: shape is NULL for rank %d", op, ndim);
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
+        if (shape[i] >= TG_SYM_BASE_INTERNAL) continue;    /* symbolic: checked when bound */
         if (shape[i] < 0)
             return tg__error(TG_ERR_SHAPE, "%s: size %lld of axis %d is negative", op,
                              (long long)shape[i], i);

@@ -42,7 +42,22 @@ struct tg_tensor {
     tg_tensor *grad;              /* accumulated gradient of a leaf */
     struct tg_node *grad_fn;      /* node that produced this tensor, if recorded */
     tg_tensor *tangent;           /* forward-mode tangent inside tg_jvp, or NULL */
+    /* A tracer (traced mode) has no data: it names value trace_value of the
+     * graph being traced, and its storage is tg__trace_storage. */
+    int32_t trace_value;          /* -1 for ordinary tensors */
+    struct tg_graph *trace_graph;
 };
+
+/* Sizes at or above this are symbolic handles (tangent/sizes.h). */
+#define TG_SYM_BASE_INTERNAL ((int64_t)1 << 62)
+static inline bool tg__has_symbolic(int ndim, const int64_t *shape) {
+    for (int i = 0; i < ndim; i++) if (shape[i] >= TG_SYM_BASE_INTERNAL) return true;
+    return false;
+}
+
+/* The storage every tracer points at: no data, never freed. */
+extern tg_storage tg__trace_storage;
+static inline bool tg__is_tracer(const tg_tensor *t) { return t->trace_value >= 0; }
 
 /* ---- errors (tensor/error.c) ------------------------------------------ */
 /* Record an error unless one is already pending; returns code. The message
@@ -52,6 +67,7 @@ tg_status tg__error(tg_status code, const char *fmt, ...)
 tg_status tg__verror(tg_status code, const char *fmt, va_list ap);
 void tg__set_location(const char *file, int line);
 void tg__clear_location(void);
+void tg__get_location(const char **file, int *line);
 /* "(2, 3) f32" into buf; returns buf. */
 const char *tg__fmt_meta(char *buf, size_t n, tg_dtype dtype, int ndim, const int64_t *shape);
 const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape);

@@ -3,6 +3,8 @@
 #ifndef TANGENT_AUTODIFF_H
 #define TANGENT_AUTODIFF_H
 
+#include <stdio.h>
+
 #include "tangent/tensor.h"
 
 #ifdef __cplusplus
@@ -78,6 +80,14 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts);
 tg_status   tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out); /* out[i] are new references */
 void        tg_graph_free(tg_graph *g);
 void        tg_program_free(tg_program *p);
+/* Text of a graph: one node per line with its symbolic output shapes and the
+ * file:line that called the op; tg_graph_to_dot writes Graphviz DOT. */
+tg_status   tg_graph_print(const tg_graph *g, FILE *f);
+tg_status   tg_graph_to_dot(const tg_graph *g, FILE *f);
+int         tg_graph_num_nodes(const tg_graph *g);
+/* Compiles in this process so far, and the distinct symbol bindings p has
+ * run with (a new batch size is a new binding, never a new compile). */
+void        tg_program_stats(const tg_program *p, int64_t *total_compiles, int64_t *distinct_bindings);
 
 #ifdef __cplusplus
 }

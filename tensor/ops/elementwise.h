@@ -109,6 +109,8 @@ static inline void tg__release_casts(int n, tg_tensor *const *in, tg_tensor **x)
 void tg__copy_into(tg_tensor *dst, tg_tensor *src);
 /* Weak-aware promotion of two operand metas (NEP 50). */
 tg_dtype tg__promote_meta(const tg_meta *a, const tg_meta *b);
+/* A 0-d tensor of dtype holding size, which may be symbolic (a traced node). */
+tg_tensor *tg__size_tensor(int64_t size, tg_dtype dtype);
 /* A weak 0-d scalar for the *_scalar ops: i64 when s is integral, else f64. */
 tg_tensor *tg__weak_scalar(double s);
 

@@ -12,6 +12,8 @@
 
 #include <float.h>
 #include <stdio.h>
+
+#include "tangent/sizes.h"
 #include <string.h>
 
 #define BLOCK 16        /* independent accumulators in a folded run */
@@ -463,9 +465,8 @@ static tg_status arg_infer(const tg_op_call *c, tg_meta *out) {
         return tg__op_error(c, TG_ERR_DTYPE, "not defined for dtype %s", tg_dtype_name(x->dtype));
     bool mask[TG_MAX_DIMS];
     if (reduce_mask(c, x, mask)) return tg_last_error_code();
-    int64_t n = 1;
-    for (int i = 0; i < x->ndim; i++) if (mask[i]) n *= x->shape[i];
-    if (n == 0) return tg__op_error(c, TG_ERR_SHAPE, "argument of an empty sequence");
+    for (int i = 0; i < x->ndim; i++)
+        if (mask[i] && x->shape[i] == 0) return tg__op_error(c, TG_ERR_SHAPE, "argument of an empty sequence");
     reduced_shape(x, mask, c->attrs->i[0] != 0, out);
     out->dtype = TG_I64;
     return TG_OK;
@@ -531,12 +532,22 @@ tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim) {
 }
 
 /* ---- composites (differentiable through their parts) -------------------- */
+/* Elements per reduced slice: a plain count, or a symbolic size under a trace. */
 static int64_t reduced_count(tg_tensor *x, int naxes, const int *axes) {
     bool mask[TG_MAX_DIMS];
     if (tg__axes_mask("reduction", naxes, axes, x->ndim, mask)) return -1;
     int64_t n = 1;
-    for (int i = 0; i < x->ndim; i++) if (mask[i]) n *= x->shape[i];
+    for (int i = 0; i < x->ndim; i++)
+        if (mask[i]) n = n >= TG_SYM_BASE_INTERNAL || x->shape[i] >= TG_SYM_BASE_INTERNAL ? tg_size_mul(n, x->shape[i])
+                                                                                         : n * x->shape[i];
     return n;
+}
+
+/* s / count, count plain (a weak scalar keeps s's dtype) or symbolic. */
+static tg_tensor *div_count(tg_tensor *s, int64_t count) {
+    if (!s) return NULL;
+    if (count < TG_SYM_BASE_INTERNAL) return tg_div_scalar(s, (double)count);
+    return tg_div(s, tg__size_tensor(count, tg_real_dtype(s->dtype)));
 }
 
 /* Floating version of x for mean/var/std/norm: ints and bools become f64. */
@@ -555,7 +566,7 @@ static tg_tensor *as_floating(tg_tensor *x) {
 
 tg_tensor *tg_mean(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     COMPOSITE_BEGIN("tg_mean");
-    r = tg_div_scalar(tg_sum(as_floating(x), naxes, axes, keepdim), (double)count);
+    r = div_count(tg_sum(as_floating(x), naxes, axes, keepdim), count);
     COMPOSITE_END();
 }
 
@@ -564,8 +575,12 @@ tg_tensor *tg_var(tg_tensor *x, int naxes, const int *axes, int64_t correction, 
     tg_tensor *xf = as_floating(x);
     tg_tensor *d = tg_sub(xf, tg_mean(xf, naxes, axes, true));
     tg_tensor *sq = tg_dtype_is_complex(xf->dtype) ? tg_square(tg_abs(d)) : tg_square(d);
-    double denom = (double)(count - correction);
-    r = tg_div_scalar(tg_sum(sq, naxes, axes, keepdim), denom > 0 ? denom : 0.0);
+    if (count >= TG_SYM_BASE_INTERNAL) {
+        r = div_count(tg_sum(sq, naxes, axes, keepdim), tg_size_sub(count, correction));
+    } else {
+        double denom = (double)(count - correction);
+        r = tg_div_scalar(tg_sum(sq, naxes, axes, keepdim), denom > 0 ? denom : 0.0);
+    }
     COMPOSITE_END();
 }
 

@@ -6,6 +6,7 @@
  * the inputs' shapes), pad <-> slice of the interior, tril/triu <-> the same
  * op on the cotangent, flip <-> flip. */
 #include "tensor/ops/axis_lines.h"
+#include "tangent/sizes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ static tg_status concat_infer(const tg_op_call *c, tg_meta *out) {
                                 tg__fmt_shape(si, sizeof si, x->ndim, x->shape),
                                 tg__fmt_shape(s0, sizeof s0, x0->ndim, x0->shape), axis);
         dt = tg_promote_types(dt, x->dtype);
-        total += x->shape[axis];
+        total = total >= TG_SYM_BASE || x->shape[axis] >= TG_SYM_BASE ? tg_size_add(total, x->shape[axis])
+                                                                      : total + x->shape[axis];
     }
     out->dtype = dt;
     tg__meta_copy_shape(out, x0);
@@ -192,7 +194,7 @@ static tg_status pad_infer(const tg_op_call *c, tg_meta *out) {
                                     s ? "after" : "before", d);
             if (p > INT64_MAX / 4 - out->shape[d])
                 return tg__op_error(c, TG_ERR_SHAPE, "pad %lld on axis %d overflows the size", (long long)p, d);
-            out->shape[d] += p;
+            out->shape[d] = out->shape[d] >= TG_SYM_BASE ? tg_size_add(out->shape[d], p) : out->shape[d] + p;
         }
     }
     out->dtype = x->dtype;

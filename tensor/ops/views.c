@@ -2,6 +2,7 @@
  * the strides forbid a view). Infer validates and computes output shapes;
  * kernels compute the view geometry. */
 #include "tensor/ops/elementwise.h"
+#include "tangent/sizes.h"
 
 #include <string.h>
 
@@ -31,37 +32,53 @@ static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, 
                                      tg_tensor *const *g, tg_tensor **ic);
 
 /* ---- reshape ------------------------------------------------------------ */
+/* Product of sizes, symbolic or not; -1 (and an error) on overflow. */
+static int64_t size_product(int n, const int64_t *s) {
+    int64_t p = 1;
+    for (int i = 0; i < n; i++) {
+        if (p >= TG_SYM_BASE || s[i] >= TG_SYM_BASE) p = tg_size_mul(p, s[i]);
+        else if (s[i] && p > INT64_MAX / 16 / s[i]) return -1;
+        else p *= s[i];
+        if (p < 0) return -1;
+    }
+    return p;
+}
+
 static tg_status reshape_infer(const tg_op_call *c, tg_meta *out) {
     const tg_meta *x = &c->in[0];
     int n = c->attrs->n_int;
     if (n < 0 || n > TG_MAX_DIMS) return tg__op_error(c, TG_ERR_SHAPE, "rank %d is outside [0, %d]", n, TG_MAX_DIMS);
-    int64_t known = 1;
     int infer_at = -1;
     for (int i = 0; i < n; i++) {
         int64_t s = c->attrs->i[i];
         if (s == -1) {
             if (infer_at >= 0) return tg__op_error(c, TG_ERR_SHAPE, "more than one size is -1");
             infer_at = i;
+            out->shape[i] = 1;
         } else if (s < 0) {
             return tg__op_error(c, TG_ERR_SHAPE, "size %lld is negative", (long long)s);
         } else {
-            if (s && known > INT64_MAX / s) return tg__op_error(c, TG_ERR_SHAPE, "shape overflows");
-            known *= s;
+            out->shape[i] = s;
         }
-        out->shape[i] = s;
     }
-    int64_t numel = tg__numel(x->ndim, x->shape);
+    int64_t known = size_product(n, out->shape), numel = size_product(x->ndim, x->shape);
+    if (known < 0 || numel < 0) return tg__op_error(c, TG_ERR_SHAPE, "shape overflows");
     if (infer_at >= 0) {
-        if (known == 0 || numel % known)
-            return tg__op_error(c, TG_ERR_SHAPE, "cannot infer the -1 size: %lld elements into blocks of %lld",
-                                (long long)numel, (long long)known);
-        out->shape[infer_at] = numel / known;
+        bool symbolic = known >= TG_SYM_BASE || numel >= TG_SYM_BASE;
+        int64_t q = known == 0 ? -1 : symbolic ? tg_size_floordiv(numel, known) : numel / known;
+        /* the -1 size must divide exactly, provably so for symbolic sizes */
+        if (q < 0 || (symbolic ? tg_size_mul(q, known) != numel : numel % known != 0)) {
+            char a[160], b[160];
+            return tg__op_error(c, TG_ERR_SHAPE, "cannot infer the -1 size: %s elements into blocks of %s",
+                                tg__fmt_shape(a, sizeof a, 1, &numel), tg__fmt_shape(b, sizeof b, 1, &known));
+        }
+        out->shape[infer_at] = q;
         known = numel;
     }
     if (known != numel) {
-        char s[160];
-        return tg__op_error(c, TG_ERR_SHAPE, "cannot reshape %lld elements into %s", (long long)numel,
-                            tg__fmt_shape(s, sizeof s, n, out->shape));
+        char a[160], b[160];
+        return tg__op_error(c, TG_ERR_SHAPE, "cannot reshape %s elements into %s",
+                            tg__fmt_shape(a, sizeof a, 1, &numel), tg__fmt_shape(b, sizeof b, n, out->shape));
     }
     out->ndim = n;
     out->dtype = x->dtype;
@@ -248,6 +265,15 @@ static tg_status slice_infer(const tg_op_call *c, tg_meta *out) {
     if ((int)c->attrs->i[0] != c->attrs->i[0] || tg__norm_axis("tg_slice", (int)c->attrs->i[0], x->ndim, &axis))
         return TG_ERR_ARG;
     int64_t b, l, s;
+    if (x->shape[axis] >= TG_SYM_BASE) {
+        int64_t st = c->attrs->i[1], sp = c->attrs->i[2], sd = c->attrs->i[3];
+        if ((st == TG_NONE || st == 0) && sp == TG_NONE && (sd == TG_NONE || sd == 1)) {
+            *out = *x;
+            out->weak = false;
+            return TG_OK;
+        }
+        return tg__op_error(c, TG_ERR_UNSUPPORTED, "slicing symbolic axis %d with bounds is not supported yet", axis);
+    }
     if (slice_indices(c, x->shape[axis], &b, &l, &s)) return TG_ERR_ARG;
     *out = *x;
     out->weak = false;
@@ -418,6 +444,8 @@ static tg_status diagonal_geometry(const tg_op_call *c, const tg_meta *x, int *a
         tg__norm_axis("tg_diagonal", (int)c->attrs->i[2], x->ndim, a2))
         return TG_ERR_ARG;
     if (*a1 == *a2) return tg__op_error(c, TG_ERR_ARG, "axis1 and axis2 are the same axis");
+    if (x->shape[*a1] >= TG_SYM_BASE || x->shape[*a2] >= TG_SYM_BASE)
+        return tg__op_error(c, TG_ERR_UNSUPPORTED, "the diagonal of symbolic axes is not supported yet");
     int64_t off = c->attrs->i[0], n1 = x->shape[*a1], n2 = x->shape[*a2];
     int64_t l = off >= 0 ? (n1 < n2 - off ? n1 : n2 - off) : (n1 + off < n2 ? n1 + off : n2);
     *len = l > 0 ? l : 0;

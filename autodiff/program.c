@@ -1,0 +1,195 @@
+/* Compiled programs: tg_compile copies the graph into an immutable program;
+ * tg_run binds the symbols from the inputs' shapes, checks every fixed and
+ * symbolic size, and executes the nodes with the eager kernels. A new
+ * binding (a new batch size) never recompiles: tg_program_stats counts the
+ * compiles and the distinct bindings seen. */
+#include "autodiff/graph.h"
+#include "tangent/sizes.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SYMBOLS 32
+#define MAX_SEEN 64
+
+struct tg_program {
+    tg_graph *g;
+    int n_sym;
+    char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
+    pthread_mutex_t lock;          /* guards the statistics only */
+    int n_seen;
+    int64_t seen[MAX_SEEN][MAX_SYMBOLS];
+    int64_t bindings;
+};
+
+static uint64_t compiles;          /* atomic, process-wide */
+
+/* ---- graph copies ------------------------------------------------------------- */
+static tg_graph *graph_clone(const tg_graph *g) {
+    tg_graph *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    *c = *g;
+    c->values = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof(tg_value));
+    c->nodes = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(tg_gnode));
+    c->consts = malloc((size_t)(g->n_consts ? g->n_consts : 1) * sizeof(tg_tensor *));
+    c->inputs = malloc((size_t)(g->n_in + g->n_out + 1) * sizeof(int));
+    c->cap_values = g->n_values;
+    c->cap_nodes = g->n_nodes;
+    c->cap_consts = g->n_consts;
+    c->n_nodes = 0;
+    c->n_consts = 0;
+    if (!c->values || !c->nodes || !c->consts || !c->inputs) { tg_graph_free(c); return NULL; }
+    memcpy(c->values, g->values, (size_t)g->n_values * sizeof(tg_value));
+    memcpy(c->inputs, g->inputs, (size_t)(g->n_in + g->n_out) * sizeof(int));
+    c->outputs = c->inputs + g->n_in;
+    for (int i = 0; i < g->n_consts; i++) c->consts[c->n_consts++] = tg_retain(g->consts[i]);
+    for (int k = 0; k < g->n_nodes; k++) {
+        const tg_gnode *s = &g->nodes[k];
+        tg_gnode *d = &c->nodes[k];
+        *d = *s;
+        d->attr_str = s->attr_str ? strdup(s->attr_str) : NULL;
+        d->attrs.str = d->attr_str;
+        d->in = malloc((size_t)(s->n_in + s->n_out + 1) * sizeof(int));
+        c->n_nodes = k + 1;
+        if (!d->in) { tg_graph_free(c); return NULL; }
+        memcpy(d->in, s->in, (size_t)(s->n_in + s->n_out) * sizeof(int));
+        d->out = d->in + s->n_in;
+    }
+    return c;
+}
+
+/* ---- compile -------------------------------------------------------------------- */
+static bool symbol_name(int64_t h, char *name) {
+    /* a spec size is a plain symbol: its text is its name */
+    char buf[64];
+    if (tg_size_format(h, buf, sizeof buf) < 0) return false;
+    for (const char *p = buf; *p; p++)
+        if (!(*p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            return false;
+    strcpy(name, buf);
+    return true;
+}
+
+tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
+    (void)opts;
+    if (!g) return tg__error(TG_ERR_ARG, "tg_compile: graph is NULL"), NULL;
+    tg_program *p = calloc(1, sizeof *p);
+    if (!p) return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL;
+    pthread_mutex_init(&p->lock, NULL);
+    p->g = graph_clone(g);
+    if (!p->g) { free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    for (int i = 0; i < g->n_in; i++) {
+        const tg_value *v = &g->values[g->inputs[i]];
+        for (int d = 0; d < v->ndim; d++) {
+            if (!tg_is_symbolic(v->shape[d])) continue;
+            char name[32];
+            if (!symbol_name(v->shape[d], name)) continue;      /* an expression: checked after binding */
+            bool have = false;
+            for (int k = 0; k < p->n_sym && !have; k++) have = strcmp(p->sym[k], name) == 0;
+            if (have) continue;
+            if (p->n_sym == MAX_SYMBOLS) {
+                tg_program_free(p);
+                return tg__error(TG_ERR_UNSUPPORTED, "tg_compile: more than %d symbols", MAX_SYMBOLS), NULL;
+            }
+            strcpy(p->sym[p->n_sym++], name);
+        }
+    }
+    __atomic_add_fetch(&compiles, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+void tg_program_free(tg_program *p) {
+    if (!p) return;
+    tg_graph_free(p->g);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void tg_program_stats(const tg_program *p, int64_t *total_compiles, int64_t *distinct_bindings) {
+    if (total_compiles) *total_compiles = (int64_t)__atomic_load_n(&compiles, __ATOMIC_RELAXED);
+    if (distinct_bindings) {
+        *distinct_bindings = 0;
+        if (p) {
+            pthread_mutex_lock(&((tg_program *)p)->lock);
+            *distinct_bindings = p->bindings;
+            pthread_mutex_unlock(&((tg_program *)p)->lock);
+        }
+    }
+}
+
+/* ---- run ------------------------------------------------------------------------- */
+static void note_binding(tg_program *p, const int64_t *vals) {
+    pthread_mutex_lock(&p->lock);
+    bool seen = false;
+    for (int k = 0; k < p->n_seen && !seen; k++) seen = memcmp(p->seen[k], vals, (size_t)p->n_sym * 8) == 0;
+    if (!seen) {
+        p->bindings++;
+        if (p->n_seen < MAX_SEEN) memcpy(p->seen[p->n_seen++], vals, (size_t)p->n_sym * 8);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
+    tg_program *p = (tg_program *)cp;
+    if (!p || (!in && p->g->n_in) || !out) return tg__error(TG_ERR_ARG, "tg_run: program, inputs and outputs are required");
+    const tg_graph *g = p->g;
+    for (int j = 0; j < g->n_out; j++) out[j] = NULL;
+    int64_t vals[MAX_SYMBOLS] = {0};
+    const char *names[MAX_SYMBOLS];
+    for (int k = 0; k < p->n_sym; k++) names[k] = p->sym[k];
+    /* bind the symbols from the inputs' shapes, checking the fixed sizes */
+    for (int i = 0; i < g->n_in; i++) {
+        const tg_value *v = &g->values[g->inputs[i]];
+        tg_tensor *x = in[i];
+        if (!x) return tg__error(TG_ERR_ARG, "tg_run: input %d is NULL", i);
+        if (x->dtype != v->dtype || x->ndim != v->ndim) {
+            char want[200], got[200];
+            tg__fmt_meta(want, sizeof want, v->dtype, v->ndim, v->shape);
+            tg__fmt_meta(got, sizeof got, x->dtype, x->ndim, x->shape);
+            return tg__error(TG_ERR_SHAPE, "tg_run: input %d is %s, the program takes %s", i, got, want);
+        }
+        for (int d = 0; d < v->ndim; d++) {
+            int64_t want = v->shape[d];
+            char name[32];
+            if (!tg_is_symbolic(want) || !symbol_name(want, name)) continue;
+            int k = 0;
+            while (strcmp(p->sym[k], name)) k++;
+            if (vals[k] == 0) {
+                if (x->shape[d] < 1)
+                    return tg__error(TG_ERR_SHAPE, "tg_run: input %d axis %d binds %s to %lld; symbols are sizes >= 1",
+                                     i, d, name, (long long)x->shape[d]);
+                vals[k] = x->shape[d];
+            } else if (vals[k] != x->shape[d]) {
+                return tg__error(TG_ERR_SHAPE, "tg_run: input %d axis %d has size %lld but %s is %lld from an earlier "
+                                 "input", i, d, (long long)x->shape[d], name, (long long)vals[k]);
+            }
+        }
+    }
+    for (int i = 0; i < g->n_in; i++) {             /* every size, fixed or expression, against the binding */
+        const tg_value *v = &g->values[g->inputs[i]];
+        for (int d = 0; d < v->ndim; d++) {
+            int64_t want = tg_size_eval(v->shape[d], p->n_sym, names, vals);
+            if (want != in[i]->shape[d]) {
+                char s[128];
+                tg_size_format(v->shape[d], s, sizeof s);
+                tg_clear_error();
+                return tg__error(TG_ERR_SHAPE, "tg_run: input %d axis %d has size %lld, the program needs %s = %lld",
+                                 i, d, (long long)in[i]->shape[d], s, (long long)want);
+            }
+        }
+    }
+    note_binding(p, vals);
+    tg_tensor *res[TG_MAX_OP_OUTPUTS] = {0};
+    tg_scope_begin();
+    tg_no_grad_begin();
+    tg_status st = tg__graph_replay(g, in, res, vals, p->n_sym, names);
+    tg_no_grad_end();
+    for (int j = 0; j < g->n_out && !st; j++) out[j] = tg_retain(res[j]);
+    tg_scope_end();
+    for (int j = 0; j < g->n_out; j++) {
+        if (st) { tg_release(out[j]); out[j] = NULL; }
+        else tg__handout(out[j]);
+    }
+    return st;
+}
