@@ -9,11 +9,6 @@
 
 #define PENDING(what) tg__error(TG_ERR_UNSUPPORTED, "%s is not implemented yet (%s)", __func__, what)
 
-tg_graph *tg_graph_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("graph transforms"); return NULL; }
-tg_graph *tg_graph_value_and_grad(const tg_graph *g, int n, const int *argnums) { (void)g; (void)n; (void)argnums; PENDING("graph transforms"); return NULL; }
-tg_graph *tg_graph_vjp(const tg_graph *g) { (void)g; PENDING("graph transforms"); return NULL; }
-tg_graph *tg_graph_jvp(const tg_graph *g) { (void)g; PENDING("graph transforms"); return NULL; }
-
 tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) {
     (void)subscripts; (void)n; (void)operands;
     PENDING("einsum");

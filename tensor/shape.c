@@ -84,6 +84,7 @@ void tg__broadcast_strides(const tg_tensor *x, int ndim, const int64_t *shape, i
 }
 
 bool tg__is_contiguous(const tg_tensor *t) {
+    if (tg__is_tracer(t)) return true;
     int64_t s = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] == 0) return true;

@@ -101,12 +101,17 @@ static inline char *tg__ptr(const tg_tensor *t) {
 }
 static inline int64_t tg__numel(int ndim, const int64_t *shape) {
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
+    for (int i = 0; i < ndim; i++) {
+        /* a tracer's symbolic size: not a count, but never 0 or 1 either */
+        if (shape[i] >= ((int64_t)1 << 62)) return (int64_t)1 << 62;
+        n *= shape[i];
+    }
     return n;
 }
 static inline void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
-    int64_t s = 1;
-    for (int i = ndim - 1; i >= 0; i--) { strides[i] = s; s *= shape[i] > 0 ? shape[i] : 1; }
+    /* unsigned: a tracer's symbolic sizes make meaningless strides, not UB */
+    uint64_t s = 1;
+    for (int i = ndim - 1; i >= 0; i--) { strides[i] = (int64_t)s; s *= shape[i] > 0 ? (uint64_t)shape[i] : 1; }
 }
 bool tg__is_contiguous(const tg_tensor *t);
 static inline void tg__bump_version(tg_tensor *t) { t->storage->version++; }

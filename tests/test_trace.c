@@ -43,6 +43,13 @@ Test(trace, compiled_program_matches_eager_on_several_batch_sizes) {
     tg_scope_end();
 }
 
+/* the same layer with the weights as an input */
+static tg_status f_layer_free(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sigmoid(tg_matmul(in[0], in[1]));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
 static tg_status f_bad_matmul(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     (void)ctx;
     out[0] = tg_matmul(in[0], in[1]);
@@ -133,6 +140,107 @@ Test(trace, graph_prints_and_exports_dot) {
     fclose(f);
     cr_assert(strstr(buf, "digraph") && strstr(buf, "label=\"relu\""), "%s", buf);
     free(buf);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* ---- transforms ------------------------------------------------------------ */
+static tg_status f_loss(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_mean(tg_square(tg_tanh(tg_matmul(in[0], in[1]))), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(trace, grad_graph_matches_eager_gradients_on_new_sizes) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_loss, NULL, 2, (tg_spec[]){{TG_F64, "N, 4"}, {TG_F64, "4, 3"}}, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 0, NULL);
+    cr_assert_not_null(vg, "%s", tg_last_error());
+    tg_program *p = tg_compile(vg, NULL);
+    tg_manual_seed(9);
+    tg_tensor *w = tg_randn(TG_F64, 2, (int64_t[]){4, 3});
+    for (int64_t n = 2; n <= 5; n += 3) {
+        tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){n, 4});
+        tg_tensor *res[3], *eg[2], *ev;
+        check_status(tg_run(p, (tg_tensor *[]){x, w}, res), TG_OK, "run");
+        check_status(tg_grad_fn(f_loss, NULL, 2, (tg_tensor *[]){x, w}, &ev, eg), TG_OK, "eager grad");
+        check_close(res[0], ev, 0, 0, "value");
+        check_close(res[1], eg[0], 0, 0, "d/dx bitwise");
+        check_close(res[2], eg[1], 0, 0, "d/dw bitwise");
+    }
+    int64_t bindings;
+    tg_program_stats(p, NULL, &bindings);
+    cr_assert_eq(bindings, 2);
+    tg_program_free(p);
+    tg_graph_free(vg);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+Test(trace, vjp_and_jvp_graphs_match_eager) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_layer_free, NULL, 2, (tg_spec[]){{TG_F64, "N, 4"}, {TG_F64, "4, 3"}}, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_vjp(g), *jg = tg_graph_jvp(g);
+    cr_assert(vg && jg, "%s", tg_last_error());
+    tg_program *pv = tg_compile(vg, NULL), *pj = tg_compile(jg, NULL);
+    tg_manual_seed(3);
+    tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){3, 4}), *w = tg_randn(TG_F64, 2, (int64_t[]){4, 3});
+    tg_tensor *u = tg_randn(TG_F64, 2, (int64_t[]){3, 3});
+    tg_tensor *tx = tg_randn(TG_F64, 2, (int64_t[]){3, 4}), *tw = tg_randn(TG_F64, 2, (int64_t[]){4, 3});
+    tg_tensor *rv[3], *rj[2], *eg[2], *eo, *et;
+    check_status(tg_run(pv, (tg_tensor *[]){x, w, u}, rv), TG_OK, "run vjp");
+    check_status(tg_vjp(f_layer_free, NULL, 2, (tg_tensor *[]){x, w}, 1, &u, NULL, eg), TG_OK, "eager vjp");
+    check_close(rv[1], eg[0], 0, 0, "vjp x");
+    check_close(rv[2], eg[1], 0, 0, "vjp w");
+    check_status(tg_run(pj, (tg_tensor *[]){x, w, tx, tw}, rj), TG_OK, "run jvp");
+    check_status(tg_jvp(f_layer_free, NULL, 2, (tg_tensor *[]){x, w}, (tg_tensor *[]){tx, tw}, 1, &eo, &et), TG_OK,
+                 "eager jvp");
+    check_close(rj[0], eo, 0, 0, "jvp primal");
+    check_close(rj[1], et, 0, 0, "jvp tangent");
+    tg_program_free(pv);
+    tg_program_free(pj);
+    tg_graph_free(vg);
+    tg_graph_free(jg);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+static tg_status f_cube(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_mul(tg_square(in[0]), in[0]), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(trace, hessian_vector_product_and_grad_of_grad) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_cube, NULL, 1, (tg_spec[]){{TG_F64, "N"}}, 1);
+    tg_graph *dg = tg_graph_grad(g, 0, NULL);            /* 3 x^2 */
+    tg_graph *hvp = tg_graph_jvp(dg);                    /* (x, v) -> (3x^2, 6 x v) */
+    cr_assert(g && dg && hvp, "%s", tg_last_error());
+    tg_program *p = tg_compile(hvp, NULL);
+    tg_tensor *x = tg_from_data(TG_F64, 1, (int64_t[]){3}, (double[]){1, -2, 0.5});
+    tg_tensor *v = tg_from_data(TG_F64, 1, (int64_t[]){3}, (double[]){1, 1, 2});
+    tg_tensor *r[2];
+    check_status(tg_run(p, (tg_tensor *[]){x, v}, r), TG_OK, "run");
+    check_values_f64(r[0], 3, (double[]){3, 12, 0.75}, 1e-14, "gradient");
+    check_values_f64(r[1], 3, (double[]){6, -12, 6}, 1e-14, "H v = 6 x v");
+    tg_program_free(p);
+    /* grad of grad on a scalar function of a scalar */
+    tg_graph *s = tg_trace(f_cube, NULL, 1, (tg_spec[]){{TG_F64, ""}}, 1);
+    tg_graph *d1 = tg_graph_grad(s, 0, NULL), *d2 = d1 ? tg_graph_grad(d1, 0, NULL) : NULL;
+    cr_assert(s && d1 && d2, "%s", tg_last_error());
+    tg_program *q = tg_compile(d2, NULL);
+    tg_tensor *y;
+    check_status(tg_run(q, (tg_tensor *[]){tg_scalar(TG_F64, 1.5)}, &y), TG_OK, "run d2");
+    cr_assert_float_eq(tg_item_f64(y), 9.0, 1e-14, "6x at 1.5");
+    tg_program_free(q);
+    tg_graph_free(d2);
+    tg_graph_free(d1);
+    tg_graph_free(s);
+    tg_graph_free(hvp);
+    tg_graph_free(dg);
     tg_graph_free(g);
     tg_scope_end();
 }
