@@ -15,6 +15,7 @@
 
 struct tg_program {
     tg_graph *g;
+    int *last_use;                 /* per value: last node reading it; n_nodes for outputs */
     int n_sym;
     char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
     pthread_mutex_t lock;          /* guards the statistics only */
@@ -26,7 +27,7 @@ struct tg_program {
 static uint64_t compiles;          /* atomic, process-wide */
 
 /* ---- graph copies ------------------------------------------------------------- */
-static tg_graph *graph_clone(const tg_graph *g) {
+tg_graph *tg__graph_clone(const tg_graph *g) {
     tg_graph *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     *c = *g;
@@ -71,14 +72,33 @@ static bool symbol_name(int64_t h, char *name) {
     return true;
 }
 
+tg_status tg__graph_passes(tg_graph *g);
+
+tg_graph *tg_graph_optimize(const tg_graph *g) {
+    if (!g) return tg__error(TG_ERR_ARG, "tg_graph_optimize: graph is NULL"), NULL;
+    tg_graph *c = tg__graph_clone(g);
+    if (!c) return tg__error(TG_ERR_MEMORY, "tg_graph_optimize: out of memory"), NULL;
+    if (tg__graph_passes(c)) { tg_graph_free(c); return NULL; }
+    return c;
+}
+
 tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     (void)opts;
     if (!g) return tg__error(TG_ERR_ARG, "tg_compile: graph is NULL"), NULL;
     tg_program *p = calloc(1, sizeof *p);
     if (!p) return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL;
     pthread_mutex_init(&p->lock, NULL);
-    p->g = graph_clone(g);
+    p->g = tg__graph_clone(g);
     if (!p->g) { free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    if (!(opts && opts->no_passes) && tg__graph_passes(p->g)) { tg_program_free(p); return NULL; }
+    /* Memory plan: every intermediate is released right after its last
+     * reader, so the storage cache hands its block to the next op. */
+    p->last_use = malloc((size_t)(p->g->n_values ? p->g->n_values : 1) * sizeof(int));
+    if (!p->last_use) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    for (int v = 0; v < p->g->n_values; v++) p->last_use[v] = -1;
+    for (int k = 0; k < p->g->n_nodes; k++)
+        for (int i = 0; i < p->g->nodes[k].n_in; i++) p->last_use[p->g->nodes[k].in[i]] = k;
+    for (int j = 0; j < p->g->n_out; j++) p->last_use[p->g->outputs[j]] = p->g->n_nodes;
     for (int i = 0; i < g->n_in; i++) {
         const tg_value *v = &g->values[g->inputs[i]];
         for (int d = 0; d < v->ndim; d++) {
@@ -102,6 +122,7 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
 void tg_program_free(tg_program *p) {
     if (!p) return;
     tg_graph_free(p->g);
+    free(p->last_use);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -128,6 +149,58 @@ static void note_binding(tg_program *p, const int64_t *vals) {
         if (p->n_seen < MAX_SEEN) memcpy(p->seen[p->n_seen++], vals, (size_t)p->n_sym * 8);
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+/* Runs the nodes in order; out[] receive owned references (not handed out). */
+static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **out, const int64_t *vals,
+                         const char *const *names) {
+    const tg_graph *g = p->g;
+    tg_tensor **val = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *val);
+    if (!val) return tg__error(TG_ERR_MEMORY, "tg_run: out of memory");
+    bool *owned = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *owned);
+    if (!owned) { free(val); return tg__error(TG_ERR_MEMORY, "tg_run: out of memory"); }
+    for (int i = 0; i < g->n_in; i++) val[g->inputs[i]] = in[i];
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].const_index >= 0) val[v] = g->consts[g->values[v].const_index];
+    tg_status st = TG_OK;
+    tg_scope_begin();
+    tg_no_grad_begin();
+    for (int k = 0; k < g->n_nodes && !st; k++) {
+        const tg_gnode *nd = &g->nodes[k];
+        tg_tensor *args[TG_MAX_OP_INPUTS], *res[TG_MAX_OP_OUTPUTS];
+        for (int i = 0; i < nd->n_in; i++) args[i] = val[nd->in[i]];
+        tg_attrs a = nd->attrs;
+        for (int q = 0; q < a.n_int && !st; q++)
+            if (a.i[q] >= TG_SYM_BASE && (a.i[q] = tg_size_eval(a.i[q], p->n_sym, names, vals)) < 0)
+                st = tg_last_error_code();
+        if (st) break;
+        if (nd->file) tg__set_location(nd->file, nd->line);
+        st = tg__apply(nd->def, nd->n_in, args, &a, nd->n_out, res);
+        for (int o = 0; o < nd->n_out && !st; o++) {
+            val[nd->out[o]] = tg__scope_take(res[o]);
+            owned[nd->out[o]] = true;
+            if (p->last_use[nd->out[o]] < 0) {         /* never read (a dropped output) */
+                tg_release(res[o]);
+                val[nd->out[o]] = NULL;
+                owned[nd->out[o]] = false;
+            }
+        }
+        for (int i = 0; i < nd->n_in && !st; i++) {
+            int v = nd->in[i];
+            if (owned[v] && p->last_use[v] == k) { tg_release(val[v]); val[v] = NULL; owned[v] = false; }
+        }
+    }
+    tg_no_grad_end();
+    tg_scope_end();
+    for (int j = 0; j < g->n_out && !st; j++) {
+        out[j] = val[g->outputs[j]];
+        if (owned[g->outputs[j]]) owned[g->outputs[j]] = false;   /* handed over (first use) */
+        else tg_retain(out[j]);
+    }
+    for (int v = 0; v < g->n_values; v++) if (owned[v]) tg_release(val[v]);
+    free(val);
+    free(owned);
+    return st;
 }
 
 tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
@@ -180,13 +253,7 @@ tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
         }
     }
     note_binding(p, vals);
-    tg_tensor *res[TG_MAX_OP_OUTPUTS] = {0};
-    tg_scope_begin();
-    tg_no_grad_begin();
-    tg_status st = tg__graph_replay(g, in, res, vals, p->n_sym, names);
-    tg_no_grad_end();
-    for (int j = 0; j < g->n_out && !st; j++) out[j] = tg_retain(res[j]);
-    tg_scope_end();
+    tg_status st = execute(p, in, out, vals, names);
     for (int j = 0; j < g->n_out; j++) {
         if (st) { tg_release(out[j]); out[j] = NULL; }
         else tg__handout(out[j]);

@@ -257,6 +257,19 @@ tg_tensor *tg__handout(tg_tensor *t) {
     return t;
 }
 
+tg_tensor *tg__scope_take(tg_tensor *t) {
+    if (!t || scope_n == 0) return t;
+    scope *s = &scopes[scope_n - 1];
+    for (int64_t i = s->n - 1; i >= 0; i--) {
+        if (s->items[i] == t) {
+            memmove(&s->items[i], &s->items[i + 1], (size_t)(s->n - i - 1) * sizeof(tg_tensor *));
+            s->n--;
+            return t;
+        }
+    }
+    return t;
+}
+
 tg_tensor *tg_keep(tg_tensor *t) {
     if (!t) return NULL;
     if (scope_n == 0) return t;

@@ -88,6 +88,8 @@ void tg__storage_retain(tg_storage *s);
 void tg__storage_release(tg_storage *s);
 /* Hand a fresh reference to the innermost scope if one is open; returns t. */
 tg_tensor *tg__handout(tg_tensor *t);
+/* Take t out of the innermost scope: the caller now owns that reference. */
+tg_tensor *tg__scope_take(tg_tensor *t);
 /* Free a tensor that was never handed out (refcount 1, not in a scope). */
 void tg__discard(tg_tensor *t);
 

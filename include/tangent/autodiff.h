@@ -74,7 +74,7 @@ tg_graph   *tg_graph_vjp(const tg_graph *g);
 tg_graph   *tg_graph_jvp(const tg_graph *g);
      /* inputs: g's inputs, then one tangent per input; outputs: g's outputs, then one tangent per output */
 typedef struct tg_compile_opts {    /* zero-initialised means defaults */
-    int reserved;
+    bool no_passes;                 /* skip DCE, CSE, constant folding and simplification */
 } tg_compile_opts;
 tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts);
 tg_status   tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out); /* out[i] are new references */
@@ -85,6 +85,10 @@ void        tg_program_free(tg_program *p);
 tg_status   tg_graph_print(const tg_graph *g, FILE *f);
 tg_status   tg_graph_to_dot(const tg_graph *g, FILE *f);
 int         tg_graph_num_nodes(const tg_graph *g);
+/* A copy of g after dead-code elimination, common-subexpression elimination,
+ * constant folding and algebraic simplification (x*1, x+0, permute of
+ * permute, reshape chains); tg_compile runs the same passes. */
+tg_graph   *tg_graph_optimize(const tg_graph *g);
 /* Compiles in this process so far, and the distinct symbol bindings p has
  * run with (a new batch size is a new binding, never a new compile). */
 void        tg_program_stats(const tg_program *p, int64_t *total_compiles, int64_t *distinct_bindings);
