@@ -164,19 +164,90 @@ static void mlp_dump(mlp *m, const char *path) {
     fprintf(stderr, "  mlp check: tangent loss %.7g, gradients in %s\n", m->loss, path);
 }
 
-/* ---- driver -------------------------------------------------------------------- */
-static void emit(const char *name, int threads, double ns, int samples) {
-    printf("{\"suite\": \"autodiff\", \"case\": \"%s\", \"impl\": \"tangent\", \"threads\": %d, \"median_ns\": %.1f}\n",
-           name, threads, ns);
-    fflush(stdout);
-    fprintf(stderr, "  %-26s %-8s %dT  %14.1f ns  (%d samples)\n", name, "tangent", threads, ns, samples);
+/* ---- the same step compiled: value_and_grad traced once, run per step ------------- */
+static tg_status mlp_loss_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;                          /* in: x, y, W1, b1, W2, b2, W3, b3 */
+    tg_tensor *h = in[0];
+    for (int l = 0; l < MLP_LAYERS; l++) {
+        h = tg_add(tg_matmul(h, in[2 + 2 * l]), in[3 + 2 * l]);
+        if (l + 1 < MLP_LAYERS) h = tg_relu(h);
+    }
+    out[0] = tg_mean(tg_square(tg_sub(h, in[1])), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
 }
 
-static void time_case(const char *name, bench_fn fn, void *arg, int threads) {
+typedef struct { mlp *m; tg_program *p; tg_tensor *in[2 + 2 * MLP_LAYERS]; } traced_mlp;
+
+static void traced_mlp_init(traced_mlp *t, mlp *m) {
+    tg_spec specs[2 + 2 * MLP_LAYERS] = {{TG_F32, "B, 784"}, {TG_F32, "B, 10"}, {TG_F32, "784, 256"},
+                                         {TG_F32, "256"}, {TG_F32, "256, 256"}, {TG_F32, "256"},
+                                         {TG_F32, "256, 10"}, {TG_F32, "10"}};
+    tg_graph *g = tg_trace(mlp_loss_fn, NULL, 2 + 2 * MLP_LAYERS, specs, 1);
+    int args[2 * MLP_LAYERS] = {2, 3, 4, 5, 6, 7};
+    tg_graph *vg = g ? tg_graph_value_and_grad(g, 2 * MLP_LAYERS, args) : NULL;
+    t->p = vg ? tg_compile(vg, NULL) : NULL;
+    if (!t->p) die("tracing the mlp");
+    tg_graph_free(vg);
+    tg_graph_free(g);
+    t->m = m;
+    t->in[0] = m->x;
+    t->in[1] = m->y;
+    for (int k = 0; k < 2 * MLP_LAYERS; k++) t->in[2 + k] = tg_detach(m->param[k]);
+}
+
+static void traced_mlp_free(traced_mlp *t) {
+    for (int k = 0; k < 2 * MLP_LAYERS; k++) tg_release(t->in[2 + k]);
+    tg_program_free(t->p);
+}
+
+static void run_traced_mlp_step(void *arg) {
+    traced_mlp *t = arg;
+    tg_tensor *out[1 + 2 * MLP_LAYERS];
+    check_ok(tg_run(t->p, t->in, out), "tg_run");
+    for (int k = 0; k < 1 + 2 * MLP_LAYERS; k++) tg_release(out[k]);
+}
+
+/* ---- replay overhead: a chain of tiny adds, eager and compiled -------------------- */
+#define CHAIN 100
+static tg_status chain_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *h = in[0];
+    for (int k = 0; k < CHAIN; k++) h = tg_add(h, in[1]);   /* distinct nodes: nothing to merge */
+    out[0] = h;
+    return h ? TG_OK : tg_last_error_code();
+}
+typedef struct { tg_tensor *a, *b; tg_program *p; } chain;
+static void run_chain_eager(void *arg) {
+    chain *c = arg;
+    tg_scope_begin();
+    tg_tensor *out;
+    chain_fn(NULL, (tg_tensor *[]){c->a, c->b}, &out);
+    tg_scope_end();
+}
+static void run_chain_compiled(void *arg) {
+    chain *c = arg;
+    tg_tensor *out;
+    check_ok(tg_run(c->p, (tg_tensor *[]){c->a, c->b}, &out), "tg_run");
+    tg_release(out);
+}
+
+/* ---- driver -------------------------------------------------------------------- */
+static void emit_impl(const char *name, const char *impl, int threads, double ns, int samples) {
+    printf("{\"suite\": \"autodiff\", \"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, \"median_ns\": %.1f}\n",
+           name, impl, threads, ns);
+    fflush(stdout);
+    fprintf(stderr, "  %-26s %-15s %dT  %14.1f ns  (%d samples)\n", name, impl, threads, ns, samples);
+}
+
+static void time_impl(const char *name, const char *impl, bench_fn fn, void *arg, int threads, double per) {
     double med;
     int n;
     bench_measure(1, &fn, arg, &med, &n);
-    emit(name, threads, med, n);
+    emit_impl(name, impl, threads, med / per, n);
+}
+
+static void time_case(const char *name, bench_fn fn, void *arg, int threads) {
+    time_impl(name, "tangent", fn, arg, threads, 1.0);
 }
 
 static void usage(void) {
@@ -217,8 +288,26 @@ int main(int argc, char **argv) {
         mlp m;
         mlp_init(&m);
         time_case("mlp_step_f32_b128", run_mlp_step, &m, threads);
+        traced_mlp t;
+        traced_mlp_init(&t, &m);
+        time_impl("mlp_step_f32_b128", "tangent-traced", run_traced_mlp_step, &t, threads, 1.0);
+        traced_mlp_free(&t);
         if (dump) mlp_dump(&m, dump);
         mlp_free(&m);
+    }
+    if (SELECTED("node_add_f32_1", 1)) {
+        int64_t one = 1;
+        chain c = {bench_tensor(7, 1, &one, 1.0), bench_tensor(8, 1, &one, 1.0), NULL};
+        tg_graph *g = tg_trace(chain_fn, NULL, 2, (tg_spec[]){{TG_F32, "1"}, {TG_F32, "1"}}, 1);
+        c.p = g ? tg_compile(g, &(tg_compile_opts){.no_passes = true}) : NULL;
+        if (!c.p) die("tracing the chain");
+        tg_graph_free(g);
+        /* per node: a chain of CHAIN dependent 1-element adds */
+        time_impl("node_add_f32_1", "tangent", run_chain_eager, &c, threads, CHAIN);
+        time_impl("node_add_f32_1", "tangent-traced", run_chain_compiled, &c, threads, CHAIN);
+        tg_program_free(c.p);
+        tg_release(c.a);
+        tg_release(c.b);
     }
     return 0;
 }

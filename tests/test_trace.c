@@ -244,3 +244,23 @@ Test(trace, hessian_vector_product_and_grad_of_grad) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+static tg_status f_scaled(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_add_scalar(tg_mul_scalar(in[0], 2.0), 0.5);   /* weak scalars become graph constants */
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(trace, weak_scalar_constants_keep_their_promotion_at_run_time) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_scaled, NULL, 1, (tg_spec[]){{TG_F32, "N"}}, 1);
+    tg_program *p = tg_compile(g, &(tg_compile_opts){.no_passes = true});
+    tg_tensor *x = tg_randn(TG_F32, 1, (int64_t[]){5}), *y, *e;
+    check_status(tg_run(p, &x, &y), TG_OK, "run");
+    check_status(f_scaled(NULL, &x, &e), TG_OK, "eager");
+    cr_assert_eq(tg_dtype_of(y), TG_F32, "f32 * 2.0 stays f32 in the program");
+    check_close(y, e, 0, 0, "bitwise");
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}
