@@ -71,6 +71,8 @@ void tg__get_location(const char **file, int *line);
 /* "(2, 3) f32" into buf; returns buf. */
 const char *tg__fmt_meta(char *buf, size_t n, tg_dtype dtype, int ndim, const int64_t *shape);
 const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape);
+/* One size as text: the number, or the symbolic expression ("N", "2*N + 1"). */
+const char *tg__fmt_size(char *buf, size_t n, int64_t size);
 
 /* ---- allocation (tensor/memory.c) ------------------------------------- */
 /* A new tensor header (refcount 1) over storage s (reference taken over). */

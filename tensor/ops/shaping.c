@@ -160,9 +160,9 @@ tg_status tg_split(tg_tensor *x, int axis, int n_out, const int64_t *sizes, tg_t
         sum += sizes[i];
     }
     if (sizes && sum != len) {
-        char s[160];
-        return tg__error(TG_ERR_SHAPE, "tg_split: sizes do not sum to %lld, the size of axis %d of shape %s",
-                         (long long)len, axis, tg__fmt_shape(s, sizeof s, x->ndim, x->shape));
+        char s[160], z[64];
+        return tg__error(TG_ERR_SHAPE, "tg_split: sizes do not sum to %s, the size of axis %d of shape %s",
+                         tg__fmt_size(z, sizeof z, len), axis, tg__fmt_shape(s, sizeof s, x->ndim, x->shape));
     }
     tg_scope_begin();
     int64_t at = 0;

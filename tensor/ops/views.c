@@ -308,9 +308,11 @@ tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index) {
     int a;
     if (tg__norm_axis("tg_select", axis, x->ndim, &a)) return NULL;
     int64_t n = x->shape[a], i = index < 0 ? index + n : index;
+    char z[64], s[160];
     if (i < 0 || i >= n)
-        return tg__error(TG_ERR_ARG, "tg_select: index %lld is out of range for axis %d of size %lld",
-                         (long long)index, axis, (long long)n), NULL;
+        return tg__error(TG_ERR_ARG, "tg_select: index %lld is out of range for axis %d of size %s of shape %s",
+                         (long long)index, axis, tg__fmt_size(z, sizeof z, n),
+                         tg__fmt_shape(s, sizeof s, x->ndim, x->shape)), NULL;
     tg_scope_begin();
     tg_tensor *r = tg_squeeze(tg_slice(x, a, i, i + 1, 1), 1, &a);
     tg_keep(r);
@@ -335,8 +337,9 @@ static tg_status expand_infer(const tg_op_call *c, tg_meta *out) {
         } else if (x->shape[j] == 1 && t >= 0) {
             out->shape[i] = t;
         } else {
-            return tg__op_error(c, TG_ERR_SHAPE, "axis %d of size %lld cannot expand to %lld", j,
-                                (long long)x->shape[j], (long long)t);
+            char zx[64], zt[64];
+            return tg__op_error(c, TG_ERR_SHAPE, "axis %d of size %s cannot expand to %s", j,
+                                tg__fmt_size(zx, sizeof zx, x->shape[j]), tg__fmt_size(zt, sizeof zt, t));
         }
     }
     out->ndim = n;
@@ -382,7 +385,11 @@ static tg_status squeeze_infer(const tg_op_call *c, tg_meta *out) {
             if (tg__norm_axis("tg_squeeze", (int)c->attrs->i[k], x->ndim, &a)) return TG_ERR_ARG;
             if (drop[a]) return tg__op_error(c, TG_ERR_ARG, "axis %lld is repeated", (long long)c->attrs->i[k]);
             if (x->shape[a] != 1)
-                return tg__op_error(c, TG_ERR_SHAPE, "axis %d has size %lld, not 1", a, (long long)x->shape[a]);
+            {
+                char z[64];
+                return tg__op_error(c, TG_ERR_SHAPE, "axis %d has size %s, not 1", a,
+                                    tg__fmt_size(z, sizeof z, x->shape[a]));
+            }
             drop[a] = true;
         }
     }
