@@ -192,7 +192,7 @@ static tg_status pad_infer(const tg_op_call *c, tg_meta *out) {
             if (p < 0)
                 return tg__op_error(c, TG_ERR_ARG, "pad %lld %s axis %d is negative", (long long)p,
                                     s ? "after" : "before", d);
-            if (p > INT64_MAX / 4 - out->shape[d])
+            if (out->shape[d] < TG_SYM_BASE && p > INT64_MAX / 4 - out->shape[d])
                 return tg__op_error(c, TG_ERR_SHAPE, "pad %lld on axis %d overflows the size", (long long)p, d);
             out->shape[d] = out->shape[d] >= TG_SYM_BASE ? tg_size_add(out->shape[d], p) : out->shape[d] + p;
         }
