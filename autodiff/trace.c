@@ -162,6 +162,9 @@ void tg_graph_free(tg_graph *g) {
 tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *dtypes, const int *ndims,
                            const int64_t (*shapes)[TG_MAX_DIMS], int n_out, const char *what) {
     if (trace_depth == MAX_TRACE_DEPTH) return tg__error(TG_ERR_ARG, "%s: traces nested too deeply", what), NULL;
+    const char *call_file;
+    int call_line;
+    tg__get_location(&call_file, &call_line);       /* the tg_trace call: for errors about the whole function */
     tg_graph *g = calloc(1, sizeof *g);
     if (!g || !(g->inputs = malloc((size_t)(n_in + n_out + 1) * sizeof(int)))) {
         free(g);
@@ -182,6 +185,7 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
     }
     if (!st) {
         st = fn(ctx, in, out);
+        if (tg_last_error_code() == TG_OK) tg__set_location(call_file, call_line);
         if (st && tg_last_error_code() == TG_OK) tg__error(st, "%s: the traced function failed", what);
     }
     for (int j = 0; j < n_out && !st; j++) {
