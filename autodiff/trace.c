@@ -66,6 +66,7 @@ static tg_tensor *make_tracer(tg_graph *g, int id) {
     for (int i = 0; i < v->ndim; i++) t->strides[i] = 0;    /* meaningless for a tracer */
     t->trace_value = id;
     t->trace_graph = g;
+    t->trace_serial = g->serial;
     return t;
 }
 
@@ -81,7 +82,7 @@ tg_status tg__trace_apply(const tg_op_def *def, int n_in, tg_tensor *const *in, 
     int ids[TG_MAX_OP_INPUTS];
     for (int i = 0; i < n_in; i++) {
         tg_tensor *x = in[i];
-        if (tg__is_tracer(x) && x->trace_graph != g)
+        if (tg__is_tracer(x) && (x->trace_graph != g || x->trace_serial != g->serial))
             return tg__error(TG_ERR_ARG, "tg_%s: input %d belongs to another trace", def->name, i);
         metas[i].dtype = x->dtype;
         metas[i].ndim = x->ndim;
@@ -170,6 +171,8 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
         free(g);
         return tg__error(TG_ERR_MEMORY, "%s: out of memory", what), NULL;
     }
+    static _Atomic uint64_t serials;
+    g->serial = ++serials;
     g->outputs = g->inputs + n_in;
     g->n_in = n_in;
     g->n_out = n_out;
@@ -190,7 +193,7 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
     }
     for (int j = 0; j < n_out && !st; j++) {
         if (!out[j]) { st = tg__error(TG_ERR_ARG, "%s: the function left output %d NULL", what, j); break; }
-        if (tg__is_tracer(out[j]) && out[j]->trace_graph != g) {
+        if (tg__is_tracer(out[j]) && (out[j]->trace_graph != g || out[j]->trace_serial != g->serial)) {
             st = tg__error(TG_ERR_ARG, "%s: output %d belongs to another trace", what, j);
             break;
         }

@@ -46,6 +46,7 @@ struct tg_tensor {
      * graph being traced, and its storage is tg__trace_storage. */
     int32_t trace_value;          /* -1 for ordinary tensors */
     struct tg_graph *trace_graph;
+    uint64_t trace_serial;        /* trace_graph's serial: a freed graph's address may be reused */
 };
 
 /* Sizes at or above this are symbolic handles (tangent/sizes.h). */
