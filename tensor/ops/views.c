@@ -590,10 +590,23 @@ static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, 
 }
 
 /* ---- detach: same storage, no autograd history ------------------------------- */
+/* Under a trace, detach must be a node of the graph: the graph transforms
+ * re-run the graph under autograd, and a bare alias would let gradients
+ * flow through it. Non-differentiable, so nothing records through it. */
+static tg_status detach_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    tg_tensor *x = in[0];
+    out[0] = tg__make_view(x, x->dtype, x->ndim, x->shape, x->strides, x->offset);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_detach = {.name = "detach", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS | TG_OP_NONDIFF,
+                                .kernel = {[TG_CPU] = detach_kernel}};
+
 tg_tensor *tg_detach(tg_tensor *x) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_detach: input is NULL"), NULL;
+    if (tg__is_tracer(x)) return tg__apply1(&tg_op_detach, 1, &x, NULL);
     return tg__handout(tg__make_view(x, x->dtype, x->ndim, x->shape, x->strides, x->offset));
 }
 
-TG_REGISTER_OPS(views, &tg_op_view_scatter, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
+TG_REGISTER_OPS(views, &tg_op_view_scatter, &tg_op_detach, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
                 &tg_op_unsqueeze, &tg_op_diagonal, &tg_op_real, &tg_op_imag)
