@@ -224,8 +224,9 @@ static tg_status pad_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
                          tg_tensor **ic) {
     (void)out;
     tg_tensor *r = g[0];
-    for (int d = 0; d < in[0]->ndim && r; d++)
-        r = tg_slice(r, d, c->attrs->i[2 * d], c->attrs->i[2 * d] + in[0]->shape[d], 1);
+    for (int d = 0; d < in[0]->ndim && r; d++)        /* unpadded axes stay whole (they may be symbolic) */
+        if (c->attrs->i[2 * d] || c->attrs->i[2 * d + 1])
+            r = tg_slice(r, d, c->attrs->i[2 * d], c->attrs->i[2 * d] + in[0]->shape[d], 1);
     ic[0] = r;
     return TG_RULE_RESULT(ic[0]);
 }
