@@ -34,6 +34,7 @@ struct tg_graph {
     int *inputs, *outputs;        /* value ids */
     int n_consts, cap_consts;
     tg_tensor **consts;
+    uint64_t serial;              /* unique per trace: tells a stale tracer from a live one */
 };
 
 /* Traces fn with tracer inputs of the given (symbolic) shapes. */

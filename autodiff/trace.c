@@ -67,6 +67,7 @@ static tg_tensor *make_tracer(tg_graph *g, int id) {
     for (int i = 0; i < v->ndim; i++) t->strides[i] = 0;    /* meaningless for a tracer */
     t->trace_value = id;
     t->trace_graph = g;
+    t->trace_serial = g->serial;
     return t;
 }
 
@@ -82,7 +83,7 @@ tg_status tg__trace_apply(const tg_op_def *def, int n_in, tg_tensor *const *in, 
     int ids[TG_MAX_OP_INPUTS];
     for (int i = 0; i < n_in; i++) {
         tg_tensor *x = in[i];
-        if (tg__is_tracer(x) && x->trace_graph != g)
+        if (tg__is_tracer(x) && (x->trace_graph != g || x->trace_serial != g->serial))
             return tg__error(TG_ERR_ARG, "tg_%s: input %d belongs to another trace", def->name, i);
         metas[i].dtype = x->dtype;
         metas[i].ndim = x->ndim;
@@ -163,11 +164,16 @@ void tg_graph_free(tg_graph *g) {
 tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *dtypes, const int *ndims,
                            const int64_t (*shapes)[TG_MAX_DIMS], int n_out, const char *what) {
     if (trace_depth == MAX_TRACE_DEPTH) return tg__error(TG_ERR_ARG, "%s: traces nested too deeply", what), NULL;
+    const char *call_file;
+    int call_line;
+    tg__get_location(&call_file, &call_line);       /* the tg_trace call: for errors about the whole function */
     tg_graph *g = calloc(1, sizeof *g);
     if (!g || !(g->inputs = malloc((size_t)(n_in + n_out + 1) * sizeof(int)))) {
         free(g);
         return tg__error(TG_ERR_MEMORY, "%s: out of memory", what), NULL;
     }
+    static _Atomic uint64_t serials;
+    g->serial = ++serials;
     g->outputs = g->inputs + n_in;
     g->n_in = n_in;
     g->n_out = n_out;
@@ -183,11 +189,12 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
     }
     if (!st) {
         st = fn(ctx, in, out);
+        if (tg_last_error_code() == TG_OK) tg__set_location(call_file, call_line);
         if (st && tg_last_error_code() == TG_OK) tg__error(st, "%s: the traced function failed", what);
     }
     for (int j = 0; j < n_out && !st; j++) {
         if (!out[j]) { st = tg__error(TG_ERR_ARG, "%s: the function left output %d NULL", what, j); break; }
-        if (tg__is_tracer(out[j]) && out[j]->trace_graph != g) {
+        if (tg__is_tracer(out[j]) && (out[j]->trace_graph != g || out[j]->trace_serial != g->serial)) {
             st = tg__error(TG_ERR_ARG, "%s: output %d belongs to another trace", what, j);
             break;
         }

@@ -56,6 +56,12 @@ const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape) {
     return buf;
 }
 
+const char *tg__fmt_size(char *buf, size_t n, int64_t size) {
+    if (size >= TG_SYM_BASE_INTERNAL) tg_size_format(size, buf, n);
+    else snprintf(buf, n, "%lld", (long long)size);
+    return buf;
+}
+
 const char *tg__fmt_meta(char *buf, size_t n, tg_dtype dtype, int ndim, const int64_t *shape) {
     tg__fmt_shape(buf, n, ndim, shape);
     size_t k = strlen(buf);

@@ -149,6 +149,7 @@ tg_tensor *tg__tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, tg_sto
     t->tangent = NULL;
     t->trace_value = -1;
     t->trace_graph = NULL;
+    t->trace_serial = 0;
     return t;
 }
 
@@ -169,6 +170,7 @@ tg_tensor *tg__make_view(tg_tensor *x, tg_dtype dtype, int ndim, const int64_t *
     /* An alias of a tracer names the same graph value. */
     t->trace_value = x->trace_value;
     t->trace_graph = x->trace_graph;
+    t->trace_serial = x->trace_serial;
     for (int i = 0; i < ndim; i++) t->strides[i] = strides[i];
     t->offset = offset;
     return t;

@@ -43,7 +43,11 @@ tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, 
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
-static _Thread_local int apply_depth;
+/* The caller's file:line (set by the location macros) is kept after the op
+ * returns: an op called in another op's arguments, tg_add(x, tg_mul(a, b)),
+ * may run after the outer call's macro set the line, and clearing it then
+ * left the outer op's error (and its trace node) without a location. The
+ * next macro call overwrites it. */
 
 /* Traced mode takes over when an input is a tracer or a size is symbolic
  * (autodiff/trace.c); weak so the core links without it. */
@@ -74,10 +78,7 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
         }
     }
     if (tg__trace_apply && needs_trace(n_in, in, attrs)) {
-        apply_depth++;
-        tg_status st = tg__trace_apply(def, n_in, in, attrs, n_out, out);
-        if (--apply_depth == 0) tg__clear_location();
-        return st;
+        return tg__trace_apply(def, n_in, in, attrs, n_out, out);
     }
     tg_meta metas[TG_MAX_OP_INPUTS];
     tg_device dev = {TG_CPU, 0};
@@ -96,7 +97,6 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
     tg_op_call call = {def, attrs, n_in, metas, NULL};
     tg_meta out_meta[TG_MAX_OP_OUTPUTS];
     memset(out_meta, 0, (size_t)n_out * sizeof *out_meta);
-    apply_depth++;
     tg_status st = def->infer ? def->infer(&call, out_meta) : TG_OK;
     if (st) goto done;
     tg_kernel_fn kernel = def->kernel[dev.kind];
@@ -121,7 +121,6 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
 fail:
     for (int j = 0; j < n_out; j++) { tg_release(out[j]); out[j] = NULL; }
 done:
-    if (--apply_depth == 0) tg__clear_location();
     return st;
 }
 

@@ -64,10 +64,10 @@ tg_status tg__broadcast_shapes(const char *op, int na, const int64_t *a, int nb,
         else if (!op) {
             return TG_ERR_SHAPE;                 /* caller reports */
         } else {
-            char sa[160], sb[160];
-            return tg__error(TG_ERR_SHAPE, "%s: shapes %s and %s cannot be broadcast (axis %d: %lld vs %lld)",
+            char sa[160], sb[160], za[64], zb[64];
+            return tg__error(TG_ERR_SHAPE, "%s: shapes %s and %s cannot be broadcast (axis %d: %s vs %s)",
                              op, tg__fmt_shape(sa, sizeof sa, na, a), tg__fmt_shape(sb, sizeof sb, nb, b),
-                             i - n, (long long)da, (long long)db);
+                             i - n, tg__fmt_size(za, sizeof za, da), tg__fmt_size(zb, sizeof zb, db));
         }
     }
     *nout = n;

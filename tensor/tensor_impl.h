@@ -46,6 +46,7 @@ struct tg_tensor {
      * graph being traced, and its storage is tg__trace_storage. */
     int32_t trace_value;          /* -1 for ordinary tensors */
     struct tg_graph *trace_graph;
+    uint64_t trace_serial;        /* trace_graph's serial: a freed graph's address may be reused */
 };
 
 /* Sizes at or above this are symbolic handles (tangent/sizes.h). */
@@ -71,6 +72,8 @@ void tg__get_location(const char **file, int *line);
 /* "(2, 3) f32" into buf; returns buf. */
 const char *tg__fmt_meta(char *buf, size_t n, tg_dtype dtype, int ndim, const int64_t *shape);
 const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape);
+/* One size as text: the number, or the symbolic expression ("N", "2*N + 1"). */
+const char *tg__fmt_size(char *buf, size_t n, int64_t size);
 
 /* ---- allocation (tensor/memory.c) ------------------------------------- */
 /* A new tensor header (refcount 1) over storage s (reference taken over). */

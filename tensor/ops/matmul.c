@@ -14,11 +14,16 @@ static tg_status matmul_infer(const tg_op_call *c, tg_meta *out) {
         return tg__op_error(c, TG_ERR_DTYPE, "not defined for dtype %s", tg_dtype_name(d));
     int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2], ka = a->shape[a->ndim - 1];
     int64_t kb = b->ndim == 1 ? b->shape[0] : b->shape[b->ndim - 2], n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
+    char za[64], zb[64];
     if (ka != kb)
-        return tg__op_error(c, TG_ERR_SHAPE, "inner sizes differ (%lld vs %lld)", (long long)ka, (long long)kb);
+        return tg__op_error(c, TG_ERR_SHAPE, "inner sizes differ (%s vs %s)", tg__fmt_size(za, sizeof za, ka),
+                            tg__fmt_size(zb, sizeof zb, kb));
     int nba = a->ndim > 2 ? a->ndim - 2 : 0, nbb = b->ndim > 2 ? b->ndim - 2 : 0;
-    if (tg__broadcast_shapes("tg_matmul (batch axes)", nba, a->shape, nbb, b->shape, &out->ndim, out->shape))
-        return TG_ERR_SHAPE;
+    if (tg__broadcast_shapes(NULL, nba, a->shape, nbb, b->shape, &out->ndim, out->shape)) {
+        char sa[160], sb[160];
+        return tg__op_error(c, TG_ERR_SHAPE, "batch axes %s and %s cannot be broadcast",
+                            tg__fmt_shape(sa, sizeof sa, nba, a->shape), tg__fmt_shape(sb, sizeof sb, nbb, b->shape));
+    }
     if (a->ndim > 1) out->shape[out->ndim++] = m;
     if (b->ndim > 1) out->shape[out->ndim++] = n;
     out->dtype = d;

@@ -533,9 +533,9 @@ tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim) {
 
 /* ---- composites (differentiable through their parts) -------------------- */
 /* Elements per reduced slice: a plain count, or a symbolic size under a trace. */
-static int64_t reduced_count(tg_tensor *x, int naxes, const int *axes) {
+static int64_t reduced_count(const char *op, tg_tensor *x, int naxes, const int *axes) {
     bool mask[TG_MAX_DIMS];
-    if (tg__axes_mask("reduction", naxes, axes, x->ndim, mask)) return -1;
+    if (tg__axes_mask(op, naxes, axes, x->ndim, mask)) return -1;
     int64_t n = 1;
     for (int i = 0; i < x->ndim; i++)
         if (mask[i]) n = n >= TG_SYM_BASE_INTERNAL || x->shape[i] >= TG_SYM_BASE_INTERNAL ? tg_size_mul(n, x->shape[i])
@@ -558,7 +558,7 @@ static tg_tensor *as_floating(tg_tensor *x) {
 
 #define COMPOSITE_BEGIN(name)                                                        \
     if (!x) return tg__error(TG_ERR_ARG, name ": input is NULL"), NULL;               \
-    int64_t count = reduced_count(x, naxes, axes);                                    \
+    int64_t count = reduced_count(name, x, naxes, axes);                                    \
     if (count < 0) return NULL;                                                       \
     tg_scope_begin();                                                                 \
     tg_tensor *r = NULL

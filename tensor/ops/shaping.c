@@ -160,9 +160,9 @@ tg_status tg_split(tg_tensor *x, int axis, int n_out, const int64_t *sizes, tg_t
         sum += sizes[i];
     }
     if (sizes && sum != len) {
-        char s[160];
-        return tg__error(TG_ERR_SHAPE, "tg_split: sizes do not sum to %lld, the size of axis %d of shape %s",
-                         (long long)len, axis, tg__fmt_shape(s, sizeof s, x->ndim, x->shape));
+        char s[160], z[64];
+        return tg__error(TG_ERR_SHAPE, "tg_split: sizes do not sum to %s, the size of axis %d of shape %s",
+                         tg__fmt_size(z, sizeof z, len), axis, tg__fmt_shape(s, sizeof s, x->ndim, x->shape));
     }
     tg_scope_begin();
     int64_t at = 0;
@@ -192,7 +192,7 @@ static tg_status pad_infer(const tg_op_call *c, tg_meta *out) {
             if (p < 0)
                 return tg__op_error(c, TG_ERR_ARG, "pad %lld %s axis %d is negative", (long long)p,
                                     s ? "after" : "before", d);
-            if (p > INT64_MAX / 4 - out->shape[d])
+            if (out->shape[d] < TG_SYM_BASE && p > INT64_MAX / 4 - out->shape[d])
                 return tg__op_error(c, TG_ERR_SHAPE, "pad %lld on axis %d overflows the size", (long long)p, d);
             out->shape[d] = out->shape[d] >= TG_SYM_BASE ? tg_size_add(out->shape[d], p) : out->shape[d] + p;
         }
@@ -224,8 +224,9 @@ static tg_status pad_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
                          tg_tensor **ic) {
     (void)out;
     tg_tensor *r = g[0];
-    for (int d = 0; d < in[0]->ndim && r; d++)
-        r = tg_slice(r, d, c->attrs->i[2 * d], c->attrs->i[2 * d] + in[0]->shape[d], 1);
+    for (int d = 0; d < in[0]->ndim && r; d++)        /* unpadded axes stay whole (they may be symbolic) */
+        if (c->attrs->i[2 * d] || c->attrs->i[2 * d + 1])
+            r = tg_slice(r, d, c->attrs->i[2 * d], c->attrs->i[2 * d] + in[0]->shape[d], 1);
     ic[0] = r;
     return TG_RULE_RESULT(ic[0]);
 }

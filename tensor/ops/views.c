@@ -308,9 +308,11 @@ tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index) {
     int a;
     if (tg__norm_axis("tg_select", axis, x->ndim, &a)) return NULL;
     int64_t n = x->shape[a], i = index < 0 ? index + n : index;
+    char z[64], s[160];
     if (i < 0 || i >= n)
-        return tg__error(TG_ERR_ARG, "tg_select: index %lld is out of range for axis %d of size %lld",
-                         (long long)index, axis, (long long)n), NULL;
+        return tg__error(TG_ERR_ARG, "tg_select: index %lld is out of range for axis %d of size %s of shape %s",
+                         (long long)index, axis, tg__fmt_size(z, sizeof z, n),
+                         tg__fmt_shape(s, sizeof s, x->ndim, x->shape)), NULL;
     tg_scope_begin();
     tg_tensor *r = tg_squeeze(tg_slice(x, a, i, i + 1, 1), 1, &a);
     tg_keep(r);
@@ -335,8 +337,9 @@ static tg_status expand_infer(const tg_op_call *c, tg_meta *out) {
         } else if (x->shape[j] == 1 && t >= 0) {
             out->shape[i] = t;
         } else {
-            return tg__op_error(c, TG_ERR_SHAPE, "axis %d of size %lld cannot expand to %lld", j,
-                                (long long)x->shape[j], (long long)t);
+            char zx[64], zt[64];
+            return tg__op_error(c, TG_ERR_SHAPE, "axis %d of size %s cannot expand to %s", j,
+                                tg__fmt_size(zx, sizeof zx, x->shape[j]), tg__fmt_size(zt, sizeof zt, t));
         }
     }
     out->ndim = n;
@@ -382,7 +385,11 @@ static tg_status squeeze_infer(const tg_op_call *c, tg_meta *out) {
             if (tg__norm_axis("tg_squeeze", (int)c->attrs->i[k], x->ndim, &a)) return TG_ERR_ARG;
             if (drop[a]) return tg__op_error(c, TG_ERR_ARG, "axis %lld is repeated", (long long)c->attrs->i[k]);
             if (x->shape[a] != 1)
-                return tg__op_error(c, TG_ERR_SHAPE, "axis %d has size %lld, not 1", a, (long long)x->shape[a]);
+            {
+                char z[64];
+                return tg__op_error(c, TG_ERR_SHAPE, "axis %d has size %s, not 1", a,
+                                    tg__fmt_size(z, sizeof z, x->shape[a]));
+            }
             drop[a] = true;
         }
     }
@@ -583,10 +590,23 @@ static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, 
 }
 
 /* ---- detach: same storage, no autograd history ------------------------------- */
+/* Under a trace, detach must be a node of the graph: the graph transforms
+ * re-run the graph under autograd, and a bare alias would let gradients
+ * flow through it. Non-differentiable, so nothing records through it. */
+static tg_status detach_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    tg_tensor *x = in[0];
+    out[0] = tg__make_view(x, x->dtype, x->ndim, x->shape, x->strides, x->offset);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+const tg_op_def tg_op_detach = {.name = "detach", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS | TG_OP_NONDIFF,
+                                .kernel = {[TG_CPU] = detach_kernel}};
+
 tg_tensor *tg_detach(tg_tensor *x) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_detach: input is NULL"), NULL;
+    if (tg__is_tracer(x)) return tg__apply1(&tg_op_detach, 1, &x, NULL);
     return tg__handout(tg__make_view(x, x->dtype, x->ndim, x->shape, x->strides, x->offset));
 }
 
-TG_REGISTER_OPS(views, &tg_op_view_scatter, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
+TG_REGISTER_OPS(views, &tg_op_view_scatter, &tg_op_detach, &tg_op_reshape, &tg_op_permute, &tg_op_slice, &tg_op_expand, &tg_op_squeeze,
                 &tg_op_unsqueeze, &tg_op_diagonal, &tg_op_real, &tg_op_imag)
