@@ -50,6 +50,7 @@ static int add_const(tg_graph *g, tg_tensor *t) {
     tg_tensor *c = tg__alloc(t->dtype, t->ndim, t->shape);
     if (!c) return -1;
     tg__copy_into(c, t);
+    c->flags |= t->flags & TG_TFLAG_WEAK;                 /* a weak scalar promotes as one on replay */
     if (!grow((void **)&g->consts, &g->cap_consts, g->n_consts + 1, sizeof(tg_tensor *))) { tg_release(c); return -1; }
     int id = add_value(g, t->dtype, t->ndim, t->shape, -1);
     if (id < 0) { tg_release(c); return -1; }
