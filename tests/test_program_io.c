@@ -359,6 +359,27 @@ Test(program_io, weak_scalar_constants_keep_their_promotion) {
     tg_scope_end();
 }
 
+/* Files written by format version 1 keep loading (the fuzz seed corpus). */
+Test(program_io, committed_version_1_files_still_load) {
+    tg_scope_begin();
+    const char *names[] = {"layer.tgp", "value_and_grad.tgp", "sizes.tgp"};
+    for (int k = 0; k < 3; k++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/../../fuzz/corpus/program_load/%s", TG_ORACLE_DIR, names[k]);
+        tg_program *p = tg_program_load(path);
+        cr_assert_not_null(p, "%s: %s", names[k], tg_last_error());
+        tg_program_free(p);
+    }
+    tg_tensor *x = tg_ones(TG_F64, 2, (int64_t[]){3, 4}), *y[2];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../../fuzz/corpus/program_load/sizes.tgp", TG_ORACLE_DIR);
+    tg_program *p = tg_program_load(path);
+    check_status(tg_run(p, &x, y), TG_OK, "run");
+    check_values_f64(y[0], 2, (double[]){24, 24}, 0, "2 * sum over (N + 1) // 2 = 2 entries");
+    tg_program_free(p);
+    tg_scope_end();
+}
+
 Test(program_io, missing_file_and_bad_arguments) {
     cr_assert_null(tg_program_load("/nonexistent/dir/program.tgp"));
     cr_assert_eq(tg_last_error_code(), TG_ERR_IO);
