@@ -44,6 +44,8 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
  * tensors) through the dispatcher; out[] are new references (scope rules). */
 tg_status tg__graph_replay(const tg_graph *g, tg_tensor *const *in, tg_tensor **out, const int64_t *binding_values,
                            int n_binding, const char *const *binding_names);
+/* The graph a program runs (autodiff/program.c). */
+const tg_graph *tg__program_graph(const tg_program *p);
 /* A symbolic attr evaluated under a binding (values < TG_SYM_BASE unchanged). */
 bool tg__graph_trace_active(void);
 

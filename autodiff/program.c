@@ -260,3 +260,5 @@ tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
     }
     return st;
 }
+
+const tg_graph *tg__program_graph(const tg_program *p) { return p ? p->g : NULL; }

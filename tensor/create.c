@@ -7,6 +7,12 @@
 /* ---- full: the creation op a trace records for symbolic shapes --------------- */
 /* attrs: i[0] dtype, i[1] rank, i[2..] shape; d[0], d[1] the value. */
 static tg_status full_infer(const tg_op_call *c, tg_meta *out) {
+    /* attrs from a file (tg_program_load) are not trusted */
+    if (c->attrs->n_int < 2 || c->attrs->i[0] < 0 || c->attrs->i[0] >= TG_NUM_DTYPES || c->attrs->i[1] < 0 ||
+        c->attrs->i[1] > TG_MAX_DIMS || c->attrs->i[1] > c->attrs->n_int - 2 || c->attrs->n_real < 2)
+        return tg__op_error(c, TG_ERR_ARG, "bad attributes (dtype, rank, sizes, value)");
+    for (int i = 0; i < c->attrs->i[1]; i++)
+        if (c->attrs->i[2 + i] < 0) return tg__op_error(c, TG_ERR_ARG, "negative size in the attributes");
     out->dtype = (tg_dtype)c->attrs->i[0];
     out->ndim = (int)c->attrs->i[1];
     for (int i = 0; i < out->ndim; i++) out->shape[i] = c->attrs->i[2 + i];
@@ -26,6 +32,8 @@ const tg_op_def tg_op_full = {.name = "full", .n_in = 0, .n_out = 1, .flags = TG
 /* size_value: a 0-d tensor holding a (symbolic) size, for the divisions of
  * mean and var under a trace. attrs: i[0] the size, i[1] the dtype. */
 static tg_status size_value_infer(const tg_op_call *c, tg_meta *out) {
+    if (c->attrs->n_int < 2 || c->attrs->i[1] < 0 || c->attrs->i[1] >= TG_NUM_DTYPES)   /* from a file? */
+        return tg__op_error(c, TG_ERR_ARG, "bad attributes (size, dtype)");
     out->dtype = (tg_dtype)c->attrs->i[1];
     out->ndim = 0;
     return TG_OK;

@@ -4,6 +4,7 @@
  * equal expressions are equal handles. See include/tangent/sizes.h. */
 #include "tensor/tensor_impl.h"
 #include "tangent/sizes.h"
+#include "tensor/symbolic_io.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -435,4 +436,42 @@ int tg_size_parse_shape(const char *spec, int64_t *shape) {
                              (int)(p - spec), spec), -1;
         p++;
     }
+}
+
+/* ---- read access for saved programs (tensor/symbolic_io.h) ---------------------------- */
+
+_Static_assert(TG__SYM_MAX_TERMS == MAX_TERMS && TG__SYM_MAX_FACTORS == MAX_FACTORS &&
+               TG__SYM_MAX_DEGREE == MAX_DEGREE && TG__SYM_MAX_NAME == MAX_NAME, "symbolic_io.h limits");
+
+int tg__size_terms(int64_t h, tg__sym_term *out) {
+    pthread_mutex_lock(&lock);
+    int nt = -1;
+    if (h >= TG_SYM_BASE && h - TG_SYM_BASE < n_exprs) {
+        const poly *p = &exprs[h - TG_SYM_BASE];
+        nt = p->nt;
+        for (int i = 0; i < nt; i++) {
+            out[i].coef = p->t[i].coef;
+            out[i].nf = p->t[i].nf;
+            for (int k = 0; k < p->t[i].nf; k++) {
+                out[i].atom[k] = p->t[i].f[k].atom;
+                out[i].exp[k] = p->t[i].f[k].exp;
+            }
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return nt;
+}
+
+bool tg__size_atom(int id, bool *is_div, char name[TG__SYM_MAX_NAME], int64_t *num, int64_t *den) {
+    pthread_mutex_lock(&lock);
+    bool ok = id >= 0 && id < n_atoms;
+    if (ok) {
+        const atom *a = &atoms[id];
+        *is_div = a->is_div;
+        memcpy(name, a->name, MAX_NAME);
+        *num = a->num;
+        *den = a->den;
+    }
+    pthread_mutex_unlock(&lock);
+    return ok;
 }

@@ -80,6 +80,17 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts);
 tg_status   tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out); /* out[i] are new references */
 void        tg_graph_free(tg_graph *g);
 void        tg_program_free(tg_program *p);
+/* Saving and loading (DESIGN.md section 5): a versioned little-endian file
+ * with the graph, its symbolic sizes and its constants (embedded), user ops
+ * referred to by name (register them before loading) and a CRC32. A corrupt,
+ * truncated or newer file is rejected with TG_ERR_IO naming what is wrong
+ * (TG_ERR_ARG for an op that is not registered); never a crash. Programs
+ * holding tg_custom_call nodes (function pointers) cannot be saved. */
+tg_status   tg_program_save(const tg_program *p, const char *path);
+tg_program *tg_program_load(const char *path);
+/* In memory: *buf is allocated with malloc (the caller frees it). */
+tg_status   tg_program_save_buffer(const tg_program *p, void **buf, size_t *len);
+tg_program *tg_program_load_buffer(const void *buf, size_t len);
 /* Text of a graph: one node per line with its symbolic output shapes and the
  * file:line that called the op; tg_graph_to_dot writes Graphviz DOT. */
 tg_status   tg_graph_print(const tg_graph *g, FILE *f);

@@ -112,6 +112,8 @@ static tg_dtype compute_dtype(const reduce_impl *r, tg_dtype d) {
 /* attrs: i[0] keepdim, i[1] naxes (-1: all), i[2..] axes. */
 static tg_status reduce_mask(const tg_op_call *c, const tg_meta *x, bool *mask) {
     int64_t na = c->attrs->i[1];
+    if (na > c->attrs->n_int - 2)      /* attrs from a file (tg_program_load) are not trusted */
+        return tg__op_error(c, TG_ERR_ARG, "%lld axes in %d attributes", (long long)na, c->attrs->n_int);
     int axes[TG_MAX_ATTR_INTS];
     for (int k = 0; k < na; k++) axes[k] = (int)c->attrs->i[2 + k];
     /* The op's name is formatted only when the axes are bad. */
