@@ -217,6 +217,7 @@ void tg__set_location(const char *file, int line);
 #define tg_graph_print(...) TG__AT(tg_graph_print)(__VA_ARGS__)
 #define tg_graph_to_dot(...) TG__AT(tg_graph_to_dot)(__VA_ARGS__)
 #define tg_graph_num_nodes(...) TG__AT(tg_graph_num_nodes)(__VA_ARGS__)
+#define tg_graph_optimize(...) TG__AT(tg_graph_optimize)(__VA_ARGS__)
 #endif
 
 #if defined(TG__DECLARED_TANGENT_EINSUM_H) && !defined(TG__LOC_TANGENT_EINSUM_H)
