@@ -27,7 +27,8 @@ asan-test: asan
 coverage: deps
 	cmake --preset coverage >/dev/null && cmake --build --preset coverage -j$(JOBS) && ctest --preset coverage
 
-bench: deps
+bench:
+	./scripts/install-deps.sh --oracles
 	./bench/run.sh
 
 api-check:

@@ -17,6 +17,7 @@ BUILD="${BENCH_BUILD_DIR:-$ROOT/build-bench}"
 PY=/usr/bin/python3            # Debian's NumPy and PyTorch live here
 T2="${BENCH_THREADS2:-2}"
 RESULTS="$BENCH_DIR/results.jsonl"
+"$ROOT/scripts/install-deps.sh" --oracles   # NumPy, PyTorch for the baselines
 
 filter=()
 if [[ $# -ge 2 && $1 == --filter ]]; then filter=(--filter "$2"); shift 2; fi

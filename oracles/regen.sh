@@ -5,6 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
+./scripts/install-deps.sh --oracles     # SciPy and PyTorch for the generators
 for gen in oracles/gen_*.py; do
     case "$gen" in
     oracles/gen_core.py) "$PY" "$gen" "$@" ;;
