@@ -16,6 +16,7 @@
 struct tg_program {
     tg_graph *g;
     int *last_use;                 /* per value: last node reading it; n_nodes for outputs */
+    bool *sym_attrs;               /* per node: attributes hold symbolic sizes (evaluated per run) */
     int n_sym;
     char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
     pthread_mutex_t lock;          /* guards the statistics only */
@@ -99,6 +100,11 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     for (int k = 0; k < p->g->n_nodes; k++)
         for (int i = 0; i < p->g->nodes[k].n_in; i++) p->last_use[p->g->nodes[k].in[i]] = k;
     for (int j = 0; j < p->g->n_out; j++) p->last_use[p->g->outputs[j]] = p->g->n_nodes;
+    p->sym_attrs = calloc((size_t)(p->g->n_nodes ? p->g->n_nodes : 1), sizeof(bool));
+    if (!p->sym_attrs) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    for (int k = 0; k < p->g->n_nodes; k++)
+        for (int q = 0; q < p->g->nodes[k].attrs.n_int; q++)
+            p->sym_attrs[k] = p->sym_attrs[k] || p->g->nodes[k].attrs.i[q] >= TG_SYM_BASE;
     for (int i = 0; i < g->n_in; i++) {
         const tg_value *v = &g->values[g->inputs[i]];
         for (int d = 0; d < v->ndim; d++) {
@@ -123,6 +129,7 @@ void tg_program_free(tg_program *p) {
     if (!p) return;
     tg_graph_free(p->g);
     free(p->last_use);
+    free(p->sym_attrs);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -169,15 +176,24 @@ static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **
         const tg_gnode *nd = &g->nodes[k];
         tg_tensor *args[TG_MAX_OP_INPUTS], *res[TG_MAX_OP_OUTPUTS];
         for (int i = 0; i < nd->n_in; i++) args[i] = val[nd->in[i]];
-        tg_attrs a = nd->attrs;
-        for (int q = 0; q < a.n_int && !st; q++)
-            if (a.i[q] >= TG_SYM_BASE && (a.i[q] = tg_size_eval(a.i[q], p->n_sym, names, vals)) < 0)
-                st = tg_last_error_code();
+        tg_attrs bound;
+        const tg_attrs *a = &nd->attrs;
+        if (p->sym_attrs[k]) {                 /* sizes in the attributes: evaluate for this binding */
+            bound = nd->attrs;
+            for (int q = 0; q < bound.n_int && !st; q++)
+                if (bound.i[q] >= TG_SYM_BASE && (bound.i[q] = tg_size_eval(bound.i[q], p->n_sym, names, vals)) < 0)
+                    st = tg_last_error_code();
+            a = &bound;
+        }
         if (st) break;
         if (nd->file) tg__set_location(nd->file, nd->line);
-        st = tg__apply(nd->def, nd->n_in, args, &a, nd->n_out, res);
+        /* the plain path needs CPU inputs; others (a device) take the dispatcher */
+        bool plain = nd->def->kernel[TG_CPU] != NULL;
+        for (int i = 0; i < nd->n_in && plain; i++) plain = args[i]->storage->device.kind == TG_CPU;
+        st = plain ? tg__apply_plain(nd->def, nd->n_in, args, a, nd->n_out, res)
+                   : tg__apply(nd->def, nd->n_in, args, a, nd->n_out, res);
         for (int o = 0; o < nd->n_out && !st; o++) {
-            val[nd->out[o]] = tg__scope_take(res[o]);
+            val[nd->out[o]] = plain ? res[o] : tg__scope_take(res[o]);
             owned[nd->out[o]] = true;
             if (p->last_use[nd->out[o]] < 0) {         /* never read (a dropped output) */
                 tg_release(res[o]);

@@ -124,6 +124,34 @@ done:
     return st;
 }
 
+/* The compiled executor's path: inputs known non-NULL, on one CPU device,
+ * not tracers; nothing recorded (tg_run is not differentiated) and nothing
+ * handed out (out[] are the caller's). Shape inference still runs: it
+ * validates the binding's sizes and gives the output shapes. */
+tg_status tg__apply_plain(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs, int n_out,
+                          tg_tensor **out) {
+    tg_meta metas[TG_MAX_OP_INPUTS], out_meta[TG_MAX_OP_OUTPUTS];
+    for (int j = 0; j < n_out; j++) out[j] = NULL;
+    for (int i = 0; i < n_in; i++) {
+        metas[i].dtype = in[i]->dtype;
+        metas[i].ndim = in[i]->ndim;
+        metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
+        memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
+    }
+    tg_op_call call = {def, attrs, n_in, metas, NULL};
+    tg_status st = def->infer ? def->infer(&call, out_meta) : TG_OK;
+    if (st) return st;
+    if (!(def->flags & TG_OP_MAKES_OUTPUTS)) {
+        for (int j = 0; j < n_out; j++) {
+            out[j] = tg__alloc(out_meta[j].dtype, out_meta[j].ndim, out_meta[j].shape);
+            if (!out[j]) { st = TG_ERR_MEMORY; break; }
+        }
+    }
+    if (!st) st = def->kernel[TG_CPU](&call, in, out);
+    if (st) for (int j = 0; j < n_out; j++) { tg_release(out[j]); out[j] = NULL; }
+    return st;
+}
+
 tg_tensor *tg__apply1(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs) {
     tg_tensor *out = NULL;
     tg__apply(def, n_in, in, attrs, 1, &out);

@@ -79,6 +79,10 @@ struct tg_op_def {
 tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
                     const tg_attrs *attrs, int n_out, tg_tensor **out);
 tg_tensor *tg__apply1(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs);
+/* For the compiled executor: CPU tensors, no tracers, no recording, out[]
+ * owned by the caller (not handed to a scope). */
+tg_status tg__apply_plain(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs, int n_out,
+                          tg_tensor **out);
 
 /* Error naming the op of call, its operands' shapes and dtypes, and a reason. */
 tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, ...)
