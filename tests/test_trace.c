@@ -3,6 +3,7 @@
  * once, run on new sizes with the same results as eager mode. */
 #include "support/check.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -261,6 +262,40 @@ Test(trace, weak_scalar_constants_keep_their_promotion_at_run_time) {
     cr_assert_eq(tg_dtype_of(y), TG_F32, "f32 * 2.0 stays f32 in the program");
     check_close(y, e, 0, 0, "bitwise");
     tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* The grad program against central finite differences of the forward
+ * program itself, on a binding the trace never saw. */
+Test(trace, grad_program_matches_finite_differences_of_the_forward_program) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_loss, NULL, 2, (tg_spec[]){{TG_F64, "N, 4"}, {TG_F64, "4, 3"}}, 1);
+    tg_graph *dg = tg_graph_grad(g, 1, (int[]){1});
+    tg_program *pf = tg_compile(g, NULL), *pg = tg_compile(dg, NULL);
+    tg_manual_seed(21);
+    tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){6, 4}), *w = tg_randn(TG_F64, 2, (int64_t[]){4, 3}), *gw;
+    check_status(tg_run(pg, (tg_tensor *[]){x, w}, &gw), TG_OK, "grad program");
+    double wv[12], gv[12];
+    tg_copy_to(w, wv, sizeof wv);
+    tg_copy_to(gw, gv, sizeof gv);
+    const double eps = 1e-6;
+    for (int k = 0; k < 12; k++) {
+        double f[2];
+        for (int s = 0; s < 2; s++) {
+            double pert[12];
+            for (int q = 0; q < 12; q++) pert[q] = wv[q] + (q == k ? (s ? -eps : eps) : 0);
+            tg_tensor *wp = tg_from_data(TG_F64, 2, (int64_t[]){4, 3}, pert), *y;
+            check_status(tg_run(pf, (tg_tensor *[]){x, wp}, &y), TG_OK, "forward program");
+            f[s] = tg_item_f64(y);
+        }
+        double fd = (f[0] - f[1]) / (2 * eps);
+        cr_assert(fabs(fd - gv[k]) <= 1e-6 + 1e-4 * fabs(fd), "d/dw[%d]: program %.12g, finite differences %.12g", k,
+                  gv[k], fd);
+    }
+    tg_program_free(pf);
+    tg_program_free(pg);
+    tg_graph_free(dg);
     tg_graph_free(g);
     tg_scope_end();
 }
