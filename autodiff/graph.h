@@ -35,7 +35,16 @@ struct tg_graph {
     int n_consts, cap_consts;
     tg_tensor **consts;
     uint64_t serial;              /* unique per trace: tells a stale tracer from a live one */
+    /* Constraints shape inference could not decide at trace time (a slice
+     * bound on a symbolic axis): lhs >= rhs, checked when tg_run binds. */
+    int n_cons, cap_cons;
+    struct tg_constraint { int64_t lhs, rhs; char what[120]; } *cons;
 };
+
+/* Where tg__require records constraints: the graph being traced, or one
+ * being loaded (its inference re-run). */
+void tg__constraint_sink_push(tg_graph *g);
+void tg__constraint_sink_pop(void);
 
 /* Traces fn with tracer inputs of the given (symbolic) shapes. */
 tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *dtypes, const int *ndims,

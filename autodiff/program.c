@@ -41,7 +41,10 @@ tg_graph *tg__graph_clone(const tg_graph *g) {
     c->cap_consts = g->n_consts;
     c->n_nodes = 0;
     c->n_consts = 0;
-    if (!c->values || !c->nodes || !c->consts || !c->inputs) { tg_graph_free(c); return NULL; }
+    c->cons = g->n_cons ? malloc((size_t)g->n_cons * sizeof *c->cons) : NULL;
+    c->cap_cons = g->n_cons;
+    if (!c->values || !c->nodes || !c->consts || !c->inputs || (g->n_cons && !c->cons)) { tg_graph_free(c); return NULL; }
+    if (g->n_cons) memcpy(c->cons, g->cons, (size_t)g->n_cons * sizeof *c->cons);
     memcpy(c->values, g->values, (size_t)g->n_values * sizeof(tg_value));
     memcpy(c->inputs, g->inputs, (size_t)(g->n_in + g->n_out) * sizeof(int));
     c->outputs = c->inputs + g->n_in;
@@ -266,6 +269,19 @@ tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
                 return tg__error(TG_ERR_SHAPE, "tg_run: input %d axis %d has size %lld, the program needs %s = %lld",
                                  i, d, (long long)in[i]->shape[d], s, (long long)want);
             }
+        }
+    }
+    /* the constraints the trace could not decide, now that sizes are known */
+    for (int k = 0; k < g->n_cons; k++) {
+        int64_t l = tg_size_eval(g->cons[k].lhs, p->n_sym, names, vals);
+        int64_t r = tg_size_eval(g->cons[k].rhs, p->n_sym, names, vals);
+        if (l < 0 || r < 0 || l < r) {
+            tg_clear_error();
+            char ls[128], rs[128];
+            tg_size_format(g->cons[k].lhs, ls, sizeof ls);
+            tg_size_format(g->cons[k].rhs, rs, sizeof rs);
+            return tg__error(TG_ERR_SHAPE, "tg_run: %s needs %s >= %s, which is %lld >= %lld for these inputs",
+                             g->cons[k].what, ls, rs, (long long)l, (long long)r);
         }
     }
     note_binding(p, vals);

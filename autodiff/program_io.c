@@ -792,7 +792,16 @@ static bool build_syms(lctx *c, const parsed *f, int64_t *val) {
 }
 
 /* Each node's shape inference on the rebuilt shapes agrees with the file. */
+static bool check_inference_nodes(lctx *c, const tg_graph *g);
 static bool check_inference(lctx *c, const tg_graph *g) {
+    /* the inference re-records the graph's bind-time constraints */
+    tg__constraint_sink_push((tg_graph *)g);
+    bool ok = check_inference_nodes(c, g);
+    tg__constraint_sink_pop();
+    return ok;
+}
+
+static bool check_inference_nodes(lctx *c, const tg_graph *g) {
     for (int k = 0; k < g->n_nodes; k++) {
         const tg_gnode *nd = &g->nodes[k];
         tg_meta in[TG_MAX_OP_INPUTS], out[TG_MAX_OP_OUTPUTS];

@@ -17,6 +17,33 @@ static _Thread_local tg_graph *trace_stack[MAX_TRACE_DEPTH];
 static _Thread_local int trace_depth;
 
 bool tg__graph_trace_active(void) { return trace_depth > 0; }
+
+static bool grow(void **p, int *cap, int need, size_t elem);
+
+static _Thread_local tg_graph *sinks[MAX_TRACE_DEPTH + 1];
+static _Thread_local int n_sinks;
+void tg__constraint_sink_push(tg_graph *g) { if (n_sinks <= MAX_TRACE_DEPTH) sinks[n_sinks++] = g; }
+void tg__constraint_sink_pop(void) { if (n_sinks > 0) n_sinks--; }
+
+tg_status tg__require(int64_t lhs, int64_t rhs, const char *what) {
+    if (lhs < TG_SYM_BASE && rhs < TG_SYM_BASE) {
+        if (lhs >= rhs) return TG_OK;
+        return tg__error(TG_ERR_SHAPE, "%s does not hold (%lld < %lld)", what, (long long)lhs, (long long)rhs);
+    }
+    tg_graph *g = n_sinks ? sinks[n_sinks - 1] : NULL;
+    if (!g) return tg__error(TG_ERR_ARG, "%s: a symbolic size outside a trace", what);
+    if (!grow((void **)&g->cons, &g->cap_cons, g->n_cons + 1, sizeof *g->cons))
+        return tg__error(TG_ERR_MEMORY, "tg_trace: out of memory");
+    struct tg_constraint *c = &g->cons[g->n_cons++];
+    c->lhs = lhs;
+    c->rhs = rhs;
+    const char *file;
+    int line;
+    tg__get_location(&file, &line);
+    if (file) snprintf(c->what, sizeof c->what, "%s (at %s:%d)", what, file, line);
+    else snprintf(c->what, sizeof c->what, "%s", what);
+    return TG_OK;
+}
 static tg_graph *current(void) { return trace_depth ? trace_stack[trace_depth - 1] : NULL; }
 
 /* ---- building ----------------------------------------------------------------- */
@@ -156,6 +183,7 @@ void tg_graph_free(tg_graph *g) {
     for (int i = 0; i < g->n_consts; i++) tg_release(g->consts[i]);
     free(g->nodes);
     free(g->values);
+    free(g->cons);
     free(g->consts);
     free(g->inputs);
     free(g);
@@ -178,6 +206,7 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
     g->n_in = n_in;
     g->n_out = n_out;
     trace_stack[trace_depth++] = g;
+    tg__constraint_sink_push(g);
     tg_status st = TG_OK;
     tg_tensor *in[TG_MAX_OP_INPUTS] = {0}, *out[TG_MAX_OP_OUTPUTS] = {0};
     tg_scope_begin();
@@ -203,6 +232,7 @@ tg_graph *tg__trace_shapes(tg_trace_fn fn, void *ctx, int n_in, const tg_dtype *
     }
     tg_scope_end();
     trace_depth--;
+    tg__constraint_sink_pop();
     if (st) {
         if (tg_last_error_code() == TG_OK) tg__error(st, "%s failed", what);
         tg_graph_free(g);

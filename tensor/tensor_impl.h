@@ -56,6 +56,11 @@ static inline bool tg__has_symbolic(int ndim, const int64_t *shape) {
     return false;
 }
 
+/* Requires lhs >= rhs for sizes that may be symbolic: plain sizes are
+ * decided now (TG_ERR_SHAPE naming what), symbolic ones are recorded in the
+ * graph being traced and checked when tg_run binds the symbols. */
+tg_status tg__require(int64_t lhs, int64_t rhs, const char *what);
+
 /* The storage every tracer points at: no data, never freed. */
 extern tg_storage tg__trace_storage;
 static inline bool tg__is_tracer(const tg_tensor *t) { return t->trace_value >= 0; }

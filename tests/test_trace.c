@@ -299,3 +299,55 @@ Test(trace, grad_program_matches_finite_differences_of_the_forward_program) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+static tg_status f_slices(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *x = in[0];
+    tg_tensor *a = tg_slice(x, 0, 1, TG_NONE, 1);            /* x[1:]  : N - 1 rows */
+    tg_tensor *b = tg_slice(x, 0, TG_NONE, -1, 1);           /* x[:-1] : N - 1 rows */
+    out[0] = tg_add(a, b);
+    out[1] = tg_slice(x, 0, 2, 5, 2);                        /* x[2:5:2]: 2 rows, needs N >= 5 */
+    out[2] = tg_select(x, 0, -1);                            /* the last row */
+    return out[0] && out[1] && out[2] ? TG_OK : tg_last_error_code();
+}
+
+Test(trace, slice_bounds_on_a_symbolic_axis_are_checked_when_the_program_runs) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_slices, NULL, 1, (tg_spec[]){{TG_F64, "N, 3"}}, 3);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    tg_tensor *x = tg_reshape(tg_arange(TG_F64, 0, 18, 1), 2, (int64_t[]){6, 3}), *r[3], *e[3];
+    check_status(tg_run(p, &x, r), TG_OK, "N = 6");
+    check_status(f_slices(NULL, &x, e), TG_OK, "eager");
+    for (int k = 0; k < 3; k++) check_close(r[k], e[k], 0, 0, "slice results equal eager");
+    tg_tensor *small = tg_ones(TG_F64, 2, (int64_t[]){3, 3});
+    cr_assert_eq(tg_run(p, &small, r), TG_ERR_SHAPE);
+    cr_assert(strstr(tg_last_error(), "tg_slice of axis 0") && strstr(tg_last_error(), "N >= 5") &&
+              strstr(tg_last_error(), "test_trace.c:"), "%s", tg_last_error());
+    tg_clear_error();
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+static tg_status f_cumprod0(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_cumprod(in[0], 0), 0, NULL, false);   /* its VJP flips the symbolic axis */
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(trace, gradients_through_reversed_symbolic_axes) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_cumprod0, NULL, 1, (tg_spec[]){{TG_F64, "N, 2"}}, 1);
+    tg_graph *dg = g ? tg_graph_grad(g, 0, NULL) : NULL;
+    cr_assert(g && dg, "%s", tg_last_error());
+    tg_program *p = tg_compile(dg, NULL);
+    tg_tensor *x = tg_uniform(TG_F64, 2, (int64_t[]){4, 2}, 0.5, 2.0), *gx, *ex;
+    check_status(tg_run(p, &x, &gx), TG_OK, "run");
+    check_status(tg_grad_fn(f_cumprod0, NULL, 1, &x, NULL, &ex), TG_OK, "eager");
+    check_close(gx, ex, 0, 0, "bitwise");
+    tg_program_free(p);
+    tg_graph_free(dg);
+    tg_graph_free(g);
+    tg_scope_end();
+}

@@ -4,6 +4,7 @@
 #include "tensor/ops/elementwise.h"
 #include "tangent/sizes.h"
 
+#include <stdio.h>
 #include <string.h>
 
 
@@ -266,13 +267,29 @@ static tg_status slice_infer(const tg_op_call *c, tg_meta *out) {
         return TG_ERR_ARG;
     int64_t b, l, s;
     if (x->shape[axis] >= TG_SYM_BASE) {
-        int64_t st = c->attrs->i[1], sp = c->attrs->i[2], sd = c->attrs->i[3];
-        if ((st == TG_NONE || st == 0) && sp == TG_NONE && (sd == TG_NONE || sd == 1)) {
-            *out = *x;
-            out->weak = false;
-            return TG_OK;
-        }
-        return tg__op_error(c, TG_ERR_UNSUPPORTED, "slicing symbolic axis %d with bounds is not supported yet", axis);
+        /* A symbolic axis of size n: bounds are taken as given, without
+         * Python's clamping, and the conditions that make them valid (0 <=
+         * start <= stop <= n) are checked when tg_run binds n. */
+        int64_t n = x->shape[axis], st = c->attrs->i[1], sp = c->attrs->i[2], sd = c->attrs->i[3];
+        if (sd == TG_NONE) sd = 1;
+        *out = *x;
+        out->weak = false;
+        if (sd == -1 && st == TG_NONE && sp == TG_NONE) return TG_OK;          /* full reverse */
+        if (sd <= 0)
+            return tg__op_error(c, TG_ERR_UNSUPPORTED, "a negative step on symbolic axis %d is not supported yet", axis);
+        int64_t lo = st == TG_NONE ? 0 : st >= 0 ? st : tg_size_sub(n, -st);
+        int64_t hi = sp == TG_NONE ? n : sp >= 0 ? sp : tg_size_sub(n, -sp);
+        if (lo < 0 || hi < 0) return tg_last_error_code();
+        char what[96];
+        snprintf(what, sizeof what, "tg_slice of axis %d", axis);
+        if ((st != TG_NONE && st < 0 && tg__require(n, -st, what)) || tg__require(n, hi, what) ||
+            tg__require(hi, lo, what))
+            return tg_last_error_code();
+        /* length ceil((hi - lo) / step) */
+        int64_t len = tg_size_floordiv(tg_size_add(tg_size_sub(hi, lo), sd - 1), sd);
+        if (len < 0) return tg_last_error_code();
+        out->shape[axis] = len;
+        return TG_OK;
     }
     if (slice_indices(c, x->shape[axis], &b, &l, &s)) return TG_ERR_ARG;
     *out = *x;
@@ -307,7 +324,17 @@ tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_select: input is NULL"), NULL;
     int a;
     if (tg__norm_axis("tg_select", axis, x->ndim, &a)) return NULL;
-    int64_t n = x->shape[a], i = index < 0 ? index + n : index;
+    int64_t n = x->shape[a];
+    if (n >= TG_SYM_BASE) {
+        /* a symbolic axis: slice with the index as given (the slice records
+         * the bound for tg_run); -1 selects the last element */
+        tg_scope_begin();
+        tg_tensor *r = tg_squeeze(tg_slice(x, a, index, index == -1 ? TG_NONE : index + 1, 1), 1, &a);
+        tg_keep(r);
+        tg_scope_end();
+        return r;
+    }
+    int64_t i = index < 0 ? index + n : index;
     char z[64], s[160];
     if (i < 0 || i >= n)
         return tg__error(TG_ERR_ARG, "tg_select: index %lld is out of range for axis %d of size %s of shape %s",
