@@ -351,3 +351,24 @@ Test(trace, gradients_through_reversed_symbolic_axes) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+static tg_status f_topk3(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    return tg_topk(in[0], 3, 0, true, &out[0], NULL);
+}
+
+Test(trace, topk_of_a_symbolic_axis_needs_k_elements_at_run_time) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_topk3, NULL, 1, (tg_spec[]){{TG_F32, "N"}}, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    tg_tensor *y;
+    check_status(tg_run(p, (tg_tensor *[]){tg_arange(TG_F32, 0, 5, 1)}, &y), TG_OK, "N = 5");
+    check_values_f64(y, 3, (double[]){4, 3, 2}, 0, "top 3");
+    cr_assert_eq(tg_run(p, (tg_tensor *[]){tg_arange(TG_F32, 0, 2, 1)}, &y), TG_ERR_SHAPE);
+    cr_assert(strstr(tg_last_error(), "tg_topk") && strstr(tg_last_error(), "N >= 3"), "%s", tg_last_error());
+    tg_clear_error();
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}

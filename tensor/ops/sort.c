@@ -193,9 +193,13 @@ static tg_status topk_infer(const tg_op_call *c, tg_meta *out) {
     int64_t n = x->ndim ? x->shape[axis] : 1, k = c->attrs->i[0];
     if (x->ndim == 0 && k == 0)
         return tg__op_error(c, TG_ERR_ARG, "k = 0 is not possible for a 0-d input");
-    if (k < 0 || k > n)
+    if (n >= TG_SYM_BASE_INTERNAL) {            /* a symbolic axis: k <= n is checked by tg_run */
+        if (k < 0) return tg__op_error(c, TG_ERR_ARG, "k = %lld is negative", (long long)k);
+        if (tg__require(n, k, "tg_topk")) return tg_last_error_code();
+    } else if (k < 0 || k > n) {
         return tg__op_error(c, TG_ERR_ARG, "k = %lld is out of range [0, %lld] for axis %d", (long long)k,
                             (long long)n, (int)c->attrs->i[1]);
+    }
     for (int j = 0; j < 2; j++) {
         tg__meta_copy_shape(&out[j], x);
         if (x->ndim) out[j].shape[axis] = k;
