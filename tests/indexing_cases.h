@@ -212,7 +212,7 @@ static void ic_run_ops(const char *const *ops) {
     cr_assert(ran > 0, "no oracle cases for %s", ops[0]);
     cr_log_info("%s: %d oracle cases", ops[0], ran);
 }
-#define IC_RUN(...) ic_run_ops((const char *const[]){__VA_ARGS__, NULL})
+#define check_cases(...) ic_run_ops((const char *const[]){__VA_ARGS__, NULL})
 
 
 #endif

@@ -83,7 +83,7 @@ static tg_tensor *sample(const op_entry *e, int i, bool complex_, bool strided) 
     return transpose ? tg_mT(x) : x;
 }
 
-static void run_entry(const op_entry *e, bool complex_, bool strided, bool second) {
+static void check_entry(const op_entry *e, bool complex_, bool strided, bool second) {
     if (!complex_ && (e->flags & CPLX_ONLY)) return;
     tg_scope_begin();
     tg_manual_seed(1234);
@@ -106,16 +106,16 @@ static void run_entry(const op_entry *e, bool complex_, bool strided, bool secon
 TestSuite(gradcheck_ops, .init = tg_clear_error, .timeout = 300);
 
 Test(gradcheck_ops, real_contiguous_first_and_second_order) {
-    for (int k = 0; k < N_OPS; k++) run_entry(&ops[k], false, false, true);
+    for (int k = 0; k < N_OPS; k++) check_entry(&ops[k], false, false, true);
 }
 
 Test(gradcheck_ops, real_strided_inputs) {
-    for (int k = 0; k < N_OPS; k++) run_entry(&ops[k], false, true, false);
+    for (int k = 0; k < N_OPS; k++) check_entry(&ops[k], false, true, false);
 }
 
 Test(gradcheck_ops, complex_inputs) {
     for (int k = 0; k < N_OPS; k++)
-        if (ops[k].flags & CPLX) run_entry(&ops[k], true, false, true);
+        if (ops[k].flags & CPLX) check_entry(&ops[k], true, false, true);
 }
 
 /* The checker itself must catch a wrong rule: a function whose "gradient"

@@ -34,6 +34,7 @@ Test(memory, keep_in_nested_scope_goes_to_enclosing_scope) {
 Test(memory, view_keeps_storage_alive) {
     tg_tensor *a = tg_arange(TG_F64, 0, 6, 1);
     tg_tensor *v = tg_slice(a, 0, 1, 5, 2);
+    cr_assert(tg_shares_memory(v, a));
     tg_release(a);
     check_values_f64(v, 2, (double[]){1, 3}, 0, "view after base released");
     tg_release(v);

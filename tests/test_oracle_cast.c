@@ -11,4 +11,4 @@ static const oracle_entry table[] = {ORACLE_ENTRY(cast), ORACLE_ENTRY(copy), ORA
 
 TestSuite(oracle_cast, .init = tg_clear_error);
 
-Test(oracle_cast, all_pairs) { oracle_run_file("cast.json", table, sizeof table / sizeof *table); }
+Test(oracle_cast, all_pairs) { check_oracle_file("cast.json", table, sizeof table / sizeof *table); }

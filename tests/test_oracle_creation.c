@@ -51,4 +51,4 @@ static const oracle_entry table[] = {
 
 TestSuite(oracle_creation, .init = tg_clear_error);
 
-Test(oracle_creation, all) { oracle_run_file("creation.json", table, sizeof table / sizeof *table); }
+Test(oracle_creation, all) { check_oracle_file("creation.json", table, sizeof table / sizeof *table); }

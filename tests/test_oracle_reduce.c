@@ -55,4 +55,4 @@ static const oracle_entry table[] = {
 
 TestSuite(oracle_reduce, .init = tg_clear_error);
 
-Test(oracle_reduce, all_ops) { oracle_run_file("reduce.json", table, sizeof table / sizeof *table); }
+Test(oracle_reduce, all_ops) { check_oracle_file("reduce.json", table, sizeof table / sizeof *table); }

@@ -493,7 +493,7 @@ static char *read_text(const char *path) {
     return buf;
 }
 
-void oracle_run_file(const char *file, const oracle_entry *table, size_t n_entries) {
+void check_oracle_file(const char *file, const oracle_entry *table, size_t n_entries) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", TG_ORACLE_DIR, file);
     char *text = read_text(path);

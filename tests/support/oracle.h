@@ -9,7 +9,7 @@
  *         return out[0] ? TG_OK : tg_last_error_code();
  *     }
  *     static const oracle_entry table[] = {{"add", run_add}};
- *     Test(oracle_binary, all) { oracle_run_file("binary.json", table, 1); }
+ *     Test(oracle_binary, all) { check_oracle_file("binary.json", table, 1); }
  *
  * Each case runs inside its own tg_scope, so adapters need not release what
  * they create; tensors stored in out[] are read before the scope ends. */
@@ -51,7 +51,7 @@ int         oracle_dtype_from_name(const char *name);
  * name and worst element of every failing case, and fails if the file has
  * no cases. A case marked "xfail" must still fail (so the marker is removed
  * once the library is fixed). */
-void oracle_run_file(const char *file, const oracle_entry *table, size_t n_entries);
+void check_oracle_file(const char *file, const oracle_entry *table, size_t n_entries);
 
 /* Inside an adapter: stores a tensor result in out[0] and returns its status. */
 #define ORACLE_RETURN(expr)                                    \
