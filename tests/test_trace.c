@@ -372,3 +372,30 @@ Test(trace, topk_of_a_symbolic_axis_needs_k_elements_at_run_time) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+/* Hessian-vector product from jvp(grad(f)) against central differences of
+ * the grad program: (g(x + eps v) - g(x - eps v)) / (2 eps). */
+Test(trace, hvp_program_matches_finite_differences_of_gradients) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_loss, NULL, 2, (tg_spec[]){{TG_F64, "N, 4"}, {TG_F64, "4, 3"}}, 1);
+    tg_graph *dg = tg_graph_grad(g, 1, (int[]){1});
+    tg_graph *hvp = tg_graph_jvp(dg);        /* (x, w, tx, tw) -> (grad, H (tx, tw)) */
+    cr_assert(g && dg && hvp, "%s", tg_last_error());
+    tg_program *pg = tg_compile(dg, NULL), *ph = tg_compile(hvp, NULL);
+    tg_manual_seed(33);
+    tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){5, 4}), *w = tg_randn(TG_F64, 2, (int64_t[]){4, 3});
+    tg_tensor *v = tg_randn(TG_F64, 2, (int64_t[]){4, 3}), *zx = tg_zeros_like(x), *r[2];
+    check_status(tg_run(ph, (tg_tensor *[]){x, w, zx, v}, r), TG_OK, "hvp program");
+    const double eps = 1e-5;
+    tg_tensor *gp, *gm;
+    check_status(tg_run(pg, (tg_tensor *[]){x, tg_add(w, tg_mul_scalar(v, eps))}, &gp), TG_OK, "grad +");
+    check_status(tg_run(pg, (tg_tensor *[]){x, tg_sub(w, tg_mul_scalar(v, eps))}, &gm), TG_OK, "grad -");
+    tg_tensor *fd = tg_div_scalar(tg_sub(gp, gm), 2 * eps);
+    check_close(r[1], fd, 1e-5, 1e-7, "H v against differences of gradients");
+    tg_program_free(pg);
+    tg_program_free(ph);
+    tg_graph_free(hvp);
+    tg_graph_free(dg);
+    tg_graph_free(g);
+    tg_scope_end();
+}
