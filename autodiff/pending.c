@@ -20,8 +20,3 @@ tg_status tg_linalg_svd(tg_tensor *a, bool full, tg_tensor **u, tg_tensor **s, t
     return PENDING("linalg");
 }
 tg_status tg_linalg_eigh(tg_tensor *a, tg_tensor **w, tg_tensor **v) { (void)a; (void)w; (void)v; return PENDING("linalg"); }
-tg_tensor *tg_fft_fftn(tg_tensor *x, int naxes, const int *axes, const int64_t *sizes, const char *norm) {
-    (void)x; (void)naxes; (void)axes; (void)sizes; (void)norm;
-    PENDING("fft");
-    return NULL;
-}

@@ -234,7 +234,24 @@ void tg__set_location(const char *file, int line);
 
 #if defined(TG__DECLARED_TANGENT_FFT_H) && !defined(TG__LOC_TANGENT_FFT_H)
 #define TG__LOC_TANGENT_FFT_H
+#define tg_fft_fft(...) TG__AT(tg_fft_fft)(__VA_ARGS__)
+#define tg_fft_ifft(...) TG__AT(tg_fft_ifft)(__VA_ARGS__)
+#define tg_fft_rfft(...) TG__AT(tg_fft_rfft)(__VA_ARGS__)
+#define tg_fft_irfft(...) TG__AT(tg_fft_irfft)(__VA_ARGS__)
+#define tg_fft_hfft(...) TG__AT(tg_fft_hfft)(__VA_ARGS__)
+#define tg_fft_ihfft(...) TG__AT(tg_fft_ihfft)(__VA_ARGS__)
 #define tg_fft_fftn(...) TG__AT(tg_fft_fftn)(__VA_ARGS__)
+#define tg_fft_ifftn(...) TG__AT(tg_fft_ifftn)(__VA_ARGS__)
+#define tg_fft_rfftn(...) TG__AT(tg_fft_rfftn)(__VA_ARGS__)
+#define tg_fft_irfftn(...) TG__AT(tg_fft_irfftn)(__VA_ARGS__)
+#define tg_fft_fft2(...) TG__AT(tg_fft_fft2)(__VA_ARGS__)
+#define tg_fft_ifft2(...) TG__AT(tg_fft_ifft2)(__VA_ARGS__)
+#define tg_fft_rfft2(...) TG__AT(tg_fft_rfft2)(__VA_ARGS__)
+#define tg_fft_irfft2(...) TG__AT(tg_fft_irfft2)(__VA_ARGS__)
+#define tg_fft_fftshift(...) TG__AT(tg_fft_fftshift)(__VA_ARGS__)
+#define tg_fft_ifftshift(...) TG__AT(tg_fft_ifftshift)(__VA_ARGS__)
+#define tg_fft_fftfreq(...) TG__AT(tg_fft_fftfreq)(__VA_ARGS__)
+#define tg_fft_rfftfreq(...) TG__AT(tg_fft_rfftfreq)(__VA_ARGS__)
 #endif
 
 #if defined(TG__DECLARED_TANGENT_OP_H) && !defined(TG__LOC_TANGENT_OP_H)

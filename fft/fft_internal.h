@@ -1,0 +1,39 @@
+/* Internal interface of the fft module (docs/fft.md): the three primitive
+ * ops (fft/ops.c) and the FFTW plan cache (fft/plan.c). */
+#ifndef TG_FFT_INTERNAL_H
+#define TG_FFT_INTERNAL_H
+
+#include "tensor/registry.h"
+
+/* Kinds of primitive transform. */
+enum tg_fft_kind { TG_FFT_C2C = 0, TG_FFT_R2C = 1, TG_FFT_C2R = 2 };
+/* Scale applied after the unnormalised transform over N points. */
+enum tg_fft_scale { TG_FFT_SCALE_NONE = 0, TG_FFT_SCALE_SQRT = 1, TG_FFT_SCALE_N = 2 };
+
+/* Primitive ops (differentiable, traceable). axes: naxes distinct axes in
+ * [0, ndim); the last one is the halved axis of r2c/c2r. sign: -1 forward
+ * (e^{-2 pi i jk/n}), +1 inverse. c2r: n_last is the output length of the
+ * last axis; the input's is n_last / 2 + 1. */
+tg_tensor *tg__fft_c2c(tg_tensor *x, int sign, int scale, int naxes, const int *axes);
+tg_tensor *tg__fft_r2c(tg_tensor *x, int scale, int naxes, const int *axes);
+tg_tensor *tg__fft_c2r(tg_tensor *x, int scale, int64_t n_last, int naxes, const int *axes);
+
+/* One FFTW problem: transform dims and batch (howmany) dims, strides in
+ * elements of the input and output arrays (both contiguous, fresh, 64-byte
+ * aligned, distinct). */
+typedef struct tg_fft_dim { int64_t n, is, os; } tg_fft_dim;
+typedef struct tg_fft_problem {
+    int kind;                /* enum tg_fft_kind */
+    int dtype;               /* TG_F64/TG_C128 family: 1 for double, 0 for float */
+    int sign;                /* c2c only */
+    int rank, howmany_rank;
+    tg_fft_dim dims[TG_MAX_DIMS], howmany[TG_MAX_DIMS];
+} tg_fft_problem;
+
+/* Runs p from in to out through a cached plan (planned on a miss under the
+ * cache lock). in may be destroyed (c2r). Returns TG_OK or an error. */
+tg_status tg__fft_execute(const tg_fft_problem *p, void *in, void *out);
+/* Number of cached plans (tests and docs). */
+int tg__fft_plan_cache_size(void);
+
+#endif

@@ -1,0 +1,208 @@
+/* The three primitive FFT ops: fft_c2c, fft_r2c, fft_c2r (docs/fft.md).
+ *
+ * attrs.i: [0] sign (-1 forward, +1 inverse; c2c only), [1] scale (enum
+ * tg_fft_scale, over N = the product of the logical sizes of the axes),
+ * [2] output length of the last axis (c2r only), [3] naxes, [4...] axes
+ * (normalised, distinct; the last one is the halved axis of r2c/c2r).
+ *
+ * The kernel copies the input into a fresh contiguous buffer (c2r destroys
+ * its input; the copy also gives FFTW aligned, contiguous arrays), builds a
+ * guru64 problem (transform dims = the axes in the given order, batch dims =
+ * the other axes) and runs it through the plan cache, then scales.
+ *
+ * Derivative rules (shared/AD-REFERENCE.md section 5), all with these same
+ * primitives so higher orders work:
+ *   c2c(sign s, scale k): VJP = c2c(ybar, -s, k); the transform is linear
+ *     and its adjoint is the opposite-sign transform with the same real
+ *     scale (this is "ifft with the dual norm mode").
+ *   r2c(k): VJP = Re(c2c(zero-pad ybar on the last axis to n, +1, k)).
+ *   c2r(k, n): VJP = r2c(ybar, k) with bins 1 ... n - (n/2 + 1) doubled
+ *     (they appear twice in the Hermitian extension; DC and Nyquist once).
+ *   JVPs: the same op on the tangent (every transform is R-linear). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fft/fft_internal.h"
+#include "tensor/ops/elementwise.h"
+
+typedef struct fft_attr {
+    int sign, scale, naxes;
+    int64_t n_last;
+    int axes[TG_MAX_DIMS];
+} fft_attr;
+
+static fft_attr read_attrs(const tg_attrs *a) {
+    fft_attr r = {.sign = (int)a->i[0], .scale = (int)a->i[1], .n_last = a->i[2], .naxes = (int)a->i[3]};
+    for (int k = 0; k < r.naxes && k < TG_MAX_DIMS; k++) r.axes[k] = (int)a->i[4 + k];
+    return r;
+}
+
+static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
+    int kind = *(const int *)c->def->impl;
+    const tg_meta *x = &c->in[0];
+    fft_attr a = read_attrs(c->attrs);
+    bool cplx = x->dtype == TG_C64 || x->dtype == TG_C128;
+    bool real = x->dtype == TG_F32 || x->dtype == TG_F64;
+    if (kind == TG_FFT_R2C ? !real : !cplx)
+        return tg__op_error(c, TG_ERR_DTYPE, "expects a %s input, got %s", kind == TG_FFT_R2C ? "f32/f64" : "c64/c128",
+                            tg_dtype_name(x->dtype));
+    if (a.naxes < 1 || a.naxes > x->ndim) return tg__op_error(c, TG_ERR_ARG, "invalid number of axes %d", a.naxes);
+    if (a.scale < 0 || a.scale > 2 || (kind == TG_FFT_C2C && a.sign != 1 && a.sign != -1))
+        return tg__op_error(c, TG_ERR_ARG, "invalid sign %d or scale %d", a.sign, a.scale);
+    bool seen[TG_MAX_DIMS] = {false};
+    for (int k = 0; k < a.naxes; k++) {
+        int ax = a.axes[k];
+        if (ax < 0 || ax >= x->ndim || seen[ax]) return tg__op_error(c, TG_ERR_ARG, "invalid or repeated axis %d", ax);
+        seen[ax] = true;
+        if (x->shape[ax] >= TG_SYM_BASE_INTERNAL)
+            return tg__op_error(c, TG_ERR_UNSUPPORTED, "a transform over symbolic axis %d is not supported", ax);
+        if (x->shape[ax] < 1 && !(kind == TG_FFT_C2R && k == a.naxes - 1))
+            return tg__op_error(c, TG_ERR_ARG, "invalid number of data points (%lld) on axis %d",
+                                (long long)x->shape[ax], ax);
+    }
+    tg__meta_copy_shape(out, x);
+    int last = a.axes[a.naxes - 1];
+    switch (kind) {
+    case TG_FFT_C2C: out->dtype = x->dtype; break;
+    case TG_FFT_R2C:
+        out->dtype = tg_complex_dtype(x->dtype);
+        out->shape[last] = x->shape[last] / 2 + 1;
+        break;
+    default:
+        if (a.n_last < 1) return tg__op_error(c, TG_ERR_ARG, "invalid output length %lld", (long long)a.n_last);
+        if (x->shape[last] != a.n_last / 2 + 1)
+            return tg__op_error(c, TG_ERR_SHAPE, "output length %lld needs %lld bins on axis %d, got %lld",
+                                (long long)a.n_last, (long long)(a.n_last / 2 + 1), last, (long long)x->shape[last]);
+        out->dtype = tg_real_dtype(x->dtype);
+        out->shape[last] = a.n_last;
+        break;
+    }
+    return TG_OK;
+}
+
+static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    int kind = *(const int *)c->def->impl;
+    fft_attr a = read_attrs(c->attrs);
+    tg_tensor *x = in[0], *y = out[0];
+    if (tg__numel(y->ndim, y->shape) == 0) return TG_OK;
+    tg_tensor *buf = tg__alloc(x->dtype, x->ndim, x->shape);
+    if (!buf) return tg_last_error_code();
+    tg__copy_into(buf, x);
+    int64_t xs[TG_MAX_DIMS], ys[TG_MAX_DIMS];
+    tg__contiguous_strides(x->ndim, x->shape, xs);
+    tg__contiguous_strides(y->ndim, y->shape, ys);
+    /* strides in units of each array's own element (FFTW's convention) */
+    tg_fft_problem p;
+    memset(&p, 0, sizeof p);
+    p.kind = kind;
+    p.dtype = x->dtype == TG_F64 || x->dtype == TG_C128;
+    p.sign = kind == TG_FFT_C2C ? a.sign : (kind == TG_FFT_R2C ? -1 : 1);
+    bool is_axis[TG_MAX_DIMS] = {false};
+    double npts = 1;
+    for (int k = 0; k < a.naxes; k++) {
+        int ax = a.axes[k];
+        is_axis[ax] = true;
+        int64_t n = kind == TG_FFT_C2R ? y->shape[ax] : x->shape[ax];
+        p.dims[p.rank++] = (tg_fft_dim){n, xs[ax], ys[ax]};
+        npts *= (double)n;
+    }
+    for (int d = 0; d < x->ndim; d++)
+        if (!is_axis[d] && x->shape[d] != 1) p.howmany[p.howmany_rank++] = (tg_fft_dim){x->shape[d], xs[d], ys[d]};
+    tg_status st = tg__fft_execute(&p, tg__ptr(buf), tg__ptr(y));
+    tg__discard(buf);
+    if (st != TG_OK) return st;
+    if (a.scale != TG_FFT_SCALE_NONE) {
+        double f = a.scale == TG_FFT_SCALE_SQRT ? 1.0 / sqrt(npts) : 1.0 / npts;
+        int64_t m = tg__numel(y->ndim, y->shape) * (y->dtype == TG_C64 || y->dtype == TG_C128 ? 2 : 1);
+        if (p.dtype) {
+            double *v = (double *)tg__ptr(y);
+            for (int64_t i = 0; i < m; i++) v[i] *= f;
+        } else {
+            float *v = (float *)tg__ptr(y);
+            float ff = (float)f;
+            for (int64_t i = 0; i < m; i++) v[i] *= ff;
+        }
+    }
+    return TG_OK;
+}
+
+/* ---- derivative rules ---------------------------------------------------------------- */
+static tg_status c2c_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)in; (void)out;
+    fft_attr a = read_attrs(c->attrs);
+    ic[0] = tg__fft_c2c(g[0], -a.sign, a.scale, a.naxes, a.axes);
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status r2c_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)out;
+    fft_attr a = read_attrs(c->attrs);
+    int last = a.axes[a.naxes - 1];
+    int64_t pads[2 * TG_MAX_DIMS] = {0};
+    pads[2 * last + 1] = in[0]->shape[last] - g[0]->shape[last];
+    tg_tensor *gp = pads[2 * last + 1] > 0 ? tg_pad(g[0], pads, 0.0) : g[0];
+    ic[0] = tg_real(tg__fft_c2c(gp, 1, a.scale, a.naxes, a.axes));
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status c2r_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)out;
+    fft_attr a = read_attrs(c->attrs);
+    int last = a.axes[a.naxes - 1];
+    int64_t n = a.n_last, m = in[0]->shape[last];
+    tg_tensor *r = tg__fft_r2c(g[0], a.scale, a.naxes, a.axes);
+    if (r && n - m >= 1) {
+        /* add bins 1 .. n-m a second time */
+        int64_t pads[2 * TG_MAX_DIMS] = {0};
+        pads[2 * last] = 1;
+        pads[2 * last + 1] = 2 * m - n - 1;
+        r = tg_add(r, tg_pad(tg_slice(r, last, 1, n - m + 1, 1), pads, 0.0));
+    }
+    ic[0] = r;
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status fft_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)in; (void)out;
+    int kind = *(const int *)c->def->impl;
+    fft_attr a = read_attrs(c->attrs);
+    if (kind == TG_FFT_C2C) ot[0] = tg__fft_c2c(t[0], a.sign, a.scale, a.naxes, a.axes);
+    else if (kind == TG_FFT_R2C) ot[0] = tg__fft_r2c(t[0], a.scale, a.naxes, a.axes);
+    else ot[0] = tg__fft_c2r(t[0], a.scale, a.n_last, a.naxes, a.axes);
+    return TG_RULE_RESULT(ot[0]);
+}
+
+static const int kind_c2c = TG_FFT_C2C, kind_r2c = TG_FFT_R2C, kind_c2r = TG_FFT_C2R;
+const tg_op_def tg_op_fft_c2c = {.name = "fft_c2c", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
+                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel}, .vjp = c2c_vjp,
+                                 .jvp = fft_jvp, .impl = &kind_c2c};
+const tg_op_def tg_op_fft_r2c = {.name = "fft_r2c", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
+                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel}, .vjp = r2c_vjp,
+                                 .jvp = fft_jvp, .impl = &kind_r2c};
+const tg_op_def tg_op_fft_c2r = {.name = "fft_c2r", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
+                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel}, .vjp = c2r_vjp,
+                                 .jvp = fft_jvp, .impl = &kind_c2r};
+
+static tg_tensor *apply(const tg_op_def *def, tg_tensor *x, int sign, int scale, int64_t n_last, int naxes,
+                        const int *axes) {
+    if (naxes < 1 || naxes > TG_MAX_DIMS) {
+        tg__error(TG_ERR_ARG, "tg_%s: invalid number of axes %d", def->name, naxes);
+        return NULL;
+    }
+    tg_attrs at = {.n_int = 4 + naxes, .i = {sign, scale, n_last, naxes}};
+    for (int k = 0; k < naxes; k++) at.i[4 + k] = axes[k];
+    return tg__apply1(def, 1, &x, &at);
+}
+tg_tensor *tg__fft_c2c(tg_tensor *x, int sign, int scale, int naxes, const int *axes) {
+    return apply(&tg_op_fft_c2c, x, sign, scale, 0, naxes, axes);
+}
+tg_tensor *tg__fft_r2c(tg_tensor *x, int scale, int naxes, const int *axes) {
+    return apply(&tg_op_fft_r2c, x, -1, scale, 0, naxes, axes);
+}
+tg_tensor *tg__fft_c2r(tg_tensor *x, int scale, int64_t n_last, int naxes, const int *axes) {
+    return apply(&tg_op_fft_c2r, x, 1, scale, n_last, naxes, axes);
+}
+
+TG_REGISTER_OPS(fft, &tg_op_fft_c2c, &tg_op_fft_r2c, &tg_op_fft_c2r)

@@ -1,0 +1,214 @@
+/* fft module: argument errors, gradient checks (first and second order, every
+ * norm mode) and eager vs traced/compiled equality. Values are checked by
+ * tests/test_oracle_fft.c. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/check.h"
+
+TestSuite(fft, .init = tg_clear_error);
+
+/* ---- errors ---------------------------------------------------------------------------- */
+Test(fft, bad_arguments) {
+    tg_scope_begin();
+    int64_t sh[2] = {4, 6};
+    tg_tensor *x = tg_randn(TG_C128, 2, sh), *r = tg_randn(TG_F64, 2, sh);
+    check_error(tg_fft_fft(x, TG_NONE, 2, NULL), TG_ERR_ARG, "axis out of range");
+    check_error(tg_fft_fft(x, TG_NONE, -3, NULL), TG_ERR_ARG, "negative axis out of range");
+    check_error(tg_fft_fft(x, 0, 0, NULL), TG_ERR_ARG, "n = 0");
+    check_error(tg_fft_ifft(x, -4, 0, NULL), TG_ERR_ARG, "n < 0");
+    check_error(tg_fft_fft(x, TG_NONE, 0, "Ortho"), TG_ERR_ARG, "bad norm");
+    check_error(tg_fft_fft(x, TG_NONE, 0, ""), TG_ERR_ARG, "empty norm");
+    tg_fft_fft(x, TG_NONE, 0, "sideways");
+    cr_expect(strstr(tg_last_error(), "tg_fft_fft") && strstr(tg_last_error(), "sideways"), "message: %s",
+              tg_last_error());
+    tg_clear_error();
+    check_error(tg_fft_fftn(x, 2, (int[]){0, -2}, NULL, NULL), TG_ERR_ARG, "repeated axes");
+    check_error(tg_fft_fftn(x, 3, NULL, NULL, NULL), TG_ERR_ARG, "too many axes");
+    check_error(tg_fft_fftn(x, 2, (int[]){0, 1}, (int64_t[]){3, 0}, NULL), TG_ERR_ARG, "size 0");
+    check_error(tg_fft_rfft(x, TG_NONE, -1, NULL), TG_ERR_DTYPE, "rfft of complex");
+    check_error(tg_fft_irfft(tg_randn(TG_C128, 1, (int64_t[]){1}), TG_NONE, 0, NULL), TG_ERR_ARG,
+                "irfft of 1 bin: n = 0");
+    check_error(tg_fft_irfftn(x, 2, NULL, (int64_t[]){4, -1}, NULL), TG_ERR_ARG, "irfftn size < 1");
+    check_error(tg_fft_fft(tg_scalar(TG_F64, 1.0), TG_NONE, 0, NULL), TG_ERR_ARG, "0-d input");
+    check_error(tg_fft_fft(NULL, TG_NONE, 0, NULL), TG_ERR_ARG, "NULL input");
+    check_error(tg_fft_fftshift(r, 2, (int[]){1, 1}), TG_ERR_ARG, "shift repeated axes");
+    check_error(tg_fft_fftshift(r, 1, (int[]){5}), TG_ERR_ARG, "shift bad axis");
+    check_error(tg_fft_fftfreq(0, 1.0, TG_F64), TG_ERR_ARG, "fftfreq n = 0");
+    check_error(tg_fft_rfftfreq(4, 0.0, TG_F64), TG_ERR_ARG, "rfftfreq d = 0");
+    check_error(tg_fft_fftfreq(4, 1.0, TG_I64), TG_ERR_DTYPE, "fftfreq int dtype");
+    tg_scope_end();
+}
+
+/* ---- gradient checks ---------------------------------------------------------------------- */
+typedef struct { int op; const char *norm; int64_t n; } gctx;
+enum { G_FFT, G_IFFT, G_RFFT, G_IRFFT, G_FFTN, G_IFFTN, G_RFFTN, G_IRFFTN, G_HFFT, G_IHFFT, G_SHIFT };
+static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const gctx *g = ctx;
+    static const int ax2[2] = {0, 1};
+    switch (g->op) {
+    case G_FFT: out[0] = tg_fft_fft(in[0], g->n, -1, g->norm); break;
+    case G_IFFT: out[0] = tg_fft_ifft(in[0], g->n, 0, g->norm); break;
+    case G_RFFT: out[0] = tg_fft_rfft(in[0], g->n, -1, g->norm); break;
+    case G_IRFFT: out[0] = tg_fft_irfft(in[0], g->n, -1, g->norm); break;
+    case G_FFTN: out[0] = tg_fft_fftn(in[0], 2, ax2, NULL, g->norm); break;
+    case G_IFFTN: out[0] = tg_fft_ifftn(in[0], 2, ax2, (int64_t[]){4, 3}, g->norm); break;
+    case G_RFFTN: out[0] = tg_fft_rfftn(in[0], 2, ax2, NULL, g->norm); break;
+    case G_IRFFTN: out[0] = tg_fft_irfftn(in[0], 2, ax2, (int64_t[]){3, g->n}, g->norm); break;
+    case G_HFFT: out[0] = tg_fft_hfft(in[0], g->n, -1, g->norm); break;
+    case G_IHFFT: out[0] = tg_fft_ihfft(in[0], g->n, -1, g->norm); break;
+    default: out[0] = tg_fft_fftshift(in[0], 0, NULL); break;
+    }
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static void gradchecks(int op, tg_dtype dt, int nd, const int64_t *shape, int64_t n, const char *what) {
+    static const char *norms[3] = {NULL, "ortho", "forward"};
+    for (int k = 0; k < 3; k++) {
+        tg_scope_begin();
+        tg_manual_seed(7 + (uint64_t)k);
+        tg_tensor *x = tg_randn(dt, nd, shape);
+        gctx g = {op, norms[k], n};
+        tg_status st = tg_gradcheck(gfn, &g, 1, &x, 1, NULL);
+        cr_expect_eq(st, TG_OK, "gradcheck %s norm %s: %s", what, norms[k] ? norms[k] : "NULL", tg_last_error());
+        tg_clear_error();
+        st = tg_gradgradcheck(gfn, &g, 1, &x, 1, NULL);
+        cr_expect_eq(st, TG_OK, "gradgradcheck %s norm %s: %s", what, norms[k] ? norms[k] : "NULL",
+                     tg_last_error());
+        tg_clear_error();
+        tg_scope_end();
+    }
+}
+
+Test(fft, gradcheck_fft) {
+    gradchecks(G_FFT, TG_C128, 1, (int64_t[]){6}, TG_NONE, "fft c128 6");
+    gradchecks(G_FFT, TG_C128, 2, (int64_t[]){2, 7}, 9, "fft c128 (2,7) n=9");
+    gradchecks(G_FFT, TG_F64, 1, (int64_t[]){5}, 4, "fft f64 5 n=4");
+    gradchecks(G_IFFT, TG_C128, 2, (int64_t[]){5, 2}, TG_NONE, "ifft c128 (5,2) axis 0");
+}
+Test(fft, gradcheck_rfft) {
+    gradchecks(G_RFFT, TG_F64, 1, (int64_t[]){6}, TG_NONE, "rfft f64 6");
+    gradchecks(G_RFFT, TG_F64, 2, (int64_t[]){3, 7}, TG_NONE, "rfft f64 (3,7)");
+    gradchecks(G_RFFT, TG_F64, 1, (int64_t[]){5}, 8, "rfft f64 5 n=8");
+}
+Test(fft, gradcheck_irfft) {
+    gradchecks(G_IRFFT, TG_C128, 1, (int64_t[]){4}, 6, "irfft c128 4 bins n=6");
+    gradchecks(G_IRFFT, TG_C128, 2, (int64_t[]){2, 4}, 7, "irfft c128 4 bins n=7");
+    gradchecks(G_IRFFT, TG_C128, 1, (int64_t[]){5}, 5, "irfft c128 5 bins n=5 (crop)");
+    gradchecks(G_IRFFT, TG_C128, 1, (int64_t[]){4}, TG_NONE, "irfft c128 default n");
+}
+Test(fft, gradcheck_nd) {
+    gradchecks(G_FFTN, TG_C128, 2, (int64_t[]){3, 4}, TG_NONE, "fftn c128 (3,4)");
+    gradchecks(G_IFFTN, TG_C128, 3, (int64_t[]){3, 5, 2}, TG_NONE, "ifftn c128 (3,5,2) s=(4,3)");
+    gradchecks(G_RFFTN, TG_F64, 2, (int64_t[]){3, 5}, TG_NONE, "rfftn f64 (3,5)");
+    gradchecks(G_IRFFTN, TG_C128, 2, (int64_t[]){3, 4}, 6, "irfftn c128 (3,4) s=(3,6)");
+    gradchecks(G_IRFFTN, TG_C128, 2, (int64_t[]){3, 4}, 7, "irfftn c128 (3,4) s=(3,7)");
+}
+Test(fft, gradcheck_hermitian_and_shift) {
+    gradchecks(G_HFFT, TG_C128, 1, (int64_t[]){4}, 7, "hfft c128 n=7");
+    gradchecks(G_IHFFT, TG_F64, 1, (int64_t[]){6}, TG_NONE, "ihfft f64 6");
+    gradchecks(G_SHIFT, TG_F64, 2, (int64_t[]){3, 4}, TG_NONE, "fftshift f64 (3,4)");
+}
+
+/* ---- eager vs traced ------------------------------------------------------------------------- */
+/* Traces with fixed sizes only: a symbolic size on a transformed axis is
+ * TG_ERR_UNSUPPORTED (the plan and the output length depend on it). */
+static bool bitwise_equal(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b || tg_dtype_of(a) != tg_dtype_of(b) || tg_ndim(a) != tg_ndim(b) || tg_numel(a) != tg_numel(b)) return false;
+    for (int i = 0; i < tg_ndim(a); i++) if (tg_dim(a, i) != tg_dim(b, i)) return false;
+    size_t nb = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
+    char *pa = malloc(nb + 1), *pb = malloc(nb + 1);
+    bool eq = tg_copy_to(a, pa, nb) == TG_OK && tg_copy_to(b, pb, nb) == TG_OK && memcmp(pa, pb, nb) == 0;
+    free(pa);
+    free(pb);
+    return eq;
+}
+
+static void traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, const int64_t *shape, int64_t n,
+                                const char *norm) {
+    tg_scope_begin();
+    gctx g = {op, norm, n};
+    tg_graph *gr = tg_trace(gfn, &g, 1, (tg_spec[]){{dt, spec}}, 1);
+    cr_assert(gr, "trace %d %s: %s", op, spec, tg_last_error());
+    tg_graph *vg = tg_graph_vjp(gr);
+    cr_assert(vg, "vjp graph %d: %s", op, tg_last_error());
+    tg_program *p = tg_compile(gr, NULL), *pv = tg_compile(vg, NULL);
+    cr_assert(p && pv, "compile %d: %s", op, tg_last_error());
+    tg_manual_seed(99);
+    tg_tensor *x = tg_randn(dt, nd, shape);
+    tg_tensor *eager = NULL;
+    cr_assert_eq(gfn(&g, &x, &eager), TG_OK, "eager: %s", tg_last_error());
+    tg_tensor *traced = NULL;
+    cr_assert_eq(tg_run(p, &x, &traced), TG_OK, "run: %s", tg_last_error());
+    cr_expect(bitwise_equal(eager, traced), "op %d %s: traced result differs from eager", op, spec);
+    /* the traced VJP against the eager one */
+    tg_tensor *cot = tg_randn(tg_dtype_of(eager), tg_ndim(eager), tg_shape(eager));
+    tg_tensor *eg = NULL;
+    cr_assert_eq(tg_vjp(gfn, &g, 1, &x, 1, &cot, NULL, &eg), TG_OK, "eager vjp: %s", tg_last_error());
+    tg_tensor *rv[2] = {0}, *vin[2] = {x, cot};
+    cr_assert_eq(tg_run(pv, vin, rv), TG_OK, "run vjp: %s", tg_last_error());
+    cr_expect(bitwise_equal(eager, rv[0]), "op %d %s: traced vjp value differs", op, spec);
+    cr_expect(bitwise_equal(eg, rv[1]), "op %d %s: traced vjp cotangent differs from eager", op, spec);
+    tg_release(traced);
+    tg_release(rv[0]);
+    tg_release(rv[1]);
+    tg_program_free(p);
+    tg_program_free(pv);
+    tg_graph_free(vg);
+    tg_graph_free(gr);
+    tg_scope_end();
+}
+
+Test(fft, traced_equals_eager) {
+    traced_equals_eager(G_FFT, TG_C128, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, NULL);
+    traced_equals_eager(G_FFT, TG_C64, "3, 5", 2, (int64_t[]){3, 5}, 8, "ortho");
+    traced_equals_eager(G_RFFT, TG_F64, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, "forward");
+    traced_equals_eager(G_IRFFT, TG_C128, "2, 4", 2, (int64_t[]){2, 4}, 7, NULL);
+    traced_equals_eager(G_FFTN, TG_C128, "3, 4", 2, (int64_t[]){3, 4}, TG_NONE, "ortho");
+    traced_equals_eager(G_RFFTN, TG_F32, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, NULL);
+    traced_equals_eager(G_SHIFT, TG_F64, "5, 4", 2, (int64_t[]){5, 4}, TG_NONE, NULL);
+}
+
+Test(fft, symbolic_axis_is_unsupported) {
+    tg_scope_begin();
+    gctx g = {G_FFT, NULL, TG_NONE};
+    tg_graph *gr = tg_trace(gfn, &g, 1, (tg_spec[]){{TG_C128, "4, N"}}, 1);
+    cr_expect_null(gr, "a transform over a symbolic axis traces");
+    cr_expect_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED, "code: %s", tg_last_error());
+    tg_clear_error();
+    /* a symbolic batch axis is fine */
+    gctx g2 = {G_FFT, "ortho", TG_NONE};
+    tg_graph *gb = tg_trace(gfn, &g2, 1, (tg_spec[]){{TG_C128, "B, 6"}}, 1);
+    if (gb) {
+        tg_program *p = tg_compile(gb, NULL);
+        cr_assert(p, "compile: %s", tg_last_error());
+        tg_tensor *x = tg_randn(TG_C128, 2, (int64_t[]){3, 6}), *e = tg_fft_fft(x, TG_NONE, -1, "ortho"), *t = NULL;
+        cr_assert_eq(tg_run(p, &x, &t), TG_OK, "run: %s", tg_last_error());
+        cr_expect(bitwise_equal(e, t), "symbolic batch: traced differs from eager");
+        tg_release(t);
+        tg_program_free(p);
+        tg_graph_free(gb);
+    } else {
+        cr_expect(false, "symbolic batch axis: %s", tg_last_error());
+        tg_clear_error();
+    }
+    tg_scope_end();
+}
+
+/* Plans are reused: the same problem again adds no plan (the library's
+ * internal counter; the tests link the static library). */
+int tg__fft_plan_cache_size(void);
+Test(fft, plans_are_cached) {
+    tg_scope_begin();
+    tg_tensor *x = tg_randn(TG_C128, 2, (int64_t[]){5, 9});
+    tg_tensor *a = tg_fft_fft(x, TG_NONE, -1, NULL);
+    int n0 = tg__fft_plan_cache_size();
+    tg_tensor *b = tg_fft_fft(x, TG_NONE, -1, "ortho");
+    cr_expect_eq(tg__fft_plan_cache_size(), n0, "a second transform of the same problem made a new plan");
+    cr_expect(n0 >= 1, "no plan cached");
+    tg_tensor *c = tg_fft_fft(tg_mul_scalar(b, 1.0 / 3.0), TG_NONE, -1, NULL);
+    cr_expect(bitwise_equal(a, tg_fft_fft(x, TG_NONE, -1, NULL)), "same transform twice differs");
+    cr_expect(c != NULL, "%s", tg_last_error());
+    tg_scope_end();
+}
