@@ -125,6 +125,27 @@ CASES = [
 ]
 
 
+# ---- fft suite (bench_fft.c) ------------------------------------------------
+def fft_case(shape, real):
+    def make(lib):
+        rng = np.random.default_rng(1)
+        x = rng.standard_normal(shape) if real else rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+        if lib == "numpy":
+            return (lambda: np.fft.rfft(x)) if real else (lambda: np.fft.fftn(x))
+        t = torch.from_numpy(x)
+        return (lambda: torch.fft.rfft(t)) if real else (lambda: torch.fft.fftn(t))
+    return make
+
+
+FFT_CASES = [
+    ("fft_c128_2^10", fft_case((1 << 10,), False)), ("fft_c128_2^16", fft_case((1 << 16,), False)),
+    ("fft_c128_2^20", fft_case((1 << 20,), False)), ("fft_c128_2^22", fft_case((1 << 22,), False)),
+    ("rfft_f64_2^16", fft_case((1 << 16,), True)), ("rfft_f64_2^20", fft_case((1 << 20,), True)),
+    ("fft2_c128_1024x1024", fft_case((1024, 1024), False)), ("fftn_c128_128^3", fft_case((128, 128, 128), False)),
+    ("fft_c128_10007", fft_case((10007,), False)),
+]
+
+
 # ---- autodiff suite (bench_autodiff.c): PyTorch only -----------------------
 def bench_values(salt, shape, scale):
     """bench_autodiff.c's bench_value: a 32-bit integer hash of the flat index
@@ -238,7 +259,7 @@ def emit(suite, name, lib, threads, median, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--suite", choices=("core", "autodiff"), default="core")
+    ap.add_argument("--suite", choices=("core", "autodiff", "fft"), default="core")
     ap.add_argument("--large-only", action="store_true")
     ap.add_argument("--filter", default=None)
     ap.add_argument("--check-grads", default=None, metavar="PATH")
@@ -250,6 +271,16 @@ def main():
     def selected(name, large):
         return not (args.large_only and not large) and not (args.filter and args.filter not in name)
 
+    if args.suite == "fft":
+        for name, make in FFT_CASES:
+            if args.filter and args.filter not in name:
+                continue
+            for lib in ("numpy", "torch"):
+                fn = make(lib)
+                median, n = measure(fn)
+                del fn
+                emit("fft", name, lib, args.threads, median, n)
+        return
     if args.suite == "core":
         for name, large, make in CASES:
             if not selected(name, large):

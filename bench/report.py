@@ -21,14 +21,16 @@ import statistics
 import sys
 from collections import defaultdict
 
-IMPLS = ("tangent", "tangent-traced", "numpy", "torch", "cblas")
+IMPLS = ("tangent", "tangent-traced", "numpy", "torch", "cblas", "fftw")
 
 
-SUITES = ("core", "autodiff")
+SUITES = ("core", "autodiff", "fft")
 
 
 def checks(suite, case):
     """[(impl, reference impl or None for an absolute limit in ns, limit)] for a case."""
+    if suite == "fft":
+        return [("tangent", "fftw", 1.05), ("tangent", "numpy", 1.0), ("tangent", "torch", 1.0)]
     if suite == "autodiff":
         if case.startswith("mlp"):
             return [("tangent", "torch", 1.0), ("tangent-traced", "torch", 1 / 1.3),
@@ -71,10 +73,11 @@ def main():
     cases = list(dict.fromkeys(k[:2] for k in order))
     rows = sorted(order, key=lambda k: (SUITES.index(k[0]), cases.index(k[:2]), k[2]))
 
-    print("| suite | case | threads | Tangent | Tangent traced | NumPy | PyTorch | CBLAS | ratio | target | result |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| suite | case | threads | Tangent | Tangent traced | NumPy | PyTorch | CBLAS | FFTW | ratio | target | result |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     n_pass = n_fail = 0
-    short = {"tangent": "T", "tangent-traced": "Tc", "torch": "torch", "numpy": "numpy", "cblas": "cblas"}
+    short = {"tangent": "T", "tangent-traced": "Tc", "torch": "torch", "numpy": "numpy", "cblas": "cblas",
+             "fftw": "fftw"}
     for suite, case, threads in rows:
         med = {i: statistics.median(figures[(suite, case, threads, i)]) if figures[(suite, case, threads, i)]
                else None for i in IMPLS}

@@ -28,9 +28,10 @@ if [[ ! -f $BUILD/CMakeCache.txt ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
         -DTANGENT_TESTS=OFF -DTANGENT_EXAMPLES=OFF -DTANGENT_BENCH=ON >/dev/null
 fi
-cmake --build "$BUILD" -j2 --target bench_core bench_autodiff >/dev/null
+cmake --build "$BUILD" -j2 --target bench_core bench_autodiff bench_fft >/dev/null
 BIN="$BUILD/bench/bench_core"
 BIN_AD="$BUILD/bench/bench_autodiff"
+BIN_FFT="$BUILD/bench/bench_fft"
 GRADS="$BUILD/mlp_grads_tangent.f32"     # Tangent's MLP loss and gradients, for the check
 
 # 2-4. measure; every figure goes to results.jsonl, progress to stderr
@@ -47,6 +48,9 @@ pass() {   # threads, extra args...
     ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 }
 pass 1
+# the FFT suite at one thread (FFTW's threads are not used yet)
+env OMP_NUM_THREADS=1 "$BIN_FFT" --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+env OMP_NUM_THREADS=1 "$PY" "$BENCH_DIR/baseline.py" --suite fft --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 pass "$T2" --large-only
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 

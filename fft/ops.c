@@ -5,8 +5,8 @@
  * [2] output length of the last axis (c2r only), [3] naxes, [4...] axes
  * (normalised, distinct; the last one is the halved axis of r2c/c2r).
  *
- * The kernel copies the input into a fresh contiguous buffer (c2r destroys
- * its input; the copy also gives FFTW aligned, contiguous arrays), builds a
+ * The kernel hands FFTW a contiguous input as it is, and copies any other
+ * (and every c2r input, which FFTW destroys) into a fresh buffer; builds a
  * guru64 problem (transform dims = the axes in the given order, batch dims =
  * the other axes) and runs it through the plan cache, then scales.
  *
@@ -86,9 +86,13 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     fft_attr a = read_attrs(c->attrs);
     tg_tensor *x = in[0], *y = out[0];
     if (tg__numel(y->ndim, y->shape) == 0) return TG_OK;
-    tg_tensor *buf = tg__alloc(x->dtype, x->ndim, x->shape);
+    /* FFTW reads a contiguous input in place (out-of-place c2c and r2c plans
+     * preserve their input); c2r destroys its input, and other layouts are
+     * made contiguous, so those get a copy. */
+    bool reuse = kind != TG_FFT_C2R && tg__is_contiguous(x);
+    tg_tensor *buf = reuse ? tg_retain(x) : tg__alloc(x->dtype, x->ndim, x->shape);
     if (!buf) return tg_last_error_code();
-    tg__copy_into(buf, x);
+    if (!reuse) tg__copy_into(buf, x);
     int64_t xs[TG_MAX_DIMS], ys[TG_MAX_DIMS];
     tg__contiguous_strides(x->ndim, x->shape, xs);
     tg__contiguous_strides(y->ndim, y->shape, ys);
