@@ -171,7 +171,11 @@ tg_status tg__ein_build(int n, tg_tensor *const *ops, const tg_ein_term *terms, 
         for (int a = 0; a < s->rank[i]; a++) count[s->lab[i][a]]++;
     s->n_out = 0;
     if (has_out) {
-        bool seen[TG_EIN_MAX_LABELS] = {false};
+        bool seen[TG_EIN_MAX_LABELS] = {false}, ell = false;
+        for (int k = 0; k < out->n; k++) ell |= out->lab[k] == TG_EIN_ELL;
+        if (n_ell > 0 && !ell)
+            return tg__error(TG_ERR_ARG, "einsum: the operands have %d broadcast (\"...\") dimension%s but the "
+                             "output has no \"...\"", n_ell, n_ell == 1 ? "" : "s");
         for (int k = 0; k < out->n; k++) {
             int l = out->lab[k];
             if (l == TG_EIN_ELL) {
