@@ -250,6 +250,7 @@ tg_status tg_einsum_path(const char *subscripts, int n, tg_tensor *const *operan
     for (int k = 0; k + 1 < n; k++) sb_printf(&b, "%s(%d, %d)", k ? ", " : "", path[k][0], path[k][1]);
     sb_printf(&b, "]\n");
     sb_printf(&b, "      Naive FLOP count:  %.3e\n", naive);
+    opt += 1;   /* numpy.einsum_path's convention (so reports compare) */
     sb_printf(&b, "  Optimized FLOP count:  %.3e\n", n < 2 ? naive : opt);
     sb_printf(&b, "   Theoretical speedup:  %.3f\n", n < 2 || opt <= 0 ? 1.0 : naive / opt);
     sb_printf(&b, "  Largest intermediate:  %.3e elements\n", largest);
