@@ -112,6 +112,9 @@ tg_status tg__ein_build(int n, tg_tensor *const *ops, const tg_ein_term *terms, 
     int n_ell = 0;
     for (int i = 0; i < n; i++) {
         if (!ops[i]) return tg__error(TG_ERR_ARG, "einsum: operand %d is NULL", i);
+        if (tg_dtype_of(ops[i]) == TG_BOOL)
+            return tg__error(TG_ERR_DTYPE, "einsum: operand %d is bool, not supported yet (cast it to an integer or "
+                             "floating dtype)", i);
         int nd = tg_ndim(ops[i]), named = 0;
         bool ell = false;
         for (int k = 0; k < terms[i].n; k++) {

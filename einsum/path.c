@@ -50,7 +50,6 @@ static double greedy(const tg_ein_sets *in, int (*path)[2], double *largest) {
     for (int step = 0; n > 1; step++) {
         int bx = -1, by = -1;
         double best = INFINITY, best_flops = INFINITY;
-        bool shared_found = false;
         for (int pass = 0; pass < 2 && bx < 0; pass++)
             for (int x = 0; x < n; x++)
                 for (int y = x + 1; y < n; y++) {
@@ -63,7 +62,6 @@ static double greedy(const tg_ein_sets *in, int (*path)[2], double *largest) {
                     double c = pass == 0 ? set_size(in, res) - set_size(in, cur[x]) - set_size(in, cur[y])
                                          : set_size(in, res);
                     if (c < best || (c == best && f < best_flops)) { best = c; best_flops = f; bx = x; by = y; }
-                    shared_found |= shared;
                 }
         uint64_t keep[2] = {in->out[0], in->out[1]}, res[2];
         for (int j = 0; j < n; j++)

@@ -53,6 +53,7 @@ Test(einsum, bad_input_errors_name_the_label_and_operand) {
     expect_error(tg_einsum("ij", 0, OPS(a)), TG_ERR_ARG, "operand count", NULL, "zero operands");
     expect_error(tg_einsum("i,i", 2, OPS(v, tg_randn(TG_F64, 1, (int64_t[]){4}))), TG_ERR_SHAPE,
                  "label i has size 3 in operand 0 and 4 in operand 1", NULL, "vectors");
+    expect_error(tg_einsum("ij,ij->", 2, OPS(a, tg_cast(a, TG_BOOL))), TG_ERR_DTYPE, "operand 1 is bool", NULL, "bool");
     /* integer labels */
     const int la[2] = {7, 100}, lb[2] = {100, 9}, lo[2] = {7, 9}, bad[1] = {-3};
     expect_error(tg_einsum_ints(2, OPS(a, b), (const int *[]){la, lb}, (int[]){2, 2}, lo, 2), TG_ERR_SHAPE,
@@ -83,6 +84,19 @@ Test(einsum, integer_labels_match_letters) {
     want = tg_einsum("ij,jk->ki", 2, OPS(x, y));   /* 1 < 5: the output is (label 1, label 5) */
     cr_assert(got && want, "%s", tg_last_error());
     check_close(got, want, 1e-12, 1e-12, "ints implicit");
+    tg_scope_end();
+}
+
+Test(einsum, integer_operands_and_empty_axes) {
+    tg_scope_begin();
+    tg_tensor *a = tg_reshape(tg_arange(TG_I64, 0, 6, 1), 2, (int64_t[]){2, 3});
+    tg_tensor *r = tg_einsum("ij,kj->ik", 2, OPS(a, a));
+    cr_assert(r, "%s", tg_last_error());
+    cr_expect_eq(tg_dtype_of(r), TG_I64);
+    check_values_f64(r, 4, (double[]){5, 14, 14, 50}, 0, "i64 einsum");
+    tg_tensor *z = tg_einsum("ij,jk->ik", 2, OPS(mat(2, 0), mat(0, 3)));
+    cr_assert(z, "%s", tg_last_error());
+    check_values_f64(z, 6, (double[]){0, 0, 0, 0, 0, 0}, 0, "empty contraction");
     tg_scope_end();
 }
 
