@@ -213,7 +213,7 @@ tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const i
         ein_op *f = &list[0];
         int perm[TG_MAX_DIMS];
         for (int j = 0; j < s->n_out; j++) perm[j] = index_of(f->lab, f->nl, s->out[j]);
-        res = s->n_out == 0 && f->nl == 0 ? tg_reshape(f->t, 0, NULL) : tg_permute(f->t, perm);
+        res = tg_permute(f->t, perm);
         if (res) tg_keep(res);
     }
 done:
