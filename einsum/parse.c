@@ -10,7 +10,10 @@
 static bool is_label(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 /* One term from p up to a ',' / "->" / end; advances *pp. */
-static tg_status parse_term(const char **pp, tg_ein_term *t, const char *what, int idx) {
+static tg_status parse_term(const char **pp, tg_ein_term *t, int idx) {
+    char what[32];   /* "operand 2" or "the output" */
+    if (idx >= 0) snprintf(what, sizeof what, "operand %d", idx);
+    else snprintf(what, sizeof what, "the output");
     const char *p = *pp;
     t->n = 0;
     bool ell = false;
@@ -18,10 +21,10 @@ static tg_status parse_term(const char **pp, tg_ein_term *t, const char *what, i
         if (*p == ' ') { p++; continue; }
         if (*p == '.') {
             if (strncmp(p, "...", 3) != 0)
-                return tg__error(TG_ERR_ARG, "einsum: malformed \"...\" in %s %d (a '.' must be part of \"...\")", what, idx);
-            if (ell) return tg__error(TG_ERR_ARG, "einsum: more than one \"...\" in %s %d", what, idx);
+                return tg__error(TG_ERR_ARG, "einsum: malformed \"...\" in %s (a '.' must be part of \"...\")", what);
+            if (ell) return tg__error(TG_ERR_ARG, "einsum: more than one \"...\" in %s", what);
             ell = true;
-            if (t->n >= TG_EIN_MAX_LABELS) return tg__error(TG_ERR_ARG, "einsum: too many labels in %s %d", what, idx);
+            if (t->n >= TG_EIN_MAX_LABELS) return tg__error(TG_ERR_ARG, "einsum: too many labels in %s", what);
             t->lab[t->n++] = TG_EIN_ELL;
             p += 3;
             continue;
@@ -29,10 +32,10 @@ static tg_status parse_term(const char **pp, tg_ein_term *t, const char *what, i
         if (!is_label(*p)) {
             if (*p == '-' || *p == '>')
                 return tg__error(TG_ERR_ARG, "einsum: malformed \"->\" in the subscripts");
-            return tg__error(TG_ERR_ARG, "einsum: invalid character '%c' (0x%02x) in %s %d: labels are a-z and A-Z",
-                             (*p >= 32 && *p < 127) ? *p : '?', (unsigned char)*p, what, idx);
+            return tg__error(TG_ERR_ARG, "einsum: invalid character '%c' (0x%02x) in %s: labels are a-z and A-Z",
+                             (*p >= 32 && *p < 127) ? *p : '?', (unsigned char)*p, what);
         }
-        if (t->n >= TG_EIN_MAX_LABELS) return tg__error(TG_ERR_ARG, "einsum: too many labels in %s %d", what, idx);
+        if (t->n >= TG_EIN_MAX_LABELS) return tg__error(TG_ERR_ARG, "einsum: too many labels in %s", what);
         t->lab[t->n++] = (unsigned char)*p;
         p++;
     }
@@ -51,7 +54,7 @@ tg_status tg__ein_parse(const char *sub, int n, tg_ein_term *terms, tg_ein_term 
                          count == 1 ? "" : "s", n, n == 1 ? "" : "s");
     const char *p = sub;
     for (int i = 0; i < n; i++) {
-        tg_status st = parse_term(&p, &terms[i], "operand", i);
+        tg_status st = parse_term(&p, &terms[i], i);
         if (st) return st;
         if (i + 1 < n) {
             if (*p != ',') return tg__error(TG_ERR_ARG, "einsum: malformed subscripts \"%s\"", sub);
@@ -63,7 +66,7 @@ tg_status tg__ein_parse(const char *sub, int n, tg_ein_term *terms, tg_ein_term 
     if (p[0] == '-' && p[1] == '>') {
         p += 2;
         *has_out = true;
-        tg_status st = parse_term(&p, out, "the output", 0);
+        tg_status st = parse_term(&p, out, -1);
         if (st) return st;
         if (*p == ',') return tg__error(TG_ERR_ARG, "einsum: ',' in the output of \"%s\"", sub);
     }

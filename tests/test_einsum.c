@@ -276,3 +276,40 @@ Test(einsum, traced_with_symbolic_batch_equals_eager_bitwise) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+/* User input never aborts: random subscripts over a small alphabet either
+ * give a tensor or fail with a recorded error (run under the sanitizers). */
+Test(einsum, random_subscripts_fail_cleanly) {
+    static const char alphabet[] = "ijkiij..,,->-> 1A";
+    tg_scope_begin();
+    tg_tensor *ops[3] = {tg_randn(TG_F64, 2, (int64_t[]){2, 2}), tg_randn(TG_F64, 1, (int64_t[]){2}),
+                         tg_randn(TG_F64, 3, (int64_t[]){2, 1, 2})};
+    uint64_t state = 12345;
+    int ok = 0, failed = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+        char sub[16];
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        int len = (int)(state >> 60);
+        for (int k = 0; k < len; k++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            sub[k] = alphabet[(state >> 33) % (sizeof alphabet - 1)];
+        }
+        sub[len] = '\0';
+        int n = 1 + (int)((state >> 20) % 3);
+        tg_tensor *r = tg_einsum(sub, n, ops);
+        if (r) {
+            ok++;
+        } else {
+            cr_expect_neq(tg_last_error_code(), TG_OK, "\"%s\": NULL without an error", sub);
+            cr_expect(tg_last_error()[0] != '\0', "\"%s\": empty message", sub);
+            failed++;
+        }
+        tg_clear_error();
+        char *rep = NULL;
+        if (tg_einsum_path(sub, n, ops, "greedy", &rep) == TG_OK) free(rep);
+        tg_clear_error();
+    }
+    cr_expect_gt(ok, 0);
+    cr_expect_gt(failed, 0);
+    tg_scope_end();
+}
