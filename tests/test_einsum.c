@@ -156,7 +156,12 @@ Test(einsum, optimal_path_of_a_matrix_chain_is_the_known_optimum) {
     cr_expect(strstr(rep, "Naive FLOP count:  2.362e+09") != NULL, "%s", rep);
     cr_expect(strstr(rep, "Largest intermediate:  7.500e+02 elements") != NULL, "%s", rep);
     free(rep);
-    double greedy = path_flops(sub, 6, ops, "greedy", NULL);
+    char *grep_ = NULL;
+    double greedy = path_flops(sub, 6, ops, "greedy", &grep_);
+    /* numpy.einsum_path(..., optimize='greedy') gives this path and count */
+    cr_expect(strstr(grep_, "Path:  [(0, 1), (2, 3), (0, 2), (0, 1), (0, 1)]") != NULL, "%s", grep_);
+    cr_expect(strstr(grep_, "Optimized FLOP count:  5.600e+04") != NULL, "%s", grep_);
+    free(grep_);
     cr_expect_geq(greedy, opt);
     cr_expect_eq(path_flops(sub, 6, ops, "auto", NULL), opt, "auto is optimal up to 6 operands");
     cr_expect_eq(path_flops(sub, 6, ops, NULL, NULL), opt);
@@ -180,6 +185,14 @@ Test(einsum, optimal_never_worse_than_greedy) {
     tg_tensor *ea = mat(7, 3), *fb = mat(2, 4), *gc = mat(9, 5), *hd = mat(3, 6);
     double o = path_flops("ea,fb,abcd,gc,hd->efgh", 5, OPS(ea, fb, h, gc, hd), "optimal", NULL);
     double g = path_flops("ea,fb,abcd,gc,hd->efgh", 5, OPS(ea, fb, h, gc, hd), "greedy", NULL);
+    char *rep = NULL;
+    path_flops("ea,fb,abcd,gc,hd->efgh", 5, OPS(ea, fb, h, gc, hd), "optimal", &rep);
+    /* numpy.einsum_path(..., optimize='optimal') for these shapes */
+    cr_expect(strstr(rep, "Path:  [(1, 2), (2, 3), (1, 2), (0, 1)]") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Optimized FLOP count:  6.409e+03") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Naive FLOP count:  6.804e+05") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Largest intermediate:  3.780e+02 elements") != NULL, "%s", rep);
+    free(rep);
     cr_expect_leq(o, g);
     tg_scope_end();
 }
