@@ -60,6 +60,13 @@ static const op_entry ops[] = {
     B(minimum, "N, 4", "1, 4", -2, 2, 0), B(atan2, "N, 4", "N, 4", 0.5, 2, 0),
     B(remainder, "N, 4", "N, 4", 0.7, 2, 0), B(complex, "N, 4", "N, 4", -2, 2, 0),
     B(where, "N, 4", "N, 4", -2, 2, CPLX),
+    B(einsum_matmul, "N, 4", "4, 2", -2, 2, CPLX), B(einsum_inner, "3, N", "N, 2", -2, 2, CPLX),
+    B(einsum_trace_mul, "3, 3", "3, N", -2, 2, CPLX), B(einsum_batched, "N, 3, 4", "N, 4, 2", -2, 2, CPLX),
+    B(einsum_outer, "N", "4", -2, 2, CPLX), B(einsum_ellipsis, "N, 3, 4", "4, 2", -2, 2, CPLX),
+    /* a traced einsum fixes its path at trace time (symbolic sizes guessed 8): shapes whose best path is
+     * the same for N = 3, 5 and 8, so the same kernels run in the same order */
+    {"einsum_bilinear", f_einsum_bilinear, 3, 1, {"2", "2, N", "N"}, -2, 2, CPLX},
+    {"einsum_chain", f_einsum_chain, 3, 1, {"2, N", "N, 4", "4, 3"}, -2, 2, CPLX},
     B(matmul, "N, 4", "4, 2", -2, 2, CPLX),
     {"matmul_vec", f_matmul, 2, 1, {"N, 4", "4"}, -2, 2, CPLX},
     {"matmul_batched", f_matmul, 2, 1, {"N, 3, 4", "4, 2"}, -2, 2, CPLX},

@@ -223,6 +223,8 @@ void tg__set_location(const char *file, int line);
 #if defined(TG__DECLARED_TANGENT_EINSUM_H) && !defined(TG__LOC_TANGENT_EINSUM_H)
 #define TG__LOC_TANGENT_EINSUM_H
 #define tg_einsum(...) TG__AT(tg_einsum)(__VA_ARGS__)
+#define tg_einsum_ints(...) TG__AT(tg_einsum_ints)(__VA_ARGS__)
+#define tg_einsum_path(...) TG__AT(tg_einsum_path)(__VA_ARGS__)
 #endif
 
 #if defined(TG__DECLARED_TANGENT_LINALG_H) && !defined(TG__LOC_TANGENT_LINALG_H)

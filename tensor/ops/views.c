@@ -153,7 +153,7 @@ static tg_tensor *reshape_common(tg_tensor *x, int ndim, const int64_t *shape, b
         return tg__error(TG_ERR_SHAPE, "%s: rank %d is outside [0, %d]", op, ndim, TG_MAX_DIMS), NULL;
     if (ndim > 0 && !shape) return tg__error(TG_ERR_ARG, "%s: shape is NULL", op), NULL;
     tg_attrs a = {.n_int = ndim, .n_real = allow_copy ? 0 : 1};
-    memcpy(a.i, shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0) memcpy(a.i, shape, (size_t)ndim * sizeof *shape);
     return tg__apply1(&tg_op_reshape, 1, &x, &a);
 }
 tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {

@@ -22,6 +22,18 @@ F2(add, tg_add(a, b)) F2(sub, tg_sub(a, b)) F2(mul, tg_mul(a, b)) F2(div, tg_div
 F2(maximum, tg_maximum(a, b)) F2(minimum, tg_minimum(a, b)) F2(atan2, tg_atan2(a, b))
 F2(remainder, tg_remainder(a, b)) F2(complex, tg_complex(a, b)) F2(matmul, tg_matmul(a, b))
 F2(where, tg_where(tg_gt_scalar(tg_real(a), 0.0), a, b))
+/* einsum */
+#define E2(name, sub) F2(name, tg_einsum(sub, 2, (tg_tensor *[]){a, b}))
+E2(einsum_matmul, "ij,jk->ik") E2(einsum_inner, "ij,jk") E2(einsum_trace_mul, "ii,ij->j")
+E2(einsum_batched, "bij,bjk->bik") E2(einsum_outer, "i,j->ij") E2(einsum_ellipsis, "...ij,jk->...ik")
+tg_status f_einsum_bilinear(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    RET(tg_einsum("i,ij,j->", 3, in));
+}
+tg_status f_einsum_chain(void *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c;
+    RET(tg_einsum("ij,jk,kl->il", 3, in));
+}
 /* reductions */
 F1(sum_all, tg_sum(x, 0, NULL, false)) F1(sum_ax1_keep, tg_sum(x, 1, (int[]){1}, true))
 F1(sum_ax0, tg_sum(x, 1, (int[]){-2}, false)) F1(mean, tg_mean(x, 1, (int[]){0}, false))

@@ -60,6 +60,15 @@ tg_status f_atan2(void *c, tg_tensor *const *in, tg_tensor **out);
 tg_status f_remainder(void *c, tg_tensor *const *in, tg_tensor **out);
 tg_status f_complex(void *c, tg_tensor *const *in, tg_tensor **out);
 tg_status f_matmul(void *c, tg_tensor *const *in, tg_tensor **out);
+/* einsum (einsum/) */
+tg_status f_einsum_matmul(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_inner(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_trace_mul(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_bilinear(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_batched(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_outer(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_ellipsis(void *c, tg_tensor *const *in, tg_tensor **out);
+tg_status f_einsum_chain(void *c, tg_tensor *const *in, tg_tensor **out);
 tg_status f_where(void *c, tg_tensor *const *in, tg_tensor **out);
 tg_status f_sum_all(void *c, tg_tensor *const *in, tg_tensor **out);
 tg_status f_sum_ax1_keep(void *c, tg_tensor *const *in, tg_tensor **out);

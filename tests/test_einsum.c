@@ -1,0 +1,328 @@
+/* tg_einsum beyond the oracle file: error messages naming the label and the
+ * operand, integer labels, path optimality (optimal <= greedy, the known
+ * optimum of a matrix chain), tg_einsum_path's report, and a traced einsum
+ * with a symbolic batch axis equal to eager mode bitwise. */
+#include "support/check.h"
+
+#include <tangent/sizes.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(einsum, .init = tg_clear_error);
+
+#define OPS(...) (tg_tensor *[]){__VA_ARGS__}
+
+static tg_tensor *mat(int64_t r, int64_t c) { return tg_randn(TG_F64, 2, (int64_t[]){r, c}); }
+
+/* The call fails with code and a message holding every one of the strings. */
+static void expect_error(tg_tensor *r, tg_status code, const char *s1, const char *s2, const char *what) {
+    cr_expect_null(r, "%s: succeeded", what);
+    cr_expect_eq(tg_last_error_code(), code, "%s: %s, want %s (%s)", what, tg_status_name(tg_last_error_code()),
+                 tg_status_name(code), tg_last_error());
+    cr_expect(strstr(tg_last_error(), s1) != NULL, "%s: message \"%s\" lacks \"%s\"", what, tg_last_error(), s1);
+    if (s2) cr_expect(strstr(tg_last_error(), s2) != NULL, "%s: message \"%s\" lacks \"%s\"", what, tg_last_error(), s2);
+    tg_clear_error();
+}
+
+Test(einsum, bad_input_errors_name_the_label_and_operand) {
+    tg_scope_begin();
+    tg_tensor *a = mat(3, 4), *b = mat(5, 2), *c = mat(4, 2), *v = tg_randn(TG_F64, 1, (int64_t[]){3});
+    expect_error(tg_einsum("ij,jk->ik", 2, OPS(a, b)), TG_ERR_SHAPE,
+                 "label j has size 4 in operand 0 and 5 in operand 1", NULL, "size conflict");
+    expect_error(tg_einsum("ij,kj,jl->il", 3, OPS(a, c, a)), TG_ERR_SHAPE, "label j", "operand 1", "size conflict 3");
+    expect_error(tg_einsum("ij->ii", 1, OPS(a)), TG_ERR_ARG, "output label i", "more than once", "repeated output");
+    expect_error(tg_einsum("ij->ik", 1, OPS(a)), TG_ERR_ARG, "output label k", "no operand", "unknown output");
+    expect_error(tg_einsum("ij,jk->ik", 1, OPS(a)), TG_ERR_ARG, "2 operand terms", "1 operand", "operand count");
+    expect_error(tg_einsum("i,j", 3, OPS(a, a, a)), TG_ERR_ARG, "2 operand terms", "3 operands", "operand count 3");
+    expect_error(tg_einsum("ijk", 1, OPS(a)), TG_ERR_SHAPE, "operand 0 has 2 dimensions", "3 labels", "rank");
+    expect_error(tg_einsum("ij,j", 2, OPS(a, a)), TG_ERR_SHAPE, "operand 1 has 2 dimensions", "1 label", "rank 1");
+    expect_error(tg_einsum("...ijk", 1, OPS(a)), TG_ERR_SHAPE, "operand 0", "3 labels and \"...\"", "rank ell");
+    expect_error(tg_einsum("i1", 1, OPS(a)), TG_ERR_ARG, "invalid character '1'", "operand 0", "bad char");
+    expect_error(tg_einsum("ij,j$", 2, OPS(a, c)), TG_ERR_ARG, "invalid character '$'", "operand 1", "bad char 1");
+    expect_error(tg_einsum("ij->j#", 1, OPS(a)), TG_ERR_ARG, "invalid character '#'", "output", "bad char out");
+    expect_error(tg_einsum("ij->j->i", 1, OPS(a)), TG_ERR_ARG, "more than one \"->\"", NULL, "two arrows");
+    expect_error(tg_einsum("ij-i", 1, OPS(a)), TG_ERR_ARG, "\"->\"", NULL, "broken arrow");
+    expect_error(tg_einsum("i..j", 1, OPS(a)), TG_ERR_ARG, "malformed \"...\"", "operand 0", "two dots");
+    expect_error(tg_einsum("i......", 1, OPS(a)), TG_ERR_ARG, "more than one \"...\"", "operand 0", "two ellipses");
+    expect_error(tg_einsum("...i->i", 1, OPS(a)), TG_ERR_ARG, "no \"...\"", NULL, "ellipsis dropped");
+    expect_error(tg_einsum("ii", 1, OPS(a)), TG_ERR_SHAPE, "label i repeated in operand 0", "3 and 4", "diag sizes");
+    expect_error(tg_einsum("ij,jk->ik", 2, OPS(a, NULL)), TG_ERR_ARG, "operand 1 is NULL", NULL, "NULL operand");
+    expect_error(tg_einsum(NULL, 1, OPS(a)), TG_ERR_ARG, "NULL", NULL, "NULL subscripts");
+    expect_error(tg_einsum("ij", 0, OPS(a)), TG_ERR_ARG, "operand count", NULL, "zero operands");
+    expect_error(tg_einsum("i,i", 2, OPS(v, tg_randn(TG_F64, 1, (int64_t[]){4}))), TG_ERR_SHAPE,
+                 "label i has size 3 in operand 0 and 4 in operand 1", NULL, "vectors");
+    expect_error(tg_einsum("ij,ij->", 2, OPS(a, tg_cast(a, TG_BOOL))), TG_ERR_DTYPE, "operand 1 is bool", NULL, "bool");
+    /* integer labels */
+    const int la[2] = {7, 100}, lb[2] = {100, 9}, lo[2] = {7, 9}, bad[1] = {-3};
+    expect_error(tg_einsum_ints(2, OPS(a, b), (const int *[]){la, lb}, (int[]){2, 2}, lo, 2), TG_ERR_SHAPE,
+                 "label 100 has size 4 in operand 0 and 5 in operand 1", NULL, "ints size conflict");
+    expect_error(tg_einsum_ints(1, OPS(v), (const int *[]){bad}, (int[]){1}, NULL, 0), TG_ERR_ARG, "negative label -3",
+                 NULL, "ints negative");
+    expect_error(tg_einsum_ints(1, OPS(a), (const int *[]){la}, (int[]){2}, (int[]){5}, 1), TG_ERR_ARG,
+                 "output label 5", "no operand", "ints unknown output");
+    expect_error(tg_einsum_ints(1, OPS(a), (const int *[]){la}, (int[]){2}, (int[]){7, 7}, 2), TG_ERR_ARG,
+                 "output label 7", "more than once", "ints repeated output");
+    expect_error(tg_einsum_ints(1, OPS(a), (const int *[]){la}, (int[]){1}, NULL, -1), TG_ERR_SHAPE,
+                 "operand 0 has 2 dimensions", NULL, "ints rank");
+    tg_scope_end();
+}
+
+Test(einsum, integer_labels_match_letters) {
+    tg_scope_begin();
+    tg_tensor *a = tg_randn(TG_F64, 3, (int64_t[]){2, 3, 4}), *b = mat(4, 5), *c = mat(5, 3);
+    const int la[3] = {1000, 3, 42}, lb[2] = {42, 8}, lc[2] = {8, 3}, lo[2] = {1000, 3};
+    tg_tensor *got = tg_einsum_ints(3, OPS(a, b, c), (const int *[]){la, lb, lc}, (int[]){3, 2, 2}, lo, 2);
+    tg_tensor *want = tg_einsum("bik,kl,li->bi", 3, OPS(a, b, c));
+    cr_assert(got && want, "%s", tg_last_error());
+    check_close(got, want, 1e-12, 1e-12, "ints");
+    /* implicit output: labels seen once, increasing */
+    const int ia[2] = {5, 2}, ib[2] = {2, 1};
+    tg_tensor *x = mat(3, 4), *y = mat(4, 6);
+    got = tg_einsum_ints(2, OPS(x, y), (const int *[]){ia, ib}, (int[]){2, 2}, NULL, -1);
+    want = tg_einsum("ij,jk->ki", 2, OPS(x, y));   /* 1 < 5: the output is (label 1, label 5) */
+    cr_assert(got && want, "%s", tg_last_error());
+    check_close(got, want, 1e-12, 1e-12, "ints implicit");
+    tg_scope_end();
+}
+
+Test(einsum, integer_operands_and_empty_axes) {
+    tg_scope_begin();
+    tg_tensor *a = tg_reshape(tg_arange(TG_I64, 0, 6, 1), 2, (int64_t[]){2, 3});
+    tg_tensor *r = tg_einsum("ij,kj->ik", 2, OPS(a, a));
+    cr_assert(r, "%s", tg_last_error());
+    cr_expect_eq(tg_dtype_of(r), TG_I64);
+    check_values_f64(r, 4, (double[]){5, 14, 14, 50}, 0, "i64 einsum");
+    tg_tensor *z = tg_einsum("ij,jk->ik", 2, OPS(mat(2, 0), mat(0, 3)));
+    cr_assert(z, "%s", tg_last_error());
+    check_values_f64(z, 6, (double[]){0, 0, 0, 0, 0, 0}, 0, "empty contraction");
+    tg_scope_end();
+}
+
+Test(einsum, result_owned_by_the_caller_without_a_scope) {
+    tg_tensor *a = mat(3, 3);
+    tg_tensor *t = tg_einsum("ii", 1, OPS(a));
+    tg_tensor *d = tg_einsum("ij->ij", 1, OPS(a));
+    cr_assert(t && d, "%s", tg_last_error());
+    cr_expect_eq(tg_ndim(t), 0);
+    check_close(d, a, 0, 0, "identity");
+    tg_release(t);
+    tg_release(d);
+    tg_release(a);
+}
+
+/* ---- paths ---------------------------------------------------------------- */
+static double report_number(const char *rep, const char *key) {
+    const char *p = strstr(rep, key);
+    cr_assert(p, "report lacks \"%s\":\n%s", key, rep);
+    return strtod(p + strlen(key), NULL);
+}
+
+static double path_flops(const char *sub, int n, tg_tensor *const *ops, const char *strategy, char **rep_out) {
+    char *rep = NULL;
+    tg_status st = tg_einsum_path(sub, n, ops, strategy, &rep);
+    cr_assert_eq(st, TG_OK, "%s (%s): %s", sub, strategy, tg_last_error());
+    double f = report_number(rep, "Optimized FLOP count:");
+    if (rep_out) *rep_out = rep;
+    else free(rep);
+    return f;
+}
+
+/* Chain of matrices with these dimensions: "ab,bc,cd,...". */
+static int chain(int n, const int64_t *dims, tg_tensor **ops, char *sub) {
+    char *p = sub;
+    for (int i = 0; i < n; i++) {
+        ops[i] = tg_zeros(TG_F32, 2, (int64_t[]){dims[i], dims[i + 1]});
+        p += sprintf(p, "%s%c%c", i ? "," : "", 'a' + i, 'a' + i + 1);
+    }
+    sprintf(p, "->a%c", 'a' + n);
+    return n;
+}
+
+Test(einsum, optimal_path_of_a_matrix_chain_is_the_known_optimum) {
+    tg_scope_begin();
+    /* CLRS 15.2: 15125 scalar multiplications; opt_einsum's model counts 2 per
+     * multiply-add, numpy.einsum_path adds 1. */
+    const int64_t dims[7] = {30, 35, 15, 5, 10, 20, 25};
+    tg_tensor *ops[6];
+    char sub[64];
+    chain(6, dims, ops, sub);
+    char *rep;
+    double opt = path_flops(sub, 6, ops, "optimal", &rep);
+    cr_expect(strstr(rep, "Optimized FLOP count:  3.025e+04") != NULL, "optimal %g:\n%s", opt, rep);
+    cr_expect(strstr(rep, "(1, 2)      5.250e+03    bd") != NULL, "%s", rep);   /* 2 * 35 * 15 * 5 */
+    cr_expect(strstr(rep, "Path:  [(1, 2), (0, 4), (0, 1), (0, 2), (0, 1)]") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Naive FLOP count:  2.362e+09") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Largest intermediate:  7.500e+02 elements") != NULL, "%s", rep);
+    free(rep);
+    char *grep_ = NULL;
+    double greedy = path_flops(sub, 6, ops, "greedy", &grep_);
+    /* numpy.einsum_path(..., optimize='greedy') gives this path and count */
+    cr_expect(strstr(grep_, "Path:  [(0, 1), (2, 3), (0, 2), (0, 1), (0, 1)]") != NULL, "%s", grep_);
+    cr_expect(strstr(grep_, "Optimized FLOP count:  5.600e+04") != NULL, "%s", grep_);
+    free(grep_);
+    cr_expect_geq(greedy, opt);
+    cr_expect_eq(path_flops(sub, 6, ops, "auto", NULL), opt, "auto is optimal up to 6 operands");
+    cr_expect_eq(path_flops(sub, 6, ops, NULL, NULL), opt);
+    tg_scope_end();
+}
+
+Test(einsum, optimal_never_worse_than_greedy) {
+    tg_scope_begin();
+    const int64_t chains[4][9] = {{10, 100, 5, 50, 2, 80, 3, 60, 7}, {2, 3, 4, 5, 6, 7, 8, 9, 10},
+                                  {50, 2, 50, 2, 50, 2, 50, 2, 50}, {7, 7, 7, 7, 7, 7, 7, 7, 7}};
+    for (int k = 0; k < 4; k++) {
+        tg_tensor *ops[8];
+        char sub[64];
+        chain(8, chains[k], ops, sub);
+        double o = path_flops(sub, 8, ops, "optimal", NULL), g = path_flops(sub, 8, ops, "greedy", NULL);
+        cr_expect_leq(o, g, "chain %d: optimal %g > greedy %g", k, o, g);
+        cr_expect_eq(path_flops(sub, 8, ops, "auto", NULL), g, "auto is greedy past 6 operands");
+    }
+    /* a network with a hub: optimal <= greedy as well */
+    tg_tensor *h = tg_zeros(TG_F32, 4, (int64_t[]){3, 4, 5, 6});
+    tg_tensor *ea = mat(7, 3), *fb = mat(2, 4), *gc = mat(9, 5), *hd = mat(3, 6);
+    double o = path_flops("ea,fb,abcd,gc,hd->efgh", 5, OPS(ea, fb, h, gc, hd), "optimal", NULL);
+    double g = path_flops("ea,fb,abcd,gc,hd->efgh", 5, OPS(ea, fb, h, gc, hd), "greedy", NULL);
+    char *rep = NULL;
+    path_flops("ea,fb,abcd,gc,hd->efgh", 5, OPS(ea, fb, h, gc, hd), "optimal", &rep);
+    /* numpy.einsum_path(..., optimize='optimal') for these shapes */
+    cr_expect(strstr(rep, "Path:  [(1, 2), (2, 3), (1, 2), (0, 1)]") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Optimized FLOP count:  6.409e+03") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Naive FLOP count:  6.804e+05") != NULL, "%s", rep);
+    cr_expect(strstr(rep, "Largest intermediate:  3.780e+02 elements") != NULL, "%s", rep);
+    free(rep);
+    cr_expect_leq(o, g);
+    tg_scope_end();
+}
+
+Test(einsum, path_report_content_and_errors) {
+    tg_scope_begin();
+    tg_tensor *a = mat(2, 3), *c = mat(3, 3), *b = mat(3, 4);
+    char *rep = NULL;
+    cr_assert_eq(tg_einsum_path("ij,jk,kl->il", 3, OPS(a, c, b), "optimal", &rep), TG_OK, "%s", tg_last_error());
+    /* the figures numpy.einsum_path prints for these shapes */
+    const char *want[] = {"Complete contraction:  ij,jk,kl->il", "Path:  [(0, 1), (0, 1)]",
+                          "Naive FLOP count:  2.160e+02", "Optimized FLOP count:  8.500e+01",
+                          "Theoretical speedup:  2.541", "Largest intermediate:  8.000e+00 elements", "ik", "il"};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+        cr_expect(strstr(rep, want[k]) != NULL, "report lacks \"%s\":\n%s", want[k], rep);
+    free(rep);
+    rep = (char *)1;
+    cr_expect_eq(tg_einsum_path("ij,jk", 2, OPS(a, b), "fastest", &rep), TG_ERR_ARG);
+    cr_expect(strstr(tg_last_error(), "unknown strategy \"fastest\"") != NULL, "%s", tg_last_error());
+    cr_expect_null(rep);
+    tg_clear_error();
+    cr_expect_eq(tg_einsum_path("ij,jk->iq", 2, OPS(a, c), "greedy", &rep), TG_ERR_ARG);
+    cr_expect(strstr(tg_last_error(), "output label q") != NULL, "%s", tg_last_error());
+    tg_clear_error();
+    tg_tensor *many[11];
+    char sub[64];
+    const int64_t dims[12] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+    chain(11, dims, many, sub);
+    cr_expect_eq(tg_einsum_path(sub, 11, many, "optimal", &rep), TG_ERR_ARG);
+    tg_clear_error();
+    cr_expect_eq(tg_einsum_path(sub, 11, many, "greedy", &rep), TG_OK, "%s", tg_last_error());
+    free(rep);
+    /* one operand: no pairs */
+    cr_expect_eq(tg_einsum_path("ii", 1, OPS(c), NULL, &rep), TG_OK);
+    cr_expect(strstr(rep, "Path:  []") != NULL, "%s", rep);
+    free(rep);
+    tg_scope_end();
+}
+
+/* The contraction along each strategy's path gives the same values. */
+Test(einsum, long_chain_values_agree_with_matmul) {
+    tg_scope_begin();
+    const int64_t dims[9] = {3, 5, 2, 6, 4, 3, 5, 2, 4};
+    tg_tensor *ops[8];
+    char sub[64];
+    chain(8, dims, ops, sub);
+    tg_tensor *want = NULL;
+    for (int i = 0; i < 8; i++) {
+        ops[i] = tg_randn(TG_F64, 2, (int64_t[]){dims[i], dims[i + 1]});
+        want = i ? tg_matmul(want, ops[i]) : ops[i];
+    }
+    tg_tensor *got = tg_einsum(sub, 8, ops);
+    cr_assert(got, "%s", tg_last_error());
+    check_close(got, want, 1e-10, 1e-12, "8-matrix chain");
+    tg_scope_end();
+}
+
+/* ---- tracing ---------------------------------------------------------------- */
+static tg_status batched(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_einsum("bij,bjk,k->bi", 3, in);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static bool same_bytes(tg_tensor *x, tg_tensor *y) {
+    if (!x || !y || tg_numel(x) != tg_numel(y) || tg_dtype_of(x) != tg_dtype_of(y)) return false;
+    size_t n = (size_t)tg_numel(x) * tg_dtype_size(tg_dtype_of(x));
+    unsigned char *p = malloc(n + 1), *q = malloc(n + 1);
+    bool ok = p && q && tg_copy_to(x, p, n) == TG_OK && tg_copy_to(y, q, n) == TG_OK && memcmp(p, q, n) == 0;
+    free(p);
+    free(q);
+    return ok;
+}
+
+Test(einsum, traced_with_symbolic_batch_equals_eager_bitwise) {
+    tg_scope_begin();
+    tg_spec specs[3] = {{TG_F64, "N, 3, 4"}, {TG_F64, "N, 4, 5"}, {TG_F64, "5"}};
+    tg_graph *g = tg_trace(batched, NULL, 3, specs, 1);
+    cr_assert(g, "trace: %s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert(p, "compile: %s", tg_last_error());
+    const int64_t ns[2] = {2, 7};
+    for (int k = 0; k < 2; k++) {
+        tg_tensor *in[3] = {tg_randn(TG_F64, 3, (int64_t[]){ns[k], 3, 4}), tg_randn(TG_F64, 3, (int64_t[]){ns[k], 4, 5}),
+                            tg_randn(TG_F64, 1, (int64_t[]){5})};
+        tg_tensor *eager = NULL, *run = NULL;
+        cr_assert_eq(batched(NULL, in, &eager), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg_run(p, in, &run), TG_OK, "N=%lld: %s", (long long)ns[k], tg_last_error());
+        cr_expect_eq(tg_ndim(run), 2);
+        cr_expect_eq(tg_dim(run, 0), ns[k]);
+        cr_expect(same_bytes(run, eager), "N=%lld: compiled differs from eager", (long long)ns[k]);
+    }
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* User input never aborts: random subscripts over a small alphabet either
+ * give a tensor or fail with a recorded error (run under the sanitizers). */
+Test(einsum, random_subscripts_fail_cleanly) {
+    static const char alphabet[] = "ijkiij..,,->-> 1A";
+    tg_scope_begin();
+    tg_tensor *ops[3] = {tg_randn(TG_F64, 2, (int64_t[]){2, 2}), tg_randn(TG_F64, 1, (int64_t[]){2}),
+                         tg_randn(TG_F64, 3, (int64_t[]){2, 1, 2})};
+    uint64_t state = 12345;
+    int ok = 0, failed = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+        char sub[16];
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        int len = (int)(state >> 60);
+        for (int k = 0; k < len; k++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            sub[k] = alphabet[(state >> 33) % (sizeof alphabet - 1)];
+        }
+        sub[len] = '\0';
+        int n = 1 + (int)((state >> 20) % 3);
+        tg_tensor *r = tg_einsum(sub, n, ops);
+        if (r) {
+            ok++;
+        } else {
+            cr_expect_neq(tg_last_error_code(), TG_OK, "\"%s\": NULL without an error", sub);
+            cr_expect(tg_last_error()[0] != '\0', "\"%s\": empty message", sub);
+            failed++;
+        }
+        tg_clear_error();
+        char *rep = NULL;
+        if (tg_einsum_path(sub, n, ops, "greedy", &rep) == TG_OK) free(rep);
+        tg_clear_error();
+    }
+    cr_expect_gt(ok, 0);
+    cr_expect_gt(failed, 0);
+    tg_scope_end();
+}
