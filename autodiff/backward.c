@@ -95,13 +95,8 @@ static tg_status run_node(tg_node *n, bool create_graph) {
         return tg__error(TG_ERR_AUTOGRAD, "tg_backward: tg_%s has no derivative rule", n->def->name);
     tg_tensor *out[TG_MAX_OP_OUTPUTS], *cot[TG_MAX_OP_OUTPUTS], *in_cot[TG_MAX_OP_INPUTS];
     tg_meta metas[TG_MAX_OP_INPUTS];
-    for (int i = 0; i < n->n_in; i++) {
-        metas[i].dtype = n->in[i]->dtype;
-        metas[i].ndim = n->in[i]->ndim;
-        metas[i].weak = (n->in[i]->flags & TG_TFLAG_WEAK) != 0;
-        memcpy(metas[i].shape, n->in[i]->shape, (size_t)n->in[i]->ndim * sizeof(int64_t));
-        in_cot[i] = NULL;
-    }
+    tg__metas_of(n->n_in, n->in, metas);
+    for (int i = 0; i < n->n_in; i++) in_cot[i] = NULL;
     for (int j = 0; j < n->n_out; j++) {
         /* Under create_graph the rules see outputs with their history. */
         out[j] = n->out[j] && create_graph ? tg__handout(tg__node_unpack_out(n, j)) : n->out[j];

@@ -32,12 +32,7 @@ tg_status tg__forward_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in
     if (!any) return TG_OK;
     if (!def->jvp) return tg__error(TG_ERR_AUTOGRAD, "tg_jvp: tg_%s has no forward-mode rule", def->name);
     tg_meta metas[TG_MAX_OP_INPUTS];
-    for (int i = 0; i < n_in; i++) {
-        metas[i].dtype = in[i]->dtype;
-        metas[i].ndim = in[i]->ndim;
-        metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
-        memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
-    }
+    tg__metas_of(n_in, in, metas);
     tg_op_call call = {def, attrs, n_in, metas, NULL};
     /* The rules see the outputs detached: an output's saved alias holds its
      * tangent, and a tangent whose history held the output would close a

@@ -112,11 +112,8 @@ tg_status tg__trace_apply(const tg_op_def *def, int n_in, tg_tensor *const *in, 
         tg_tensor *x = in[i];
         if (tg__is_tracer(x) && (x->trace_graph != g || x->trace_serial != g->serial))
             return tg__error(TG_ERR_ARG, "tg_%s: input %d belongs to another trace", def->name, i);
-        metas[i].dtype = x->dtype;
-        metas[i].ndim = x->ndim;
-        metas[i].weak = (x->flags & TG_TFLAG_WEAK) != 0;
-        memcpy(metas[i].shape, x->shape, (size_t)x->ndim * sizeof(int64_t));
     }
+    tg__metas_of(n_in, in, metas);
     memset(out_meta, 0, (size_t)n_out * sizeof *out_meta);
     tg_op_call call = {def, attrs, n_in, metas, NULL};
     tg_status st;

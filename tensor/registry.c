@@ -82,11 +82,8 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
     }
     tg_meta metas[TG_MAX_OP_INPUTS];
     tg_device dev = {TG_CPU, 0};
+    tg__metas_of(n_in, in, metas);
     for (int i = 0; i < n_in; i++) {
-        metas[i].dtype = in[i]->dtype;
-        metas[i].ndim = in[i]->ndim;
-        metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
-        memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
         tg_device d = in[i]->storage->device;
         if (i == 0) dev = d;
         else if (d.kind != dev.kind || d.index != dev.index)
@@ -132,12 +129,7 @@ tg_status tg__apply_plain(const tg_op_def *def, int n_in, tg_tensor *const *in, 
                           tg_tensor **out) {
     tg_meta metas[TG_MAX_OP_INPUTS], out_meta[TG_MAX_OP_OUTPUTS];
     for (int j = 0; j < n_out; j++) out[j] = NULL;
-    for (int i = 0; i < n_in; i++) {
-        metas[i].dtype = in[i]->dtype;
-        metas[i].ndim = in[i]->ndim;
-        metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
-        memcpy(metas[i].shape, in[i]->shape, (size_t)in[i]->ndim * sizeof(int64_t));
-    }
+    tg__metas_of(n_in, in, metas);
     tg_op_call call = {def, attrs, n_in, metas, NULL};
     tg_status st = def->infer ? def->infer(&call, out_meta) : TG_OK;
     if (st) return st;

@@ -99,6 +99,16 @@ bool tg__op_register_builtin(const tg_op_def *def);
             tg__op_register_builtin(defs_[k_]);                                \
     }
 
+/* What infer sees of each input tensor. */
+static inline void tg__metas_of(int n, tg_tensor *const *in, tg_meta *metas) {
+    for (int i = 0; i < n; i++) {
+        metas[i].dtype = in[i]->dtype;
+        metas[i].ndim = in[i]->ndim;
+        metas[i].weak = (in[i]->flags & TG_TFLAG_WEAK) != 0;
+        for (int d = 0; d < in[i]->ndim; d++) metas[i].shape[d] = in[i]->shape[d];
+    }
+}
+
 static inline void tg__meta_copy_shape(tg_meta *dst, const tg_meta *src) {
     dst->ndim = src->ndim;
     for (int i = 0; i < src->ndim; i++) dst->shape[i] = src->shape[i];

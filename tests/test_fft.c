@@ -63,7 +63,7 @@ static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     return out[0] ? TG_OK : tg_last_error_code();
 }
 
-static void gradchecks(int op, tg_dtype dt, int nd, const int64_t *shape, int64_t n, const char *what) {
+static void check_gradients(int op, tg_dtype dt, int nd, const int64_t *shape, int64_t n, const char *what) {
     static const char *norms[3] = {NULL, "ortho", "forward"};
     for (int k = 0; k < 3; k++) {
         tg_scope_begin();
@@ -82,33 +82,33 @@ static void gradchecks(int op, tg_dtype dt, int nd, const int64_t *shape, int64_
 }
 
 Test(fft, gradcheck_fft) {
-    gradchecks(G_FFT, TG_C128, 1, (int64_t[]){6}, TG_NONE, "fft c128 6");
-    gradchecks(G_FFT, TG_C128, 2, (int64_t[]){2, 7}, 9, "fft c128 (2,7) n=9");
-    gradchecks(G_FFT, TG_F64, 1, (int64_t[]){5}, 4, "fft f64 5 n=4");
-    gradchecks(G_IFFT, TG_C128, 2, (int64_t[]){5, 2}, TG_NONE, "ifft c128 (5,2) axis 0");
+    check_gradients(G_FFT, TG_C128, 1, (int64_t[]){6}, TG_NONE, "fft c128 6");
+    check_gradients(G_FFT, TG_C128, 2, (int64_t[]){2, 7}, 9, "fft c128 (2,7) n=9");
+    check_gradients(G_FFT, TG_F64, 1, (int64_t[]){5}, 4, "fft f64 5 n=4");
+    check_gradients(G_IFFT, TG_C128, 2, (int64_t[]){5, 2}, TG_NONE, "ifft c128 (5,2) axis 0");
 }
 Test(fft, gradcheck_rfft) {
-    gradchecks(G_RFFT, TG_F64, 1, (int64_t[]){6}, TG_NONE, "rfft f64 6");
-    gradchecks(G_RFFT, TG_F64, 2, (int64_t[]){3, 7}, TG_NONE, "rfft f64 (3,7)");
-    gradchecks(G_RFFT, TG_F64, 1, (int64_t[]){5}, 8, "rfft f64 5 n=8");
+    check_gradients(G_RFFT, TG_F64, 1, (int64_t[]){6}, TG_NONE, "rfft f64 6");
+    check_gradients(G_RFFT, TG_F64, 2, (int64_t[]){3, 7}, TG_NONE, "rfft f64 (3,7)");
+    check_gradients(G_RFFT, TG_F64, 1, (int64_t[]){5}, 8, "rfft f64 5 n=8");
 }
 Test(fft, gradcheck_irfft) {
-    gradchecks(G_IRFFT, TG_C128, 1, (int64_t[]){4}, 6, "irfft c128 4 bins n=6");
-    gradchecks(G_IRFFT, TG_C128, 2, (int64_t[]){2, 4}, 7, "irfft c128 4 bins n=7");
-    gradchecks(G_IRFFT, TG_C128, 1, (int64_t[]){5}, 5, "irfft c128 5 bins n=5 (crop)");
-    gradchecks(G_IRFFT, TG_C128, 1, (int64_t[]){4}, TG_NONE, "irfft c128 default n");
+    check_gradients(G_IRFFT, TG_C128, 1, (int64_t[]){4}, 6, "irfft c128 4 bins n=6");
+    check_gradients(G_IRFFT, TG_C128, 2, (int64_t[]){2, 4}, 7, "irfft c128 4 bins n=7");
+    check_gradients(G_IRFFT, TG_C128, 1, (int64_t[]){5}, 5, "irfft c128 5 bins n=5 (crop)");
+    check_gradients(G_IRFFT, TG_C128, 1, (int64_t[]){4}, TG_NONE, "irfft c128 default n");
 }
 Test(fft, gradcheck_nd) {
-    gradchecks(G_FFTN, TG_C128, 2, (int64_t[]){3, 4}, TG_NONE, "fftn c128 (3,4)");
-    gradchecks(G_IFFTN, TG_C128, 3, (int64_t[]){3, 5, 2}, TG_NONE, "ifftn c128 (3,5,2) s=(4,3)");
-    gradchecks(G_RFFTN, TG_F64, 2, (int64_t[]){3, 5}, TG_NONE, "rfftn f64 (3,5)");
-    gradchecks(G_IRFFTN, TG_C128, 2, (int64_t[]){3, 4}, 6, "irfftn c128 (3,4) s=(3,6)");
-    gradchecks(G_IRFFTN, TG_C128, 2, (int64_t[]){3, 4}, 7, "irfftn c128 (3,4) s=(3,7)");
+    check_gradients(G_FFTN, TG_C128, 2, (int64_t[]){3, 4}, TG_NONE, "fftn c128 (3,4)");
+    check_gradients(G_IFFTN, TG_C128, 3, (int64_t[]){3, 5, 2}, TG_NONE, "ifftn c128 (3,5,2) s=(4,3)");
+    check_gradients(G_RFFTN, TG_F64, 2, (int64_t[]){3, 5}, TG_NONE, "rfftn f64 (3,5)");
+    check_gradients(G_IRFFTN, TG_C128, 2, (int64_t[]){3, 4}, 6, "irfftn c128 (3,4) s=(3,6)");
+    check_gradients(G_IRFFTN, TG_C128, 2, (int64_t[]){3, 4}, 7, "irfftn c128 (3,4) s=(3,7)");
 }
 Test(fft, gradcheck_hermitian_and_shift) {
-    gradchecks(G_HFFT, TG_C128, 1, (int64_t[]){4}, 7, "hfft c128 n=7");
-    gradchecks(G_IHFFT, TG_F64, 1, (int64_t[]){6}, TG_NONE, "ihfft f64 6");
-    gradchecks(G_SHIFT, TG_F64, 2, (int64_t[]){3, 4}, TG_NONE, "fftshift f64 (3,4)");
+    check_gradients(G_HFFT, TG_C128, 1, (int64_t[]){4}, 7, "hfft c128 n=7");
+    check_gradients(G_IHFFT, TG_F64, 1, (int64_t[]){6}, TG_NONE, "ihfft f64 6");
+    check_gradients(G_SHIFT, TG_F64, 2, (int64_t[]){3, 4}, TG_NONE, "fftshift f64 (3,4)");
 }
 
 /* ---- eager vs traced ------------------------------------------------------------------------- */
@@ -125,7 +125,7 @@ static bool bitwise_equal(tg_tensor *a, tg_tensor *b) {
     return eq;
 }
 
-static void traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, const int64_t *shape, int64_t n,
+static void check_traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, const int64_t *shape, int64_t n,
                                 const char *norm) {
     tg_scope_begin();
     gctx g = {op, norm, n};
@@ -161,13 +161,13 @@ static void traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, c
 }
 
 Test(fft, traced_equals_eager) {
-    traced_equals_eager(G_FFT, TG_C128, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, NULL);
-    traced_equals_eager(G_FFT, TG_C64, "3, 5", 2, (int64_t[]){3, 5}, 8, "ortho");
-    traced_equals_eager(G_RFFT, TG_F64, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, "forward");
-    traced_equals_eager(G_IRFFT, TG_C128, "2, 4", 2, (int64_t[]){2, 4}, 7, NULL);
-    traced_equals_eager(G_FFTN, TG_C128, "3, 4", 2, (int64_t[]){3, 4}, TG_NONE, "ortho");
-    traced_equals_eager(G_RFFTN, TG_F32, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, NULL);
-    traced_equals_eager(G_SHIFT, TG_F64, "5, 4", 2, (int64_t[]){5, 4}, TG_NONE, NULL);
+    check_traced_equals_eager(G_FFT, TG_C128, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, NULL);
+    check_traced_equals_eager(G_FFT, TG_C64, "3, 5", 2, (int64_t[]){3, 5}, 8, "ortho");
+    check_traced_equals_eager(G_RFFT, TG_F64, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, "forward");
+    check_traced_equals_eager(G_IRFFT, TG_C128, "2, 4", 2, (int64_t[]){2, 4}, 7, NULL);
+    check_traced_equals_eager(G_FFTN, TG_C128, "3, 4", 2, (int64_t[]){3, 4}, TG_NONE, "ortho");
+    check_traced_equals_eager(G_RFFTN, TG_F32, "4, 6", 2, (int64_t[]){4, 6}, TG_NONE, NULL);
+    check_traced_equals_eager(G_SHIFT, TG_F64, "5, 4", 2, (int64_t[]){5, 4}, TG_NONE, NULL);
 }
 
 Test(fft, symbolic_axis_is_unsupported) {
