@@ -5,7 +5,20 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* torch.linalg.solve: A (..., n, n), B (..., n, k) or a vector (..., n);
+ * batch axes broadcast. Bool/int inputs compute in f64 (NumPy). Singular A:
+ * TG_ERR_NUMERIC naming the batch index. */
 tg_tensor *tg_linalg_solve(tg_tensor *a, tg_tensor *b);
+/* torch.linalg.solve_triangular: left: A X = B, else X A = B; only the
+ * triangle named by upper is read; unitriangular: the diagonal is taken as 1. */
+tg_tensor *tg_linalg_triangular_solve(tg_tensor *a, tg_tensor *b, bool upper, bool left, bool unitriangular);
+tg_tensor *tg_linalg_inv(tg_tensor *a);
+tg_tensor *tg_linalg_det(tg_tensor *a);
+/* sign (dtype of a; |sign| = 1, or 0 for singular a) and log|det| (real). */
+tg_status  tg_linalg_slogdet(tg_tensor *a, tg_tensor **sign, tg_tensor **logabsdet);
+/* A = L L^H from the lower triangle of A; upper: returns U = L^H. Not
+ * positive definite: TG_ERR_NUMERIC naming the batch index and the minor. */
+tg_tensor *tg_linalg_cholesky(tg_tensor *a, bool upper);
 tg_status  tg_linalg_svd(tg_tensor *a, bool full_matrices, tg_tensor **u, tg_tensor **s, tg_tensor **vh);
 tg_status  tg_linalg_eigh(tg_tensor *a, tg_tensor **w, tg_tensor **v);   /* lower triangle; v may be NULL */
 #ifdef __cplusplus

@@ -1,0 +1,82 @@
+/* linalg_cholesky: A = L L^H (potrf) from the lower triangle of A, batched.
+ * upper = true returns L^H. Rules (AD-REFERENCE.md 4, PyTorch's Hermitian
+ * convention): X = tril(L^H tril(L-bar)); Y = (X + tril(X, -1)^H) / 2;
+ * A-bar = L^{-H} Y L^{-1}. JVP: L-dot = L Phi(L^{-1} S L^{-H}) with S the
+ * Hermitian part of A-dot and Phi(X) = tril(X) with the diagonal halved. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg/linalg_internal.h"
+
+static tg_status chol_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *a = &c->in[0];
+    tg_status st = tg__linalg_square(c, a, "A");
+    if (st) return st;
+    tg__meta_copy_shape(out, a);
+    return tg__linalg_dtype(c, a->dtype, &out->dtype);
+}
+
+static tg_status chol_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_dtype d = out[0]->dtype;
+    tg_tensor *a = tg__cast_raw(in[0], d);
+    if (!a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d);
+    tg_linalg_batch bt;
+    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
+    int64_t sa[TG_MAX_DIMS];
+    tg__linalg_batch_strides(&bt, a, 2, sa);
+    if (n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    for (int64_t t = 0; t < bt.count && n > 0; t++) {
+        char *l = tg__ptr(out[0]) + t * n * n * es;
+        tg__linalg_gather(l, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
+        int info = tg__lapack_potrf(d, (int)n, l);
+        if (info > 0) {
+            st = tg__op_error(c, TG_ERR_NUMERIC,
+                              "matrix %lld of the batch is not positive definite (the leading minor of order %d "
+                              "is not positive)",
+                              (long long)t, info);
+            goto done;
+        }
+        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK potrf argument %d invalid", -info); goto done; }
+        for (int64_t i = 0; i < n; i++) memset(l + (i * n + i + 1) * es, 0, (size_t)((n - i - 1) * es));
+    }
+done:
+    tg_release(a);
+    return st;
+}
+
+static tg_status chol_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                          tg_tensor **ic) {
+    (void)c; (void)in;
+    tg_tensor *L = out[0];
+    tg_tensor *x = tg_tril(tg_matmul(tg__mH(L), tg_tril(g[0], 0)), 0);
+    tg_tensor *y = x ? tg_mul_scalar(tg_add(x, tg__mH(tg_tril(x, -1))), 0.5) : NULL;
+    /* Z = Y L^{-1} (right solve with the lower L), then L^{-H} Z. */
+    tg_tensor *z = y ? tg_linalg_triangular_solve(L, y, false, false, false) : NULL;
+    ic[0] = z ? tg__linalg_trsolve_mat(tg__mH(L), z, true, false) : NULL;
+    return TG_RULE_RESULT(ic[0]);
+}
+
+static tg_status chol_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                          tg_tensor **ot) {
+    (void)c; (void)in;
+    tg_tensor *L = out[0];
+    tg_tensor *s = tg_mul_scalar(tg_add(t[0], tg__mH(t[0])), 0.5);
+    tg_tensor *w = s ? tg__linalg_trsolve_mat(L, s, false, false) : NULL;            /* L^{-1} S */
+    w = w ? tg_linalg_triangular_solve(tg__mH(L), w, true, false, false) : NULL;     /* ... L^{-H} */
+    tg_tensor *phi = w ? tg_mul_scalar(tg_add(tg_tril(w, 0), tg_tril(w, -1)), 0.5) : NULL;
+    ot[0] = phi ? tg_matmul(L, phi) : NULL;
+    return TG_RULE_RESULT(ot[0]);
+}
+
+const tg_op_def tg_op_linalg_cholesky = {.name = "linalg_cholesky", .n_in = 1, .n_out = 1, .infer = chol_infer,
+                                         .kernel = {[TG_CPU] = chol_kernel}, .vjp = chol_vjp, .jvp = chol_jvp};
+
+tg_tensor *tg_linalg_cholesky(tg_tensor *a, bool upper) {
+    if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_cholesky: NULL operand"); return NULL; }
+    tg_tensor *l = tg__apply1(&tg_op_linalg_cholesky, 1, &a, NULL);
+    return l && upper ? tg__mH(l) : l;
+}
+
+TG_REGISTER_OPS(linalg_cholesky, &tg_op_linalg_cholesky)

@@ -1,0 +1,173 @@
+/* linalg_det and linalg_slogdet from the LU factorisation (getrf): det =
+ * sign(P) prod(diag U). Rules (AD-REFERENCE.md 4): det: A-bar = y-bar
+ * conj(d) A^{-H}, JVP d tr(A^{-1} A-dot); slogdet: A-bar = (l-bar -
+ * i Im(conj(s-bar) s)) A^{-H}, JVP l-dot = Re t, s-dot = i Im(t) s with
+ * t = tr(A^{-1} A-dot). Both need an invertible A for their derivatives;
+ * the forward values are defined for singular A (det 0, sign 0, -inf). */
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "linalg/linalg_internal.h"
+
+static tg_status det_infer_common(const tg_op_call *c, tg_meta *out, int n_out) {
+    const tg_meta *a = &c->in[0];
+    tg_status st = tg__linalg_square(c, a, "A");
+    if (st) return st;
+    tg_dtype d;
+    if ((st = tg__linalg_dtype(c, a->dtype, &d))) return st;
+    for (int j = 0; j < n_out; j++) {
+        out[j].ndim = a->ndim - 2;
+        for (int i = 0; i < a->ndim - 2; i++) out[j].shape[i] = a->shape[i];
+        out[j].dtype = d;
+    }
+    if (n_out == 2) out[1].dtype = tg_real_dtype(d);
+    return TG_OK;
+}
+static tg_status det_infer(const tg_op_call *c, tg_meta *out) { return det_infer_common(c, out, 1); }
+static tg_status slogdet_infer(const tg_op_call *c, tg_meta *out) { return det_infer_common(c, out, 2); }
+
+static double complex load(tg_dtype d, const char *p, int64_t i) {
+    switch (d) {
+    case TG_F32: return ((const float *)p)[i];
+    case TG_F64: return ((const double *)p)[i];
+    case TG_C64: return ((const float complex *)p)[i];
+    default: return ((const double complex *)p)[i];
+    }
+}
+static void store(tg_dtype d, char *p, int64_t i, double complex v) {
+    switch (d) {
+    case TG_F32: ((float *)p)[i] = (float)creal(v); break;
+    case TG_F64: ((double *)p)[i] = creal(v); break;
+    case TG_C64: ((float complex *)p)[i] = (float complex)v; break;
+    default: ((double complex *)p)[i] = v; break;
+    }
+}
+
+/* out[0]: det (n_out 1) or sign, out[1]: log|det| (n_out 2). */
+static tg_status lu_det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, int n_out) {
+    tg_dtype d = out[0]->dtype;
+    tg_tensor *a = tg__cast_raw(in[0], d);
+    tg_status st = TG_OK;
+    char *work = NULL;
+    int *ipiv = NULL;
+    if (!a) return tg_last_error_code();
+    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d);
+    if (n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg_linalg_batch bt;
+    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
+    int64_t sa[TG_MAX_DIMS];
+    tg__linalg_batch_strides(&bt, a, 2, sa);
+    work = malloc((size_t)((n ? n * n : 1) * es));
+    ipiv = malloc((size_t)(n ? n : 1) * sizeof(int));
+    if (!work || !ipiv) { st = tg__error(TG_ERR_MEMORY, "tg_%s: out of memory", c->def->name); goto done; }
+    for (int64_t t = 0; t < bt.count; t++) {
+        double complex sign = 1, prod = 1;
+        double logabs = 0;
+        if (n > 0) {
+            tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
+            int info = tg__lapack_getrf(d, (int)n, work, ipiv);
+            if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK getrf argument %d invalid", -info); goto done; }
+            for (int64_t i = 0; i < n; i++) {
+                double complex u = load(d, work, i * n + i);
+                double m = cabs(u);
+                if (ipiv[i] != i + 1) { sign = -sign; prod = -prod; }
+                prod *= u;
+                if (m == 0) { sign = 0; logabs = -INFINITY; break; }
+                sign *= u / m;
+                logabs += log(m);
+            }
+        }
+        if (n_out == 1) store(d, tg__ptr(out[0]), t, prod);
+        else {
+            if (!tg_dtype_is_complex(d)) sign = creal(sign) > 0 ? 1 : creal(sign) < 0 ? -1 : 0;
+            store(d, tg__ptr(out[0]), t, sign);
+            store(out[1]->dtype, tg__ptr(out[1]), t, logabs);
+        }
+    }
+done:
+    free(work);
+    free(ipiv);
+    tg_release(a);
+    return st;
+}
+static tg_status det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return lu_det_kernel(c, in, out, 1);
+}
+static tg_status slogdet_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return lu_det_kernel(c, in, out, 2);
+}
+
+static tg_tensor *as_mat_scale(tg_tensor *s) { return s ? tg_unsqueeze(tg_unsqueeze(s, -1), -1) : NULL; }
+/* tr(A^{-1} A-dot) over the batch. */
+static tg_tensor *trace_solve(tg_tensor *a, tg_tensor *adot) {
+    tg_tensor *m = tg__linalg_solve_mat(a, adot);
+    return m ? tg_sum(tg_diagonal(m, 0, -2, -1), 1, (int[]){-1}, false) : NULL;
+}
+
+static tg_status det_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    (void)c;
+    tg_tensor *inv = tg_linalg_inv(in[0]);
+    ic[0] = inv ? tg_mul(as_mat_scale(tg_mul(g[0], tg_conj(out[0]))), tg__mH(inv)) : NULL;
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status det_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)c;
+    tg_tensor *tr = trace_solve(in[0], t[0]);
+    ot[0] = tr ? tg_mul(out[0], tr) : NULL;
+    return TG_RULE_RESULT(ot[0]);
+}
+
+static tg_status slogdet_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) {
+    (void)c;
+    tg_tensor *coef = g[1];
+    if (tg_dtype_is_complex(out[0]->dtype) && coef && g[0]) {
+        tg_tensor *ph = tg_imag(tg_mul(tg_conj(g[0]), out[0]));
+        coef = ph ? tg_complex(coef, tg_neg(ph)) : NULL;
+    }
+    tg_tensor *inv = coef ? tg_linalg_inv(in[0]) : NULL;
+    ic[0] = inv ? tg_mul(as_mat_scale(coef), tg__mH(inv)) : NULL;
+    return TG_RULE_RESULT(ic[0]);
+}
+static tg_status slogdet_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot) {
+    (void)c;
+    tg_tensor *tr = trace_solve(in[0], t[0]);
+    if (!tr) return tg_last_error_code();
+    ot[1] = tg_real(tr);
+    if (tg_dtype_is_complex(out[0]->dtype)) {
+        tg_tensor *im = tg_imag(tr);
+        ot[0] = im ? tg_mul(out[0], tg_complex(tg_zeros_like(im), im)) : NULL;
+    } else {
+        ot[0] = tg_zeros_like(out[0]);
+    }
+    return ot[0] && ot[1] ? TG_OK : tg_last_error_code();
+}
+
+const tg_op_def tg_op_linalg_det = {.name = "linalg_det", .n_in = 1, .n_out = 1, .infer = det_infer,
+                                    .kernel = {[TG_CPU] = det_kernel}, .vjp = det_vjp, .jvp = det_jvp};
+const tg_op_def tg_op_linalg_slogdet = {.name = "linalg_slogdet", .n_in = 1, .n_out = 2, .infer = slogdet_infer,
+                                        .kernel = {[TG_CPU] = slogdet_kernel}, .vjp = slogdet_vjp,
+                                        .jvp = slogdet_jvp};
+
+tg_tensor *tg_linalg_det(tg_tensor *a) {
+    if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_det: NULL operand"); return NULL; }
+    return tg__apply1(&tg_op_linalg_det, 1, &a, NULL);
+}
+
+tg_status tg_linalg_slogdet(tg_tensor *a, tg_tensor **sign, tg_tensor **logabsdet) {
+    if (sign) *sign = NULL;
+    if (logabsdet) *logabsdet = NULL;
+    if (!a || !sign || !logabsdet) return tg__error(TG_ERR_ARG, "tg_linalg_slogdet: NULL argument");
+    tg_tensor *out[2] = {NULL, NULL};
+    tg_status st = tg__apply(&tg_op_linalg_slogdet, 1, &a, NULL, 2, out);
+    if (st) return st;
+    *sign = out[0];
+    *logabsdet = out[1];
+    return TG_OK;
+}
+
+TG_REGISTER_OPS(linalg_det, &tg_op_linalg_det, &tg_op_linalg_slogdet)

@@ -1,0 +1,50 @@
+/* Helpers shared by the linalg op families: dtype resolution, batch
+ * iteration over broadcast leading axes, and copies between strided tensors
+ * and the contiguous row-major buffers handed to LAPACKE. */
+#ifndef TG_LINALG_INTERNAL_H
+#define TG_LINALG_INTERNAL_H
+
+#include "tensor/ops/elementwise.h"
+#include "tangent/linalg.h"
+
+/* NumPy's rule: bool and integer inputs compute in f64; f16/bf16 are refused.
+ * Returns TG_OK and *out, or an error through tg__op_error. */
+tg_status tg__linalg_dtype(const tg_op_call *c, tg_dtype in, tg_dtype *out);
+/* The last two axes of m form a square matrix; error naming the op otherwise. */
+tg_status tg__linalg_square(const tg_op_call *c, const tg_meta *m, const char *what);
+
+/* Walks the batch (the leading nb axes of shape) of one or more operands,
+ * each read with broadcast batch strides. */
+typedef struct {
+    int nb;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t count;
+} tg_linalg_batch;
+void tg__linalg_batch_init(tg_linalg_batch *b, int nb, const int64_t *shape);
+/* Batch strides (elements) of x broadcast to the batch b (x has its own
+ * matrix axes after its batch axes; nmat of them). */
+void tg__linalg_batch_strides(const tg_linalg_batch *b, const tg_tensor *x, int nmat, int64_t *strides);
+/* Element offset of batch item t for the given batch strides. */
+int64_t tg__linalg_batch_offset(const tg_linalg_batch *b, const int64_t *strides, int64_t t);
+
+/* Copy the rows x cols matrix at element offset off of x (last two strides)
+ * into dst, contiguous row-major. */
+void tg__linalg_gather(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols);
+
+/* LU factorisation in place (row-major, lda = n), ipiv n entries; info as LAPACK. */
+int tg__lapack_getrf(tg_dtype d, int n, void *a, int *ipiv);
+/* Solve A X = B (row-major, A n x n overwritten by LU, B n x k overwritten by X). */
+int tg__lapack_gesv(tg_dtype d, int n, int k, void *a, int *ipiv, void *b);
+/* Triangular solve A X = B, A n x n row-major. */
+int tg__lapack_trtrs(tg_dtype d, bool upper, bool unit, int n, int k, const void *a, void *b);
+/* Cholesky A = L L^H from the lower triangle (row-major). */
+int tg__lapack_potrf(tg_dtype d, int n, void *a);
+
+/* x^H over the last two axes. */
+static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }
+
+/* Internal matrix-only entry points used by the derivative rules. */
+tg_tensor *tg__linalg_solve_mat(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg__linalg_trsolve_mat(tg_tensor *a, tg_tensor *b, bool upper, bool unit);
+
+#endif

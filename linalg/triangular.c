@@ -1,0 +1,123 @@
+/* linalg_triangular_solve: A X = B with A triangular (trtrs), batched with
+ * broadcast batch axes. Right-side solves X A = B go through transposes:
+ * A^T X^T = B^T. Rules as solve with the cotangent of A masked to the
+ * triangle read (strictly, when unitriangular). */
+#include <stdlib.h>
+
+#include "linalg/linalg_internal.h"
+
+enum { ATTR_UPPER, ATTR_UNIT };
+
+static tg_status tri_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *a = &c->in[0], *b = &c->in[1];
+    tg_status st = tg__linalg_square(c, a, "A");
+    if (st) return st;
+    char sa[160], sb[160];
+    if (b->ndim < 2)
+        return tg__op_error(c, TG_ERR_SHAPE, "B must have at least 2 axes, got shape %s",
+                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
+    int64_t n = a->shape[a->ndim - 1];
+    if (b->shape[b->ndim - 2] != n)
+        return tg__op_error(c, TG_ERR_SHAPE, "A of shape %s and B of shape %s: B must have %lld rows",
+                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
+                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape), (long long)n);
+    if (tg__broadcast_shapes(NULL, a->ndim - 2, a->shape, b->ndim - 2, b->shape, &out->ndim, out->shape))
+        return tg__op_error(c, TG_ERR_SHAPE, "batch axes of A %s and B %s cannot be broadcast",
+                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
+                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
+    out->shape[out->ndim++] = n;
+    out->shape[out->ndim++] = b->shape[b->ndim - 1];
+    return tg__linalg_dtype(c, tg_promote_types(a->dtype, b->dtype), &out->dtype);
+}
+
+static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_dtype d = out[0]->dtype;
+    bool upper = c->attrs->i[ATTR_UPPER] != 0, unit = c->attrs->i[ATTR_UNIT] != 0;
+    tg_tensor *a = tg__cast_raw(in[0], d), *b = tg__cast_raw(in[1], d);
+    tg_status st = TG_OK;
+    char *work = NULL;
+    if (!a || !b) { st = tg_last_error_code(); goto done; }
+    int64_t n = a->shape[a->ndim - 1], k = b->shape[b->ndim - 1], es = tg__esize(d);
+    if (n > INT32_MAX / 2 || k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg_linalg_batch bt;
+    tg__linalg_batch_init(&bt, out[0]->ndim - 2, out[0]->shape);
+    if (n == 0 || k == 0 || bt.count == 0) goto done;
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
+    tg__linalg_batch_strides(&bt, a, 2, sa);
+    tg__linalg_batch_strides(&bt, b, 2, sb);
+    work = malloc((size_t)(n * n * es));
+    if (!work) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_triangular_solve: out of memory"); goto done; }
+    for (int64_t t = 0; t < bt.count; t++) {
+        char *x = tg__ptr(out[0]) + t * n * k * es;
+        tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
+        tg__linalg_gather(x, b, tg__linalg_batch_offset(&bt, sb, t), n, k);
+        int info = tg__lapack_trtrs(d, upper, unit, (int)n, (int)k, work, x);
+        if (info > 0) {
+            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch is singular (A[%d,%d] = 0)", (long long)t,
+                              info - 1, info - 1);
+            goto done;
+        }
+        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK trtrs argument %d invalid", -info); goto done; }
+    }
+done:
+    free(work);
+    tg_release(a);
+    tg_release(b);
+    return st;
+}
+
+static tg_tensor *mask(tg_tensor *x, bool upper, bool unit) {
+    if (!x) return NULL;
+    return upper ? tg_triu(x, unit ? 1 : 0) : tg_tril(x, unit ? -1 : 0);
+}
+
+static tg_status tri_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    bool upper = c->attrs->i[ATTR_UPPER] != 0, unit = c->attrs->i[ATTR_UNIT] != 0;
+    tg_tensor *bbar = tg__linalg_trsolve_mat(tg__mH(in[0]), g[0], !upper, unit);
+    if (!bbar) return tg_last_error_code();
+    if (TG_NEEDS(c, 0)) {
+        tg_tensor *ga = mask(tg_neg(tg_matmul(bbar, tg__mH(out[0]))), upper, unit);
+        if (!(ic[0] = ga ? tg__sum_to(ga, in[0]->ndim, in[0]->shape) : NULL)) return tg_last_error_code();
+    }
+    if (TG_NEEDS(c, 1) && !(ic[1] = tg__sum_to(bbar, in[1]->ndim, in[1]->shape))) return tg_last_error_code();
+    return TG_OK;
+}
+
+static tg_status tri_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    bool upper = c->attrs->i[ATTR_UPPER] != 0, unit = c->attrs->i[ATTR_UNIT] != 0;
+    tg_tensor *r = t[1];
+    if (t[0]) {
+        tg_tensor *ax = tg_matmul(mask(t[0], upper, unit), out[0]);
+        r = r ? tg_sub(r, ax) : tg_neg(ax);
+    }
+    ot[0] = tg__linalg_trsolve_mat(in[0], r, upper, unit);
+    return TG_RULE_RESULT(ot[0]);
+}
+
+const tg_op_def tg_op_linalg_triangular_solve = {.name = "linalg_triangular_solve", .n_in = 2, .n_out = 1,
+                                                 .infer = tri_infer, .kernel = {[TG_CPU] = tri_kernel},
+                                                 .vjp = tri_vjp, .jvp = tri_jvp};
+
+tg_tensor *tg__linalg_trsolve_mat(tg_tensor *a, tg_tensor *b, bool upper, bool unit) {
+    if (!a || !b) return NULL;
+    tg_tensor *in[2] = {a, b};
+    tg_attrs at = {.n_int = 2, .i = {upper, unit}};
+    return tg__apply1(&tg_op_linalg_triangular_solve, 2, in, &at);
+}
+
+tg_tensor *tg_linalg_triangular_solve(tg_tensor *a, tg_tensor *b, bool upper, bool left, bool unitriangular) {
+    if (!a || !b) { tg__error(TG_ERR_ARG, "tg_linalg_triangular_solve: NULL operand"); return NULL; }
+    if (left) return tg__linalg_trsolve_mat(a, b, upper, unitriangular);
+    if (b->ndim < 2) {
+        char s[160];
+        tg__error(TG_ERR_SHAPE, "tg_linalg_triangular_solve: B must have at least 2 axes, got shape %s",
+                  tg__fmt_shape(s, sizeof s, b->ndim, b->shape));
+        return NULL;
+    }
+    tg_tensor *xt = tg__linalg_trsolve_mat(tg_mT(a), tg_mT(b), !upper, unitriangular);
+    return xt ? tg_mT(xt) : NULL;
+}
+
+TG_REGISTER_OPS(linalg_triangular_solve, &tg_op_linalg_triangular_solve)

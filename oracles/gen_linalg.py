@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Writes oracles/data/linalg.json: numpy.linalg values (NumPy 1.24) for
+solve, inv, det, slogdet, triangular solves (scipy.linalg.solve_triangular)
+and cholesky in f32/f64/c64/c128 on well-conditioned (I*2 + 0.3 noise) or SPD
+matrices, and torch.linalg VJPs (PyTorch 1.13) for solve, inv, det and
+cholesky. Run with /usr/bin/python3."""
+import json, pathlib
+import numpy as np
+import scipy.linalg
+import torch
+
+rng = np.random.default_rng(20260611)
+cases = []
+DT = {'f32': np.float32, 'f64': np.float64, 'c64': np.complex64, 'c128': np.complex128}
+
+def enc(a):
+    a = np.asarray(a)
+    name = {np.dtype(v): k for k, v in DT.items()}[a.dtype]
+    flat = a.reshape(-1)
+    data = [[float(v.real), float(v.imag)] for v in flat] if np.iscomplexobj(a) else [float(v) for v in flat]
+    return {"dtype": name, "shape": list(a.shape), "data": data}
+
+def rnd(shape, dt):
+    a = rng.standard_normal(shape)
+    if dt in ('c64', 'c128'):
+        a = a + 1j * rng.standard_normal(shape)
+    return a.astype(DT[dt])
+
+def wellcond(shape, dt):
+    return (0.3 * rnd(shape, dt) + 2 * np.eye(shape[-1])).astype(DT[dt])
+
+def spd(shape, dt):
+    m = rnd(shape, dt)
+    return (m @ np.conj(np.swapaxes(m, -1, -2)) + shape[-1] * np.eye(shape[-1])).astype(DT[dt])
+
+def add(name, op, inputs, outs, attrs=None, dt='f64'):
+    lowp = dt in ('f32', 'c64')
+    hi = [np.asarray(x).astype(np.complex128 if np.iscomplexobj(x) else np.float64) for x in inputs]
+    outs = [np.asarray(o) for o in outs(*hi)]
+    scale = max(1.0, max(float(np.max(np.abs(o))) for o in outs))
+    tol = {"rtol": 1e-4, "atol": 1e-4 * scale} if lowp else {"rtol": 1e-9, "atol": 1e-11 * scale}
+    cast = lambda o: o.astype(DT[dt]) if o.dtype.kind in 'fc' and np.iscomplexobj(o) == (dt[0] == 'c') \
+        else o.astype(np.float32 if lowp else np.float64)
+    cases.append({"name": f"{name}/{dt}", "op": op, "attrs": attrs or {}, "inputs": [enc(x) for x in inputs],
+                  "outputs": [enc(cast(o)) for o in outs], **tol})
+
+for dt in DT:
+    a = wellcond((2, 3, 3), dt)
+    add("solve_matrix_broadcast", "solve", [a, rnd((3, 2), dt)],  # torch.linalg.solve's broadcasting
+        lambda a, b: [torch.linalg.solve(torch.tensor(a), torch.tensor(b)).numpy()], dt=dt)
+    add("solve_vector", "solve", [a[0], rnd((3,), dt)], lambda a, b: [np.linalg.solve(a, b)], dt=dt)
+    add("inv", "inv", [a], lambda a: [np.linalg.inv(a)], dt=dt)
+    add("det", "det", [wellcond((4, 4), dt)], lambda a: [np.linalg.det(a)], dt=dt)
+    add("slogdet", "slogdet", [-wellcond((2, 4, 4), dt)], lambda a: list(np.linalg.slogdet(a)), dt=dt)
+    u = wellcond((2, 3, 3), dt)
+    b = rnd((2, 3, 2), dt)
+    add("trsolve_upper", "triangular_solve", [u, b],
+        lambda u, b: [np.stack([scipy.linalg.solve_triangular(u[i], b[i], lower=False) for i in range(2)])],
+        {"upper": True, "left": True, "unit": False}, dt)
+    add("trsolve_lower_unit", "triangular_solve", [u, b],
+        lambda u, b: [np.stack([scipy.linalg.solve_triangular(u[i], b[i], lower=True, unit_diagonal=True)
+                                for i in range(2)])], {"upper": False, "left": True, "unit": True}, dt)
+    add("cholesky", "cholesky", [spd((2, 4, 4), dt)], lambda a: [np.linalg.cholesky(a)], {"upper": False}, dt)
+    add("cholesky_upper", "cholesky", [spd((4, 4), dt)],
+        lambda a: [np.conj(np.linalg.cholesky(a)).T], {"upper": True}, dt)
+
+# ---- VJPs (op "vjp:<name>": primals, then the output cotangent -> primal cotangents) ----
+def tvjp(name, fn, primals, attrs=None):
+    ts = [torch.tensor(p, requires_grad=True) for p in primals]
+    y = fn(*ts)
+    g = rnd(tuple(y.shape), 'c128' if y.is_complex() else 'f64')
+    grads = torch.autograd.grad(y, ts, torch.tensor(g))
+    cases.append({"name": f"vjp:{name}/{primals[0].dtype}", "op": f"vjp:{name}", "attrs": attrs or {},
+                  "inputs": [enc(p) for p in primals] + [enc(g)], "outputs": [enc(x.detach().numpy()) for x in grads],
+                  "rtol": 1e-9, "atol": 1e-11})
+
+for dt in ('f64', 'c128'):
+    tvjp("solve", torch.linalg.solve, [wellcond((2, 3, 3), dt), rnd((2, 3, 2), dt)])
+    tvjp("inv", torch.linalg.inv, [wellcond((3, 3), dt)])
+    tvjp("det", torch.linalg.det, [wellcond((2, 3, 3), dt)])
+    tvjp("cholesky", torch.linalg.cholesky, [spd((3, 3), dt)], {"upper": False})
+
+out = {"generator": "oracles/gen_linalg.py", "numpy": np.__version__, "torch": torch.__version__, "cases": cases}
+path = pathlib.Path(__file__).parent / "data" / "linalg.json"
+path.write_text(json.dumps(out, separators=(",", ":")) + "\n")
+print(f"{path}: {len(cases)} cases")

@@ -1,0 +1,151 @@
+/* linalg module: errors (singular, not positive definite, shapes, dtypes),
+ * small exact values, and gradient checks (first and second order) in f64
+ * and c128, batched. Oracle values: tests/test_oracle_linalg.c. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "support/check.h"
+
+TestSuite(linalg, .init = tg_clear_error);
+
+static void expect_msg(const char *part) {
+    cr_expect(strstr(tg_last_error(), part) != NULL, "message lacks \"%s\": %s", part, tg_last_error());
+    tg_clear_error();
+}
+
+Test(linalg, errors) {
+    tg_scope_begin();
+    /* batch item 1 singular: row 2 = row 1 */
+    double sing[2][3][3] = {{{2, 0, 0}, {0, 3, 0}, {0, 0, 4}}, {{1, 2, 3}, {2, 4, 6}, {1, 0, 1}}};
+    tg_tensor *a = tg_from_data(TG_F64, 3, (int64_t[]){2, 3, 3}, sing);
+    tg_tensor *b = tg_ones(TG_F64, 2, (int64_t[]){3, 2});
+    cr_expect_null(tg_linalg_solve(a, b));
+    cr_expect_eq(tg_last_error_code(), TG_ERR_NUMERIC);
+    expect_msg("matrix 1 of the batch is singular");
+    cr_expect_null(tg_linalg_inv(a));
+    expect_msg("singular");
+    double np[2][2] = {{1, 2}, {2, 1}};
+    tg_tensor *n = tg_from_data(TG_F64, 2, (int64_t[]){2, 2}, np);
+    cr_expect_null(tg_linalg_cholesky(n, false));
+    cr_expect_eq(tg_last_error_code(), TG_ERR_NUMERIC);
+    expect_msg("leading minor of order 2");
+    tg_tensor *r = tg_randn(TG_F64, 2, (int64_t[]){3, 4});
+    check_error(tg_linalg_solve(r, b), TG_ERR_SHAPE, "non-square A");
+    check_error(tg_linalg_solve(tg_eye(TG_F64, 3, -1), tg_ones(TG_F64, 2, (int64_t[]){4, 2})), TG_ERR_SHAPE,
+                "mismatched n");
+    tg_linalg_solve(tg_randn(TG_F64, 3, (int64_t[]){2, 3, 3}), tg_ones(TG_F64, 3, (int64_t[]){4, 3, 1}));
+    cr_expect_eq(tg_last_error_code(), TG_ERR_SHAPE);
+    expect_msg("(4, 3, 1)");
+    check_error(tg_linalg_det(r), TG_ERR_SHAPE, "det non-square");
+    check_error(tg_linalg_cholesky(tg_ones(TG_F64, 1, (int64_t[]){3}), false), TG_ERR_SHAPE, "cholesky 1-d");
+    check_error(tg_linalg_triangular_solve(r, b, true, true, false), TG_ERR_SHAPE, "trsolve non-square");
+    check_error(tg_linalg_inv(tg_ones(TG_F16, 2, (int64_t[]){2, 2})), TG_ERR_DTYPE, "f16 inv");
+    check_error(tg_linalg_solve(NULL, b), TG_ERR_ARG, "NULL");
+    tg_tensor *s = NULL;
+    check_status(tg_linalg_slogdet(a, &s, NULL), TG_ERR_ARG, "slogdet NULL out");
+    tg_scope_end();
+}
+
+Test(linalg, values) {
+    tg_scope_begin();
+    double av[2][2] = {{3, 1}, {1, 2}}, bv[2] = {9, 8};
+    tg_tensor *a = tg_from_data(TG_F64, 2, (int64_t[]){2, 2}, av), *b = tg_from_data(TG_F64, 1, (int64_t[]){2}, bv);
+    check_values_f64(tg_linalg_solve(a, b), 2, (double[]){2, 3}, 1e-13, "solve vector");
+    check_values_f64(tg_linalg_det(a), 1, (double[]){5}, 1e-13, "det");
+    check_values_f64(tg_linalg_inv(a), 4, (double[]){0.4, -0.2, -0.2, 0.6}, 1e-13, "inv");
+    tg_tensor *s, *l;
+    cr_expect_eq(tg_linalg_slogdet(tg_neg(a), &s, &l), TG_OK);
+    check_values_f64(s, 1, (double[]){1}, 0, "slogdet sign");
+    check_values_f64(l, 1, (double[]){log(5.0)}, 1e-13, "slogdet logabs");
+    tg_tensor *L = tg_linalg_cholesky(a, false);
+    check_values_f64(L, 4, (double[]){sqrt(3.0), 0, 1 / sqrt(3.0), sqrt(2 - 1.0 / 3)}, 1e-13, "cholesky");
+    check_close(tg_matmul(L, tg_mT(L)), a, 1e-12, 1e-13, "L L^T");
+    check_close(tg_linalg_cholesky(a, true), tg_mT(L), 0, 0, "upper");
+    int64_t iv[4] = {2, 0, 0, 4};
+    check_values_f64(tg_linalg_det(tg_from_data(TG_I64, 2, (int64_t[]){2, 2}, iv)), 1, (double[]){8}, 0, "int det");
+    /* strided: a transposed view */
+    tg_tensor *m = tg_randn(TG_F64, 3, (int64_t[]){2, 4, 4});
+    tg_tensor *x = tg_linalg_solve(tg_mT(m), tg_eye(TG_F64, 4, -1));
+    check_close(tg_matmul(tg_mT(m), x), tg_broadcast_to(tg_eye(TG_F64, 4, -1), 3, (int64_t[]){2, 4, 4}), 1e-10,
+                1e-10, "strided solve");
+    tg_scope_end();
+}
+
+/* ---- gradient checks ---------------------------------------------------------------------- */
+enum { G_SOLVE, G_SOLVE_VEC, G_INV, G_DET, G_LOGABS, G_SLOGDET_BOTH, G_TRI_UL, G_TRI_LR, G_TRI_UNIT, G_CHOL,
+       G_CHOL_UP };
+typedef struct { int op; } gctx;
+static tg_tensor *herm(tg_tensor *a) { return tg_mul_scalar(tg_add(a, tg_conj(tg_mT(a))), 0.5); }
+static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const gctx *g = ctx;
+    tg_tensor *s = NULL, *l = NULL;
+    switch (g->op) {
+    case G_SOLVE: case G_SOLVE_VEC: out[0] = tg_linalg_solve(in[0], in[1]); break;
+    case G_INV: out[0] = tg_linalg_inv(in[0]); break;
+    case G_DET: out[0] = tg_linalg_det(in[0]); break;
+    case G_LOGABS:
+        if (tg_linalg_slogdet(in[0], &s, &l)) return tg_last_error_code();
+        out[0] = l;
+        break;
+    case G_SLOGDET_BOTH:
+        if (tg_linalg_slogdet(in[0], &s, &l)) return tg_last_error_code();
+        out[0] = s; out[1] = l;
+        break;
+    case G_TRI_UL: out[0] = tg_linalg_triangular_solve(in[0], in[1], true, true, false); break;
+    case G_TRI_LR: out[0] = tg_linalg_triangular_solve(in[0], in[1], false, false, false); break;
+    case G_TRI_UNIT: out[0] = tg_linalg_triangular_solve(in[0], in[1], false, true, true); break;
+    case G_CHOL: out[0] = tg_linalg_cholesky(herm(in[0]), false); break;
+    default: out[0] = tg_linalg_cholesky(herm(in[0]), true); break;
+    }
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* Well-conditioned: I*n + noise; SPD for cholesky: M M^H + n I. */
+static tg_tensor *wellcond(tg_dtype dt, int nd, const int64_t *shape, bool spd) {
+    int64_t n = shape[nd - 1];
+    tg_tensor *m = tg_randn(dt, nd, shape);
+    tg_tensor *eye = tg_eye(dt, n, -1);
+    if (spd) return tg_add(tg_matmul(m, tg_conj(tg_mT(m))), tg_mul_scalar(eye, (double)n));
+    return tg_add(tg_mul_scalar(m, 0.3), tg_mul_scalar(eye, 2.0));
+}
+
+static void gc(int op, tg_dtype dt, int n_in, tg_tensor **x, int n_out, const char *what) {
+    gctx g = {op};
+    tg_status st = tg_gradcheck(gfn, &g, n_in, x, n_out, NULL);
+    cr_expect_eq(st, TG_OK, "gradcheck %s %s: %s", what, tg_dtype_name(dt), tg_last_error());
+    tg_clear_error();
+    st = tg_gradgradcheck(gfn, &g, n_in, x, n_out, NULL);
+    cr_expect_eq(st, TG_OK, "gradgradcheck %s %s: %s", what, tg_dtype_name(dt), tg_last_error());
+    tg_clear_error();
+}
+
+static void grads_for(tg_dtype dt) {
+    tg_scope_begin();
+    tg_manual_seed(11);
+    int64_t as[3] = {2, 3, 3}, bs[3] = {3, 2}, bvs[1] = {3};
+    tg_tensor *a = wellcond(dt, 3, as, false);
+    tg_tensor *x2[2] = {a, tg_randn(dt, 2, bs)};
+    gc(G_SOLVE, dt, 2, x2, 1, "solve batched broadcast B");
+    tg_tensor *xv[2] = {tg_select(a, 0, 0), tg_randn(dt, 1, bvs)};
+    gc(G_SOLVE_VEC, dt, 2, xv, 1, "solve vector");
+    gc(G_INV, dt, 1, &a, 1, "inv");
+    gc(G_DET, dt, 1, &a, 1, "det");
+    gc(G_LOGABS, dt, 1, &a, 1, "slogdet logabs");
+    if (tg_dtype_is_complex(dt)) gc(G_SLOGDET_BOTH, dt, 1, &a, 2, "slogdet sign+logabs");
+    tg_tensor *u = tg_add(tg_triu(tg_mul_scalar(tg_randn(dt, 3, as), 0.3), 0), tg_mul_scalar(tg_eye(dt, 3, -1), 2.0));
+    tg_tensor *xt[2] = {u, tg_randn(dt, 3, (int64_t[]){2, 3, 2})};
+    gc(G_TRI_UL, dt, 2, xt, 1, "triangular upper left");
+    tg_tensor *lo = tg_mT(u);
+    tg_tensor *xr[2] = {lo, tg_randn(dt, 3, (int64_t[]){2, 2, 3})};
+    gc(G_TRI_LR, dt, 2, xr, 1, "triangular lower right");
+    tg_tensor *xu[2] = {lo, xt[1]};
+    gc(G_TRI_UNIT, dt, 2, xu, 1, "triangular unit lower");
+    tg_tensor *p = wellcond(dt, 3, as, true);
+    gc(G_CHOL, dt, 1, &p, 1, "cholesky");
+    gc(G_CHOL_UP, dt, 1, &p, 1, "cholesky upper");
+    tg_scope_end();
+}
+
+Test(linalg, gradcheck_f64) { grads_for(TG_F64); }
+Test(linalg, gradcheck_c128) { grads_for(TG_C128); }

@@ -1,0 +1,41 @@
+/* The linalg module against oracles/data/linalg.json (oracles/gen_linalg.py:
+ * numpy.linalg / scipy values, torch.linalg VJPs). attrs: "upper", "left",
+ * "unit" (triangular_solve, cholesky). */
+#include <criterion/criterion.h>
+
+#include "support/oracle.h"
+
+ORACLE_ADAPTER(solve, tg_linalg_solve(in[0], in[1]))
+ORACLE_ADAPTER(inv, tg_linalg_inv(in[0]))
+ORACLE_ADAPTER(det, tg_linalg_det(in[0]))
+ORACLE_ADAPTER(triangular_solve,
+               tg_linalg_triangular_solve(in[0], in[1], oracle_attr_bool(c, "upper", false),
+                                          oracle_attr_bool(c, "left", true), oracle_attr_bool(c, "unit", false)))
+ORACLE_ADAPTER(cholesky, tg_linalg_cholesky(in[0], oracle_attr_bool(c, "upper", false)))
+static tg_status run_slogdet(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out, tg_tensor **out) {
+    (void)c; (void)n_in; (void)n_out;
+    return tg_linalg_slogdet(in[0], &out[0], &out[1]);
+}
+
+/* ---- VJPs: inputs (primals..., cotangent), outputs the primals' cotangents ---- */
+typedef struct { const oracle_case *c; oracle_fn fwd; int n; } vjp_ctx;
+static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    vjp_ctx *v = ctx;
+    return v->fwd(v->c, v->n, in, 1, out);
+}
+#define VJP(op, np)                                                                                      \
+    static tg_status run_vjp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
+                                  tg_tensor **out) {                                                    \
+        (void)n_in; (void)n_out;                                                                        \
+        vjp_ctx v = {c, run_##op, np};                                                                  \
+        return tg_vjp(vjp_fn, &v, np, in, 1, &in[np], NULL, out);                                       \
+    }
+VJP(solve, 2) VJP(inv, 1) VJP(det, 1) VJP(cholesky, 1)
+
+static const oracle_entry table[] = {
+    ORACLE_ENTRY(solve), ORACLE_ENTRY(inv), ORACLE_ENTRY(det), ORACLE_ENTRY(slogdet),
+    ORACLE_ENTRY(triangular_solve), ORACLE_ENTRY(cholesky),
+    {"vjp:solve", run_vjp_solve}, {"vjp:inv", run_vjp_inv}, {"vjp:det", run_vjp_det},
+    {"vjp:cholesky", run_vjp_cholesky},
+};
+Test(oracle_linalg, all) { check_oracle_file("linalg.json", table, sizeof table / sizeof table[0]); }
