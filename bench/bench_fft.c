@@ -1,9 +1,10 @@
 /* FFT benchmark: Tangent's transforms against a direct FFTW call with the
- * same planner flag (FFTW_ESTIMATE, out of place, plan made once) on the
+ * same planner flag (FFTW_ESTIMATE unless --planner says otherwise, out of
+ * place, plan made once) on the
  * same data, timed in one process (bench/timing.h). NumPy and PyTorch run in
  * bench/baseline.py --suite fft. Output: DESIGN.md section 9's JSON lines.
  *
- *   bench_fft [--threads N] [--filter SUBSTRING] */
+ *   bench_fft [--threads N] [--filter SUBSTRING] [--planner estimate|measure|patient] */
 #include <complex.h>
 #include <fftw3.h>
 #include <tangent/tangent.h>
@@ -48,10 +49,18 @@ static void run_fftw(void *p) { fftw_execute(((job *)p)->plan); }
 int main(int argc, char **argv) {
     int threads = 1;
     const char *filter = NULL;
+    unsigned flag = FFTW_ESTIMATE;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
-        else { fprintf(stderr, "usage: bench_fft [--threads N] [--filter SUBSTRING]\n"); return 2; }
+        else if (!strcmp(argv[i], "--planner") && i + 1 < argc) {
+            const char *mode = argv[++i];
+            if (tg_fft_set_planner(mode) != TG_OK) { fprintf(stderr, "bench_fft: %s\n", tg_last_error()); return 2; }
+            flag = !strcmp(mode, "measure") ? FFTW_MEASURE : !strcmp(mode, "patient") ? FFTW_PATIENT : FFTW_ESTIMATE;
+        } else {
+            fprintf(stderr, "usage: bench_fft [--threads N] [--filter SUBSTRING] [--planner MODE]\n");
+            return 2;
+        }
     }
     tg_set_num_threads(threads);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -66,8 +75,8 @@ int main(int argc, char **argv) {
         int64_t nout = c->real ? n / c->shape[c->ndim - 1] * (c->shape[c->ndim - 1] / 2 + 1) : n;
         j.in = fftw_malloc((size_t)n * (c->real ? sizeof(double) : sizeof(fftw_complex)));
         j.out = fftw_malloc((size_t)nout * sizeof(fftw_complex));
-        j.plan = c->real ? fftw_plan_dft_r2c(c->ndim, dims, j.in, j.out, FFTW_ESTIMATE)
-                         : fftw_plan_dft(c->ndim, dims, j.in, j.out, FFTW_FORWARD, FFTW_ESTIMATE);
+        j.plan = c->real ? fftw_plan_dft_r2c(c->ndim, dims, j.in, j.out, flag)
+                         : fftw_plan_dft(c->ndim, dims, j.in, j.out, FFTW_FORWARD, flag);
         tg_copy_to(j.x, j.in, (size_t)n * (c->real ? sizeof(double) : sizeof(fftw_complex)));
         bench_fn fns[2] = {run_tangent, run_fftw};
         double med[2];

@@ -2,8 +2,10 @@
  * norm mode) and eager vs traced/compiled equality. Values are checked by
  * tests/test_oracle_fft.c. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/check.h"
 
@@ -211,4 +213,63 @@ Test(fft, plans_are_cached) {
     cr_expect(bitwise_equal(a, tg_fft_fft(x, TG_NONE, -1, NULL)), "same transform twice differs");
     cr_expect(c != NULL, "%s", tg_last_error());
     tg_scope_end();
+}
+
+/* ---- planner rigor, threads and wisdom --------------------------------------------------- */
+/* fft(ones(n)) = n at bin 0 and 0 elsewhere: max |y| = n and sum |y| = n. */
+static void check_fft_of_ones(tg_dtype dt, int64_t n, double rtol, const char *what) {
+    tg_tensor *y = tg_fft_fft(tg_ones(dt, 1, &n), TG_NONE, 0, NULL);
+    cr_assert(y, "%s: %s", what, tg_last_error());
+    tg_tensor *a = tg_abs(y);
+    cr_expect_float_eq(tg_item_f64(tg_max(a, 0, NULL, false)), (double)n, rtol * n, "%s: max", what);
+    cr_expect_float_eq(tg_item_f64(tg_sum(a, 0, NULL, false)), (double)n, rtol * n, "%s: sum", what);
+}
+
+Test(fft, planner_modes_and_threads) {
+    tg_scope_begin();
+    check_status(tg_fft_set_planner("quick"), TG_ERR_ARG, "unknown planner mode");
+    int64_t sh[2] = {3, 64};
+    tg_tensor *x = tg_randn(TG_C128, 2, sh);
+    tg_tensor *estimated = tg_fft_fft(x, TG_NONE, -1, NULL);
+    int threads = tg_get_num_threads();
+    tg_set_num_threads(2);
+    /* Patient planning of the large problems below takes minutes, so it only
+     * plans the small one; measure plans everything. */
+    const char *modes[] = {"patient", "measure", "estimate"};
+    for (int m = 0; m < 3; m++) {
+        check_status(tg_fft_set_planner(modes[m]), TG_OK, modes[m]);
+        check_close(tg_fft_fft(x, TG_NONE, -1, NULL), estimated, 1e-12, 1e-12, modes[m]);
+        if (m != 1) continue;
+        /* 2^17 points: above the threading threshold, so these plans use two threads. */
+        check_fft_of_ones(TG_F64, 1 << 17, 1e-12, "threaded f64");
+        check_fft_of_ones(TG_F32, 1 << 17, 1e-5, "threaded f32");
+        int64_t n = 1 << 17;
+        tg_tensor *z = tg_randn(TG_C64, 1, &n);
+        check_close(tg_fft_ifft(tg_fft_fft(z, TG_NONE, 0, NULL), TG_NONE, 0, NULL), z, 1e-4, 1e-5, "c64 round trip");
+    }
+    tg_set_num_threads(threads);
+    tg_scope_end();
+}
+
+Test(fft, wisdom_files) {
+    char path[64], f32path[80];
+    snprintf(path, sizeof path, "/tmp/tangent-wisdom-%d", (int)getpid());
+    snprintf(f32path, sizeof f32path, "%s.f32", path);
+    check_status(tg_fft_wisdom_export(NULL), TG_ERR_ARG, "export NULL");
+    check_status(tg_fft_wisdom_import(NULL), TG_ERR_ARG, "import NULL");
+    check_status(tg_fft_wisdom_export("/nonexistent-dir/w"), TG_ERR_IO, "export to a missing directory");
+    check_status(tg_fft_wisdom_import("/nonexistent-dir/w"), TG_ERR_IO, "import a missing file");
+    check_status(tg_fft_wisdom_export(path), TG_OK, "export");
+    FILE *f = fopen(path, "r"), *g = fopen(f32path, "r");
+    cr_expect(f && g, "both wisdom files written");
+    if (f) fclose(f);
+    if (g) fclose(g);
+    check_status(tg_fft_wisdom_import(path), TG_OK, "import what was exported");
+    f = fopen(path, "w");
+    cr_assert(f);
+    fputs("not wisdom\n", f);
+    fclose(f);
+    check_status(tg_fft_wisdom_import(path), TG_ERR_IO, "import garbage");
+    remove(path);
+    remove(f32path);
 }

@@ -49,6 +49,15 @@ tg_tensor *tg_fft_ifftshift(tg_tensor *x, int naxes, const int *axes);
  * f32 or f64. */
 tg_tensor *tg_fft_fftfreq(int64_t n, double d, tg_dtype dtype);
 tg_tensor *tg_fft_rfftfreq(int64_t n, double d, tg_dtype dtype);
+/* Planner rigor for plans made from now on: "estimate" (the default, no
+ * timing runs), "measure" or "patient" (FFTW times candidates once per new
+ * problem; slower to plan, often faster to run, e.g. large 2-D transforms). */
+tg_status  tg_fft_set_planner(const char *mode);
+/* FFTW wisdom (the measured plans) to and from a file; f32 wisdom goes to
+ * path + ".f32". */
+tg_status  tg_fft_wisdom_export(const char *path);
+tg_status  tg_fft_wisdom_import(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

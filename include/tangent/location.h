@@ -259,6 +259,9 @@ void tg__set_location(const char *file, int line);
 #define tg_fft_ifftshift(...) TG__AT(tg_fft_ifftshift)(__VA_ARGS__)
 #define tg_fft_fftfreq(...) TG__AT(tg_fft_fftfreq)(__VA_ARGS__)
 #define tg_fft_rfftfreq(...) TG__AT(tg_fft_rfftfreq)(__VA_ARGS__)
+#define tg_fft_set_planner(...) TG__AT(tg_fft_set_planner)(__VA_ARGS__)
+#define tg_fft_wisdom_export(...) TG__AT(tg_fft_wisdom_export)(__VA_ARGS__)
+#define tg_fft_wisdom_import(...) TG__AT(tg_fft_wisdom_import)(__VA_ARGS__)
 #endif
 
 #if defined(TG__DECLARED_TANGENT_OP_H) && !defined(TG__LOC_TANGENT_OP_H)
