@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Writes oracles/data/linalg.json: numpy.linalg values (NumPy 1.24) for
-solve, inv, det, slogdet, triangular solves (scipy.linalg.solve_triangular)
+solve, inv, matrix_power, det, slogdet, triangular solves (scipy.linalg.solve_triangular)
 and cholesky in f32/f64/c64/c128 on well-conditioned (I*2 + 0.3 noise) or SPD
-matrices, and torch.linalg VJPs (PyTorch 1.13) for solve, inv, det and
-cholesky. Run with /usr/bin/python3."""
+matrices, and torch.linalg VJPs (PyTorch 1.13) for solve, inv, det,
+cholesky and matrix_power (n = 3 and -2). Run with /usr/bin/python3."""
 import json, pathlib
 import numpy as np
 import scipy.linalg
@@ -50,6 +50,8 @@ for dt in DT:
         lambda a, b: [torch.linalg.solve(torch.tensor(a), torch.tensor(b)).numpy()], dt=dt)
     add("solve_vector", "solve", [a[0], rnd((3,), dt)], lambda a, b: [np.linalg.solve(a, b)], dt=dt)
     add("inv", "inv", [a], lambda a: [np.linalg.inv(a)], dt=dt)
+    for k in (0, 1, 2, 5, -1, -3):
+        add(f"matrix_power_{k}", "matrix_power", [a], lambda a, k=k: [np.linalg.matrix_power(a, k)], {"n": k}, dt)
     add("det", "det", [wellcond((4, 4), dt)], lambda a: [np.linalg.det(a)], dt=dt)
     add("slogdet", "slogdet", [-wellcond((2, 4, 4), dt)], lambda a: list(np.linalg.slogdet(a)), dt=dt)
     u = wellcond((2, 3, 3), dt)
@@ -65,18 +67,21 @@ for dt in DT:
         lambda a: [np.conj(np.linalg.cholesky(a)).T], {"upper": True}, dt)
 
 # ---- VJPs (op "vjp:<name>": primals, then the output cotangent -> primal cotangents) ----
-def tvjp(name, fn, primals, attrs=None):
+def tvjp(name, fn, primals, attrs=None, op=None):
     ts = [torch.tensor(p, requires_grad=True) for p in primals]
     y = fn(*ts)
     g = rnd(tuple(y.shape), 'c128' if y.is_complex() else 'f64')
     grads = torch.autograd.grad(y, ts, torch.tensor(g))
-    cases.append({"name": f"vjp:{name}/{primals[0].dtype}", "op": f"vjp:{name}", "attrs": attrs or {},
+    cases.append({"name": f"vjp:{name}/{primals[0].dtype}", "op": f"vjp:{op or name}", "attrs": attrs or {},
                   "inputs": [enc(p) for p in primals] + [enc(g)], "outputs": [enc(x.detach().numpy()) for x in grads],
                   "rtol": 1e-9, "atol": 1e-11})
 
 for dt in ('f64', 'c128'):
     tvjp("solve", torch.linalg.solve, [wellcond((2, 3, 3), dt), rnd((2, 3, 2), dt)])
     tvjp("inv", torch.linalg.inv, [wellcond((3, 3), dt)])
+    for k in (3, -2):
+        tvjp(f"matrix_power_{k}", lambda a, k=k: torch.linalg.matrix_power(a, k), [wellcond((2, 3, 3), dt)], {"n": k},
+             "matrix_power")
     tvjp("det", torch.linalg.det, [wellcond((2, 3, 3), dt)])
     tvjp("cholesky", torch.linalg.cholesky, [spd((3, 3), dt)], {"upper": False})
 

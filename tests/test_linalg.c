@@ -44,6 +44,11 @@ Test(linalg, errors) {
     check_error(tg_linalg_solve(NULL, b), TG_ERR_ARG, "NULL");
     tg_tensor *s = NULL;
     check_status(tg_linalg_slogdet(a, &s, NULL), TG_ERR_ARG, "slogdet NULL out");
+    check_error(tg_linalg_matrix_power(NULL, 2), TG_ERR_ARG, "matrix_power NULL");
+    check_error(tg_linalg_matrix_power(r, 2), TG_ERR_SHAPE, "matrix_power non-square");
+    check_error(tg_linalg_matrix_power(tg_ones(TG_F64, 1, (int64_t[]){3}), 0), TG_ERR_SHAPE, "matrix_power 1-d");
+    check_error(tg_linalg_matrix_power(a, -1), TG_ERR_NUMERIC, "matrix_power of a singular A, n < 0");
+    check_error(tg_linalg_matrix_power(a, INT64_MIN), TG_ERR_ARG, "matrix_power INT64_MIN");
     tg_scope_end();
 }
 
@@ -64,6 +69,17 @@ Test(linalg, values) {
     check_close(tg_linalg_cholesky(a, true), tg_mT(L), 0, 0, "upper");
     int64_t iv[4] = {2, 0, 0, 4};
     check_values_f64(tg_linalg_det(tg_from_data(TG_I64, 2, (int64_t[]){2, 2}, iv)), 1, (double[]){8}, 0, "int det");
+    /* matrix_power: A^0 = I per batch item (a fresh tensor), A^1 a copy, int A in f64 */
+    tg_tensor *a2 = tg_stack(2, (tg_tensor *[]){a, tg_neg(a)}, 0);
+    tg_tensor *p0 = tg_linalg_matrix_power(a2, 0);
+    check_values_f64(p0, 8, (double[]){1, 0, 0, 1, 1, 0, 0, 1}, 0, "matrix_power 0");
+    tg_tensor *p1 = tg_linalg_matrix_power(a, 1);
+    cr_expect(p1 && p1 != a, "matrix_power 1 is a new tensor");
+    check_values_f64(p1, 4, (double[]){3, 1, 1, 2}, 0, "matrix_power 1");
+    int64_t ip[4] = {1, 1, 0, 1};
+    tg_tensor *pi = tg_linalg_matrix_power(tg_from_data(TG_I64, 2, (int64_t[]){2, 2}, ip), 5);
+    cr_expect(pi && tg_dtype_of(pi) == TG_F64, "int input computes in f64");
+    check_values_f64(pi, 4, (double[]){1, 5, 0, 1}, 0, "int matrix_power 5");
     /* strided: a transposed view */
     tg_tensor *m = tg_randn(TG_F64, 3, (int64_t[]){2, 4, 4});
     tg_tensor *x = tg_linalg_solve(tg_mT(m), tg_eye(TG_F64, 4, -1));
@@ -74,7 +90,7 @@ Test(linalg, values) {
 
 /* ---- gradient checks ---------------------------------------------------------------------- */
 enum { G_SOLVE, G_SOLVE_VEC, G_INV, G_DET, G_LOGABS, G_SLOGDET_BOTH, G_TRI_UL, G_TRI_LR, G_TRI_UNIT, G_CHOL,
-       G_CHOL_UP };
+       G_CHOL_UP, G_MPOW3, G_MPOW_NEG2 };
 typedef struct { int op; } gctx;
 static tg_tensor *herm(tg_tensor *a) { return tg_mul_scalar(tg_add(a, tg_conj(tg_mT(a))), 0.5); }
 static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
@@ -83,6 +99,8 @@ static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     switch (g->op) {
     case G_SOLVE: case G_SOLVE_VEC: out[0] = tg_linalg_solve(in[0], in[1]); break;
     case G_INV: out[0] = tg_linalg_inv(in[0]); break;
+    case G_MPOW3: out[0] = tg_linalg_matrix_power(in[0], 3); break;
+    case G_MPOW_NEG2: out[0] = tg_linalg_matrix_power(in[0], -2); break;
     case G_DET: out[0] = tg_linalg_det(in[0]); break;
     case G_LOGABS:
         if (tg_linalg_slogdet(in[0], &s, &l)) return tg_last_error_code();
@@ -130,6 +148,8 @@ static void grads_for(tg_dtype dt) {
     tg_tensor *xv[2] = {tg_select(a, 0, 0), tg_randn(dt, 1, bvs)};
     gc(G_SOLVE_VEC, dt, 2, xv, 1, "solve vector");
     gc(G_INV, dt, 1, &a, 1, "inv");
+    gc(G_MPOW3, dt, 1, &a, 1, "matrix_power 3");
+    gc(G_MPOW_NEG2, dt, 1, &a, 1, "matrix_power -2");
     gc(G_DET, dt, 1, &a, 1, "det");
     gc(G_LOGABS, dt, 1, &a, 1, "slogdet logabs");
     if (tg_dtype_is_complex(dt)) gc(G_SLOGDET_BOTH, dt, 1, &a, 2, "slogdet sign+logabs");

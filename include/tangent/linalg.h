@@ -14,6 +14,10 @@ tg_tensor *tg_linalg_solve(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_linalg_triangular_solve(tg_tensor *a, tg_tensor *b, bool upper, bool left, bool unitriangular);
 tg_tensor *tg_linalg_inv(tg_tensor *a);
 tg_tensor *tg_linalg_det(tg_tensor *a);
+/* numpy.linalg.matrix_power: A^n for square A (..., m, m); n < 0 inverts A
+ * (singular: TG_ERR_NUMERIC), n = 0 gives identities. Differentiable as a
+ * composite of matmul and inv. Bool/int inputs compute in f64. */
+tg_tensor *tg_linalg_matrix_power(tg_tensor *a, int64_t n);
 /* sign (dtype of a; |sign| = 1, or 0 for singular a) and log|det| (real). */
 tg_status  tg_linalg_slogdet(tg_tensor *a, tg_tensor **sign, tg_tensor **logabsdet);
 /* A = L L^H from the lower triangle of A; upper: returns U = L^H. Not
