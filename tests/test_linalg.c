@@ -44,6 +44,13 @@ Test(linalg, errors) {
     check_error(tg_linalg_solve(NULL, b), TG_ERR_ARG, "NULL");
     tg_tensor *s = NULL;
     check_status(tg_linalg_slogdet(a, &s, NULL), TG_ERR_ARG, "slogdet NULL out");
+    check_error(tg_linalg_cross(r, NULL, -1), TG_ERR_ARG, "cross NULL");
+    tg_tensor *v3 = tg_ones(TG_F64, 2, (int64_t[]){2, 3});
+    check_error(tg_linalg_cross(v3, r, -1), TG_ERR_SHAPE, "cross shapes do not broadcast");
+    check_error(tg_linalg_cross(v3, v3, 0), TG_ERR_SHAPE, "cross dim of size 2");
+    check_error(tg_linalg_cross(v3, v3, 2), TG_ERR_ARG, "cross dim out of range");
+    check_error(tg_linalg_cross(v3, v3, -3), TG_ERR_ARG, "cross negative dim out of range");
+    check_error(tg_linalg_cross(tg_scalar(TG_F64, 1), tg_scalar(TG_F64, 2), 0), TG_ERR_ARG, "cross 0-d");
     check_error(tg_linalg_matrix_power(NULL, 2), TG_ERR_ARG, "matrix_power NULL");
     check_error(tg_linalg_matrix_power(r, 2), TG_ERR_SHAPE, "matrix_power non-square");
     check_error(tg_linalg_matrix_power(tg_ones(TG_F64, 1, (int64_t[]){3}), 0), TG_ERR_SHAPE, "matrix_power 1-d");
@@ -80,6 +87,11 @@ Test(linalg, values) {
     tg_tensor *pi = tg_linalg_matrix_power(tg_from_data(TG_I64, 2, (int64_t[]){2, 2}, ip), 5);
     cr_expect(pi && tg_dtype_of(pi) == TG_F64, "int input computes in f64");
     check_values_f64(pi, 4, (double[]){1, 5, 0, 1}, 0, "int matrix_power 5");
+    /* cross: e_x x e_y = e_z, and a x a = 0 */
+    double ex[2][3] = {{1, 0, 0}, {2, 3, 4}}, ey[3] = {0, 1, 0};
+    tg_tensor *cx = tg_linalg_cross(tg_from_data(TG_F64, 2, (int64_t[]){2, 3}, ex),
+                                    tg_from_data(TG_F64, 1, (int64_t[]){3}, ey), -1);
+    check_values_f64(cx, 6, (double[]){0, 0, 1, -4, 0, 2}, 0, "cross");
     /* strided: a transposed view */
     tg_tensor *m = tg_randn(TG_F64, 3, (int64_t[]){2, 4, 4});
     tg_tensor *x = tg_linalg_solve(tg_mT(m), tg_eye(TG_F64, 4, -1));
@@ -90,7 +102,7 @@ Test(linalg, values) {
 
 /* ---- gradient checks ---------------------------------------------------------------------- */
 enum { G_SOLVE, G_SOLVE_VEC, G_INV, G_DET, G_LOGABS, G_SLOGDET_BOTH, G_TRI_UL, G_TRI_LR, G_TRI_UNIT, G_CHOL,
-       G_CHOL_UP, G_MPOW3, G_MPOW_NEG2 };
+       G_CHOL_UP, G_MPOW3, G_MPOW_NEG2, G_CROSS };
 typedef struct { int op; } gctx;
 static tg_tensor *herm(tg_tensor *a) { return tg_mul_scalar(tg_add(a, tg_conj(tg_mT(a))), 0.5); }
 static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
@@ -101,6 +113,7 @@ static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     case G_INV: out[0] = tg_linalg_inv(in[0]); break;
     case G_MPOW3: out[0] = tg_linalg_matrix_power(in[0], 3); break;
     case G_MPOW_NEG2: out[0] = tg_linalg_matrix_power(in[0], -2); break;
+    case G_CROSS: out[0] = tg_linalg_cross(in[0], in[1], 1); break;
     case G_DET: out[0] = tg_linalg_det(in[0]); break;
     case G_LOGABS:
         if (tg_linalg_slogdet(in[0], &s, &l)) return tg_last_error_code();
@@ -150,6 +163,8 @@ static void grads_for(tg_dtype dt) {
     gc(G_INV, dt, 1, &a, 1, "inv");
     gc(G_MPOW3, dt, 1, &a, 1, "matrix_power 3");
     gc(G_MPOW_NEG2, dt, 1, &a, 1, "matrix_power -2");
+    tg_tensor *xc[2] = {tg_randn(dt, 3, (int64_t[]){2, 3, 2}), tg_randn(dt, 2, (int64_t[]){3, 1})};
+    gc(G_CROSS, dt, 2, xc, 1, "cross broadcast, dim 1");
     gc(G_DET, dt, 1, &a, 1, "det");
     gc(G_LOGABS, dt, 1, &a, 1, "slogdet logabs");
     if (tg_dtype_is_complex(dt)) gc(G_SLOGDET_BOTH, dt, 1, &a, 2, "slogdet sign+logabs");

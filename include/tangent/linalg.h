@@ -18,6 +18,10 @@ tg_tensor *tg_linalg_det(tg_tensor *a);
  * (singular: TG_ERR_NUMERIC), n = 0 gives identities. Differentiable as a
  * composite of matmul and inv. Bool/int inputs compute in f64. */
 tg_tensor *tg_linalg_matrix_power(tg_tensor *a, int64_t n);
+/* torch.linalg.cross: a and b broadcast; dim (negative counts from the end)
+ * indexes the broadcast shape and must have size 3 there. Result dtype as
+ * tg_mul's. Differentiable as a composite of select, mul, sub and stack. */
+tg_tensor *tg_linalg_cross(tg_tensor *a, tg_tensor *b, int dim);
 /* sign (dtype of a; |sign| = 1, or 0 for singular a) and log|det| (real). */
 tg_status  tg_linalg_slogdet(tg_tensor *a, tg_tensor **sign, tg_tensor **logabsdet);
 /* A = L L^H from the lower triangle of A; upper: returns U = L^H. Not

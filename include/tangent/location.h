@@ -234,6 +234,7 @@ void tg__set_location(const char *file, int line);
 #define tg_linalg_inv(...) TG__AT(tg_linalg_inv)(__VA_ARGS__)
 #define tg_linalg_det(...) TG__AT(tg_linalg_det)(__VA_ARGS__)
 #define tg_linalg_matrix_power(...) TG__AT(tg_linalg_matrix_power)(__VA_ARGS__)
+#define tg_linalg_cross(...) TG__AT(tg_linalg_cross)(__VA_ARGS__)
 #define tg_linalg_slogdet(...) TG__AT(tg_linalg_slogdet)(__VA_ARGS__)
 #define tg_linalg_cholesky(...) TG__AT(tg_linalg_cholesky)(__VA_ARGS__)
 #define tg_linalg_svd(...) TG__AT(tg_linalg_svd)(__VA_ARGS__)
