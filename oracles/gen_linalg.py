@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Writes oracles/data/linalg.json: numpy.linalg values (NumPy 1.24) for
-solve, inv, matrix_power, cross, det, slogdet, triangular solves (scipy.linalg.solve_triangular)
+solve, inv, matrix_power, cross, vector_norm, det, slogdet, triangular solves (scipy.linalg.solve_triangular)
 and cholesky in f32/f64/c64/c128 on well-conditioned (I*2 + 0.3 noise) or SPD
 matrices, and torch.linalg VJPs (PyTorch 1.13) for solve, inv, det,
-cholesky, cross and matrix_power (n = 3 and -2). Run with /usr/bin/python3."""
+cholesky, cross, vector_norm and matrix_power (n = 3 and -2). Run with /usr/bin/python3."""
 import json, pathlib
 import numpy as np
 import scipy.linalg
@@ -56,6 +56,12 @@ for dt in DT:
         lambda a, b: [np.cross(a, b)], {"dim": -1}, dt)
     add("cross_dim0", "cross", [rnd((3, 5), dt), rnd((3, 5), dt)], lambda a, b: [np.cross(a, b, axis=0)],
         {"dim": 0}, dt)
+    for o in (2, 1, 3, 0.5, -1.5, 'inf', '-inf'):
+        fo = float(o)
+        add(f"vector_norm_{o}", "vector_norm", [rnd((3, 4), dt)],
+            lambda x, fo=fo: [np.linalg.norm(x, ord=fo, axis=1)], {"ord": o, "axes": [1], "keepdim": False}, dt)
+    add("vector_norm_all_keepdim", "vector_norm", [rnd((2, 3, 2), dt)],
+        lambda x: [np.sqrt(np.sum(np.abs(x) ** 2, keepdims=True))], {"ord": 2, "axes": [], "keepdim": True}, dt)
     add("det", "det", [wellcond((4, 4), dt)], lambda a: [np.linalg.det(a)], dt=dt)
     add("slogdet", "slogdet", [-wellcond((2, 4, 4), dt)], lambda a: list(np.linalg.slogdet(a)), dt=dt)
     u = wellcond((2, 3, 3), dt)
@@ -83,6 +89,9 @@ def tvjp(name, fn, primals, attrs=None, op=None):
 for dt in ('f64', 'c128'):
     tvjp("solve", torch.linalg.solve, [wellcond((2, 3, 3), dt), rnd((2, 3, 2), dt)])
     tvjp("inv", torch.linalg.inv, [wellcond((3, 3), dt)])
+    for o in (2, 3, 'inf'):
+        tvjp(f"vector_norm_{o}", lambda x, o=o: torch.linalg.vector_norm(x, ord=float(o), dim=(0,)), [rnd((4, 2), dt)],
+             {"ord": o, "axes": [0], "keepdim": False}, "vector_norm")
     tvjp("cross", lambda a, b: torch.linalg.cross(a, b, dim=0), [rnd((3, 2), dt), rnd((3, 1), dt)], {"dim": 0})
     for k in (3, -2):
         tvjp(f"matrix_power_{k}", lambda a, k=k: torch.linalg.matrix_power(a, k), [wellcond((2, 3, 3), dt)], {"n": k},

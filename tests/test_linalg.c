@@ -51,6 +51,12 @@ Test(linalg, errors) {
     check_error(tg_linalg_cross(v3, v3, 2), TG_ERR_ARG, "cross dim out of range");
     check_error(tg_linalg_cross(v3, v3, -3), TG_ERR_ARG, "cross negative dim out of range");
     check_error(tg_linalg_cross(tg_scalar(TG_F64, 1), tg_scalar(TG_F64, 2), 0), TG_ERR_ARG, "cross 0-d");
+    check_error(tg_linalg_vector_norm(NULL, 2, 0, NULL, false), TG_ERR_ARG, "vector_norm NULL");
+    check_error(tg_linalg_vector_norm(r, 0, 0, NULL, false), TG_ERR_ARG, "vector_norm ord 0");
+    check_error(tg_linalg_vector_norm(r, NAN, 0, NULL, false), TG_ERR_ARG, "vector_norm ord NaN");
+    check_error(tg_linalg_vector_norm(r, 2, 1, (int[]){2}, false), TG_ERR_ARG, "vector_norm bad axis");
+    check_error(tg_linalg_vector_norm(tg_ones(TG_F16, 1, (int64_t[]){3}), 2, 0, NULL, false), TG_ERR_DTYPE,
+                "vector_norm f16");
     check_error(tg_linalg_matrix_power(NULL, 2), TG_ERR_ARG, "matrix_power NULL");
     check_error(tg_linalg_matrix_power(r, 2), TG_ERR_SHAPE, "matrix_power non-square");
     check_error(tg_linalg_matrix_power(tg_ones(TG_F64, 1, (int64_t[]){3}), 0), TG_ERR_SHAPE, "matrix_power 1-d");
@@ -92,6 +98,20 @@ Test(linalg, values) {
     tg_tensor *cx = tg_linalg_cross(tg_from_data(TG_F64, 2, (int64_t[]){2, 3}, ex),
                                     tg_from_data(TG_F64, 1, (int64_t[]){3}, ey), -1);
     check_values_f64(cx, 6, (double[]){0, 0, 1, -4, 0, 2}, 0, "cross");
+    /* vector_norm: 3-4-5, int input in f64, and a zero gradient (not NaN) where the norm is 0 */
+    int64_t v34[2] = {3, -4};
+    tg_tensor *n5 = tg_linalg_vector_norm(tg_from_data(TG_I64, 1, (int64_t[]){2}, v34), 2, 0, NULL, false);
+    cr_expect(n5 && tg_dtype_of(n5) == TG_F64, "int vector_norm computes in f64");
+    check_values_f64(n5, 1, (double[]){5}, 1e-15, "vector_norm 3-4-5");
+    tg_dtype zdt[2] = {TG_F64, TG_C128};
+    for (int k = 0; k < 2; k++) {
+        tg_tensor *z = tg_zeros(zdt[k], 1, (int64_t[]){3});
+        cr_assert_eq(tg_set_requires_grad(z, true), TG_OK);
+        tg_tensor *nz = tg_linalg_vector_norm(z, 2, 0, NULL, false);
+        check_values_f64(nz, 1, (double[]){0}, 0, "norm of zeros");
+        cr_expect_eq(tg_backward(nz, NULL), TG_OK, "%s", tg_last_error());
+        check_close(tg_abs(tg_grad(z)), tg_zeros(TG_F64, 1, (int64_t[]){3}), 0, 0, "zero gradient at 0");
+    }
     /* strided: a transposed view */
     tg_tensor *m = tg_randn(TG_F64, 3, (int64_t[]){2, 4, 4});
     tg_tensor *x = tg_linalg_solve(tg_mT(m), tg_eye(TG_F64, 4, -1));
@@ -102,7 +122,7 @@ Test(linalg, values) {
 
 /* ---- gradient checks ---------------------------------------------------------------------- */
 enum { G_SOLVE, G_SOLVE_VEC, G_INV, G_DET, G_LOGABS, G_SLOGDET_BOTH, G_TRI_UL, G_TRI_LR, G_TRI_UNIT, G_CHOL,
-       G_CHOL_UP, G_MPOW3, G_MPOW_NEG2, G_CROSS };
+       G_CHOL_UP, G_MPOW3, G_MPOW_NEG2, G_CROSS, G_NORM2, G_NORM3, G_NORM_INF };
 typedef struct { int op; } gctx;
 static tg_tensor *herm(tg_tensor *a) { return tg_mul_scalar(tg_add(a, tg_conj(tg_mT(a))), 0.5); }
 static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
@@ -114,6 +134,9 @@ static tg_status gfn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     case G_MPOW3: out[0] = tg_linalg_matrix_power(in[0], 3); break;
     case G_MPOW_NEG2: out[0] = tg_linalg_matrix_power(in[0], -2); break;
     case G_CROSS: out[0] = tg_linalg_cross(in[0], in[1], 1); break;
+    case G_NORM2: out[0] = tg_linalg_vector_norm(in[0], 2, 1, (int[]){-1}, false); break;
+    case G_NORM3: out[0] = tg_linalg_vector_norm(in[0], 3, 0, NULL, true); break;
+    case G_NORM_INF: out[0] = tg_linalg_vector_norm(in[0], INFINITY, 1, (int[]){0}, false); break;
     case G_DET: out[0] = tg_linalg_det(in[0]); break;
     case G_LOGABS:
         if (tg_linalg_slogdet(in[0], &s, &l)) return tg_last_error_code();
@@ -165,6 +188,10 @@ static void grads_for(tg_dtype dt) {
     gc(G_MPOW_NEG2, dt, 1, &a, 1, "matrix_power -2");
     tg_tensor *xc[2] = {tg_randn(dt, 3, (int64_t[]){2, 3, 2}), tg_randn(dt, 2, (int64_t[]){3, 1})};
     gc(G_CROSS, dt, 2, xc, 1, "cross broadcast, dim 1");
+    tg_tensor *xn = tg_randn(dt, 2, (int64_t[]){3, 4});
+    gc(G_NORM2, dt, 1, &xn, 1, "vector_norm 2, last axis");
+    gc(G_NORM3, dt, 1, &xn, 1, "vector_norm 3, all axes");
+    gc(G_NORM_INF, dt, 1, &xn, 1, "vector_norm inf, axis 0");
     gc(G_DET, dt, 1, &a, 1, "det");
     gc(G_LOGABS, dt, 1, &a, 1, "slogdet logabs");
     if (tg_dtype_is_complex(dt)) gc(G_SLOGDET_BOTH, dt, 1, &a, 2, "slogdet sign+logabs");

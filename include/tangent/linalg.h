@@ -22,6 +22,11 @@ tg_tensor *tg_linalg_matrix_power(tg_tensor *a, int64_t n);
  * indexes the broadcast shape and must have size 3 there. Result dtype as
  * tg_mul's. Differentiable as a composite of select, mul, sub and stack. */
 tg_tensor *tg_linalg_cross(tg_tensor *a, tg_tensor *b, int dim);
+/* torch.linalg.vector_norm over axes (as tg_sum: naxes 0 and axes NULL is
+ * all axes). ord a nonzero number: (sum |x|^ord)^(1/ord); INFINITY: max |x|;
+ * -INFINITY: min |x|; ord 0 or NaN is TG_ERR_ARG. Real result; bool/int inputs compute in f64. The gradient
+ * where the norm is 0 is 0 (ord >= 1, as PyTorch). */
+tg_tensor *tg_linalg_vector_norm(tg_tensor *x, double ord, int naxes, const int *axes, bool keepdim);
 /* sign (dtype of a; |sign| = 1, or 0 for singular a) and log|det| (real). */
 tg_status  tg_linalg_slogdet(tg_tensor *a, tg_tensor **sign, tg_tensor **logabsdet);
 /* A = L L^H from the lower triangle of A; upper: returns U = L^H. Not
