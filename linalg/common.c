@@ -25,6 +25,39 @@ tg_status tg__linalg_square(const tg_op_call *c, const tg_meta *m, const char *w
     return TG_OK;
 }
 
+tg_status tg__linalg_solve_infer(const tg_op_call *c, tg_meta *out, int b_min_axes) {
+    const tg_meta *a = &c->in[0], *b = &c->in[1];
+    tg_status st = tg__linalg_square(c, a, "A");
+    if (st) return st;
+    char sa[160], sb[160];
+    if (b->ndim < 2)
+        return tg__op_error(c, TG_ERR_SHAPE, "B must have at least %d ax%s, got shape %s", b_min_axes,
+                            b_min_axes == 1 ? "is" : "es", tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
+    int64_t n = a->shape[a->ndim - 1];
+    if (b->shape[b->ndim - 2] != n)
+        return tg__op_error(c, TG_ERR_SHAPE, "A of shape %s and B of shape %s: B must have %lld rows",
+                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
+                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape), (long long)n);
+    if (tg__broadcast_shapes(NULL, a->ndim - 2, a->shape, b->ndim - 2, b->shape, &out->ndim, out->shape))
+        return tg__op_error(c, TG_ERR_SHAPE, "batch axes of A %s and B %s cannot be broadcast",
+                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
+                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
+    out->shape[out->ndim++] = n;
+    out->shape[out->ndim++] = b->shape[b->ndim - 1];
+    return tg__linalg_dtype(c, tg_promote_types(a->dtype, b->dtype), &out->dtype);
+}
+
+bool tg__linalg_check_square(const char *fn, const tg_tensor *a) {
+    if (!a) { tg__error(TG_ERR_ARG, "%s: NULL operand", fn); return false; }
+    if (a->ndim < 2 || a->shape[a->ndim - 1] != a->shape[a->ndim - 2]) {
+        char s[160];
+        tg__error(TG_ERR_SHAPE, "%s: A must be square (..., n, n), got shape %s", fn,
+                  tg__fmt_shape(s, sizeof s, a->ndim, a->shape));
+        return false;
+    }
+    return true;
+}
+
 void tg__linalg_batch_init(tg_linalg_batch *b, int nb, const int64_t *shape) {
     b->nb = nb;
     b->count = 1;

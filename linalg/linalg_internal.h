@@ -12,6 +12,13 @@
 tg_status tg__linalg_dtype(const tg_op_call *c, tg_dtype in, tg_dtype *out);
 /* The last two axes of m form a square matrix; error naming the op otherwise. */
 tg_status tg__linalg_square(const tg_op_call *c, const tg_meta *m, const char *what);
+/* Shape inference of A X = B ops (solve, triangular_solve): A (..., n, n),
+ * B (..., n, k), batch axes broadcast; b_min_axes names the rank of B the
+ * public function accepts (its error message). */
+tg_status tg__linalg_solve_infer(const tg_op_call *c, tg_meta *out, int b_min_axes);
+/* Public composites: a is non-NULL and (..., n, n); otherwise records
+ * TG_ERR_ARG / TG_ERR_SHAPE naming fn and returns false. */
+bool tg__linalg_check_square(const char *fn, const tg_tensor *a);
 
 /* Walks the batch (the leading nb axes of shape) of one or more operands,
  * each read with broadcast batch strides. */

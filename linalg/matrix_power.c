@@ -4,13 +4,7 @@
 #include "linalg/linalg_internal.h"
 
 tg_tensor *tg_linalg_matrix_power(tg_tensor *a, int64_t n) {
-    if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_matrix_power: NULL operand"); return NULL; }
-    char s[160];
-    if (a->ndim < 2 || a->shape[a->ndim - 1] != a->shape[a->ndim - 2]) {
-        tg__error(TG_ERR_SHAPE, "tg_linalg_matrix_power: A must be square (..., n, n), got shape %s",
-                  tg__fmt_shape(s, sizeof s, a->ndim, a->shape));
-        return NULL;
-    }
+    if (!tg__linalg_check_square("tg_linalg_matrix_power", a)) return NULL;
     if (n == INT64_MIN) { tg__error(TG_ERR_ARG, "tg_linalg_matrix_power: exponent out of range"); return NULL; }
     tg_scope_begin();
     tg_tensor *base = a, *r = NULL;

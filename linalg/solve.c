@@ -8,27 +8,7 @@
 
 /* Matrix form only: a (..., n, n), b (..., n, k). The public function turns
  * a vector right-hand side into a column. */
-static tg_status solve_infer(const tg_op_call *c, tg_meta *out) {
-    const tg_meta *a = &c->in[0], *b = &c->in[1];
-    tg_status st = tg__linalg_square(c, a, "A");
-    if (st) return st;
-    char sa[160], sb[160];
-    if (b->ndim < 2)
-        return tg__op_error(c, TG_ERR_SHAPE, "B must have at least 1 axis, got shape %s",
-                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
-    int64_t n = a->shape[a->ndim - 1];
-    if (b->shape[b->ndim - 2] != n)
-        return tg__op_error(c, TG_ERR_SHAPE, "A of shape %s and B of shape %s: B must have %lld rows",
-                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
-                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape), (long long)n);
-    if (tg__broadcast_shapes(NULL, a->ndim - 2, a->shape, b->ndim - 2, b->shape, &out->ndim, out->shape))
-        return tg__op_error(c, TG_ERR_SHAPE, "batch axes of A %s and B %s cannot be broadcast",
-                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
-                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
-    out->shape[out->ndim++] = n;
-    out->shape[out->ndim++] = b->shape[b->ndim - 1];
-    return tg__linalg_dtype(c, tg_promote_types(a->dtype, b->dtype), &out->dtype);
-}
+static tg_status solve_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 1); }
 
 static tg_status solve_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
@@ -116,13 +96,7 @@ tg_tensor *tg_linalg_solve(tg_tensor *a, tg_tensor *b) {
 }
 
 tg_tensor *tg_linalg_inv(tg_tensor *a) {
-    if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_inv: NULL operand"); return NULL; }
-    char s[160];
-    if (a->ndim < 2 || a->shape[a->ndim - 1] != a->shape[a->ndim - 2]) {
-        tg__error(TG_ERR_SHAPE, "tg_linalg_inv: A must be square (..., n, n), got shape %s",
-                  tg__fmt_shape(s, sizeof s, a->ndim, a->shape));
-        return NULL;
-    }
+    if (!tg__linalg_check_square("tg_linalg_inv", a)) return NULL;
     tg_dtype d = a->dtype;
     if (d == TG_BOOL || tg_dtype_is_integer(d)) d = TG_F64;
     tg_tensor *eye = tg_eye(d, a->shape[a->ndim - 1], -1);

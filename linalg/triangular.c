@@ -8,27 +8,7 @@
 
 enum { ATTR_UPPER, ATTR_UNIT };
 
-static tg_status tri_infer(const tg_op_call *c, tg_meta *out) {
-    const tg_meta *a = &c->in[0], *b = &c->in[1];
-    tg_status st = tg__linalg_square(c, a, "A");
-    if (st) return st;
-    char sa[160], sb[160];
-    if (b->ndim < 2)
-        return tg__op_error(c, TG_ERR_SHAPE, "B must have at least 2 axes, got shape %s",
-                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
-    int64_t n = a->shape[a->ndim - 1];
-    if (b->shape[b->ndim - 2] != n)
-        return tg__op_error(c, TG_ERR_SHAPE, "A of shape %s and B of shape %s: B must have %lld rows",
-                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
-                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape), (long long)n);
-    if (tg__broadcast_shapes(NULL, a->ndim - 2, a->shape, b->ndim - 2, b->shape, &out->ndim, out->shape))
-        return tg__op_error(c, TG_ERR_SHAPE, "batch axes of A %s and B %s cannot be broadcast",
-                            tg__fmt_shape(sa, sizeof sa, a->ndim, a->shape),
-                            tg__fmt_shape(sb, sizeof sb, b->ndim, b->shape));
-    out->shape[out->ndim++] = n;
-    out->shape[out->ndim++] = b->shape[b->ndim - 1];
-    return tg__linalg_dtype(c, tg_promote_types(a->dtype, b->dtype), &out->dtype);
-}
+static tg_status tri_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 2); }
 
 static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
