@@ -221,13 +221,21 @@ done:
     return res;
 }
 
-tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) {
-    if (n < 1 || n > TG_EIN_MAX_OPS || !operands) {
-        tg__error(TG_ERR_ARG, "einsum: operand count %d out of range 1..%d", n, TG_EIN_MAX_OPS);
-        return NULL;
+/* The operand list of both entry points: 1..TG_EIN_MAX_OPS tensors, none
+ * NULL (arrays_ok: the caller's other arrays are non-NULL). */
+static bool check_operands(int n, tg_tensor *const *operands, bool arrays_ok) {
+    if (n < 1 || n > TG_EIN_MAX_OPS || !operands || !arrays_ok) {
+        tg__error(TG_ERR_ARG, "einsum: operand count %d out of range 1..%d%s", n, TG_EIN_MAX_OPS,
+                  arrays_ok ? "" : " (or NULL arrays)");
+        return false;
     }
     for (int i = 0; i < n; i++)
-        if (!operands[i]) { tg__error(TG_ERR_ARG, "einsum: operand %d is NULL", i); return NULL; }
+        if (!operands[i]) { tg__error(TG_ERR_ARG, "einsum: operand %d is NULL", i); return false; }
+    return true;
+}
+
+tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) {
+    if (!check_operands(n, operands, true)) return NULL;
     tg_ein_term *t = malloc(sizeof(tg_ein_term) * (size_t)(n + 1));
     tg_ein_spec *s = malloc(sizeof *s);
     tg_tensor *res = NULL;
@@ -243,12 +251,7 @@ tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) 
 
 tg_tensor *tg_einsum_ints(int n, tg_tensor *const *operands, const int *const *labels, const int *n_labels,
                           const int *out_labels, int n_out) {
-    if (n < 1 || n > TG_EIN_MAX_OPS || !operands || !labels || !n_labels) {
-        tg__error(TG_ERR_ARG, "einsum: operand count %d out of range 1..%d (or NULL arrays)", n, TG_EIN_MAX_OPS);
-        return NULL;
-    }
-    for (int i = 0; i < n; i++)
-        if (!operands[i]) { tg__error(TG_ERR_ARG, "einsum: operand %d is NULL", i); return NULL; }
+    if (!check_operands(n, operands, labels && n_labels)) return NULL;
     tg_ein_term *t = malloc(sizeof(tg_ein_term) * (size_t)(n + 1));
     tg_ein_spec *s = malloc(sizeof *s);
     tg_tensor *res = NULL;
