@@ -164,7 +164,7 @@ static tg_tensor *wellcond(tg_dtype dt, int nd, const int64_t *shape, bool spd) 
     return tg_add(tg_mul_scalar(m, 0.3), tg_mul_scalar(eye, 2.0));
 }
 
-static void gc(int op, tg_dtype dt, int n_in, tg_tensor **x, int n_out, const char *what) {
+static void check_grads(int op, tg_dtype dt, int n_in, tg_tensor **x, int n_out, const char *what) {
     gctx g = {op};
     tg_status st = tg_gradcheck(gfn, &g, n_in, x, n_out, NULL);
     cr_expect_eq(st, TG_OK, "gradcheck %s %s: %s", what, tg_dtype_name(dt), tg_last_error());
@@ -174,40 +174,40 @@ static void gc(int op, tg_dtype dt, int n_in, tg_tensor **x, int n_out, const ch
     tg_clear_error();
 }
 
-static void grads_for(tg_dtype dt) {
+static void check_grads_for(tg_dtype dt) {
     tg_scope_begin();
     tg_manual_seed(11);
     int64_t as[3] = {2, 3, 3}, bs[3] = {3, 2}, bvs[1] = {3};
     tg_tensor *a = wellcond(dt, 3, as, false);
     tg_tensor *x2[2] = {a, tg_randn(dt, 2, bs)};
-    gc(G_SOLVE, dt, 2, x2, 1, "solve batched broadcast B");
+    check_grads(G_SOLVE, dt, 2, x2, 1, "solve batched broadcast B");
     tg_tensor *xv[2] = {tg_select(a, 0, 0), tg_randn(dt, 1, bvs)};
-    gc(G_SOLVE_VEC, dt, 2, xv, 1, "solve vector");
-    gc(G_INV, dt, 1, &a, 1, "inv");
-    gc(G_MPOW3, dt, 1, &a, 1, "matrix_power 3");
-    gc(G_MPOW_NEG2, dt, 1, &a, 1, "matrix_power -2");
+    check_grads(G_SOLVE_VEC, dt, 2, xv, 1, "solve vector");
+    check_grads(G_INV, dt, 1, &a, 1, "inv");
+    check_grads(G_MPOW3, dt, 1, &a, 1, "matrix_power 3");
+    check_grads(G_MPOW_NEG2, dt, 1, &a, 1, "matrix_power -2");
     tg_tensor *xc[2] = {tg_randn(dt, 3, (int64_t[]){2, 3, 2}), tg_randn(dt, 2, (int64_t[]){3, 1})};
-    gc(G_CROSS, dt, 2, xc, 1, "cross broadcast, dim 1");
+    check_grads(G_CROSS, dt, 2, xc, 1, "cross broadcast, dim 1");
     tg_tensor *xn = tg_randn(dt, 2, (int64_t[]){3, 4});
-    gc(G_NORM2, dt, 1, &xn, 1, "vector_norm 2, last axis");
-    gc(G_NORM3, dt, 1, &xn, 1, "vector_norm 3, all axes");
-    gc(G_NORM_INF, dt, 1, &xn, 1, "vector_norm inf, axis 0");
-    gc(G_DET, dt, 1, &a, 1, "det");
-    gc(G_LOGABS, dt, 1, &a, 1, "slogdet logabs");
-    if (tg_dtype_is_complex(dt)) gc(G_SLOGDET_BOTH, dt, 1, &a, 2, "slogdet sign+logabs");
+    check_grads(G_NORM2, dt, 1, &xn, 1, "vector_norm 2, last axis");
+    check_grads(G_NORM3, dt, 1, &xn, 1, "vector_norm 3, all axes");
+    check_grads(G_NORM_INF, dt, 1, &xn, 1, "vector_norm inf, axis 0");
+    check_grads(G_DET, dt, 1, &a, 1, "det");
+    check_grads(G_LOGABS, dt, 1, &a, 1, "slogdet logabs");
+    if (tg_dtype_is_complex(dt)) check_grads(G_SLOGDET_BOTH, dt, 1, &a, 2, "slogdet sign+logabs");
     tg_tensor *u = tg_add(tg_triu(tg_mul_scalar(tg_randn(dt, 3, as), 0.3), 0), tg_mul_scalar(tg_eye(dt, 3, -1), 2.0));
     tg_tensor *xt[2] = {u, tg_randn(dt, 3, (int64_t[]){2, 3, 2})};
-    gc(G_TRI_UL, dt, 2, xt, 1, "triangular upper left");
+    check_grads(G_TRI_UL, dt, 2, xt, 1, "triangular upper left");
     tg_tensor *lo = tg_mT(u);
     tg_tensor *xr[2] = {lo, tg_randn(dt, 3, (int64_t[]){2, 2, 3})};
-    gc(G_TRI_LR, dt, 2, xr, 1, "triangular lower right");
+    check_grads(G_TRI_LR, dt, 2, xr, 1, "triangular lower right");
     tg_tensor *xu[2] = {lo, xt[1]};
-    gc(G_TRI_UNIT, dt, 2, xu, 1, "triangular unit lower");
+    check_grads(G_TRI_UNIT, dt, 2, xu, 1, "triangular unit lower");
     tg_tensor *p = wellcond(dt, 3, as, true);
-    gc(G_CHOL, dt, 1, &p, 1, "cholesky");
-    gc(G_CHOL_UP, dt, 1, &p, 1, "cholesky upper");
+    check_grads(G_CHOL, dt, 1, &p, 1, "cholesky");
+    check_grads(G_CHOL_UP, dt, 1, &p, 1, "cholesky upper");
     tg_scope_end();
 }
 
-Test(linalg, gradcheck_f64) { grads_for(TG_F64); }
-Test(linalg, gradcheck_c128) { grads_for(TG_C128); }
+Test(linalg, gradcheck_f64) { check_grads_for(TG_F64); }
+Test(linalg, gradcheck_c128) { check_grads_for(TG_C128); }
