@@ -30,7 +30,9 @@ static tg_status chol_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     for (int64_t t = 0; t < bt.count && n > 0; t++) {
         char *l = tg__ptr(out[0]) + t * n * n * es;
         tg__linalg_gather(l, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        int info = tg__lapack_potrf(d, (int)n, l);
+        /* The row-major copy is A^T column-major; its upper Cholesky factor U
+         * (A^T = U^H U) read back row-major is L = U^T with A = L L^H. */
+        int info = tg__lapack_potrf_cm(d, 'U', (int)n, l);
         if (info > 0) {
             st = tg__op_error(c, TG_ERR_NUMERIC,
                               "matrix %lld of the batch is not positive definite (the leading minor of order %d "

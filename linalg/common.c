@@ -1,7 +1,11 @@
 /* Shared linalg helpers (linalg_internal.h): dtype rule, batch walking,
- * strided copies and the typed LAPACKE dispatch. LAPACKE is called in
- * row-major layout; it transposes internally where LAPACK needs it. */
+ * strided copies, per-thread scratch and the typed LAPACKE dispatch.
+ * The tg__lapack_* wrappers call LAPACKE in row-major layout (it transposes
+ * internally); the *_cm ones in column-major layout, which the kernels use
+ * with transposed copies so each matrix is copied once. */
 #include <lapacke.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
@@ -82,17 +86,74 @@ int64_t tg__linalg_batch_offset(const tg_linalg_batch *b, const int64_t *strides
     return off;
 }
 
+/* dst(i, j) = src(i, j) for a rows x cols matrix, strides in elements. Tiled
+ * so a transposing copy touches cache lines of both sides in blocks. */
+static void copy_matrix(char *dst, int64_t drs, int64_t dcs, const char *src, int64_t srs, int64_t scs,
+                        int64_t rows, int64_t cols, int64_t es) {
+    if (dcs == 1 && scs == 1) {
+        for (int64_t i = 0; i < rows; i++)
+            memcpy(dst + i * drs * es, src + i * srs * es, (size_t)(cols * es));
+        return;
+    }
+    enum { TILE = 16 };
+    for (int64_t i0 = 0; i0 < rows; i0 += TILE)
+        for (int64_t j0 = 0; j0 < cols; j0 += TILE) {
+            int64_t i1 = i0 + TILE < rows ? i0 + TILE : rows, j1 = j0 + TILE < cols ? j0 + TILE : cols;
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t j = j0; j < j1; j++) {
+                    char *d = dst + (i * drs + j * dcs) * es;
+                    const char *q = src + (i * srs + j * scs) * es;
+                    switch (es) {
+                    case 4: memcpy(d, q, 4); break;
+                    case 8: memcpy(d, q, 8); break;
+                    case 16: memcpy(d, q, 16); break;
+                    default: memcpy(d, q, (size_t)es); break;
+                    }
+                }
+        }
+}
+
 void tg__linalg_gather(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols) {
     int64_t es = tg__esize(x->dtype);
-    int64_t rs = x->strides[x->ndim - 2], cs = x->strides[x->ndim - 1];
-    const char *src = tg__ptr(x) + off * es;
-    for (int64_t i = 0; i < rows; i++) {
-        if (cs == 1) {
-            memcpy(dst + i * cols * es, src + i * rs * es, (size_t)(cols * es));
-            continue;
-        }
-        for (int64_t j = 0; j < cols; j++) memcpy(dst + (i * cols + j) * es, src + (i * rs + j * cs) * es, (size_t)es);
+    copy_matrix(dst, cols, 1, tg__ptr(x) + off * es, x->strides[x->ndim - 2], x->strides[x->ndim - 1], rows, cols, es);
+}
+
+void tg__linalg_gather_cm(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols) {
+    int64_t es = tg__esize(x->dtype);
+    copy_matrix(dst, 1, rows, tg__ptr(x) + off * es, x->strides[x->ndim - 2], x->strides[x->ndim - 1], rows, cols, es);
+}
+
+void tg__linalg_store_cm(char *dst, const char *src, int64_t rows, int64_t cols, int64_t es) {
+    copy_matrix(dst, cols, 1, src, 1, rows, rows, cols, es);
+}
+
+/* Per-thread scratch: grow-only buffers, freed when the thread exits. */
+enum { SCRATCH_SLOTS = 4 };
+typedef struct {
+    void *p[SCRATCH_SLOTS];
+    size_t n[SCRATCH_SLOTS];
+} scratch_set;
+static _Thread_local scratch_set scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_release(void *v) {
+    scratch_set *s = v;
+    for (int i = 0; i < SCRATCH_SLOTS; i++) { free(s->p[i]); s->p[i] = NULL; s->n[i] = 0; }
+}
+static void scratch_make_key(void) { (void)pthread_key_create(&scratch_key, scratch_release); }
+
+void *tg__linalg_scratch(int slot, size_t bytes) {
+    if (bytes == 0) bytes = 1;
+    if (bytes > scratch.n[slot]) {
+        free(scratch.p[slot]);
+        scratch.p[slot] = malloc(bytes);
+        scratch.n[slot] = scratch.p[slot] ? bytes : 0;
+        if (!scratch.p[slot]) { tg__error(TG_ERR_MEMORY, "linalg: out of memory (%zu bytes of workspace)", bytes); return NULL; }
+        pthread_once(&scratch_once, scratch_make_key);
+        (void)pthread_setspecific(scratch_key, &scratch);
     }
+    return scratch.p[slot];
 }
 
 #define RM LAPACK_ROW_MAJOR
@@ -134,5 +195,45 @@ int tg__lapack_potrf(tg_dtype d, int n, void *a) {
     case TG_F64: return LAPACKE_dpotrf(RM, 'L', n, a, n);
     case TG_C64: return LAPACKE_cpotrf(RM, 'L', n, (lapack_complex_float *)a, n);
     default: return LAPACKE_zpotrf(RM, 'L', n, (lapack_complex_double *)a, n);
+    }
+}
+
+#define CM LAPACK_COL_MAJOR
+typedef lapack_complex_float cf;
+typedef lapack_complex_double cd;
+
+int tg__lapack_getrf_cm(tg_dtype d, int n, void *a, int *ipiv) {
+    switch (d) {
+    case TG_F32: return LAPACKE_sgetrf(CM, n, n, a, n, ipiv);
+    case TG_F64: return LAPACKE_dgetrf(CM, n, n, a, n, ipiv);
+    case TG_C64: return LAPACKE_cgetrf(CM, n, n, (cf *)a, n, ipiv);
+    default: return LAPACKE_zgetrf(CM, n, n, (cd *)a, n, ipiv);
+    }
+}
+
+int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, const int *ipiv, void *b) {
+    switch (d) {
+    case TG_F32: return LAPACKE_sgetrs(CM, trans, n, k, lu, n, ipiv, b, n);
+    case TG_F64: return LAPACKE_dgetrs(CM, trans, n, k, lu, n, ipiv, b, n);
+    case TG_C64: return LAPACKE_cgetrs(CM, trans, n, k, (const cf *)lu, n, ipiv, (cf *)b, n);
+    default: return LAPACKE_zgetrs(CM, trans, n, k, (const cd *)lu, n, ipiv, (cd *)b, n);
+    }
+}
+
+int tg__lapack_trtrs_cm(tg_dtype d, char uplo, char trans, char diag, int n, int k, const void *a, void *b) {
+    switch (d) {
+    case TG_F32: return LAPACKE_strtrs(CM, uplo, trans, diag, n, k, a, n, b, n);
+    case TG_F64: return LAPACKE_dtrtrs(CM, uplo, trans, diag, n, k, a, n, b, n);
+    case TG_C64: return LAPACKE_ctrtrs(CM, uplo, trans, diag, n, k, (const cf *)a, n, (cf *)b, n);
+    default: return LAPACKE_ztrtrs(CM, uplo, trans, diag, n, k, (const cd *)a, n, (cd *)b, n);
+    }
+}
+
+int tg__lapack_potrf_cm(tg_dtype d, char uplo, int n, void *a) {
+    switch (d) {
+    case TG_F32: return LAPACKE_spotrf(CM, uplo, n, a, n);
+    case TG_F64: return LAPACKE_dpotrf(CM, uplo, n, a, n);
+    case TG_C64: return LAPACKE_cpotrf(CM, uplo, n, (cf *)a, n);
+    default: return LAPACKE_zpotrf(CM, uplo, n, (cd *)a, n);
     }
 }

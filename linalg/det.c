@@ -58,15 +58,15 @@ static tg_status lu_det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
     int64_t sa[TG_MAX_DIMS];
     tg__linalg_batch_strides(&bt, a, 2, sa);
-    work = malloc((size_t)((n ? n * n : 1) * es));
-    ipiv = malloc((size_t)(n ? n : 1) * sizeof(int));
-    if (!work || !ipiv) { st = tg__error(TG_ERR_MEMORY, "tg_%s: out of memory", c->def->name); goto done; }
+    work = tg__linalg_scratch(0, (size_t)(n * n * es));
+    ipiv = tg__linalg_scratch(2, (size_t)n * sizeof(int));
+    if (!work || !ipiv) { st = tg_last_error_code(); goto done; }
     for (int64_t t = 0; t < bt.count; t++) {
         double complex sign = 1, prod = 1;
         double logabs = 0;
         if (n > 0) {
             tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-            int info = tg__lapack_getrf(d, (int)n, work, ipiv);
+            int info = tg__lapack_getrf_cm(d, (int)n, work, ipiv);   /* LU of A^T: det(A^T) = det(A) */
             if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK getrf argument %d invalid", -info); goto done; }
             for (int64_t i = 0; i < n; i++) {
                 double complex u = load(d, work, i * n + i);
@@ -86,8 +86,6 @@ static tg_status lu_det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         }
     }
 done:
-    free(work);
-    free(ipiv);
     tg_release(a);
     return st;
 }

@@ -38,6 +38,23 @@ int64_t tg__linalg_batch_offset(const tg_linalg_batch *b, const int64_t *strides
  * into dst, contiguous row-major. */
 void tg__linalg_gather(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols);
 
+/* Column-major copies: dst holds x's rows x cols matrix at element offset
+ * off in column-major order (leading dimension rows); store_cm writes a
+ * column-major rows x cols buffer src to row-major dst. A row-major n x n
+ * buffer read as column-major is A^T, which the kernels exploit. */
+void tg__linalg_gather_cm(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols);
+void tg__linalg_store_cm(char *dst, const char *src, int64_t rows, int64_t cols, int64_t es);
+/* Per-thread workspace slot (0-3) of at least bytes, reused across calls so
+ * repeated ops neither allocate nor fault pages in; valid until the next call
+ * with the same slot on this thread. NULL (TG_ERR_MEMORY recorded) when out of memory. */
+void *tg__linalg_scratch(int slot, size_t bytes);
+
+/* Column-major LAPACKE (leading dimensions n). */
+int tg__lapack_getrf_cm(tg_dtype d, int n, void *a, int *ipiv);
+int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, const int *ipiv, void *b);
+int tg__lapack_trtrs_cm(tg_dtype d, char uplo, char trans, char diag, int n, int k, const void *a, void *b);
+int tg__lapack_potrf_cm(tg_dtype d, char uplo, int n, void *a);
+
 /* LU factorisation in place (row-major, lda = n), ipiv n entries; info as LAPACK. */
 int tg__lapack_getrf(tg_dtype d, int n, void *a, int *ipiv);
 /* Solve A X = B (row-major, A n x n overwritten by LU, B n x k overwritten by X). */

@@ -10,12 +10,13 @@
  * a vector right-hand side into a column. */
 static tg_status solve_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 1); }
 
+/* The row-major copy of A is A^T in column-major order: getrf factors A^T and
+ * getrs('T') solves (A^T)^T X = B, so A is copied once. A single right-hand
+ * side is its own column-major layout; several go through a transposed copy. */
 static tg_status solve_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
     tg_tensor *a = tg__cast_raw(in[0], d), *b = tg__cast_raw(in[1], d);
     tg_status st = TG_OK;
-    char *work = NULL;
-    int *ipiv = NULL;
     if (!a || !b) { st = tg_last_error_code(); goto done; }
     int64_t n = a->shape[a->ndim - 1], k = b->shape[b->ndim - 1], es = tg__esize(d);
     if (n > INT32_MAX / 2 || k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
@@ -25,24 +26,26 @@ static tg_status solve_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
     tg__linalg_batch_strides(&bt, a, 2, sa);
     tg__linalg_batch_strides(&bt, b, 2, sb);
-    work = malloc((size_t)(n * n * es));
-    ipiv = malloc((size_t)n * sizeof(int));
-    if (!work || !ipiv) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_solve: out of memory"); goto done; }
+    char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
+    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
+    int *ipiv = tg__linalg_scratch(2, (size_t)n * sizeof(int));
+    if (!work || !ipiv || (k > 1 && !bcm)) { st = tg_last_error_code(); goto done; }
     for (int64_t t = 0; t < bt.count; t++) {
         char *x = tg__ptr(out[0]) + t * n * k * es;
         tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        tg__linalg_gather(x, b, tg__linalg_batch_offset(&bt, sb, t), n, k);
-        int info = tg__lapack_gesv(d, (int)n, (int)k, work, ipiv, x);
+        if (k == 1) tg__linalg_gather(x, b, tg__linalg_batch_offset(&bt, sb, t), n, 1);
+        else tg__linalg_gather_cm(bcm, b, tg__linalg_batch_offset(&bt, sb, t), n, k);
+        int info = tg__lapack_getrf_cm(d, (int)n, work, ipiv);
         if (info > 0) {
             st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch is singular (U[%d,%d] = 0)", (long long)t,
                               info - 1, info - 1);
             goto done;
         }
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK gesv argument %d invalid", -info); goto done; }
+        if (info == 0) info = tg__lapack_getrs_cm(d, 'T', (int)n, (int)k, work, ipiv, k == 1 ? x : bcm);
+        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK getrf/getrs argument %d invalid", -info); goto done; }
+        if (k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
     }
 done:
-    free(work);
-    free(ipiv);
     tg_release(a);
     tg_release(b);
     return st;

@@ -10,12 +10,13 @@ enum { ATTR_UPPER, ATTR_UNIT };
 
 static tg_status tri_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 2); }
 
+/* The row-major copy of A is A^T column-major: trtrs with trans 'T' and the
+ * other triangle solves A X = B without a second copy of A. */
 static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
     bool upper = c->attrs->i[ATTR_UPPER] != 0, unit = c->attrs->i[ATTR_UNIT] != 0;
     tg_tensor *a = tg__cast_raw(in[0], d), *b = tg__cast_raw(in[1], d);
     tg_status st = TG_OK;
-    char *work = NULL;
     if (!a || !b) { st = tg_last_error_code(); goto done; }
     int64_t n = a->shape[a->ndim - 1], k = b->shape[b->ndim - 1], es = tg__esize(d);
     if (n > INT32_MAX / 2 || k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
@@ -25,22 +26,25 @@ static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
     tg__linalg_batch_strides(&bt, a, 2, sa);
     tg__linalg_batch_strides(&bt, b, 2, sb);
-    work = malloc((size_t)(n * n * es));
-    if (!work) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_triangular_solve: out of memory"); goto done; }
+    char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
+    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
+    if (!work || (k > 1 && !bcm)) { st = tg_last_error_code(); goto done; }
     for (int64_t t = 0; t < bt.count; t++) {
         char *x = tg__ptr(out[0]) + t * n * k * es;
         tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        tg__linalg_gather(x, b, tg__linalg_batch_offset(&bt, sb, t), n, k);
-        int info = tg__lapack_trtrs(d, upper, unit, (int)n, (int)k, work, x);
+        if (k == 1) tg__linalg_gather(x, b, tg__linalg_batch_offset(&bt, sb, t), n, 1);
+        else tg__linalg_gather_cm(bcm, b, tg__linalg_batch_offset(&bt, sb, t), n, k);
+        int info = tg__lapack_trtrs_cm(d, upper ? 'L' : 'U', 'T', unit ? 'U' : 'N', (int)n, (int)k, work,
+                                       k == 1 ? x : bcm);
         if (info > 0) {
             st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch is singular (A[%d,%d] = 0)", (long long)t,
                               info - 1, info - 1);
             goto done;
         }
         if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK trtrs argument %d invalid", -info); goto done; }
+        if (k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
     }
 done:
-    free(work);
     tg_release(a);
     tg_release(b);
     return st;
