@@ -55,6 +55,21 @@ char       *tg_format(const tg_tensor *t);
 tg_status   tg_fprint(FILE *f, const tg_tensor *t);
 tg_status   tg_print(const tg_tensor *t);
 
+/* safetensors (Hugging Face's format: an 8-byte little-endian header length,
+ * a JSON header giving each tensor's dtype, shape and byte range, then the
+ * raw little-endian data). Saves n named CPU tensors (any strides; names
+ * unique and non-empty). */
+tg_status   tg_save_safetensors(const char *path, int n, const char *const *names, tg_tensor *const *tensors);
+typedef struct tg_tensor_dict {
+    int n;
+    char **names;
+    tg_tensor **tensors;
+} tg_tensor_dict;
+/* Loads every tensor of a safetensors file (F32, F64, I32, I64, BOOL, F16,
+ * BF16, C64/C128 as Tangent writes them), in file order. A truncated or
+ * malformed file is TG_ERR_IO naming what is wrong; *out is then empty. */
+tg_status   tg_load_safetensors(const char *path, tg_tensor_dict *out);
+void        tg_tensor_dict_free(tg_tensor_dict *d);   /* releases the tensors and names */
 #ifdef __cplusplus
 }
 #endif

@@ -15,10 +15,15 @@ void tg__set_location(const char *file, int line);
 #if defined(TG__DECLARED_TANGENT_TENSOR_H) && !defined(TG__LOC_TANGENT_TENSOR_H)
 #define TG__LOC_TANGENT_TENSOR_H
 #define tg_get_num_threads(...) TG__AT(tg_get_num_threads)(__VA_ARGS__)
+#define tg_dtype_is_complex(...) TG__AT(tg_dtype_is_complex)(__VA_ARGS__)
+#define tg_dtype_is_floating(...) TG__AT(tg_dtype_is_floating)(__VA_ARGS__)
+#define tg_dtype_is_integer(...) TG__AT(tg_dtype_is_integer)(__VA_ARGS__)
 #define tg_scope_depth(...) TG__AT(tg_scope_depth)(__VA_ARGS__)
 #define tg_ndim(...) TG__AT(tg_ndim)(__VA_ARGS__)
 #define tg_dim(...) TG__AT(tg_dim)(__VA_ARGS__)
 #define tg_numel(...) TG__AT(tg_numel)(__VA_ARGS__)
+#define tg_is_contiguous(...) TG__AT(tg_is_contiguous)(__VA_ARGS__)
+#define tg_shares_memory(...) TG__AT(tg_shares_memory)(__VA_ARGS__)
 #define tg_copy_to(...) TG__AT(tg_copy_to)(__VA_ARGS__)
 #define tg_item_f64(...) TG__AT(tg_item_f64)(__VA_ARGS__)
 #define tg_item_i64(...) TG__AT(tg_item_i64)(__VA_ARGS__)
@@ -183,6 +188,8 @@ void tg__set_location(const char *file, int line);
 #define tg_format(...) TG__AT(tg_format)(__VA_ARGS__)
 #define tg_fprint(...) TG__AT(tg_fprint)(__VA_ARGS__)
 #define tg_print(...) TG__AT(tg_print)(__VA_ARGS__)
+#define tg_save_safetensors(...) TG__AT(tg_save_safetensors)(__VA_ARGS__)
+#define tg_load_safetensors(...) TG__AT(tg_load_safetensors)(__VA_ARGS__)
 #endif
 
 #if defined(TG__DECLARED_TANGENT_DEVICE_H) && !defined(TG__LOC_TANGENT_DEVICE_H)
@@ -195,9 +202,11 @@ void tg__set_location(const char *file, int line);
 #if defined(TG__DECLARED_TANGENT_AUTODIFF_H) && !defined(TG__LOC_TANGENT_AUTODIFF_H)
 #define TG__LOC_TANGENT_AUTODIFF_H
 #define tg_set_requires_grad(...) TG__AT(tg_set_requires_grad)(__VA_ARGS__)
+#define tg_requires_grad(...) TG__AT(tg_requires_grad)(__VA_ARGS__)
 #define tg_backward(...) TG__AT(tg_backward)(__VA_ARGS__)
 #define tg_grad(...) TG__AT(tg_grad)(__VA_ARGS__)
 #define tg_zero_grad(...) TG__AT(tg_zero_grad)(__VA_ARGS__)
+#define tg_grad_enabled(...) TG__AT(tg_grad_enabled)(__VA_ARGS__)
 #define tg_vjp(...) TG__AT(tg_vjp)(__VA_ARGS__)
 #define tg_grad_fn(...) TG__AT(tg_grad_fn)(__VA_ARGS__)
 #define tg_gradcheck(...) TG__AT(tg_gradcheck)(__VA_ARGS__)
@@ -281,6 +290,27 @@ void tg__set_location(const char *file, int line);
 #define tg_fft_wisdom_import(...) TG__AT(tg_fft_wisdom_import)(__VA_ARGS__)
 #endif
 
+#if defined(TG__DECLARED_TANGENT_NN_H) && !defined(TG__LOC_TANGENT_NN_H)
+#define TG__LOC_TANGENT_NN_H
+#define tg_nn_unfold(...) TG__AT(tg_nn_unfold)(__VA_ARGS__)
+#define tg_nn_conv2d(...) TG__AT(tg_nn_conv2d)(__VA_ARGS__)
+#define tg_nn_max_pool2d(...) TG__AT(tg_nn_max_pool2d)(__VA_ARGS__)
+#define tg_nn_avg_pool2d(...) TG__AT(tg_nn_avg_pool2d)(__VA_ARGS__)
+#define tg_nn_softmax(...) TG__AT(tg_nn_softmax)(__VA_ARGS__)
+#define tg_nn_log_softmax(...) TG__AT(tg_nn_log_softmax)(__VA_ARGS__)
+#define tg_nn_linear(...) TG__AT(tg_nn_linear)(__VA_ARGS__)
+#define tg_nn_cross_entropy(...) TG__AT(tg_nn_cross_entropy)(__VA_ARGS__)
+#define tg_nn_dropout(...) TG__AT(tg_nn_dropout)(__VA_ARGS__)
+#define tg_optim_sgd(...) TG__AT(tg_optim_sgd)(__VA_ARGS__)
+#define tg_optim_adam(...) TG__AT(tg_optim_adam)(__VA_ARGS__)
+#define tg_optim_step(...) TG__AT(tg_optim_step)(__VA_ARGS__)
+#define tg_optim_zero_grad(...) TG__AT(tg_optim_zero_grad)(__VA_ARGS__)
+#define tg_load_idx(...) TG__AT(tg_load_idx)(__VA_ARGS__)
+#define tg_dataloader_new(...) TG__AT(tg_dataloader_new)(__VA_ARGS__)
+#define tg_dataloader_next(...) TG__AT(tg_dataloader_next)(__VA_ARGS__)
+#define tg_dataloader_batches(...) TG__AT(tg_dataloader_batches)(__VA_ARGS__)
+#endif
+
 #if defined(TG__DECLARED_TANGENT_OP_H) && !defined(TG__LOC_TANGENT_OP_H)
 #define TG__LOC_TANGENT_OP_H
 #define tg_op_register(...) TG__AT(tg_op_register)(__VA_ARGS__)
@@ -291,6 +321,7 @@ void tg__set_location(const char *file, int line);
 
 #if defined(TG__DECLARED_TANGENT_SIZES_H) && !defined(TG__LOC_TANGENT_SIZES_H)
 #define TG__LOC_TANGENT_SIZES_H
+#define tg_is_symbolic(...) TG__AT(tg_is_symbolic)(__VA_ARGS__)
 #define tg_size_symbol(...) TG__AT(tg_size_symbol)(__VA_ARGS__)
 #define tg_size_add(...) TG__AT(tg_size_add)(__VA_ARGS__)
 #define tg_size_sub(...) TG__AT(tg_size_sub)(__VA_ARGS__)

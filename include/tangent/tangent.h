@@ -10,6 +10,7 @@
 #include "tangent/einsum.h"
 #include "tangent/linalg.h"
 #include "tangent/fft.h"
+#include "tangent/nn.h"
 #include "tangent/op.h"
 #include "tangent/sizes.h"
 
