@@ -16,35 +16,46 @@ static tg_status chol_infer(const tg_op_call *c, tg_meta *out) {
     return tg__linalg_dtype(c, a->dtype, &out->dtype);
 }
 
+typedef struct {
+    tg_tensor *a, *l;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], n, es;
+} chol_job;
+
+static int chol_item(void *ctx, int64_t t) {
+    const chol_job *j = ctx;
+    int64_t n = j->n, es = j->es;
+    char *l = tg__ptr(j->l) + t * n * n * es;
+    tg__linalg_gather(l, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    /* The row-major copy is A^T column-major; its upper Cholesky factor U
+     * (A^T = U^H U) read back row-major is L = U^T with A = L L^H. */
+    int info = tg__lapack_potrf_cm(j->l->dtype, 'U', (int)n, l);
+    if (info == 0)
+        for (int64_t i = 0; i < n; i++) memset(l + (i * n + i + 1) * es, 0, (size_t)((n - i - 1) * es));
+    return info;
+}
+
 static tg_status chol_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    if (!a) return tg_last_error_code();
+    chol_job j = {.a = tg__cast_raw(in[0], d), .l = out[0]};
+    if (!j.a) return tg_last_error_code();
     tg_status st = TG_OK;
-    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d);
-    tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    if (n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    for (int64_t t = 0; t < bt.count && n > 0; t++) {
-        char *l = tg__ptr(out[0]) + t * n * n * es;
-        tg__linalg_gather(l, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        /* The row-major copy is A^T column-major; its upper Cholesky factor U
-         * (A^T = U^H U) read back row-major is L = U^T with A = L L^H. */
-        int info = tg__lapack_potrf_cm(d, 'U', (int)n, l);
-        if (info > 0) {
-            st = tg__op_error(c, TG_ERR_NUMERIC,
-                              "matrix %lld of the batch is not positive definite (the leading minor of order %d "
-                              "is not positive)",
-                              (long long)t, info);
-            goto done;
-        }
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK potrf argument %d invalid", -info); goto done; }
-        for (int64_t i = 0; i < n; i++) memset(l + (i * n + i + 1) * es, 0, (size_t)((n - i - 1) * es));
-    }
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.es = tg__esize(d);
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    if (j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    if (j.n == 0) goto done;
+    int info;
+    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.n / 6, chol_item, &j, &info);
+    if (t >= 0 && info > 0)
+        st = tg__op_error(c, TG_ERR_NUMERIC,
+                          "matrix %lld of the batch is not positive definite (the leading minor of order %d "
+                          "is not positive)",
+                          (long long)t, info);
+    else if (t >= 0) st = tg__linalg_info_error(c, "potrf", t, info, "");
 done:
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 

@@ -5,6 +5,7 @@
  * with transposed copies so each matrix is copied once. */
 #include <lapacke.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,4 +237,49 @@ int tg__lapack_potrf_cm(tg_dtype d, char uplo, int n, void *a) {
     case TG_C64: return LAPACKE_cpotrf(CM, uplo, n, (cf *)a, n);
     default: return LAPACKE_zpotrf(CM, uplo, n, (cd *)a, n);
     }
+}
+
+int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn fn, void *ctx, int *info) {
+    int64_t bad = -1;
+    int bad_info = 0;
+    int nth = tg__num_threads();
+    /* Threads pay off once the batch holds enough work (a fork/join costs a
+     * few microseconds, about 2^15 multiply-adds of one core). */
+    if (nth > 1 && count > 1 && (double)count * item_cost >= 32768.0) {
+        #pragma omp parallel num_threads(nth)
+        {
+            int64_t my_bad = -1;
+            int my_info = 0;
+            #pragma omp for schedule(static)
+            for (int64_t t = 0; t < count; t++) {
+                if (my_bad >= 0) continue;
+                int r = fn(ctx, t);
+                if (r != 0) { my_bad = t; my_info = r; }
+            }
+            #pragma omp critical(tg_linalg_batch)
+            if (my_bad >= 0 && (bad < 0 || my_bad < bad)) { bad = my_bad; bad_info = my_info; }
+        }
+    } else {
+        for (int64_t t = 0; t < count; t++) {
+            int r = fn(ctx, t);
+            if (r != 0) { bad = t; bad_info = r; break; }
+        }
+    }
+    if (info) *info = bad_info;
+    return bad;
+}
+
+tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_t t, int info, const char *what) {
+    if (info == TG_LINALG_NO_MEMORY) return tg__op_error(c, TG_ERR_MEMORY, "out of memory for LAPACK workspace");
+    if (info < 0) return tg__op_error(c, TG_ERR_NUMERIC, "LAPACK %s argument %d invalid", routine, -info);
+    char msg[160];
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    snprintf(msg, sizeof msg, what, info - 1, info - 1);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    return tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch %s", (long long)t, msg);
 }

@@ -44,49 +44,62 @@ static void store(tg_dtype d, char *p, int64_t i, double complex v) {
     }
 }
 
-/* out[0]: det (n_out 1) or sign, out[1]: log|det| (n_out 2). */
-static tg_status lu_det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, int n_out) {
-    tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    tg_status st = TG_OK;
-    char *work = NULL;
-    int *ipiv = NULL;
-    if (!a) return tg_last_error_code();
-    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d);
-    if (n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+typedef struct {
+    tg_tensor *a, **out;
+    int n_out;
     tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    work = tg__linalg_scratch(0, (size_t)(n * n * es));
-    ipiv = tg__linalg_scratch(2, (size_t)n * sizeof(int));
-    if (!work || !ipiv) { st = tg_last_error_code(); goto done; }
-    for (int64_t t = 0; t < bt.count; t++) {
-        double complex sign = 1, prod = 1;
-        double logabs = 0;
-        if (n > 0) {
-            tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-            int info = tg__lapack_getrf_cm(d, (int)n, work, ipiv);   /* LU of A^T: det(A^T) = det(A) */
-            if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK getrf argument %d invalid", -info); goto done; }
-            for (int64_t i = 0; i < n; i++) {
-                double complex u = load(d, work, i * n + i);
-                double m = cabs(u);
-                if (ipiv[i] != i + 1) { sign = -sign; prod = -prod; }
-                prod *= u;
-                if (m == 0) { sign = 0; logabs = -INFINITY; break; }
-                sign *= u / m;
-                logabs += log(m);
-            }
-        }
-        if (n_out == 1) store(d, tg__ptr(out[0]), t, prod);
-        else {
-            if (!tg_dtype_is_complex(d)) sign = creal(sign) > 0 ? 1 : creal(sign) < 0 ? -1 : 0;
-            store(d, tg__ptr(out[0]), t, sign);
-            store(out[1]->dtype, tg__ptr(out[1]), t, logabs);
+    int64_t sa[TG_MAX_DIMS], n, es;
+} det_job;
+
+static int det_item(void *ctx, int64_t t) {
+    const det_job *j = ctx;
+    tg_dtype d = j->out[0]->dtype;
+    int64_t n = j->n;
+    double complex sign = 1, prod = 1;
+    double logabs = 0;
+    if (n > 0) {
+        char *work = tg__linalg_scratch(0, (size_t)(n * n * j->es));
+        int *ipiv = tg__linalg_scratch(2, (size_t)n * sizeof(int));
+        if (!work || !ipiv) return TG_LINALG_NO_MEMORY;
+        tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+        int info = tg__lapack_getrf_cm(d, (int)n, work, ipiv);   /* LU of A^T: det(A^T) = det(A) */
+        if (info < 0) return info;
+        for (int64_t i = 0; i < n; i++) {
+            double complex u = load(d, work, i * n + i);
+            double m = cabs(u);
+            if (ipiv[i] != i + 1) { sign = -sign; prod = -prod; }
+            prod *= u;
+            if (m == 0) { sign = 0; logabs = -INFINITY; break; }
+            sign *= u / m;
+            logabs += log(m);
         }
     }
+    if (j->n_out == 1) store(d, tg__ptr(j->out[0]), t, prod);
+    else {
+        if (!tg_dtype_is_complex(d)) sign = creal(sign) > 0 ? 1 : creal(sign) < 0 ? -1 : 0;
+        store(d, tg__ptr(j->out[0]), t, sign);
+        store(j->out[1]->dtype, tg__ptr(j->out[1]), t, logabs);
+    }
+    return 0;
+}
+
+/* out[0]: det (n_out 1) or sign, out[1]: log|det| (n_out 2). A singular
+ * matrix is not an error: det 0, sign 0, log|det| -inf. */
+static tg_status lu_det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, int n_out) {
+    tg_dtype d = out[0]->dtype;
+    det_job j = {.a = tg__cast_raw(in[0], d), .out = out, .n_out = n_out};
+    if (!j.a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.es = tg__esize(d);
+    if (j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    int info;
+    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.n / 3, det_item, &j, &info);
+    if (t >= 0) st = tg__linalg_info_error(c, "getrf", t, info, "failed (%d %d)");
 done:
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 static tg_status det_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {

@@ -49,6 +49,21 @@ void tg__linalg_store_cm(char *dst, const char *src, int64_t rows, int64_t cols,
  * with the same slot on this thread. NULL (TG_ERR_MEMORY recorded) when out of memory. */
 void *tg__linalg_scratch(int slot, size_t bytes);
 
+/* Runs fn(ctx, t) for every batch item t < count, across tg threads when
+ * count * item_cost (multiply-adds per item) is large enough to pay for
+ * them. Each thread has its own tg__linalg_scratch. fn returns 0 or a
+ * LAPACK info code; the result is the smallest t whose fn failed (its code
+ * in *info), or -1. Items after a failure may or may not have run. */
+typedef int (*tg_linalg_item_fn)(void *ctx, int64_t t);
+#define TG_LINALG_NO_MEMORY (-100000)   /* an item fn's code: its workspace could not be allocated */
+int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn fn, void *ctx, int *info);
+
+/* The op error for batch item t failing with LAPACK code info: info > 0
+ * gives "matrix t of the batch <what>" where what is a printf format with
+ * two %d that both receive info - 1 (0-based); info < 0 an invalid argument
+ * of routine; TG_LINALG_NO_MEMORY an out-of-memory error. */
+tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_t t, int info, const char *what);
+
 /* Column-major LAPACKE (leading dimensions n). */
 int tg__lapack_getrf_cm(tg_dtype d, int n, void *a, int *ipiv);
 int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, const int *ipiv, void *b);

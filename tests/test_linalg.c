@@ -65,6 +65,39 @@ Test(linalg, errors) {
     tg_scope_end();
 }
 
+/* A batch large enough to run across threads: results equal one-thread
+ * results bitwise (each item is the same LAPACK call), and the error names
+ * the first failing item whichever thread met it. */
+Test(linalg, parallel_batches) {
+    tg_scope_begin();
+    tg_manual_seed(3);
+    int64_t shape[3] = {64, 16, 16};
+    tg_tensor *a = tg_contiguous(tg_add(tg_randn(TG_F64, 3, shape), tg_mul_scalar(tg_eye(TG_F64, 16, -1), 8.0)));
+    tg_tensor *b = tg_randn(TG_F64, 3, (int64_t[]){64, 16, 3});
+    tg_tensor *spd = tg_add(tg_matmul(a, tg_mT(a)), tg_mul_scalar(tg_eye(TG_F64, 16, -1), 1.0));
+    tg_tensor *r1[4], *r2[4];
+    for (int pass = 0; pass < 2; pass++) {
+        tg_set_num_threads(pass ? 2 : 1);
+        tg_tensor **r = pass ? r2 : r1;
+        r[0] = tg_linalg_solve(a, b);
+        r[1] = tg_linalg_det(a);
+        r[2] = tg_linalg_cholesky(spd, false);
+        r[3] = tg_linalg_triangular_solve(r[2], b, false, true, false);
+    }
+    for (int i = 0; i < 4; i++) check_close(r2[i], r1[i], 0, 0, "2 threads equal 1 thread");
+    /* items 40 and 50 singular (row 3 zero): the error names 40 */
+    tg_tensor *s = tg_copy(a);
+    for (int item = 40; item <= 50; item += 10) tg_copy_(tg_select(tg_select(s, 0, item), 0, 3), tg_scalar(TG_F64, 0));
+    cr_expect_null(tg_linalg_solve(s, b));
+    expect_msg("matrix 40 of the batch is singular");
+    tg_tensor *np = tg_copy(spd);
+    tg_copy_(tg_select(tg_select(np, 0, 45), 0, 0), tg_mul_scalar(tg_select(tg_select(np, 0, 45), 0, 0), -1.0));
+    cr_expect_null(tg_linalg_cholesky(np, false));
+    expect_msg("matrix 45 of the batch is not positive definite (the leading minor of order 1");
+    tg_set_num_threads(0);
+    tg_scope_end();
+}
+
 Test(linalg, values) {
     tg_scope_begin();
     double av[2][2] = {{3, 1}, {1, 2}}, bv[2] = {9, 8};
