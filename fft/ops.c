@@ -5,8 +5,9 @@
  * [2] output length of the last axis (c2r only), [3] naxes, [4...] axes
  * (normalised, distinct; the last one is the halved axis of r2c/c2r).
  *
- * The kernel hands FFTW a contiguous input as it is, and copies any other
- * (and every c2r input, which FFTW destroys) into a fresh buffer; builds a
+ * The kernel hands FFTW the input where it lies, with its strides (no copy),
+ * except c2r inputs (FFTW destroys them) and views with negative strides,
+ * which are copied to a fresh contiguous buffer; builds a
  * guru64 problem (transform dims = the axes in the given order, batch dims =
  * the other axes) and runs it through the plan cache, then scales.
  *
@@ -86,15 +87,19 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     fft_attr a = read_attrs(c->attrs);
     tg_tensor *x = in[0], *y = out[0];
     if (tg__numel(y->ndim, y->shape) == 0) return TG_OK;
-    /* FFTW reads a contiguous input in place (out-of-place c2c and r2c plans
-     * preserve their input); c2r destroys its input, and other layouts are
-     * made contiguous, so those get a copy. */
-    bool reuse = kind != TG_FFT_C2R && tg__is_contiguous(x);
+    /* Out-of-place c2c and r2c plans preserve their input, so FFTW reads x
+     * where it lies, through its own strides (the guru interface takes any
+     * non-negative strides, broadcast zeros included). c2r destroys its
+     * input, and negative strides (flipped views) are outside what the plan
+     * cache's span arithmetic covers: those get a contiguous copy. */
+    bool reuse = kind != TG_FFT_C2R;
+    for (int d = 0; d < x->ndim && reuse; d++) reuse = x->strides[d] >= 0;
     tg_tensor *buf = reuse ? tg_retain(x) : tg__alloc(x->dtype, x->ndim, x->shape);
     if (!buf) return tg_last_error_code();
     if (!reuse) tg__copy_into(buf, x);
     int64_t xs[TG_MAX_DIMS], ys[TG_MAX_DIMS];
-    tg__contiguous_strides(x->ndim, x->shape, xs);
+    if (reuse) memcpy(xs, x->strides, sizeof(int64_t) * (size_t)x->ndim);
+    else tg__contiguous_strides(x->ndim, x->shape, xs);
     tg__contiguous_strides(y->ndim, y->shape, ys);
     /* strides in units of each array's own element (FFTW's convention) */
     tg_fft_problem p;
