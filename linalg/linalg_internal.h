@@ -85,5 +85,9 @@ static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : N
 /* Internal matrix-only entry points used by the derivative rules. */
 tg_tensor *tg__linalg_solve_mat(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg__linalg_trsolve_mat(tg_tensor *a, tg_tensor *b, bool upper, bool unit);
+/* PyTorch's constant-rank pseudo-inverse rules (pinv.c; lstsq's rules use
+ * them): P = pinv(A); JVP P-dot for A-dot, VJP A-bar for P-bar = g. */
+tg_tensor *tg__pinv_jvp(tg_tensor *a, tg_tensor *p, tg_tensor *adot);
+tg_tensor *tg__pinv_vjp(tg_tensor *a, tg_tensor *p, tg_tensor *g);
 
 #endif

@@ -1,0 +1,255 @@
+/* linalg_eigh / linalg_eigvalsh: A = V diag(w) V^H for Hermitian A read from
+ * one triangle (attrs i[0]: upper), batched; ?syevd / ?heevd (jobz 'V' or
+ * 'N'). w is real and ascending, the columns of V orthonormal.
+ * Rules (AD-REFERENCE.md 4, PyTorch's linalg_eig_backward, Hermitian case),
+ * E_ij = w_j - w_i:
+ *   VJP: K = V^H V-bar, K <- (K - K^H)/2, A-bar = V (diag(w-bar) + K / E) V^H
+ *        (diagonal of K / E taken as 0); with only w-bar: V diag(w-bar) V^H.
+ *   JVP: P = V^H S V with S = (A-dot + A-dot^H)/2, w-dot = Re diag(P),
+ *        V-dot = V (P / E) with a zero diagonal.
+ * The rules see A as Hermitian (they are those of A -> eigh((A + A^H)/2)).
+ * eigvalsh runs jobz 'N'; its rules recompute V through linalg_eigh, so
+ * higher orders work. Degenerate w: the eigenvector rules divide by zero
+ * (inf/NaN, as PyTorch and JAX); eigenvalue-only rules stay finite.
+ * Complex V is defined up to a phase per column: a cotangent whose loss
+ * depends on it (Im diag(V^H V-bar) != 0) is refused with TG_ERR_NUMERIC,
+ * as PyTorch does (eager mode only). Non-finite input: TG_ERR_NUMERIC. */
+#include <complex.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg/linalg_internal.h"
+
+#define CM LAPACK_COL_MAJOR
+
+static tg_status eigh_infer_common(const tg_op_call *c, tg_meta *out, bool vectors) {
+    const tg_meta *a = &c->in[0];
+    tg_status st = tg__linalg_square(c, a, "A");
+    if (st) return st;
+    tg_dtype d;
+    if ((st = tg__linalg_dtype(c, a->dtype, &d))) return st;
+    out[0].ndim = a->ndim - 1;
+    for (int i = 0; i < a->ndim - 1; i++) out[0].shape[i] = a->shape[i];
+    out[0].dtype = tg_real_dtype(d);
+    if (vectors) {
+        tg__meta_copy_shape(&out[1], a);
+        out[1].dtype = d;
+    }
+    return TG_OK;
+}
+static tg_status eigh_infer(const tg_op_call *c, tg_meta *out) { return eigh_infer_common(c, out, true); }
+static tg_status eigvalsh_infer(const tg_op_call *c, tg_meta *out) { return eigh_infer_common(c, out, false); }
+
+/* LAPACK is called in column-major layout on the row-major buffer of A, which
+ * it sees as A^T = conj(A) (Hermitian A): the triangle flips (row-major lower
+ * = column-major upper), w is unchanged and the eigenvectors come back as
+ * conj(V) in column-major, i.e. V^H read row-major (undone by conj_transpose). */
+static int lapack_eigh(tg_dtype d, bool vectors, bool upper, int n, void *a, void *w) {
+    char jz = vectors ? 'V' : 'N', ul = upper ? 'L' : 'U';
+    switch (d) {
+    case TG_F32: return LAPACKE_ssyevd(CM, jz, ul, n, a, n, w);
+    case TG_F64: return LAPACKE_dsyevd(CM, jz, ul, n, a, n, w);
+    case TG_C64: return LAPACKE_cheevd(CM, jz, ul, n, (lapack_complex_float *)a, n, w);
+    default: return LAPACKE_zheevd(CM, jz, ul, n, (lapack_complex_double *)a, n, w);
+    }
+}
+
+/* dst = src^H, n x n row-major. */
+static void conj_transpose(tg_dtype d, char *dst, const char *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) {
+            int64_t o = i * n + j, q = j * n + i;
+            switch (d) {
+            case TG_F32: ((float *)dst)[o] = ((const float *)src)[q]; break;
+            case TG_F64: ((double *)dst)[o] = ((const double *)src)[q]; break;
+            case TG_C64: ((float complex *)dst)[o] = conjf(((const float complex *)src)[q]); break;
+            default: ((double complex *)dst)[o] = conj(((const double complex *)src)[q]); break;
+            }
+        }
+}
+
+/* Is every element of the triangle LAPACK reads finite? */
+static bool triangle_finite(tg_dtype d, const char *a, int64_t n, bool upper) {
+    int64_t parts = tg_dtype_is_complex(d) ? 2 : 1;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = upper ? i : 0; j < (upper ? n : i + 1); j++)
+            for (int64_t p = 0; p < parts; p++) {
+                int64_t e = (i * n + j) * parts + p;
+                double v = (d == TG_F32 || d == TG_C64) ? ((const float *)a)[e] : ((const double *)a)[e];
+                if (!isfinite(v)) return false;
+            }
+    return true;
+}
+
+static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
+    tg_dtype d = vectors ? out[1]->dtype : tg_dtype_of(in[0]);
+    if (!vectors && tg__linalg_dtype(c, d, &d)) return tg_last_error_code();
+    bool upper = c->attrs && c->attrs->n_int > 0 && c->attrs->i[0];
+    tg_tensor *a = tg__cast_raw(in[0], d);
+    if (!a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    char *work = NULL;
+    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d), rs = tg__esize(out[0]->dtype);
+    if (n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg_linalg_batch bt;
+    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
+    int64_t sa[TG_MAX_DIMS];
+    tg__linalg_batch_strides(&bt, a, 2, sa);
+    /* slack past the matrix: BLAS kernels may read a little beyond it */
+    if (!(work = malloc((size_t)((n * n + 64) * es)))) {
+        st = tg__error(TG_ERR_MEMORY, "tg_%s: out of memory", c->def->name);
+        goto done;
+    }
+    for (int64_t t = 0; t < bt.count && n > 0; t++) {
+        char *m = work;
+        tg__linalg_gather(m, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
+        if (!triangle_finite(d, m, n, upper)) {
+            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
+            goto done;
+        }
+        int info = lapack_eigh(d, vectors, upper, (int)n, m, tg__ptr(out[0]) + t * n * rs);
+        if (info > 0) {
+            st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
+                              (long long)t, info);
+            goto done;
+        }
+        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK syevd/heevd argument %d invalid", -info); goto done; }
+        if (vectors) conj_transpose(d, tg__ptr(out[1]) + t * n * n * es, m, n);
+    }
+done:
+    free(work);
+    tg_release(a);
+    return st;
+}
+static tg_status eigh_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return eigh_kernel_common(c, in, out, true);
+}
+static tg_status eigvalsh_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return eigh_kernel_common(c, in, out, false);
+}
+
+/* ---- rules ------------------------------------------------------------------------------ */
+/* Identity of x's last size, in the real dtype of x (so f32 stays f32). */
+static tg_tensor *eye_of(tg_tensor *x) { return x ? tg_eye(tg_real_dtype(tg_dtype_of(x)), tg_dim(x, -1), -1) : NULL; }
+/* (..., k) -> (..., k, k) diagonal matrices. */
+static tg_tensor *diag_embed(tg_tensor *x) { return x ? tg_mul(tg_unsqueeze(x, -1), eye_of(x)) : NULL; }
+/* X / E off the diagonal, 0 on it; E_ij = w_j - w_i. */
+static tg_tensor *div_gaps(tg_tensor *x, tg_tensor *w) {
+    tg_tensor *eye = eye_of(w);
+    tg_tensor *e = tg_add(tg_sub(tg_unsqueeze(w, -2), tg_unsqueeze(w, -1)), eye);
+    return e ? tg_mul(tg_div(x, e), tg_rsub_scalar(1.0, eye)) : NULL;
+}
+
+/* Complex eigenvectors carry a free phase per column: a loss that depends on
+ * it has Im diag(V^H V-bar) != 0. Checked on concrete (eager) values only. */
+static tg_status check_phase(const char *what, tg_tensor *imdiag, tg_tensor *scale_of) {
+    if (!imdiag || !scale_of || tg__is_tracer(imdiag)) return TG_OK;
+    tg_scope_begin();
+    double bad = tg_item_f64(tg_max(tg_abs(tg_detach(imdiag)), 0, NULL, false));
+    double scale = tg_item_f64(tg_max(tg_abs(tg_detach(scale_of)), 0, NULL, false));
+    tg_scope_end();
+    tg_dtype rd = tg_real_dtype(tg_dtype_of(scale_of));
+    double tol = (rd == TG_F32 ? 3.5e-4 : 1.5e-8) * (1.0 + scale);
+    if (bad > tol)
+        return tg__error(TG_ERR_NUMERIC,
+                         "%s: the complex singular/eigen vectors are defined up to a phase e^{i phi} per column and "
+                         "this loss depends on it (|Im diag| = %.3g), so its gradient is ill-defined",
+                         what, bad);
+    return TG_OK;
+}
+
+static tg_status eigh_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                          tg_tensor **ic) {
+    (void)c; (void)in;
+    tg_tensor *w = out[0], *V = out[1], *Vh = tg__mH(V), *mid;
+    if (!g[1]) {
+        mid = g[0] ? diag_embed(g[0]) : NULL;
+        ic[0] = mid ? tg_matmul(tg_matmul(V, mid), Vh) : tg_zeros_like(in[0]);
+        return TG_RULE_RESULT(ic[0]);
+    }
+    tg_tensor *k = tg_matmul(Vh, g[1]);
+    if (k && tg_dtype_is_complex(tg_dtype_of(k))) {
+        tg_status st = check_phase("linalg_eigh backward", tg_imag(tg_diagonal(k, 0, -2, -1)), k);
+        if (st) return st;
+    }
+    mid = k ? div_gaps(tg_mul_scalar(tg_sub(k, tg__mH(k)), 0.5), w) : NULL;
+    if (mid && g[0]) mid = tg_add(mid, diag_embed(g[0]));
+    ic[0] = mid ? tg_matmul(tg_matmul(V, mid), Vh) : NULL;
+    return TG_RULE_RESULT(ic[0]);
+}
+
+/* P = V^H herm(A-dot) V */
+static tg_tensor *project(tg_tensor *V, tg_tensor *adot) {
+    tg_tensor *s = tg_mul_scalar(tg_add(adot, tg__mH(adot)), 0.5);
+    return s ? tg_matmul(tg_matmul(tg__mH(V), s), V) : NULL;
+}
+
+static tg_status eigh_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                          tg_tensor **ot) {
+    (void)c; (void)in;
+    if (!t[0]) return TG_OK;
+    tg_tensor *p = project(out[1], t[0]);
+    ot[0] = p ? tg_real(tg_diagonal(p, 0, -2, -1)) : NULL;
+    ot[1] = p ? tg_matmul(out[1], div_gaps(p, out[0])) : NULL;
+    return ot[0] && ot[1] ? TG_OK : tg_last_error_code();
+}
+
+static bool attr_upper(const tg_op_call *c) { return c->attrs && c->attrs->n_int > 0 && c->attrs->i[0]; }
+
+/* eigvalsh: V recomputed through the differentiable linalg_eigh. */
+static tg_status eigvalsh_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                              tg_tensor **ic) {
+    (void)out;
+    tg_tensor *w = NULL, *V = NULL;
+    tg_status st = tg_linalg_eigh_uplo(in[0], attr_upper(c), &w, &V);
+    if (st) return st;
+    ic[0] = tg_matmul(tg_mul(V, tg_unsqueeze(g[0], -2)), tg__mH(V));
+    return TG_RULE_RESULT(ic[0]);
+}
+
+static tg_status eigvalsh_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
+                              tg_tensor *const *t, tg_tensor **ot) {
+    (void)out;
+    if (!t[0]) return TG_OK;
+    tg_tensor *w = NULL, *V = NULL;
+    tg_status st = tg_linalg_eigh_uplo(in[0], attr_upper(c), &w, &V);
+    if (st) return st;
+    tg_tensor *p = project(V, t[0]);
+    ot[0] = p ? tg_real(tg_diagonal(p, 0, -2, -1)) : NULL;
+    return TG_RULE_RESULT(ot[0]);
+}
+
+const tg_op_def tg_op_linalg_eigh = {.name = "linalg_eigh", .n_in = 1, .n_out = 2, .infer = eigh_infer,
+                                     .kernel = {[TG_CPU] = eigh_kernel}, .vjp = eigh_vjp, .jvp = eigh_jvp};
+const tg_op_def tg_op_linalg_eigvalsh = {.name = "linalg_eigvalsh", .n_in = 1, .n_out = 1, .infer = eigvalsh_infer,
+                                         .kernel = {[TG_CPU] = eigvalsh_kernel}, .vjp = eigvalsh_vjp,
+                                         .jvp = eigvalsh_jvp, .flags = TG_OP_RULES_IGNORE_OUTPUT};
+
+tg_tensor *tg_linalg_eigvalsh(tg_tensor *a, bool upper) {
+    if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_eigvalsh: NULL operand"); return NULL; }
+    tg_attrs at = {.n_int = 1, .i = {upper}};
+    return tg__apply1(&tg_op_linalg_eigvalsh, 1, &a, &at);
+}
+
+tg_status tg_linalg_eigh_uplo(tg_tensor *a, bool upper, tg_tensor **w, tg_tensor **v) {
+    if (w) *w = NULL;
+    if (v) *v = NULL;
+    if (!a || !w) return tg__error(TG_ERR_ARG, "tg_linalg_eigh: NULL argument");
+    if (!v) {
+        *w = tg_linalg_eigvalsh(a, upper);
+        return *w ? TG_OK : tg_last_error_code();
+    }
+    tg_attrs at = {.n_int = 1, .i = {upper}};
+    tg_tensor *out[2] = {NULL, NULL};
+    tg_status st = tg__apply(&tg_op_linalg_eigh, 1, &a, &at, 2, out);
+    if (st) return st;
+    *w = out[0];
+    *v = out[1];
+    return TG_OK;
+}
+
+tg_status tg_linalg_eigh(tg_tensor *a, tg_tensor **w, tg_tensor **v) { return tg_linalg_eigh_uplo(a, false, w, v); }
+
+TG_REGISTER_OPS(linalg_eigh, &tg_op_linalg_eigh, &tg_op_linalg_eigvalsh)

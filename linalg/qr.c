@@ -1,0 +1,241 @@
+/* linalg_qr: A (..., m, n) = Q R over geqrf + orgqr/ungqr, batched.
+ * Reduced (k = min(m, n)): Q (m, k), R (k, n); complete: Q (m, m),
+ * R (m, n). R's diagonal is real (LAPACK's convention, also NumPy's) and may
+ * be negative. NaN propagates (LAPACKE's _work calls: no NaN scan).
+ * Rules (AD-REFERENCE.md 4, PyTorch's linalg_qr_backward / linalg_qr_jvp):
+ *   m >= n: M = R R-bar^H - Q-bar^H Q, copyltu(M) = tril(M, -1) +
+ *     tril(M, -1)^H + Re diag(M); A-bar = (Q-bar + Q copyltu(M)) R^{-H}.
+ *     JVP: X = Q^H A-dot R^{-1}; dR R^{-1} = syminv(X + X^H) with syminv =
+ *     triu with the diagonal halved; R-dot = (dR R^{-1}) R,
+ *     Q-dot = A-dot R^{-1} - Q (dR R^{-1}).
+ *   m < n: A = [X | Y], R = [R1 | R2]; Q-bar' = Q-bar + Y R2-bar^H,
+ *     X-bar = (m >= n rule)(Q-bar', R1-bar), Y-bar = Q R2-bar (Y = Q R2).
+ *     JVP: X = Q^H A1-dot R1^{-1}, C = tril(X, -1) - tril(X, -1)^H +
+ *     i Im diag(X); Q-dot = Q C, R-dot = Q^H A-dot - C R.
+ *   complete with m > n: not differentiable (PyTorch's convention): both
+ *     rules fail with TG_ERR_AUTOGRAD naming the op. */
+#include <complex.h>
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg/linalg_internal.h"
+
+enum { ATTR_COMPLETE };
+#define RM LAPACK_ROW_MAJOR
+
+/* k = min(m, n), also for symbolic sizes when it is provable (m == n). */
+static tg_status qr_min(const tg_op_call *c, int64_t m, int64_t n, int64_t *k) {
+    bool sm = m >= TG_SYM_BASE_INTERNAL, sn = n >= TG_SYM_BASE_INTERNAL;
+    if (m == n || (!sm && !sn)) { *k = m < n ? m : n; return TG_OK; }
+    char s[160];
+    return tg__op_error(c, TG_ERR_SHAPE, "min(m, n) of the matrix axes of %s is not known at trace time (give "
+                        "concrete or equal sizes)", tg__fmt_shape(s, sizeof s, c->in[0].ndim, c->in[0].shape));
+}
+
+static tg_status qr_infer(const tg_op_call *c, tg_meta *out) {
+    const tg_meta *a = &c->in[0];
+    char s[160];
+    if (a->ndim < 2)
+        return tg__op_error(c, TG_ERR_SHAPE, "A must have at least 2 axes, got shape %s",
+                            tg__fmt_shape(s, sizeof s, a->ndim, a->shape));
+    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], k = m;
+    bool complete = c->attrs->i[ATTR_COMPLETE] != 0;
+    tg_status st;
+    if (!complete && (st = qr_min(c, m, n, &k))) return st;
+    tg__meta_copy_shape(&out[0], a);
+    tg__meta_copy_shape(&out[1], a);
+    out[0].shape[a->ndim - 1] = k;     /* Q (m, k) or (m, m) */
+    out[1].shape[a->ndim - 2] = k;     /* R (k, n) or (m, n) */
+    if ((st = tg__linalg_dtype(c, a->dtype, &out[0].dtype))) return st;
+    out[1].dtype = out[0].dtype;
+    return TG_OK;
+}
+
+/* The LAPACKE _work entry points (no NaN scan: NaN propagates, as in NumPy),
+ * with a workspace query first. Evaluates to the LAPACK info. */
+#define WITH_WORK(T, lw_of, expr)                                  \
+    do {                                                           \
+        T wq_, *work = &wq_;                                       \
+        lapack_int lwork = -1;                                     \
+        int info_ = (expr);                                        \
+        if (info_) return info_;                                   \
+        lwork = (lapack_int)(lw_of(wq_));                          \
+        if (lwork < 1) lwork = 1;                                  \
+        if (!(work = malloc((size_t)lwork * sizeof(T))))           \
+            return LAPACK_WORK_MEMORY_ERROR;                       \
+        info_ = (expr);                                            \
+        free(work);                                                \
+        return info_;                                              \
+    } while (0)
+#define RE(x) (x)
+#define LCF lapack_complex_float
+#define LCD lapack_complex_double
+
+static int geqrf(tg_dtype d, int m, int n, void *a, void *tau) {
+    switch (d) {
+    case TG_F32: WITH_WORK(float, RE, LAPACKE_sgeqrf_work(RM, m, n, a, n, tau, work, lwork));
+    case TG_F64: WITH_WORK(double, RE, LAPACKE_dgeqrf_work(RM, m, n, a, n, tau, work, lwork));
+    case TG_C64: WITH_WORK(LCF, crealf, LAPACKE_cgeqrf_work(RM, m, n, (LCF *)a, n, (LCF *)tau, work, lwork));
+    default: WITH_WORK(LCD, creal, LAPACKE_zgeqrf_work(RM, m, n, (LCD *)a, n, (LCD *)tau, work, lwork));
+    }
+}
+
+/* Q (m x qc, row-major) from the first k reflectors stored in q. */
+static int orgqr(tg_dtype d, int m, int qc, int k, void *q, const void *tau) {
+    switch (d) {
+    case TG_F32: WITH_WORK(float, RE, LAPACKE_sorgqr_work(RM, m, qc, k, q, qc, tau, work, lwork));
+    case TG_F64: WITH_WORK(double, RE, LAPACKE_dorgqr_work(RM, m, qc, k, q, qc, tau, work, lwork));
+    case TG_C64:
+        WITH_WORK(LCF, crealf, LAPACKE_cungqr_work(RM, m, qc, k, (LCF *)q, qc, (const LCF *)tau, work, lwork));
+    default: WITH_WORK(LCD, creal, LAPACKE_zungqr_work(RM, m, qc, k, (LCD *)q, qc, (const LCD *)tau, work, lwork));
+    }
+}
+
+static void set_one(tg_dtype d, char *p) {
+    switch (d) {
+    case TG_F32: *(float *)p = 1; break;
+    case TG_F64: *(double *)p = 1; break;
+    case TG_C64: ((float *)p)[0] = 1; ((float *)p)[1] = 0; break;
+    default: ((double *)p)[0] = 1; ((double *)p)[1] = 0; break;
+    }
+}
+
+static tg_status lapack_error(const tg_op_call *c, const char *routine, int info) {
+    if (info == LAPACK_WORK_MEMORY_ERROR) return tg__op_error(c, TG_ERR_MEMORY, "out of memory for LAPACK's workspace");
+    return tg__op_error(c, TG_ERR_NUMERIC, "LAPACK %s argument %d invalid", routine, -info);
+}
+
+static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_dtype d = out[0]->dtype;
+    tg_tensor *a = tg__cast_raw(in[0], d);
+    if (!a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    char *work = NULL, *tau = NULL;
+    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], es = tg__esize(d);
+    int64_t k = m < n ? m : n, qc = out[0]->shape[out[0]->ndim - 1], rr = out[1]->shape[out[1]->ndim - 2];
+    tg_linalg_batch bt;
+    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
+    int64_t sa[TG_MAX_DIMS];
+    tg__linalg_batch_strides(&bt, a, 2, sa);
+    if (m > INT32_MAX / 2 || n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    if (bt.count == 0 || m == 0) goto done;
+    work = malloc((size_t)((n ? m * n : 1) * es));
+    tau = malloc((size_t)((k ? k : 1) * es));
+    if (!work || !tau) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_qr: out of memory"); goto done; }
+    for (int64_t t = 0; t < bt.count; t++) {
+        char *q = tg__ptr(out[0]) + t * m * qc * es, *r = tg__ptr(out[1]) + t * rr * n * es;
+        memset(q, 0, (size_t)(m * qc * es));
+        memset(r, 0, (size_t)(rr * n * es));
+        if (k == 0) {                     /* n = 0: Q is the identity (complete) or empty */
+            for (int64_t i = 0; i < qc; i++) set_one(d, q + (i * qc + i) * es);
+            continue;
+        }
+        tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), m, n);
+        int info = geqrf(d, (int)m, (int)n, work, tau);
+        if (info) { st = lapack_error(c, "geqrf", info); goto done; }
+        for (int64_t i = 0; i < k; i++)   /* R: the upper triangle of the first k rows */
+            memcpy(r + (i * n + i) * es, work + (i * n + i) * es, (size_t)((n - i) * es));
+        for (int64_t i = 0; i < m; i++)   /* reflectors: the first k columns */
+            memcpy(q + i * qc * es, work + i * n * es, (size_t)(k * es));
+        info = orgqr(d, (int)m, (int)qc, (int)k, q, tau);
+        if (info) { st = lapack_error(c, "orgqr/ungqr", info); goto done; }
+    }
+done:
+    free(work);
+    free(tau);
+    tg_release(a);
+    return st;
+}
+
+static tg_tensor *slice_last(tg_tensor *x, int axis, int64_t start, int64_t stop) {
+    return x ? tg_slice(x, axis, start, stop, 1) : NULL;
+}
+
+/* A-bar of the square/tall case: (Q-bar + Q copyltu(M)) R^{-H}, M = R R-bar^H - Q-bar^H Q. */
+static tg_tensor *qr_vjp_tall(tg_tensor *q, tg_tensor *r, tg_tensor *gq, tg_tensor *gr) {
+    tg_tensor *mm = tg_sub(tg_matmul(r, tg__mH(gr)), tg_matmul(tg__mH(gq), q));
+    if (!mm) return NULL;
+    tg_tensor *tl = tg_tril(mm, 0), *sl = tg_tril(mm, -1);
+    tg_tensor *cl = tg_mul_scalar(tg_add(tg_add(tl, tg__mH(tl)), tg_add(sl, tg__mH(sl))), 0.5);
+    tg_tensor *y = cl ? tg_add(gq, tg_matmul(q, cl)) : NULL;
+    return y ? tg_linalg_triangular_solve(tg__mH(r), y, false, false, false) : NULL;
+}
+
+/* The rules branch on m >= n: symbolic sizes must be equal to decide it. */
+static tg_status qr_rule_sizes(const tg_op_call *c, int64_t *m, int64_t *n) {
+    const tg_meta *a = &c->in[0];
+    *m = a->shape[a->ndim - 2];
+    *n = a->shape[a->ndim - 1];
+    int64_t k;
+    return qr_min(c, *m, *n, &k);
+}
+
+static tg_status qr_not_diff(const tg_op_call *c) {
+    return tg__op_error(c, TG_ERR_AUTOGRAD, "the QR decomposition is not differentiable when complete = true and "
+                        "m > n (as PyTorch); use the reduced mode");
+}
+
+static tg_status qr_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                        tg_tensor **ic) {
+    (void)in;
+    int64_t m, n;
+    if (qr_rule_sizes(c, &m, &n)) return tg_last_error_code();
+    tg_tensor *q = out[0], *r = out[1];
+    if (c->attrs->i[ATTR_COMPLETE] && m > n) return qr_not_diff(c);
+    if (m >= n) {
+        ic[0] = qr_vjp_tall(q, r, g[0], g[1]);
+        return TG_RULE_RESULT(ic[0]);
+    }
+    tg_tensor *r1 = slice_last(r, -1, 0, m), *r2 = slice_last(r, -1, m, n);
+    tg_tensor *gr1 = slice_last(g[1], -1, 0, m), *gr2 = slice_last(g[1], -1, m, n);
+    tg_tensor *gq = gr2 ? tg_add(g[0], tg_matmul(tg_matmul(q, r2), tg__mH(gr2))) : NULL;
+    tg_tensor *gx = gq ? qr_vjp_tall(q, r1, gq, gr1) : NULL;
+    tg_tensor *gy = gx ? tg_matmul(q, gr2) : NULL;
+    ic[0] = gy ? tg_concat(2, (tg_tensor *[]){gx, gy}, -1) : NULL;
+    return TG_RULE_RESULT(ic[0]);
+}
+
+static tg_status qr_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                        tg_tensor **ot) {
+    int64_t m, n;
+    if (qr_rule_sizes(c, &m, &n)) return tg_last_error_code();
+    tg_tensor *q = out[0], *r = out[1], *da = t[0];
+    (void)in;
+    if (c->attrs->i[ATTR_COMPLETE] && m > n) return qr_not_diff(c);
+    if (!da) return TG_OK;
+    if (m >= n) {
+        tg_tensor *dar = tg_linalg_triangular_solve(r, da, true, false, false);   /* A-dot R^{-1} */
+        tg_tensor *x = dar ? tg_matmul(tg__mH(q), dar) : NULL;
+        tg_tensor *s = x ? tg_add(x, tg__mH(x)) : NULL;
+        tg_tensor *drr = s ? tg_mul_scalar(tg_add(tg_triu(s, 0), tg_triu(s, 1)), 0.5) : NULL;
+        ot[1] = drr ? tg_matmul(drr, r) : NULL;
+        ot[0] = ot[1] ? tg_sub(dar, tg_matmul(q, drr)) : NULL;
+        return ot[0] ? TG_OK : tg_last_error_code();
+    }
+    tg_tensor *r1 = slice_last(r, -1, 0, m), *da1 = slice_last(da, -1, 0, m);
+    tg_tensor *x = r1 && da1 ? tg_linalg_triangular_solve(r1, tg_matmul(tg__mH(q), da1), true, false, false) : NULL;
+    tg_tensor *tl = x ? tg_tril(x, 0) : NULL, *sl = x ? tg_tril(x, -1) : NULL;
+    tg_tensor *cm = tl ? tg_mul_scalar(tg_add(tg_sub(tl, tg__mH(tl)), tg_sub(sl, tg__mH(sl))), 0.5) : NULL;
+    ot[0] = cm ? tg_matmul(q, cm) : NULL;
+    ot[1] = ot[0] ? tg_sub(tg_matmul(tg__mH(q), da), tg_matmul(cm, r)) : NULL;
+    return ot[1] ? TG_OK : tg_last_error_code();
+}
+
+const tg_op_def tg_op_linalg_qr = {.name = "linalg_qr", .n_in = 1, .n_out = 2, .infer = qr_infer,
+                                   .kernel = {[TG_CPU] = qr_kernel}, .vjp = qr_vjp, .jvp = qr_jvp};
+
+tg_status tg_linalg_qr(tg_tensor *a, bool complete, tg_tensor **q, tg_tensor **r) {
+    if (q) *q = NULL;
+    if (r) *r = NULL;
+    if (!a || !q || !r) return tg__error(TG_ERR_ARG, "tg_linalg_qr: NULL argument");
+    tg_attrs at = {.n_int = 1, .i = {complete}};
+    tg_tensor *o[2] = {NULL, NULL};
+    tg_status st = tg__apply(&tg_op_linalg_qr, 1, &a, &at, 2, o);
+    if (st) return st;
+    *q = o[0];
+    *r = o[1];
+    return TG_OK;
+}
+
+TG_REGISTER_OPS(linalg_qr, &tg_op_linalg_qr)

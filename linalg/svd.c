@@ -1,0 +1,367 @@
+/* linalg_svd / linalg_svdvals: A (..., m, n) = U diag(S) Vh, S real and
+ * descending, batched; ?gesdd (jobz 'A', 'S' or 'N'), falling back to ?gesvd
+ * when gesdd does not converge. k = min(m, n); full_matrices (attrs i[0]):
+ * U (m, m), Vh (n, n), else U (m, k), Vh (k, n).
+ * Rules (AD-REFERENCE.md 4; PyTorch's svd_backward and linalg_svd_jvp),
+ * E_ij = S_j^2 - S_i^2 (E_ii = 1), skew(X) = X - X^H, sym(X) = X + X^H:
+ *   VJP: J = skew(U^H U-bar), K = skew(Vh Vh-bar^H);
+ *        core = (J S_row + S_col K) / E + diag(S-bar) [+ diag(diag(J) / 2S), complex];
+ *        A-bar = U core Vh + (I - U U^H) U-bar S^-1 Vh   (m > n)
+ *                          + U S^-1 Vh-bar (I - V V^H)   (m < n);
+ *        with only S-bar: A-bar = U diag(S-bar) Vh.
+ *   JVP: dP = U^H dA V, dS = Re diag dP, dP' = dP - diag(dS),
+ *        dU = U (sym(dP' S) / E + D) + (I - U U^H) dA V S^-1,
+ *        dV = V (sym(S dP') / E - D) + (I - V V^H) dA^H U S^-1,
+ *        D = diag(diag(dP') / 2S) (complex; zero for real).
+ * full_matrices with m != n: the extra columns U2 of U (rows Vh2 of Vh) span
+ * the complement, fixed by A only up to U2 -> U2 Q. The rules take the loss
+ * to be invariant under that (it then depends on U2 only through U2 U2^H):
+ * VJP U1-bar += -U2 U2-bar^H U1 (Vh1-bar += -Vh1 Vh2-bar^H Vh2), JVP
+ * dU2 = -U1 dU1^H U2 (dVh2 = -Vh2 dVh1^H Vh1). PyTorch instead drops
+ * U2-bar. Complex phases: a loss with Im diag(U^H U-bar + V^H V-bar) != 0 is
+ * refused with TG_ERR_NUMERIC (eager mode), as PyTorch does. Repeated or
+ * zero singular values make the vector rules divide by zero (inf/NaN, as
+ * PyTorch); the S-only rule stays finite. svdvals runs jobz 'N' and its
+ * rules recompute U, Vh through linalg_svd. Non-finite input: TG_ERR_NUMERIC. */
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg/linalg_internal.h"
+
+static bool attr_full(const tg_op_call *c) { return c->attrs && c->attrs->n_int > 0 && c->attrs->i[0]; }
+
+static tg_status svd_infer_common(const tg_op_call *c, tg_meta *out, bool vectors) {
+    const tg_meta *a = &c->in[0];
+    char s[160];
+    if (a->ndim < 2)
+        return tg__op_error(c, TG_ERR_SHAPE, "A must have at least 2 axes, got shape %s",
+                            tg__fmt_shape(s, sizeof s, a->ndim, a->shape));
+    int nd = a->ndim;
+    int64_t m = a->shape[nd - 2], n = a->shape[nd - 1], k;
+    if (m == n) k = m;
+    else if (m < TG_SYM_BASE_INTERNAL && n < TG_SYM_BASE_INTERNAL) k = m < n ? m : n;
+    else
+        return tg__op_error(c, TG_ERR_SHAPE, "min(m, n) of A of shape %s is not known at trace time",
+                            tg__fmt_shape(s, sizeof s, a->ndim, a->shape));
+    tg_dtype d;
+    tg_status st = tg__linalg_dtype(c, a->dtype, &d);
+    if (st) return st;
+    tg_meta *sv = vectors ? &out[1] : &out[0];
+    sv->ndim = nd - 1;
+    for (int i = 0; i < nd - 2; i++) sv->shape[i] = a->shape[i];
+    sv->shape[nd - 2] = k;
+    sv->dtype = tg_real_dtype(d);
+    if (vectors) {
+        bool full = attr_full(c);
+        tg__meta_copy_shape(&out[0], a);
+        out[0].shape[nd - 1] = full ? m : k;
+        tg__meta_copy_shape(&out[2], a);
+        out[2].shape[nd - 2] = full ? n : k;
+        out[0].dtype = out[2].dtype = d;
+    }
+    return TG_OK;
+}
+static tg_status svd_infer(const tg_op_call *c, tg_meta *out) { return svd_infer_common(c, out, true); }
+static tg_status svdvals_infer(const tg_op_call *c, tg_meta *out) { return svd_infer_common(c, out, false); }
+
+/* LAPACK is called in column-major layout on the row-major buffer of A
+ * (m x n), which it sees as A^T (n x m): A^T = U' S V'^H gives A = conj(V') S
+ * U'^T, so U' (n x kv, ld n) read row-major is Vh and V'^H (ku x m, ld ku)
+ * read row-major is U. No transposed copies; jobz 'A', 'S' or 'N'. */
+#define CM LAPACK_COL_MAJOR
+static int lapack_gesdd(tg_dtype d, char jz, int m, int n, void *a, void *s, void *u, int ldu, void *vt) {
+    switch (d) {
+    case TG_F32: return LAPACKE_sgesdd(CM, jz, n, m, a, n, s, vt, n, u, ldu);
+    case TG_F64: return LAPACKE_dgesdd(CM, jz, n, m, a, n, s, vt, n, u, ldu);
+    case TG_C64:
+        return LAPACKE_cgesdd(CM, jz, n, m, (lapack_complex_float *)a, n, s, (lapack_complex_float *)vt, n,
+                              (lapack_complex_float *)u, ldu);
+    default:
+        return LAPACKE_zgesdd(CM, jz, n, m, (lapack_complex_double *)a, n, s, (lapack_complex_double *)vt, n,
+                              (lapack_complex_double *)u, ldu);
+    }
+}
+static int lapack_gesvd(tg_dtype d, char jz, int m, int n, void *a, void *s, void *u, int ldu, void *vt, void *superb) {
+    switch (d) {
+    case TG_F32: return LAPACKE_sgesvd(CM, jz, jz, n, m, a, n, s, vt, n, u, ldu, superb);
+    case TG_F64: return LAPACKE_dgesvd(CM, jz, jz, n, m, a, n, s, vt, n, u, ldu, superb);
+    case TG_C64:
+        return LAPACKE_cgesvd(CM, jz, jz, n, m, (lapack_complex_float *)a, n, s, (lapack_complex_float *)vt, n,
+                              (lapack_complex_float *)u, ldu, superb);
+    default:
+        return LAPACKE_zgesvd(CM, jz, jz, n, m, (lapack_complex_double *)a, n, s, (lapack_complex_double *)vt, n,
+                              (lapack_complex_double *)u, ldu, superb);
+    }
+}
+
+static bool all_finite(tg_dtype d, const char *a, int64_t count) {
+    count *= tg_dtype_is_complex(d) ? 2 : 1;
+    for (int64_t e = 0; e < count; e++) {
+        double v = (d == TG_F32 || d == TG_C64) ? ((const float *)a)[e] : ((const double *)a)[e];
+        if (!isfinite(v)) return false;
+    }
+    return true;
+}
+
+static void set_identity(tg_dtype d, char *p, int64_t n) {
+    int64_t es = tg__esize(d);
+    memset(p, 0, (size_t)(n * n * es));
+    for (int64_t i = 0; i < n; i++) {
+        char *e = p + (i * n + i) * es;
+        if (d == TG_F32 || d == TG_C64) *(float *)e = 1.0f;
+        else *(double *)e = 1.0;
+    }
+}
+
+static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
+    tg_dtype d;
+    if (tg__linalg_dtype(c, tg_dtype_of(in[0]), &d)) return tg_last_error_code();
+    tg_tensor *a = tg__cast_raw(in[0], d);
+    if (!a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    bool full = vectors && attr_full(c);
+    char jz = !vectors ? 'N' : full ? 'A' : 'S';
+    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], k = m < n ? m : n;
+    int64_t ku = full ? m : k, kv = full ? n : k, es = tg__esize(d), rs = tg__esize(tg_real_dtype(d));
+    tg_tensor *so = vectors ? out[1] : out[0];
+    char *work = NULL, *dummy = NULL, *superb = NULL;
+    if (m > INT32_MAX / 2 || n > INT32_MAX / 2 || m * n > INT32_MAX) {
+        st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range");
+        goto done;
+    }
+    work = malloc((size_t)((m * n + 64) * es));   /* slack: BLAS kernels may read past the end */
+    dummy = malloc((size_t)((n ? n : 1) * es));
+    superb = malloc((size_t)((k ? k : 1) * rs));
+    if (!work || !dummy || !superb) { st = tg__error(TG_ERR_MEMORY, "tg_%s: out of memory", c->def->name); goto done; }
+    tg_linalg_batch bt;
+    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
+    int64_t sa[TG_MAX_DIMS];
+    tg__linalg_batch_strides(&bt, a, 2, sa);
+    for (int64_t t = 0; t < bt.count; t++) {
+        char *u = vectors ? tg__ptr(out[0]) + t * m * ku * es : dummy;
+        char *vt = vectors ? tg__ptr(out[2]) + t * kv * n * es : dummy;
+        char *s = tg__ptr(so) + t * k * rs;
+        int ldu = vectors ? (int)(ku ? ku : 1) : 1;
+        if (k == 0) {   /* empty: NumPy gives identities for the full factors */
+            if (full) { set_identity(d, u, m); set_identity(d, vt, n); }
+            continue;
+        }
+        int64_t off = tg__linalg_batch_offset(&bt, sa, t);
+        tg__linalg_gather(work, a, off, m, n);
+        if (!all_finite(d, work, m * n)) {
+            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
+            goto done;
+        }
+        int info = lapack_gesdd(d, jz, (int)m, (int)n, work, s, u, ldu, vt);
+        if (info > 0) {   /* gesdd did not converge: the QR iteration of gesvd is more robust */
+            tg__linalg_gather(work, a, off, m, n);
+            info = lapack_gesvd(d, jz, (int)m, (int)n, work, s, u, ldu, vt, superb);
+        }
+        if (info > 0) {
+            st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
+                              (long long)t, info);
+            goto done;
+        }
+        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK gesdd/gesvd argument %d invalid", -info); goto done; }
+    }
+done:
+    free(work);
+    free(dummy);
+    free(superb);
+    tg_release(a);
+    return st;
+}
+static tg_status svd_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return svd_kernel_common(c, in, out, true);
+}
+static tg_status svdvals_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return svd_kernel_common(c, in, out, false);
+}
+
+/* ---- rules ------------------------------------------------------------------------------ */
+static tg_tensor *eye_of(tg_tensor *x) { return x ? tg_eye(tg_real_dtype(tg_dtype_of(x)), tg_dim(x, -1), -1) : NULL; }
+static tg_tensor *diag_embed(tg_tensor *x) { return x ? tg_mul(tg_unsqueeze(x, -1), eye_of(x)) : NULL; }
+static tg_tensor *skew(tg_tensor *x) { return x ? tg_sub(x, tg__mH(x)) : NULL; }
+static tg_tensor *sym(tg_tensor *x) { return x ? tg_add(x, tg__mH(x)) : NULL; }
+static tg_tensor *add_opt(tg_tensor *a, tg_tensor *b) { return !a ? b : !b ? a : tg_add(a, b); }
+static tg_tensor *cols(tg_tensor *x, int64_t lo, int64_t hi) { return tg_slice(x, tg_ndim(x) - 1, lo, hi, 1); }
+static tg_tensor *rows(tg_tensor *x, int64_t lo, int64_t hi) { return tg_slice(x, tg_ndim(x) - 2, lo, hi, 1); }
+/* E_ij = S_j^2 - S_i^2 with ones on the diagonal. */
+static tg_tensor *gaps(tg_tensor *s) {
+    tg_tensor *s2 = tg_mul(s, s);
+    return s2 ? tg_add(tg_sub(tg_unsqueeze(s2, -2), tg_unsqueeze(s2, -1)), eye_of(s)) : NULL;
+}
+
+/* Complex singular vectors carry a free phase per pair (u_i, v_i): a loss
+ * that depends on it has Im diag(U^H U-bar + V^H V-bar) != 0. Checked on
+ * concrete (eager) values only. */
+static tg_status check_phase(tg_tensor *imdiag, tg_tensor *scale_of) {
+    if (!imdiag || !scale_of || tg__is_tracer(imdiag)) return TG_OK;
+    tg_scope_begin();
+    double bad = tg_item_f64(tg_max(tg_abs(tg_detach(imdiag)), 0, NULL, false));
+    double scale = tg_item_f64(tg_max(tg_abs(tg_detach(scale_of)), 0, NULL, false));
+    tg_scope_end();
+    double tol = (tg_real_dtype(tg_dtype_of(scale_of)) == TG_F32 ? 3.5e-4 : 1.5e-8) * (1.0 + scale);
+    if (bad > tol)
+        return tg__error(TG_ERR_NUMERIC,
+                         "linalg_svd backward: complex singular vectors are defined up to a phase e^{i phi} per "
+                         "pair (u_i, v_i) and this loss depends on it (|Im diag| = %.3g), so its gradient is "
+                         "ill-defined", bad);
+    return TG_OK;
+}
+
+/* Reduced VJP: U (m, k), S (k), Vh (k, n); gU, gS, gVh may be NULL. */
+static tg_tensor *svd_vjp_reduced(tg_tensor *U, tg_tensor *S, tg_tensor *Vh, tg_tensor *gU, tg_tensor *gS,
+                                  tg_tensor *gVh, tg_status *st) {
+    int64_t m = tg_dim(U, -2), n = tg_dim(Vh, -1), k = tg_dim(S, -1);
+    tg_tensor *srow = tg_unsqueeze(S, -2), *scol = tg_unsqueeze(S, -1);
+    if (!gU && !gVh) return gS ? tg_matmul(tg_mul(U, tg_unsqueeze(gS, -2)), Vh) : NULL;
+    tg_tensor *J = gU ? skew(tg_matmul(tg__mH(U), gU)) : NULL;
+    tg_tensor *K = gVh ? skew(tg_matmul(Vh, tg__mH(gVh))) : NULL;
+    bool cplx = tg_dtype_is_complex(tg_dtype_of(U));
+    if (cplx) {
+        tg_tensor *jk = add_opt(J, K);
+        *st = check_phase(jk ? tg_imag(tg_diagonal(jk, 0, -2, -1)) : NULL, J ? J : K);
+        if (*st) return NULL;
+    }
+    tg_tensor *num = add_opt(J ? tg_mul(J, srow) : NULL, K ? tg_mul(scol, K) : NULL);
+    tg_tensor *core = num ? tg_div(num, gaps(S)) : NULL;
+    if (core && gS) core = tg_add(core, diag_embed(gS));
+    if (core && cplx && gU) core = tg_add(core, diag_embed(tg_div(tg_diagonal(J, 0, -2, -1), tg_mul_scalar(S, 2.0))));
+    if (!core) return NULL;
+    if (m > k && gU) {
+        tg_tensor *gus = tg_div(gU, srow);
+        tg_tensor *x = tg_add(tg_matmul(U, core), tg_sub(gus, tg_matmul(U, tg_matmul(tg__mH(U), gus))));
+        return tg_matmul(x, Vh);
+    }
+    if (n > k && gVh) {
+        tg_tensor *sgv = tg_div(gVh, scol);
+        tg_tensor *x = tg_add(tg_matmul(core, Vh), tg_sub(sgv, tg_matmul(tg_matmul(sgv, tg__mH(Vh)), Vh)));
+        return tg_matmul(U, x);
+    }
+    return tg_matmul(tg_matmul(U, core), Vh);
+}
+
+static tg_status svd_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                         tg_tensor **ic) {
+    tg_tensor *U = out[0], *S = out[1], *Vh = out[2], *gU = g[0], *gVh = g[2];
+    int64_t m = tg_dim(U, -2), n = tg_dim(Vh, -1), k = tg_dim(S, -1);
+    if (attr_full(c) && m > k) {
+        tg_tensor *U1 = cols(U, 0, k), *U2 = cols(U, k, m);
+        if (gU) gU = tg_sub(cols(gU, 0, k), tg_matmul(U2, tg_matmul(tg__mH(cols(gU, k, m)), U1)));
+        U = U1;
+    }
+    if (attr_full(c) && n > k) {
+        tg_tensor *V1 = rows(Vh, 0, k), *V2 = rows(Vh, k, n);
+        if (gVh) gVh = tg_sub(rows(gVh, 0, k), tg_matmul(V1, tg_matmul(tg__mH(rows(gVh, k, n)), V2)));
+        Vh = V1;
+    }
+    if ((g[0] && !gU) || (g[2] && !gVh) || !U || !Vh) return tg_last_error_code();
+    tg_status st = TG_OK;
+    ic[0] = svd_vjp_reduced(U, S, Vh, gU, g[1], gVh, &st);
+    if (st) return st;
+    if (!ic[0] && !g[0] && !g[1] && !g[2]) ic[0] = tg_zeros_like(in[0]);
+    return TG_RULE_RESULT(ic[0]);
+}
+
+static tg_status svd_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                         tg_tensor **ot) {
+    (void)in;
+    tg_tensor *da = t[0];
+    if (!da) return TG_OK;
+    tg_tensor *U = out[0], *S = out[1], *Vh = out[2];
+    int64_t m = tg_dim(U, -2), n = tg_dim(Vh, -1), k = tg_dim(S, -1);
+    bool full = attr_full(c);
+    tg_tensor *U1 = full && m > k ? cols(U, 0, k) : U, *Vh1 = full && n > k ? rows(Vh, 0, k) : Vh;
+    tg_tensor *V = tg__mH(Vh1);
+    tg_tensor *dp = tg_matmul(tg__mH(U1), tg_matmul(da, V));
+    tg_tensor *ds = dp ? tg_real(tg_diagonal(dp, 0, -2, -1)) : NULL;
+    tg_tensor *dpo = ds ? tg_sub(dp, diag_embed(ds)) : NULL;
+    tg_tensor *e = gaps(S), *srow = tg_unsqueeze(S, -2);
+    tg_tensor *omu = dpo ? tg_div(sym(tg_mul(dpo, srow)), e) : NULL;
+    tg_tensor *omv = dpo ? tg_div(sym(tg_mul(tg_unsqueeze(S, -1), dpo)), e) : NULL;
+    if (omu && omv && tg_dtype_is_complex(tg_dtype_of(dpo))) {
+        tg_tensor *dd = diag_embed(tg_div(tg_diagonal(dpo, 0, -2, -1), tg_mul_scalar(S, 2.0)));
+        omu = tg_add(omu, dd);
+        omv = tg_sub(omv, dd);
+    }
+    tg_tensor *du = omu ? tg_matmul(U1, omu) : NULL;
+    if (du && m > k) du = tg_add(du, tg_div(tg_sub(tg_matmul(da, V), tg_matmul(U1, dp)), srow));
+    tg_tensor *dv = omv ? tg_matmul(V, omv) : NULL;
+    if (dv && n > k) dv = tg_add(dv, tg_div(tg_sub(tg_matmul(tg__mH(da), U1), tg_matmul(V, tg__mH(dp))), srow));
+    tg_tensor *dvh = tg__mH(dv);
+    if (du && full && m > k) {
+        tg_tensor *U2 = cols(U, k, m);
+        tg_tensor *du2 = tg_neg(tg_matmul(U1, tg_matmul(tg__mH(du), U2)));
+        du = tg_concat(2, (tg_tensor *[]){du, du2}, tg_ndim(du) - 1);
+    }
+    if (dvh && full && n > k) {
+        tg_tensor *V2 = rows(Vh, k, n);
+        tg_tensor *dvh2 = tg_neg(tg_matmul(V2, tg_matmul(tg__mH(dvh), Vh1)));
+        dvh = tg_concat(2, (tg_tensor *[]){dvh, dvh2}, tg_ndim(dvh) - 2);
+    }
+    ot[0] = du;
+    ot[1] = ds;
+    ot[2] = dvh;
+    return du && ds && dvh ? TG_OK : tg_last_error_code();
+}
+
+/* svdvals: U and Vh recomputed through the differentiable linalg_svd. */
+static tg_status svdvals_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
+                             tg_tensor **ic) {
+    (void)c; (void)out;
+    tg_tensor *U = NULL, *S = NULL, *Vh = NULL;
+    tg_status st = tg_linalg_svd(in[0], false, &U, &S, &Vh);
+    if (st) return st;
+    ic[0] = tg_matmul(tg_mul(U, tg_unsqueeze(g[0], -2)), Vh);
+    return TG_RULE_RESULT(ic[0]);
+}
+
+static tg_status svdvals_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
+                             tg_tensor **ot) {
+    (void)c; (void)out;
+    if (!t[0]) return TG_OK;
+    tg_tensor *U = NULL, *S = NULL, *Vh = NULL;
+    tg_status st = tg_linalg_svd(in[0], false, &U, &S, &Vh);
+    if (st) return st;
+    tg_tensor *dp = tg_matmul(tg__mH(U), tg_matmul(t[0], tg__mH(Vh)));
+    ot[0] = dp ? tg_real(tg_diagonal(dp, 0, -2, -1)) : NULL;
+    return TG_RULE_RESULT(ot[0]);
+}
+
+const tg_op_def tg_op_linalg_svd = {.name = "linalg_svd", .n_in = 1, .n_out = 3, .infer = svd_infer,
+                                    .kernel = {[TG_CPU] = svd_kernel}, .vjp = svd_vjp, .jvp = svd_jvp};
+const tg_op_def tg_op_linalg_svdvals = {.name = "linalg_svdvals", .n_in = 1, .n_out = 1, .infer = svdvals_infer,
+                                        .kernel = {[TG_CPU] = svdvals_kernel}, .vjp = svdvals_vjp,
+                                        .jvp = svdvals_jvp, .flags = TG_OP_RULES_IGNORE_OUTPUT};
+
+tg_tensor *tg_linalg_svdvals(tg_tensor *a) {
+    if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_svdvals: NULL operand"); return NULL; }
+    return tg__apply1(&tg_op_linalg_svdvals, 1, &a, NULL);
+}
+
+tg_status tg_linalg_svd(tg_tensor *a, bool full_matrices, tg_tensor **u, tg_tensor **s, tg_tensor **vh) {
+    if (u) *u = NULL;
+    if (s) *s = NULL;
+    if (vh) *vh = NULL;
+    if (!a || !s) return tg__error(TG_ERR_ARG, "tg_linalg_svd: NULL argument");
+    if (!u && !vh) {
+        *s = tg_linalg_svdvals(a);
+        return *s ? TG_OK : tg_last_error_code();
+    }
+    tg_attrs at = {.n_int = 1, .i = {full_matrices}};
+    tg_tensor *out[3] = {NULL, NULL, NULL};
+    tg_scope_begin();   /* an unwanted U or Vh is released with the scope */
+    tg_status st = tg__apply(&tg_op_linalg_svd, 1, &a, &at, 3, out);
+    if (!st) {
+        if (u) *u = tg_keep(out[0]);
+        *s = tg_keep(out[1]);
+        if (vh) *vh = tg_keep(out[2]);
+    }
+    tg_scope_end();
+    return st;
+}
+
+TG_REGISTER_OPS(linalg_svd, &tg_op_linalg_svd, &tg_op_linalg_svdvals)

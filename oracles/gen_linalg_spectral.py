@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Writes oracles/data/linalg_spectral.json: eigh / eigvalsh / svd / svdvals.
+
+Values from numpy.linalg (NumPy 1.24) in f32/f64/c64/c128, compared through
+gauge-invariant quantities (op "eigh_loss" / "svd_loss", attrs.loss):
+  eigh  w_absv: w, |V|^2 (elementwise)     sinw: V diag(sin w) V^H
+        w: eigvalsh(A)
+  svd   s: svdvals(A)   s_full: S of the full decomposition   recon: U1 diag(S) Vh1
+        abs: |U1|^2, |Vh1|^2   uvh: U1 Vh1 (VJPs only)   orth: U^H U, Vh Vh^H
+        (identities; full_matrices only)
+(U1, Vh1: the first k = min(m, n) columns / rows). attrs: upper, full,
+transpose inputs come as permuted views (non-contiguous). Errors: non-finite
+input. VJPs (op "vjp:eigh_loss" / "vjp:svd_loss": A, then one cotangent per
+output -> A-bar) from torch.linalg (PyTorch 1.13) for the same losses:
+tall, wide and square, real and complex, batched. Run with /usr/bin/python3."""
+import json, pathlib
+import numpy as np
+import torch
+
+rng = np.random.default_rng(20261123)
+cases = []
+DT = {'f32': np.float32, 'f64': np.float64, 'c64': np.complex64, 'c128': np.complex128}
+
+
+def enc(a):
+    a = np.asarray(a)
+    name = {np.dtype(v): k for k, v in DT.items()}[a.dtype]
+    flat = a.reshape(-1)
+    fmt = lambda v: v if np.isfinite(v) else ("nan" if np.isnan(v) else ("inf" if v > 0 else "-inf"))
+    data = [[fmt(float(v.real)), fmt(float(v.imag))] for v in flat] if np.iscomplexobj(a) else [fmt(float(v)) for v in flat]
+    return {"dtype": name, "shape": list(a.shape), "data": data}
+
+
+def rnd(shape, dt):
+    a = rng.standard_normal(shape)
+    if dt[0] == 'c':
+        a = a + 1j * rng.standard_normal(shape)
+    return a.astype(DT[dt])
+
+
+def herm(shape, dt):
+    a = rnd(shape, dt)
+    return ((a + np.conj(np.swapaxes(a, -1, -2))) / 2).astype(DT[dt])
+
+
+mH = lambda x: np.conj(np.swapaxes(x, -1, -2))
+
+
+def eigh_np(a, loss, upper):
+    w, v = np.linalg.eigh(a, UPLO='U' if upper else 'L')
+    if loss == 'w_absv':
+        return [w, np.abs(v) ** 2]
+    if loss == 'sinw':
+        return [(v * np.sin(w)[..., None, :]) @ mH(v)]
+    return [w]
+
+
+def svd_np(a, loss, full):
+    k = min(a.shape[-2:])
+    if loss == 's':
+        return [np.linalg.svd(a, compute_uv=False)]
+    u, s, vh = np.linalg.svd(a, full_matrices=full)
+    u1, vh1 = u[..., :, :k], vh[..., :k, :]
+    return {'s_full': lambda: [s], 'recon': lambda: [(u1 * s[..., None, :]) @ vh1],
+            'abs': lambda: [np.abs(u1) ** 2, np.abs(vh1) ** 2], 'uvh': lambda: [u1 @ vh1],
+            'orth': lambda: [mH(u) @ u, vh @ mH(vh)]}[loss]()
+
+
+def add(name, op, a, fn, attrs, dt, transpose=False):
+    lowp = dt in ('f32', 'c64')
+    hi = a.astype(np.complex128 if dt[0] == 'c' else np.float64)
+    outs = [np.asarray(o) for o in fn(hi)]
+    scale = max([1.0] + [float(np.max(np.abs(o))) for o in outs if o.size])
+    tol = {"rtol": 1e-4, "atol": 1e-4 * scale} if lowp else {"rtol": 1e-9, "atol": 1e-11 * scale}
+    rdt = np.float32 if lowp else np.float64
+    cast = lambda o: o.astype(DT[dt]) if np.iscomplexobj(o) else o.astype(rdt)
+    inp = enc(a)
+    if transpose:   # stored transposed, viewed back: a non-contiguous input
+        perm = list(range(a.ndim))
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+        inp = enc(np.ascontiguousarray(np.swapaxes(a, -1, -2)))
+        inp["view"] = [["permute", perm]]
+    cases.append({"name": f"{name}/{dt}", "op": op, "attrs": attrs, "inputs": [inp],
+                  "outputs": [enc(cast(o)) for o in outs], **tol})
+
+
+for dt in DT:
+    # eigh reads one triangle: the other holds noise that must be ignored
+    a = rnd((2, 4, 4), dt)
+    for upper in (False, True):
+        u = 'upper' if upper else 'lower'
+        add(f"eigh_w_absv_{u}", "eigh_loss", a, lambda x, up=upper: eigh_np(x, 'w_absv', up),
+            {"loss": "w_absv", "upper": upper}, dt)
+        if not upper:
+            add(f"eigh_sinw_{u}", "eigh_loss", a, lambda x, up=upper: eigh_np(x, 'sinw', up),
+                {"loss": "sinw", "upper": upper}, dt)
+        add(f"eigvalsh_{u}", "eigh_loss", a, lambda x, up=upper: eigh_np(x, 'w', up), {"loss": "w", "upper": upper}, dt)
+    add("eigh_transposed_view", "eigh_loss", herm((3, 5, 5), dt), lambda x: eigh_np(x, 'w_absv', False),
+        {"loss": "w_absv", "upper": False}, dt, transpose=True)
+    add("eigh_1x1", "eigh_loss", rnd((3, 1, 1), dt), lambda x: eigh_np(x, 'w_absv', False),
+        {"loss": "w_absv", "upper": False}, dt)
+    for shape, tag in (((2, 4, 3), "tall"), ((3, 5), "wide"), ((2, 3, 3), "square")):
+        a = rnd(shape, dt)
+        add(f"svdvals_{tag}", "svd_loss", a, lambda x: svd_np(x, 's', False), {"loss": "s", "full": False}, dt)
+        for full in (False, True):
+            f = 'full' if full else 'reduced'
+            for loss in (('recon', 'abs', 'orth') if full else ('s_full', 'recon', 'abs')):
+                add(f"svd_{loss}_{tag}_{f}", "svd_loss", a, lambda x, l=loss, fu=full: svd_np(x, l, fu),
+                    {"loss": loss, "full": full}, dt)
+    add("svd_transposed_view", "svd_loss", rnd((2, 3, 4), dt), lambda x: svd_np(x, 'abs', False),
+        {"loss": "abs", "full": False}, dt, transpose=True)
+    add("svdvals_transposed_view", "svd_loss", rnd((4, 6), dt), lambda x: svd_np(x, 's', False),
+        {"loss": "s", "full": False}, dt, transpose=True)
+
+# non-finite input: numpy.linalg raises LinAlgError, Tangent TG_ERR_NUMERIC
+for op, attrs in (("eigh_loss", {"loss": "w_absv", "upper": False}), ("eigh_loss", {"loss": "w", "upper": False}),
+                  ("svd_loss", {"loss": "recon", "full": False}), ("svd_loss", {"loss": "s", "full": False})):
+    a = rnd((2, 3, 3), 'f64')
+    a[1, 2, 0] = np.nan
+    cases.append({"name": f"{op}_{attrs['loss']}_nan/f64", "op": op, "attrs": attrs, "inputs": [enc(a)],
+                  "error": "TG_ERR_NUMERIC"})
+
+
+# ---- VJPs from torch --------------------------------------------------------------------------------
+def t_eigh(a, loss, upper):
+    if loss == 'w':
+        return [torch.linalg.eigvalsh(a, UPLO='U' if upper else 'L')]
+    w, v = torch.linalg.eigh(a, UPLO='U' if upper else 'L')
+    if loss == 'w_absv':
+        return [w, v.abs() ** 2]
+    return [(v * torch.sin(w).unsqueeze(-2)) @ v.mH]
+
+
+def t_svd(a, loss, full):
+    k = min(a.shape[-2:])
+    if loss == 's':
+        return [torch.linalg.svdvals(a)]
+    u, s, vh = torch.linalg.svd(a, full_matrices=full)
+    u1, vh1 = u[..., :, :k], vh[..., :k, :]
+    return {'s_full': lambda: [s], 'recon': lambda: [(u1 * s.unsqueeze(-2)) @ vh1],
+            'abs': lambda: [u1.abs() ** 2, vh1.abs() ** 2], 'uvh': lambda: [u1 @ vh1]}[loss]()
+
+
+def tvjp(name, op, fn, a, attrs):
+    x = torch.tensor(a, requires_grad=True)
+    ys = fn(x)
+    gs = [rnd(tuple(y.shape), 'c128' if y.is_complex() else 'f64') for y in ys]
+    (grad,) = torch.autograd.grad(ys, [x], [torch.tensor(g) for g in gs])
+    cases.append({"name": f"vjp:{name}/{a.dtype}", "op": f"vjp:{op}", "attrs": {**attrs, "nout": len(ys)},
+                  "inputs": [enc(a)] + [enc(g) for g in gs], "outputs": [enc(grad.numpy())],
+                  "rtol": 1e-9, "atol": 1e-11})
+
+
+for dt in ('f64', 'c128'):
+    h = herm((2, 4, 4), dt)
+    for upper in (False, True):
+        u = 'upper' if upper else 'lower'
+        for loss in ('w', 'w_absv', 'sinw'):
+            tvjp(f"eigh_{loss}_{u}", "eigh_loss", lambda x, l=loss, up=upper: t_eigh(x, l, up), h,
+                 {"loss": loss, "upper": upper})
+    for shape, tag in (((2, 5, 3), "tall"), ((2, 3, 5), "wide"), ((2, 4, 4), "square")):
+        a = rnd(shape, dt)
+        tvjp(f"svdvals_{tag}", "svd_loss", lambda x: t_svd(x, 's', False), a, {"loss": "s", "full": False})
+        for full in (False, True):
+            f = 'full' if full else 'reduced'
+            for loss in ('s_full', 'recon', 'abs', 'uvh'):
+                tvjp(f"svd_{loss}_{tag}_{f}", "svd_loss", lambda x, l=loss, fu=full: t_svd(x, l, fu), a,
+                     {"loss": loss, "full": full})
+
+out = {"generator": "oracles/gen_linalg_spectral.py", "numpy": np.__version__, "torch": torch.__version__,
+       "cases": cases}
+path = pathlib.Path(__file__).parent / "data" / "linalg_spectral.json"
+path.write_text(json.dumps(out, separators=(",", ":")) + "\n")
+print(f"{path}: {len(cases)} cases, {path.stat().st_size} bytes")
