@@ -100,9 +100,10 @@ static tg_status run_node(tg_node *n, bool create_graph) {
     for (int j = 0; j < n->n_out; j++) {
         /* Under create_graph the rules see outputs with their history. */
         out[j] = n->out[j] && create_graph ? tg__handout(tg__node_unpack_out(n, j)) : n->out[j];
-        cot[j] = n->grad[j] ? n->grad[j]
-                            : tg_zeros(n->out_meta[j].dtype, n->out_meta[j].ndim, n->out_meta[j].shape);
-        if ((n->out[j] && !out[j]) || !cot[j]) return tg_last_error_code();
+        bool absent = !n->grad[j] && (n->def->flags & TG_OP_VJP_NULL_COTANGENTS);
+        cot[j] = n->grad[j] || absent ? n->grad[j]
+                                      : tg_zeros(n->out_meta[j].dtype, n->out_meta[j].ndim, n->out_meta[j].shape);
+        if ((n->out[j] && !out[j]) || (!cot[j] && !absent)) return tg_last_error_code();
     }
     tg_op_call call = {n->def, &n->attrs, n->n_in, metas, n->in_needs};
     tg_status st = n->def->vjp(&call, n->in, out, cot, in_cot);

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "autodiff/node.h"
+#include "tangent/autodiff.h"
 
 tg_status tg__linalg_dtype(const tg_op_call *c, tg_dtype in, tg_dtype *out) {
     if (in == TG_F16 || in == TG_BF16)
@@ -282,4 +284,8 @@ tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_
 #pragma GCC diagnostic pop
 #endif
     return tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch %s", (long long)t, msg);
+}
+
+bool tg__linalg_will_differentiate(const tg_tensor *a) {
+    return (tg_grad_enabled() && tg__needs_grad(a)) || tg__forward_active();
 }

@@ -222,7 +222,8 @@ static tg_status eigvalsh_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tens
 }
 
 const tg_op_def tg_op_linalg_eigh = {.name = "linalg_eigh", .n_in = 1, .n_out = 2, .infer = eigh_infer,
-                                     .kernel = {[TG_CPU] = eigh_kernel}, .vjp = eigh_vjp, .jvp = eigh_jvp};
+                                     .kernel = {[TG_CPU] = eigh_kernel}, .vjp = eigh_vjp, .jvp = eigh_jvp,
+                                     .flags = TG_OP_VJP_NULL_COTANGENTS};
 const tg_op_def tg_op_linalg_eigvalsh = {.name = "linalg_eigvalsh", .n_in = 1, .n_out = 1, .infer = eigvalsh_infer,
                                          .kernel = {[TG_CPU] = eigvalsh_kernel}, .vjp = eigvalsh_vjp,
                                          .jvp = eigvalsh_jvp, .flags = TG_OP_RULES_IGNORE_OUTPUT};
@@ -230,7 +231,13 @@ const tg_op_def tg_op_linalg_eigvalsh = {.name = "linalg_eigvalsh", .n_in = 1, .
 tg_tensor *tg_linalg_eigvalsh(tg_tensor *a, bool upper) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_eigvalsh: NULL operand"); return NULL; }
     tg_attrs at = {.n_int = 1, .i = {upper}};
-    return tg__apply1(&tg_op_linalg_eigvalsh, 1, &a, &at);
+    if (!tg__linalg_will_differentiate(a)) return tg__apply1(&tg_op_linalg_eigvalsh, 1, &a, &at);
+    /* the full eigh once: its node keeps V for the rules */
+    tg_tensor *out[2] = {NULL, NULL};
+    tg_scope_begin();   /* V goes with the scope (the node keeps its own reference) */
+    tg_tensor *w = tg__apply(&tg_op_linalg_eigh, 1, &a, &at, 2, out) == TG_OK ? tg_keep(out[0]) : NULL;
+    tg_scope_end();
+    return w;
 }
 
 tg_status tg_linalg_eigh_uplo(tg_tensor *a, bool upper, tg_tensor **w, tg_tensor **v) {

@@ -79,6 +79,13 @@ int tg__lapack_trtrs(tg_dtype d, bool upper, bool unit, int n, int k, const void
 /* Cholesky A = L L^H from the lower triangle (row-major). */
 int tg__lapack_potrf(tg_dtype d, int n, void *a);
 
+/* True when an op applied to a now will be differentiated eagerly: recorded
+ * on the tape or under tg_jvp. Values-only decompositions then run the full
+ * one, whose vectors the rules need, instead of a second decomposition in
+ * the rule (as PyTorch does). Not under a trace: a compiled forward stays
+ * bitwise equal to the eager forward without gradients. */
+bool tg__linalg_will_differentiate(const tg_tensor *a);
+
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }
 

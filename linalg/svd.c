@@ -332,14 +332,22 @@ static tg_status svdvals_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 }
 
 const tg_op_def tg_op_linalg_svd = {.name = "linalg_svd", .n_in = 1, .n_out = 3, .infer = svd_infer,
-                                    .kernel = {[TG_CPU] = svd_kernel}, .vjp = svd_vjp, .jvp = svd_jvp};
+                                    .kernel = {[TG_CPU] = svd_kernel}, .vjp = svd_vjp, .jvp = svd_jvp,
+                                    .flags = TG_OP_VJP_NULL_COTANGENTS};
 const tg_op_def tg_op_linalg_svdvals = {.name = "linalg_svdvals", .n_in = 1, .n_out = 1, .infer = svdvals_infer,
                                         .kernel = {[TG_CPU] = svdvals_kernel}, .vjp = svdvals_vjp,
                                         .jvp = svdvals_jvp, .flags = TG_OP_RULES_IGNORE_OUTPUT};
 
 tg_tensor *tg_linalg_svdvals(tg_tensor *a) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_svdvals: NULL operand"); return NULL; }
-    return tg__apply1(&tg_op_linalg_svdvals, 1, &a, NULL);
+    if (!tg__linalg_will_differentiate(a)) return tg__apply1(&tg_op_linalg_svdvals, 1, &a, NULL);
+    /* the reduced SVD once: its node keeps U and Vh for the rules */
+    tg_attrs at = {.n_int = 1, .i = {0}};
+    tg_tensor *out[3] = {NULL, NULL, NULL};
+    tg_scope_begin();   /* U and Vh go with the scope (the node keeps its own references) */
+    tg_tensor *s = tg__apply(&tg_op_linalg_svd, 1, &a, &at, 3, out) == TG_OK ? tg_keep(out[1]) : NULL;
+    tg_scope_end();
+    return s;
 }
 
 tg_status tg_linalg_svd(tg_tensor *a, bool full_matrices, tg_tensor **u, tg_tensor **s, tg_tensor **vh) {

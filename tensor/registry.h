@@ -51,6 +51,10 @@ enum {
     /* The VJP and JVP rules never read the op's outputs (out[] is NULL in
      * them), so the tape does not save them. */
     TG_OP_RULES_IGNORE_OUTPUT = 1u << 2,
+    /* The VJP rule takes NULL for an output no cotangent reached (instead of
+     * zeros): decompositions whose vector terms divide by eigenvalue gaps
+     * stay finite at degenerate spectra when only the values are used. */
+    TG_OP_VJP_NULL_COTANGENTS = 1u << 3,
 };
 
 typedef tg_status (*tg_infer_fn)(const tg_op_call *call, tg_meta *out);
