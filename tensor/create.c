@@ -49,7 +49,35 @@ static tg_status size_value_kernel(const tg_op_call *c, tg_tensor *const *in, tg
 }
 const tg_op_def tg_op_size_value = {.name = "size_value", .n_in = 0, .n_out = 1, .flags = TG_OP_NONDIFF,
                                     .infer = size_value_infer, .kernel = {[TG_CPU] = size_value_kernel}};
-TG_REGISTER_OPS(create, &tg_op_full, &tg_op_size_value)
+/* eye: the identity a trace records for symbolic sizes. attrs: i[0] dtype,
+ * i[1] n, i[2] m (sizes, evaluated per run). */
+static tg_status eye_infer(const tg_op_call *c, tg_meta *out) {
+    if (c->attrs->n_int < 3 || c->attrs->i[0] < 0 || c->attrs->i[0] >= TG_NUM_DTYPES || c->attrs->i[1] < 0 ||
+        c->attrs->i[2] < 0)   /* from a file? */
+        return tg__op_error(c, TG_ERR_ARG, "bad attributes (dtype, n, m)");
+    out->dtype = (tg_dtype)c->attrs->i[0];
+    out->ndim = 2;
+    out->shape[0] = c->attrs->i[1];
+    out->shape[1] = c->attrs->i[2];
+    return TG_OK;
+}
+static tg_status eye_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    (void)c; (void)in;
+    tg_tensor *t = out[0];
+    int64_t n = t->shape[0], m = t->shape[1], es = tg_dtype_size(t->dtype), k = n < m ? n : m, dstride = m + 1;
+    memset(tg__ptr(t), 0, (size_t)(n * m * es));
+    tg_tensor *one = tg__alloc(TG_F64, 0, NULL);
+    if (!one) return TG_ERR_MEMORY;
+    *(double *)tg__ptr(one) = 1.0;
+    tg_tensor *diag = tg__make_view(t, t->dtype, 1, &k, &dstride, 0);
+    if (diag) tg__copy_into(diag, one);
+    tg_release(diag);
+    tg_release(one);
+    return diag ? TG_OK : tg_last_error_code();
+}
+const tg_op_def tg_op_eye = {.name = "eye", .n_in = 0, .n_out = 1, .flags = TG_OP_NONDIFF,
+                             .infer = eye_infer, .kernel = {[TG_CPU] = eye_kernel}};
+TG_REGISTER_OPS(create, &tg_op_full, &tg_op_size_value, &tg_op_eye)
 
 tg_tensor *tg__size_tensor(int64_t size, tg_dtype dtype) {
     tg_attrs a = {.n_int = 2, .i = {size, dtype}};
@@ -209,6 +237,10 @@ tg_tensor *tg_eye(tg_dtype dtype, int64_t n, int64_t m) {
     if (m < 0) m = n;
     int64_t shape[2] = {n, m};
     if (tg__check_shape("tg_eye", dtype, 2, shape)) return NULL;
+    if (tg__has_symbolic(2, shape)) {   /* under a trace: an op the program runs per binding */
+        tg_attrs a = {.n_int = 3, .i = {dtype, n, m}};
+        return tg__apply1(&tg_op_eye, 0, NULL, &a);
+    }
     tg_tensor *t = tg__alloc(dtype, 2, shape);
     tg_tensor *one = tg__alloc(TG_F64, 0, NULL);
     if (!t || !one) { tg_release(t); tg_release(one); return NULL; }

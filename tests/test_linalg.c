@@ -98,6 +98,34 @@ Test(linalg, parallel_batches) {
     tg_scope_end();
 }
 
+static tg_status f_inv(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_add(tg_linalg_inv(in[0]), tg_eye(tg_dtype_of(in[0]), tg_dim(in[0], -1), -1));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* inv (a solve against an identity) and tg_eye itself with a symbolic n:
+ * one program for every n, equal to eager. */
+Test(linalg, traced_symbolic_size) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_inv, NULL, 1, (tg_spec[]){{TG_F64, "B, N, N"}}, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert_not_null(p, "%s", tg_last_error());
+    for (int64_t n = 1; n <= 5; n += 2) {
+        tg_manual_seed((uint64_t)n);
+        tg_tensor *a = tg_add(tg_randn(TG_F64, 3, (int64_t[]){2, n, n}), tg_mul_scalar(tg_eye(TG_F64, n, -1), 4.0));
+        tg_tensor *eager, *compiled;
+        check_status(f_inv(NULL, &a, &eager), TG_OK, "eager");
+        check_status(tg_run(p, &a, &compiled), TG_OK, "run");
+        check_close(compiled, eager, 0, 0, "compiled inv(A) + I equals eager");
+        tg_release(compiled);
+    }
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
 Test(linalg, values) {
     tg_scope_begin();
     double av[2][2] = {{3, 1}, {1, 2}}, bv[2] = {9, 8};

@@ -499,9 +499,13 @@ void check_oracle_file(const char *file, const oracle_entry *table, size_t n_ent
     char *text = read_text(path);
     cr_assert(text, "cannot read oracle file %s", path);
     cJSON *root = cJSON_Parse(text);
+    if (!root) {   /* the error pointer points into text: report before freeing it */
+        char near[48];
+        snprintf(near, sizeof near, "%.40s", cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
+        free(text);
+        cr_assert_fail("oracle file %s is not valid JSON (near: %s)", path, near);
+    }
     free(text);
-    cr_assert(root, "oracle file %s is not valid JSON (near: %.40s)", path,
-              cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
     int n = cJSON_IsArray(cases) ? cJSON_GetArraySize(cases) : 0;
     if (n == 0) cJSON_Delete(root);
