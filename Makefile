@@ -1,7 +1,7 @@
 # Thin wrapper over CMake presets. `make demo` and `make test` install the
 # Debian packages they need first (scripts/install-deps.sh).
 JOBS ?= 2
-.PHONY: deps demo test release debug asan asan-test coverage bench api-check clean
+.PHONY: deps demo tour test release debug asan asan-test coverage bench api-check clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -12,7 +12,13 @@ release: deps
 debug: deps
 	cmake --preset debug >/dev/null && cmake --build --preset debug -j$(JOBS)
 
+# The main demo: the Fashion-MNIST CNN, one traced epoch plus a short eager
+# run (build/release/fashion_mnist --epochs 10 --mode traced for the full
+# training). DEMO_ARGS passes other options.
 demo: release
+	cd build/release && ./fashion_mnist $(DEMO_ARGS)
+
+tour: release
 	./build/release/quickstart
 
 test: debug
