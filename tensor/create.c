@@ -1,6 +1,8 @@
 /* Creating tensors: from C arrays, wrapping user memory, constants, ranges. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,10 +92,50 @@ static tg_tensor *full_symbolic(tg_dtype dtype, int ndim, const int64_t *shape, 
     return tg__apply1(&tg_op_full, 0, NULL, &a);
 }
 
+/* ---- the default device (DESIGN.md section 3: per-thread state) --------------- */
+/* Each thread starts with TANGENT_DEVICE ("cpu", "vulkan", "vulkan:1"; unset
+ * or unreadable: the CPU). DESIGN.md section 10 has no public setter, so
+ * only the library (tg__set_default_device) changes it. */
+static _Thread_local bool default_known;
+static _Thread_local tg_device default_dev;
+static _Thread_local int cpu_only;       /* > 0: factories stay on the CPU (*_like) */
+
+static tg_device env_device(void) {
+    const char *e = getenv("TANGENT_DEVICE");
+    tg_device d = {TG_CPU, 0};
+    if (!e || !*e || strcmp(e, "cpu") == 0 || strcmp(e, "cpu:0") == 0) return d;
+    char *end = NULL;
+    if (strncmp(e, "vulkan", 6) == 0 && (e[6] == 0 || e[6] == ':')) {
+        long i = e[6] == ':' ? strtol(e + 7, &end, 10) : 0;
+        if ((e[6] == 0 || (end != e + 7 && *end == 0)) && i >= 0 && i < 1 << 20)
+            return (tg_device){TG_VULKAN, (int)i};
+    }
+    if (getenv("TANGENT_DEBUG"))
+        fprintf(stderr, "tangent: TANGENT_DEVICE=%s is not cpu, vulkan or vulkan:N; using the CPU\n", e);
+    return d;
+}
+tg_device tg__default_device(void) {
+    if (!default_known) { default_dev = env_device(); default_known = true; }
+    return default_dev;
+}
+void tg__set_default_device(tg_device dev) {
+    default_dev = dev;
+    default_known = true;
+}
+
+/* t (fresh, CPU, not handed out) on the default device, handed out. */
+static tg_tensor *place(tg_tensor *t) {
+    tg_device d = cpu_only ? (tg_device){TG_CPU, 0} : tg__default_device();
+    if (!t || d.kind == TG_CPU) return tg__handout(t);
+    tg_tensor *y = tg__vk_transfer(t, d);
+    tg_release(t);
+    return tg__handout(y);
+}
+
 tg_tensor *tg_empty(tg_dtype dtype, int ndim, const int64_t *shape) {
     if (tg__check_shape("tg_empty", dtype, ndim, shape)) return NULL;
     if (tg__has_symbolic(ndim, shape)) return full_symbolic(dtype, ndim, shape, 0, 0);
-    return tg__handout(tg__alloc(dtype, ndim, shape));
+    return place(tg__alloc(dtype, ndim, shape));
 }
 
 tg_tensor *tg_from_data(tg_dtype dtype, int ndim, const int64_t *shape, const void *data) {
@@ -107,7 +149,7 @@ tg_tensor *tg_from_data(tg_dtype dtype, int ndim, const int64_t *shape, const vo
         uint8_t *b = (uint8_t *)tg__ptr(t);
         for (int64_t i = 0; i < n; i++) b[i] = b[i] != 0;
     }
-    return tg__handout(t);
+    return place(t);
 }
 
 tg_tensor *tg__wrap_raw(tg_dtype dtype, int ndim, const int64_t *shape, const int64_t *strides,
@@ -165,7 +207,7 @@ tg_tensor *tg_full_complex(tg_dtype dtype, int ndim, const int64_t *shape, doubl
     *(tg_c128_t *)tg__ptr(v) = re + im * I;
     tg__copy_into(t, v);
     tg_release(v);
-    return tg__handout(t);
+    return place(t);
 }
 
 tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value) {
@@ -176,7 +218,7 @@ tg_tensor *tg_zeros(tg_dtype dtype, int ndim, const int64_t *shape) {
     if (tg__has_symbolic(ndim, shape)) return full_symbolic(dtype, ndim, shape, 0, 0);
     tg_tensor *t = tg__alloc(dtype, ndim, shape);
     if (t) memset(tg__ptr(t), 0, (size_t)tg__numel(ndim, shape) * tg_dtype_size(dtype));
-    return tg__handout(t);
+    return place(t);
 }
 tg_tensor *tg_ones(tg_dtype dtype, int ndim, const int64_t *shape) { return tg_full(dtype, ndim, shape, 1.0); }
 tg_tensor *tg_scalar(tg_dtype dtype, double value) { return tg_full(dtype, 0, NULL, value); }
@@ -187,9 +229,20 @@ tg_tensor *tg_scalar_complex(tg_dtype dtype, double re, double im) { return tg_f
         if (!x) return tg__error(TG_ERR_ARG, "%s: input is NULL", __func__), NULL; \
         return call;                                                      \
     } while (0)
-tg_tensor *tg_zeros_like(tg_tensor *x) { LIKE(x, tg_zeros(x->dtype, x->ndim, x->shape)); }
-tg_tensor *tg_ones_like(tg_tensor *x) { LIKE(x, tg_ones(x->dtype, x->ndim, x->shape)); }
-tg_tensor *tg_full_like(tg_tensor *x, double v) { LIKE(x, tg_full(x->dtype, x->ndim, x->shape, v)); }
+/* On x's device, as PyTorch's *_like, whatever the default device (a device
+ * tensor is filled on the CPU and copied: no GPU fill for tg_full yet). */
+static tg_tensor *on_device_of(tg_tensor *x, bool zeros, double v) {
+    cpu_only++;
+    tg_tensor *t = zeros ? tg_zeros(x->dtype, x->ndim, x->shape) : tg_full(x->dtype, x->ndim, x->shape, v);
+    cpu_only--;
+    if (!t || tg__is_tracer(x) || tg__is_tracer(t) || x->storage->device.kind == TG_CPU) return t;
+    tg_tensor *y = tg__vk_transfer(t, x->storage->device);
+    tg_release(tg__scope_take(t));
+    return tg__handout(y);
+}
+tg_tensor *tg_zeros_like(tg_tensor *x) { LIKE(x, on_device_of(x, true, 0)); }
+tg_tensor *tg_ones_like(tg_tensor *x) { LIKE(x, on_device_of(x, false, 1)); }
+tg_tensor *tg_full_like(tg_tensor *x, double v) { LIKE(x, on_device_of(x, false, v)); }
 
 tg_tensor *tg__weak_scalar(double s) {
     bool integral = s == s && s == (double)(int64_t)s && fabs(s) < 9.0e18;

@@ -1,5 +1,8 @@
-/* Getters, reading values out, and the device API (CPU only so far). */
+/* Getters, reading values out, and the device API. Reading a device tensor
+ * (tg_copy_to, tg_item_*) copies it to the host, waiting for its producer;
+ * tg_data (a borrowed pointer) stays CPU-only. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
 #include <string.h>
 
@@ -61,8 +64,23 @@ static bool on_cpu(const char *op, const tg_tensor *t) {
     return false;
 }
 
+/* A device tensor's values on the host: a new reference (waits for the
+ * work that produces them). */
+static bool on_device(const tg_tensor *t) { return !tg__is_tracer(t) && t->storage->device.kind != TG_CPU; }
+static tg_tensor *to_host(const tg_tensor *t) { return tg__vk_transfer((tg_tensor *)t, (tg_device){TG_CPU, 0}); }
+
 tg_status tg_copy_to(const tg_tensor *t, void *dst, size_t dst_bytes) {
     if (!t) return tg__error(TG_ERR_ARG, "tg_copy_to: tensor is NULL");
+    if (on_device(t)) {
+        size_t need = (size_t)tg__numel(t->ndim, t->shape) * tg_dtype_size(t->dtype);
+        if (dst_bytes < need)
+            return tg__error(TG_ERR_ARG, "tg_copy_to: destination has %zu bytes, %zu needed", dst_bytes, need);
+        tg_tensor *h = to_host(t);
+        if (!h) return tg_last_error_code();
+        tg_status st = tg_copy_to(h, dst, dst_bytes);
+        tg_release(h);
+        return st;
+    }
     if (!on_cpu("tg_copy_to", t)) return tg_last_error_code();
     int64_t n = tg__numel(t->ndim, t->shape);
     size_t need = (size_t)n * tg_dtype_size(t->dtype);
@@ -107,6 +125,12 @@ static bool one_element(const char *op, const tg_tensor *t) {
 
 /* Reads the single element converted to c128 (through the cast table). */
 static bool read_c128(const char *op, const tg_tensor *t, tg_c128_t *v) {
+    if (t && on_device(t) && tg__numel(t->ndim, t->shape) == 1) {
+        tg_tensor *h = to_host(t);
+        bool ok = h && read_c128(op, h, v);
+        tg_release(h);
+        return ok;
+    }
     if (!one_element(op, t)) return false;
     tg_tensor *c = tg__cast_raw((tg_tensor *)t, TG_C128);
     if (!c) return false;
@@ -121,6 +145,12 @@ double tg_item_f64(const tg_tensor *t) {
 }
 
 int64_t tg_item_i64(const tg_tensor *t) {
+    if (t && on_device(t) && tg__numel(t->ndim, t->shape) == 1) {
+        tg_tensor *h = to_host(t);
+        int64_t v = h ? tg_item_i64(h) : 0;
+        tg_release(h);
+        return v;
+    }
     if (!one_element("tg_item_i64", t)) return 0;
     tg_tensor *c = tg__cast_raw((tg_tensor *)t, TG_I64);
     if (!c) return 0;
@@ -138,7 +168,9 @@ tg_status tg_item_c128(const tg_tensor *t, double *re, double *im) {
 }
 
 /* ---- devices ------------------------------------------------------------- */
-int tg_device_count(tg_device_kind kind) { return kind == TG_CPU ? 1 : 0; }
+int tg_device_count(tg_device_kind kind) {
+    return kind == TG_CPU ? 1 : kind == TG_VULKAN ? tg__vk_device_count() : 0;
+}
 
 tg_device tg_device_of(const tg_tensor *t) {
     if (!t) { tg__error(TG_ERR_ARG, "tg_device_of: tensor is NULL"); return (tg_device){TG_CPU, -1}; }
@@ -147,10 +179,16 @@ tg_device tg_device_of(const tg_tensor *t) {
 
 tg_tensor *tg_to_device(tg_tensor *t, tg_device dev) {
     if (!t) return tg__error(TG_ERR_ARG, "tg_to_device: tensor is NULL"), NULL;
-    if (dev.kind != TG_CPU || dev.index != 0)
-        return tg__error(TG_ERR_DEVICE, "tg_to_device: no device %s:%d (this build has the CPU only)",
-                         dev.kind == TG_VULKAN ? "vulkan" : dev.kind == TG_CPU ? "cpu" : "?", dev.index), NULL;
-    return tg__handout(tg_retain(t));
+    if (tg__is_tracer(t))
+        return tg__error(TG_ERR_UNSUPPORTED, "tg_to_device: not available on tracers (a compiled program runs on "
+                         "the device of its inputs)"), NULL;
+    tg_device from = t->storage->device;
+    if (dev.kind == TG_CPU && dev.index != 0)
+        return tg__error(TG_ERR_DEVICE, "tg_to_device: no device cpu:%d (the CPU is device cpu:0)", dev.index), NULL;
+    if (dev.kind != TG_CPU && dev.kind != TG_VULKAN)
+        return tg__error(TG_ERR_DEVICE, "tg_to_device: unknown device kind %d", (int)dev.kind), NULL;
+    if (dev.kind == from.kind && dev.index == from.index) return tg__handout(tg_retain(t));
+    return tg__handout(tg__vk_transfer(t, dev));
 }
 
-tg_status tg_synchronize(void) { return TG_OK; }
+tg_status tg_synchronize(void) { return tg__vk_synchronize(); }

@@ -24,6 +24,7 @@
  * NumPy's Dragon4; a comparison with 400 random arrays found none. */
 #include "tensor/ops/elementwise.h"
 #include "tangent/io.h"
+#include "gpu/gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,8 +468,25 @@ static tg_status format_impl(const tg_tensor *t, char **res) {
     if (!t) return tg__error(TG_ERR_ARG, "tg_format: tensor is NULL");
     if ((unsigned)t->dtype >= TG_NUM_DTYPES)
         return tg__error(TG_ERR_DTYPE, "tg_format: invalid dtype %d", (int)t->dtype);
-    if (t->storage->device.kind != TG_CPU)
-        return tg__error(TG_ERR_DEVICE, "tg_format: tensor is not on the CPU; use tg_to_device first");
+    if (t->storage->device.kind != TG_CPU && !tg__is_tracer(t)) {
+        /* a device tensor prints its values copied to the host (waits for them) */
+        tg_tensor *h = tg__vk_transfer((tg_tensor *)t, (tg_device){TG_CPU, 0});
+        if (!h) return tg_last_error_code();
+        tg_status st = format_impl(h, res);
+        tg_release(h);
+        if (st == TG_OK && *res) {
+            char *dev = strstr(*res, "device=cpu)");
+            const char *name = tg__vk_device_name(t->storage->device.index);
+            size_t at = dev ? (size_t)(dev - *res) + 7 : 0, nn = strlen(name);
+            char *r = dev ? realloc(*res, at + nn + 2) : NULL;
+            if (r) {
+                memcpy(r + at, name, nn);
+                memcpy(r + at + nn, ")", 2);
+                *res = r;
+            }
+        }
+        return st;
+    }
     printer P;
     memset(&P, 0, sizeof P);
     P.t = t;

@@ -1,5 +1,6 @@
 /* The op registry and the one dispatcher every public op goes through. */
 #include "tensor/registry.h"
+#include "gpu/gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,40 @@ static bool needs_trace(int n_in, tg_tensor *const *in, const tg_attrs *attrs) {
 tg_status tg__record_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in, tg_tensor *const *in,
                           int n_out, tg_tensor **out) __attribute__((weak));
 
+/* "cpu" or "vulkan:0 (device name)". */
+static const char *device_name(char *buf, size_t n, tg_device d) {
+    if (d.kind == TG_CPU) snprintf(buf, n, "cpu");
+    else snprintf(buf, n, "%s", tg__vk_device_name(d.index));
+    return buf;
+}
+
+/* Inputs on more than one device: an error naming two of them, unless the
+ * only CPU inputs are weak scalars (Python-like numbers, as PyTorch lets a
+ * CPU scalar join CUDA tensors); then *dev is the device of the others. */
+static tg_status mixed_devices(const tg_op_def *def, int n_in, tg_tensor *const *in, tg_device *dev) {
+    int first = -1;
+    for (int i = 0; i < n_in && first < 0; i++) {
+        const tg_tensor *t = in[i];
+        bool scalar = t->storage->device.kind == TG_CPU && (t->flags & TG_TFLAG_WEAK) && tg__numel(t->ndim, t->shape) == 1;
+        if (!scalar) first = i;
+    }
+    if (first < 0) first = 0;
+    tg_device d0 = in[first]->storage->device;
+    for (int i = 0; i < n_in; i++) {
+        const tg_tensor *t = in[i];
+        tg_device d = t->storage->device;
+        if (d.kind == d0.kind && d.index == d0.index) continue;
+        bool scalar = d.kind == TG_CPU && (t->flags & TG_TFLAG_WEAK) && tg__numel(t->ndim, t->shape) == 1;
+        if (scalar) continue;
+        char a[320], b[320];
+        return tg__error(TG_ERR_DEVICE, "tg_%s: inputs live on different devices (input %d on %s, input %d on %s); "
+                         "use tg_to_device", def->name, first, device_name(a, sizeof a, d0), i,
+                         device_name(b, sizeof b, d));
+    }
+    *dev = d0;
+    return TG_OK;
+}
+
 tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
                     const tg_attrs *attrs, int n_out, tg_tensor **out) {
     static const tg_attrs no_attrs;
@@ -82,14 +117,17 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
     }
     tg_meta metas[TG_MAX_OP_INPUTS];
     tg_device dev = {TG_CPU, 0};
+    bool cpu_scalars = false;     /* weak CPU scalars with device inputs (rare path) */
     tg__metas_of(n_in, in, metas);
     for (int i = 0; i < n_in; i++) {
         tg_device d = in[i]->storage->device;
         if (i == 0) dev = d;
-        else if (d.kind != dev.kind || d.index != dev.index)
-            return tg__error(TG_ERR_DEVICE, "tg_%s: inputs live on different devices (%s:%d and %s:%d)",
-                             def->name, dev.kind == TG_CPU ? "cpu" : "vulkan", dev.index,
-                             d.kind == TG_CPU ? "cpu" : "vulkan", d.index);
+        else if (d.kind != dev.kind || d.index != dev.index) {
+            tg_status ds = mixed_devices(def, n_in, in, &dev);
+            if (ds) return ds;
+            cpu_scalars = true;
+            break;
+        }
     }
     tg_op_call call = {def, attrs, n_in, metas, NULL};
     tg_meta out_meta[TG_MAX_OP_OUTPUTS];
@@ -98,16 +136,29 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
     if (st) goto done;
     tg_kernel_fn kernel = def->kernel[dev.kind];
     if (!kernel) {
-        st = tg__op_error(&call, TG_ERR_UNSUPPORTED, "no kernel for device kind %d", (int)dev.kind);
+        char dn[320];
+        st = tg__op_error(&call, TG_ERR_UNSUPPORTED, "no kernel for inputs on %s",
+                          device_name(dn, sizeof dn, dev));
         goto done;
     }
     if (!(def->flags & TG_OP_MAKES_OUTPUTS)) {
         for (int j = 0; j < n_out; j++) {
-            out[j] = tg__alloc(out_meta[j].dtype, out_meta[j].ndim, out_meta[j].shape);
+            out[j] = dev.kind == TG_CPU ? tg__alloc(out_meta[j].dtype, out_meta[j].ndim, out_meta[j].shape)
+                                        : tg__vk_alloc(dev.index, out_meta[j].dtype, out_meta[j].ndim, out_meta[j].shape);
             if (!out[j]) { st = TG_ERR_MEMORY; goto fail; }
         }
     }
-    st = kernel(&call, in, out);
+    if (cpu_scalars) {
+        /* weak CPU scalars join the device inputs: uploaded for the kernel */
+        tg_tensor *moved[TG_MAX_OP_INPUTS], *kin[TG_MAX_OP_INPUTS];
+        st = tg__vk_move_scalars(n_in, in, dev, moved);
+        if (st) goto fail;
+        for (int i = 0; i < n_in; i++) kin[i] = moved[i] ? moved[i] : in[i];
+        st = kernel(&call, kin, out);
+        for (int i = 0; i < n_in; i++) tg_release(moved[i]);
+    } else {
+        st = kernel(&call, in, out);
+    }
     if (st) goto fail;
     if (tg__record_hook && !(def->flags & TG_OP_NONDIFF)) {
         st = tg__record_hook(def, attrs, n_in, in, n_out, out);

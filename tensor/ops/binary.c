@@ -1,6 +1,7 @@
 /* Elementwise binary ops with NumPy broadcasting and NEP 50 promotion,
  * comparisons, logical ops, where, complex(re, im), and scalar variants. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
 #include <stdio.h>
 
@@ -264,7 +265,8 @@ static tg_status where_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
 
 #define DEF_BINARY_RULES(op, extra_flags, vjp_, jvp_)                                     \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 2, .n_out = 1, .flags = extra_flags, \
-                                  .infer = binary_infer, .kernel = {[TG_CPU] = binary_kernel}, \
+                                  .infer = binary_infer,                                    \
+                                  .kernel = {[TG_CPU] = binary_kernel, [TG_VULKAN] = tg__vk_binary_kernel}, \
                                   .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl};           \
     tg_tensor *tg_##op(tg_tensor *a, tg_tensor *b) {                                      \
         tg_tensor *in[2] = {a, b};                                                        \

@@ -1,6 +1,7 @@
 /* dtype conversion and copies: cast, contiguous, copy, in-place copy_/fill_
  * and the in-place arithmetic used by optimisers. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
 #include <string.h>
 
@@ -166,7 +167,7 @@ static tg_status cast_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
     return TG_RULE_RESULT(ot[0]);
 }
 const tg_op_def tg_op_cast = {.name = "cast", .n_in = 1, .n_out = 1, .infer = cast_infer,
-                              .kernel = {[TG_CPU] = cast_kernel}, .vjp = cast_vjp, .jvp = cast_jvp};
+                              .kernel = {[TG_CPU] = cast_kernel, [TG_VULKAN] = tg__vk_cast_kernel}, .vjp = cast_vjp, .jvp = cast_jvp};
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype) {
     tg_attrs a = {.n_int = 1, .i = {dtype}};
@@ -213,8 +214,14 @@ tg_status tg_copy_(tg_tensor *dst, tg_tensor *src) {
                          tg__fmt_shape(a, sizeof a, src->ndim, src->shape),
                          tg__fmt_shape(b, sizeof b, dst->ndim, dst->shape));
     }
-    if (src->storage->device.kind != dst->storage->device.kind)
+    if (src->storage->device.kind != dst->storage->device.kind ||
+        src->storage->device.index != dst->storage->device.index)
         return tg__error(TG_ERR_DEVICE, "tg_copy_: source and destination are on different devices");
+    if (dst->storage->device.kind != TG_CPU) {          /* a copy kernel on the device */
+        tg_status st = tg__vk_copy_into(dst, src);
+        if (!st) tg__bump_version(dst);
+        return st;
+    }
     /* Overlapping source and destination: go through a temporary. */
     tg_tensor *s = tg_retain(src);
     if (tg_shares_memory(dst, src)) {
@@ -234,6 +241,16 @@ tg_status tg_fill_(tg_tensor *dst, double value) {
     tg_tensor *v = tg__alloc(TG_F64, 0, NULL);
     if (!v) return TG_ERR_MEMORY;
     *(double *)tg__ptr(v) = value;
+    if (dst->storage->device.kind != TG_CPU) {          /* the value uploaded, copied on the device */
+        tg_tensor *h = tg__cast_raw(v, dst->dtype);
+        tg_tensor *d = h ? tg__vk_transfer(h, dst->storage->device) : NULL;
+        tg_status st = d ? tg__vk_copy_into(dst, d) : tg_last_error_code();
+        tg_release(d);
+        tg_release(h);
+        tg_release(v);
+        if (!st) tg__bump_version(dst);
+        return st;
+    }
     tg__copy_into(dst, v);
     tg_release(v);
     tg__bump_version(dst);

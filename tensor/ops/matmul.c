@@ -2,6 +2,7 @@
  * BLAS as transposed or with a leading dimension whenever one axis has unit
  * stride, so views (a transpose, a column slice) cost no copy. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -209,7 +210,7 @@ static tg_status matmul_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 
 const tg_op_def tg_op_matmul = {.name = "matmul", .n_in = 2, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
                                 .infer = matmul_infer,
-                                .kernel = {[TG_CPU] = matmul_kernel}, .vjp = matmul_vjp, .jvp = matmul_jvp};
+                                .kernel = {[TG_CPU] = matmul_kernel, [TG_VULKAN] = tg__vk_matmul_kernel}, .vjp = matmul_vjp, .jvp = matmul_jvp};
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[2] = {a, b};
     return tg__apply1(&tg_op_matmul, 2, in, NULL);

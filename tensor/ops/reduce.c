@@ -9,6 +9,7 @@
  * elements only, and a full reduction uses fixed blocks, so results do not
  * depend on the thread count. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
 #include <float.h>
 #include <stdio.h>
@@ -427,7 +428,8 @@ static tg_status extreme_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 
 #define DEF_REDUCE(op, flags_, vjp_, jvp_)                                                  \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = flags_,     \
-                                  .infer = reduce_infer, .kernel = {[TG_CPU] = reduce_kernel}, \
+                                  .infer = reduce_infer,                                    \
+                                  .kernel = {[TG_CPU] = reduce_kernel, [TG_VULKAN] = tg__vk_reduce_kernel}, \
                                   .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl};           \
     tg_tensor *tg_##op(tg_tensor *x, int naxes, const int *axes, bool keepdim) {            \
         return tg__reduce_apply(&tg_op_##op, x, naxes, axes, keepdim);                      \

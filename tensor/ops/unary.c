@@ -1,6 +1,7 @@
 /* Elementwise unary ops: one tg_op_def each, loops per dtype, one kernel.
  * Derivative rules are attached by the autodiff work (autodiff/rules_*.c). */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 #include "tensor/ops/vecmath.h"
 
 enum rule {
@@ -199,7 +200,8 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 #define DEF_UNARY_FLAGS(op, flags_)                                                      \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = flags_,      \
                                   .infer = unary_infer,                                     \
-                                  .kernel = {[TG_CPU] = unary_kernel}, .vjp = unary_vjp,   \
+                                  .kernel = {[TG_CPU] = unary_kernel, [TG_VULKAN] = tg__vk_unary_kernel}, \
+                                  .vjp = unary_vjp,                                         \
                                   .jvp = unary_jvp, .impl = &op##_impl};                    \
     tg_tensor *tg_##op(tg_tensor *x) { return tg__apply1(&tg_op_##op, 1, &x, NULL); }
 

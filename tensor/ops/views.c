@@ -2,6 +2,7 @@
  * the strides forbid a view). Infer validates and computes output shapes;
  * kernels compute the view geometry. */
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 #include "tangent/sizes.h"
 
 #include <stdio.h>
@@ -145,8 +146,22 @@ static tg_status reshape_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 
+/* Vulkan: the same view, or a contiguous copy made on the device. */
+static tg_status reshape_kernel_vk(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_meta m;
+    reshape_infer(c, &m);
+    int64_t st[TG_MAX_DIMS];
+    if (view_strides(in[0], m.ndim, m.shape, st) || c->attrs->n_real != 0) return reshape_kernel(c, in, out);
+    tg_tensor *y = tg__vk_contiguous(in[0]);
+    if (!y) return tg_last_error_code();
+    tg__contiguous_strides(m.ndim, m.shape, st);
+    out[0] = tg__make_view(y, y->dtype, m.ndim, m.shape, st, 0);
+    tg_release(y);
+    return out[0] ? TG_OK : TG_ERR_MEMORY;
+}
+
 const tg_op_def tg_op_reshape = {.name = "reshape", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                 .infer = reshape_infer, .kernel = {[TG_CPU] = reshape_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
+                                 .infer = reshape_infer, .kernel = {[TG_CPU] = reshape_kernel, [TG_VULKAN] = reshape_kernel_vk}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
 
 static tg_tensor *reshape_common(tg_tensor *x, int ndim, const int64_t *shape, bool allow_copy, const char *op) {
     if (ndim < 0 || ndim > TG_MAX_DIMS)
@@ -207,7 +222,7 @@ static tg_status permute_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     return TG_RULE_RESULT(ic[0]);
 }
 const tg_op_def tg_op_permute = {.name = "permute", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                 .infer = permute_infer, .kernel = {[TG_CPU] = permute_kernel}, .vjp = permute_vjp, .jvp = same_view_jvp};
+                                 .infer = permute_infer, .kernel = {[TG_CPU] = permute_kernel, [TG_VULKAN] = permute_kernel}, .vjp = permute_vjp, .jvp = same_view_jvp};
 
 tg_tensor *tg_permute(tg_tensor *x, const int *perm) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_permute: input is NULL"), NULL;
@@ -313,7 +328,7 @@ static tg_status slice_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_slice = {.name = "slice", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                               .infer = slice_infer, .kernel = {[TG_CPU] = slice_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
+                               .infer = slice_infer, .kernel = {[TG_CPU] = slice_kernel, [TG_VULKAN] = slice_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 
 tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t step) {
     tg_attrs a = {.n_int = 4, .i = {axis, start, stop, step}};
@@ -388,7 +403,7 @@ static tg_status expand_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     return TG_RULE_RESULT(ic[0]);
 }
 const tg_op_def tg_op_expand = {.name = "expand", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                .infer = expand_infer, .kernel = {[TG_CPU] = expand_kernel}, .vjp = expand_vjp, .jvp = same_view_jvp};
+                                .infer = expand_infer, .kernel = {[TG_CPU] = expand_kernel, [TG_VULKAN] = expand_kernel}, .vjp = expand_vjp, .jvp = same_view_jvp};
 
 tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
     if (ndim < 0 || ndim > TG_MAX_DIMS)
@@ -441,7 +456,7 @@ static tg_status squeeze_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     return reshape_to_meta(c, in, out, squeeze_infer);
 }
 const tg_op_def tg_op_squeeze = {.name = "squeeze", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                 .infer = squeeze_infer, .kernel = {[TG_CPU] = squeeze_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
+                                 .infer = squeeze_infer, .kernel = {[TG_CPU] = squeeze_kernel, [TG_VULKAN] = squeeze_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
 
 tg_tensor *tg_squeeze(tg_tensor *x, int naxes, const int *axes) {
     if (naxes < 0 || naxes > TG_MAX_DIMS || (naxes > 0 && !axes))
@@ -465,7 +480,7 @@ static tg_status unsqueeze_kernel(const tg_op_call *c, tg_tensor *const *in, tg_
     return reshape_to_meta(c, in, out, unsqueeze_infer);
 }
 const tg_op_def tg_op_unsqueeze = {.name = "unsqueeze", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                   .infer = unsqueeze_infer, .kernel = {[TG_CPU] = unsqueeze_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
+                                   .infer = unsqueeze_infer, .kernel = {[TG_CPU] = unsqueeze_kernel, [TG_VULKAN] = unsqueeze_kernel}, .vjp = reshape_like_vjp, .jvp = reshape_like_jvp};
 tg_tensor *tg_unsqueeze(tg_tensor *x, int axis) {
     tg_attrs a = {.n_int = 1, .i = {axis}};
     return tg__apply1(&tg_op_unsqueeze, 1, &x, &a);
@@ -514,7 +529,7 @@ static tg_status diagonal_kernel(const tg_op_call *c, tg_tensor *const *in, tg_t
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_diagonal = {.name = "diagonal", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                                  .infer = diagonal_infer, .kernel = {[TG_CPU] = diagonal_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
+                                  .infer = diagonal_infer, .kernel = {[TG_CPU] = diagonal_kernel, [TG_VULKAN] = diagonal_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 tg_tensor *tg_diagonal(tg_tensor *x, int64_t offset, int axis1, int axis2) {
     tg_attrs a = {.n_int = 3, .i = {offset, axis1, axis2}};
     return tg__apply1(&tg_op_diagonal, 1, &x, &a);
@@ -627,7 +642,7 @@ static tg_status detach_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_detach = {.name = "detach", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS | TG_OP_NONDIFF,
-                                .kernel = {[TG_CPU] = detach_kernel}};
+                                .kernel = {[TG_CPU] = detach_kernel, [TG_VULKAN] = detach_kernel}};
 
 tg_tensor *tg_detach(tg_tensor *x) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_detach: input is NULL"), NULL;

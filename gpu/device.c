@@ -1,0 +1,443 @@
+/* Vulkan devices: the loader found at run time (volk), one instance, the
+ * devices with a compute queue, and the recording context of each device.
+ *
+ * Execution model of this first slice: each device has one command buffer
+ * that eager ops are recorded into (a barrier after every dispatch, so the
+ * queue runs them in order); a batch is submitted when it is full, when its
+ * parameter arena is full, or when the host needs a result (a read, an
+ * upload, tg_synchronize), and the submitter waits on a fence. One mutex per
+ * device guards the queue, the recording and the allocator. */
+#ifdef TG_HAVE_VULKAN
+#include "gpu/gpu_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEVICES 16
+#define BATCH_DISPATCHES 256
+#define PARAM_ARENA ((size_t)1 << 20)
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static VkInstance instance;
+static tg_vkdev devices[MAX_DEVICES];
+static int n_devices;
+static const char *init_failure = "";       /* why there are no devices */
+
+void tg__vk_debug(const char *fmt, ...) {
+    static int on = -1;
+    if (on < 0) on = getenv("TANGENT_DEBUG") && *getenv("TANGENT_DEBUG") ? 1 : 0;
+    if (!on) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tangent vulkan: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+const char *tg__vk_result_name(VkResult r) {
+    switch (r) {
+    case VK_SUCCESS: return "VK_SUCCESS";
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
+    case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
+    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
+    case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
+    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
+    default: return "VkResult error";
+    }
+}
+
+static bool has_extension(VkPhysicalDevice p, const char *name) {
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(p, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
+    VkExtensionProperties *e = malloc(n * sizeof *e);
+    if (!e) return false;
+    bool found = false;
+    if (vkEnumerateDeviceExtensionProperties(p, NULL, &n, e) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(e[i].extensionName, name) == 0;
+    free(e);
+    return found;
+}
+
+static void init_devices(void) {
+    if (getenv("TANGENT_NO_VULKAN")) { init_failure = "TANGENT_NO_VULKAN is set"; return; }
+    VkResult r = volkInitialize();
+    if (r != VK_SUCCESS) {
+        init_failure = "no Vulkan loader (libvulkan.so.1) was found";
+        tg__vk_debug("%s", init_failure);
+        return;
+    }
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "tangent",
+                             .pEngineName = "tangent", .apiVersion = VK_API_VERSION_1_1};
+    VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
+    r = vkCreateInstance(&ici, NULL, &instance);
+    if (r != VK_SUCCESS) {
+        init_failure = "vkCreateInstance failed (no Vulkan driver?)";
+        tg__vk_debug("%s: %s", init_failure, tg__vk_result_name(r));
+        instance = VK_NULL_HANDLE;
+        return;
+    }
+    volkLoadInstance(instance);
+    uint32_t n = 0;
+    r = vkEnumeratePhysicalDevices(instance, &n, NULL);
+    if (r != VK_SUCCESS || n == 0) {
+        init_failure = "the Vulkan loader reports no devices";
+        tg__vk_debug("%s", init_failure);
+        return;
+    }
+    VkPhysicalDevice *phys = malloc(n * sizeof *phys);
+    if (!phys) return;
+    if (vkEnumeratePhysicalDevices(instance, &n, phys) != VK_SUCCESS) n = 0;
+    for (uint32_t i = 0; i < n && n_devices < MAX_DEVICES; i++) {
+        VkPhysicalDeviceProperties props;
+        vkGetPhysicalDeviceProperties(phys[i], &props);
+        uint32_t nq = 0;
+        vkGetPhysicalDeviceQueueFamilyProperties(phys[i], &nq, NULL);
+        VkQueueFamilyProperties qf[64];
+        if (nq > 64) nq = 64;
+        vkGetPhysicalDeviceQueueFamilyProperties(phys[i], &nq, qf);
+        int fam = -1;
+        /* a compute queue, preferring one without graphics (async compute) */
+        for (uint32_t q = 0; q < nq; q++)
+            if ((qf[q].queueFlags & VK_QUEUE_COMPUTE_BIT) && !(qf[q].queueFlags & VK_QUEUE_GRAPHICS_BIT)) { fam = (int)q; break; }
+        for (uint32_t q = 0; q < nq && fam < 0; q++)
+            if (qf[q].queueFlags & VK_QUEUE_COMPUTE_BIT) fam = (int)q;
+        if (fam < 0) { tg__vk_debug("skipping %s: no compute queue", props.deviceName); continue; }
+        if (props.apiVersion < VK_API_VERSION_1_1) { tg__vk_debug("skipping %s: Vulkan < 1.1", props.deviceName); continue; }
+        if (!has_extension(phys[i], VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME)) {
+            tg__vk_debug("skipping %s: no VK_KHR_push_descriptor", props.deviceName);
+            continue;
+        }
+        tg_vkdev *d = &devices[n_devices];
+        memset(d, 0, sizeof *d);
+        d->index = n_devices;
+        d->phys = phys[i];
+        d->props = props;
+        d->qfam = (uint32_t)fam;
+        pthread_mutex_init(&d->lock, NULL);
+        snprintf(d->label, sizeof d->label, "vulkan:%d (%s)", n_devices, props.deviceName);
+        tg__vk_debug("device %s", d->label);
+        n_devices++;
+    }
+    free(phys);
+}
+
+int tg__vk_device_count(void) {
+    pthread_once(&init_once, init_devices);
+    return n_devices;
+}
+
+const char *tg__vk_device_name(int dev) {
+    if (dev < 0 || dev >= tg__vk_device_count()) return "vulkan:?";
+    return devices[dev].label;
+}
+
+/* Memory types: tensors in the largest device-local heap; mapped directly
+ * when a host-visible, coherent type lives there (lavapipe, ReBAR), staged
+ * otherwise. TANGENT_VK_STAGING=1 forces staging (to test that path). */
+static bool pick_memory(tg_vkdev *d) {
+    VkPhysicalDeviceMemoryProperties mp;
+    vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
+    int heap = -1;
+    for (uint32_t h = 0; h < mp.memoryHeapCount; h++)
+        if ((mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+            (heap < 0 || mp.memoryHeaps[h].size > mp.memoryHeaps[heap].size)) heap = (int)h;
+    if (heap < 0) heap = 0;
+    const VkMemoryPropertyFlags hv = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    int direct = -1, local = -1, staging = -1;
+    for (uint32_t t = 0; t < mp.memoryTypeCount; t++) {
+        VkMemoryPropertyFlags f = mp.memoryTypes[t].propertyFlags;
+        if ((int)mp.memoryTypes[t].heapIndex == heap && (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)) {
+            if ((f & hv) == hv && direct < 0) direct = (int)t;
+            if (local < 0) local = (int)t;
+        }
+        if ((f & hv) == hv && staging < 0) staging = (int)t;
+    }
+    if (local < 0 || staging < 0) return false;
+    const char *force = getenv("TANGENT_VK_STAGING");
+    bool use_direct = direct >= 0 && !(force && *force && *force != '0');
+    d->mem_type = (uint32_t)(use_direct ? direct : local);
+    d->host_visible = use_direct;
+    d->staging_type = (uint32_t)staging;
+    d->heap_size = mp.memoryHeaps[heap].size;
+    return true;
+}
+
+static tg_status create_device(tg_vkdev *d) {
+    VkPhysicalDeviceFeatures f;
+    vkGetPhysicalDeviceFeatures(d->phys, &f);
+    VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16i8 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR};
+    VkPhysicalDevice8BitStorageFeaturesKHR s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR,
+                                                  .pNext = &f16i8};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s8};
+    bool ext8 = has_extension(d->phys, VK_KHR_8BIT_STORAGE_EXTENSION_NAME) &&
+                has_extension(d->phys, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+    if (ext8) vkGetPhysicalDeviceFeatures2(d->phys, &f2);
+    d->f64 = f.shaderFloat64;
+    d->int8 = ext8 && s8.storageBuffer8BitAccess && f16i8.shaderInt8;
+    if (!pick_memory(d)) return tg__error(TG_ERR_DEVICE, "%s: no usable memory type", d->label);
+
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = d->qfam,
+                                   .queueCount = 1, .pQueuePriorities = &prio};
+    VkPhysicalDeviceFeatures enable = {.shaderFloat64 = d->f64, .shaderInt64 = f.shaderInt64};
+    VkPhysicalDeviceShaderFloat16Int8FeaturesKHR e16i8 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .shaderInt8 = VK_TRUE};
+    VkPhysicalDevice8BitStorageFeaturesKHR e8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR,
+                                                  .pNext = &e16i8, .storageBuffer8BitAccess = VK_TRUE};
+    const char *exts[3] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME, VK_KHR_8BIT_STORAGE_EXTENSION_NAME,
+                           VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME};
+    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = d->int8 ? &e8 : NULL,
+                              .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
+                              .enabledExtensionCount = d->int8 ? 3 : 1, .ppEnabledExtensionNames = exts,
+                              .pEnabledFeatures = &enable};
+    VkResult r = vkCreateDevice(d->phys, &dci, NULL, &d->dev);
+    if (r != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: vkCreateDevice failed (%s)", d->label, tg__vk_result_name(r));
+    vkGetDeviceQueue(d->dev, d->qfam, 0, &d->queue);
+
+    /* Blocks: 64 MiB, or less where one buffer cannot be that large
+     * (lavapipe: 128 MiB); larger tensors get a block of their own. */
+    d->max_buffer = d->props.limits.maxStorageBufferRange;
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3};
+    vkGetPhysicalDeviceProperties2(d->phys, &p2);
+    if (m3.maxMemoryAllocationSize && m3.maxMemoryAllocationSize < d->max_buffer)
+        d->max_buffer = (size_t)m3.maxMemoryAllocationSize;
+    if (d->max_buffer > ((size_t)1 << TG_VK_SLOT_BITS)) d->max_buffer = (size_t)1 << TG_VK_SLOT_BITS;
+    /* element offsets are 32-bit ints in the shaders: 2^31 elements of 1 byte */
+    if (d->max_buffer > ((size_t)1 << 31) - 256) d->max_buffer = ((size_t)1 << 31) - 256;
+    d->block_size = (size_t)64 << 20;
+    /* large heaps: bigger blocks, so TG_VK_MAX_BLOCKS slots cover the heap */
+    if (d->heap_size / 1024 > d->block_size) d->block_size = (size_t)(d->heap_size / 1024 + 255) & ~(size_t)255;
+    if (d->block_size > d->max_buffer) d->block_size = d->max_buffer & ~(size_t)255;
+
+    VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                   .flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT, .queueFamilyIndex = d->qfam};
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (vkCreateCommandPool(d->dev, &pci, NULL, &d->pool) != VK_SUCCESS ||
+        vkCreateFence(d->dev, &fci, NULL, &d->fence) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot create a command pool or fence", d->label);
+    VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = d->pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
+    if (vkAllocateCommandBuffers(d->dev, &cai, &d->cmd) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot allocate a command buffer", d->label);
+
+    /* parameter arena: host-visible, coherent */
+    d->psize = PARAM_ARENA;
+    VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = d->psize,
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    if (vkCreateBuffer(d->dev, &bci, NULL, &d->pbuf) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot create the parameter buffer", d->label);
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(d->dev, d->pbuf, &req);
+    VkPhysicalDeviceMemoryProperties mp;
+    vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
+    uint32_t pt = d->staging_type;
+    if (!(req.memoryTypeBits & (1u << pt))) {
+        for (pt = 0; pt < mp.memoryTypeCount; pt++) {
+            VkMemoryPropertyFlags fl = mp.memoryTypes[pt].propertyFlags;
+            if ((req.memoryTypeBits & (1u << pt)) && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+                (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) break;
+        }
+        if (pt == mp.memoryTypeCount) return tg__error(TG_ERR_DEVICE, "%s: no host-visible memory", d->label);
+    }
+    VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
+                                .memoryTypeIndex = pt};
+    void *map = NULL;
+    if (vkAllocateMemory(d->dev, &mai, NULL, &d->pmem) != VK_SUCCESS ||
+        vkBindBufferMemory(d->dev, d->pbuf, d->pmem, 0) != VK_SUCCESS ||
+        vkMapMemory(d->dev, d->pmem, 0, VK_WHOLE_SIZE, 0, &map) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot allocate the parameter buffer", d->label);
+    d->pmap = map;
+
+    VkDescriptorSetLayoutBinding b[4];
+    for (uint32_t i = 0; i < 4; i++)
+        b[i] = (VkDescriptorSetLayoutBinding){.binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                              .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo dl = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                          .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
+                                          .bindingCount = 4, .pBindings = b};
+    if (vkCreateDescriptorSetLayout(d->dev, &dl, NULL, &d->dsl) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot create the descriptor set layout", d->label);
+    VkPipelineLayoutCreateInfo pl = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
+                                     .pSetLayouts = &d->dsl};
+    if (vkCreatePipelineLayout(d->dev, &pl, NULL, &d->playout) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot create the pipeline layout", d->label);
+    tg__vk_debug("%s ready: f64 %d, 8-bit %d, %s memory, heap %llu MiB, blocks %zu MiB, max buffer %zu MiB",
+                 d->label, d->f64, d->int8, d->host_visible ? "mapped" : "staged",
+                 (unsigned long long)(d->heap_size >> 20), d->block_size >> 20, d->max_buffer >> 20);
+    return TG_OK;
+}
+
+static void destroy_device(tg_vkdev *d) {
+    if (!d->dev) return;
+    vkDeviceWaitIdle(d->dev);
+    for (int i = 0; i < d->n_pipes; i++) vkDestroyPipeline(d->dev, d->pipes[i], NULL);
+    if (d->playout) vkDestroyPipelineLayout(d->dev, d->playout, NULL);
+    if (d->dsl) vkDestroyDescriptorSetLayout(d->dev, d->dsl, NULL);
+    if (d->pbuf) vkDestroyBuffer(d->dev, d->pbuf, NULL);
+    if (d->pmem) vkFreeMemory(d->dev, d->pmem, NULL);
+    if (d->fence) vkDestroyFence(d->dev, d->fence, NULL);
+    if (d->pool) vkDestroyCommandPool(d->dev, d->pool, NULL);
+    tg__vk_memory_release_all(d);
+    vkDestroyDevice(d->dev, NULL);
+    d->dev = VK_NULL_HANDLE;
+}
+
+/* Nothing is torn down at exit: work still queued then is dropped (no one
+ * can read its results), and the driver's objects stay reachable from
+ * devices[] (so leak checkers do not report them). Calling into the driver
+ * from an exit handler is not safe: llvmpipe's LLVM has destructors of its
+ * own registered after ours, which run first. */
+
+tg_vkdev *tg__vk_dev(int index, const char *op) {
+    int n = tg__vk_device_count();
+    if (index < 0 || index >= n) {
+        if (n == 0)
+            tg__error(TG_ERR_DEVICE, "%s: no Vulkan device vulkan:%d (%s)", op, index, init_failure);
+        else
+            tg__error(TG_ERR_DEVICE, "%s: no Vulkan device vulkan:%d (this machine has %d: vulkan:0..vulkan:%d)",
+                      op, index, n, n - 1);
+        return NULL;
+    }
+    tg_vkdev *d = &devices[index];
+    if (__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE)) return d;
+    pthread_mutex_lock(&d->lock);
+    if (!d->ready && !d->failed) {
+        if (create_device(d) == TG_OK) __atomic_store_n(&d->ready, true, __ATOMIC_RELEASE);
+        else { destroy_device(d); d->failed = true; }
+    } else if (d->failed) {
+        tg__error(TG_ERR_DEVICE, "%s: %s could not be initialised (run with TANGENT_DEBUG=1 for details)", op,
+                  d->label);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return d->ready ? d : NULL;
+}
+
+/* ---- recording --------------------------------------------------------- */
+tg_status tg__vk_begin(tg_vkdev *d) {
+    if (d->recording) return TG_OK;
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                   .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    VkResult r = vkBeginCommandBuffer(d->cmd, &bi);
+    if (r != VK_SUCCESS) return tg__error(TG_ERR_DEVICE, "%s: vkBeginCommandBuffer: %s", d->label, tg__vk_result_name(r));
+    d->recording = true;
+    d->n_dispatch = 0;
+    d->pused = 0;
+    return TG_OK;
+}
+
+tg_status tg__vk_flush(tg_vkdev *d) {
+    if (!d->recording) return TG_OK;
+    d->recording = false;
+    VkResult r = vkEndCommandBuffer(d->cmd);
+    if (r == VK_SUCCESS) {
+        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &d->cmd};
+        r = vkQueueSubmit(d->queue, 1, &si, d->fence);
+    }
+    if (r == VK_SUCCESS) r = vkWaitForFences(d->dev, 1, &d->fence, VK_TRUE, UINT64_MAX);
+    vkResetFences(d->dev, 1, &d->fence);
+    vkResetCommandPool(d->dev, d->pool, 0);
+    d->pused = 0;
+    d->n_dispatch = 0;
+    if (r != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: submitting queued work failed (%s)", d->label, tg__vk_result_name(r));
+    return TG_OK;
+}
+
+void tg__vk_barrier(tg_vkdev *d) {
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                           VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(d->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+static VkPipeline pipeline(tg_vkdev *d, const char *name) {
+    for (int i = 0; i < d->n_pipes; i++)
+        if (strcmp(d->pipe_names[i], name) == 0) return d->pipes[i];
+    const tg__spv_module *m = tg__spv_modules;
+    while (m->name && strcmp(m->name, name) != 0) m++;
+    if (!m->name || d->n_pipes == VK_PIPE_MAX) {
+        tg__error(TG_ERR_UNSUPPORTED, "%s: no compute shader %s", d->label, name);
+        return VK_NULL_HANDLE;
+    }
+    VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = m->size,
+                                    .pCode = m->code};
+    VkShaderModule sm;
+    VkResult r = vkCreateShaderModule(d->dev, &smi, NULL, &sm);
+    if (r != VK_SUCCESS) {
+        tg__error(TG_ERR_DEVICE, "%s: shader %s: %s", d->label, name, tg__vk_result_name(r));
+        return VK_NULL_HANDLE;
+    }
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = sm, .pName = "main"},
+        .layout = d->playout};
+    VkPipeline p = VK_NULL_HANDLE;
+    r = vkCreateComputePipelines(d->dev, VK_NULL_HANDLE, 1, &ci, NULL, &p);
+    vkDestroyShaderModule(d->dev, sm, NULL);
+    if (r != VK_SUCCESS) {
+        tg__error(TG_ERR_DEVICE, "%s: pipeline %s: %s", d->label, name, tg__vk_result_name(r));
+        return VK_NULL_HANDLE;
+    }
+    d->pipe_names[d->n_pipes] = m->name;
+    d->pipes[d->n_pipes++] = p;
+    return p;
+}
+
+tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
+                          const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
+    VkPipeline p = pipeline(d, pipe);
+    if (!p) return tg_last_error_code();
+    if (d->recording && (d->n_dispatch >= BATCH_DISPATCHES || d->pused + TG_VK_PARAM_BYTES > d->psize)) {
+        tg_status st = tg__vk_flush(d);
+        if (st) return st;
+    }
+    tg_status st = tg__vk_begin(d);
+    if (st) return st;
+    size_t off = d->pused;
+    memset(d->pmap + off, 0, TG_VK_PARAM_BYTES);
+    memcpy(d->pmap + off, params, nbytes < TG_VK_PARAM_BYTES ? nbytes : TG_VK_PARAM_BYTES);
+    d->pused += TG_VK_PARAM_BYTES;
+    VkDescriptorBufferInfo info[4] = {{d->pbuf, off, TG_VK_PARAM_BYTES}};
+    for (int i = 1; i < 4; i++) info[i] = (VkDescriptorBufferInfo){bufs[i - 1 < nbuf ? i - 1 : 0], 0, VK_WHOLE_SIZE};
+    VkWriteDescriptorSet w[4];
+    for (uint32_t i = 0; i < 4; i++)
+        w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstBinding = i,
+                                      .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                      .pBufferInfo = &info[i]};
+    vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p);
+    vkCmdPushDescriptorSetKHR(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->playout, 0, 4, w);
+    vkCmdDispatch(d->cmd, gx, gy, gz);
+    tg__vk_barrier(d);
+    d->n_dispatch++;
+    return TG_OK;
+}
+
+tg_status tg__vk_synchronize(void) {
+    tg_status st = TG_OK;
+    int n = tg__vk_device_count();
+    for (int i = 0; i < n; i++) {
+        tg_vkdev *d = &devices[i];
+        if (!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE)) continue;
+        pthread_mutex_lock(&d->lock);
+        tg_status s = tg__vk_flush(d);
+        pthread_mutex_unlock(&d->lock);
+        if (s && !st) st = s;
+    }
+    return st;
+}
+#else
+/* ISO C forbids an empty translation unit (TANGENT_VULKAN=OFF). */
+typedef int tg__vk_unused_device;
+#endif

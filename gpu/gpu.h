@@ -1,0 +1,44 @@
+/* What the tensor core calls of the Vulkan backend (gpu/). Every build has
+ * these functions: without TANGENT_VULKAN, gpu/stubs.c reports no devices
+ * and the kernels are never reached (no tensor can live on a GPU). */
+#ifndef TG_GPU_H
+#define TG_GPU_H
+
+#include "tensor/registry.h"
+
+int tg__vk_device_count(void);                      /* 0: no loader, driver or device */
+/* "vulkan:0 (llvmpipe ...)" for messages. */
+const char *tg__vk_device_name(int dev);
+/* A contiguous tensor with uninitialised storage on Vulkan device dev
+ * (not handed out). */
+tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape);
+/* tg_to_device's work: x copied to dev (CPU <-> Vulkan, Vulkan <-> Vulkan);
+ * a new, not handed-out reference. Waits for x's producer. */
+tg_tensor *tg__vk_transfer(tg_tensor *x, tg_device dev);
+/* A contiguous copy of Vulkan tensor x on its device (not handed out). */
+tg_tensor *tg__vk_contiguous(tg_tensor *x);
+tg_status tg__vk_synchronize(void);
+/* dst (a Vulkan tensor, any layout) = src (same device, broadcast to dst's
+ * shape, converted to dst's dtype); overlapping operands go through a
+ * temporary. */
+tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src);
+/* The dispatcher's inputs for an op on Vulkan device dev: weak CPU scalars
+ * (Python-like numbers, NEP 50) are uploaded, converted to the dtype of the
+ * strong operand first when the promotion keeps that dtype. moved[i] is a
+ * new reference or NULL (then in[i] is used as is). */
+tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_tensor **moved);
+
+/* The calling thread's default device (tensor/create.c): where tg_zeros,
+ * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as
+ * TANGENT_DEVICE; DESIGN.md section 10 has no public setter. */
+tg_device tg__default_device(void);
+void tg__set_default_device(tg_device dev);
+
+/* Kernel-table entries ([TG_VULKAN]). */
+tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+
+#endif

@@ -1,0 +1,118 @@
+/* The Vulkan backend's private interface (DESIGN.md section 7).
+ *
+ * gpu/device.c   loader (volk), instance, devices, the recording context
+ *                (one command buffer per device, submitted in batches)
+ * gpu/memory.c   the sub-allocator over large VkDeviceMemory blocks,
+ *                device storage, uploads and downloads
+ * gpu/kernels.c  pipelines and the kernel-table entries ([TG_VULKAN])
+ *
+ * The core sees only gpu/gpu.h. */
+#ifndef TG_GPU_INTERNAL_H
+#define TG_GPU_INTERNAL_H
+
+#include "tensor/registry.h"
+
+#include "gpu/gpu.h"
+
+#ifdef TG_HAVE_VULKAN
+#include <pthread.h>
+#include <volk.h>
+
+/* The SPIR-V modules built from gpu/shaders/ (generated gpu_spv.c). */
+typedef struct tg__spv_module {
+    const char *name;
+    const uint32_t *code;
+    size_t size;
+} tg__spv_module;
+extern const tg__spv_module tg__spv_modules[];
+
+/* ---- memory ------------------------------------------------------------ */
+/* Every block gets a slot of the reserved, inaccessible address range; a
+ * Vulkan storage's data pointer is slot base + byte offset. Such a pointer
+ * is never dereferenced by the library (a stray CPU read faults at once
+ * instead of reading garbage); it tells a kernel the block and offset, and
+ * keeps tg_shares_memory exact. */
+#define TG_VK_SLOT_BITS 31                      /* 2 GiB of addresses per block */
+#define TG_VK_MAX_BLOCKS 2048
+
+typedef struct vk_range { size_t off, size; } vk_range;
+
+typedef struct vk_block {
+    struct tg_vkdev *dev;
+    int slot;                       /* index into the global slot table */
+    VkDeviceMemory mem;
+    VkBuffer buf;
+    char *map;                      /* persistent mapping when host-visible */
+    size_t size, used;
+    bool dedicated;                 /* one tensor larger than the block size */
+    vk_range *free;                 /* sorted, coalesced free ranges */
+    int n_free, cap_free;
+} vk_block;
+
+/* ---- devices ------------------------------------------------------------ */
+enum { VK_PIPE_MAX = 32 };
+
+typedef struct tg_vkdev {
+    int index;
+    VkPhysicalDevice phys;
+    VkPhysicalDeviceProperties props;
+    char label[300];                /* "vulkan:0 (name)" */
+    bool f64, int8;                 /* shaderFloat64; 8-bit storage + shaderInt8 */
+    bool ready, failed;             /* logical device created / creation failed */
+    uint32_t qfam;
+    VkDevice dev;
+    VkQueue queue;
+    pthread_mutex_t lock;           /* queue, recording, allocator */
+    /* memory */
+    uint32_t mem_type;              /* tensors' memory type */
+    bool host_visible;              /* tensors' memory is mapped: no staging */
+    uint32_t staging_type;          /* host-visible, coherent */
+    VkDeviceSize heap_size, heap_used;
+    size_t block_size, max_buffer;
+    vk_block *blocks[TG_VK_MAX_BLOCKS];
+    int n_blocks;
+    /* recording */
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    bool recording;
+    int n_dispatch;
+    VkBuffer pbuf;                  /* kernel parameters of the current batch */
+    VkDeviceMemory pmem;
+    char *pmap;
+    size_t pused, psize;
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout playout;
+    VkPipeline pipes[VK_PIPE_MAX];
+    const char *pipe_names[VK_PIPE_MAX];
+    int n_pipes;
+} tg_vkdev;
+
+/* Device index -> device, its logical device created on first use; NULL
+ * with an error recorded (op names the caller). */
+tg_vkdev *tg__vk_dev(int index, const char *op);
+/* Debug output on stderr only when TANGENT_DEBUG is set. */
+void tg__vk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *tg__vk_result_name(VkResult r);
+
+/* Under dev->lock: */
+tg_status tg__vk_begin(tg_vkdev *d);           /* recording open */
+tg_status tg__vk_flush(tg_vkdev *d);           /* submit the batch and wait */
+/* Record one dispatch: params (<= 256 bytes), up to 3 data buffers. */
+#define TG_VK_PARAM_BYTES 256
+tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
+                          const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz);
+/* Record a whole-block barrier after a transfer command. */
+void tg__vk_barrier(tg_vkdev *d);
+
+/* Memory (gpu/memory.c), under dev->lock unless said otherwise. */
+typedef struct vk_loc {
+    vk_block *block;
+    size_t byte_off;                /* of the tensor's first element */
+} vk_loc;
+/* Where t's first element lives (t on a Vulkan device). */
+vk_loc tg__vk_locate(const tg_tensor *t);
+void tg__vk_memory_release_all(tg_vkdev *d);
+#endif
+
+#endif

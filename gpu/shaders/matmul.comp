@@ -1,0 +1,38 @@
+// Batched matmul C[b] = A[b] B[b] of one float dtype T, 16x16 tiles in
+// shared memory, any strides (a transposed view costs no copy).
+//   p[0] M  p[1] N  p[2] K  p[3] batches  p[4] batch axes (<= 6)
+//   p[5] a base  p[6] b base  p[7] c base (C contiguous)
+//   p[8] a row stride  p[9] a col stride  p[10] b row stride  p[11] b col stride
+//   p[12 + d] batch sizes  p[18 + d] a batch strides  p[24 + d] b batch strides
+#version 450
+layout(local_size_x = 16, local_size_y = 16) in;
+layout(std430, binding = 0) readonly buffer Params { int p[]; };
+layout(std430, binding = 1) writeonly buffer C { T c[]; };
+layout(std430, binding = 2) readonly buffer A { T a[]; };
+layout(std430, binding = 3) readonly buffer B { T b[]; };
+shared T As[16][16];
+shared T Bs[16][16];
+
+void main() {
+    int M = p[0], N = p[1], K = p[2];
+    uint batch = gl_WorkGroupID.z, i = batch;
+    int ab = p[5], bb = p[6];
+    for (int d = p[4] - 1; d >= 0; d--) {
+        uint s = uint(p[12 + d]);
+        int k = int(i % s);
+        i /= s;
+        ab += k * p[18 + d];
+        bb += k * p[24 + d];
+    }
+    int tx = int(gl_LocalInvocationID.x), ty = int(gl_LocalInvocationID.y);
+    int row = int(gl_WorkGroupID.y) * 16 + ty, col = int(gl_WorkGroupID.x) * 16 + tx;
+    T acc = T(0);
+    for (int t = 0; t < K; t += 16) {
+        As[ty][tx] = (row < M && t + tx < K) ? a[ab + row * p[8] + (t + tx) * p[9]] : T(0);
+        Bs[ty][tx] = (t + ty < K && col < N) ? b[bb + (t + ty) * p[10] + col * p[11]] : T(0);
+        barrier();
+        for (int k = 0; k < 16; k++) acc += As[ty][k] * Bs[k][tx];
+        barrier();
+    }
+    if (row < M && col < N) c[p[7] + int(batch) * M * N + row * N + col] = acc;
+}

@@ -1,0 +1,42 @@
+/* A build without the Vulkan backend (TANGENT_VULKAN=OFF): no devices, so
+ * no tensor ever lives on a GPU and the kernel entries are never reached;
+ * they exist so that the kernel tables link. */
+#ifndef TG_HAVE_VULKAN
+#include "gpu/gpu.h"
+
+static tg_tensor *no_vulkan(int dev) {
+    tg__error(TG_ERR_DEVICE, "no Vulkan device vulkan:%d (this build has no Vulkan backend: TANGENT_VULKAN=OFF)", dev);
+    return NULL;
+}
+
+int tg__vk_device_count(void) { return 0; }
+const char *tg__vk_device_name(int dev) { (void)dev; return "vulkan:?"; }
+tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape) {
+    (void)dtype; (void)ndim; (void)shape;
+    return no_vulkan(dev);
+}
+tg_tensor *tg__vk_transfer(tg_tensor *x, tg_device dev) { (void)x; return no_vulkan(dev.index); }
+tg_tensor *tg__vk_contiguous(tg_tensor *x) { return no_vulkan(x->storage->device.index); }
+tg_status tg__vk_synchronize(void) { return TG_OK; }
+tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src) {
+    (void)src;
+    no_vulkan(dst->storage->device.index);
+    return TG_ERR_DEVICE;
+}
+tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_tensor **moved) {
+    (void)n; (void)in; (void)moved;
+    no_vulkan(dev.index);
+    return TG_ERR_DEVICE;
+}
+static tg_status no_kernel(const tg_op_call *c) {
+    return tg__op_error(c, TG_ERR_UNSUPPORTED, "this build has no Vulkan backend");
+}
+tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int tg__vk_stubs_unused;
+#endif
