@@ -221,9 +221,11 @@ static tg_status setup(check *k, tg_trace_fn fn, void *ctx, int n_in, tg_tensor 
         if (!x) return tg__error(TG_ERR_ARG, "tg_gradcheck: input %d is NULL", i);
         k->in_diff[i] = tg__differentiable_dtype(x->dtype);
         tg_dtype d = !k->in_diff[i] ? x->dtype : tg_dtype_is_complex(x->dtype) ? TG_C128 : TG_F64;
+        tg_scope_begin();                    /* the cast and the detached view go with it */
         tg_tensor *c = tg_cast(x, d);        /* a copy: the caller's tensor is not touched */
-        k->x[i] = c ? tg_retain(tg_detach(c)) : NULL;
-        if (c && tg_scope_depth() == 0) tg_release(c);
+        tg_tensor *dt = c ? tg_detach(c) : NULL;
+        k->x[i] = dt ? tg_retain(dt) : NULL;
+        tg_scope_end();
         if (!k->x[i]) return tg_last_error_code();
         k->in_off[i + 1] = k->in_off[i] + (k->in_diff[i] ? real_size(k->x[i]) : 0);
     }
@@ -246,9 +248,11 @@ tg_status tg_gradcheck(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *in
                        const tg_gradcheck_opts *opts) {
     static const tg_gradcheck_opts defaults;
     check k;
+    tg_scope_begin();   /* whatever the check makes goes with it, scope or no scope at the caller */
     tg_status st = setup(&k, fn, ctx, n_in, inputs, n_out, opts ? opts : &defaults);
     if (!st) st = run_check(&k, opts ? opts : &defaults);
     teardown(&k);
+    tg_scope_end();
     return st;
 }
 
@@ -265,6 +269,7 @@ tg_status tg_gradgradcheck(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const
     static const tg_gradcheck_opts defaults;
     if (!opts) opts = &defaults;
     check k;
+    tg_scope_begin();   /* as tg_gradcheck */
     tg_status st = setup(&k, fn, ctx, n_in, inputs, n_out, opts);
     tg_tensor *u[TG_MAX_OP_OUTPUTS] = {0};
     uint64_t seed = (opts->seed ? opts->seed : 0x2545F4914F6CDD1Dull) ^ 0xA5A5A5A5ull;
@@ -277,7 +282,6 @@ tg_status tg_gradgradcheck(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const
             for (int64_t e = 0; r && e < m; e++) r[e] = rand_unit(&seed);
             u[j] = r && k.out_diff[j] ? unflatten(y[j], r) : tg_zeros_like(y[j]);
             if (u[j]) tg_retain(u[j]);
-            if (u[j] && tg_scope_depth()) { /* retained above; the scope keeps its own */ }
             free(r);
             if (!u[j]) st = tg_last_error_code();
         }
@@ -293,10 +297,8 @@ tg_status tg_gradgradcheck(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const
             st = tg__error(st, "tg_gradgradcheck (second order): %s", msg);
         }
     }
-    for (int j = 0; j < n_out; j++) {
-        if (u[j] && tg_scope_depth() == 0) tg_release(u[j]);   /* the caller's extra; a scope frees the other */
-        tg_release(u[j]);
-    }
+    for (int j = 0; j < n_out; j++) tg_release(u[j]);   /* the retained reference; the scope frees the other */
     teardown(&k);
+    tg_scope_end();
     return st;
 }

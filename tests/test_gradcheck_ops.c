@@ -141,3 +141,19 @@ Test(gradcheck_ops, checker_rejects_a_wrong_derivative) {
     tg_clear_error();
     tg_scope_end();
 }
+
+static tg_status f_tanh_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_tanh(in[0]), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* Outside any scope the checks release everything they make (a leak here
+ * fails the ASan run: LeakSanitizer aborts the worker). */
+Test(gradcheck_ops, no_scope_no_leak) {
+    tg_tensor *x = tg_randn(TG_F64, 1, (int64_t[]){3});
+    cr_assert_not_null(x);
+    cr_expect_eq(tg_gradcheck(f_tanh_sum, NULL, 1, &x, 1, NULL), TG_OK, "%s", tg_last_error());
+    cr_expect_eq(tg_gradgradcheck(f_tanh_sum, NULL, 1, &x, 1, NULL), TG_OK, "%s", tg_last_error());
+    tg_release(x);
+}
