@@ -1,24 +1,23 @@
-/* nn_conv2d: torch.nn.functional.conv2d (NCHW) as a composite of public
- * and internal differentiable ops, so its VJP, JVP, higher orders and
- * traced form all come from those ops' rules:
+/* nn_conv2d: torch.nn.functional.conv2d (NCHW).
+ *
+ * f32 and f64 (x and w of one dtype) run on the dedicated op family of
+ * nn/conv_kernels.c: conv (with the bias fused when it has x's dtype),
+ * conv_input_grad and conv_weight_grad, whose rules call each other, so the
+ * VJP, JVP, higher orders and traced form all come from them. Chunked
+ * im2col into per-thread scratch + GEMM: no whole-batch column matrix and
+ * no (N, O, C kh kw) tensor for dW.
+ *
+ * Other dtypes (complex) keep the composite of public and internal
+ * differentiable ops:
  *
  *   cols = im2col(x)                                   (N, C kh kw, L)   nn/unfold.c
  *   y    = w.reshape(O, C kh kw) @ cols                (N, O, L)
  *          (groups: w.reshape(G, O/G, C/G kh kw) @ cols.reshape(N, G, C/G kh kw, L))
  *   out  = y.reshape(N, O, oh, ow) (+ bias[:, None, None])
  *
- * The matmul broadcasts w over the batch: one GEMM (O x C kh kw x L) per
- * image and group, whose output is already NCHW. Its reverse rule is the
- * matmul's: dcols = w^T @ dy per image, then col2im; dW = sum over the
- * batch of dy @ cols^T. Measured against one GEMM for the whole batch (cols
- * as (C kh kw, N L), output permuted back to NCHW) on the MNIST CNN's
- * layers at batch 250, one thread: the per-image form was faster forward
- * and backward for both layers (its im2col output is written plane by
- * plane, and the 800 x 196 right operand of a per-image GEMM stays in
- * cache), so it is the one used.
- *
  * The shape checks happen here, before any op runs, so they name
- * tg_nn_conv2d and fire at trace time for symbolic sizes. */
+ * tg_nn_conv2d and fire at trace time for symbolic sizes (the ops' infer
+ * functions check again, for graphs built otherwise). */
 #include <stdio.h>
 
 #include "nn/conv_internal.h"
@@ -70,15 +69,21 @@ tg_tensor *tg_nn_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_co
 
     tg_scope_begin();
     int64_t kk = kh * kw, l = smul(oh, ow);
-    tg_tensor *cols = tg__nn_im2col(x, &win), *y;
-    if (G == 1) {
-        y = tg_matmul(tg_reshape(w, 2, (int64_t[]){O, smul(C, kk)}), cols);
+    tg_tensor *y;
+    bool fused_bias = false;
+    if (x->dtype == w->dtype && (x->dtype == TG_F32 || x->dtype == TG_F64)) {
+        fused_bias = bias && bias->dtype == x->dtype;
+        y = tg__nn_conv2d_op(x, w, fused_bias ? bias : NULL, &win, G);
+    } else if (G == 1) {
+        tg_tensor *cols = tg__nn_im2col(x, &win);
+        y = tg_reshape(tg_matmul(tg_reshape(w, 2, (int64_t[]){O, smul(C, kk)}), cols), 4, (int64_t[]){N, O, oh, ow});
     } else {
         int64_t kg = smul(Cg, kk);
-        y = tg_matmul(tg_reshape(w, 3, (int64_t[]){G, O / G, kg}), tg_reshape(cols, 4, (int64_t[]){N, G, kg, l}));
+        y = tg_matmul(tg_reshape(w, 3, (int64_t[]){G, O / G, kg}),
+                      tg_reshape(tg__nn_im2col(x, &win), 4, (int64_t[]){N, G, kg, l}));
+        y = tg_reshape(y, 4, (int64_t[]){N, O, oh, ow});
     }
-    y = tg_reshape(y, 4, (int64_t[]){N, O, oh, ow});
-    if (bias && y) y = tg_add(y, tg_reshape(bias, 3, (int64_t[]){O, 1, 1}));
+    if (bias && !fused_bias && y) y = tg_add(y, tg_reshape(bias, 3, (int64_t[]){O, 1, 1}));
     tg_keep(y);
     tg_scope_end();
     return y;

@@ -13,6 +13,12 @@ typedef struct tg_nn_win {
     bool exact;
 } tg_nn_win;
 
+/* A window over one input plane: input and output sizes. */
+typedef struct tg_nn_geom {
+    int64_t H, W, oh, ow;
+    tg_nn_win w;
+} tg_nn_geom;
+
 /* Output size of one spatial axis, floor((in + 2p - d(k-1) - 1) / s) + 1,
  * for a plain or symbolic in. Checks k >= 1, s >= 1, d >= 1, p >= 0, that
  * the dilated kernel fits the padded input (recorded for tg_run when in is
@@ -29,5 +35,18 @@ tg_tensor *tg__nn_im2col(tg_tensor *x, const tg_nn_win *w);
 
 /* Fills a window from public options, applying PyTorch's defaults. */
 void tg__nn_win_from_conv(tg_nn_win *w, int64_t kh, int64_t kw, const tg_conv2d_opts *o);
+
+/* One input plane (H, W) into its kh kw rows of im2col, row r at dst + r
+ * row_stride elements (es: element size, 4 or 8); and the adjoint, adding
+ * the kh kw rows back onto a plane (d: TG_F32 or TG_F64). nn/unfold.c. */
+void tg__nn_im2col_plane(const tg_nn_geom *g, int64_t es, const void *x, void *dst, int64_t row_stride);
+void tg__nn_col2im_plane(const tg_nn_geom *g, tg_dtype d, const void *cols, void *plane, int64_t row_stride);
+
+/* The f32/f64 convolution op family of nn/conv_kernels.c: y = conv(x, w)
+ * (+ bias (O) when bias is not NULL), x (N, C, H, W), w (O, C / groups, kh,
+ * kw), the window's kernel equal to w's. Its VJP and JVP use the input- and
+ * weight-gradient ops of the same family. Shapes are checked again by the
+ * op's infer (tg_nn_conv2d checks them first with its own messages). */
+tg_tensor *tg__nn_conv2d_op(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_nn_win *win, int64_t groups);
 
 #endif

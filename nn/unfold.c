@@ -195,10 +195,7 @@ static void valid_range(int64_t n, int64_t s, int64_t p, int64_t dq, int64_t on,
 
 typedef struct { uint64_t a, b; } tg_u128;
 
-typedef struct {
-    int64_t H, W, oh, ow;
-    tg_nn_win w;
-} geom;
+typedef tg_nn_geom geom;
 
 /* One input plane (H, W) into its kh kw rows, row r at dst + r row_stride.
  * Rows are short (a 14-wide feature map is 56 bytes), so they are filled by
@@ -270,6 +267,15 @@ COL2IM_PLANE(col2im_c64, float complex)
 COL2IM_PLANE(col2im_c128, double complex)
 COL2IM_PLANE(col2im_i32, int32_t)
 COL2IM_PLANE(col2im_i64, int64_t)
+
+void tg__nn_im2col_plane(const tg_nn_geom *g, int64_t es, const void *x, void *dst, int64_t row_stride) {
+    if (es == 4) im2col_4(g, x, dst, row_stride);
+    else im2col_8(g, x, dst, row_stride);
+}
+void tg__nn_col2im_plane(const tg_nn_geom *g, tg_dtype d, const void *cols, void *plane, int64_t row_stride) {
+    if (d == TG_F32) col2im_f32(g, cols, plane, row_stride);
+    else col2im_f64(g, cols, plane, row_stride);
+}
 
 static tg_tensor *contig(tg_tensor *x) {
     if (tg__is_contiguous(x)) return tg_retain(x);

@@ -349,3 +349,153 @@ Test(nn_conv, traced_shape_mistakes_fail_at_trace_time) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+/* ---- the f32/f64 conv op family (nn/conv_kernels.c) ------------------------------------------- */
+/* tg_nn_conv2d runs f32/f64 through three ops: conv, conv_input_grad (conv's x-bar) and
+ * conv_weight_grad (its w-bar), each one's derivatives being the others. Reached here through
+ * the public API: gradcheck of conv checks the first two as its VJP; gradcheck of the maps
+ * (g, w) -> x-bar and (x, g) -> w-bar (tg_vjp of conv) checks the VJPs and JVPs of the two
+ * gradient ops, and gradgradcheck of all three the second derivatives (every op once more). */
+typedef struct { tg_conv2d_opts o; int path; tg_tensor *x0, *w0; } fam;
+enum { P_CONV, P_CONV_BIAS, P_INPUT_GRAD, P_WEIGHT_GRAD };
+static tg_status fam_conv(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const fam *f = ctx;
+    out[0] = tg_nn_conv2d(in[0], in[1], NULL, &f->o);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static tg_status fam_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    fam *f = ctx;
+    tg_tensor *grads[2] = {NULL, NULL};
+    tg_status st;
+    switch (f->path) {
+    case P_CONV: return fam_conv(ctx, in, out);
+    case P_CONV_BIAS:
+        out[0] = tg_nn_conv2d(in[0], in[1], in[2], &f->o);
+        return out[0] ? TG_OK : tg_last_error_code();
+    case P_INPUT_GRAD:      /* (g, w) -> x-bar = conv_input_grad(g, w); x's value does not matter */
+        st = tg_vjp(fam_conv, f, 2, (tg_tensor *[]){f->x0, in[1]}, 1, &in[0], NULL, grads);
+        out[0] = grads[0];
+        return st;
+    default:                /* (x, g) -> w-bar = conv_weight_grad(x, g) */
+        st = tg_vjp(fam_conv, f, 2, (tg_tensor *[]){in[0], f->w0}, 1, &in[1], NULL, grads);
+        out[0] = grads[1];
+        return st;
+    }
+}
+static void fam_check(fam *f, int n_in, tg_tensor **in, const char *what) {
+    tg_status st = tg_gradcheck(fam_fn, f, n_in, in, 1, NULL);
+    cr_expect_eq(st, TG_OK, "gradcheck %s (path %d): %s", what, f->path, tg_last_error());
+    tg_clear_error();
+    st = tg_gradgradcheck(fam_fn, f, n_in, in, 1, NULL);
+    cr_expect_eq(st, TG_OK, "gradgradcheck %s (path %d): %s", what, f->path, tg_last_error());
+    tg_clear_error();
+}
+
+Test(nn_conv, conv_op_family_gradcheck_f64) {
+    tg_scope_begin();
+    tg_manual_seed(11);
+    /* stride 2, padding 1, dilation 2, groups 2 (the general im2col planes), and two
+     * stride-1 "same" windows (the flat planes: ow = W), one dilated with asymmetric padding */
+    struct { tg_conv2d_opts o; int64_t x[4], w[4]; } cases[] = {
+        {{.stride = {2, 2}, .padding = {1, 1}, .dilation = {2, 2}, .groups = 2}, {2, 4, 7, 6}, {4, 2, 2, 3}},
+        {{.padding = {1, 1}, .groups = 2}, {2, 4, 5, 6}, {4, 2, 3, 3}},
+        {{.padding = {1, 2}, .dilation = {1, 2}}, {1, 2, 4, 5}, {3, 2, 3, 3}},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        fam f = {.o = cases[k].o};
+        tg_tensor *x = tg_randn(TG_F64, 4, cases[k].x), *w = tg_randn(TG_F64, 4, cases[k].w);
+        tg_tensor *b = tg_randn(TG_F64, 1, (int64_t[]){cases[k].w[0]});
+        tg_tensor *y = tg_nn_conv2d(x, w, NULL, &f.o);
+        cr_assert_not_null(y, "%s", tg_last_error());
+        tg_tensor *g = tg_randn(TG_F64, 4, tg_shape(y));
+        f.x0 = tg_zeros(TG_F64, 4, cases[k].x);
+        f.w0 = tg_zeros(TG_F64, 4, cases[k].w);
+        f.path = P_CONV;
+        fam_check(&f, 2, (tg_tensor *[]){x, w}, "conv");
+        f.path = P_CONV_BIAS;
+        fam_check(&f, 3, (tg_tensor *[]){x, w, b}, "conv + bias");
+        f.path = P_INPUT_GRAD;
+        fam_check(&f, 2, (tg_tensor *[]){g, w}, "conv_input_grad");
+        f.path = P_WEIGHT_GRAD;
+        fam_check(&f, 2, (tg_tensor *[]){x, g}, "conv_weight_grad");
+    }
+    tg_scope_end();
+}
+
+/* y, x-bar and w-bar of conv(x, w) (+ bias) for one loss sum(y * u). */
+typedef struct { tg_tensor *y, *gx, *gw; } conv_res;
+static conv_res conv_and_grads(tg_tensor *x, tg_tensor *w, tg_tensor *u, const tg_conv2d_opts *o, bool composite) {
+    conv_res r;
+    tg_tensor *xx = tg_detach(x), *ww = tg_detach(w);
+    tg_set_requires_grad(xx, true);
+    tg_set_requires_grad(ww, true);
+    if (composite) {    /* tg_nn_conv2d before the op family: unfold + matmul (public ops) */
+        const int64_t *xs = tg_shape(x), *ws = tg_shape(w);
+        int64_t G = o->groups ? o->groups : 1, kg = ws[1] * ws[2] * ws[3];
+        tg_tensor *cols = tg_nn_unfold(xx, ws[2], ws[3], o);
+        int64_t L = tg_shape(cols)[2];
+        tg_tensor *y = tg_matmul(tg_reshape(ww, 3, (int64_t[]){G, ws[0] / G, kg}),
+                                 tg_reshape(cols, 4, (int64_t[]){xs[0], G, kg, L}));
+        r.y = tg_reshape(y, 4, tg_shape(u));
+    } else {
+        r.y = tg_nn_conv2d(xx, ww, NULL, o);
+    }
+    cr_assert_not_null(r.y, "%s", tg_last_error());
+    cr_assert_eq(tg_backward(tg_sum(tg_mul(r.y, u), 0, NULL, false), NULL), TG_OK, "%s", tg_last_error());
+    r.y = tg_detach(r.y);
+    r.gx = tg_copy(tg_grad(xx));
+    r.gw = tg_copy(tg_grad(ww));
+    return r;
+}
+
+/* The chunks do not depend on the thread count and each output element is one GEMM's, so conv
+ * and its x-bar are the same bits for 1 and 3 threads; w-bar sums one accumulator per thread
+ * (in thread order), so it agrees to f32 rounding of sums of N oh ow = 16000 or 18000 terms
+ * whose partial sums reach about 100: atol 1e-3 (1e-5 of that scale), rtol 1e-5. */
+Test(nn_conv, conv_op_family_threads) {
+    tg_scope_begin();
+    tg_manual_seed(12);
+    tg_conv2d_opts opts[2] = {{.padding = {1, 1}}, {.stride = {2, 2}, .padding = {1, 1}, .dilation = {2, 1}, .groups = 2}};
+    int nt = tg_get_num_threads();
+    for (int k = 0; k < 2; k++) {
+        /* batches of several ~1 MB column chunks: 5 chunks of 9 images, 3 of 80 */
+        tg_tensor *x = tg_randn(TG_F32, 4, (int64_t[]){k ? 200 : 40, 8, 20, 20});
+        tg_tensor *w = tg_randn(TG_F32, 4, (int64_t[]){16, 8 >> k, 3, 3});
+        tg_tensor *y = tg_nn_conv2d(x, w, NULL, &opts[k]);
+        cr_assert_not_null(y, "%s", tg_last_error());
+        tg_tensor *u = tg_randn(TG_F32, 4, tg_shape(y));
+        tg_set_num_threads(1);
+        conv_res one = conv_and_grads(x, w, u, &opts[k], false);
+        tg_set_num_threads(3);
+        conv_res three = conv_and_grads(x, w, u, &opts[k], false);
+        tg_set_num_threads(nt);
+        check_close(three.y, one.y, 0, 0, "conv: 3 threads vs 1");
+        check_close(three.gx, one.gx, 0, 0, "x-bar: 3 threads vs 1");
+        check_close(three.gw, one.gw, 1e-5, 1e-3, "w-bar: 3 threads vs 1");
+    }
+    tg_scope_end();
+}
+
+/* f32: the op family against the composite it replaced (unfold + matmul), values and both
+ * gradients, flat and general planes, with groups. */
+Test(nn_conv, conv_op_family_matches_composite_f32) {
+    tg_scope_begin();
+    tg_manual_seed(13);
+    struct { tg_conv2d_opts o; int64_t x[4], w[4]; } cases[] = {
+        {{.padding = {2, 2}}, {6, 3, 14, 14}, {8, 3, 5, 5}},
+        {{.stride = {2, 2}, .padding = {1, 1}, .dilation = {2, 2}, .groups = 2}, {5, 4, 13, 12}, {6, 2, 3, 2}},
+        {{.padding = {0, 1}, .groups = 3}, {3, 6, 9, 8}, {6, 2, 2, 3}},
+        {{.stride = {1, 3}}, {2, 2, 7, 11}, {4, 2, 3, 3}},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tg_tensor *x = tg_randn(TG_F32, 4, cases[k].x), *w = tg_randn(TG_F32, 4, cases[k].w);
+        tg_tensor *y = tg_nn_conv2d(x, w, NULL, &cases[k].o);
+        cr_assert_not_null(y, "%s", tg_last_error());
+        tg_tensor *u = tg_randn(TG_F32, 4, tg_shape(y));
+        conv_res got = conv_and_grads(x, w, u, &cases[k].o, false), want = conv_and_grads(x, w, u, &cases[k].o, true);
+        check_close(got.y, want.y, 1e-5, 1e-5, "conv vs composite");
+        check_close(got.gx, want.gx, 1e-5, 1e-5, "x-bar vs composite");
+        check_close(got.gw, want.gw, 1e-5, 1e-5, "w-bar vs composite");
+    }
+    tg_scope_end();
+}
