@@ -154,7 +154,35 @@ MAXPOOL_PLANE(maxpool_f64, double, isnan)
 MAXPOOL_PLANE(maxpool_i32, int32_t, NO_NAN)
 MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
 
+/* The common 2x2 window with stride 2 and no padding, branch-free (random
+ * data makes the general loop's comparisons mispredict): the same first
+ * maximum in row-major order, NaN taken as it comes. */
+#define MAXPOOL_2X2(name, T)                                                                \
+    static void name(const pgeom *g, const T *x, T *y, int32_t *idx) {                      \
+        for (int64_t oy = 0; oy < g->oh; oy++) {                                            \
+            const T *r0 = x + 2 * oy * g->W, *r1 = r0 + g->W;                               \
+            for (int64_t ox = 0; ox < g->ow; ox++) {                                        \
+                T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};          \
+                T m = v[0];                                                                 \
+                int k = 0;                                                                  \
+                for (int q = 1; q < 4; q++) {                                               \
+                    bool t = v[q] > m || v[q] != v[q];                                      \
+                    m = t ? v[q] : m;                                                       \
+                    k = t ? q : k;                                                          \
+                }                                                                           \
+                if (y) y[oy * g->ow + ox] = m;                                              \
+                if (idx) idx[oy * g->ow + ox] = (int32_t)((2 * oy + (k >> 1)) * g->W + 2 * ox + (k & 1)); \
+            }                                                                               \
+        }                                                                                   \
+    }
+MAXPOOL_2X2(maxpool2x2_f32, float)
+MAXPOOL_2X2(maxpool2x2_f64, double)
+
 static void maxpool_plane(tg_dtype d, const pgeom *g, const char *x, char *y, int32_t *idx) {
+    const tg_nn_win *w = &g->w;
+    bool two = w->k[0] == 2 && w->k[1] == 2 && w->s[0] == 2 && w->s[1] == 2 && w->p[0] == 0 && w->p[1] == 0;
+    if (two && d == TG_F32) { maxpool2x2_f32(g, (const float *)x, (float *)y, idx); return; }
+    if (two && d == TG_F64) { maxpool2x2_f64(g, (const double *)x, (double *)y, idx); return; }
     switch (d) {
     case TG_F32: maxpool_f32(g, (const float *)x, (float *)y, idx); break;
     case TG_F64: maxpool_f64(g, (const double *)x, (double *)y, idx); break;
