@@ -77,12 +77,26 @@ static bool is_constant(const poly *p, int64_t *value) {
 }
 
 /* ---- tables (callers hold the lock) -------------------------------------------- */
+/* Terms compare by their meaning: coefficient and the first nf factors.
+ * (Factor slots past nf and struct padding hold whatever the arithmetic's
+ * stack arrays held; a memcmp over them made equal expressions intern
+ * twice, nondeterministically, so equal sizes compared unequal.) */
+static bool same_terms(const poly *a, const poly *b) {
+    if (a->nt != b->nt) return false;
+    for (int i = 0; i < a->nt; i++) {
+        const term *x = &a->t[i], *y = &b->t[i];
+        if (x->coef != y->coef || x->nf != y->nf) return false;
+        for (int k = 0; k < x->nf; k++)
+            if (x->f[k].atom != y->f[k].atom || x->f[k].exp != y->f[k].exp) return false;
+    }
+    return true;
+}
+
 static int64_t intern(const poly *p) {
     int64_t v;
     if (is_constant(p, &v)) return v;
     for (int i = 0; i < n_exprs; i++)
-        if (exprs[i].nt == p->nt && memcmp(exprs[i].t, p->t, (size_t)p->nt * sizeof(term)) == 0)
-            return TG_SYM_BASE + i;
+        if (same_terms(&exprs[i], p)) return TG_SYM_BASE + i;
     if (n_exprs == cap_exprs) {
         int cap = cap_exprs ? 2 * cap_exprs : 64;
         poly *e = realloc(exprs, (size_t)cap * sizeof *e);
@@ -91,9 +105,13 @@ static int64_t intern(const poly *p) {
         cap_exprs = cap;
     }
     poly *slot = &exprs[n_exprs];
-    memset(slot, 0, sizeof *slot);        /* unused terms zeroed: memcmp above stays exact */
+    memset(slot, 0, sizeof *slot);        /* stored canonically: unused slots zero */
     slot->nt = p->nt;
-    memcpy(slot->t, p->t, (size_t)p->nt * sizeof(term));
+    for (int i = 0; i < p->nt; i++) {
+        slot->t[i].coef = p->t[i].coef;
+        slot->t[i].nf = p->t[i].nf;
+        for (int k = 0; k < p->t[i].nf; k++) slot->t[i].f[k] = p->t[i].f[k];
+    }
     return TG_SYM_BASE + n_exprs++;
 }
 

@@ -87,3 +87,25 @@ Test(sizes, spec_parsing_and_bad_input) {
     cr_assert_eq(p, -1);
     check_status(tg_last_error_code(), TG_ERR_UNSUPPORTED, "degree limit");
 }
+
+/* Leaves a recognisable pattern on the stack below the caller's frame. */
+static __attribute__((noinline)) void dirty_stack(unsigned char v) {
+    volatile unsigned char buf[1 << 16];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = v;
+}
+
+/* Equal expressions are one handle whatever the arithmetic's scratch held:
+ * the shape checks compare sizes with ==. */
+Test(sizes, equal_expressions_intern_once_whatever_the_stack_held) {
+    int64_t n = tg_size_symbol("N"), m = tg_size_symbol("M");
+    for (int v = 0; v < 4; v++) {
+        dirty_stack((unsigned char)(0x11 * (v + 1)));
+        cr_expect_eq(tg_size_floordiv(tg_size_mul(n, 3136), 3136), n, "N*3136 // 3136 is N");
+        dirty_stack((unsigned char)(0xA5 ^ v));
+        cr_expect_eq(tg_size_sub(tg_size_add(n, m), m), n, "(N + M) - M is N");
+        dirty_stack((unsigned char)(0x5A + v));
+        int64_t e1 = tg_size_add(tg_size_mul(n, m), 2);
+        dirty_stack((unsigned char)(0xFF - v));
+        cr_expect_eq(tg_size_add(tg_size_mul(m, n), 2), e1, "N*M + 2 is M*N + 2");
+    }
+}
