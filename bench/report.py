@@ -12,23 +12,44 @@ targets), computed from medians measured in the same run:
   autodiff, MLP step             tangent / torch  <= 1.0   (as fast as PyTorch, same threads)
   compiled MLP step              tangent-traced / torch and / tangent <= 1/1.3 (1.3x faster than both)
   compiled replay, per node      tangent-traced <= 50 ns (absolute)
+  linalg, one LAPACK call >= 64  tangent / lapacke <= 1.05 (within 5% of the direct LAPACKE call)
+  linalg, small and batched      tangent / torch <= the best published ratio (tenferro-rs or JAX to
+                                 PyTorch, anchors_linalg.py); batched ones also <= 1/3
+  linalg, gradients at 256, 512  tangent / torch <= min(1.0, best published ratio)
+  cnn, train step and inference  tangent-traced / torch <= 1.0 (faster than PyTorch CPU),
+                                 tangent / torch <= 1.0 (eager no slower); peak memory reported
+  einsum, real instances         tangent / torch (stored opt_flops path) and tangent-ownpath / torch
+                                 (Tangent's own path) <= the best published ratio (tenferro-rs or JAX
+                                 to PyTorch, anchors_einsum.py)
 If a case appears more than once (repeated runs appended), the median of its
 figures is used. Exit status 0 even when a target fails: the table is the result.
 """
 import json
 import os
+import re
 import statistics
 import sys
 from collections import defaultdict
 
-IMPLS = ("tangent", "tangent-traced", "numpy", "torch", "cblas", "fftw")
+from anchors_einsum import PUBLISHED_EINSUM
+from anchors_linalg import PUBLISHED
+
+IMPLS = ("tangent", "tangent-traced", "numpy", "torch", "cblas", "fftw", "lapacke")
 
 
-SUITES = ("core", "autodiff", "fft")
+SUITES = ("core", "autodiff", "fft", "linalg", "cnn", "einsum")
+EXTRA_IMPLS = ("tangent-ownpath",)   # in ratios only, no column of their own
 
 
 def checks(suite, case):
     """[(impl, reference impl or None for an absolute limit in ns, limit)] for a case."""
+    if suite == "linalg":
+        return linalg_checks(case)
+    if suite == "einsum":
+        limit = PUBLISHED_EINSUM.get(case, (None,) * 5)[4] or 1.0
+        return [("tangent", "torch", limit), ("tangent-ownpath", "torch", limit)]
+    if suite == "cnn":
+        return [] if case.endswith("_rss") else [("tangent-traced", "torch", 1.0), ("tangent", "torch", 1.0)]
     if suite == "fft":
         return [("tangent", "fftw", 1.05), ("tangent", "numpy", 1.0), ("tangent", "torch", 1.0)]
     if suite == "autodiff":
@@ -43,6 +64,22 @@ def checks(suite, case):
     if case.startswith("matmul"):
         return [("tangent", "cblas", 1.03)]
     return [("tangent", "numpy", 1.0)]
+
+
+def linalg_checks(case):
+    """Targets of one linalg case (the module docstring)."""
+    size = int(re.search(r"_(\d+)(?:x\d+_b\d+|_rhs\d+)?$", case).group(1))
+    batched = "batched" in case
+    limit = PUBLISHED.get(case, (None,) * 5)[4]
+    if case.startswith("grad"):
+        if size >= 256:
+            limit = min(limit or 1.0, 1.0)
+        return [("tangent", "torch", limit or 1.0)]
+    if not batched and size >= 64:
+        return [("tangent", "lapacke", 1.05)]
+    if batched:
+        limit = min(limit or 1 / 3, 1 / 3)
+    return [("tangent", "torch", limit or 1.0)]
 
 
 def human(ns):
@@ -73,14 +110,14 @@ def main():
     cases = list(dict.fromkeys(k[:2] for k in order))
     rows = sorted(order, key=lambda k: (SUITES.index(k[0]), cases.index(k[:2]), k[2]))
 
-    print("| suite | case | threads | Tangent | Tangent traced | NumPy | PyTorch | CBLAS | FFTW | ratio | target | result |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| suite | case | threads | Tangent | Tangent traced | NumPy | PyTorch | CBLAS | FFTW | LAPACKE | ratio | target | result |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     n_pass = n_fail = 0
     short = {"tangent": "T", "tangent-traced": "Tc", "torch": "torch", "numpy": "numpy", "cblas": "cblas",
-             "fftw": "fftw"}
+             "fftw": "fftw", "lapacke": "lapacke", "tangent-ownpath": "Town"}
     for suite, case, threads in rows:
         med = {i: statistics.median(figures[(suite, case, threads, i)]) if figures[(suite, case, threads, i)]
-               else None for i in IMPLS}
+               else None for i in IMPLS + EXTRA_IMPLS}
         rtxts, targets, results = [], [], []
         for num, ref, limit in checks(suite, case):
             if med[num] is None or (ref and not med[ref]):
@@ -95,7 +132,8 @@ def main():
             rtxts.append(f"{value:.3f} ({short[num]}/{short[ref]})" if ref else f"{human(value)} ({short[num]})")
             targets.append(f"<= {limit:.3g}" if ref else f"<= {human(limit)}")
             results.append("PASS" if ok else "FAIL")
-        cells = [human(med[i]) for i in IMPLS]
+        cells = [(f"{med[i] / 2**20:.0f} MiB" if med[i] else "-") if case.endswith("_rss") else human(med[i])
+                 for i in IMPLS]
         print(f"| {suite} | {case} | {threads} | " + " | ".join(cells) +
               f" | {'; '.join(rtxts)} | {'; '.join(targets)} | {'; '.join(results)} |")
     print(f"\n{n_pass} PASS, {n_fail} FAIL (ratios of medians from {os.path.basename(path)})")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks: builds bench_core and bench_autodiff (Release, build-bench/),
+# Benchmarks: builds the bench_* programs (Release, build-bench/),
 # runs them and the NumPy/PyTorch baselines (core and autodiff suites) at 1
 # thread (all cases) and 2 threads (large cases), writes bench/results.jsonl
 # (truncated first) and prints the table. The autodiff pass checks that
@@ -28,10 +28,14 @@ if [[ ! -f $BUILD/CMakeCache.txt ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
         -DTANGENT_TESTS=OFF -DTANGENT_EXAMPLES=OFF -DTANGENT_BENCH=ON >/dev/null
 fi
-cmake --build "$BUILD" -j2 --target bench_core bench_autodiff bench_fft >/dev/null
+cmake --build "$BUILD" -j2 --target bench_core bench_autodiff bench_fft bench_einsum bench_linalg bench_cnn >/dev/null
 BIN="$BUILD/bench/bench_core"
 BIN_AD="$BUILD/bench/bench_autodiff"
 BIN_FFT="$BUILD/bench/bench_fft"
+BIN_EIN="$BUILD/bench/bench_einsum"
+BIN_LA="$BUILD/bench/bench_linalg"
+BIN_CNN="$BUILD/bench/bench_cnn"
+EIN_DATA="$BUILD/einsum-data"          # inputs and NumPy references of the einsum instances
 GRADS="$BUILD/mlp_grads_tangent.f32"     # Tangent's MLP loss and gradients, for the check
 
 # 2-4. measure; every figure goes to results.jsonl, progress to stderr
@@ -52,6 +56,24 @@ pass 1
 env OMP_NUM_THREADS=1 "$BIN_FFT" --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 env OMP_NUM_THREADS=1 "$PY" "$BENCH_DIR/baseline.py" --suite fft --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 pass "$T2" --large-only
+# the einsum suite (../shared/bench-data/einsum-instances): PyTorch first (it writes the inputs
+# and NumPy f64 references bench_einsum reads and checks), then Tangent; 1 and T2 threads
+for n in 1 "$T2"; do
+  env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$PY" "$BENCH_DIR/baseline_einsum.py" --threads "$n" \
+    --data "$EIN_DATA" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$BIN_EIN" --threads "$n" --data "$EIN_DATA" \
+    ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+done
+# the linalg suite (ANCHORS.md's CPU ops items) at one thread, as the published figures
+env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$BIN_LA" --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" "$BENCH_DIR/baseline_linalg.py" --threads 1 \
+  ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+# the CNN suite (examples/fashion_cnn.h) against PyTorch CPU, 1 and T2 threads
+for n in 1 "$T2"; do
+  env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$BIN_CNN" --threads "$n" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$PY" "$BENCH_DIR/baseline_cnn.py" --threads "$n" \
+    ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # 5. table

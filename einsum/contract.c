@@ -9,21 +9,29 @@
 #include "tensor/tensor_impl.h"
 #include "tangent/sizes.h"
 
+/* An operand or intermediate: its labels in storage order. flat: t is
+ * row-major contiguous and its axes are groups of consecutive labels
+ * (intermediates may carry more labels than TG_MAX_DIMS); otherwise one
+ * axis per label (prepared inputs, maybe strided views). */
 typedef struct {
     tg_tensor *t;
     int nl;
-    int lab[TG_MAX_DIMS];
+    bool flat;
+    int lab[TG_EIN_MAX_RANK];
 } ein_op;
 
 #define BIT_SET(s, i) ((s)[(i) >> 6] |= (uint64_t)1 << ((i) & 63))
 #define BIT_HAS(s, i) (((s)[(i) >> 6] >> ((i) & 63)) & 1)
 
 /* Removes repeated labels (diagonals), sums labels found nowhere else and
- * not in the output, broadcasts size-1 axes to the label's size. */
-static tg_status prepare(const tg_ein_spec *s, int i, tg_tensor *x, ein_op *o) {
+ * not in the output (owners: operands holding each label), broadcasts
+ * size-1 axes to the label's size. */
+static tg_status prepare(const tg_ein_spec *s, const int *owners, const uint64_t *out_set, int i, tg_tensor *x,
+                         ein_op *o) {
     o->t = x;
     o->nl = s->rank[i];
-    memcpy(o->lab, s->lab[i], sizeof o->lab);
+    o->flat = false;
+    memcpy(o->lab, s->lab[i], sizeof(int) * (size_t)o->nl);
     for (;;) {
         int a = -1, b = -1;
         for (int p = 0; p < o->nl && a < 0; p++)
@@ -42,12 +50,7 @@ static tg_status prepare(const tg_ein_spec *s, int i, tg_tensor *x, ein_op *o) {
     int axes[TG_MAX_DIMS], na = 0, k = 0;
     for (int p = 0; p < o->nl; p++) {
         int l = o->lab[p];
-        bool used = false;
-        for (int j = 0; j < s->n_out && !used; j++) used = s->out[j] == l;
-        for (int j = 0; j < s->n && !used; j++)
-            if (j != i)
-                for (int q = 0; q < s->rank[j] && !used; q++) used = s->lab[j][q] == l;
-        if (used) o->lab[k++] = l;
+        if (owners[l] > 1 || BIT_HAS(out_set, l)) o->lab[k++] = l;
         else axes[na++] = p;
     }
     if (na) {
@@ -68,105 +71,192 @@ static tg_status prepare(const tg_ein_spec *s, int i, tg_tensor *x, ein_op *o) {
     return TG_OK;
 }
 
-static int64_t prod_dims(tg_tensor *t, const int *axes, int n) {
-    int64_t p = 1;
-    for (int k = 0; k < n; k++) p = tg_size_mul(p, tg_dim(t, axes[k]));
-    return p;
-}
-
 static int index_of(const int *lab, int n, int l) {
     for (int k = 0; k < n; k++)
         if (lab[k] == l) return k;
     return -1;
 }
 
-/* r = a (x) b keeping the labels in keep: GEMM for contracted labels,
- * broadcasting multiply otherwise. */
-static tg_status pair(const ein_op *a, const ein_op *b, const uint64_t *keep, ein_op *r) {
-    int bat[TG_MAX_DIMS], fa[TG_MAX_DIMS], fb[TG_MAX_DIMS], con[TG_MAX_DIMS];
+static int64_t labels_size(const tg_ein_spec *s, const int *lab, int n) {
+    int64_t p = 1;
+    for (int k = 0; k < n; k++) p = tg_size_mul(p, s->size[lab[k]]);
+    return p;
+}
+
+/* Runs of T (a permutation of cur's nl labels) consecutive in cur: start
+ * positions in cur and lengths, in T's order. Returns their number. */
+static int runs_of(const int *cur, int nl, const int *T, int *rs, int *rl) {
+    int nr = 0;
+    for (int k = 0; k < nl;) {
+        int p = index_of(cur, nl, T[k]), len = 1;
+        while (k + len < nl && index_of(cur, nl, T[k + len]) == p + len) len++;
+        rs[nr] = p;
+        rl[nr] = len;
+        nr++;
+        k += len;
+    }
+    return nr;
+}
+
+/* One permutation of a contiguous tensor t whose labels are cur into the
+ * order T, through at most TG_MAX_DIMS axis groups: a view. */
+static tg_tensor *permute_runs(const tg_ein_spec *s, tg_tensor *t, const int *cur, int nl, const int *T) {
+    int rs[TG_EIN_MAX_RANK], rl[TG_EIN_MAX_RANK];
+    int nr = runs_of(cur, nl, T, rs, rl);
+    /* Source order: runs sorted by position in cur. */
+    int src[TG_MAX_DIMS], perm[TG_MAX_DIMS];
+    for (int r = 0; r < nr; r++) {
+        int j = r;
+        while (j > 0 && rs[src[j - 1]] > rs[r]) { src[j] = src[j - 1]; j--; }
+        src[j] = r;
+    }
+    int64_t shape[TG_MAX_DIMS];
+    for (int q = 0; q < nr; q++) shape[q] = labels_size(s, cur + rs[src[q]], rl[src[q]]);
+    for (int q = 0; q < nr; q++) perm[src[q]] = q;   /* target axis r is source axis q */
+    tg_tensor *v = tg_reshape(t, nr, shape);
+    return v ? tg_permute(v, perm) : NULL;
+}
+
+/* o's tensor with its labels in the order T (a permutation of o's labels),
+ * as a view whose axes are the runs of T that are consecutive in o. A
+ * permutation of more than TG_MAX_DIMS runs (intermediates of many labels)
+ * goes in passes: each brings the next target runs to the front, in place,
+ * through at most TG_MAX_DIMS groups, and copies. */
+static tg_tensor *arrange(const tg_ein_spec *s, const ein_op *o, const int *T) {
+    if (!o->flat) {
+        int perm[TG_MAX_DIMS];
+        for (int k = 0; k < o->nl; k++) perm[k] = index_of(o->lab, o->nl, T[k]);
+        return tg_permute(o->t, perm);
+    }
+    if (o->nl == 0) return o->t;
+    int cur[TG_EIN_MAX_RANK], rs[TG_EIN_MAX_RANK], rl[TG_EIN_MAX_RANK], mid[TG_EIN_MAX_RANK];
+    int nl = o->nl;
+    memcpy(cur, o->lab, sizeof(int) * (size_t)nl);
+    tg_tensor *t = o->t;
+    while (runs_of(cur, nl, T, rs, rl) > TG_MAX_DIMS) {
+        /* Labels already in place at the front, then the longest prefix
+         * of T that one pass can bring after them. */
+        int done = 0;
+        while (done < nl && cur[done] == T[done]) done++;
+        int best = -1;
+        for (int k = done + 1; k <= nl; k++) {
+            memcpy(mid, T, sizeof(int) * (size_t)k);
+            int q = k;
+            for (int j = 0; j < nl; j++)
+                if (index_of(T, k, cur[j]) < 0) mid[q++] = cur[j];
+            if (runs_of(cur, nl, mid, rs, rl) <= TG_MAX_DIMS) best = k;
+            else break;
+        }
+        if (best < 0) { tg__error(TG_ERR_SHAPE, "einsum: cannot permute an intermediate"); return NULL; }
+        memcpy(mid, T, sizeof(int) * (size_t)best);
+        int q = best;
+        for (int j = 0; j < nl; j++)
+            if (index_of(T, best, cur[j]) < 0) mid[q++] = cur[j];
+        t = permute_runs(s, t, cur, nl, mid);
+        if (t) t = tg_contiguous(t);
+        if (!t) return NULL;
+        memcpy(cur, mid, sizeof(int) * (size_t)nl);
+    }
+    return permute_runs(s, t, cur, nl, T);
+}
+
+/* Makes o one axis per label (for tg_sum over labels). */
+static tg_status unflatten(const tg_ein_spec *s, ein_op *o) {
+    if (!o->flat) return TG_OK;
+    if (o->nl > TG_MAX_DIMS)
+        return tg__error(TG_ERR_SHAPE, "einsum: an intermediate with %d labels would need a sum over some of them",
+                         o->nl);
+    int64_t shape[TG_MAX_DIMS];
+    for (int k = 0; k < o->nl; k++) shape[k] = s->size[o->lab[k]];
+    o->t = tg_reshape(o->t, o->nl, shape);
+    o->flat = false;
+    return o->t ? TG_OK : tg_last_error_code();
+}
+
+/* Sums the labels of A that B lacks and nobody keeps (defensive: prepare
+ * already summed labels held by one operand). */
+static tg_status sum_alone(const tg_ein_spec *s, ein_op *A, const ein_op *B, const uint64_t *keep) {
+    int sum_axes[TG_MAX_DIMS], ns = 0;
+    for (int p = 0; p < A->nl; p++)
+        if (index_of(B->lab, B->nl, A->lab[p]) < 0 && !BIT_HAS(keep, A->lab[p])) ns++;
+    if (!ns) return TG_OK;
+    tg_status st = unflatten(s, A);
+    if (st) return st;
+    ns = 0;
+    int k = 0;
+    for (int p = 0; p < A->nl; p++) {
+        if (index_of(B->lab, B->nl, A->lab[p]) < 0 && !BIT_HAS(keep, A->lab[p])) sum_axes[ns++] = p;
+        else A->lab[k++] = A->lab[p];
+    }
+    A->t = tg_sum(A->t, ns, sum_axes, false);
+    if (!A->t) return tg_last_error_code();
+    A->nl = k;
+    return TG_OK;
+}
+
+/* r = a (x) b keeping the labels in keep: batched GEMM for contracted
+ * labels, broadcasting multiply otherwise. The larger operand fixes the
+ * order of the shared labels, so it moves least. The result is flat:
+ * (batch, free of a, free of b). */
+static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const uint64_t *keep, ein_op *r) {
+    ein_op A = *a, B = *b;
+    tg_status st = sum_alone(s, &A, &B, keep);
+    if (!st) st = sum_alone(s, &B, &A, keep);
+    if (st) return st;
+    bool b_leads = labels_size(s, B.lab, B.nl) > labels_size(s, A.lab, A.nl);
+    const ein_op *L = b_leads ? &B : &A, *O = b_leads ? &A : &B;
+    int bat[TG_EIN_MAX_RANK], fa[TG_EIN_MAX_RANK], fb[TG_EIN_MAX_RANK], con[TG_EIN_MAX_RANK];
     int nbat = 0, nfa = 0, nfb = 0, ncon = 0;
-    ein_op A = *a;
-    /* A label of a alone that nobody keeps is summed first (defensive). */
-    int sum_axes[TG_MAX_DIMS], ns = 0, k = 0;
-    for (int p = 0; p < A.nl; p++) {
-        if (index_of(b->lab, b->nl, A.lab[p]) < 0 && !BIT_HAS(keep, A.lab[p])) sum_axes[ns++] = p;
-        else A.lab[k++] = A.lab[p];
-    }
-    if (ns) {
-        A.t = tg_sum(A.t, ns, sum_axes, false);
-        if (!A.t) return tg_last_error_code();
-        A.nl = k;
-    }
-    ein_op B = *b;
-    ns = k = 0;
-    for (int p = 0; p < B.nl; p++) {
-        if (index_of(A.lab, A.nl, B.lab[p]) < 0 && !BIT_HAS(keep, B.lab[p])) sum_axes[ns++] = p;
-        else B.lab[k++] = B.lab[p];
-    }
-    if (ns) {
-        B.t = tg_sum(B.t, ns, sum_axes, false);
-        if (!B.t) return tg_last_error_code();
-        B.nl = k;
-    }
-    for (int p = 0; p < A.nl; p++) {
-        int l = A.lab[p];
-        if (index_of(B.lab, B.nl, l) < 0) fa[nfa++] = l;
-        else if (BIT_HAS(keep, l)) bat[nbat++] = l;
+    for (int p = 0; p < L->nl; p++) {
+        int l = L->lab[p];
+        if (index_of(O->lab, O->nl, l) < 0) continue;
+        if (BIT_HAS(keep, l)) bat[nbat++] = l;
         else con[ncon++] = l;
     }
+    for (int p = 0; p < A.nl; p++)
+        if (index_of(B.lab, B.nl, A.lab[p]) < 0) fa[nfa++] = A.lab[p];
     for (int p = 0; p < B.nl; p++)
         if (index_of(A.lab, A.nl, B.lab[p]) < 0) fb[nfb++] = B.lab[p];
-    if (nbat + nfa + nfb > TG_MAX_DIMS)
-        return tg__error(TG_ERR_SHAPE, "einsum: an intermediate would have %d dimensions (at most %d)",
-                         nbat + nfa + nfb, TG_MAX_DIMS);
-    int pa[TG_MAX_DIMS], pb[TG_MAX_DIMS], n = 0, m = 0;
+    if (nbat + nfa + nfb > TG_EIN_MAX_RANK)
+        return tg__error(TG_ERR_SHAPE, "einsum: an intermediate would have %d labels (at most %d)",
+                         nbat + nfa + nfb, TG_EIN_MAX_RANK);
+    int ta_lab[TG_EIN_MAX_RANK], tb_lab[TG_EIN_MAX_RANK], n = 0, m = 0;
     r->nl = 0;
-    for (int q = 0; q < nbat; q++) r->lab[r->nl++] = bat[q];
-    for (int q = 0; q < nfa; q++) r->lab[r->nl++] = fa[q];
+    r->flat = true;
+    for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = bat[q]; ta_lab[n++] = bat[q]; tb_lab[m++] = bat[q]; }
+    for (int q = 0; q < nfa; q++) { r->lab[r->nl++] = fa[q]; ta_lab[n++] = fa[q]; }
     for (int q = 0; q < nfb; q++) r->lab[r->nl++] = fb[q];
-    for (int q = 0; q < nbat; q++) { pa[n++] = index_of(A.lab, A.nl, bat[q]); pb[m++] = index_of(B.lab, B.nl, bat[q]); }
-    for (int q = 0; q < nfa; q++) pa[n++] = index_of(A.lab, A.nl, fa[q]);
+    int64_t nB = labels_size(s, bat, nbat), nM = labels_size(s, fa, nfa), nN = labels_size(s, fb, nfb);
     if (ncon == 0) {
-        /* Outer product / elementwise: (bat, fa, 1..) * (bat, 1.., fb). */
-        for (int q = 0; q < nfb; q++) pb[m++] = index_of(B.lab, B.nl, fb[q]);
-        tg_tensor *ta = tg_permute(A.t, pa), *tb = tg_permute(B.t, pb);
+        /* Outer product / elementwise: (bat, fa, 1) * (bat, 1, fb). */
+        for (int q = 0; q < nfb; q++) tb_lab[m++] = fb[q];
+        tg_tensor *ta = arrange(s, &A, ta_lab), *tb = arrange(s, &B, tb_lab);
         if (!ta || !tb) return tg_last_error_code();
-        int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
-        int ra = 0, rb = 0;
-        for (int q = 0; q < nbat; q++) { sa[ra++] = tg_dim(ta, q); sb[rb++] = tg_dim(tb, q); }
-        for (int q = 0; q < nfa; q++) { sa[ra++] = tg_dim(ta, nbat + q); sb[rb++] = 1; }
-        for (int q = 0; q < nfb; q++) { sa[ra++] = 1; sb[rb++] = tg_dim(tb, nbat + q); }
-        if (ra != nbat + nfa) ta = tg_reshape(ta, ra, sa);
-        if (rb != nbat + nfb) tb = tg_reshape(tb, rb, sb);
+        ta = tg_reshape(ta, 3, (int64_t[]){nB, nM, 1});
+        tb = tg_reshape(tb, 3, (int64_t[]){nB, 1, nN});
         r->t = tg_mul(ta, tb);
         return r->t ? TG_OK : tg_last_error_code();
     }
-    for (int q = 0; q < ncon; q++) { pa[n++] = index_of(A.lab, A.nl, con[q]); pb[m++] = index_of(B.lab, B.nl, con[q]); }
-    for (int q = 0; q < nfb; q++) pb[m++] = index_of(B.lab, B.nl, fb[q]);
-    tg_tensor *ta = tg_permute(A.t, pa), *tb = tg_permute(B.t, pb);
+    for (int q = 0; q < ncon; q++) { ta_lab[n++] = con[q]; tb_lab[m++] = con[q]; }
+    for (int q = 0; q < nfb; q++) tb_lab[m++] = fb[q];
+    tg_tensor *ta = arrange(s, &A, ta_lab), *tb = arrange(s, &B, tb_lab);
     if (!ta || !tb) return tg_last_error_code();
-    int ia[TG_MAX_DIMS];
-    for (int q = 0; q < TG_MAX_DIMS; q++) ia[q] = q;
-    int64_t out_shape[TG_MAX_DIMS];
-    int ro = 0;
-    for (int q = 0; q < nbat + nfa; q++) out_shape[ro++] = tg_dim(ta, q);
-    for (int q = 0; q < nfb; q++) out_shape[ro++] = tg_dim(tb, nbat + ncon + q);
-    int64_t s3a[3] = {prod_dims(ta, ia, nbat), prod_dims(ta, ia + nbat, nfa), prod_dims(ta, ia + nbat + nfa, ncon)};
-    int64_t s3b[3] = {s3a[0], s3a[2], prod_dims(tb, ia + nbat + ncon, nfb)};
-    ta = tg_reshape(ta, 3, s3a);
-    tb = tg_reshape(tb, 3, s3b);
-    tg_tensor *mm = tg_matmul(ta, tb);
-    if (!mm) return tg_last_error_code();
-    r->t = tg_reshape(mm, ro, out_shape);
+    int64_t nK = labels_size(s, con, ncon);
+    ta = tg_reshape(ta, 3, (int64_t[]){nB, nM, nK});
+    tb = tg_reshape(tb, 3, (int64_t[]){nB, nK, nN});
+    r->t = tg_matmul(ta, tb);
     return r->t ? TG_OK : tg_last_error_code();
 }
 
 void tg__ein_sets_of(const tg_ein_spec *s, tg_ein_sets *out) {
-    memset(out, 0, sizeof *out);
     out->n = s->n;
+    out->nw = (s->n_labels + 63) / 64;
+    if (out->nw < 1) out->nw = 1;
+    memset(out->set, 0, sizeof(out->set[0]) * (size_t)s->n);
+    memset(out->out, 0, sizeof out->out);
     int owners[TG_EIN_MAX_LABELS] = {0};
     for (int i = 0; i < s->n; i++) {
-        uint64_t seen[2] = {0, 0};
+        uint64_t seen[TG_EIN_W] = {0};
         for (int a = 0; a < s->rank[i]; a++)
             if (!BIT_HAS(seen, s->lab[i][a])) { BIT_SET(seen, s->lab[i][a]); owners[s->lab[i][a]]++; }
     }
@@ -176,105 +266,121 @@ void tg__ein_sets_of(const tg_ein_spec *s, tg_ein_sets *out) {
             int l = s->lab[i][a];
             if (owners[l] > 1 || BIT_HAS(out->out, l)) BIT_SET(out->set[i], l);
         }
-    for (int l = 0; l < s->n_labels; l++)
-        out->size[l] = tg_is_symbolic(s->size[l]) ? 8.0 : (double)s->size[l];
+    for (int l = 0; l < out->nw * 64; l++)
+        out->size[l] = l >= s->n_labels ? 1.0 : tg_is_symbolic(s->size[l]) ? 8.0 : (double)s->size[l];
 }
 
 tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const int (*path)[2]) {
-    int auto_path[TG_EIN_MAX_OPS][2];
-    tg_ein_sets sets;
-    tg__ein_sets_of(s, &sets);
-    if (!path && s->n > 1) {
-        double largest;
-        tg__ein_path(&sets, TG_EIN_AUTO, auto_path, &largest);
+    tg_ein_sets *sets = malloc(sizeof *sets);
+    int(*auto_path)[2] = malloc(sizeof *auto_path * (size_t)s->n);
+    ein_op *list = malloc(sizeof *list * (size_t)s->n);
+    int *owners = calloc(TG_EIN_MAX_LABELS, sizeof(int)), *cnt = calloc(TG_EIN_MAX_LABELS, sizeof(int));
+    tg_tensor *res = NULL;
+    if (!sets || !auto_path || !list || !owners || !cnt) {
+        tg__error(TG_ERR_MEMORY, "einsum: out of memory");
+        goto out;
+    }
+    if (!path) {
+        double f, lg;
+        if (tg__ein_plan(s, NULL, sets, auto_path, &f, &lg)) goto out;
         path = (const int (*)[2])auto_path;
+    } else {
+        tg__ein_sets_of(s, sets);
+    }
+    for (int i = 0; i < s->n; i++) {
+        uint64_t seen[TG_EIN_W] = {0};
+        for (int a = 0; a < s->rank[i]; a++)
+            if (!BIT_HAS(seen, s->lab[i][a])) { BIT_SET(seen, s->lab[i][a]); owners[s->lab[i][a]]++; }
     }
     tg_scope_begin();
-    ein_op list[TG_EIN_MAX_OPS];
-    int cnt = s->n;
-    tg_tensor *res = NULL;
-    for (int i = 0; i < s->n; i++)
-        if (prepare(s, i, ops[i], &list[i])) goto done;
+    int m = s->n;
+    for (int i = 0; i < s->n; i++) {
+        if (prepare(s, owners, sets->out, i, ops[i], &list[i])) goto done;
+        for (int a = 0; a < list[i].nl; a++) cnt[list[i].lab[a]]++;
+    }
     for (int step = 0; step + 1 < s->n; step++) {
         int x = path[step][0], y = path[step][1];
-        uint64_t keep[2] = {sets.out[0], sets.out[1]};
-        for (int j = 0; j < cnt; j++)
-            if (j != x && j != y)
-                for (int q = 0; q < list[j].nl; q++) BIT_SET(keep, list[j].lab[q]);
+        /* keep: the output's labels and those of the other operands. */
+        uint64_t keep[TG_EIN_W];
+        memcpy(keep, sets->out, sizeof keep);
+        for (int q = 0; q < list[x].nl; q++) {
+            int l = list[x].lab[q], rest = cnt[l] - 1 - (index_of(list[y].lab, list[y].nl, l) >= 0);
+            if (rest > 0) BIT_SET(keep, l);
+        }
+        for (int q = 0; q < list[y].nl; q++) {
+            int l = list[y].lab[q], rest = cnt[l] - 1 - (index_of(list[x].lab, list[x].nl, l) >= 0);
+            if (rest > 0) BIT_SET(keep, l);
+        }
         ein_op r;
-        if (pair(&list[x], &list[y], keep, &r)) goto done;
+        if (pair(s, &list[x], &list[y], keep, &r)) goto done;
+        for (int q = 0; q < list[x].nl; q++) cnt[list[x].lab[q]]--;
+        for (int q = 0; q < list[y].nl; q++) cnt[list[y].lab[q]]--;
+        for (int q = 0; q < r.nl; q++) cnt[r.lab[q]]++;
         int k = 0;
-        for (int j = 0; j < cnt; j++)
-            if (j != x && j != y) list[k++] = list[j];
+        for (int j = 0; j < m; j++)
+            if (j != x && j != y) { if (k != j) list[k] = list[j]; k++; }
         list[k++] = r;
-        cnt = k;
+        m = k;
     }
     {
         ein_op *f = &list[0];
-        int perm[TG_MAX_DIMS];
-        for (int j = 0; j < s->n_out; j++) perm[j] = index_of(f->lab, f->nl, s->out[j]);
-        res = tg_permute(f->t, perm);
-        if (res) tg_keep(res);
+        /* Labels of f missing from the output (only possible when f kept
+         * one for nobody) were summed by pair; f holds exactly the output's. */
+        tg_tensor *t;
+        if (f->flat) {
+            /* The contiguous result split into one axis per label (a view),
+             * then permuted (a view): no copy for the output order. */
+            int64_t own[TG_MAX_DIMS];
+            int perm[TG_MAX_DIMS];
+            for (int k = 0; k < f->nl; k++) own[k] = s->size[f->lab[k]];
+            for (int j = 0; j < s->n_out; j++) perm[j] = index_of(f->lab, f->nl, s->out[j]);
+            t = tg_reshape(f->t, f->nl, own);
+            if (t) t = tg_permute(t, perm);
+        } else {
+            t = arrange(s, f, s->out);
+        }
+        if (t) res = tg_keep(t);
     }
 done:
     tg_scope_end();
+out:
+    free(sets); free(auto_path); free(list); free(owners); free(cnt);
     return res;
 }
 
-/* The operand list of both entry points: 1..TG_EIN_MAX_OPS tensors, none
- * NULL (arrays_ok: the caller's other arrays are non-NULL). */
-static bool check_operands(int n, tg_tensor *const *operands, bool arrays_ok) {
-    if (n < 1 || n > TG_EIN_MAX_OPS || !operands || !arrays_ok) {
-        tg__error(TG_ERR_ARG, "einsum: operand count %d out of range 1..%d%s", n, TG_EIN_MAX_OPS,
-                  arrays_ok ? "" : " (or NULL arrays)");
-        return false;
-    }
-    for (int i = 0; i < n; i++)
-        if (!operands[i]) { tg__error(TG_ERR_ARG, "einsum: operand %d is NULL", i); return false; }
-    return true;
+tg_tensor *tg_einsum_opt(const char *subscripts, int n, tg_tensor *const *operands, const tg_einsum_opts *opts) {
+    tg_ein_spec *s = malloc(sizeof *s);
+    int(*p)[2] = malloc(sizeof *p * (size_t)(n > 0 ? n : 1));
+    tg_ein_sets *sets = malloc(sizeof *sets);
+    tg_tensor *res = NULL;
+    double f, lg;
+    if (!s || !p || !sets) tg__error(TG_ERR_MEMORY, "einsum: out of memory");
+    else if (!tg__ein_spec_str(subscripts, n, operands, s) && !tg__ein_plan(s, opts, sets, p, &f, &lg))
+        res = tg__ein_contract(s, operands, (const int (*)[2])p);
+    free(s); free(p); free(sets);
+    return res;
+}
+
+tg_tensor *tg_einsum_ints_opt(int n, tg_tensor *const *operands, const int *const *labels, const int *n_labels,
+                              const int *out_labels, int n_out, const tg_einsum_opts *opts) {
+    tg_ein_spec *s = malloc(sizeof *s);
+    int(*p)[2] = malloc(sizeof *p * (size_t)(n > 0 ? n : 1));
+    tg_ein_sets *sets = malloc(sizeof *sets);
+    tg_tensor *res = NULL;
+    double f, lg;
+    if (!s || !p || !sets) tg__error(TG_ERR_MEMORY, "einsum: out of memory");
+    else if (!tg__ein_spec_ints(n, operands, labels, n_labels, out_labels, n_out, s) &&
+             !tg__ein_plan(s, opts, sets, p, &f, &lg))
+        res = tg__ein_contract(s, operands, (const int (*)[2])p);
+    free(s); free(p); free(sets);
+    return res;
 }
 
 tg_tensor *tg_einsum(const char *subscripts, int n, tg_tensor *const *operands) {
-    if (!check_operands(n, operands, true)) return NULL;
-    tg_ein_term *t = malloc(sizeof(tg_ein_term) * (size_t)(n + 1));
-    tg_ein_spec *s = malloc(sizeof *s);
-    tg_tensor *res = NULL;
-    bool has_out;
-    if (!t || !s) tg__error(TG_ERR_MEMORY, "einsum: out of memory");
-    else if (!tg__ein_parse(subscripts, n, t, &t[n], &has_out) &&
-        !tg__ein_build(n, operands, t, &t[n], has_out, false, s))
-        res = tg__ein_contract(s, operands, NULL);
-    free(t);
-    free(s);
-    return res;
+    return tg_einsum_opt(subscripts, n, operands, NULL);
 }
 
 tg_tensor *tg_einsum_ints(int n, tg_tensor *const *operands, const int *const *labels, const int *n_labels,
                           const int *out_labels, int n_out) {
-    if (!check_operands(n, operands, labels && n_labels)) return NULL;
-    tg_ein_term *t = malloc(sizeof(tg_ein_term) * (size_t)(n + 1));
-    tg_ein_spec *s = malloc(sizeof *s);
-    tg_tensor *res = NULL;
-    if (!t || !s) { tg__error(TG_ERR_MEMORY, "einsum: out of memory"); goto out; }
-    for (int i = 0; i <= n; i++) {
-        int cnt = i < n ? n_labels[i] : (n_out < 0 ? 0 : n_out);
-        const int *src = i < n ? labels[i] : out_labels;
-        if (cnt < 0 || cnt > TG_EIN_MAX_LABELS || (cnt > 0 && !src)) {
-            tg__error(TG_ERR_ARG, "einsum: bad label list for %s %d", i < n ? "operand" : "the output", i < n ? i : 0);
-            goto out;
-        }
-        t[i].n = cnt;
-        for (int k = 0; k < cnt; k++) {
-            if (src[k] < 0) {
-                tg__error(TG_ERR_ARG, "einsum: negative label %d in %s", src[k], i < n ? "an operand" : "the output");
-                goto out;
-            }
-            t[i].lab[k] = src[k];
-        }
-    }
-    if (!tg__ein_build(n, operands, t, &t[n], n_out >= 0, true, s)) res = tg__ein_contract(s, operands, NULL);
-out:
-    free(t);
-    free(s);
-    return res;
+    return tg_einsum_ints_opt(n, operands, labels, n_labels, out_labels, n_out, NULL);
 }

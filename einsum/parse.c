@@ -1,6 +1,7 @@
 /* Einsum subscripts: NumPy's grammar ("ij,jk->ik", implicit output, "..."),
  * checked against the operands (ranks, label sizes with size-1 broadcast). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "einsum/einsum_impl.h"
@@ -8,6 +9,37 @@
 #include "tangent/sizes.h"
 
 static bool is_label(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* One UTF-8 code point at p (a lead byte >= 0x80): its value, or -1 for a
+ * malformed sequence (bad lead or continuation byte, overlong form,
+ * surrogate, past U+10FFFF). *len gets the bytes used. */
+static int utf8_decode(const unsigned char *p, int *len) {
+    int n, cp;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) { n = 2; cp = p[0] & 0x1f; }
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) { n = 3; cp = p[0] & 0x0f; }
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4) { n = 4; cp = p[0] & 0x07; }
+    else return -1;
+    for (int k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80) return -1;   /* also stops at the terminating NUL */
+        cp = cp << 6 | (p[k] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+        return -1;
+    *len = n;
+    return cp;
+}
+
+static int utf8_encode(int cp, char *out) {
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) { out[0] = (char)(0xc0 | cp >> 6); out[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12); out[1] = (char)(0x80 | (cp >> 6 & 0x3f)); out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18); out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3f)); out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
 
 /* One term from p up to a ',' / "->" / end; advances *pp. */
 static tg_status parse_term(const char **pp, tg_ein_term *t, int idx) {
@@ -29,10 +61,19 @@ static tg_status parse_term(const char **pp, tg_ein_term *t, int idx) {
             p += 3;
             continue;
         }
+        if ((unsigned char)*p >= 0x80) {
+            int len = 0, cp = utf8_decode((const unsigned char *)p, &len);
+            if (cp < 0)
+                return tg__error(TG_ERR_ARG, "einsum: malformed UTF-8 (byte 0x%02x) in %s", (unsigned char)*p, what);
+            if (t->n >= TG_EIN_MAX_LABELS) return tg__error(TG_ERR_ARG, "einsum: too many labels in %s", what);
+            t->lab[t->n++] = cp;
+            p += len;
+            continue;
+        }
         if (!is_label(*p)) {
             if (*p == '-' || *p == '>')
                 return tg__error(TG_ERR_ARG, "einsum: malformed \"->\" in the subscripts");
-            return tg__error(TG_ERR_ARG, "einsum: invalid character '%c' (0x%02x) in %s: labels are a-z and A-Z",
+            return tg__error(TG_ERR_ARG, "einsum: invalid character '%c' (0x%02x) in %s: labels are a-z, A-Z and non-ASCII characters",
                              (*p >= 32 && *p < 127) ? *p : '?', (unsigned char)*p, what);
         }
         if (t->n >= TG_EIN_MAX_LABELS) return tg__error(TG_ERR_ARG, "einsum: too many labels in %s", what);
@@ -77,7 +118,12 @@ tg_status tg__ein_parse(const char *sub, int n, tg_ein_term *terms, tg_ein_term 
 const char *tg__ein_label_name(const tg_ein_spec *s, int id, char *buf, size_t n) {
     if (id < s->n_ell || s->name[id] < 0) snprintf(buf, n, "...");
     else if (s->int_labels) snprintf(buf, n, "%d", s->name[id]);
-    else snprintf(buf, n, "%c", (char)s->name[id]);
+    else {
+        char u[5];
+        int k = utf8_encode(s->name[id], u);
+        u[k] = 0;
+        snprintf(buf, n, "%s", u);
+    }
     return buf;
 }
 
@@ -193,7 +239,12 @@ tg_status tg__ein_build(int n, tg_tensor *const *ops, const tg_ein_term *terms, 
             int id = l >= 0 ? find_name(s, l) : -1;
             if (id < 0) {
                 if (int_labels) return tg__error(TG_ERR_ARG, "einsum: output label %d appears in no operand", l);
-                return tg__error(TG_ERR_ARG, "einsum: output label %c appears in no operand", (char)l);
+            {
+                char u[5];
+                int len = l >= 0 ? utf8_encode(l, u) : 0;
+                u[len] = 0;
+                return tg__error(TG_ERR_ARG, "einsum: output label %s appears in no operand", u);
+            }
             }
             if (seen[id])
                 return tg__error(TG_ERR_ARG, "einsum: output label %s appears more than once in the output",
@@ -220,4 +271,54 @@ tg_status tg__ein_build(int n, tg_tensor *const *ops, const tg_ein_term *terms, 
     return TG_OK;
 too_many:
     return tg__error(TG_ERR_SHAPE, "einsum: the output would have more than %d dimensions", TG_MAX_DIMS);
+}
+
+/* The operand list of both entry forms: 1..TG_EIN_MAX_OPS tensors, none
+ * NULL (arrays_ok: the caller's other arrays are non-NULL). */
+static tg_status check_operands(int n, tg_tensor *const *operands, bool arrays_ok) {
+    if (n < 1 || n > TG_EIN_MAX_OPS || !operands || !arrays_ok)
+        return tg__error(TG_ERR_ARG, "einsum: operand count %d out of range 1..%d%s", n, TG_EIN_MAX_OPS,
+                         arrays_ok ? "" : " (or NULL arrays)");
+    for (int i = 0; i < n; i++)
+        if (!operands[i]) return tg__error(TG_ERR_ARG, "einsum: operand %d is NULL", i);
+    return TG_OK;
+}
+
+tg_status tg__ein_spec_str(const char *subscripts, int n, tg_tensor *const *ops, tg_ein_spec *s) {
+    tg_status st = check_operands(n, ops, true);
+    if (st) return st;
+    tg_ein_term *t = malloc(sizeof(tg_ein_term) * (size_t)(n + 1));
+    if (!t) return tg__error(TG_ERR_MEMORY, "einsum: out of memory");
+    bool has_out;
+    st = tg__ein_parse(subscripts, n, t, &t[n], &has_out);
+    if (!st) st = tg__ein_build(n, ops, t, &t[n], has_out, false, s);
+    free(t);
+    return st;
+}
+
+tg_status tg__ein_spec_ints(int n, tg_tensor *const *ops, const int *const *labels, const int *n_labels,
+                            const int *out_labels, int n_out, tg_ein_spec *s) {
+    tg_status st = check_operands(n, ops, labels && n_labels);
+    if (st) return st;
+    tg_ein_term *t = malloc(sizeof(tg_ein_term) * (size_t)(n + 1));
+    if (!t) return tg__error(TG_ERR_MEMORY, "einsum: out of memory");
+    for (int i = 0; i <= n && !st; i++) {
+        int cnt = i < n ? n_labels[i] : (n_out < 0 ? 0 : n_out);
+        const int *src = i < n ? labels[i] : out_labels;
+        if (cnt < 0 || cnt > TG_EIN_MAX_LABELS || (cnt > 0 && !src)) {
+            st = tg__error(TG_ERR_ARG, "einsum: bad label list for %s %d", i < n ? "operand" : "the output",
+                           i < n ? i : 0);
+            break;
+        }
+        t[i].n = cnt;
+        for (int k = 0; k < cnt && !st; k++) {
+            if (src[k] < 0)
+                st = tg__error(TG_ERR_ARG, "einsum: negative label %d in %s", src[k],
+                               i < n ? "an operand" : "the output");
+            else t[i].lab[k] = src[k];
+        }
+    }
+    if (!st) st = tg__ein_build(n, ops, t, &t[n], n_out >= 0, true, s);
+    free(t);
+    return st;
 }

@@ -132,6 +132,21 @@ grad("grad/outer", "i,j->ij", [(D, (3,)), (D, (4,))])
 grad("grad/complex", "ij,jk->ik", [("c128", (3, 4)), ("c128", (4, 2))])
 grad("grad/complex_three", "bi,bij,bj->b", [("c128", (2, 3)), ("c128", (2, 3, 4)), ("c128", (2, 4))])
 
+# Past 6 operands tg_einsum's auto path is random-greedy + subtree
+# reconfiguration; past 8 labels an intermediate is stored with labels fused.
+# (The harness takes at most 8 inputs per case; tests/test_einsum.c checks a
+# 70-operand chain against tg_matmul.)
+value("many/ring8", "ab,bc,cd,de,ef,fg,gh,ha->", [(D, (3, 3))] * 8)
+value("many/chain8_implicit", "ab,bc,cd,de,ef,fg,gh,hi",
+      [(D, (2 + k % 3, 2 + (k + 1) % 3)) for k in range(8)])
+value("many/ring8_open", "ab,bc,cd,de,ef,fg,gh,hi->ai", [(D, (2, 3)), (D, (3, 2)), (D, (2, 4)), (D, (4, 2)),
+                                                          (D, (2, 3)), (D, (3, 2)), (D, (2, 2)), (D, (2, 3))])
+value("wide/interleaved", "ab,cd,ef,gh,ij,bdfhj->acegi", [(D, (2, 3))] * 5 + [(D, (3, 3, 3, 3, 3))])
+grad("grad/ring7", "ab,bc,cd,de,ef,fg,ga->", [(D, (2, 3)), (D, (3, 2)), (D, (2, 4)), (D, (4, 2)),
+                                               (D, (2, 3)), (D, (3, 2)), (D, (2, 2))])
+grad("grad/chain7_open", "ab,bc,cd,de,ef,fg,gh->ah", [(D, (2, 3)), (D, (3, 2)), (D, (2, 4)), (D, (4, 2)),
+                                                       (D, (2, 3)), (D, (3, 2)), (D, (2, 2))])
+
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as f:
     f.write('{"generator": "oracles/gen_einsum.py", "numpy": %s, "torch": %s, "cases": [\n'

@@ -178,7 +178,11 @@ Test(einsum, optimal_never_worse_than_greedy) {
         chain(8, chains[k], ops, sub);
         double o = path_flops(sub, 8, ops, "optimal", NULL), g = path_flops(sub, 8, ops, "greedy", NULL);
         cr_expect_leq(o, g, "chain %d: optimal %g > greedy %g", k, o, g);
-        cr_expect_eq(path_flops(sub, 8, ops, "auto", NULL), g, "auto is greedy past 6 operands");
+        /* past 6 operands auto is random-greedy + subtree reconfiguration,
+         * whose subtrees of 8 parts cover an 8-chain: the optimum */
+        double a = path_flops(sub, 8, ops, "auto", NULL), r = path_flops(sub, 8, ops, "random-greedy", NULL);
+        cr_expect_eq(a, o, "chain %d: auto %g, optimal %g", k, a, o);
+        cr_expect_eq(r, o, "chain %d: random-greedy %g, optimal %g", k, r, o);
     }
     /* a network with a hub: optimal <= greedy as well */
     tg_tensor *h = tg_zeros(TG_F32, 4, (int64_t[]){3, 4, 5, 6});
@@ -324,5 +328,202 @@ Test(einsum, random_subscripts_fail_cleanly) {
     }
     cr_expect_gt(ok, 0);
     cr_expect_gt(failed, 0);
+    tg_scope_end();
+}
+
+/* ---- UTF-8 labels, options, user paths, memory limit, many operands ------- */
+Test(einsum, utf8_labels_equal_ascii_and_integer_forms) {
+    tg_scope_begin();
+    tg_tensor *a = mat(3, 4), *b = mat(4, 5), *c = tg_randn(TG_F64, 3, (int64_t[]){2, 3, 5});
+    /* same labels in the same order: same path, same bits */
+    tg_tensor *u = tg_einsum("\u03b1\u03b2,\u03b2\u03b3,\u00e9\u03b1\u03b3->\u00e9", 3, OPS(a, b, c));
+    tg_tensor *s = tg_einsum("ij,jk,lik->l", 3, OPS(a, b, c));
+    const int la[2] = {0, 1}, lb[2] = {1, 2}, lc[3] = {3, 0, 2}, lo[1] = {3};
+    tg_tensor *n = tg_einsum_ints(3, OPS(a, b, c), (const int *[]){la, lb, lc}, (int[]){2, 2, 3}, lo, 1);
+    cr_assert(u && s && n, "%s", tg_last_error());
+    check_close(u, s, 0, 0, "utf8 vs ascii");
+    check_close(n, s, 0, 0, "ints vs ascii");
+    /* implicit output in code point order: U+03B1 < U+03B2, as 'a' < 'b';
+     * a 4-byte label (U+1F600) and a 3-byte one (U+20AC) mixed with ASCII */
+    tg_tensor *t1 = tg_einsum("\u03b2\u03b1", 1, OPS(a)), *t2 = tg_einsum("ba", 1, OPS(a));
+    tg_tensor *m1 = tg_einsum("x\U0001F600,\U0001F600\u20ac", 2, OPS(a, b)), *m2 = tg_einsum("xy,yz", 2, OPS(a, b));
+    cr_assert(t1 && t2 && m1 && m2, "%s", tg_last_error());
+    check_close(t1, t2, 0, 0, "implicit utf8 transpose");
+    cr_expect_eq(tg_dim(t1, 0), 4);
+    check_close(m1, m2, 0, 0, "4-byte labels");
+    /* errors name UTF-8 labels as written */
+    expect_error(tg_einsum("\u00e9j,\u00e9k->jk", 2, OPS(a, b)), TG_ERR_SHAPE,
+                 "label \u00e9 has size 3 in operand 0 and 4 in operand 1", NULL, "utf8 size conflict");
+    expect_error(tg_einsum("ij->\u00e9", 1, OPS(a)), TG_ERR_ARG, "output label \u00e9", "no operand", "utf8 out");
+    expect_error(tg_einsum("i\xc3(", 1, OPS(a)), TG_ERR_ARG, "malformed UTF-8", "operand 0", "bad continuation");
+    expect_error(tg_einsum("i\xe2\x82", 1, OPS(a)), TG_ERR_ARG, "malformed UTF-8", NULL, "truncated");
+    expect_error(tg_einsum("i\xc0\xaf", 1, OPS(a)), TG_ERR_ARG, "malformed UTF-8", NULL, "overlong");
+    expect_error(tg_einsum("i\xed\xa0\x80", 1, OPS(a)), TG_ERR_ARG, "malformed UTF-8", NULL, "surrogate");
+    expect_error(tg_einsum("ij->i\xff", 1, OPS(a)), TG_ERR_ARG, "malformed UTF-8", "output", "bad lead");
+    tg_scope_end();
+}
+
+Test(einsum, more_than_52_utf8_labels_and_64_operands) {
+    tg_scope_begin();
+    /* a 70-matrix chain, labels U+0100.. (2 bytes each): past the 52 letters
+     * and the old 64-operand limit; equal to the integer form bitwise and to
+     * a product of tg_matmul calls up to rounding */
+    enum { N = 70 };
+    tg_tensor *ops[N];
+    char sub[N * 6 + 16], *p = sub;
+    int lab[N][2], nl[N];
+    const int *labs[N];
+    tg_tensor *prod = NULL;
+    for (int i = 0; i < N; i++) {
+        ops[i] = tg_div_scalar(mat(3, 3), 2.0);
+        prod = prod ? tg_matmul(prod, ops[i]) : ops[i];
+        for (int k = 0; k < 2; k++) {
+            int cp = 0x100 + i + k;
+            *p++ = (char)(0xc0 | cp >> 6);
+            *p++ = (char)(0x80 | (cp & 0x3f));
+            lab[i][k] = i + k;
+        }
+        *p++ = i + 1 < N ? ',' : '-';
+        labs[i] = lab[i];
+        nl[i] = 2;
+    }
+    *p++ = '>';
+    p += sprintf(p, "\xc4\x80");   /* U+0100 */
+    int cp = 0x100 + N;
+    *p++ = (char)(0xc0 | cp >> 6);
+    *p++ = (char)(0x80 | (cp & 0x3f));
+    *p = 0;
+    tg_tensor *u = tg_einsum(sub, N, ops);
+    tg_tensor *n = tg_einsum_ints(N, ops, labs, nl, (int[]){0, N}, 2);
+    cr_assert(u && n, "%s", tg_last_error());
+    check_close(u, n, 0, 0, "utf8 vs ints, 70 operands");
+    check_close(u, prod, 1e-12, 1e-9, "70-chain vs matmul");
+    tg_scope_end();
+}
+
+Test(einsum, user_path_is_followed_and_checked) {
+    tg_scope_begin();
+    tg_tensor *a = mat(2, 30), *b = mat(30, 40), *c = mat(40, 3);
+    /* (a b) c against a (b c): both equal matmul; costs as numpy.einsum_path
+     * reports them for ((0, 1), (0, 1)) and ((1, 2), (0, 1)) */
+    tg_einsum_opts left = {NULL, 0, (const int[][2]){{0, 1}, {0, 1}}};
+    tg_einsum_opts right = {NULL, 0, (const int[][2]){{2, 1}, {1, 0}}};   /* either order in a pair */
+    int p[2][2];
+    double f, lg;
+    cr_assert_eq(tg_einsum_path_opt("ij,jk,kl->il", 3, OPS(a, b, c), &left, p, &f, &lg, NULL), TG_OK, "%s",
+                 tg_last_error());
+    cr_expect_eq(f, 2.0 * 2 * 30 * 40 + 2.0 * 2 * 40 * 3);
+    cr_expect_eq(lg, 80);
+    cr_expect(p[0][0] == 0 && p[0][1] == 1 && p[1][0] == 0 && p[1][1] == 1);
+    cr_assert_eq(tg_einsum_path_opt("ij,jk,kl->il", 3, OPS(a, b, c), &right, p, &f, &lg, NULL), TG_OK);
+    cr_expect_eq(f, 2.0 * 30 * 40 * 3 + 2.0 * 2 * 30 * 3);
+    cr_expect(p[0][0] == 1 && p[0][1] == 2 && p[1][0] == 0 && p[1][1] == 1, "normalised to i < j");
+    tg_tensor *want = tg_matmul(tg_matmul(a, b), c);
+    tg_tensor *l = tg_einsum_opt("ij,jk,kl->il", 3, OPS(a, b, c), &left);
+    tg_tensor *r = tg_einsum_opt("ij,jk,kl->il", 3, OPS(a, b, c), &right);
+    cr_assert(l && r, "%s", tg_last_error());
+    check_close(l, want, 0, 0, "left path is matmul(matmul(a, b), c)");
+    check_close(r, want, 1e-12, 1e-12, "right path");
+    /* the default (auto) picks the cheaper (a b) first: 5280 < 7560 */
+    cr_assert_eq(tg_einsum_path_opt("ij,jk,kl->il", 3, OPS(a, b, c), NULL, p, &f, NULL, NULL), TG_OK);
+    cr_expect(p[0][0] == 0 && p[0][1] == 1, "auto path starts with (0, 1), got (%d, %d)", p[0][0], p[0][1]);
+    cr_expect_eq(f, 5280);
+    tg_einsum_opts bad1 = {NULL, 0, (const int[][2]){{0, 0}, {0, 1}}};
+    tg_einsum_opts bad2 = {NULL, 0, (const int[][2]){{0, 1}, {0, 2}}};
+    tg_einsum_opts bad3 = {"fastest", 0, NULL};
+    expect_error(tg_einsum_opt("ij,jk,kl->il", 3, OPS(a, b, c), &bad1), TG_ERR_ARG, "path step 0 is (0, 0)", NULL,
+                 "same position");
+    expect_error(tg_einsum_opt("ij,jk,kl->il", 3, OPS(a, b, c), &bad2), TG_ERR_ARG, "path step 1 is (0, 2)", "0..1",
+                 "out of range");
+    expect_error(tg_einsum_opt("ij,jk,kl->il", 3, OPS(a, b, c), &bad3), TG_ERR_ARG, "unknown strategy", NULL,
+                 "strategy");
+    tg_scope_end();
+}
+
+Test(einsum, memory_limit_matches_numpy_optimal) {
+    tg_scope_begin();
+    /* numpy.einsum_path("ab,bc,cd,da->", shapes (3,10),(10,40),(40,10),(10,3)):
+     * optimize=("optimal", 10**12): path (0,1),(0,2),(0,1), 4861 FLOPs,
+     * largest 120; ("optimal", 119): (1,2),(0,2),(0,1), 8661, largest 100 */
+    tg_tensor *ops[4] = {mat(3, 10), mat(10, 40), mat(40, 10), mat(10, 3)};
+    const char *sub = "ab,bc,cd,da->";
+    tg_einsum_opts none = {"optimal", 0, NULL}, cap = {"optimal", 119, NULL}, np_default = {"optimal", -1, NULL};
+    int p[3][2];
+    double f, lg;
+    cr_assert_eq(tg_einsum_path_opt(sub, 4, ops, &none, p, &f, &lg, NULL), TG_OK, "%s", tg_last_error());
+    cr_expect_eq(f + 1, 4861);
+    cr_expect_eq(lg, 120);
+    cr_expect(p[0][0] == 0 && p[0][1] == 1 && p[1][0] == 0 && p[1][1] == 2);
+    char *rep = NULL;
+    cr_assert_eq(tg_einsum_path_opt(sub, 4, ops, &cap, p, &f, &lg, &rep), TG_OK, "%s", tg_last_error());
+    cr_expect_eq(f + 1, 8661);
+    cr_expect_eq(lg, 100);
+    cr_expect(p[0][0] == 1 && p[0][1] == 2 && p[1][0] == 0 && p[1][1] == 2 && p[2][0] == 0 && p[2][1] == 1);
+    cr_expect(rep && strstr(rep, "Path:  [(1, 2), (0, 2), (0, 1)]"), "%s", rep ? rep : "");
+    free(rep);
+    /* NumPy's default cap (largest operand, 400 here) does not bind */
+    cr_assert_eq(tg_einsum_path_opt(sub, 4, ops, &np_default, NULL, &f, NULL, NULL), TG_OK);
+    cr_expect_eq(f + 1, 4861);
+    /* greedy and random-greedy keep under the cap too, and the values agree */
+    for (int k = 0; k < 2; k++) {
+        tg_einsum_opts o = {k ? "random-greedy" : "greedy", 119, NULL};
+        cr_assert_eq(tg_einsum_path_opt(sub, 4, ops, &o, NULL, &f, &lg, NULL), TG_OK);
+        cr_expect_leq(lg, 119, "%s: largest %g", o.strategy, lg);
+        tg_tensor *capped = tg_einsum_opt(sub, 4, ops, &o), *plain = tg_einsum(sub, 4, ops);
+        cr_assert(capped && plain, "%s", tg_last_error());
+        check_close(capped, plain, 1e-12, 1e-12, "capped path value");
+    }
+    tg_scope_end();
+}
+
+Test(einsum, wide_intermediates_past_max_dims) {
+    tg_scope_begin();
+    /* outer products of five matrices first: a 10-label intermediate (past
+     * TG_MAX_DIMS), then a contraction whose operand needs 10 axis groups
+     * permuted (interleaved a/b labels): done in passes */
+    tg_tensor *ops[6];
+    for (int i = 0; i < 5; i++) ops[i] = mat(2, 3);
+    ops[5] = tg_randn(TG_F64, 5, (int64_t[]){3, 3, 3, 3, 3});
+    const char *sub = "ab,cd,ef,gh,ij,bdfhj->acegi";
+    tg_einsum_opts outer_first = {NULL, 0, (const int[][2]){{0, 1}, {0, 4}, {0, 3}, {0, 2}, {0, 1}}};
+    double f, lg;
+    cr_assert_eq(tg_einsum_path_opt(sub, 6, ops, &outer_first, NULL, &f, &lg, NULL), TG_OK, "%s", tg_last_error());
+    cr_expect_eq(lg, 7776, "largest intermediate 6^5");
+    tg_tensor *w = tg_einsum_opt(sub, 6, ops, &outer_first), *ref = tg_einsum(sub, 6, ops);
+    cr_assert(w && ref, "%s", tg_last_error());
+    cr_expect_eq(tg_ndim(w), 5);
+    check_close(w, ref, 1e-12, 1e-12, "wide path vs auto path");
+    /* and through autograd: the gradient of the sum equals the auto path's */
+    tg_tensor *x = tg_detach(ops[5]);
+    tg_set_requires_grad(x, true);
+    tg_tensor *ops2[6] = {ops[0], ops[1], ops[2], ops[3], ops[4], x};
+    cr_assert_eq(tg_backward(tg_sum(tg_einsum_opt(sub, 6, ops2, &outer_first), 0, NULL, false), NULL), TG_OK, "%s",
+                 tg_last_error());
+    tg_tensor *g1 = tg_contiguous(tg_grad(x));
+    tg_zero_grad(x);
+    cr_assert_eq(tg_backward(tg_sum(tg_einsum(sub, 6, ops2), 0, NULL, false), NULL), TG_OK);
+    check_close(g1, tg_grad(x), 1e-12, 1e-12, "gradient through the wide path");
+    tg_scope_end();
+}
+
+Test(einsum, random_greedy_reaches_the_optimum_of_small_chains) {
+    tg_scope_begin();
+    /* subtree reconfiguration over 10 parts covers a 10-chain: random-greedy
+     * must equal optimal; greedy is worse on some */
+    const int64_t chains[3][11] = {{10, 100, 5, 50, 2, 80, 3, 60, 7, 90, 4}, {30, 35, 15, 5, 10, 20, 25, 3, 40, 2, 9},
+                                   {50, 2, 50, 2, 50, 2, 50, 2, 50, 2, 50}};
+    bool greedy_worse = false;
+    for (int k = 0; k < 3; k++) {
+        tg_tensor *ops[10];
+        char sub[64];
+        chain(10, chains[k], ops, sub);
+        double o = path_flops(sub, 10, ops, "optimal", NULL), r = path_flops(sub, 10, ops, "random-greedy", NULL);
+        double g = path_flops(sub, 10, ops, "greedy", NULL), a = path_flops(sub, 10, ops, "auto", NULL);
+        cr_expect_eq(r, o, "chain %d: random-greedy %g, optimal %g", k, r, o);
+        cr_expect_leq(a, g, "chain %d: auto %g, greedy %g", k, a, g);
+        cr_expect_geq(a, o);
+        greedy_worse |= g > o;
+    }
+    cr_expect(greedy_worse, "the chains should include one where plain greedy is not optimal");
     tg_scope_end();
 }

@@ -234,6 +234,10 @@ void tg__set_location(const char *file, int line);
 #define tg_einsum(...) TG__AT(tg_einsum)(__VA_ARGS__)
 #define tg_einsum_ints(...) TG__AT(tg_einsum_ints)(__VA_ARGS__)
 #define tg_einsum_path(...) TG__AT(tg_einsum_path)(__VA_ARGS__)
+#define tg_einsum_opt(...) TG__AT(tg_einsum_opt)(__VA_ARGS__)
+#define tg_einsum_ints_opt(...) TG__AT(tg_einsum_ints_opt)(__VA_ARGS__)
+#define tg_einsum_path_opt(...) TG__AT(tg_einsum_path_opt)(__VA_ARGS__)
+#define tg_einsum_ints_path(...) TG__AT(tg_einsum_ints_path)(__VA_ARGS__)
 #endif
 
 #if defined(TG__DECLARED_TANGENT_LINALG_H) && !defined(TG__LOC_TANGENT_LINALG_H)
