@@ -3,6 +3,7 @@
  * The tg__lapack_* wrappers call LAPACKE in row-major layout (it transposes
  * internally); the *_cm ones in column-major layout, which the kernels use
  * with transposed copies so each matrix is copied once. */
+#include <cblas.h>
 #include <lapacke.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -248,6 +249,10 @@ int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn 
     /* Threads pay off once the batch holds enough work (a fork/join costs a
      * few microseconds, about 2^15 multiply-adds of one core). */
     if (nth > 1 && count > 1 && (double)count * item_cost >= 32768.0) {
+        /* one BLAS thread per item: the threads are ours, and each item then
+         * computes exactly as on one thread */
+        int blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
         #pragma omp parallel num_threads(nth)
         {
             int64_t my_bad = -1;
@@ -261,6 +266,7 @@ int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn 
             #pragma omp critical(tg_linalg_batch)
             if (my_bad >= 0 && (bad < 0 || my_bad < bad)) { bad = my_bad; bad_info = my_info; }
         }
+        openblas_set_num_threads(blas_threads);
     } else {
         for (int64_t t = 0; t < count; t++) {
             int r = fn(ctx, t);

@@ -83,44 +83,56 @@ static bool triangle_finite(tg_dtype d, const char *a, int64_t n, bool upper) {
     return true;
 }
 
+#define EIGH_NOT_FINITE (-200000)   /* an item's code: non-finite input */
+
+typedef struct {
+    tg_tensor *a, **out;
+    bool vectors, upper;
+    tg_dtype d;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], n, es, rs;
+} eigh_job;
+
+static int eigh_item(void *ctx, int64_t t) {
+    const eigh_job *j = ctx;
+    int64_t n = j->n;
+    /* slack past the matrix: BLAS kernels may read a little beyond it */
+    char *m = tg__linalg_scratch(0, (size_t)((n * n + 64) * j->es));
+    if (!m) return TG_LINALG_NO_MEMORY;
+    tg__linalg_gather(m, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    if (!triangle_finite(j->d, m, n, j->upper)) return EIGH_NOT_FINITE;
+    int info = lapack_eigh(j->d, j->vectors, j->upper, (int)n, m, tg__ptr(j->out[0]) + t * n * j->rs);
+    if (info == 0 && j->vectors) conj_transpose(j->d, tg__ptr(j->out[1]) + t * n * n * j->es, m, n);
+    return info;
+}
+
+/* One matrix per batch item, across threads when the batch is large. */
 static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
     tg_dtype d = vectors ? out[1]->dtype : tg_dtype_of(in[0]);
     if (!vectors && tg__linalg_dtype(c, d, &d)) return tg_last_error_code();
-    bool upper = c->attrs && c->attrs->n_int > 0 && c->attrs->i[0];
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    if (!a) return tg_last_error_code();
+    eigh_job j = {.out = out, .vectors = vectors, .d = d,
+                  .upper = c->attrs && c->attrs->n_int > 0 && c->attrs->i[0]};
+    j.a = tg__cast_raw(in[0], d);
+    if (!j.a) return tg_last_error_code();
     tg_status st = TG_OK;
-    char *work = NULL;
-    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d), rs = tg__esize(out[0]->dtype);
-    if (n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    /* slack past the matrix: BLAS kernels may read a little beyond it */
-    if (!(work = malloc((size_t)((n * n + 64) * es)))) {
-        st = tg__error(TG_ERR_MEMORY, "tg_%s: out of memory", c->def->name);
-        goto done;
-    }
-    for (int64_t t = 0; t < bt.count && n > 0; t++) {
-        char *m = work;
-        tg__linalg_gather(m, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        if (!triangle_finite(d, m, n, upper)) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
-            goto done;
-        }
-        int info = lapack_eigh(d, vectors, upper, (int)n, m, tg__ptr(out[0]) + t * n * rs);
-        if (info > 0) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
-                              (long long)t, info);
-            goto done;
-        }
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK syevd/heevd argument %d invalid", -info); goto done; }
-        if (vectors) conj_transpose(d, tg__ptr(out[1]) + t * n * n * es, m, n);
-    }
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.es = tg__esize(d);
+    j.rs = tg__esize(out[0]->dtype);
+    if (j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    if (j.n == 0) goto done;
+    int info;
+    double cost = 9.0 * (double)j.n * (double)j.n * (double)j.n;
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, eigh_item, &j, &info);
+    if (t >= 0 && info == EIGH_NOT_FINITE)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
+    else if (t >= 0 && info > 0)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
+                          (long long)t, info);
+    else if (t >= 0) st = tg__linalg_info_error(c, "syevd/heevd", t, info, "");
 done:
-    free(work);
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 static tg_status eigh_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {

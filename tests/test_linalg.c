@@ -75,7 +75,7 @@ Test(linalg, parallel_batches) {
     tg_tensor *a = tg_contiguous(tg_add(tg_randn(TG_F64, 3, shape), tg_mul_scalar(tg_eye(TG_F64, 16, -1), 8.0)));
     tg_tensor *b = tg_randn(TG_F64, 3, (int64_t[]){64, 16, 3});
     tg_tensor *spd = tg_add(tg_matmul(a, tg_mT(a)), tg_mul_scalar(tg_eye(TG_F64, 16, -1), 1.0));
-    tg_tensor *r1[4], *r2[4];
+    tg_tensor *r1[6], *r2[6];
     for (int pass = 0; pass < 2; pass++) {
         tg_set_num_threads(pass ? 2 : 1);
         tg_tensor **r = pass ? r2 : r1;
@@ -83,8 +83,14 @@ Test(linalg, parallel_batches) {
         r[1] = tg_linalg_det(a);
         r[2] = tg_linalg_cholesky(spd, false);
         r[3] = tg_linalg_triangular_solve(r[2], b, false, true, false);
+        cr_assert_eq(tg_linalg_eigh(spd, &r[4], &r[5]), TG_OK, "%s", tg_last_error());
     }
-    for (int i = 0; i < 4; i++) check_close(r2[i], r1[i], 0, 0, "2 threads equal 1 thread");
+    for (int i = 0; i < 6; i++) check_close(r2[i], r1[i], 0, 0, "2 threads equal 1 thread");
+    tg_tensor *bad = tg_copy(spd);
+    tg_copy_(tg_select(tg_select(bad, 0, 33), 0, 5), tg_scalar(TG_F64, NAN));
+    tg_tensor *w, *v;
+    cr_expect_neq(tg_linalg_eigh(bad, &w, &v), TG_OK);
+    expect_msg("matrix 33 of the batch contains non-finite values");
     /* items 40 and 50 singular (row 3 zero): the error names 40 */
     tg_tensor *s = tg_copy(a);
     for (int item = 40; item <= 50; item += 10) tg_copy_(tg_select(tg_select(s, 0, item), 0, 3), tg_scalar(TG_F64, 0));
