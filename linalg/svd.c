@@ -115,62 +115,78 @@ static void set_identity(tg_dtype d, char *p, int64_t n) {
     }
 }
 
-static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
+#define SVD_NOT_FINITE (-200000)   /* an item's code: non-finite input */
+
+typedef struct {
+    tg_tensor *a, **out, *so;
+    bool vectors, full;
+    char jz;
     tg_dtype d;
-    if (tg__linalg_dtype(c, tg_dtype_of(in[0]), &d)) return tg_last_error_code();
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    if (!a) return tg_last_error_code();
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], m, n, k, ku, kv, es, rs;
+} svd_job;
+
+static int svd_item(void *ctx, int64_t t) {
+    const svd_job *j = ctx;
+    int64_t m = j->m, n = j->n, k = j->k, es = j->es;
+    /* slack: BLAS kernels may read past the end */
+    char *work = tg__linalg_scratch(0, (size_t)((m * n + 64) * es));
+    char *dummy = tg__linalg_scratch(1, (size_t)((n ? n : 1) * es));
+    char *superb = tg__linalg_scratch(2, (size_t)((k ? k : 1) * j->rs));
+    if (!work || !dummy || !superb) return TG_LINALG_NO_MEMORY;
+    char *u = j->vectors ? tg__ptr(j->out[0]) + t * m * j->ku * es : dummy;
+    char *vt = j->vectors ? tg__ptr(j->out[2]) + t * j->kv * n * es : dummy;
+    char *s = tg__ptr(j->so) + t * k * j->rs;
+    int ldu = j->vectors ? (int)(j->ku ? j->ku : 1) : 1;
+    if (k == 0) {   /* empty: NumPy gives identities for the full factors */
+        if (j->full) { set_identity(j->d, u, m); set_identity(j->d, vt, n); }
+        return 0;
+    }
+    int64_t off = tg__linalg_batch_offset(&j->bt, j->sa, t);
+    tg__linalg_gather(work, j->a, off, m, n);
+    if (!all_finite(j->d, work, m * n)) return SVD_NOT_FINITE;
+    int info = lapack_gesdd(j->d, j->jz, (int)m, (int)n, work, s, u, ldu, vt);
+    if (info > 0) {   /* gesdd did not converge: the QR iteration of gesvd is more robust */
+        tg__linalg_gather(work, j->a, off, m, n);
+        info = lapack_gesvd(j->d, j->jz, (int)m, (int)n, work, s, u, ldu, vt, superb);
+    }
+    return info;
+}
+
+/* One matrix per batch item, across threads when the batch is large. */
+static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
+    svd_job j = {.out = out, .vectors = vectors};
+    if (tg__linalg_dtype(c, tg_dtype_of(in[0]), &j.d)) return tg_last_error_code();
+    j.a = tg__cast_raw(in[0], j.d);
+    if (!j.a) return tg_last_error_code();
     tg_status st = TG_OK;
-    bool full = vectors && attr_full(c);
-    char jz = !vectors ? 'N' : full ? 'A' : 'S';
-    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], k = m < n ? m : n;
-    int64_t ku = full ? m : k, kv = full ? n : k, es = tg__esize(d), rs = tg__esize(tg_real_dtype(d));
-    tg_tensor *so = vectors ? out[1] : out[0];
-    char *work = NULL, *dummy = NULL, *superb = NULL;
-    if (m > INT32_MAX / 2 || n > INT32_MAX / 2 || m * n > INT32_MAX) {
+    j.full = vectors && attr_full(c);
+    j.jz = !vectors ? 'N' : j.full ? 'A' : 'S';
+    j.m = j.a->shape[j.a->ndim - 2];
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.k = j.m < j.n ? j.m : j.n;
+    j.ku = j.full ? j.m : j.k;
+    j.kv = j.full ? j.n : j.k;
+    j.es = tg__esize(j.d);
+    j.rs = tg__esize(tg_real_dtype(j.d));
+    j.so = vectors ? out[1] : out[0];
+    if (j.m > INT32_MAX / 2 || j.n > INT32_MAX / 2 || j.m * j.n > INT32_MAX) {
         st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range");
         goto done;
     }
-    work = malloc((size_t)((m * n + 64) * es));   /* slack: BLAS kernels may read past the end */
-    dummy = malloc((size_t)((n ? n : 1) * es));
-    superb = malloc((size_t)((k ? k : 1) * rs));
-    if (!work || !dummy || !superb) { st = tg__error(TG_ERR_MEMORY, "tg_%s: out of memory", c->def->name); goto done; }
-    tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    for (int64_t t = 0; t < bt.count; t++) {
-        char *u = vectors ? tg__ptr(out[0]) + t * m * ku * es : dummy;
-        char *vt = vectors ? tg__ptr(out[2]) + t * kv * n * es : dummy;
-        char *s = tg__ptr(so) + t * k * rs;
-        int ldu = vectors ? (int)(ku ? ku : 1) : 1;
-        if (k == 0) {   /* empty: NumPy gives identities for the full factors */
-            if (full) { set_identity(d, u, m); set_identity(d, vt, n); }
-            continue;
-        }
-        int64_t off = tg__linalg_batch_offset(&bt, sa, t);
-        tg__linalg_gather(work, a, off, m, n);
-        if (!all_finite(d, work, m * n)) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
-            goto done;
-        }
-        int info = lapack_gesdd(d, jz, (int)m, (int)n, work, s, u, ldu, vt);
-        if (info > 0) {   /* gesdd did not converge: the QR iteration of gesvd is more robust */
-            tg__linalg_gather(work, a, off, m, n);
-            info = lapack_gesvd(d, jz, (int)m, (int)n, work, s, u, ldu, vt, superb);
-        }
-        if (info > 0) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
-                              (long long)t, info);
-            goto done;
-        }
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK gesdd/gesvd argument %d invalid", -info); goto done; }
-    }
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    int info;
+    double cost = 12.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, svd_item, &j, &info);
+    if (t >= 0 && info == SVD_NOT_FINITE)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
+    else if (t >= 0 && info > 0)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
+                          (long long)t, info);
+    else if (t >= 0) st = tg__linalg_info_error(c, "gesdd/gesvd", t, info, "");
 done:
-    free(work);
-    free(dummy);
-    free(superb);
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 static tg_status svd_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
