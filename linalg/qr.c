@@ -106,45 +106,63 @@ static tg_status lapack_error(const tg_op_call *c, const char *routine, int info
     return tg__op_error(c, TG_ERR_NUMERIC, "LAPACK %s argument %d invalid", routine, -info);
 }
 
-static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    if (!a) return tg_last_error_code();
-    tg_status st = TG_OK;
-    char *work = NULL, *tau = NULL;
-    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], es = tg__esize(d);
-    int64_t k = m < n ? m : n, qc = out[0]->shape[out[0]->ndim - 1], rr = out[1]->shape[out[1]->ndim - 2];
+#define ORGQR_TAG (-500000)   /* an item's code: orgqr/ungqr failed with code - ORGQR_TAG */
+
+typedef struct {
+    tg_tensor *a, **out;
+    tg_dtype d;
     tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    if (m > INT32_MAX / 2 || n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    if (bt.count == 0 || m == 0) goto done;
-    work = malloc((size_t)((n ? m * n : 1) * es));
-    tau = malloc((size_t)((k ? k : 1) * es));
-    if (!work || !tau) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_qr: out of memory"); goto done; }
-    for (int64_t t = 0; t < bt.count; t++) {
-        char *q = tg__ptr(out[0]) + t * m * qc * es, *r = tg__ptr(out[1]) + t * rr * n * es;
-        memset(q, 0, (size_t)(m * qc * es));
-        memset(r, 0, (size_t)(rr * n * es));
-        if (k == 0) {                     /* n = 0: Q is the identity (complete) or empty */
-            for (int64_t i = 0; i < qc; i++) set_one(d, q + (i * qc + i) * es);
-            continue;
-        }
-        tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), m, n);
-        int info = geqrf(d, (int)m, (int)n, work, tau);
-        if (info) { st = lapack_error(c, "geqrf", info); goto done; }
-        for (int64_t i = 0; i < k; i++)   /* R: the upper triangle of the first k rows */
-            memcpy(r + (i * n + i) * es, work + (i * n + i) * es, (size_t)((n - i) * es));
-        for (int64_t i = 0; i < m; i++)   /* reflectors: the first k columns */
-            memcpy(q + i * qc * es, work + i * n * es, (size_t)(k * es));
-        info = orgqr(d, (int)m, (int)qc, (int)k, q, tau);
-        if (info) { st = lapack_error(c, "orgqr/ungqr", info); goto done; }
+    int64_t sa[TG_MAX_DIMS], m, n, k, qc, rr, es;
+} qr_job;
+
+static int qr_item(void *ctx, int64_t t) {
+    const qr_job *j = ctx;
+    int64_t m = j->m, n = j->n, k = j->k, qc = j->qc, rr = j->rr, es = j->es;
+    char *q = tg__ptr(j->out[0]) + t * m * qc * es, *r = tg__ptr(j->out[1]) + t * rr * n * es;
+    memset(q, 0, (size_t)(m * qc * es));
+    memset(r, 0, (size_t)(rr * n * es));
+    if (k == 0) {                     /* n = 0: Q is the identity (complete) or empty */
+        for (int64_t i = 0; i < qc; i++) set_one(j->d, q + (i * qc + i) * es);
+        return 0;
     }
+    char *work = tg__linalg_scratch(0, (size_t)(m * n * es)), *tau = tg__linalg_scratch(1, (size_t)(k * es));
+    if (!work || !tau) return TG_LINALG_NO_MEMORY;
+    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
+    int info = geqrf(j->d, (int)m, (int)n, work, tau);
+    if (info) return info;
+    for (int64_t i = 0; i < k; i++)   /* R: the upper triangle of the first k rows */
+        memcpy(r + (i * n + i) * es, work + (i * n + i) * es, (size_t)((n - i) * es));
+    for (int64_t i = 0; i < m; i++)   /* reflectors: the first k columns */
+        memcpy(q + i * qc * es, work + i * n * es, (size_t)(k * es));
+    info = orgqr(j->d, (int)m, (int)qc, (int)k, q, tau);
+    return info ? ORGQR_TAG + info : 0;
+}
+
+/* One matrix per batch item, across threads when the batch is large. */
+static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    qr_job j = {.d = out[0]->dtype, .out = out};
+    j.a = tg__cast_raw(in[0], j.d);
+    if (!j.a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    j.m = j.a->shape[j.a->ndim - 2];
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.es = tg__esize(j.d);
+    j.k = j.m < j.n ? j.m : j.n;
+    j.qc = out[0]->shape[out[0]->ndim - 1];
+    j.rr = out[1]->shape[out[1]->ndim - 2];
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    if (j.m > INT32_MAX / 2 || j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    if (j.bt.count == 0 || j.m == 0) goto done;
+    int info;
+    double cost = 4.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, qr_item, &j, &info);
+    if (t >= 0 && info == TG_LINALG_NO_MEMORY) st = tg__linalg_info_error(c, "geqrf", t, info, "");
+    else if (t >= 0 && info <= ORGQR_TAG + 100000 && info > ORGQR_TAG - 100000)
+        st = lapack_error(c, "orgqr/ungqr", info - ORGQR_TAG);
+    else if (t >= 0) st = lapack_error(c, "geqrf", info);
 done:
-    free(work);
-    free(tau);
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 
