@@ -62,41 +62,61 @@ static tg_status luf_infer(const tg_op_call *c, tg_meta *out) {
     return tg__linalg_dtype(c, a->dtype, &out[0].dtype);
 }
 
-static int getrf(tg_dtype d, int m, int n, void *a, int *ipiv) {
+/* Column-major getrf on a column-major copy (the _work entry points skip
+ * LAPACKE's NaN scan, so NaN propagates as in NumPy and PyTorch). */
+static int getrf_cm(tg_dtype d, int m, int n, void *a, int *ipiv) {
+    int ld = m ? m : 1;
     switch (d) {
-    case TG_F32: return LAPACKE_sgetrf_work(RM, m, n, a, n, ipiv);
-    case TG_F64: return LAPACKE_dgetrf_work(RM, m, n, a, n, ipiv);
-    case TG_C64: return LAPACKE_cgetrf_work(RM, m, n, (lapack_complex_float *)a, n, ipiv);
-    default: return LAPACKE_zgetrf_work(RM, m, n, (lapack_complex_double *)a, n, ipiv);
+    case TG_F32: return LAPACKE_sgetrf_work(LAPACK_COL_MAJOR, m, n, a, ld, ipiv);
+    case TG_F64: return LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, m, n, a, ld, ipiv);
+    case TG_C64: return LAPACKE_cgetrf_work(LAPACK_COL_MAJOR, m, n, (lapack_complex_float *)a, ld, ipiv);
+    default: return LAPACKE_zgetrf_work(LAPACK_COL_MAJOR, m, n, (lapack_complex_double *)a, ld, ipiv);
     }
 }
 
+typedef struct {
+    tg_tensor *a, **out;
+    bool check;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], m, n, k, es;
+} luf_job;
+
+static int luf_item(void *ctx, int64_t t) {
+    const luf_job *j = ctx;
+    int64_t m = j->m, n = j->n, es = j->es;
+    char *w = tg__linalg_scratch(0, (size_t)(m * n * es));
+    if (!w) return TG_LINALG_NO_MEMORY;
+    tg__linalg_gather_cm(w, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
+    int info = getrf_cm(j->out[0]->dtype, (int)m, (int)n, w, (int *)tg__ptr(j->out[1]) + t * j->k);
+    tg__linalg_store_cm(tg__ptr(j->out[0]) + t * m * n * es, w, m, n, es);
+    return info > 0 && !j->check ? 0 : info;
+}
+
+/* One matrix per batch item (copied once, column-major), across threads
+ * when the batch is large. */
 static tg_status luf_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    if (!a) return tg_last_error_code();
+    luf_job j = {.a = tg__cast_raw(in[0], d), .out = out, .check = c->attrs->i[ATTR_CHECK] != 0};
+    if (!j.a) return tg_last_error_code();
     tg_status st = TG_OK;
-    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], k = m < n ? m : n, es = tg__esize(d);
-    tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    if (m > INT32_MAX / 2 || n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    for (int64_t t = 0; t < bt.count && k > 0; t++) {
-        char *lu = tg__ptr(out[0]) + t * m * n * es;
-        int *piv = (int *)tg__ptr(out[1]) + t * k;
-        tg__linalg_gather(lu, a, tg__linalg_batch_offset(&bt, sa, t), m, n);
-        int info = getrf(d, (int)m, (int)n, lu, piv);
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK getrf argument %d invalid", -info); goto done; }
-        if (info > 0 && c->attrs->i[ATTR_CHECK]) {
-            st = tg__op_error(c, TG_ERR_NUMERIC,
-                              "matrix %lld of the batch is singular (U[%d,%d] = 0; tg_linalg_lu factors it "
-                              "without this check)", (long long)t, info - 1, info - 1);
-            goto done;
-        }
-    }
+    j.m = j.a->shape[j.a->ndim - 2];
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.k = j.m < j.n ? j.m : j.n;
+    j.es = tg__esize(d);
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    if (j.m > INT32_MAX / 2 || j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    if (j.k == 0) goto done;
+    int info;
+    double cost = (double)j.m * (double)j.n * (double)j.k;
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, luf_item, &j, &info);
+    if (t >= 0 && info > 0)
+        st = tg__op_error(c, TG_ERR_NUMERIC,
+                          "matrix %lld of the batch is singular (U[%d,%d] = 0; tg_linalg_lu factors it "
+                          "without this check)", (long long)t, info - 1, info - 1);
+    else if (t >= 0) st = tg__linalg_info_error(c, "getrf", t, info, "");
 done:
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 
