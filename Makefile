@@ -13,7 +13,7 @@ debug: deps
 	cmake --preset debug >/dev/null && cmake --build --preset debug -j$(JOBS)
 
 # The main demo: the Fashion-MNIST CNN, one traced epoch plus a short eager
-# run (build/release/fashion_mnist --epochs 10 --mode traced for the full
+# run (build/release/fashion_mnist --epochs 8 --mode traced for the full
 # training). DEMO_ARGS passes other options.
 demo: release
 	cd build/release && ./fashion_mnist $(DEMO_ARGS)
