@@ -93,42 +93,52 @@ static int geev_one(tg_dtype d, int n, char *a, char *w, char *v, char *scratch)
     return info;
 }
 
-static tg_status eig_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+#define EIG_NOT_FINITE (-200000)   /* an item's code: inf or NaN input */
+
+typedef struct {
+    tg_tensor *a, **out;
     tg_dtype d;
-    if (tg__linalg_dtype(c, in[0]->dtype, &d)) return tg_last_error_code();
-    tg_tensor *a = tg__cast_raw(in[0], d);
-    if (!a) return tg_last_error_code();
-    tg_status st = TG_OK;
-    char *work = NULL, *scratch = NULL;
-    int64_t n = a->shape[a->ndim - 1], es = tg__esize(d), ces = tg__esize(out[0]->dtype);
     tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, a->ndim - 2, a->shape);
-    int64_t sa[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    if (n > INT32_MAX / 4) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    if (n == 0 || bt.count == 0) goto done;
-    work = malloc((size_t)(n * n * es));
-    scratch = malloc((size_t)((n * n + 2 * n) * sizeof(double)));
-    if (!work || !scratch) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_eig: out of memory"); goto done; }
-    for (int64_t t = 0; t < bt.count; t++) {
-        tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        if (!all_finite(d, work, n * n)) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains inf or NaN", (long long)t);
-            goto done;
-        }
-        int info = geev_one(d, (int)n, work, tg__ptr(out[0]) + t * n * ces, tg__ptr(out[1]) + t * n * n * ces,
-                            scratch);
-        if (info > 0) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: the QR algorithm did not converge "
-                              "(geev info %d)", (long long)t, info);
-            goto done;
-        }
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK geev argument %d invalid", -info); goto done; }
-    }
+    int64_t sa[TG_MAX_DIMS], n, es, ces;
+} eig_job;
+
+static int eig_item(void *ctx, int64_t t) {
+    const eig_job *j = ctx;
+    int64_t n = j->n;
+    char *work = tg__linalg_scratch(0, (size_t)(n * n * j->es));
+    char *scratch = tg__linalg_scratch(1, (size_t)((n * n + 2 * n) * sizeof(double)));
+    if (!work || !scratch) return TG_LINALG_NO_MEMORY;
+    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    if (!all_finite(j->d, work, n * n)) return EIG_NOT_FINITE;
+    return geev_one(j->d, (int)n, work, tg__ptr(j->out[0]) + t * n * j->ces,
+                    tg__ptr(j->out[1]) + t * n * n * j->ces, scratch);
+}
+
+/* One matrix per batch item, across threads when the batch is large. */
+static tg_status eig_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    eig_job j = {.out = out};
+    if (tg__linalg_dtype(c, in[0]->dtype, &j.d)) return tg_last_error_code();
+    j.a = tg__cast_raw(in[0], j.d);
+    if (!j.a) return tg_last_error_code();
+    tg_status st = TG_OK;
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.es = tg__esize(j.d);
+    j.ces = tg__esize(out[0]->dtype);
+    tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    if (j.n > INT32_MAX / 4) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    if (j.n == 0 || j.bt.count == 0) goto done;
+    int info;
+    double cost = 25.0 * (double)j.n * (double)j.n * (double)j.n;
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, eig_item, &j, &info);
+    if (t >= 0 && info == EIG_NOT_FINITE)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains inf or NaN", (long long)t);
+    else if (t >= 0 && info > 0)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: the QR algorithm did not converge "
+                          "(geev info %d)", (long long)t, info);
+    else if (t >= 0) st = tg__linalg_info_error(c, "geev", t, info, "");
 done:
-    free(work);
-    free(scratch);
-    tg_release(a);
+    tg_release(j.a);
     return st;
 }
 
