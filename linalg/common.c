@@ -161,15 +161,6 @@ void *tg__linalg_scratch(int slot, size_t bytes) {
 }
 
 #define RM LAPACK_ROW_MAJOR
-int tg__lapack_getrf(tg_dtype d, int n, void *a, int *ipiv) {
-    switch (d) {
-    case TG_F32: return LAPACKE_sgetrf(RM, n, n, a, n, ipiv);
-    case TG_F64: return LAPACKE_dgetrf(RM, n, n, a, n, ipiv);
-    case TG_C64: return LAPACKE_cgetrf(RM, n, n, (lapack_complex_float *)a, n, ipiv);
-    default: return LAPACKE_zgetrf(RM, n, n, (lapack_complex_double *)a, n, ipiv);
-    }
-}
-
 int tg__lapack_gesv(tg_dtype d, int n, int k, void *a, int *ipiv, void *b) {
     switch (d) {
     case TG_F32: return LAPACKE_sgesv(RM, n, k, a, n, ipiv, b, k);
@@ -177,28 +168,6 @@ int tg__lapack_gesv(tg_dtype d, int n, int k, void *a, int *ipiv, void *b) {
     case TG_C64:
         return LAPACKE_cgesv(RM, n, k, (lapack_complex_float *)a, n, ipiv, (lapack_complex_float *)b, k);
     default: return LAPACKE_zgesv(RM, n, k, (lapack_complex_double *)a, n, ipiv, (lapack_complex_double *)b, k);
-    }
-}
-
-int tg__lapack_trtrs(tg_dtype d, bool upper, bool unit, int n, int k, const void *a, void *b) {
-    char ul = upper ? 'U' : 'L', dg = unit ? 'U' : 'N';
-    switch (d) {
-    case TG_F32: return LAPACKE_strtrs(RM, ul, 'N', dg, n, k, a, n, b, k);
-    case TG_F64: return LAPACKE_dtrtrs(RM, ul, 'N', dg, n, k, a, n, b, k);
-    case TG_C64:
-        return LAPACKE_ctrtrs(RM, ul, 'N', dg, n, k, (const lapack_complex_float *)a, n, (lapack_complex_float *)b, k);
-    default:
-        return LAPACKE_ztrtrs(RM, ul, 'N', dg, n, k, (const lapack_complex_double *)a, n, (lapack_complex_double *)b,
-                              k);
-    }
-}
-
-int tg__lapack_potrf(tg_dtype d, int n, void *a) {
-    switch (d) {
-    case TG_F32: return LAPACKE_spotrf(RM, 'L', n, a, n);
-    case TG_F64: return LAPACKE_dpotrf(RM, 'L', n, a, n);
-    case TG_C64: return LAPACKE_cpotrf(RM, 'L', n, (lapack_complex_float *)a, n);
-    default: return LAPACKE_zpotrf(RM, 'L', n, (lapack_complex_double *)a, n);
     }
 }
 
@@ -294,4 +263,55 @@ tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_
 
 bool tg__linalg_will_differentiate(const tg_tensor *a) {
     return (tg_grad_enabled() && tg__needs_grad(a)) || tg__forward_active();
+}
+
+/* ---- A X = B kernels (solve, triangular_solve) ---------------------------- */
+typedef struct {
+    const tg_op_call *c;
+    tg_linalg_axb_fn fn;
+    tg_tensor *a, *b, *x;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
+} axb_job;
+
+/* The row-major copy of A is A^T column-major, so A is copied once. A single
+ * right-hand side is its own column-major layout; several go through a
+ * transposed copy (slot 1). */
+static int axb_item(void *ctx, int64_t t) {
+    const axb_job *j = ctx;
+    int64_t n = j->n, k = j->k, es = j->es;
+    char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
+    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
+    if (!work || (k > 1 && !bcm)) return TG_LINALG_NO_MEMORY;
+    char *x = tg__ptr(j->x) + t * n * k * es;
+    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    if (k == 1) tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, 1);
+    else tg__linalg_gather_cm(bcm, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
+    int info = j->fn(j->c, j->x->dtype, (int)n, (int)k, work, k == 1 ? x : bcm);
+    if (info == 0 && k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
+    return info;
+}
+
+tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
+                                tg_linalg_axb_fn fn, const char *routine, const char *what) {
+    tg_dtype d = out->dtype;
+    axb_job j = {.c = c, .fn = fn, .a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out};
+    tg_status st = TG_OK;
+    if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.k = j.b->shape[j.b->ndim - 1];
+    j.es = tg__esize(d);
+    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg__linalg_batch_init(&j.bt, out->ndim - 2, out->shape);
+    if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
+    int info;
+    double cost = (double)j.n * (double)j.n * (double)(factorises ? j.n + j.k : j.k);
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, axb_item, &j, &info);
+    if (t >= 0) st = tg__linalg_info_error(c, routine, t, info, what);
+done:
+    tg_release(j.a);
+    tg_release(j.b);
+    return st;
 }

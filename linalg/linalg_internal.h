@@ -16,6 +16,16 @@ tg_status tg__linalg_square(const tg_op_call *c, const tg_meta *m, const char *w
  * B (..., n, k), batch axes broadcast; b_min_axes names the rank of B the
  * public function accepts (its error message). */
 tg_status tg__linalg_solve_infer(const tg_op_call *c, tg_meta *out, int b_min_axes);
+/* The CPU kernel of A X = B ops (solve, triangular_solve), inputs a and b
+ * as tg__linalg_solve_infer shapes them. Per batch item, A's row-major copy
+ * (A^T read column-major) goes to fn with B column-major (n x k; a single
+ * column is written straight into out); fn returns a LAPACK info code.
+ * factorises: fn factors A (cost n^2 (n + k) per item, else n^2 k). On
+ * failure the error names routine and, for info > 0, what (as
+ * tg__linalg_info_error). */
+typedef int (*tg_linalg_axb_fn)(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs);
+tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
+                                tg_linalg_axb_fn fn, const char *routine, const char *what);
 /* Public composites: a is non-NULL and (..., n, n); otherwise records
  * TG_ERR_ARG / TG_ERR_SHAPE naming fn and returns false. */
 bool tg__linalg_check_square(const char *fn, const tg_tensor *a);
@@ -70,14 +80,8 @@ int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, co
 int tg__lapack_trtrs_cm(tg_dtype d, char uplo, char trans, char diag, int n, int k, const void *a, void *b);
 int tg__lapack_potrf_cm(tg_dtype d, char uplo, int n, void *a);
 
-/* LU factorisation in place (row-major, lda = n), ipiv n entries; info as LAPACK. */
-int tg__lapack_getrf(tg_dtype d, int n, void *a, int *ipiv);
 /* Solve A X = B (row-major, A n x n overwritten by LU, B n x k overwritten by X). */
 int tg__lapack_gesv(tg_dtype d, int n, int k, void *a, int *ipiv, void *b);
-/* Triangular solve A X = B, A n x n row-major. */
-int tg__lapack_trtrs(tg_dtype d, bool upper, bool unit, int n, int k, const void *a, void *b);
-/* Cholesky A = L L^H from the lower triangle (row-major). */
-int tg__lapack_potrf(tg_dtype d, int n, void *a);
 
 /* True when an op applied to a now will be differentiated eagerly: recorded
  * on the tape or under tg_jvp. Values-only decompositions then run the full

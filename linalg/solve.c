@@ -10,54 +10,18 @@
  * a vector right-hand side into a column. */
 static tg_status solve_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 1); }
 
-/* The row-major copy of A is A^T in column-major order: getrf factors A^T and
- * getrs('T') solves (A^T)^T X = B, so A is copied once. A single right-hand
- * side is its own column-major layout; several go through a transposed copy. */
-typedef struct {
-    tg_tensor *a, *b, *x;
-    tg_linalg_batch bt;
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
-} solve_job;
-
-static int solve_item(void *ctx, int64_t t) {
-    const solve_job *j = ctx;
-    int64_t n = j->n, k = j->k, es = j->es;
-    tg_dtype d = j->x->dtype;
-    char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
-    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
+/* at is A^T column-major: getrf factors it and getrs('T') solves
+ * (A^T)^T X = B. Pivots in workspace slot 2. */
+static int solve_lu(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs) {
+    (void)c;
     int *ipiv = tg__linalg_scratch(2, (size_t)n * sizeof(int));
-    if (!work || !ipiv || (k > 1 && !bcm)) return TG_LINALG_NO_MEMORY;
-    char *x = tg__ptr(j->x) + t * n * k * es;
-    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    if (k == 1) tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, 1);
-    else tg__linalg_gather_cm(bcm, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
-    int info = tg__lapack_getrf_cm(d, (int)n, work, ipiv);
-    if (info == 0) info = tg__lapack_getrs_cm(d, 'T', (int)n, (int)k, work, ipiv, k == 1 ? x : bcm);
-    if (info == 0 && k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
-    return info;
+    if (!ipiv) return TG_LINALG_NO_MEMORY;
+    int info = tg__lapack_getrf_cm(d, n, at, ipiv);
+    return info ? info : tg__lapack_getrs_cm(d, 'T', n, k, at, ipiv, rhs);
 }
 
 static tg_status solve_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    tg_dtype d = out[0]->dtype;
-    solve_job j = {.a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out[0]};
-    tg_status st = TG_OK;
-    if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
-    j.n = j.a->shape[j.a->ndim - 1];
-    j.k = j.b->shape[j.b->ndim - 1];
-    j.es = tg__esize(d);
-    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    tg__linalg_batch_init(&j.bt, out[0]->ndim - 2, out[0]->shape);
-    if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
-    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
-    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
-    int info;
-    double cost = (double)j.n * (double)j.n * (double)(j.n + j.k);
-    int64_t t = tg__linalg_batch_run(j.bt.count, cost, solve_item, &j, &info);
-    if (t >= 0) st = tg__linalg_info_error(c, "getrf/getrs", t, info, "is singular (U[%d,%d] = 0)");
-done:
-    tg_release(j.a);
-    tg_release(j.b);
-    return st;
+    return tg__linalg_axb_kernel(c, in, out[0], true, solve_lu, "getrf/getrs", "is singular (U[%d,%d] = 0)");
 }
 
 static tg_tensor *sum_to_like(tg_tensor *g, const tg_tensor *x) { return g ? tg__sum_to(g, x->ndim, x->shape) : NULL; }

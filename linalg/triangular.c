@@ -10,52 +10,15 @@ enum { ATTR_UPPER, ATTR_UNIT };
 
 static tg_status tri_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 2); }
 
-/* The row-major copy of A is A^T column-major: trtrs with trans 'T' and the
- * other triangle solves A X = B without a second copy of A. */
-typedef struct {
-    tg_tensor *a, *b, *x;
-    bool upper, unit;
-    tg_linalg_batch bt;
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
-} tri_job;
-
-static int tri_item(void *ctx, int64_t t) {
-    const tri_job *j = ctx;
-    int64_t n = j->n, k = j->k, es = j->es;
-    char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
-    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
-    if (!work || (k > 1 && !bcm)) return TG_LINALG_NO_MEMORY;
-    char *x = tg__ptr(j->x) + t * n * k * es;
-    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    if (k == 1) tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, 1);
-    else tg__linalg_gather_cm(bcm, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
-    int info = tg__lapack_trtrs_cm(j->x->dtype, j->upper ? 'L' : 'U', 'T', j->unit ? 'U' : 'N', (int)n, (int)k,
-                                   work, k == 1 ? x : bcm);
-    if (info == 0 && k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
-    return info;
+/* at is A^T column-major: trtrs with trans 'T' and the other triangle
+ * solves A X = B. */
+static int tri_trtrs(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs) {
+    bool upper = c->attrs->i[ATTR_UPPER] != 0, unit = c->attrs->i[ATTR_UNIT] != 0;
+    return tg__lapack_trtrs_cm(d, upper ? 'L' : 'U', 'T', unit ? 'U' : 'N', n, k, at, rhs);
 }
 
 static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    tg_dtype d = out[0]->dtype;
-    tri_job j = {.a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out[0],
-                 .upper = c->attrs->i[ATTR_UPPER] != 0, .unit = c->attrs->i[ATTR_UNIT] != 0};
-    tg_status st = TG_OK;
-    if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
-    j.n = j.a->shape[j.a->ndim - 1];
-    j.k = j.b->shape[j.b->ndim - 1];
-    j.es = tg__esize(d);
-    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    tg__linalg_batch_init(&j.bt, out[0]->ndim - 2, out[0]->shape);
-    if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
-    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
-    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
-    int info;
-    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.k, tri_item, &j, &info);
-    if (t >= 0) st = tg__linalg_info_error(c, "trtrs", t, info, "is singular (A[%d,%d] = 0)");
-done:
-    tg_release(j.a);
-    tg_release(j.b);
-    return st;
+    return tg__linalg_axb_kernel(c, in, out[0], false, tri_trtrs, "trtrs", "is singular (A[%d,%d] = 0)");
 }
 
 static tg_tensor *mask(tg_tensor *x, bool upper, bool unit) {
