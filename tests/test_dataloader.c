@@ -278,9 +278,14 @@ Test(dataloader, free_mid_epoch_and_at_any_time) {
         tg_dataloader_free(tg_dataloader_new(x, y, 10, true, 0, pf));      /* before any batch */
         for (int taken = 1; taken <= 101; taken += 50) {
             tg_dataloader *dl = tg_dataloader_new(x, y, 10, true, 0, pf);
+            cr_assert_not_null(dl, "%s", tg_last_error());
             for (int k = 0; k < taken; k++) {
                 tg_tensor *bx, *by;
-                if (!tg_dataloader_next(dl, &bx, &by)) continue;   /* the epoch's end at k = 100 */
+                bool got = tg_dataloader_next(dl, &bx, &by);
+                cr_expect_eq(got, k < 100, "batch %d of 100 (prefetch %d)", k, pf);   /* the epoch's end at k = 100 */
+                cr_expect_eq(tg_last_error_code(), TG_OK, "%s", tg_last_error());
+                if (!got) continue;
+                cr_expect_eq(tg_shape(bx)[0], 10);
                 tg_release(bx);
                 tg_release(by);
             }

@@ -311,7 +311,7 @@ Test(gpu, sum_all_and_axes) {
 }
 
 /* ---- matmul ---------------------------------------------------------------------------- */
-static void matmul_case(tg_dtype d, int na, const int64_t *sa, int nb, const int64_t *sb, bool trans_b, const char *what) {
+static void check_matmul_case(tg_dtype d, int na, const int64_t *sa, int nb, const int64_t *sb, bool trans_b, const char *what) {
     double rtol = d == TG_F32 ? 1e-4 : 1e-11, atol = d == TG_F32 ? 1e-5 : 1e-12;
     tg_tensor *a = rand_cpu(d, na, sa, -1, 1), *b = rand_cpu(d, nb, sb, -1, 1);
     tg_tensor *ga = gpu(a), *gb = gpu(b);
@@ -327,19 +327,19 @@ Test(gpu, matmul_tiled_and_batched) {
     for (int k = 0; k < n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         int64_t a1[2] = {5, 7}, b1[2] = {7, 3};
-        matmul_case(d, 2, a1, 2, b1, false, "matmul 5x7 7x3");
+        check_matmul_case(d, 2, a1, 2, b1, false, "matmul 5x7 7x3");
         int64_t a2[2] = {70, 45}, b2[2] = {33, 45};
-        matmul_case(d, 2, a2, 2, b2, true, "matmul with a transposed operand");
+        check_matmul_case(d, 2, a2, 2, b2, true, "matmul with a transposed operand");
         int64_t a3[4] = {2, 3, 17, 9}, b3[4] = {2, 3, 9, 20};
-        matmul_case(d, 4, a3, 4, b3, false, "batched matmul");
+        check_matmul_case(d, 4, a3, 4, b3, false, "batched matmul");
         int64_t a4[4] = {4, 1, 6, 5}, b4[3] = {3, 5, 2};
-        matmul_case(d, 4, a4, 3, b4, false, "broadcast batch");
+        check_matmul_case(d, 4, a4, 3, b4, false, "broadcast batch");
         int64_t v[1] = {9}, m[2] = {9, 4}, m2[2] = {6, 9};
-        matmul_case(d, 1, v, 2, m, false, "vector @ matrix");
-        matmul_case(d, 2, m2, 1, v, false, "matrix @ vector");
-        matmul_case(d, 1, v, 1, v, false, "dot");
+        check_matmul_case(d, 1, v, 2, m, false, "vector @ matrix");
+        check_matmul_case(d, 2, m2, 1, v, false, "matrix @ vector");
+        check_matmul_case(d, 1, v, 1, v, false, "dot");
         int64_t z1[2] = {3, 0}, z2[2] = {0, 4};
-        matmul_case(d, 2, z1, 2, z2, false, "empty inner axis: zeros");
+        check_matmul_case(d, 2, z1, 2, z2, false, "empty inner axis: zeros");
     }
 }
 

@@ -343,7 +343,7 @@ static void check_grads(gctx g, tg_dtype dt, int n_in, tg_tensor **x, int n_out,
     tg_clear_error();
 }
 
-static void grads_qr(tg_dtype dt) {
+static void check_grads_qr(tg_dtype dt) {
     tg_scope_begin();
     tg_manual_seed(21);
     int64_t shapes[3][3] = {{2, 4, 3}, {2, 3, 3}, {2, 3, 5}};
@@ -356,7 +356,7 @@ static void grads_qr(tg_dtype dt) {
     tg_scope_end();
 }
 
-static void grads_lu(tg_dtype dt) {
+static void check_grads_lu(tg_dtype dt) {
     tg_scope_begin();
     tg_manual_seed(22);
     int64_t shapes[3][3] = {{2, 5, 3}, {2, 3, 3}, {2, 3, 5}};
@@ -378,7 +378,7 @@ static void grads_lu(tg_dtype dt) {
     tg_scope_end();
 }
 
-static void grads_eig(tg_dtype dt) {
+static void check_grads_eig(tg_dtype dt) {
     tg_scope_begin();
     tg_manual_seed(23);
     tg_tensor *a = tg_randn(dt, 3, (int64_t[]){2, 3, 3});
@@ -387,9 +387,9 @@ static void grads_eig(tg_dtype dt) {
     tg_scope_end();
 }
 
-Test(linalg_decomp, gradcheck_qr_f64) { grads_qr(TG_F64); }
-Test(linalg_decomp, gradcheck_qr_c128) { grads_qr(TG_C128); }
-Test(linalg_decomp, gradcheck_lu_f64) { grads_lu(TG_F64); }
-Test(linalg_decomp, gradcheck_lu_c128) { grads_lu(TG_C128); }
-Test(linalg_decomp, gradcheck_eig_f64) { grads_eig(TG_F64); }
-Test(linalg_decomp, gradcheck_eig_c128) { grads_eig(TG_C128); }
+Test(linalg_decomp, gradcheck_qr_f64) { check_grads_qr(TG_F64); }
+Test(linalg_decomp, gradcheck_qr_c128) { check_grads_qr(TG_C128); }
+Test(linalg_decomp, gradcheck_lu_f64) { check_grads_lu(TG_F64); }
+Test(linalg_decomp, gradcheck_lu_c128) { check_grads_lu(TG_C128); }
+Test(linalg_decomp, gradcheck_eig_f64) { check_grads_eig(TG_F64); }
+Test(linalg_decomp, gradcheck_eig_c128) { check_grads_eig(TG_C128); }
