@@ -4,6 +4,7 @@
  * oracles/data/idx_fashion_mnist.json). */
 #define _POSIX_C_SOURCE 200809L
 #include "support/check.h"
+#include "support/tmpdir.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -17,25 +18,7 @@
 
 
 /* ---- helpers ------------------------------------------------------------ */
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char buf[512];
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/tg_idx_XXXXXX");
-        cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp failed");
-    }
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-static void cleanup(void) {
-    if (!tmpdir[0]) return;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
-    tmpdir[0] = 0;
-}
+static void cleanup(void) { tmp_cleanup(); }
 
 /* the temporary directory goes away even when a test fails */
 TestSuite(idx, .init = tg_clear_error, .fini = cleanup);

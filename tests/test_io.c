@@ -2,6 +2,7 @@
  * NumPy (oracles/gen_npy.py: oracles/data/npy/, oracles/data/print.json). */
 #define _POSIX_C_SOURCE 200809L
 #include "support/check.h"
+#include "support/tmpdir.h"
 
 #include <cjson/cJSON.h>
 #include <complex.h>
@@ -139,16 +140,6 @@ static void check_identical(const tg_tensor *got, const tg_tensor *want, const c
     }
 }
 
-static char tmpdir[64];
-static void make_tmpdir(void) {
-    strcpy(tmpdir, "/tmp/tg_test_io_XXXXXX");
-    cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp failed");
-}
-static void remove_tmpdir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert(system(cmd) == 0);
-}
 
 /* ---- loading ------------------------------------------------------------- */
 Test(io, load_valid_files) {
@@ -219,11 +210,10 @@ Test(io, error_messages_name_the_problem) {
  * every single-byte change to the header loads or fails cleanly. Under the
  * sanitizer build this shows no over-read and no leak. */
 Test(io, truncations_and_header_corruptions) {
-    make_tmpdir();
     const char *files[] = {"f8.npy", "c16_fortran.npy", "f8_v2.npy", "bool_scalar.npy"};
     const unsigned char subst[] = {0, 0xff, '(', ')', ',', '9', '-', ' ', '\'', '{', '}', 'T', 0x7f};
     char path[128];
-    snprintf(path, sizeof path, "%s/fuzz.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/fuzz.npy", tmp_dir());
     int loaded = 0, failed = 0;
     for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
         char src[512];
@@ -265,7 +255,7 @@ Test(io, truncations_and_header_corruptions) {
         free(bytes);
     }
     cr_assert(failed > 0 && loaded > 0, "loaded %d, failed %d", loaded, failed);
-    remove_tmpdir();
+    cr_assert(tmp_cleanup(), "cannot remove the temporary directory");
 }
 
 Test(io, load_missing_file_and_null) {
@@ -280,13 +270,12 @@ Test(io, load_missing_file_and_null) {
 
 /* ---- saving -------------------------------------------------------------- */
 Test(io, save_load_round_trip_all_files) {
-    make_tmpdir();
     cJSON *j = load_json(NPY_DIR "/expected.json");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(j, "valid")) {
         char src[512], dst[512];
         snprintf(src, sizeof src, NPY_DIR "/%s", c->string);
-        snprintf(dst, sizeof dst, "%s/%s", tmpdir, c->string);
+        snprintf(dst, sizeof dst, "%s/%s", tmp_dir(), c->string);
         tg_tensor *a = tg_load_npy(src);
         cr_assert(a != NULL, "%s: %s", c->string, tg_last_error());
         check_status(tg_save_npy(a, dst), TG_OK, c->string);
@@ -305,11 +294,10 @@ Test(io, save_load_round_trip_all_files) {
         tg_release(b);
     }
     cJSON_Delete(j);
-    remove_tmpdir();
+    cr_assert(tmp_cleanup(), "cannot remove the temporary directory");
 }
 
 Test(io, save_non_contiguous) {
-    make_tmpdir();
     tg_scope_begin();
     int64_t shape[3] = {2, 3, 4};
     tg_tensor *x = tg_reshape(tg_arange(TG_F32, 0, 24, 1), 3, shape);
@@ -322,13 +310,13 @@ Test(io, save_non_contiguous) {
     tg_tensor *list[3] = {v, e, z};
     for (int i = 0; i < 3; i++) {
         char path[128];
-        snprintf(path, sizeof path, "%s/nc%d.npy", tmpdir, i);
+        snprintf(path, sizeof path, "%s/nc%d.npy", tmp_dir(), i);
         check_status(tg_save_npy(list[i], path), TG_OK, "save non-contiguous");
         tg_tensor *back = tg_load_npy(path);
         check_identical(back, list[i], path);
     }
     tg_scope_end();
-    remove_tmpdir();
+    cr_assert(tmp_cleanup(), "cannot remove the temporary directory");
 }
 
 Test(io, save_errors) {
@@ -352,32 +340,31 @@ Test(io, numpy_reads_what_tangent_writes) {
         printf("note: /usr/bin/python3 has no numpy; skipping the NumPy read-back check\n");
         return;
     }
-    make_tmpdir();
     tg_scope_begin();
     char path[256];
     /* f32 (2, 3) written from a transposed view; values i + 10 j. */
     tg_tensor *a = tg_reshape(tg_arange(TG_F32, 0, 6, 1), 2, (int64_t[]){3, 2});
     tg_tensor *at = tg_mT(tg_mul_scalar(a, 0.5));
-    snprintf(path, sizeof path, "%s/f32.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/f32.npy", tmp_dir());
     check_status(tg_save_npy(at, path), TG_OK, "save f32");
     tg_tensor *c = tg_full_complex(TG_C128, 1, (int64_t[]){2}, 1.5, -2);
-    snprintf(path, sizeof path, "%s/c128.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/c128.npy", tmp_dir());
     check_status(tg_save_npy(c, path), TG_OK, "save c128");
     tg_tensor *b = tg_gt_scalar(tg_arange(TG_I64, 0, 4, 1), 1.5);
-    snprintf(path, sizeof path, "%s/bool.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/bool.npy", tmp_dir());
     check_status(tg_save_npy(b, path), TG_OK, "save bool");
     tg_tensor *h = tg_full(TG_F16, 2, (int64_t[]){1, 2}, 0.1);
-    snprintf(path, sizeof path, "%s/f16.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/f16.npy", tmp_dir());
     check_status(tg_save_npy(h, path), TG_OK, "save f16");
     tg_tensor *s = tg_scalar(TG_I64, -7);
-    snprintf(path, sizeof path, "%s/i64.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/i64.npy", tmp_dir());
     check_status(tg_save_npy(s, path), TG_OK, "save i64 0-d");
     tg_tensor *e = tg_zeros(TG_I32, 2, (int64_t[]){0, 3});
-    snprintf(path, sizeof path, "%s/empty.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/empty.npy", tmp_dir());
     check_status(tg_save_npy(e, path), TG_OK, "save empty");
 
     char script[256], cmd[600];
-    snprintf(script, sizeof script, "%s/check.py", tmpdir);
+    snprintf(script, sizeof script, "%s/check.py", tmp_dir());
     FILE *f = fopen(script, "w");
     cr_assert(f != NULL);
     fprintf(f, "import numpy as np, sys\n"
@@ -397,11 +384,11 @@ Test(io, numpy_reads_what_tangent_writes) {
                "assert e.dtype == np.int32 and e.shape == (0, 3), e\n"
                "print('numpy agrees')\n");
     fclose(f);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s'", script, tmpdir);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s'", script, tmp_dir());
     int rc = system(cmd);
     cr_assert_eq(rc, 0, "NumPy disagrees with the files Tangent wrote (rc %d)", rc);
     tg_scope_end();
-    remove_tmpdir();
+    cr_assert(tmp_cleanup(), "cannot remove the temporary directory");
 }
 
 /* ---- printing ------------------------------------------------------------ */

@@ -4,6 +4,7 @@
  * at run time: each is TG_ERR_IO with a message, never a crash. */
 #define _POSIX_C_SOURCE 200809L
 #include "support/check.h"
+#include "support/tmpdir.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -17,20 +18,8 @@
 
 
 /* ---- helpers ------------------------------------------------------------ */
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char buf[512];
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/tg_st_XXXXXX");
-        cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp failed");
-    }
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
-
 static int files_in_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(tmp_dir());
     cr_assert(d);
     int n = 0;
     for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
@@ -38,13 +27,7 @@ static int files_in_tmpdir(void) {
     return n;
 }
 
-static void cleanup(void) {
-    if (!tmpdir[0]) return;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
-    tmpdir[0] = 0;
-}
+static void cleanup(void) { tmp_cleanup(); }
 
 /* the temporary directory goes away even when a test fails */
 TestSuite(safetensors, .init = tg_clear_error, .fini = cleanup);
