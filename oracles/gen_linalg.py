@@ -8,26 +8,11 @@ import json, pathlib
 import numpy as np
 import scipy.linalg
 import torch
+from linalg_common import DT, Random, enc
 
-rng = np.random.default_rng(20260611)
+rand = Random(20260611)
+rng, rnd, wellcond = rand.rng, rand.rnd, rand.wellcond
 cases = []
-DT = {'f32': np.float32, 'f64': np.float64, 'c64': np.complex64, 'c128': np.complex128}
-
-def enc(a):
-    a = np.asarray(a)
-    name = {np.dtype(v): k for k, v in DT.items()}[a.dtype]
-    flat = a.reshape(-1)
-    data = [[float(v.real), float(v.imag)] for v in flat] if np.iscomplexobj(a) else [float(v) for v in flat]
-    return {"dtype": name, "shape": list(a.shape), "data": data}
-
-def rnd(shape, dt):
-    a = rng.standard_normal(shape)
-    if dt in ('c64', 'c128'):
-        a = a + 1j * rng.standard_normal(shape)
-    return a.astype(DT[dt])
-
-def wellcond(shape, dt):
-    return (0.3 * rnd(shape, dt) + 2 * np.eye(shape[-1])).astype(DT[dt])
 
 def spd(shape, dt):
     m = rnd(shape, dt)

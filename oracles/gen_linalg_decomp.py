@@ -17,35 +17,11 @@ import json, pathlib
 import numpy as np
 import scipy.linalg
 import torch
+from linalg_common import DT, Random, enc
 
-rng = np.random.default_rng(20261123)
+rand = Random(20261123)
+rng, rnd, wellcond = rand.rng, rand.rnd, rand.wellcond
 cases = []
-DT = {'f32': np.float32, 'f64': np.float64, 'c64': np.complex64, 'c128': np.complex128}
-
-
-def enc(a, view=None):
-    a = np.asarray(a)
-    if a.dtype == np.int32:
-        out = {"dtype": "i32", "shape": list(a.shape), "data": [int(v) for v in a.reshape(-1)]}
-    else:
-        name = {np.dtype(v): k for k, v in DT.items()}[a.dtype]
-        flat = a.reshape(-1)
-        data = [[float(v.real), float(v.imag)] for v in flat] if np.iscomplexobj(a) else [float(v) for v in flat]
-        out = {"dtype": name, "shape": list(a.shape), "data": data}
-    if view:
-        out["view"] = view
-    return out
-
-
-def rnd(shape, dt):
-    a = rng.standard_normal(shape)
-    if dt in ('c64', 'c128'):
-        a = a + 1j * rng.standard_normal(shape)
-    return a.astype(DT[dt])
-
-
-def wellcond(shape, dt):
-    return (0.3 * rnd(shape, dt) + 2 * np.eye(shape[-1])).astype(DT[dt])
 
 
 def mT(x):

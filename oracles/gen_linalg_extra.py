@@ -10,39 +10,14 @@ import json, pathlib
 import numpy as np
 import scipy.linalg
 import torch
+from linalg_common import DT, Random, enc
 
 np._set_promotion_state("weak")
-rng = np.random.default_rng(20261123)
+rand = Random(20261123)
+rng, rnd, wellcond = rand.rng, rand.rnd, rand.wellcond
 cases = []
-DT = {'f32': np.float32, 'f64': np.float64, 'c64': np.complex64, 'c128': np.complex128}
 EPS = {'f32': float(np.finfo(np.float32).eps), 'f64': float(np.finfo(np.float64).eps)}
 ORDS = {'fro': 'fro', 'nuc': 'nuc', '1': 1, '-1': -1, '2': 2, '-2': -2, 'inf': np.inf, '-inf': -np.inf}
-
-def num(v):
-    v = float(v)
-    return v if np.isfinite(v) else ("nan" if np.isnan(v) else ("inf" if v > 0 else "-inf"))
-
-def enc(a, view=None):
-    a = np.asarray(a)
-    if a.dtype.kind in 'iu':
-        d = {"dtype": "i64", "shape": list(a.shape), "data": [int(v) for v in a.reshape(-1)]}
-    else:
-        name = {np.dtype(v): k for k, v in DT.items()}[a.dtype]
-        flat = a.reshape(-1)
-        data = [[num(v.real), num(v.imag)] for v in flat] if np.iscomplexobj(a) else [num(v) for v in flat]
-        d = {"dtype": name, "shape": list(a.shape), "data": data}
-    if view:
-        d["view"] = view
-    return d
-
-def rnd(shape, dt):
-    a = rng.standard_normal(shape)
-    if dt in ('c64', 'c128'):
-        a = a + 1j * rng.standard_normal(shape)
-    return a.astype(DT[dt])
-
-def wellcond(shape, dt):
-    return (0.3 * rnd(shape, dt) + 2 * np.eye(shape[-1])).astype(DT[dt])
 
 def with_sv(shape, svals, dt):
     """Random U diag(svals) V^H of shape (..., m, n)."""

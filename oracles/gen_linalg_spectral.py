@@ -16,26 +16,11 @@ tall, wide and square, real and complex, batched. Run with /usr/bin/python3."""
 import json, pathlib
 import numpy as np
 import torch
+from linalg_common import DT, Random, enc
 
-rng = np.random.default_rng(20261123)
+rand = Random(20261123)
+rng, rnd = rand.rng, rand.rnd
 cases = []
-DT = {'f32': np.float32, 'f64': np.float64, 'c64': np.complex64, 'c128': np.complex128}
-
-
-def enc(a):
-    a = np.asarray(a)
-    name = {np.dtype(v): k for k, v in DT.items()}[a.dtype]
-    flat = a.reshape(-1)
-    fmt = lambda v: v if np.isfinite(v) else ("nan" if np.isnan(v) else ("inf" if v > 0 else "-inf"))
-    data = [[fmt(float(v.real)), fmt(float(v.imag))] for v in flat] if np.iscomplexobj(a) else [fmt(float(v)) for v in flat]
-    return {"dtype": name, "shape": list(a.shape), "data": data}
-
-
-def rnd(shape, dt):
-    a = rng.standard_normal(shape)
-    if dt[0] == 'c':
-        a = a + 1j * rng.standard_normal(shape)
-    return a.astype(DT[dt])
 
 
 def herm(shape, dt):
