@@ -4,6 +4,7 @@
  * internally); the *_cm ones in column-major layout, which the kernels use
  * with transposed copies so each matrix is copied once. */
 #include <cblas.h>
+#include <math.h>
 #include <lapacke.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -314,4 +315,12 @@ done:
     tg_release(j.a);
     tg_release(j.b);
     return st;
+}
+
+bool tg__linalg_all_finite(tg_dtype d, const void *p, int64_t count) {
+    int64_t nreal = count * (tg_dtype_is_complex(d) ? 2 : 1);
+    bool single = d == TG_F32 || d == TG_C64;
+    for (int64_t i = 0; i < nreal; i++)
+        if (!isfinite(single ? (double)((const float *)p)[i] : ((const double *)p)[i])) return false;
+    return true;
 }

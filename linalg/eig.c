@@ -37,14 +37,6 @@ static tg_status eig_infer(const tg_op_call *c, tg_meta *out) {
     return TG_OK;
 }
 
-static bool all_finite(tg_dtype d, const char *p, int64_t count) {
-    int64_t nr = count * (tg_dtype_is_complex(d) ? 2 : 1);
-    bool single = d == TG_F32 || d == TG_C64;
-    for (int64_t i = 0; i < nr; i++)
-        if (!isfinite(single ? (double)((const float *)p)[i] : ((const double *)p)[i])) return false;
-    return true;
-}
-
 /* One n x n matrix in a (row-major, overwritten): w (n complex), v (n x n complex) in the output dtype. */
 static int geev_one(tg_dtype d, int n, char *a, char *w, char *v, char *scratch) {
     if (d == TG_C64)
@@ -93,7 +85,6 @@ static int geev_one(tg_dtype d, int n, char *a, char *w, char *v, char *scratch)
     return info;
 }
 
-#define EIG_NOT_FINITE (-200000)   /* an item's code: inf or NaN input */
 
 typedef struct {
     tg_tensor *a, **out;
@@ -109,7 +100,7 @@ static int eig_item(void *ctx, int64_t t) {
     char *scratch = tg__linalg_scratch(1, (size_t)((n * n + 2 * n) * sizeof(double)));
     if (!work || !scratch) return TG_LINALG_NO_MEMORY;
     tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    if (!all_finite(j->d, work, n * n)) return EIG_NOT_FINITE;
+    if (!tg__linalg_all_finite(j->d, work, n * n)) return TG_LINALG_NOT_FINITE;
     return geev_one(j->d, (int)n, work, tg__ptr(j->out[0]) + t * n * j->ces,
                     tg__ptr(j->out[1]) + t * n * n * j->ces, scratch);
 }
@@ -131,7 +122,7 @@ static tg_status eig_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     int info;
     double cost = 25.0 * (double)j.n * (double)j.n * (double)j.n;
     int64_t t = tg__linalg_batch_run(j.bt.count, cost, eig_item, &j, &info);
-    if (t >= 0 && info == EIG_NOT_FINITE)
+    if (t >= 0 && info == TG_LINALG_NOT_FINITE)
         st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains inf or NaN", (long long)t);
     else if (t >= 0 && info > 0)
         st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: the QR algorithm did not converge "

@@ -83,7 +83,6 @@ static bool triangle_finite(tg_dtype d, const char *a, int64_t n, bool upper) {
     return true;
 }
 
-#define EIGH_NOT_FINITE (-200000)   /* an item's code: non-finite input */
 
 typedef struct {
     tg_tensor *a, **out;
@@ -100,7 +99,7 @@ static int eigh_item(void *ctx, int64_t t) {
     char *m = tg__linalg_scratch(0, (size_t)((n * n + 64) * j->es));
     if (!m) return TG_LINALG_NO_MEMORY;
     tg__linalg_gather(m, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    if (!triangle_finite(j->d, m, n, j->upper)) return EIGH_NOT_FINITE;
+    if (!triangle_finite(j->d, m, n, j->upper)) return TG_LINALG_NOT_FINITE;
     int info = lapack_eigh(j->d, j->vectors, j->upper, (int)n, m, tg__ptr(j->out[0]) + t * n * j->rs);
     if (info == 0 && j->vectors) conj_transpose(j->d, tg__ptr(j->out[1]) + t * n * n * j->es, m, n);
     return info;
@@ -125,7 +124,7 @@ static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, t
     int info;
     double cost = 9.0 * (double)j.n * (double)j.n * (double)j.n;
     int64_t t = tg__linalg_batch_run(j.bt.count, cost, eigh_item, &j, &info);
-    if (t >= 0 && info == EIGH_NOT_FINITE)
+    if (t >= 0 && info == TG_LINALG_NOT_FINITE)
         st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
     else if (t >= 0 && info > 0)
         st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",

@@ -66,6 +66,7 @@ void *tg__linalg_scratch(int slot, size_t bytes);
  * in *info), or -1. Items after a failure may or may not have run. */
 typedef int (*tg_linalg_item_fn)(void *ctx, int64_t t);
 #define TG_LINALG_NO_MEMORY (-100000)   /* an item fn's code: its workspace could not be allocated */
+#define TG_LINALG_NOT_FINITE (-200000)  /* an item fn's code: its input holds inf or NaN */
 int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn fn, void *ctx, int *info);
 
 /* The op error for batch item t failing with LAPACK code info: info > 0
@@ -73,6 +74,9 @@ int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn 
  * two %d that both receive info - 1 (0-based); info < 0 an invalid argument
  * of routine; TG_LINALG_NO_MEMORY an out-of-memory error. */
 tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_t t, int info, const char *what);
+
+/* count elements (complex: count pairs) of dtype d at p are all finite. */
+bool tg__linalg_all_finite(tg_dtype d, const void *p, int64_t count);
 
 /* Column-major LAPACKE (leading dimensions n). */
 int tg__lapack_getrf_cm(tg_dtype d, int n, void *a, int *ipiv);

@@ -59,15 +59,6 @@ static void to_cm(char *dst, const char *src, int64_t rows, int64_t cols, int64_
 
 /* false when the buffer holds a NaN or an infinity (LAPACKE refuses NaN as
  * an invalid argument; say what is wrong instead) */
-static bool all_finite(tg_dtype d, const char *p, int64_t count) {
-    int64_t nreal = count * (tg_dtype_is_complex(d) ? 2 : 1);
-    for (int64_t i = 0; i < nreal; i++) {
-        double v = d == TG_F32 || d == TG_C64 ? ((const float *)p)[i] : ((const double *)p)[i];
-        if (!isfinite(v)) return false;
-    }
-    return true;
-}
-
 static tg_status lstsq_infer(const tg_op_call *c, tg_meta *out) {
     const tg_meta *a = &c->in[0], *b = &c->in[1];
     char sa[160], sb[160];
@@ -126,12 +117,12 @@ static tg_status lstsq_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
             continue;
         }
         tg__linalg_gather(wr, a, tg__linalg_batch_offset(&bt, sa, t), m, n);
-        bool finite = all_finite(d, wr, m * n);
+        bool finite = tg__linalg_all_finite(d, wr, m * n);
         to_cm(wa, wr, m, n, m, es);
         memset(wb, 0, (size_t)((mx * k + slack) * es));
         if (k > 0) {
             tg__linalg_gather(wr, b, tg__linalg_batch_offset(&bt, sb, t), m, k);
-            finite = finite && all_finite(d, wr, m * k);
+            finite = finite && tg__linalg_all_finite(d, wr, m * k);
             to_cm(wb, wr, m, k, mx, es);
         }
         if (!finite) {

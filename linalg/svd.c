@@ -96,15 +96,6 @@ static int lapack_gesvd(tg_dtype d, char jz, int m, int n, void *a, void *s, voi
     }
 }
 
-static bool all_finite(tg_dtype d, const char *a, int64_t count) {
-    count *= tg_dtype_is_complex(d) ? 2 : 1;
-    for (int64_t e = 0; e < count; e++) {
-        double v = (d == TG_F32 || d == TG_C64) ? ((const float *)a)[e] : ((const double *)a)[e];
-        if (!isfinite(v)) return false;
-    }
-    return true;
-}
-
 static void set_identity(tg_dtype d, char *p, int64_t n) {
     int64_t es = tg__esize(d);
     memset(p, 0, (size_t)(n * n * es));
@@ -115,7 +106,6 @@ static void set_identity(tg_dtype d, char *p, int64_t n) {
     }
 }
 
-#define SVD_NOT_FINITE (-200000)   /* an item's code: non-finite input */
 
 typedef struct {
     tg_tensor *a, **out, *so;
@@ -144,7 +134,7 @@ static int svd_item(void *ctx, int64_t t) {
     }
     int64_t off = tg__linalg_batch_offset(&j->bt, j->sa, t);
     tg__linalg_gather(work, j->a, off, m, n);
-    if (!all_finite(j->d, work, m * n)) return SVD_NOT_FINITE;
+    if (!tg__linalg_all_finite(j->d, work, m * n)) return TG_LINALG_NOT_FINITE;
     int info = lapack_gesdd(j->d, j->jz, (int)m, (int)n, work, s, u, ldu, vt);
     if (info > 0) {   /* gesdd did not converge: the QR iteration of gesvd is more robust */
         tg__linalg_gather(work, j->a, off, m, n);
@@ -179,7 +169,7 @@ static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg
     int info;
     double cost = 12.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
     int64_t t = tg__linalg_batch_run(j.bt.count, cost, svd_item, &j, &info);
-    if (t >= 0 && info == SVD_NOT_FINITE)
+    if (t >= 0 && info == TG_LINALG_NOT_FINITE)
         st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
     else if (t >= 0 && info > 0)
         st = tg__op_error(c, TG_ERR_NUMERIC, "no convergence for matrix %lld of the batch (LAPACK info %d)",
