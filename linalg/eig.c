@@ -133,12 +133,6 @@ done:
     return st;
 }
 
-/* diag(v) of the last axis of v (..., n). */
-static tg_tensor *diag_embed(tg_tensor *v, int64_t n) {
-    tg_tensor *eye = v ? tg_eye(tg_dtype_of(v), n, -1) : NULL;
-    return eye ? tg_mul(tg_unsqueeze(v, -2), eye) : NULL;
-}
-
 /* E_ij = w_j - w_i with 1 on the diagonal (exactly 0 there before). */
 static tg_tensor *eig_gaps(tg_tensor *w, int64_t n) {
     tg_tensor *e = tg_sub(tg_unsqueeze(w, -2), tg_unsqueeze(w, -1));
@@ -177,7 +171,7 @@ static tg_status eig_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     if (st) return st;
     tg_tensor *re = tg_real(tg_diagonal(vhgv, 0, -2, -1));
     tg_tensor *k = re ? tg_sub(vhgv, tg_matmul(vh, tg_mul(v, tg_unsqueeze(re, -2)))) : NULL;
-    tg_tensor *gm = k ? tg_add(offdiag(tg_div(k, tg_conj(eig_gaps(w, n))), n), diag_embed(g[0], n)) : NULL;
+    tg_tensor *gm = k ? tg_add(offdiag(tg_div(k, tg_conj(eig_gaps(w, n))), n), tg__linalg_diag_embed(g[0])) : NULL;
     tg_tensor *ga = gm ? tg__linalg_solve_mat(vh, tg_matmul(gm, vh)) : NULL;
     if (ga && !tg_dtype_is_complex(in[0]->dtype)) ga = tg_real(ga);
     ic[0] = ga;

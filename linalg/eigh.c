@@ -142,13 +142,9 @@ static tg_status eigvalsh_kernel(const tg_op_call *c, tg_tensor *const *in, tg_t
 }
 
 /* ---- rules ------------------------------------------------------------------------------ */
-/* Identity of x's last size, in the real dtype of x (so f32 stays f32). */
-static tg_tensor *eye_of(tg_tensor *x) { return x ? tg_eye(tg_real_dtype(tg_dtype_of(x)), tg_dim(x, -1), -1) : NULL; }
-/* (..., k) -> (..., k, k) diagonal matrices. */
-static tg_tensor *diag_embed(tg_tensor *x) { return x ? tg_mul(tg_unsqueeze(x, -1), eye_of(x)) : NULL; }
 /* X / E off the diagonal, 0 on it; E_ij = w_j - w_i. */
 static tg_tensor *div_gaps(tg_tensor *x, tg_tensor *w) {
-    tg_tensor *eye = eye_of(w);
+    tg_tensor *eye = tg__linalg_eye_of(w);
     tg_tensor *e = tg_add(tg_sub(tg_unsqueeze(w, -2), tg_unsqueeze(w, -1)), eye);
     return e ? tg_mul(tg_div(x, e), tg_rsub_scalar(1.0, eye)) : NULL;
 }
@@ -176,7 +172,7 @@ static tg_status eigh_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
     (void)c; (void)in;
     tg_tensor *w = out[0], *V = out[1], *Vh = tg__mH(V), *mid;
     if (!g[1]) {
-        mid = g[0] ? diag_embed(g[0]) : NULL;
+        mid = g[0] ? tg__linalg_diag_embed(g[0]) : NULL;
         ic[0] = mid ? tg_matmul(tg_matmul(V, mid), Vh) : tg_zeros_like(in[0]);
         return TG_RULE_RESULT(ic[0]);
     }
@@ -186,7 +182,7 @@ static tg_status eigh_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
         if (st) return st;
     }
     mid = k ? div_gaps(tg_mul_scalar(tg_sub(k, tg__mH(k)), 0.5), w) : NULL;
-    if (mid && g[0]) mid = tg_add(mid, diag_embed(g[0]));
+    if (mid && g[0]) mid = tg_add(mid, tg__linalg_diag_embed(g[0]));
     ic[0] = mid ? tg_matmul(tg_matmul(V, mid), Vh) : NULL;
     return TG_RULE_RESULT(ic[0]);
 }

@@ -186,9 +186,6 @@ static tg_status svdvals_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     return svd_kernel_common(c, in, out, false);
 }
 
-/* ---- rules ------------------------------------------------------------------------------ */
-static tg_tensor *eye_of(tg_tensor *x) { return x ? tg_eye(tg_real_dtype(tg_dtype_of(x)), tg_dim(x, -1), -1) : NULL; }
-static tg_tensor *diag_embed(tg_tensor *x) { return x ? tg_mul(tg_unsqueeze(x, -1), eye_of(x)) : NULL; }
 static tg_tensor *skew(tg_tensor *x) { return x ? tg_sub(x, tg__mH(x)) : NULL; }
 static tg_tensor *sym(tg_tensor *x) { return x ? tg_add(x, tg__mH(x)) : NULL; }
 static tg_tensor *add_opt(tg_tensor *a, tg_tensor *b) { return !a ? b : !b ? a : tg_add(a, b); }
@@ -197,7 +194,7 @@ static tg_tensor *rows(tg_tensor *x, int64_t lo, int64_t hi) { return tg_slice(x
 /* E_ij = S_j^2 - S_i^2 with ones on the diagonal. */
 static tg_tensor *gaps(tg_tensor *s) {
     tg_tensor *s2 = tg_mul(s, s);
-    return s2 ? tg_add(tg_sub(tg_unsqueeze(s2, -2), tg_unsqueeze(s2, -1)), eye_of(s)) : NULL;
+    return s2 ? tg_add(tg_sub(tg_unsqueeze(s2, -2), tg_unsqueeze(s2, -1)), tg__linalg_eye_of(s)) : NULL;
 }
 
 /* Complex singular vectors carry a free phase per pair (u_i, v_i): a loss
@@ -234,8 +231,8 @@ static tg_tensor *svd_vjp_reduced(tg_tensor *U, tg_tensor *S, tg_tensor *Vh, tg_
     }
     tg_tensor *num = add_opt(J ? tg_mul(J, srow) : NULL, K ? tg_mul(scol, K) : NULL);
     tg_tensor *core = num ? tg_div(num, gaps(S)) : NULL;
-    if (core && gS) core = tg_add(core, diag_embed(gS));
-    if (core && cplx && gU) core = tg_add(core, diag_embed(tg_div(tg_diagonal(J, 0, -2, -1), tg_mul_scalar(S, 2.0))));
+    if (core && gS) core = tg_add(core, tg__linalg_diag_embed(gS));
+    if (core && cplx && gU) core = tg_add(core, tg__linalg_diag_embed(tg_div(tg_diagonal(J, 0, -2, -1), tg_mul_scalar(S, 2.0))));
     if (!core) return NULL;
     if (m > k && gU) {
         tg_tensor *gus = tg_div(gU, srow);
@@ -284,12 +281,12 @@ static tg_status svd_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     tg_tensor *V = tg__mH(Vh1);
     tg_tensor *dp = tg_matmul(tg__mH(U1), tg_matmul(da, V));
     tg_tensor *ds = dp ? tg_real(tg_diagonal(dp, 0, -2, -1)) : NULL;
-    tg_tensor *dpo = ds ? tg_sub(dp, diag_embed(ds)) : NULL;
+    tg_tensor *dpo = ds ? tg_sub(dp, tg__linalg_diag_embed(ds)) : NULL;
     tg_tensor *e = gaps(S), *srow = tg_unsqueeze(S, -2);
     tg_tensor *omu = dpo ? tg_div(sym(tg_mul(dpo, srow)), e) : NULL;
     tg_tensor *omv = dpo ? tg_div(sym(tg_mul(tg_unsqueeze(S, -1), dpo)), e) : NULL;
     if (omu && omv && tg_dtype_is_complex(tg_dtype_of(dpo))) {
-        tg_tensor *dd = diag_embed(tg_div(tg_diagonal(dpo, 0, -2, -1), tg_mul_scalar(S, 2.0)));
+        tg_tensor *dd = tg__linalg_diag_embed(tg_div(tg_diagonal(dpo, 0, -2, -1), tg_mul_scalar(S, 2.0)));
         omu = tg_add(omu, dd);
         omv = tg_sub(omv, dd);
     }
