@@ -7,8 +7,6 @@
 
 #include "support/oracle.h"
 
-typedef tg_status (*fwd_fn)(const oracle_case *c, tg_tensor *const *in, tg_tensor **out);
-
 static tg_status fwd_softmax(const oracle_case *c, tg_tensor *const *in, tg_tensor **out) {
     out[0] = tg_nn_softmax(in[0], (int)oracle_attr_int(c, "axis", -1));
     return out[0] ? TG_OK : tg_last_error_code();
@@ -40,68 +38,17 @@ static tg_status fwd_cross_entropy(const oracle_case *c, tg_tensor *const *in, t
     }
 VALUE(softmax) VALUE(log_softmax) VALUE(linear) VALUE(cross_entropy)
 
-/* ---- vjp:/jvp: cases (layout of gen_grad.py: n_primal primals, then cotangents or tangents) ---- */
-typedef struct {
-    const oracle_case *c;
-    fwd_fn fn;
-    int n_primal, n_wrt, wrt[ORACLE_MAX_IO];
-    tg_tensor *prim[ORACLE_MAX_IO];
-} grad_ctx;
-
-static tg_status traced(void *vctx, tg_tensor *const *in, tg_tensor **out) {
-    grad_ctx *g = vctx;
-    tg_tensor *p[ORACLE_MAX_IO];
-    memcpy(p, g->prim, sizeof p);
-    for (int i = 0; i < g->n_wrt; i++) p[g->wrt[i]] = in[i];
-    return g->fn(g->c, p, out);
-}
-
-static bool setup(grad_ctx *g, fwd_fn fn, const oracle_case *c, int n_in, tg_tensor *const *in) {
-    memset(g, 0, sizeof *g);
-    g->c = c;
-    g->fn = fn;
-    g->n_primal = (int)oracle_attr_int(c, "n_primal", -1);
-    if (g->n_primal < 1 || g->n_primal > n_in) return false;
-    lin_n = g->n_primal;
-    int64_t w[ORACLE_MAX_IO];
-    int n = oracle_attr_ints(c, "wrt", w, ORACLE_MAX_IO);
-    if (n < 0) {
-        n = g->n_primal;
-        for (int i = 0; i < n; i++) w[i] = i;
-    }
-    g->n_wrt = n;
-    for (int i = 0; i < n; i++) {
-        if (w[i] < 0 || w[i] >= g->n_primal) return false;
-        g->wrt[i] = (int)w[i];
-    }
-    for (int i = 0; i < g->n_primal; i++) g->prim[i] = in[i];
-    return true;
-}
-
-static tg_status run_vjp(fwd_fn fn, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
-                         tg_tensor **out) {
-    grad_ctx g;
-    if (!setup(&g, fn, c, n_in, in) || n_out != g.n_wrt) return TG_ERR_ARG;
-    tg_tensor *diff[ORACLE_MAX_IO];
-    for (int i = 0; i < g.n_wrt; i++) diff[i] = in[g.wrt[i]];
-    return tg_vjp(traced, &g, g.n_wrt, diff, n_in - g.n_primal, in + g.n_primal, NULL, out);
-}
-static tg_status run_jvp(fwd_fn fn, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
-                         tg_tensor **out) {
-    grad_ctx g;
-    if (!setup(&g, fn, c, n_in, in) || n_in != g.n_primal + g.n_wrt) return TG_ERR_ARG;
-    tg_tensor *diff[ORACLE_MAX_IO], *primal_out[ORACLE_MAX_IO];
-    for (int i = 0; i < g.n_wrt; i++) diff[i] = in[g.wrt[i]];
-    return tg_jvp(traced, &g, g.n_wrt, diff, in + g.n_primal, n_out, primal_out, out);
-}
+/* ---- vjp:/jvp: cases (gen_grad.py's layout, tests/support/oracle.h) ---- */
 #define GRAD(op)                                                                                        \
     static tg_status vjp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,         \
                               tg_tensor **out) {                                                        \
-        return run_vjp(fwd_##op, c, n_in, in, n_out, out);                                              \
+        lin_n = (int)oracle_attr_int(c, "n_primal", n_in);                                              \
+        return oracle_run_vjp(fwd_##op, c, n_in, in, n_out, out);                                       \
     }                                                                                                   \
     static tg_status jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,         \
                               tg_tensor **out) {                                                        \
-        return run_jvp(fwd_##op, c, n_in, in, n_out, out);                                              \
+        lin_n = (int)oracle_attr_int(c, "n_primal", n_in);                                              \
+        return oracle_run_jvp(fwd_##op, c, n_in, in, n_out, out);                                       \
     }
 GRAD(softmax) GRAD(log_softmax) GRAD(linear) GRAD(cross_entropy)
 

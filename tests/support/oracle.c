@@ -544,3 +544,63 @@ void check_oracle_file(const char *file, const oracle_entry *table, size_t n_ent
     cJSON_Delete(root);
     cr_log_info("%s: %d cases, %d failed, %d expected failures", file, ran, failed, xfailed);
 }
+
+/* ---- derivative cases (gen_grad.py layout) ------------------------------------------------ */
+typedef struct {
+    const oracle_case *c;
+    oracle_fwd_fn fn;
+    int n_primal, n_wrt;
+    int wrt[ORACLE_MAX_IO];
+    tg_tensor *prim[ORACLE_MAX_IO];
+} grad_ctx;
+
+/* The function seen by tg_vjp / tg_jvp: the differentiated primals are its
+ * inputs, the others are constants. */
+static tg_status traced(void *vctx, tg_tensor *const *in, tg_tensor **out) {
+    grad_ctx *g = vctx;
+    tg_tensor *p[ORACLE_MAX_IO];
+    memcpy(p, g->prim, sizeof p);
+    for (int i = 0; i < g->n_wrt; i++) p[g->wrt[i]] = in[i];
+    return g->fn(g->c, p, out);
+}
+
+/* Fills g from the case. */
+static bool setup(grad_ctx *g, oracle_fwd_fn fn, const oracle_case *c, int n_in, tg_tensor *const *in) {
+    memset(g, 0, sizeof *g);
+    g->c = c;
+    g->fn = fn;
+    g->n_primal = (int)oracle_attr_int(c, "n_primal", -1);
+    if (!g->fn || g->n_primal < 1 || g->n_primal > n_in) return false;
+    int64_t w[ORACLE_MAX_IO];
+    int n = oracle_attr_ints(c, "wrt", w, ORACLE_MAX_IO);
+    if (n < 0) {
+        n = g->n_primal;
+        for (int i = 0; i < n; i++) w[i] = i;
+    }
+    g->n_wrt = n;
+    for (int i = 0; i < n; i++) {
+        if (w[i] < 0 || w[i] >= g->n_primal) return false;
+        g->wrt[i] = (int)w[i];
+    }
+    for (int i = 0; i < g->n_primal; i++) g->prim[i] = in[i];
+    return true;
+}
+
+tg_status oracle_run_vjp(oracle_fwd_fn fn, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
+                         tg_tensor **out) {
+    grad_ctx g;
+    if (!setup(&g, fn, c, n_in, in) || n_out != g.n_wrt) return TG_ERR_ARG;
+    tg_tensor *diff[ORACLE_MAX_IO];
+    for (int i = 0; i < g.n_wrt; i++) diff[i] = in[g.wrt[i]];
+    int n_cot = n_in - g.n_primal;
+    return tg_vjp(traced, &g, g.n_wrt, diff, n_cot, in + g.n_primal, NULL, out);
+}
+
+tg_status oracle_run_jvp(oracle_fwd_fn fn, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
+                         tg_tensor **out) {
+    grad_ctx g;
+    if (!setup(&g, fn, c, n_in, in) || n_in != g.n_primal + g.n_wrt) return TG_ERR_ARG;
+    tg_tensor *diff[ORACLE_MAX_IO], *primal_out[ORACLE_MAX_IO];
+    for (int i = 0; i < g.n_wrt; i++) diff[i] = in[g.wrt[i]];
+    return tg_jvp(traced, &g, g.n_wrt, diff, in + g.n_primal, n_out, primal_out, out);
+}

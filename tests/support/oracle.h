@@ -53,6 +53,17 @@ int         oracle_dtype_from_name(const char *name);
  * once the library is fixed). */
 void check_oracle_file(const char *file, const oracle_entry *table, size_t n_entries);
 
+/* Derivative cases in oracles/gen_grad.py's layout: attrs.n_primal primals,
+ * then for "vjp:" the cotangents of fwd's outputs (out: the cotangents of the
+ * primals listed in attrs.wrt, absent: all), for "jvp:" one tangent per wrt
+ * primal (out: fwd's output tangents). Primals outside wrt are constants of
+ * the function. TG_ERR_ARG when the case does not fit that layout. */
+typedef tg_status (*oracle_fwd_fn)(const oracle_case *c, tg_tensor *const *primals, tg_tensor **out);
+tg_status oracle_run_vjp(oracle_fwd_fn fwd, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
+                         tg_tensor **out);
+tg_status oracle_run_jvp(oracle_fwd_fn fwd, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
+                         tg_tensor **out);
+
 /* Inside an adapter: stores a tensor result in out[0] and returns its status. */
 #define ORACLE_RETURN(expr)                                    \
     do {                                                       \
