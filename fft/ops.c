@@ -9,7 +9,8 @@
  * except c2r inputs (FFTW destroys them) and views with negative strides,
  * which are copied to a fresh contiguous buffer; builds a
  * guru64 problem (transform dims = the axes in the given order, batch dims =
- * the other axes) and runs it through the plan cache, then scales.
+ * the other axes) and runs it through the plan cache (one pass per axis
+ * where fft/split.c applies), then scales.
  *
  * Derivative rules (shared/AD-REFERENCE.md section 5), all with these same
  * primitives so higher orders work:
@@ -118,7 +119,8 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     }
     for (int d = 0; d < x->ndim; d++)
         if (!is_axis[d] && x->shape[d] != 1) p.howmany[p.howmany_rank++] = (tg_fft_dim){x->shape[d], xs[d], ys[d]};
-    tg_status st = tg__fft_execute(&p, tg__ptr(buf), tg__ptr(y));
+    tg_status st;
+    if (!tg__fft_split_execute(&p, tg__ptr(buf), tg__ptr(y), &st)) st = tg__fft_execute(&p, tg__ptr(buf), tg__ptr(y));
     tg__discard(buf);
     if (st != TG_OK) return st;
     if (a.scale != TG_FFT_SCALE_NONE) {

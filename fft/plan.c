@@ -1,8 +1,9 @@
 /* FFTW plan cache. A plan is keyed by its whole problem (kind, rank and
  * dims, batch layout, strides, precision, direction) and by the alignment
- * of both arrays; transforms are always out of place on fresh contiguous
- * buffers (64-byte aligned storage), so new-array execution
- * (fftw_execute_dft / _r2c / _c2r) may reuse a plan for any such buffers.
+ * of both arrays; whether it runs in place is part of the problem
+ * (fft/split.c's column passes run in place on scratch blocks), so
+ * new-array execution (fftw_execute_dft / _r2c / _c2r) may reuse a plan for
+ * any arrays of the same alignment and placement.
  *
  * FFTW's planner is not thread-safe: every plan is made and destroyed while
  * holding cache_lock. Execution of a plan on new arrays is thread-safe and
@@ -66,8 +67,11 @@ static bool dims_equal(int n, const tg_fft_dim *a, const tg_fft_dim *b) {
         if (a[i].n != b[i].n || a[i].is != b[i].is || a[i].os != b[i].os) return false;
     return true;
 }
+static int plan_threads(const tg_fft_problem *p) {
+    return !p->serial && problem_points(p) >= THREAD_MIN_POINTS ? tg__num_threads() : 1;
+}
 static bool same_problem(const entry *e, const tg_fft_problem *p, int ai, int ao) {
-    return e->threads == (problem_points(p) >= THREAD_MIN_POINTS ? tg__num_threads() : 1) &&
+    return e->threads == plan_threads(p) && e->p.inplace == p->inplace && e->p.serial == p->serial &&
            e->flags == planner_flags &&
            e->p.kind == p->kind && e->p.dtype == p->dtype && e->p.sign == p->sign && e->p.rank == p->rank &&
            e->p.howmany_rank == p->howmany_rank && e->align_in == ai && e->align_out == ao &&
@@ -124,7 +128,7 @@ static void *make_plan(const tg_fft_problem *p, void *in, void *out, int threads
     int ao = p->dtype ? fftw_alignment_of(out) : fftwf_alignment_of(out);
     char *si = fftw_malloc((size_t)span(p, false) * es_in + 64), *so = fftw_malloc((size_t)span(p, true) * es_out + 64);
     void *plan = NULL;
-    if (si && so) plan = make_plan_on(p, si + ai, so + ao, planner_flags);
+    if (si && so) plan = make_plan_on(p, si + ai, p->inplace ? si + ai : so + ao, planner_flags);
     fftw_free(si);
     fftw_free(so);
     return plan;
@@ -151,21 +155,22 @@ static void run_plan(const tg_fft_problem *p, void *plan, void *in, void *out) {
     }
 }
 
-tg_status tg__fft_execute(const tg_fft_problem *p, void *in, void *out) {
+void *tg__fft_plan_acquire(const tg_fft_problem *p, void *in, void *out, bool *owned) {
     int ai = p->dtype ? fftw_alignment_of(in) : fftwf_alignment_of(in);
     int ao = p->dtype ? fftw_alignment_of(out) : fftwf_alignment_of(out);
     void *plan = NULL;
-    bool cached = true;
+    *owned = false;
     pthread_mutex_lock(&cache_lock);
     for (int i = 0; i < cache_n; i++)
         if (same_problem(&cache[i], p, ai, ao)) { plan = cache[i].plan; break; }
-    int threads = problem_points(p) >= THREAD_MIN_POINTS ? tg__num_threads() : 1;
     if (!plan) {
+        int threads = plan_threads(p);
         plan = make_plan(p, in, out, threads);
         if (!plan) {
             pthread_mutex_unlock(&cache_lock);
-            return tg__error(TG_ERR_UNSUPPORTED, "fft: FFTW could not plan a transform of rank %d over %d batch dims",
-                             p->rank, p->howmany_rank);
+            tg__error(TG_ERR_UNSUPPORTED, "fft: FFTW could not plan a transform of rank %d over %d batch dims",
+                      p->rank, p->howmany_rank);
+            return NULL;
         }
         if (cache_n == cache_cap && cache_cap < CACHE_MAX) {
             int cap = cache_cap ? 2 * cache_cap : 16;
@@ -175,16 +180,35 @@ tg_status tg__fft_execute(const tg_fft_problem *p, void *in, void *out) {
         if (cache_n < cache_cap)
             cache[cache_n++] = (entry){.p = *p, .align_in = ai, .align_out = ao, .threads = threads,
                                        .flags = planner_flags, .plan = plan};
-        else cached = false;
+        else *owned = true;
     }
     pthread_mutex_unlock(&cache_lock);
+    return plan;
+}
+
+void tg__fft_plan_release(const tg_fft_problem *p, void *plan, bool owned) {
+    if (!owned) return;
+    pthread_mutex_lock(&cache_lock);
+    destroy_plan(p->dtype, plan);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void tg__fft_plan_run(const tg_fft_problem *p, void *plan, void *in, void *out) { run_plan(p, plan, in, out); }
+
+tg_status tg__fft_execute(const tg_fft_problem *p, void *in, void *out) {
+    bool owned;
+    void *plan = tg__fft_plan_acquire(p, in, out, &owned);
+    if (!plan) return tg_last_error_code();
     run_plan(p, plan, in, out);
-    if (!cached) {
-        pthread_mutex_lock(&cache_lock);
-        destroy_plan(p->dtype, plan);
-        pthread_mutex_unlock(&cache_lock);
-    }
+    tg__fft_plan_release(p, plan, owned);
     return TG_OK;
+}
+
+bool tg__fft_planner_estimates(void) {
+    pthread_mutex_lock(&cache_lock);
+    bool e = planner_flags == FFTW_ESTIMATE;
+    pthread_mutex_unlock(&cache_lock);
+    return e;
 }
 
 /* ---- public planner controls ------------------------------------------------- */
