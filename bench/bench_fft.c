@@ -1,6 +1,6 @@
 /* FFT benchmark: Tangent's transforms against a direct FFTW call with the
  * same planner flag (FFTW_ESTIMATE unless --planner says otherwise, out of
- * place, plan made once) on the
+ * place, plan made once, as many FFTW threads as Tangent's plan) on the
  * same data, timed in one process (bench/timing.h). NumPy and PyTorch run in
  * bench/baseline.py --suite fft. Output: DESIGN.md section 9's JSON lines.
  *
@@ -63,6 +63,7 @@ int main(int argc, char **argv) {
         }
     }
     tg_set_num_threads(threads);
+    fftw_init_threads();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const fft_case *c = &cases[k];
         if (filter && !strstr(c->name, filter)) continue;
@@ -75,6 +76,8 @@ int main(int argc, char **argv) {
         int64_t nout = c->real ? n / c->shape[c->ndim - 1] * (c->shape[c->ndim - 1] / 2 + 1) : n;
         j.in = fftw_malloc((size_t)n * (c->real ? sizeof(double) : sizeof(fftw_complex)));
         j.out = fftw_malloc((size_t)nout * sizeof(fftw_complex));
+        /* the same FFTW threads as Tangent's plan (fft/plan.c: 2^16 points and up) */
+        fftw_plan_with_nthreads(n >= (1 << 16) ? threads : 1);
         j.plan = c->real ? fftw_plan_dft_r2c(c->ndim, dims, j.in, j.out, flag)
                          : fftw_plan_dft(c->ndim, dims, j.in, j.out, FFTW_FORWARD, flag);
         tg_copy_to(j.x, j.in, (size_t)n * (c->real ? sizeof(double) : sizeof(fftw_complex)));

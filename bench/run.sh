@@ -52,9 +52,11 @@ pass() {   # threads, extra args...
     ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 }
 pass 1
-# the FFT suite at one thread (FFTW's threads are not used yet)
-env OMP_NUM_THREADS=1 "$BIN_FFT" --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
-env OMP_NUM_THREADS=1 "$PY" "$BENCH_DIR/baseline.py" --suite fft --threads 1 ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+# the FFT suite at 1 and T2 threads (FFTW's threads, and fft/split.c's blocks)
+for n in 1 "$T2"; do
+  env OMP_NUM_THREADS="$n" "$BIN_FFT" --threads "$n" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+  env OMP_NUM_THREADS="$n" "$PY" "$BENCH_DIR/baseline.py" --suite fft --threads "$n" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+done
 pass "$T2" --large-only
 # the einsum suite (../shared/bench-data/einsum-instances): PyTorch first (it writes the inputs
 # and NumPy f64 references bench_einsum reads and checks), then Tangent; 1 and T2 threads

@@ -89,6 +89,14 @@ static tg_tensor *transform(const char *op, tg_tensor *x, int naxes, const int *
         want = tg_complex_dtype(x->dtype);
     }
     int scale = inverse ? 2 - mode : mode;
+    bool fits = x->dtype == want;
+    for (int k = 0; k < n && fits; k++) fits = x->shape[ax[k]] == (kind == TG_FFT_C2R && k == n - 1 ? s[k] / 2 + 1 : s[k]);
+    if (fits) {
+        /* no cast, pad or crop: the primitive alone (its result is the caller's) */
+        if (kind == TG_FFT_C2C) return tg__fft_c2c(x, inverse ? 1 : -1, scale, n, ax);
+        if (kind == TG_FFT_R2C) return tg__fft_r2c(x, scale, n, ax);
+        return tg__fft_c2r(x, scale, s[n - 1], n, ax);
+    }
     tg_scope_begin();
     tg_tensor *y = x->dtype == want ? x : tg_cast(x, want);
     for (int k = 0; k < n && y; k++) y = fit(y, ax[k], kind == TG_FFT_C2R && k == n - 1 ? s[k] / 2 + 1 : s[k]);

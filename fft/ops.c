@@ -95,7 +95,7 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
      * cache's span arithmetic covers: those get a contiguous copy. */
     bool reuse = kind != TG_FFT_C2R;
     for (int d = 0; d < x->ndim && reuse; d++) reuse = x->strides[d] >= 0;
-    tg_tensor *buf = reuse ? tg_retain(x) : tg__alloc(x->dtype, x->ndim, x->shape);
+    tg_tensor *buf = reuse ? x : tg__alloc(x->dtype, x->ndim, x->shape);
     if (!buf) return tg_last_error_code();
     if (!reuse) tg__copy_into(buf, x);
     int64_t xs[TG_MAX_DIMS], ys[TG_MAX_DIMS];
@@ -104,7 +104,8 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     tg__contiguous_strides(y->ndim, y->shape, ys);
     /* strides in units of each array's own element (FFTW's convention) */
     tg_fft_problem p;
-    memset(&p, 0, sizeof p);
+    p.rank = p.howmany_rank = 0;
+    p.inplace = p.serial = false;
     p.kind = kind;
     p.dtype = x->dtype == TG_F64 || x->dtype == TG_C128;
     p.sign = kind == TG_FFT_C2C ? a.sign : (kind == TG_FFT_R2C ? -1 : 1);
@@ -121,7 +122,7 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
         if (!is_axis[d] && x->shape[d] != 1) p.howmany[p.howmany_rank++] = (tg_fft_dim){x->shape[d], xs[d], ys[d]};
     tg_status st;
     if (!tg__fft_split_execute(&p, tg__ptr(buf), tg__ptr(y), &st)) st = tg__fft_execute(&p, tg__ptr(buf), tg__ptr(y));
-    tg__discard(buf);
+    if (!reuse) tg__discard(buf);
     if (st != TG_OK) return st;
     if (a.scale != TG_FFT_SCALE_NONE) {
         double f = a.scale == TG_FFT_SCALE_SQRT ? 1.0 / sqrt(npts) : 1.0 / npts;

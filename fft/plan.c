@@ -17,6 +17,7 @@
 #include <complex.h>
 #include <fftw3.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,8 @@ typedef struct entry {
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static entry *cache;
 static int cache_n, cache_cap;
-static unsigned planner_flags = FFTW_ESTIMATE;   /* guarded by cache_lock */
+/* written under cache_lock; read without it by same_problem */
+static _Atomic unsigned planner_flags = FFTW_ESTIMATE;
 static bool threads_ready;
 
 /* Transforms below this many points run on one thread: FFTW's threads cost
@@ -155,14 +157,26 @@ static void run_plan(const tg_fft_problem *p, void *plan, void *in, void *out) {
     }
 }
 
+/* Each thread's last cache hit, checked before taking the lock: repeated
+ * transforms of one problem (the common case) skip the lock and the scan.
+ * Cached plans live until exit, so the copy stays valid. */
+static _Thread_local entry last_hit;
+static _Thread_local bool have_last_hit;
+
 void *tg__fft_plan_acquire(const tg_fft_problem *p, void *in, void *out, bool *owned) {
     int ai = p->dtype ? fftw_alignment_of(in) : fftwf_alignment_of(in);
     int ao = p->dtype ? fftw_alignment_of(out) : fftwf_alignment_of(out);
-    void *plan = NULL;
     *owned = false;
+    if (have_last_hit && same_problem(&last_hit, p, ai, ao)) return last_hit.plan;
+    void *plan = NULL;
     pthread_mutex_lock(&cache_lock);
     for (int i = 0; i < cache_n; i++)
-        if (same_problem(&cache[i], p, ai, ao)) { plan = cache[i].plan; break; }
+        if (same_problem(&cache[i], p, ai, ao)) {
+            plan = cache[i].plan;
+            last_hit = cache[i];
+            have_last_hit = true;
+            break;
+        }
     if (!plan) {
         int threads = plan_threads(p);
         plan = make_plan(p, in, out, threads);
@@ -177,10 +191,14 @@ void *tg__fft_plan_acquire(const tg_fft_problem *p, void *in, void *out, bool *o
             entry *grown = realloc(cache, (size_t)cap * sizeof *grown);
             if (grown) { cache = grown; cache_cap = cap; }
         }
-        if (cache_n < cache_cap)
+        if (cache_n < cache_cap) {
             cache[cache_n++] = (entry){.p = *p, .align_in = ai, .align_out = ao, .threads = threads,
                                        .flags = planner_flags, .plan = plan};
-        else *owned = true;
+            last_hit = cache[cache_n - 1];
+            have_last_hit = true;
+        } else {
+            *owned = true;
+        }
     }
     pthread_mutex_unlock(&cache_lock);
     return plan;
@@ -204,12 +222,7 @@ tg_status tg__fft_execute(const tg_fft_problem *p, void *in, void *out) {
     return TG_OK;
 }
 
-bool tg__fft_planner_estimates(void) {
-    pthread_mutex_lock(&cache_lock);
-    bool e = planner_flags == FFTW_ESTIMATE;
-    pthread_mutex_unlock(&cache_lock);
-    return e;
-}
+bool tg__fft_planner_estimates(void) { return atomic_load(&planner_flags) == FFTW_ESTIMATE; }
 
 /* ---- public planner controls ------------------------------------------------- */
 tg_status tg_fft_set_planner(const char *mode) {

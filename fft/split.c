@@ -113,6 +113,7 @@ static atomic_llong splits;   /* problems run here (tests) */
 long long tg__fft_split_count(void) { return atomic_load(&splits); }
 
 bool tg__fft_split_execute(const tg_fft_problem *p, void *in, void *out, tg_status *st) {
+    if (p->rank + p->howmany_rank < 2) return false;   /* a single 1-D transform */
     bool on_in = p->kind == TG_FFT_C2R;   /* the column passes run on the input */
     /* the work array's dims of extent > 1: transform dims first, then batch */
     tg_fft_dim all[2 * TG_MAX_DIMS];
