@@ -23,6 +23,7 @@ typedef struct tg_gnode {
     int *in, *out;                /* value ids */
     const char *file;             /* where the user's code called the op */
     int line;
+    int fusion_group;             /* autodiff/fusion.c: 1, 2, ... or 0 (not fused) */
 } tg_gnode;
 
 struct tg_graph {

@@ -3,6 +3,7 @@
  * symbolic size, and executes the nodes with the eager kernels. A new
  * binding (a new batch size) never recompiles: tg_program_stats counts the
  * compiles and the distinct bindings seen. */
+#include "autodiff/fusion.h"
 #include "autodiff/graph.h"
 #include "tangent/sizes.h"
 
@@ -17,6 +18,7 @@ struct tg_program {
     tg_graph *g;
     int *last_use;                 /* per value: last node reading it; n_nodes for outputs */
     bool *sym_attrs;               /* per node: attributes hold symbolic sizes (evaluated per run) */
+    bool *escapes;                 /* per value: read outside its fusion group, or returned */
     int n_sym;
     char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
     pthread_mutex_t lock;          /* guards the statistics only */
@@ -83,6 +85,7 @@ tg_graph *tg_graph_optimize(const tg_graph *g) {
     tg_graph *c = tg__graph_clone(g);
     if (!c) return tg__error(TG_ERR_MEMORY, "tg_graph_optimize: out of memory"), NULL;
     if (tg__graph_passes(c)) { tg_graph_free(c); return NULL; }
+    tg__graph_fuse(c);     /* marks only: tg_graph_print shows the groups a compile would run */
     return c;
 }
 
@@ -95,6 +98,8 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     p->g = tg__graph_clone(g);
     if (!p->g) { free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
     if (!(opts && opts->no_passes) && tg__graph_passes(p->g)) { tg_program_free(p); return NULL; }
+    if (opts && opts->no_fusion) for (int k = 0; k < p->g->n_nodes; k++) p->g->nodes[k].fusion_group = 0;
+    else tg__graph_fuse(p->g);
     /* Memory plan: every intermediate is released right after its last
      * reader, so the storage cache hands its block to the next op. */
     p->last_use = malloc((size_t)(p->g->n_values ? p->g->n_values : 1) * sizeof(int));
@@ -105,6 +110,14 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     for (int j = 0; j < p->g->n_out; j++) p->last_use[p->g->outputs[j]] = p->g->n_nodes;
     p->sym_attrs = calloc((size_t)(p->g->n_nodes ? p->g->n_nodes : 1), sizeof(bool));
     if (!p->sym_attrs) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    p->escapes = calloc((size_t)(p->g->n_values ? p->g->n_values : 1), sizeof(bool));
+    if (!p->escapes) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    for (int k = 0; k < p->g->n_nodes; k++)
+        for (int i = 0; i < p->g->nodes[k].n_in; i++) {
+            int v = p->g->nodes[k].in[i], prod = p->g->values[v].producer;
+            if (prod >= 0 && p->g->nodes[prod].fusion_group != p->g->nodes[k].fusion_group) p->escapes[v] = true;
+        }
+    for (int j = 0; j < p->g->n_out; j++) p->escapes[p->g->outputs[j]] = true;
     for (int k = 0; k < p->g->n_nodes; k++)
         for (int q = 0; q < p->g->nodes[k].attrs.n_int; q++)
             p->sym_attrs[k] = p->sym_attrs[k] || p->g->nodes[k].attrs.i[q] >= TG_SYM_BASE;
@@ -133,6 +146,7 @@ void tg_program_free(tg_program *p) {
     tg_graph_free(p->g);
     free(p->last_use);
     free(p->sym_attrs);
+    free(p->escapes);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -161,6 +175,41 @@ static void note_binding(tg_program *p, const int64_t *vals) {
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Attributes of node k for this binding (symbolic sizes evaluated). */
+static tg_status bind_attrs(const tg_program *p, int k, const int64_t *vals, const char *const *names, tg_attrs *a) {
+    *a = p->g->nodes[k].attrs;
+    if (!p->sym_attrs[k]) return TG_OK;
+    for (int q = 0; q < a->n_int; q++)
+        if (a->i[q] >= TG_SYM_BASE && (a->i[q] = tg_size_eval(a->i[q], p->n_sym, names, vals)) < 0)
+            return tg_last_error_code();
+    return TG_OK;
+}
+
+/* Nodes k..e, one fusion group, block by block (autodiff/fusion.c). *ran
+ * false: not run (an input off the CPU); the caller runs them one by one. */
+static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, const int64_t *vals,
+                           const char *const *names, bool *ran) {
+    const tg_graph *g = p->g;
+    *ran = false;
+    for (int j = k; j <= e; j++)
+        for (int i = 0; i < g->nodes[j].n_in; i++) {
+            int v = g->nodes[j].in[i], prod = g->values[v].producer;
+            if ((prod < k || prod > e) && (!val[v] || val[v]->storage->device.kind != TG_CPU)) return TG_OK;
+        }
+    tg_attrs attrs[TG_FUSION_MAX_NODES];
+    for (int j = k; j <= e; j++) {
+        tg_status st = bind_attrs(p, j, vals, names, &attrs[j - k]);
+        if (st) return st;
+    }
+    const tg_value *ov = &g->values[g->nodes[k].out[0]];
+    int64_t shape[TG_MAX_DIMS];
+    for (int d = 0; d < ov->ndim; d++)
+        if ((shape[d] = tg_size_eval(ov->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
+    if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
+    *ran = true;
+    return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape);
+}
+
 /* Runs the nodes in order; out[] receive owned references (not handed out). */
 static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **out, const int64_t *vals,
                          const char *const *names) {
@@ -177,6 +226,24 @@ static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **
     tg_no_grad_begin();
     for (int k = 0; k < g->n_nodes && !st; k++) {
         const tg_gnode *nd = &g->nodes[k];
+        if (nd->fusion_group && (k == 0 || g->nodes[k - 1].fusion_group != nd->fusion_group)) {
+            int e = tg__fusion_group_end(g, k);
+            bool ran = false;
+            st = run_group(p, k, e, val, vals, names, &ran);
+            if (ran) {
+                for (int j = k; j <= e; j++) {
+                    int o = g->nodes[j].out[0];
+                    owned[o] = val[o] != NULL;
+                    for (int i = 0; i < g->nodes[j].n_in; i++) {
+                        int v = g->nodes[j].in[i];
+                        if (owned[v] && p->last_use[v] == j) { tg_release(val[v]); val[v] = NULL; owned[v] = false; }
+                    }
+                }
+                k = e;
+                continue;
+            }
+            if (st) break;
+        }
         tg_tensor *args[TG_MAX_OP_INPUTS], *res[TG_MAX_OP_OUTPUTS];
         for (int i = 0; i < nd->n_in; i++) args[i] = val[nd->in[i]];
         tg_attrs bound;

@@ -330,6 +330,7 @@ tg_status tg_graph_print(const tg_graph *g, FILE *f) {
             fmt_value(g, nd->out[j], s, sizeof s);
             fprintf(f, " : %s", s);
         }
+        if (nd->fusion_group) fprintf(f, "   {fused %d}", nd->fusion_group);
         if (nd->file) fprintf(f, "   # %s:%d", nd->file, nd->line);
         fprintf(f, "\n");
     }
@@ -357,6 +358,14 @@ tg_status tg_graph_to_dot(const tg_graph *g, FILE *f) {
             if (p >= 0) fprintf(f, "  n%d -> n%d;\n", p, k);
             else fprintf(f, "  v%d -> n%d;\n", v, k);
         }
+    }
+    /* a cluster per fused group (autodiff/fusion.c) */
+    for (int k = 0; k < g->n_nodes; k++) {
+        int grp = g->nodes[k].fusion_group;
+        if (!grp || (k > 0 && g->nodes[k - 1].fusion_group == grp)) continue;
+        fprintf(f, "  subgraph cluster_fused_%d {\n    label=\"fused %d\"; style=dashed;\n    ", grp, grp);
+        for (int j = k; j < g->n_nodes && g->nodes[j].fusion_group == grp; j++) fprintf(f, "n%d; ", j);
+        fprintf(f, "\n  }\n");
     }
     for (int j = 0; j < g->n_out; j++) {
         int v = g->outputs[j], p = g->values[v].producer;

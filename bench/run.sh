@@ -28,7 +28,7 @@ if [[ ! -f $BUILD/CMakeCache.txt ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
         -DTANGENT_TESTS=OFF -DTANGENT_EXAMPLES=OFF -DTANGENT_BENCH=ON >/dev/null
 fi
-cmake --build "$BUILD" -j2 --target bench_core bench_autodiff bench_fft bench_einsum bench_linalg bench_cnn >/dev/null
+cmake --build "$BUILD" -j2 --target bench_core bench_autodiff bench_fft bench_einsum bench_linalg bench_cnn bench_fusion >/dev/null
 BIN="$BUILD/bench/bench_core"
 BIN_AD="$BUILD/bench/bench_autodiff"
 BIN_FFT="$BUILD/bench/bench_fft"
@@ -74,6 +74,11 @@ env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" "$BENCH_DIR/baseline_linalg.p
 for n in 1 "$T2"; do
   env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$BIN_CNN" --threads "$n" ${filter[@]+"${filter[@]}"} >>"$RESULTS"
   env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$PY" "$BENCH_DIR/baseline_cnn.py" --threads "$n" \
+    ${filter[@]+"${filter[@]}"} >>"$RESULTS"
+done
+# the fusion suite (a compiled 20-op elementwise chain, fused and not), 1 and T2 threads
+for n in 1 "$T2"; do
+  env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$BUILD/bench/bench_fusion" --threads "$n" \
     ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -1,5 +1,6 @@
 /* Timing helper shared by the benchmark programs; see timing.h. */
 #define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
 #include "timing.h"
 
 #include <math.h>
@@ -29,6 +30,10 @@ static int cmp_double(const void *x, const void *y) {
 void bench_measure(int nfn, const bench_fn *fns, void *arg, double *med, int *n_samples) {
     static double samples[BENCH_MAX_IMPLS][BENCH_MAX_SAMPLES];
     long batch[BENCH_MAX_IMPLS];
+    if (nfn < 1 || nfn > BENCH_MAX_IMPLS) {
+        fprintf(stderr, "bench_measure: %d implementations, at most %d\n", nfn, BENCH_MAX_IMPLS);
+        exit(2);
+    }
     for (int k = 0; k < nfn; k++) {
         /* Warm-up: at least one call and BENCH_WARMUP_NS in all (first touch,
          * BLAS buffers, caches); the fastest warm-up call sizes the batch. */

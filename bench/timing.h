@@ -14,7 +14,7 @@
 #define BENCH_TARGET_NS 0.2e9       /* sampling time per case and impl */
 #define BENCH_MIN_SAMPLES 5
 #define BENCH_MAX_SAMPLES 20000
-#define BENCH_MAX_IMPLS 2           /* implementations timed side by side */
+#define BENCH_MAX_IMPLS 4           /* implementations timed side by side */
 #define BENCH_MIN_SAMPLE_NS 50e3    /* a sample is at least this long (batches of tiny calls) */
 #define BENCH_WARMUP_NS 20e6        /* warm-up time per case and impl (at least one call) */
 

@@ -55,6 +55,11 @@ enum {
      * zeros): decompositions whose vector terms divide by eigenvalue gaps
      * stay finite at degenerate spectra when only the values are used. */
     TG_OP_VJP_NULL_COTANGENTS = 1u << 3,
+    /* Output element i depends only on element i of each (broadcast) input,
+     * the output has the broadcast shape, and the CPU kernel writes into
+     * any contiguous output it is given: the compiler's fusion pass
+     * (autodiff/fusion.c) may run such ops block by block. */
+    TG_OP_ELEMENTWISE = 1u << 4,
 };
 
 typedef tg_status (*tg_infer_fn)(const tg_op_call *call, tg_meta *out);

@@ -75,6 +75,7 @@ tg_graph   *tg_graph_jvp(const tg_graph *g);
      /* inputs: g's inputs, then one tangent per input; outputs: g's outputs, then one tangent per output */
 typedef struct tg_compile_opts {    /* zero-initialised means defaults */
     bool no_passes;                 /* skip DCE, CSE, constant folding and simplification */
+    bool no_fusion;                 /* run elementwise chains op by op (docs/autodiff.md, "Fusion") */
 } tg_compile_opts;
 tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts);
 tg_status   tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out); /* out[i] are new references */

@@ -264,7 +264,7 @@ static tg_status where_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
 }
 
 #define DEF_BINARY_RULES(op, extra_flags, vjp_, jvp_)                                     \
-    const tg_op_def tg_op_##op = {.name = #op, .n_in = 2, .n_out = 1, .flags = extra_flags, \
+    const tg_op_def tg_op_##op = {.name = #op, .n_in = 2, .n_out = 1, .flags = (extra_flags) | TG_OP_ELEMENTWISE, \
                                   .infer = binary_infer,                                    \
                                   .kernel = {[TG_CPU] = binary_kernel, [TG_VULKAN] = tg__vk_binary_kernel}, \
                                   .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl};           \
@@ -452,7 +452,7 @@ static tg_status where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return st;
 }
 
-const tg_op_def tg_op_where = {.name = "where", .n_in = 3, .n_out = 1, .infer = where_infer,
+const tg_op_def tg_op_where = {.name = "where", .n_in = 3, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = where_infer,
                                .kernel = {[TG_CPU] = where_kernel}, .vjp = where_vjp, .jvp = where_jvp};
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[3] = {cond, a, b};

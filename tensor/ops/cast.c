@@ -166,7 +166,7 @@ static tg_status cast_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
     ot[0] = tg_cast(t[0], out[0]->dtype);
     return TG_RULE_RESULT(ot[0]);
 }
-const tg_op_def tg_op_cast = {.name = "cast", .n_in = 1, .n_out = 1, .infer = cast_infer,
+const tg_op_def tg_op_cast = {.name = "cast", .n_in = 1, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = cast_infer,
                               .kernel = {[TG_CPU] = cast_kernel, [TG_VULKAN] = tg__vk_cast_kernel}, .vjp = cast_vjp, .jvp = cast_jvp};
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype) {

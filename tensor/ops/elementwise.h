@@ -29,7 +29,7 @@ tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape);
 #endif
 
 /* Loop over one input: R out = EXPR(x) with x of type T. */
-#define TG_UNARY_LOOP(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, )
+#define TG_UNARY_LOOP(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, TG_SIMD_CLONES)
 /* A SIMD loop with a plain path for short runs, where the vector code's
  * set-up costs more than it saves (a 1-element op). Give both the same
  * expression so results do not depend on the run length. */
@@ -59,7 +59,7 @@ tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape);
 
 /* Loop over two inputs: R out = EXPR(a, b) with a, b of type T. */
 #define TG_BINARY_LOOP(name, T, R, EXPR)                                         \
-    static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
+    TG_SIMD_CLONES static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
         (void)ctx;                                                               \
         const int64_t so = (int64_t)sizeof(R), si = (int64_t)sizeof(T);          \
         if (s[0] == so && s[1] == si && s[2] == si) {                            \

@@ -198,7 +198,7 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 #define DEF_UNARY(op) DEF_UNARY_FLAGS(op, 0)
 /* Ops whose rules read only the input pass TG_OP_RULES_IGNORE_OUTPUT. */
 #define DEF_UNARY_FLAGS(op, flags_)                                                      \
-    const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = flags_,      \
+    const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = (flags_) | TG_OP_ELEMENTWISE, \
                                   .infer = unary_infer,                                     \
                                   .kernel = {[TG_CPU] = unary_kernel, [TG_VULKAN] = tg__vk_unary_kernel}, \
                                   .vjp = unary_vjp,                                         \
@@ -318,7 +318,7 @@ REAL_OP(trunc, truncf(x), trunc(x))
 TG_UNARY_LOOP(conj_c64, tg_c64_t, tg_c64_t, conjf(x))
 TG_UNARY_LOOP(conj_c128, tg_c128_t, tg_c128_t, conj(x))
 static const unary_impl conj_impl = {RULE_SAME, false, {[TG_C64] = conj_c64, [TG_C128] = conj_c128}, .vjp = conj_vjp, .jvp = conj_jvp};
-const tg_op_def tg_op_conj = {.name = "conj", .n_in = 1, .n_out = 1, .infer = unary_infer,
+const tg_op_def tg_op_conj = {.name = "conj", .n_in = 1, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = unary_infer,
                               .kernel = {[TG_CPU] = unary_kernel}, .vjp = unary_vjp, .jvp = unary_jvp,
                               .impl = &conj_impl};
 tg_tensor *tg_conj(tg_tensor *x) {
@@ -345,7 +345,7 @@ DEF_UNARY(angle)
     TG_UNARY_LOOP(op##_bool, tg_bool_t, tg_bool_t, (EI) != 0)              \
     static const unary_impl op##_impl = {RULE_TO_BOOL, false,              \
         {TABLE_FLOAT(op), TABLE_INT(op), [TG_BOOL] = op##_bool}, .deriv = NULL}; \
-    const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF, \
+    const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF | TG_OP_ELEMENTWISE, \
         .infer = unary_infer, .kernel = {[TG_CPU] = unary_kernel}, .impl = &op##_impl}; \
     tg_tensor *tg_##op(tg_tensor *x) { return tg__apply1(&tg_op_##op, 1, &x, NULL); }
 

@@ -1,0 +1,164 @@
+/* Elementwise fusion for compiled programs on the CPU (docs/autodiff.md,
+ * "Fusion").
+ *
+ * The pass groups runs of consecutive nodes whose ops are elementwise
+ * (TG_OP_ELEMENTWISE: unary and binary ops, comparisons, where, cast) and
+ * whose outputs have one shape. The executor then runs a group block by
+ * block of rows (axis 0), every node of the group over one block before the
+ * next block: values produced and consumed inside the group live in
+ * block-sized scratch tensors that stay in cache, and only the values read
+ * after the group (or returned) are written out whole. A chain of k ops on
+ * an array larger than the cache then reads and writes main memory once
+ * instead of k times.
+ *
+ * Each node still runs its own eager kernel, on row slices of its operands,
+ * so the arithmetic is the same and fused results equal unfused ones
+ * bitwise (the kernels' short and long loops use the same expressions).
+ * Blocks are spread over threads for large groups; each kernel then runs on
+ * one thread (nested OpenMP regions are serial). */
+#include "autodiff/fusion.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tangent/sizes.h"
+
+/* Elements per block: 16 Ki elements (64 KiB of f32) per value keeps a
+ * few live values of a block in L2. */
+#define BLOCK_ELEMS (1 << 14)
+/* Below this many elements a group runs on one thread. */
+#define PAR_MIN_ELEMS (1 << 17)
+
+static bool fusible(const tg_graph *g, int k) {
+    const tg_gnode *nd = &g->nodes[k];
+    if (!(nd->def->flags & TG_OP_ELEMENTWISE) || nd->n_out != 1 || !nd->def->kernel[TG_CPU]) return false;
+    const tg_value *o = &g->values[nd->out[0]];
+    if (o->ndim < 1) return false;
+    for (int i = 0; i < nd->n_in; i++)
+        if (g->values[nd->in[i]].ndim > o->ndim) return false;
+    return true;
+}
+
+static bool same_shape(const tg_value *a, const tg_value *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] != b->shape[d]) return false;   /* symbolic sizes are interned: equal handles */
+    return true;
+}
+
+int tg__graph_fuse(tg_graph *g) {
+    int groups = 0;
+    for (int k = 0; k < g->n_nodes; k++) g->nodes[k].fusion_group = 0;
+    for (int k = 0; k < g->n_nodes;) {
+        if (!fusible(g, k)) { k++; continue; }
+        const tg_value *shape = &g->values[g->nodes[k].out[0]];
+        int end = k;
+        while (end + 1 < g->n_nodes && end + 1 - k < TG_FUSION_MAX_NODES && fusible(g, end + 1) &&
+               same_shape(&g->values[g->nodes[end + 1].out[0]], shape))
+            end++;
+        if (end > k) {
+            groups++;
+            for (int j = k; j <= end; j++) g->nodes[j].fusion_group = groups;
+        }
+        k = end + 1;
+    }
+    return groups;
+}
+
+int tg__fusion_group_end(const tg_graph *g, int k) {
+    int grp = g->nodes[k].fusion_group, e = k;
+    while (e + 1 < g->n_nodes && g->nodes[e + 1].fusion_group == grp) e++;
+    return e;
+}
+
+/* Rows [r0, r0 + n) of x (a view), or x itself (a new reference) when x is
+ * broadcast along the block axis (fewer dims, or size 1 there). */
+static tg_tensor *rows_of(tg_tensor *x, int ndim, int64_t rows, int64_t r0, int64_t n) {
+    if (x->ndim < ndim || x->shape[0] != rows || rows == 1) return tg_retain(x);
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+    shape[0] = n;
+    return tg__make_view(x, x->dtype, x->ndim, shape, x->strides, x->offset + r0 * x->strides[0]);
+}
+
+/* One node's kernel into out (its shape already the inferred one). */
+static tg_status run_into(const tg_gnode *nd, const tg_attrs *a, tg_tensor *const *in, tg_tensor *out) {
+    tg_meta metas[TG_MAX_OP_INPUTS], om;
+    tg__metas_of(nd->n_in, in, metas);
+    tg_op_call call = {nd->def, a, nd->n_in, metas, NULL};
+    tg_status st = nd->def->infer ? nd->def->infer(&call, &om) : TG_OK;
+    if (st) return st;
+    tg_tensor *outs[1] = {out};
+    return nd->def->kernel[TG_CPU](&call, in, outs);
+}
+
+tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs, const bool *escapes,
+                         tg_tensor **val, const int64_t *shape) {
+    const tg_value *ov = &g->values[g->nodes[k].out[0]];
+    int nd = ov->ndim;
+    int64_t rows = shape[0], inner = 1;
+    for (int d = 1; d < nd; d++) inner *= shape[d];
+    int n = e - k + 1;
+    tg_tensor *full[TG_FUSION_MAX_NODES] = {NULL};  /* whole outputs of the values read after the group */
+    tg_status st = TG_OK;
+    for (int j = 0; j < n && !st; j++) {
+        const tg_gnode *node = &g->nodes[k + j];
+        if (!escapes[node->out[0]]) continue;
+        full[j] = tg__alloc(g->values[node->out[0]].dtype, nd, shape);
+        if (!full[j]) st = tg_last_error_code();
+    }
+    int64_t block = inner >= BLOCK_ELEMS ? 1 : BLOCK_ELEMS / (inner ? inner : 1);
+    int64_t blocks = rows ? (rows + block - 1) / block : 0;
+    int nth = rows * inner >= PAR_MIN_ELEMS ? tg__num_threads() : 1;
+    if (nth > blocks) nth = (int)(blocks ? blocks : 1);
+    char msg[512] = "";
+    int bad = TG_OK;   /* an int for omp atomic */
+    if (!st) {
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+        for (int64_t b = 0; b < blocks; b++) {
+            int seen;
+#pragma omp atomic read
+            seen = bad;
+            if (seen) continue;
+            tg_status my = TG_OK;
+            int64_t r0 = b * block, len = rows - r0 < block ? rows - r0 : block;
+            int64_t bshape[TG_MAX_DIMS];
+            memcpy(bshape, shape, sizeof(int64_t) * (size_t)nd);
+            bshape[0] = len;
+            tg_tensor *local[TG_FUSION_MAX_NODES] = {NULL};   /* this block of each node's output */
+            for (int j = 0; j < n && !my; j++) {
+                const tg_gnode *node = &g->nodes[k + j];
+                tg_tensor *args[TG_MAX_OP_INPUTS];
+                int n_args = 0;
+                for (int i = 0; i < node->n_in && !my; i++) {
+                    int v = node->in[i], p = g->values[v].producer;
+                    if (p >= k && p <= e) args[n_args++] = tg_retain(local[p - k]);
+                    else if (!(args[n_args++] = rows_of(val[v], nd, rows, r0, len))) my = tg_last_error_code();
+                }
+                if (!my) {
+                    local[j] = full[j] ? rows_of(full[j], nd, rows, r0, len)
+                                       : tg__alloc(g->values[node->out[0]].dtype, nd, bshape);
+                    my = local[j] ? run_into(node, &attrs[j], args, local[j]) : tg_last_error_code();
+                }
+                for (int i = 0; i < n_args; i++) tg_release(args[i]);
+            }
+            for (int j = 0; j < n; j++) tg_release(local[j]);
+            if (my) {
+#pragma omp critical(tg_fusion_error)
+                if (!bad) {
+                    bad = my;
+                    snprintf(msg, sizeof msg, "%s", tg_last_error());
+                }
+            }
+        }
+        if (bad) st = tg__error((tg_status)bad, "%s", msg);
+    }
+    for (int j = 0; j < n; j++) {
+        int v = g->nodes[k + j].out[0];
+        if (!st && full[j]) val[v] = full[j];
+        else tg_release(full[j]);
+    }
+    return st;
+}

@@ -1,0 +1,155 @@
+/* Elementwise fusion of compiled programs (autodiff/fusion.c): the pass
+ * groups runs of elementwise ops, the printed graph and the DOT export show
+ * the groups, and a fused program gives bitwise the values of the same
+ * program compiled with no_fusion (hence of eager mode) on every binding:
+ * one block and many, broadcast operands, a cast and a comparison in the
+ * chain, intermediates read after the group, 1 and 2 threads. */
+#define _GNU_SOURCE   /* open_memstream */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/check.h"
+
+TestSuite(fusion, .init = tg_clear_error, .fini = tg_clear_error);
+
+typedef struct { tg_tensor *bias, *scale; } params;
+
+/* 10 elementwise ops in one run (x: (N, C) f32), then a reduction that reads
+ * an intermediate of the run, then one more elementwise op. */
+static tg_status chain(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    params *p = ctx;
+    tg_tensor *x = in[0];
+    tg_tensor *h = tg_add(tg_mul(x, p->scale), p->bias);     /* (N,C) * (C,) + (1,C) */
+    tg_tensor *a = tg_relu(h);
+    tg_tensor *e = tg_exp(tg_neg(tg_square(x)));
+    tg_tensor *m = tg_where(tg_gt(a, e), a, e);               /* a comparison and where */
+    tg_tensor *c = tg_cast(tg_cast(m, TG_F64), TG_F32);       /* two casts */
+    tg_tensor *s = tg_sum(h, 1, (int[]){1}, true);            /* h is read after the run */
+    out[0] = tg_sub(c, s);
+    out[1] = a;                                               /* an intermediate returned */
+    return out[0] && out[1] ? TG_OK : tg_last_error_code();
+}
+
+static char *print_graph(const tg_graph *g, bool dot) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(f);
+    cr_assert_eq(dot ? tg_graph_to_dot(g, f) : tg_graph_print(g, f), TG_OK);
+    fclose(f);
+    return buf;
+}
+
+static bool same_bits(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b || tg_numel(a) != tg_numel(b) || tg_dtype_of(a) != tg_dtype_of(b)) return false;
+    size_t n = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
+    char *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
+    bool same = tg_copy_to(a, x, n) == TG_OK && tg_copy_to(b, y, n) == TG_OK && memcmp(x, y, n) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+Test(fusion, groups_are_printed_and_exported) {
+    tg_scope_begin();
+    params p = {tg_randn(TG_F32, 2, (int64_t[]){1, 5}), tg_randn(TG_F32, 1, (int64_t[]){5})};
+    tg_graph *g = tg_trace(chain, &p, 1, (tg_spec[]){{TG_F32, "N, 5"}}, 2);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *o = tg_graph_optimize(g);
+    cr_assert_not_null(o, "%s", tg_last_error());
+    char *text = print_graph(o, false), *dot = print_graph(o, true);
+    /* the 10 elementwise ops before the sum form group 1; the sum ends it,
+     * and the sub after it is alone (a group needs two ops) */
+    int fused = 0;
+    for (const char *q = text; (q = strstr(q, "{fused 1}")); q++) fused++;
+    cr_expect_eq(fused, 10, "nodes in group 1: %d\n%s", fused, text);
+    cr_expect(!strstr(text, "{fused 2}"), "a second group:\n%s", text);
+    cr_expect(strstr(dot, "subgraph cluster_fused_1") && strstr(dot, "label=\"fused 1\""), "DOT:\n%s", dot);
+    free(text);
+    free(dot);
+    tg_graph_free(o);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* Runs the fused and the unfused program on x; expects equal bits. */
+static void check_binding(tg_program *fused, tg_program *plain, tg_tensor *x, const char *what) {
+    tg_tensor *a[2], *b[2];
+    cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s: %s", what, tg_last_error());
+    cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s: %s", what, tg_last_error());
+    for (int j = 0; j < 2; j++) cr_expect(same_bits(a[j], b[j]), "%s: output %d differs from the unfused program", what, j);
+    tg_release(a[0]); tg_release(a[1]); tg_release(b[0]); tg_release(b[1]);
+}
+
+Test(fusion, fused_equals_unfused_bitwise_on_every_binding) {
+    tg_scope_begin();
+    tg_manual_seed(5);
+    int64_t C = 37;   /* odd row length: blocks of 442 rows, not a power of two */
+    params p = {tg_randn(TG_F32, 2, (int64_t[]){1, C}), tg_randn(TG_F32, 1, (int64_t[]){C})};
+    tg_graph *g = tg_trace(chain, &p, 1, (tg_spec[]){{TG_F32, "N, 37"}}, 2);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+    cr_assert(fused && plain, "%s", tg_last_error());
+    int before = tg_get_num_threads();
+    int64_t sizes[] = {1, 3, 442, 443, 5000};   /* one row, one block, a block boundary, many blocks */
+    for (int t = 1; t <= 2; t++) {
+        tg_set_num_threads(t);
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            char what[64];
+            snprintf(what, sizeof what, "N = %lld, %d thread(s)", (long long)sizes[i], t);
+            check_binding(fused, plain, tg_randn(TG_F32, 2, (int64_t[]){sizes[i], C}), what);
+        }
+    }
+    tg_set_num_threads(before);
+    /* and eager mode gives the same bits */
+    tg_tensor *x = tg_randn(TG_F32, 2, (int64_t[]){700, C}), *eager[2], *got[2];
+    cr_assert_eq(chain(&p, &x, eager), TG_OK);
+    cr_assert_eq(tg_run(fused, &x, got), TG_OK, "%s", tg_last_error());
+    cr_expect(same_bits(eager[0], got[0]) && same_bits(eager[1], got[1]), "fused program differs from eager mode");
+    tg_release(got[0]);
+    tg_release(got[1]);
+    tg_program_free(fused);
+    tg_program_free(plain);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* Gradients run through the fused executor too: value_and_grad of a
+ * scalar loss of the chain, fused and unfused, on two bindings. */
+static tg_status loss(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    tg_tensor *o[2];
+    tg_status st = chain(ctx, in, o);
+    if (st) return st;
+    out[0] = tg_sum(tg_mul(o[0], o[1]), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(fusion, gradient_programs_fuse_and_agree) {
+    tg_scope_begin();
+    tg_manual_seed(6);
+    params p = {tg_randn(TG_F64, 2, (int64_t[]){1, 64}), tg_randn(TG_F64, 1, (int64_t[]){64})};
+    tg_graph *g = tg_trace(loss, &p, 1, (tg_spec[]){{TG_F64, "N, 64"}}, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 1, (int[]){0});
+    cr_assert_not_null(vg, "%s", tg_last_error());
+    tg_program *fused = tg_compile(vg, NULL), *plain = tg_compile(vg, &(tg_compile_opts){.no_fusion = true});
+    cr_assert(fused && plain, "%s", tg_last_error());
+    tg_graph *o = tg_graph_optimize(vg);
+    char *text = print_graph(o, false);
+    cr_expect(strstr(text, "{fused 2}"), "the backward pass forms groups too:\n%s", text);
+    free(text);
+    for (int64_t n = 100; n <= 3000; n += 2900) {
+        tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){n, 64}), *a[2], *b[2];
+        cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s", tg_last_error());
+        cr_expect(same_bits(a[0], b[0]) && same_bits(a[1], b[1]), "N = %lld: value or gradient differs", (long long)n);
+        tg_release(a[0]); tg_release(a[1]); tg_release(b[0]); tg_release(b[1]);
+    }
+    tg_graph_free(o);
+    tg_program_free(fused);
+    tg_program_free(plain);
+    tg_graph_free(vg);
+    tg_graph_free(g);
+    tg_scope_end();
+}
