@@ -10,7 +10,9 @@
  *                 [--data DIR] [--save FILE] [--threads N]
  *
  * Defaults: one traced epoch over the full training set plus a short eager
- * run (--limit applies to eager); `--epochs 8 --mode traced` is the full
+ * run (--limit sets its size; with --mode traced it limits the traced
+ * training set, and a count like 5100 ends each epoch with a batch of 100
+ * on the same compiled program); `--epochs 8 --mode traced` is the full
  * training. Model: conv 5x5 32 (pad 2) -> ReLU -> maxpool 2 -> conv 5x5 64
  * (pad 2) -> ReLU -> maxpool 2 -> flatten 3136 -> linear 1024 + ReLU (fused)
  * -> linear 10; cross-entropy; Adam lr 1e-3; batch 250. */
@@ -250,7 +252,15 @@ int main(int argc, char **argv) {
     }
     if (strcmp(mode, "eager")) {     /* traced, or the full traced run of "both" */
         if (!cnn_init_params(p)) die("init");
-        train("traced", epochs, &train_set, &test_set, p);
+        /* --limit in traced mode: the first IMAGES training images; a count
+         * that is not a multiple of the batch ends each epoch with a smaller
+         * batch, which runs on the same program */
+        dataset part = train_set;
+        if (!strcmp(mode, "traced") && limit > 0 && limit < tg_shape(train_set.x)[0]) {
+            part.x = tg_slice(train_set.x, 0, 0, limit, 1);
+            part.y = tg_slice(train_set.y, 0, 0, limit, 1);
+        }
+        train("traced", epochs, &part, &test_set, p);
     }
 
     tg_tensor *pred = predict(p, &test_set);
