@@ -23,6 +23,9 @@ const tg_op_def *tg__op_lookup(const char *name) {
     return NULL;
 }
 
+int tg__op_count(void) { return op_count; }
+const tg_op_def *tg__op_at(int i) { return i >= 0 && i < op_count ? op_table[i] : NULL; }
+
 /* ---- errors naming the operands --------------------------------------- */
 tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, ...) {
     char msg[1024];

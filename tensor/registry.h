@@ -99,6 +99,9 @@ tg_status tg__op_error(const tg_op_call *call, tg_status code, const char *fmt, 
 
 /* Lookup by name (user-registered ops too); NULL when unknown. */
 const tg_op_def *tg__op_lookup(const char *name);
+/* The registered ops, i < tg__op_count() (tests walk them). */
+int tg__op_count(void);
+const tg_op_def *tg__op_at(int i);
 /* Ops register themselves at load time with this constructor helper. */
 bool tg__op_register_builtin(const tg_op_def *def);
 #define TG_REGISTER_OPS(tag, ...)                                              \

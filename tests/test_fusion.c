@@ -153,3 +153,67 @@ Test(fusion, gradient_programs_fuse_and_agree) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+/* Every registered elementwise op, fused with a cast and a neg after it,
+ * gives the unfused program's bits (f32 and f64 operands; ops whose
+ * inference rejects them, such as integer-only ones, are skipped). */
+#include "tensor/registry.h"
+
+typedef struct { const tg_op_def *def; tg_attrs attrs; } op_case;
+
+static tg_status one_op(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const op_case *c = ctx;
+    tg_tensor *args[3] = {in[0], in[1], in[2]};
+    if (!strcmp(c->def->name, "where")) args[0] = tg_gt(in[0], in[1]);   /* a bool condition */
+    tg_tensor *y = tg__apply1(c->def, c->def->n_in, args, &c->attrs);
+    out[0] = tg_neg(tg_cast(y, TG_F64));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(fusion, every_elementwise_op_fuses_bitwise) {
+    int tested = 0;
+    for (int i = 0; i < tg__op_count(); i++) {
+        const tg_op_def *def = tg__op_at(i);
+        if (!(def->flags & TG_OP_ELEMENTWISE) || def->n_in > 3) continue;
+        for (int dt = 0; dt < 2; dt++) {
+            tg_dtype d = dt ? TG_F64 : TG_F32;
+            op_case c = {def, {0}};
+            if (!strcmp(def->name, "cast")) c.attrs = (tg_attrs){.n_int = 1, .i = {dt ? TG_F32 : TG_F64}};
+            tg_scope_begin();
+            char s[64];
+            snprintf(s, sizeof s, "N, 33");
+            tg_spec specs[3] = {{d, s}, {d, s}, {d, s}};
+            tg_graph *g = tg_trace(one_op, &c, 3, specs, 1);
+            if (!g) {   /* this op does not take these operands */
+                tg_clear_error();
+                tg_scope_end();
+                continue;
+            }
+            tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+            tg_graph *o = tg_graph_optimize(g);
+            cr_assert(fused && plain && o, "%s: %s", def->name, tg_last_error());
+            char *text = print_graph(o, false);
+            cr_expect(strstr(text, "{fused 1}"), "%s (%s) not fused:\n%s", def->name, tg_dtype_name(d), text);
+            free(text);
+            for (int64_t n = 1; n <= 2001; n += 2000) {   /* one block; five blocks of 496 rows */
+                tg_tensor *x[3];
+                for (int k = 0; k < 3; k++) x[k] = tg_randn(d, 2, (int64_t[]){n, 33});
+                tg_tensor *a, *b;
+                cr_assert_eq(tg_run(fused, x, &a), TG_OK, "%s: %s", def->name, tg_last_error());
+                cr_assert_eq(tg_run(plain, x, &b), TG_OK, "%s: %s", def->name, tg_last_error());
+                cr_expect(same_bits(a, b), "%s (%s), N = %lld: fused differs", def->name, tg_dtype_name(d),
+                          (long long)n);
+                tg_release(a);
+                tg_release(b);
+            }
+            tested++;
+            tg_graph_free(o);
+            tg_program_free(fused);
+            tg_program_free(plain);
+            tg_graph_free(g);
+            tg_scope_end();
+        }
+    }
+    cr_expect(tested >= 60, "only %d (op, dtype) pairs ran", tested);
+    fprintf(stderr, "fusion: %d (op, dtype) pairs checked\n", tested);
+}
