@@ -19,15 +19,13 @@
 #include "autodiff/fusion.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tangent/sizes.h"
 
-/* Elements per block: 16 Ki elements (64 KiB of f32) per value keeps a
- * few live values of a block in L2. */
-#define BLOCK_ELEMS (1 << 14)
 /* Below this many elements a group runs on one thread. */
 #define PAR_MIN_ELEMS (1 << 17)
 
@@ -94,8 +92,12 @@ static tg_status run_into(const tg_gnode *nd, const tg_attrs *a, tg_tensor *cons
     return nd->def->kernel[TG_CPU](&call, in, outs);
 }
 
+static atomic_llong group_runs;
+long long tg__fusion_group_runs(void) { return atomic_load(&group_runs); }
+
 tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs, const bool *escapes,
                          tg_tensor **val, const int64_t *shape) {
+    atomic_fetch_add(&group_runs, 1);
     const tg_value *ov = &g->values[g->nodes[k].out[0]];
     int nd = ov->ndim;
     int64_t rows = shape[0], inner = 1;
@@ -109,7 +111,7 @@ tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs,
         full[j] = tg__alloc(g->values[node->out[0]].dtype, nd, shape);
         if (!full[j]) st = tg_last_error_code();
     }
-    int64_t block = inner >= BLOCK_ELEMS ? 1 : BLOCK_ELEMS / (inner ? inner : 1);
+    int64_t block = inner >= TG_FUSION_BLOCK_ELEMS ? 1 : TG_FUSION_BLOCK_ELEMS / (inner ? inner : 1);
     int64_t blocks = rows ? (rows + block - 1) / block : 0;
     int nth = rows * inner >= PAR_MIN_ELEMS ? tg__num_threads() : 1;
     if (nth > blocks) nth = (int)(blocks ? blocks : 1);

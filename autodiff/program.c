@@ -191,6 +191,14 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
                            const char *const *names, bool *ran) {
     const tg_graph *g = p->g;
     *ran = false;
+    const tg_value *ov = &g->values[g->nodes[k].out[0]];
+    int64_t shape[TG_MAX_DIMS];
+    int64_t elems = 1;
+    for (int d = 0; d < ov->ndim; d++) {
+        if ((shape[d] = tg_size_eval(ov->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
+        elems *= shape[d];
+    }
+    if (elems <= TG_FUSION_BLOCK_ELEMS) return TG_OK;   /* one block: op by op is as good and cheaper */
     for (int j = k; j <= e; j++)
         for (int i = 0; i < g->nodes[j].n_in; i++) {
             int v = g->nodes[j].in[i], prod = g->values[v].producer;
@@ -201,10 +209,6 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
         tg_status st = bind_attrs(p, j, vals, names, &attrs[j - k]);
         if (st) return st;
     }
-    const tg_value *ov = &g->values[g->nodes[k].out[0]];
-    int64_t shape[TG_MAX_DIMS];
-    for (int d = 0; d < ov->ndim; d++)
-        if ((shape[d] = tg_size_eval(ov->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
     if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
     *ran = true;
     return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape);

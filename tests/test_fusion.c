@@ -13,6 +13,9 @@
 
 TestSuite(fusion, .init = tg_clear_error, .fini = tg_clear_error);
 
+/* groups the library has run block by block (the tests link it statically) */
+long long tg__fusion_group_runs(void);
+
 typedef struct { tg_tensor *bias, *scale; } params;
 
 /* 10 elementwise ops in one run (x: (N, C) f32), then a reduction that reads
@@ -73,10 +76,14 @@ Test(fusion, groups_are_printed_and_exported) {
     tg_scope_end();
 }
 
-/* Runs the fused and the unfused program on x; expects equal bits. */
+/* Runs the fused and the unfused program on x; expects equal bits, and
+ * the group run block by block when it holds more than one block (16 Ki
+ * elements; smaller groups run op by op). */
 static void check_binding(tg_program *fused, tg_program *plain, tg_tensor *x, const char *what) {
     tg_tensor *a[2], *b[2];
+    long long runs = tg__fusion_group_runs();
     cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s: %s", what, tg_last_error());
+    cr_expect_eq(tg__fusion_group_runs() - runs, tg_numel(x) > (1 << 14) ? 1 : 0, "%s: group runs", what);
     cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s: %s", what, tg_last_error());
     for (int j = 0; j < 2; j++) cr_expect(same_bits(a[j], b[j]), "%s: output %d differs from the unfused program", what, j);
     tg_release(a[0]); tg_release(a[1]); tg_release(b[0]); tg_release(b[1]);
@@ -92,7 +99,8 @@ Test(fusion, fused_equals_unfused_bitwise_on_every_binding) {
     tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
     cr_assert(fused && plain, "%s", tg_last_error());
     int before = tg_get_num_threads();
-    int64_t sizes[] = {1, 3, 442, 443, 5000};   /* one row, one block, a block boundary, many blocks */
+    int64_t sizes[] = {1, 442, 443, 885, 5000};   /* one row, one block (op by op), two blocks (the
+                                                     second of one row), two full blocks and one row, many */
     for (int t = 1; t <= 2; t++) {
         tg_set_num_threads(t);
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -141,8 +149,10 @@ Test(fusion, gradient_programs_fuse_and_agree) {
     free(text);
     for (int64_t n = 100; n <= 3000; n += 2900) {
         tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){n, 64}), *a[2], *b[2];
+        long long runs = tg__fusion_group_runs();
         cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s", tg_last_error());
         cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s", tg_last_error());
+        cr_expect(n < 1000 || tg__fusion_group_runs() - runs >= 2, "N = %lld: the groups did not run fused", (long long)n);
         cr_expect(same_bits(a[0], b[0]) && same_bits(a[1], b[1]), "N = %lld: value or gradient differs", (long long)n);
         tg_release(a[0]); tg_release(a[1]); tg_release(b[0]); tg_release(b[1]);
     }
@@ -199,7 +209,9 @@ Test(fusion, every_elementwise_op_fuses_bitwise) {
                 tg_tensor *x[3];
                 for (int k = 0; k < 3; k++) x[k] = tg_randn(d, 2, (int64_t[]){n, 33});
                 tg_tensor *a, *b;
+                long long runs = tg__fusion_group_runs();
                 cr_assert_eq(tg_run(fused, x, &a), TG_OK, "%s: %s", def->name, tg_last_error());
+                cr_expect_eq(tg__fusion_group_runs() - runs, n > 1 ? 1 : 0, "%s: group runs", def->name);
                 cr_assert_eq(tg_run(plain, x, &b), TG_OK, "%s: %s", def->name, tg_last_error());
                 cr_expect(same_bits(a, b), "%s (%s), N = %lld: fused differs", def->name, tg_dtype_name(d),
                           (long long)n);
