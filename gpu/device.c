@@ -257,13 +257,13 @@ static tg_status create_device(tg_vkdev *d) {
         return tg__error(TG_ERR_DEVICE, "%s: cannot allocate the parameter buffer", d->label);
     d->pmap = map;
 
-    VkDescriptorSetLayoutBinding b[4];
-    for (uint32_t i = 0; i < 4; i++)
+    VkDescriptorSetLayoutBinding b[TG_VK_BINDINGS];
+    for (uint32_t i = 0; i < TG_VK_BINDINGS; i++)
         b[i] = (VkDescriptorSetLayoutBinding){.binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                               .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo dl = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
                                           .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
-                                          .bindingCount = 4, .pBindings = b};
+                                          .bindingCount = TG_VK_BINDINGS, .pBindings = b};
     if (vkCreateDescriptorSetLayout(d->dev, &dl, NULL, &d->dsl) != VK_SUCCESS)
         return tg__error(TG_ERR_DEVICE, "%s: cannot create the descriptor set layout", d->label);
     VkPipelineLayoutCreateInfo pl = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
@@ -409,15 +409,15 @@ tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, siz
     memset(d->pmap + off, 0, TG_VK_PARAM_BYTES);
     memcpy(d->pmap + off, params, nbytes < TG_VK_PARAM_BYTES ? nbytes : TG_VK_PARAM_BYTES);
     d->pused += TG_VK_PARAM_BYTES;
-    VkDescriptorBufferInfo info[4] = {{d->pbuf, off, TG_VK_PARAM_BYTES}};
-    for (int i = 1; i < 4; i++) info[i] = (VkDescriptorBufferInfo){bufs[i - 1 < nbuf ? i - 1 : 0], 0, VK_WHOLE_SIZE};
-    VkWriteDescriptorSet w[4];
-    for (uint32_t i = 0; i < 4; i++)
+    VkDescriptorBufferInfo info[TG_VK_BINDINGS] = {{d->pbuf, off, TG_VK_PARAM_BYTES}};
+    for (int i = 1; i < TG_VK_BINDINGS; i++) info[i] = (VkDescriptorBufferInfo){bufs[i - 1 < nbuf ? i - 1 : 0], 0, VK_WHOLE_SIZE};
+    VkWriteDescriptorSet w[TG_VK_BINDINGS];
+    for (uint32_t i = 0; i < TG_VK_BINDINGS; i++)
         w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstBinding = i,
                                       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                       .pBufferInfo = &info[i]};
     vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p);
-    vkCmdPushDescriptorSetKHR(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->playout, 0, 4, w);
+    vkCmdPushDescriptorSetKHR(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->playout, 0, TG_VK_BINDINGS, w);
     vkCmdDispatch(d->cmd, gx, gy, gz);
     tg__vk_barrier(d);
     d->n_dispatch++;

@@ -34,7 +34,14 @@ tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_ten
 tg_device tg__default_device(void);
 void tg__set_default_device(tg_device dev);
 
-/* Kernel-table entries ([TG_VULKAN]). */
+/* Kernel-table entries ([TG_VULKAN]). New families register as
+ * `[TG_VULKAN] = TG_VK(tg__vk_<family>_kernel)`: without the backend the
+ * entry is NULL (the dispatcher's "no kernel" error) and needs no stub. */
+#ifdef TG_HAVE_VULKAN
+#define TG_VK(fn) fn
+#else
+#define TG_VK(fn) NULL
+#endif
 tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);

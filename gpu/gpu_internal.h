@@ -4,7 +4,7 @@
  *                (one command buffer per device, submitted in batches)
  * gpu/memory.c   the sub-allocator over large VkDeviceMemory blocks,
  *                device storage, uploads and downloads
- * gpu/kernels.c  pipelines and the kernel-table entries ([TG_VULKAN])
+ * gpu/elementwise.c  pipelines and the kernel-table entries ([TG_VULKAN])
  *
  * The core sees only gpu/gpu.h. */
 #ifndef TG_GPU_INTERNAL_H
@@ -50,7 +50,7 @@ typedef struct vk_block {
 } vk_block;
 
 /* ---- devices ------------------------------------------------------------ */
-enum { VK_PIPE_MAX = 32 };
+enum { VK_PIPE_MAX = 160 };
 
 typedef struct tg_vkdev {
     int index;
@@ -98,8 +98,10 @@ const char *tg__vk_result_name(VkResult r);
 /* Under dev->lock: */
 tg_status tg__vk_begin(tg_vkdev *d);           /* recording open */
 tg_status tg__vk_flush(tg_vkdev *d);           /* submit the batch and wait */
-/* Record one dispatch: params (<= 256 bytes), up to 3 data buffers. */
+/* Record one dispatch: params (<= 256 bytes), up to 5 data buffers
+ * (bindings 1..5; binding 0 is the parameter slice). */
 #define TG_VK_PARAM_BYTES 256
+#define TG_VK_BINDINGS 6
 tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
                           const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz);
 /* Record a whole-block barrier after a transfer command. */

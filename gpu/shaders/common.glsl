@@ -1,7 +1,7 @@
 // Shared by every Tangent compute shader (gpu/shaders/<family>.comp).
 //
 // Binding 0 holds the kernel's parameters as 32-bit ints (a slice of the
-// per-batch parameter arena, gpu/kernels.c); bindings 1..3 are the data
+// per-batch parameter arena, gpu/kernel_util.c); bindings 1..5 are the data
 // buffers (whole sub-allocator blocks; operands are located by an element
 // offset). Elementwise kernels share one parameter layout:
 //   p[0] n (elements)   p[1] ndim   p[2] op   p[3] unused

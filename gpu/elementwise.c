@@ -1,0 +1,150 @@
+/* Vulkan kernel-table entries: each looks at the op (c->def->name), checks
+ * that the dtypes and sizes are ones its shaders handle, fills the
+ * parameter block (gpu/shaders/common.glsl) and records a dispatch into
+ * the device's current batch. What is not handled is TG_ERR_UNSUPPORTED
+ * naming the op and the device: nothing falls back to reading device
+ * memory on the CPU. */
+#ifdef TG_HAVE_VULKAN
+#include "gpu/kernel_util.h"
+#include "tensor/ops/elementwise.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- copy, fill, cast ------------------------------------------------------ */
+/* out (any layout on the device) = x converted; shapes equal or x
+ * broadcastable to out. Pipe chosen by the dtypes. */
+tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
+    tg_vkdev *d = tg__vk_dev_of(out);
+    if (!d) return tg_last_error_code();
+    char pipe[32];
+    tg_dtype s = x->dtype, t = out->dtype;
+    if (s == t) {
+        int64_t es = tg__esize(s);
+        if (es != 1 && es != 4 && es != 8) return tg__vk_unsupported(c, x, "copies of %s", tg_dtype_name(s));
+        if (es == 1 && !d->int8) return tg__vk_unsupported(c, x, "%s (the device has no 8-bit storage)", tg_dtype_name(s));
+        snprintf(pipe, sizeof pipe, "copy_w%d", (int)es);
+    } else {
+        bool sf = tg__vk_float_ok(d, s), tf = tg__vk_float_ok(d, t);
+        if (sf && tf) snprintf(pipe, sizeof pipe, "cast_%s_%s", tg__vk_sfx(s), tg__vk_sfx(t));
+        else if (s == TG_BOOL && tf && d->int8) snprintf(pipe, sizeof pipe, "cast_u8_%s", tg__vk_sfx(t));
+        else if (sf && t == TG_BOOL && d->int8) snprintf(pipe, sizeof pipe, "cast_%s_u8", tg__vk_sfx(s));
+        else {
+            char what[64];
+            snprintf(what, sizeof what, "%s to %s", tg_dtype_name(s), tg_dtype_name(t));
+            return tg__vk_unsupported(c, x, "casts from %s", what);
+        }
+    }
+    int32_t p[64];
+    VkBuffer bufs[3];
+    if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
+    if (p[0] == 0) return TG_OK;
+    return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+}
+
+tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return tg__vk_convert_into(c, out[0], in[0]);
+}
+
+static const tg_op_def vk_internal_copy = {.name = "contiguous", .n_in = 1, .n_out = 1};
+
+tg_tensor *tg__vk_contiguous(tg_tensor *x) {
+    tg_tensor *y = tg__vk_alloc(x->storage->device.index, x->dtype, x->ndim, x->shape);
+    if (!y) return NULL;
+    tg_meta m;
+    tg__metas_of(1, &x, &m);
+    tg_op_call c = {&vk_internal_copy, NULL, 1, &m, NULL};
+    if (tg__vk_convert_into(&c, y, x)) { tg_release(y); return NULL; }
+    return y;
+}
+
+static const tg_op_def vk_internal_copy_ = {.name = "copy_", .n_in = 1, .n_out = 1};
+
+tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src) {
+    tg_tensor *s = tg_shares_memory(dst, src) ? tg__vk_contiguous(src) : tg_retain(src);
+    if (!s) return tg_last_error_code();
+    tg_meta m;
+    tg__metas_of(1, &s, &m);
+    tg_op_call c = {&vk_internal_copy_, NULL, 1, &m, NULL};
+    tg_status st = tg__vk_convert_into(&c, dst, s);
+    tg_release(s);
+    return st;
+}
+
+/* ---- elementwise ------------------------------------------------------------- */
+tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    static const char *const arith[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
+    static const char *const cmp[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+    int op = tg__vk_index_of(c->def->name, arith, 6);
+    int cop = op < 0 ? tg__vk_index_of(c->def->name, cmp, 6) : -1;
+    if (op < 0 && cop < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
+    tg_vkdev *d = tg__vk_dev_of(out[0]);
+    if (!d) return tg_last_error_code();
+    tg_dtype cd = op >= 0 ? out[0]->dtype : tg__promote_meta(&c->in[0], &c->in[1]);
+    if (!tg__vk_float_ok(d, cd)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(cd));
+    if (cop >= 0 && !d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
+    tg_tensor *x[2] = {tg__vk_cast_to(c, in[0], cd), NULL};
+    if (x[0]) x[1] = tg__vk_cast_to(c, in[1], cd);
+    tg_status st = x[0] && x[1] ? TG_OK : tg_last_error_code();
+    int32_t p[64];
+    VkBuffer bufs[3];
+    if (!st && !tg__vk_elem_params(p, out[0], 2, x, bufs)) st = tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
+    if (!st && p[0] > 0) {
+        char pipe[32];
+        snprintf(pipe, sizeof pipe, "%s_%s", op >= 0 ? "binary" : "compare", tg__vk_sfx(cd));
+        p[2] = op >= 0 ? op : cop;
+        st = tg__vk_record(d, pipe, p, 3, bufs, tg__vk_groups_for(p[0]), 1, 1);
+    }
+    tg_release(x[0]);
+    tg_release(x[1]);
+    return st;
+}
+
+tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    static const char *const names[] = {"neg", "abs", "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "square"};
+    int op = tg__vk_index_of(c->def->name, names, 9);
+    if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
+    tg_vkdev *d = tg__vk_dev_of(out[0]);
+    if (!d) return tg_last_error_code();
+    if (!tg__vk_float_ok(d, in[0]->dtype) || in[0]->dtype != out[0]->dtype)
+        return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(in[0]->dtype));
+    int32_t p[64];
+    VkBuffer bufs[3];
+    if (!tg__vk_elem_params(p, out[0], 1, in, bufs)) return tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
+    if (p[0] == 0) return TG_OK;
+    p[2] = op;
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(in[0]->dtype));
+    return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+}
+
+/* ---- weak scalars from the CPU ------------------------------------------------------ */
+tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_tensor **moved) {
+    int strong = -1;
+    for (int i = 0; i < n; i++) {
+        moved[i] = NULL;
+        if (strong < 0 && in[i]->storage->device.kind == dev.kind && in[i]->storage->device.index == dev.index &&
+            !(in[i]->flags & TG_TFLAG_WEAK)) strong = i;
+    }
+    for (int i = 0; i < n; i++) {
+        if (in[i]->storage->device.kind != TG_CPU) continue;
+        tg_tensor *s = in[i];
+        tg_dtype sd = strong >= 0 ? in[strong]->dtype : s->dtype;
+        /* a real number with a float tensor keeps the tensor's dtype (NEP 50) */
+        bool convert = (sd == TG_F32 || sd == TG_F64) && !tg_dtype_is_complex(s->dtype);
+        tg_tensor *h = convert ? tg__cast_raw(s, sd) : tg_retain(s);
+        tg_tensor *up = h ? tg__vk_transfer(h, dev) : NULL;
+        tg_release(h);
+        if (!up) {
+            for (int j = 0; j < i; j++) { tg_release(moved[j]); moved[j] = NULL; }
+            return tg_last_error_code();
+        }
+        up->flags |= TG_TFLAG_WEAK;
+        moved[i] = up;
+    }
+    return TG_OK;
+}
+#else
+/* ISO C forbids an empty translation unit (TANGENT_VULKAN=OFF). */
+typedef int tg__vk_unused_kernels;
+#endif

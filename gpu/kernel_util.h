@@ -1,0 +1,48 @@
+/* Helpers shared by the Vulkan kernel-table entries (gpu/elementwise.c,
+ * gpu/reduce.c, gpu/matmul.c, ...): parameter blocks, dispatch recording,
+ * dtype checks and the TG_ERR_UNSUPPORTED message. Each kernel family has
+ * its own .c file and its shaders in gpu/shaders/<family>*.comp, with the
+ * SPIR-V variants listed in gpu/shaders/<family>.variants. */
+#ifndef TG_GPU_KERNEL_UTIL_H
+#define TG_GPU_KERNEL_UTIL_H
+
+#ifdef TG_HAVE_VULKAN
+#include "gpu/gpu_internal.h"
+
+#define TG_VK_LOCAL 256             /* threads per workgroup of 1-D kernels */
+#define TG_VK_MAX_GROUPS 65535u     /* per dispatch dimension */
+
+/* The device of a Vulkan tensor; NULL with an error recorded. */
+tg_vkdev *tg__vk_dev_of(const tg_tensor *t);
+/* f32 everywhere, f64 where the device has shaderFloat64. */
+bool tg__vk_float_ok(const tg_vkdev *d, tg_dtype t);
+/* "f32" / "f64": the suffix of a float pipeline's name. */
+const char *tg__vk_sfx(tg_dtype t);
+bool tg__vk_fits32(int64_t v);
+/* TG_ERR_UNSUPPORTED "no Vulkan kernel for <fmt % arg> on <device>",
+ * recorded against the op of c. */
+tg_status tg__vk_unsupported(const tg_op_call *c, const tg_tensor *t, const char *fmt, const char *arg);
+/* Elementwise parameters (gpu/shaders/common.glsl) for out and n_in (<= 2)
+ * inputs read as if broadcast to out's shape; bufs[k] gets operand k's
+ * block (0 out, 1.. inputs). p has 64 ints. False when an offset or stride
+ * exceeds 32 bits. */
+bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *in, VkBuffer *bufs);
+/* Workgroups of TG_VK_LOCAL threads for n elements (grid-stride beyond
+ * TG_VK_MAX_GROUPS). */
+uint32_t tg__vk_groups_for(int64_t n);
+/* Records one dispatch of pipeline pipe (a name from a .variants file)
+ * with 64 ints of parameters, taking the device lock. */
+tg_status tg__vk_record(tg_vkdev *d, const char *pipe, const int32_t *p, int nbuf, const VkBuffer *bufs, uint32_t gx,
+                        uint32_t gy, uint32_t gz);
+/* out (a Vulkan tensor, any layout) = x broadcast to out's shape and
+ * converted to out's dtype (gpu/elementwise.c). */
+tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x);
+/* x as dtype t on its device: a new reference (x itself when it has t). */
+tg_tensor *tg__vk_cast_to(const tg_op_call *c, tg_tensor *x, tg_dtype t);
+/* Index of name in names[0..n), -1 when absent. */
+int tg__vk_index_of(const char *name, const char *const *names, int n);
+/* Element offset of t's first element in its block. */
+int64_t tg__vk_elem_offset(const tg_tensor *t);
+#endif
+
+#endif
