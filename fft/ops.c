@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "fft/fft_internal.h"
+#include "gpu/gpu.h"
 #include "tensor/ops/elementwise.h"
 
 typedef struct fft_attr {
@@ -188,13 +189,13 @@ static tg_status fft_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 
 static const int kind_c2c = TG_FFT_C2C, kind_r2c = TG_FFT_R2C, kind_c2r = TG_FFT_C2R;
 const tg_op_def tg_op_fft_c2c = {.name = "fft_c2c", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
-                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel}, .vjp = c2c_vjp,
+                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = c2c_vjp,
                                  .jvp = fft_jvp, .impl = &kind_c2c};
 const tg_op_def tg_op_fft_r2c = {.name = "fft_r2c", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
-                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel}, .vjp = r2c_vjp,
+                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = r2c_vjp,
                                  .jvp = fft_jvp, .impl = &kind_r2c};
 const tg_op_def tg_op_fft_c2r = {.name = "fft_c2r", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
-                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel}, .vjp = c2r_vjp,
+                                 .infer = fft_infer, .kernel = {[TG_CPU] = fft_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = c2r_vjp,
                                  .jvp = fft_jvp, .impl = &kind_c2r};
 
 static tg_tensor *apply(const tg_op_def *def, tg_tensor *x, int sign, int scale, int64_t n_last, int naxes,

@@ -21,7 +21,7 @@ tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x)
     tg_dtype s = x->dtype, t = out->dtype;
     if (s == t) {
         int64_t es = tg__esize(s);
-        if (es != 1 && es != 4 && es != 8) return tg__vk_unsupported(c, x, "copies of %s", tg_dtype_name(s));
+        if (es != 1 && es != 4 && es != 8 && es != 16) return tg__vk_unsupported(c, x, "copies of %s", tg_dtype_name(s));
         if (es == 1 && !d->int8) return tg__vk_unsupported(c, x, "%s (the device has no 8-bit storage)", tg_dtype_name(s));
         snprintf(pipe, sizeof pipe, "copy_w%d", (int)es);
     } else {

@@ -47,5 +47,8 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+/* Ops that run their CPU kernel on device tensors, with transfers
+ * (gpu/host.c): linalg and fft. */
+tg_status tg__vk_host_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 
 #endif

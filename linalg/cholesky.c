@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 static tg_status chol_infer(const tg_op_call *c, tg_meta *out) {
     const tg_meta *a = &c->in[0];
@@ -84,7 +85,7 @@ static tg_status chol_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
 }
 
 const tg_op_def tg_op_linalg_cholesky = {.name = "linalg_cholesky", .n_in = 1, .n_out = 1, .infer = chol_infer,
-                                         .kernel = {[TG_CPU] = chol_kernel}, .vjp = chol_vjp, .jvp = chol_jvp};
+                                         .kernel = {[TG_CPU] = chol_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = chol_vjp, .jvp = chol_jvp};
 
 tg_tensor *tg_linalg_cholesky(tg_tensor *a, bool upper) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_cholesky: NULL operand"); return NULL; }

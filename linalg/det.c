@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 static tg_status det_infer_common(const tg_op_call *c, tg_meta *out, int n_out) {
     const tg_meta *a = &c->in[0];
@@ -159,9 +160,9 @@ static tg_status slogdet_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 }
 
 const tg_op_def tg_op_linalg_det = {.name = "linalg_det", .n_in = 1, .n_out = 1, .infer = det_infer,
-                                    .kernel = {[TG_CPU] = det_kernel}, .vjp = det_vjp, .jvp = det_jvp};
+                                    .kernel = {[TG_CPU] = det_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = det_vjp, .jvp = det_jvp};
 const tg_op_def tg_op_linalg_slogdet = {.name = "linalg_slogdet", .n_in = 1, .n_out = 2, .infer = slogdet_infer,
-                                        .kernel = {[TG_CPU] = slogdet_kernel}, .vjp = slogdet_vjp,
+                                        .kernel = {[TG_CPU] = slogdet_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = slogdet_vjp,
                                         .jvp = slogdet_jvp};
 
 tg_tensor *tg_linalg_det(tg_tensor *a) {

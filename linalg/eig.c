@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 #define RM LAPACK_ROW_MAJOR
 
@@ -136,12 +137,12 @@ done:
 /* E_ij = w_j - w_i with 1 on the diagonal (exactly 0 there before). */
 static tg_tensor *eig_gaps(tg_tensor *w, int64_t n) {
     tg_tensor *e = tg_sub(tg_unsqueeze(w, -2), tg_unsqueeze(w, -1));
-    tg_tensor *eye = e ? tg_eye(tg_dtype_of(e), n, -1) : NULL;
+    tg_tensor *eye = e ? tg__eye_like(e, tg_dtype_of(e), n, -1) : NULL;
     return eye ? tg_add(e, eye) : NULL;
 }
 
 static tg_tensor *offdiag(tg_tensor *x, int64_t n) {
-    tg_tensor *eye = x ? tg_eye(tg_dtype_of(x), n, -1) : NULL;
+    tg_tensor *eye = x ? tg__eye_like(x, tg_dtype_of(x), n, -1) : NULL;
     return eye ? tg_sub(x, tg_mul(x, eye)) : NULL;
 }
 
@@ -195,7 +196,7 @@ static tg_status eig_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_linalg_eig = {.name = "linalg_eig", .n_in = 1, .n_out = 2, .infer = eig_infer,
-                                    .kernel = {[TG_CPU] = eig_kernel}, .vjp = eig_vjp, .jvp = eig_jvp};
+                                    .kernel = {[TG_CPU] = eig_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = eig_vjp, .jvp = eig_jvp};
 
 tg_status tg_linalg_eig(tg_tensor *a, tg_tensor **w, tg_tensor **v) {
     if (w) *w = NULL;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 #define CM LAPACK_COL_MAJOR
 
@@ -229,10 +230,10 @@ static tg_status eigvalsh_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tens
 }
 
 const tg_op_def tg_op_linalg_eigh = {.name = "linalg_eigh", .n_in = 1, .n_out = 2, .infer = eigh_infer,
-                                     .kernel = {[TG_CPU] = eigh_kernel}, .vjp = eigh_vjp, .jvp = eigh_jvp,
+                                     .kernel = {[TG_CPU] = eigh_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = eigh_vjp, .jvp = eigh_jvp,
                                      .flags = TG_OP_VJP_NULL_COTANGENTS};
 const tg_op_def tg_op_linalg_eigvalsh = {.name = "linalg_eigvalsh", .n_in = 1, .n_out = 1, .infer = eigvalsh_infer,
-                                         .kernel = {[TG_CPU] = eigvalsh_kernel}, .vjp = eigvalsh_vjp,
+                                         .kernel = {[TG_CPU] = eigvalsh_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = eigvalsh_vjp,
                                          .jvp = eigvalsh_jvp, .flags = TG_OP_RULES_IGNORE_OUTPUT};
 
 tg_tensor *tg_linalg_eigvalsh(tg_tensor *a, bool upper) {

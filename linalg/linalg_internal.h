@@ -98,7 +98,7 @@ bool tg__linalg_will_differentiate(const tg_tensor *a);
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }
 /* The identity of x's last size, in x's real dtype (f32 stays f32). */
 static inline tg_tensor *tg__linalg_eye_of(tg_tensor *x) {
-    return x ? tg_eye(tg_real_dtype(tg_dtype_of(x)), tg_dim(x, -1), -1) : NULL;
+    return x ? tg__eye_like(x, tg_real_dtype(tg_dtype_of(x)), tg_dim(x, -1), -1) : NULL;
 }
 /* (..., k) -> (..., k, k) diagonal matrices. */
 static inline tg_tensor *tg__linalg_diag_embed(tg_tensor *x) {

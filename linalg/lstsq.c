@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 
 static double eff_rcond(tg_dtype d, double rcond, int64_t m, int64_t n) {
@@ -193,7 +194,7 @@ static tg_status lstsq_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
 }
 
 const tg_op_def tg_op_linalg_lstsq = {.name = "linalg_lstsq", .n_in = 2, .n_out = 2, .infer = lstsq_infer,
-                                      .kernel = {[TG_CPU] = lstsq_kernel}, .vjp = lstsq_vjp, .jvp = lstsq_jvp};
+                                      .kernel = {[TG_CPU] = lstsq_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = lstsq_vjp, .jvp = lstsq_jvp};
 
 /* B is a vector when 1-d or when its shape is A's without the last axis (torch). */
 static bool is_vector_rhs(const tg_tensor *a, const tg_tensor *b) {
@@ -228,8 +229,11 @@ tg_status tg_linalg_lstsq(tg_tensor *a, tg_tensor *b, double rcond, tg_tensor **
     if (!st && !xs) st = tg_last_error_code();
     if (!st && residuals) {
         int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1];
-        tg_tensor *full = m > n ? tg_all(tg_eq_scalar(o[1], (double)n), 0, NULL, false) : NULL;
-        if (full && tg_item_f64(full) == 1) {
+        /* the ranks are read on the host (integer compares have no GPU kernel) */
+        tg_tensor *ranks = m > n ? tg_to_device(o[1], (tg_device){TG_CPU, 0}) : NULL;
+        tg_tensor *full = ranks ? tg_all(tg_eq_scalar(ranks, (double)n), 0, NULL, false) : NULL;
+        if (m > n && !full) st = tg_last_error_code();
+        else if (full && tg_item_f64(full) == 1) {
             tg_tensor *r = tg_sub(tg_cast(bm, o[0]->dtype), tg_matmul(a, o[0]));
             res = tg_sum(tg_square(tg_abs(r)), 1, (const int[]){-2}, false);
         } else {

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 #define RM LAPACK_ROW_MAJOR
 enum { ATTR_CHECK };      /* lu_factor: singular U is an error (torch.linalg.lu_factor) */
@@ -184,7 +185,7 @@ done:
 }
 
 const tg_op_def tg_op_linalg_lu_perm = {.name = "linalg_lu_perm", .n_in = 2, .n_out = 1, .flags = TG_OP_NONDIFF,
-                                        .infer = perm_infer, .kernel = {[TG_CPU] = perm_kernel}};
+                                        .infer = perm_infer, .kernel = {[TG_CPU] = perm_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}};
 
 static tg_tensor *lu_perm(tg_tensor *lu, tg_tensor *piv) {
     if (!lu || !piv) return NULL;
@@ -266,7 +267,7 @@ static tg_status luf_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_linalg_lu_factor = {.name = "linalg_lu_factor", .n_in = 1, .n_out = 2, .infer = luf_infer,
-                                          .kernel = {[TG_CPU] = luf_kernel}, .vjp = luf_vjp, .jvp = luf_jvp};
+                                          .kernel = {[TG_CPU] = luf_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = luf_vjp, .jvp = luf_jvp};
 
 /* ---- lu_solve: in (LU (..., n, n), B (..., n, k), pivots (..., n)) --------------------- */
 static tg_status lus_infer(const tg_op_call *c, tg_meta *out) {
@@ -391,7 +392,7 @@ static tg_status lus_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_linalg_lu_solve = {.name = "linalg_lu_solve", .n_in = 3, .n_out = 1, .infer = lus_infer,
-                                         .kernel = {[TG_CPU] = lus_kernel}, .vjp = lus_vjp, .jvp = lus_jvp};
+                                         .kernel = {[TG_CPU] = lus_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = lus_vjp, .jvp = lus_jvp};
 
 static tg_tensor *lu_solve_mat(tg_tensor *lu, tg_tensor *piv, tg_tensor *b, bool adjoint) {
     if (!lu || !piv || !b) return NULL;
@@ -428,7 +429,7 @@ tg_status tg_linalg_lu(tg_tensor *a, tg_tensor **p, tg_tensor **l, tg_tensor **u
     tg_status st = lu_factor_apply(a, false, o);
     if (!st) {
         int64_t m = o[0]->shape[o[0]->ndim - 2], n = o[0]->shape[o[0]->ndim - 1], k = o[1]->shape[o[1]->ndim - 1];
-        tg_tensor *eye = tg_eye(o[0]->dtype, m, k);
+        tg_tensor *eye = tg__eye_like(o[0], o[0]->dtype, m, k);
         ll = eye ? tg_add(tg_tril(sl(o[0], -1, 0, k), -1), eye) : NULL;
         uu = tg_triu(sl(o[0], -2, 0, k), 0);
         (void)n;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 /* A matrix of the work precision: n x n, real (f64) or complex (c128),
  * stored as doubles (2 per complex element). */
@@ -216,7 +217,7 @@ static tg_status expm_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
 }
 
 const tg_op_def tg_op_linalg_matrix_exp = {.name = "linalg_matrix_exp", .n_in = 1, .n_out = 1,
-                                           .infer = expm_infer, .kernel = {[TG_CPU] = expm_kernel},
+                                           .infer = expm_infer, .kernel = {[TG_CPU] = expm_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)},
                                            .vjp = expm_vjp, .jvp = expm_jvp};
 
 tg_tensor *tg_linalg_matrix_exp(tg_tensor *a) {

@@ -94,7 +94,7 @@ static tg_tensor *cond_svd(tg_tensor *v, bool inverse) {
  * symbolic n, exp(0) is the identity exactly (Pade degree 3 of 0 is I / I). */
 static tg_tensor *identity_like(tg_tensor *v) {
     int64_t n = v->shape[v->ndim - 1];
-    return tg_is_symbolic(n) ? tg_linalg_matrix_exp(tg_zeros_like(v)) : tg_eye(v->dtype, n, -1);
+    return tg_is_symbolic(n) ? tg_linalg_matrix_exp(tg_zeros_like(v)) : tg__eye_like(v, v->dtype, n, -1);
 }
 
 tg_tensor *tg_linalg_cond(tg_tensor *a, const char *ord) {

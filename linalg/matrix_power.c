@@ -12,7 +12,7 @@ tg_tensor *tg_linalg_matrix_power(tg_tensor *a, int64_t n) {
     if (n < 0 && base) base = tg_linalg_inv(base);
     if (n == 0 && base) {
         /* identity matrices with A's batch shape (a copy, not a broadcast view) */
-        tg_tensor *eye = tg_eye(base->dtype, base->shape[base->ndim - 1], -1);
+        tg_tensor *eye = tg__eye_like(base, base->dtype, base->shape[base->ndim - 1], -1);
         r = eye ? tg_copy(tg_expand(eye, base->ndim, base->shape)) : NULL;
     }
     bool ok = base != NULL;

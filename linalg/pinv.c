@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 #include "tangent/autodiff.h"
 
 tg_tensor *tg__pinv_jvp(tg_tensor *a, tg_tensor *p, tg_tensor *adot) {
@@ -112,7 +113,7 @@ static tg_status pinv_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
 }
 
 const tg_op_def tg_op_linalg_pinv = {.name = "linalg_pinv", .n_in = 1, .n_out = 1, .infer = pinv_infer,
-                                     .kernel = {[TG_CPU] = pinv_kernel}, .vjp = pinv_vjp, .jvp = pinv_jvp};
+                                     .kernel = {[TG_CPU] = pinv_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = pinv_vjp, .jvp = pinv_jvp};
 
 tg_tensor *tg_linalg_pinv(tg_tensor *a, double rtol, bool hermitian) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_pinv: NULL operand"); return NULL; }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 enum { ATTR_COMPLETE };
 #define RM LAPACK_ROW_MAJOR
@@ -241,7 +242,7 @@ static tg_status qr_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *co
 }
 
 const tg_op_def tg_op_linalg_qr = {.name = "linalg_qr", .n_in = 1, .n_out = 2, .infer = qr_infer,
-                                   .kernel = {[TG_CPU] = qr_kernel}, .vjp = qr_vjp, .jvp = qr_jvp};
+                                   .kernel = {[TG_CPU] = qr_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = qr_vjp, .jvp = qr_jvp};
 
 tg_status tg_linalg_qr(tg_tensor *a, bool complete, tg_tensor **q, tg_tensor **r) {
     if (q) *q = NULL;

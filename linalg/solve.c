@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 /* Matrix form only: a (..., n, n), b (..., n, k). The public function turns
  * a vector right-hand side into a column. */
@@ -49,7 +50,7 @@ static tg_status solve_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
 }
 
 const tg_op_def tg_op_linalg_solve = {.name = "linalg_solve", .n_in = 2, .n_out = 1, .infer = solve_infer,
-                                      .kernel = {[TG_CPU] = solve_kernel}, .vjp = solve_vjp, .jvp = solve_jvp};
+                                      .kernel = {[TG_CPU] = solve_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = solve_vjp, .jvp = solve_jvp};
 
 tg_tensor *tg__linalg_solve_mat(tg_tensor *a, tg_tensor *b) {
     if (!a || !b) return NULL;
@@ -75,7 +76,7 @@ tg_tensor *tg_linalg_inv(tg_tensor *a) {
     if (!tg__linalg_check_square("tg_linalg_inv", a)) return NULL;
     tg_dtype d = a->dtype;
     if (d == TG_BOOL || tg_dtype_is_integer(d)) d = TG_F64;
-    tg_tensor *eye = tg_eye(d, a->shape[a->ndim - 1], -1);
+    tg_tensor *eye = tg__eye_like(a, d, a->shape[a->ndim - 1], -1);
     return eye ? tg__linalg_solve_mat(a, eye) : NULL;
 }
 

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 static bool attr_full(const tg_op_call *c) { return c->attrs && c->attrs->n_int > 0 && c->attrs->i[0]; }
 
@@ -335,10 +336,10 @@ static tg_status svdvals_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 }
 
 const tg_op_def tg_op_linalg_svd = {.name = "linalg_svd", .n_in = 1, .n_out = 3, .infer = svd_infer,
-                                    .kernel = {[TG_CPU] = svd_kernel}, .vjp = svd_vjp, .jvp = svd_jvp,
+                                    .kernel = {[TG_CPU] = svd_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = svd_vjp, .jvp = svd_jvp,
                                     .flags = TG_OP_VJP_NULL_COTANGENTS};
 const tg_op_def tg_op_linalg_svdvals = {.name = "linalg_svdvals", .n_in = 1, .n_out = 1, .infer = svdvals_infer,
-                                        .kernel = {[TG_CPU] = svdvals_kernel}, .vjp = svdvals_vjp,
+                                        .kernel = {[TG_CPU] = svdvals_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = svdvals_vjp,
                                         .jvp = svdvals_jvp, .flags = TG_OP_RULES_IGNORE_OUTPUT};
 
 tg_tensor *tg_linalg_svdvals(tg_tensor *a) {

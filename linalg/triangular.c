@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 enum { ATTR_UPPER, ATTR_UNIT };
 
@@ -52,7 +53,7 @@ static tg_status tri_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_linalg_triangular_solve = {.name = "linalg_triangular_solve", .n_in = 2, .n_out = 1,
-                                                 .infer = tri_infer, .kernel = {[TG_CPU] = tri_kernel},
+                                                 .infer = tri_infer, .kernel = {[TG_CPU] = tri_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)},
                                                  .vjp = tri_vjp, .jvp = tri_jvp};
 
 tg_tensor *tg__linalg_trsolve_mat(tg_tensor *a, tg_tensor *b, bool upper, bool unit) {

@@ -53,8 +53,8 @@ static tg_optimizer *make(const char *fn, int kind, int n, tg_tensor *const *par
         if (params[i]->dtype != TG_F32 && params[i]->dtype != TG_F64)
             return tg__error(TG_ERR_DTYPE, "%s: parameter %d is %s; f32 or f64 parameters only", fn, i,
                              tg_dtype_name(params[i]->dtype)), NULL;
-        if (tg__is_tracer(params[i]) || params[i]->storage->device.kind != TG_CPU)
-            return tg__error(TG_ERR_ARG, "%s: parameter %d is not a concrete CPU tensor", fn, i), NULL;
+        if (tg__is_tracer(params[i]))
+            return tg__error(TG_ERR_ARG, "%s: parameter %d is a tracer, not a concrete tensor", fn, i), NULL;
         for (int j = 0; j < i; j++)
             if (params[j] == params[i])
                 return tg__error(TG_ERR_ARG, "%s: parameter %d repeats parameter %d", fn, i, j), NULL;
@@ -136,8 +136,61 @@ static tg_tensor *contig(tg_tensor *t, tg_dtype d) {
     return c;
 }
 
+/* x rounded to the parameter's dtype: the device update uses the scalars
+ * the CPU loops compute in T. */
+static double in_dtype(tg_dtype d, double x) { return d == TG_F32 ? (double)(float)x : x; }
+
+/* The same update on a device parameter, written with public ops in the
+ * CPU loops' order of operations (so GPU and CPU agree to rounding), under
+ * no-grad; optimizer state lives on the parameter's device. */
+static tg_status update_on_device(tg_optimizer *o, int i, tg_tensor *grad) {
+    tg_tensor *prm = o->params[i];
+    tg_dtype d = prm->dtype;
+    bool first = o->steps[i] == 0;
+    tg_no_grad_begin();
+    tg_scope_begin();
+    tg_tensor *g = tg_cast(grad, d);
+    tg_status st = TG_OK;
+    if (o->kind == OPT_SGD) {
+        tg_tensor *dir = o->wd != 0 ? tg_add(g, tg_mul_scalar(prm, in_dtype(d, o->wd))) : g;
+        if (o->a != 0) {
+            dir = first || !o->s1[i] ? dir : tg_add(tg_mul_scalar(o->s1[i], in_dtype(d, o->a)), dir);
+            if (dir) {
+                tg_release(o->s1[i]);
+                o->s1[i] = tg__scope_take(tg_contiguous(dir));
+            }
+        }
+        st = dir ? tg_add_(prm, tg_mul_scalar(dir, -in_dtype(d, o->lr))) : tg_last_error_code();
+    } else {
+        double t = (double)(o->steps[i] + 1);
+        double bc1 = 1 - pow(o->a, t), bc2 = 1 - pow(o->b, t);
+        double b1 = in_dtype(d, o->a), b2 = in_dtype(d, o->b);
+        double step = in_dtype(d, o->lr / bc1), bc2s = in_dtype(d, sqrt(bc2));
+        tg_tensor *m = o->s1[i] ? tg_add(tg_mul_scalar(o->s1[i], b1), tg_mul_scalar(g, in_dtype(d, 1 - b1)))
+                                : tg_mul_scalar(g, in_dtype(d, 1 - b1));
+        tg_tensor *v = o->s2[i] ? tg_add(tg_mul_scalar(o->s2[i], b2), tg_mul_scalar(tg_mul(g, g), in_dtype(d, 1 - b2)))
+                                : tg_mul_scalar(tg_mul(g, g), in_dtype(d, 1 - b2));
+        tg_tensor *denom = tg_add_scalar(tg_div_scalar(tg_sqrt(v), bc2s), in_dtype(d, o->eps));
+        tg_tensor *upd = tg_mul_scalar(tg_div(m, denom), -step);
+        if (upd) {
+            tg_release(o->s1[i]);
+            tg_release(o->s2[i]);
+            o->s1[i] = tg__scope_take(m);
+            o->s2[i] = tg__scope_take(v);
+            st = tg_add_(prm, upd);
+        } else {
+            st = tg_last_error_code();
+        }
+    }
+    tg_scope_end();
+    tg_no_grad_end();
+    if (!st) o->steps[i]++;
+    return st;
+}
+
 static tg_status update(tg_optimizer *o, int i, tg_tensor *grad) {
     tg_tensor *prm = o->params[i];
+    if (prm->storage->device.kind != TG_CPU) return update_on_device(o, i, grad);
     tg_dtype d = prm->dtype;
     int64_t n = tg__numel(prm->ndim, prm->shape);
     tg_tensor *g = contig(grad, d);
@@ -189,8 +242,11 @@ tg_status tg_optim_step(tg_optimizer *o, tg_tensor *const *grads) {
         if (!g) continue;
         const tg_tensor *p = o->params[i];
         char sg[160], sp[160];
-        if (tg__is_tracer(g) || g->storage->device.kind != TG_CPU)
-            return tg__error(TG_ERR_ARG, "tg_optim_step: gradient %d is not a concrete CPU tensor", i);
+        if (tg__is_tracer(g))
+            return tg__error(TG_ERR_ARG, "tg_optim_step: gradient %d is a tracer, not a concrete tensor", i);
+        tg_device gd = g->storage->device, pd = p->storage->device;
+        if (gd.kind != pd.kind || gd.index != pd.index)
+            return tg__error(TG_ERR_DEVICE, "tg_optim_step: gradient %d is on another device than parameter %d", i, i);
         if (!tg_dtype_is_floating(g->dtype) || g->dtype == TG_F16 || g->dtype == TG_BF16)
             return tg__error(TG_ERR_DTYPE, "tg_optim_step: gradient %d is %s; f32 or f64 expected", i,
                              tg_dtype_name(g->dtype));

@@ -268,7 +268,7 @@ static tg_tensor *from_f64_values(const char *op, tg_dtype dtype, int64_t n, dou
         for (int64_t i = 0; i < n; i++) p[i] = floor(p[i]);
     tg_tensor *r = tg__cast_raw(v, dtype);
     tg_release(v);
-    return tg__handout(r);
+    return place(r);
 }
 
 tg_tensor *tg_arange(tg_dtype dtype, double start, double stop, double step) {
@@ -304,5 +304,13 @@ tg_tensor *tg_eye(tg_dtype dtype, int64_t n, int64_t m) {
     if (diag) tg__copy_into(diag, one);
     tg_release(diag);
     tg_release(one);
-    return tg__handout(t);
+    return place(t);
+}
+
+tg_tensor *tg__eye_like(const tg_tensor *like, tg_dtype dtype, int64_t n, int64_t m) {
+    tg_device saved = tg__default_device();
+    tg__set_default_device(like ? like->storage->device : (tg_device){TG_CPU, 0});
+    tg_tensor *e = tg_eye(dtype, n, m);
+    tg__set_default_device(saved);
+    return e;
 }

@@ -1,5 +1,6 @@
 // Strided copy (op 0: out = a, e.g. contiguous() of a view) and fill
-// (op 1: out = the value p[40..41]) of W-byte elements, any dtype.
+// (op 1: out = the value p[40..43]) of W-byte elements (1, 4, 8, 16), any
+// dtype: c128 moves as one 16-byte element.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #if W == 1
@@ -10,9 +11,12 @@
 #elif W == 4
 #define E uint
 #define FILL uint(p[40])
-#else
+#elif W == 8
 #define E uvec2
 #define FILL uvec2(uint(p[40]), uint(p[41]))
+#else
+#define E uvec4
+#define FILL uvec4(uint(p[40]), uint(p[41]), uint(p[42]), uint(p[43]))
 #endif
 layout(local_size_x = 256) in;
 #include "common.glsl"

@@ -113,6 +113,9 @@ tg_dtype tg__promote_meta(const tg_meta *a, const tg_meta *b);
 tg_tensor *tg__size_tensor(int64_t size, tg_dtype dtype);
 /* A weak 0-d scalar for the *_scalar ops: i64 when s is integral, else f64. */
 tg_tensor *tg__weak_scalar(double s);
+/* tg_eye on the device of like (a handed-out reference): identities inside
+ * composites and rules live where their operands do. */
+tg_tensor *tg__eye_like(const tg_tensor *like, tg_dtype dtype, int64_t n, int64_t m);
 
 /* ---- helpers for derivative rules (built from public ops) ---------------- */
 /* g summed down to shape: the VJP of NumPy broadcasting. */

@@ -578,7 +578,7 @@ tg_tensor *tg_var(tg_tensor *x, int naxes, const int *axes, int64_t correction, 
     COMPOSITE_BEGIN("tg_var");
     tg_tensor *xf = as_floating(x);
     tg_tensor *d = tg_sub(xf, tg_mean(xf, naxes, axes, true));
-    tg_tensor *sq = tg_dtype_is_complex(xf->dtype) ? tg_square(tg_abs(d)) : tg_square(d);
+    tg_tensor *sq = xf && tg_dtype_is_complex(xf->dtype) ? tg_square(tg_abs(d)) : tg_square(d);
     if (count >= TG_SYM_BASE_INTERNAL) {
         r = div_count(tg_sum(sq, naxes, axes, keepdim), tg_size_sub(count, correction));
     } else {
@@ -599,7 +599,9 @@ tg_tensor *tg_std(tg_tensor *x, int naxes, const int *axes, int64_t correction, 
 tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     COMPOSITE_BEGIN("tg_logsumexp");
     tg_tensor *xf = as_floating(x);
-    if (tg_dtype_is_complex(xf->dtype)) {
+    if (!xf) {
+        /* the cast failed and said why */
+    } else if (tg_dtype_is_complex(xf->dtype)) {
         tg__error(TG_ERR_DTYPE, "tg_logsumexp: not defined for complex input");
     } else if (count == 0) {
         r = tg_log(tg_sum(tg_exp(xf), naxes, axes, keepdim));     /* -inf, as NumPy */

@@ -551,9 +551,9 @@ static tg_status part_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_real = {.name = "real", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
+                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel, [TG_VULKAN] = part_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 const tg_op_def tg_op_imag = {.name = "imag", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
-                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
+                              .infer = part_infer, .kernel = {[TG_CPU] = part_kernel, [TG_VULKAN] = part_kernel}, .vjp = view_scatter_vjp_of, .jvp = same_view_jvp};
 tg_tensor *tg_real(tg_tensor *x) {
     if (x && !tg_dtype_is_complex(x->dtype)) return tg__handout(tg_retain(x));
     tg_attrs a = {.n_int = 1, .i = {0}};

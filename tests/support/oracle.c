@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "support/check.h"
+#include "gpu/gpu.h"        /* tg__default_device: the per-thread default the adapters create on */
 
 #ifndef TG_ORACLE_DIR
 #error "TG_ORACLE_DIR must be defined (tests/CMakeLists.txt)"
@@ -136,6 +137,7 @@ tg_dtype oracle_attr_dtype(const oracle_case *c, const char *key, tg_dtype dflt)
 typedef struct {
     char msg[1024];
     bool failed;
+    bool no_kernel;         /* device pass: the op has no kernel there for this case */
 } verdict;
 
 #if defined(__GNUC__)
@@ -392,7 +394,14 @@ static int status_from_name(const char *name) {
     return -1;
 }
 
-static void run_case(const oracle_case *c, oracle_fn fn, verdict *v) {
+/* Runs one case on dev: inputs are made on the CPU and moved to dev before
+ * the case's views are applied (so device views are exercised too); with a
+ * Vulkan dev the thread's default device is dev while the adapter runs, as
+ * with TANGENT_DEVICE, so tensors the adapter creates join the case there.
+ * On a device, TG_ERR_UNSUPPORTED (no kernel for this op or dtype) sets
+ * v->no_kernel instead of failing. */
+static void run_case(const oracle_case *c, oracle_fn fn, tg_device dev, verdict *v) {
+    bool on_gpu = dev.kind != TG_CPU;
     const cJSON *j = c->json;
     const cJSON *jin = cJSON_GetObjectItemCaseSensitive(j, "inputs");
     const cJSON *jout = cJSON_GetObjectItemCaseSensitive(j, "outputs");
@@ -428,6 +437,7 @@ static void run_case(const oracle_case *c, oracle_fn fn, verdict *v) {
         in[i] = jtensor_make(&t);
         jtensor_free(&t);
         if (!in[i]) { fail(v, "%s: tg_from_data failed: %s", what, tg_last_error()); break; }
+        if (on_gpu && !(in[i] = tg_to_device(in[i], dev))) { fail(v, "%s: tg_to_device failed: %s", what, tg_last_error()); break; }
         const cJSON *views = cJSON_GetObjectItemCaseSensitive(ji, "view");
         if (cJSON_IsArray(views)) in[i] = apply_views(in[i], views, v, what);
     }
@@ -440,11 +450,16 @@ static void run_case(const oracle_case *c, oracle_fn fn, verdict *v) {
     }
     if (!v->failed) {
         tg_clear_error();
+        tg_device saved = tg__default_device();
+        if (on_gpu) tg__set_default_device(dev);
         tg_status st = fn(c, n_in, in, n_out, out);
+        if (on_gpu) tg__set_default_device(saved);
         tg_status recorded = tg_last_error_code();
         char msg[512];
         snprintf(msg, sizeof msg, "%s", tg_last_error());
-        if (want_err >= 0) {
+        if (on_gpu && st == TG_ERR_UNSUPPORTED && want_err != TG_ERR_UNSUPPORTED) {
+            v->no_kernel = true;
+        } else if (want_err >= 0) {
             if (st == TG_OK)
                 fail(v, "succeeded, expected %s", tg_status_name((tg_status)want_err));
             else if (st != (tg_status)want_err || recorded != (tg_status)want_err)
@@ -493,6 +508,16 @@ static char *read_text(const char *path) {
     return buf;
 }
 
+/* Vulkan devices the cases also run on: all of them, unless
+ * TANGENT_TEST_CPU_ONLY is set (then the suite is CPU-only). */
+static int oracle_vulkan_devices(void) {
+    const char *e = getenv("TANGENT_TEST_CPU_ONLY");
+    if (e && *e && strcmp(e, "0")) return 0;
+    int n = tg_device_count(TG_VULKAN);
+    tg_clear_error();
+    return n;
+}
+
 void check_oracle_file(const char *file, const oracle_entry *table, size_t n_entries) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", TG_ORACLE_DIR, file);
@@ -511,7 +536,8 @@ void check_oracle_file(const char *file, const oracle_entry *table, size_t n_ent
     if (n == 0) cJSON_Delete(root);
     cr_assert(n > 0, "oracle file %s has no cases", path);
 
-    int ran = 0, failed = 0, xfailed = 0;
+    int ran = 0, failed = 0, xfailed = 0, dev_ran = 0, dev_skipped = 0, dev_failed = 0;
+    int n_dev = oracle_vulkan_devices();
     const cJSON *jc;
     cJSON_ArrayForEach(jc, cases) {
         oracle_case c = {.json = jc, .attrs = cJSON_GetObjectItemCaseSensitive(jc, "attrs")};
@@ -524,10 +550,21 @@ void check_oracle_file(const char *file, const oracle_entry *table, size_t n_ent
         oracle_fn fn = NULL;
         for (size_t k = 0; k < n_entries; k++)
             if (!strcmp(table[k].op, op)) { fn = table[k].fn; break; }
-        verdict v = {{0}, false};
+        verdict v = {{0}, false, false};
         if (!fn) fail(&v, "op '%s' is not in the test's table", op);
-        else run_case(&c, fn, &v);
+        else run_case(&c, fn, (tg_device){TG_CPU, 0}, &v);
         ran++;
+        /* The same case on every Vulkan device, against the same oracle
+         * (DESIGN.md section 7: one op suite for every backend). */
+        for (int dv = 0; fn && !xfail && dv < n_dev; dv++) {
+            verdict g = {{0}, false, false};
+            run_case(&c, fn, (tg_device){TG_VULKAN, dv}, &g);
+            if (g.no_kernel) dev_skipped++;
+            else if (g.failed) {
+                dev_failed++;
+                cr_expect(false, "%s: %s on vulkan:%d: %s", file, c.name, dv, g.msg);
+            } else dev_ran++;
+        }
         if (xfail) {
             if (v.failed) {
                 xfailed++;
@@ -543,6 +580,9 @@ void check_oracle_file(const char *file, const oracle_entry *table, size_t n_ent
     }
     cJSON_Delete(root);
     cr_log_info("%s: %d cases, %d failed, %d expected failures", file, ran, failed, xfailed);
+    if (n_dev > 0)
+        cr_log_info("%s on %d Vulkan device(s): %d case runs passed, %d failed, %d without a Vulkan kernel", file,
+                    n_dev, dev_ran, dev_failed, dev_skipped);
 }
 
 /* ---- derivative cases (gen_grad.py layout) ------------------------------------------------ */
