@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_DEVICES 16
 #define BATCH_DISPATCHES 256
@@ -191,11 +192,18 @@ static tg_status create_device(tg_vkdev *d) {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .shaderInt8 = VK_TRUE};
     VkPhysicalDevice8BitStorageFeaturesKHR e8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR,
                                                   .pNext = &e16i8, .storageBuffer8BitAccess = VK_TRUE};
-    const char *exts[3] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME, VK_KHR_8BIT_STORAGE_EXTENSION_NAME,
-                           VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME};
+    const char *exts[4] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+    uint32_t n_ext = 1;
+    if (d->int8) {
+        exts[n_ext++] = VK_KHR_8BIT_STORAGE_EXTENSION_NAME;
+        exts[n_ext++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
+    }
+    /* creation feedback tells whether a pipeline came from the cache */
+    bool feedback = has_extension(d->phys, VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME);
+    if (feedback) exts[n_ext++] = VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME;
     VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = d->int8 ? &e8 : NULL,
                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
-                              .enabledExtensionCount = d->int8 ? 3 : 1, .ppEnabledExtensionNames = exts,
+                              .enabledExtensionCount = n_ext, .ppEnabledExtensionNames = exts,
                               .pEnabledFeatures = &enable};
     VkResult r = vkCreateDevice(d->phys, &dci, NULL, &d->dev);
     if (r != VK_SUCCESS)
@@ -270,6 +278,8 @@ static tg_status create_device(tg_vkdev *d) {
                                      .pSetLayouts = &d->dsl};
     if (vkCreatePipelineLayout(d->dev, &pl, NULL, &d->playout) != VK_SUCCESS)
         return tg__error(TG_ERR_DEVICE, "%s: cannot create the pipeline layout", d->label);
+    tg__vk_pcache_open(d);
+    d->pc.feedback = feedback;
     tg__vk_debug("%s ready: f64 %d, 8-bit %d, %s memory, heap %llu MiB, blocks %zu MiB, max buffer %zu MiB",
                  d->label, d->f64, d->int8, d->host_visible ? "mapped" : "staged",
                  (unsigned long long)(d->heap_size >> 20), d->block_size >> 20, d->max_buffer >> 20);
@@ -280,6 +290,7 @@ static void destroy_device(tg_vkdev *d) {
     if (!d->dev) return;
     vkDeviceWaitIdle(d->dev);
     for (int i = 0; i < d->n_pipes; i++) vkDestroyPipeline(d->dev, d->pipes[i], NULL);
+    if (d->pcache) vkDestroyPipelineCache(d->dev, d->pcache, NULL);
     if (d->playout) vkDestroyPipelineLayout(d->dev, d->playout, NULL);
     if (d->dsl) vkDestroyDescriptorSetLayout(d->dev, d->dsl, NULL);
     if (d->pbuf) vkDestroyBuffer(d->dev, d->pbuf, NULL);
@@ -383,9 +394,25 @@ static VkPipeline pipeline(tg_vkdev *d, const char *name) {
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = sm, .pName = "main"},
         .layout = d->playout};
+    VkPipelineCreationFeedbackEXT fb = {0};
+    VkPipelineCreationFeedbackCreateInfoEXT fbi = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CREATION_FEEDBACK_CREATE_INFO_EXT,
+                                                   .pPipelineCreationFeedback = &fb};
+    if (d->pc.feedback) ci.pNext = &fbi;
     VkPipeline p = VK_NULL_HANDLE;
-    r = vkCreateComputePipelines(d->dev, VK_NULL_HANDLE, 1, &ci, NULL, &p);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = vkCreateComputePipelines(d->dev, d->pcache, 1, &ci, NULL, &p);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     vkDestroyShaderModule(d->dev, sm, NULL);
+    d->pc.create_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+    if (r == VK_SUCCESS) {
+        d->pc.pipelines++;
+        if ((fb.flags & VK_PIPELINE_CREATION_FEEDBACK_VALID_BIT_EXT) &&
+            (fb.flags & VK_PIPELINE_CREATION_FEEDBACK_APPLICATION_PIPELINE_CACHE_HIT_BIT_EXT))
+            d->pc.cache_hits++;
+        else
+            tg__vk_pcache_save(d);      /* a new pipeline: the file gains it for the next process */
+    }
     if (r != VK_SUCCESS) {
         tg__error(TG_ERR_DEVICE, "%s: pipeline %s: %s", d->label, name, tg__vk_result_name(r));
         return VK_NULL_HANDLE;

@@ -28,6 +28,23 @@ tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src);
  * new reference or NULL (then in[i] is used as is). */
 tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_tensor **moved);
 
+/* The persistent pipeline cache of a device (gpu/pipeline_cache.c), for
+ * tests and benchmarks. loaded: 1 a cache file was loaded, 0 there was
+ * none (or caching is off), -1 one was found and ignored (rejected says
+ * why). pipelines: pipelines created in this process; cache_hits: those the
+ * driver reported as found in the cache (needs
+ * VK_EXT_pipeline_creation_feedback; feedback says whether it reports). */
+typedef struct tg_vk_pcache_stats {
+    int loaded;
+    size_t bytes_loaded;
+    uint64_t pipelines, cache_hits, saves;
+    double create_ms;               /* time spent creating pipelines */
+    bool feedback;
+    char rejected[96];
+} tg_vk_pcache_stats;
+/* 0 and *out filled; -1 when dev is not a Vulkan device (error recorded). */
+int tg__vk_pipeline_cache_stats(int dev, tg_vk_pcache_stats *out);
+
 /* The calling thread's default device (tensor/create.c): where tg_zeros,
  * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as
  * TANGENT_DEVICE; DESIGN.md section 10 has no public setter. */

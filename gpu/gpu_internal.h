@@ -84,6 +84,10 @@ typedef struct tg_vkdev {
     VkDescriptorSetLayout dsl;
     VkPipelineLayout playout;
     VkPipeline pipes[VK_PIPE_MAX];
+    VkPipelineCache pcache;         /* persistent across processes (gpu/pipeline_cache.c) */
+    bool pc_on;                     /* a cache file path is known */
+    char pc_path[1024];
+    tg_vk_pcache_stats pc;
     const char *pipe_names[VK_PIPE_MAX];
     int n_pipes;
 } tg_vkdev;
@@ -106,6 +110,11 @@ tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, siz
                           const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz);
 /* Record a whole-block barrier after a transfer command. */
 void tg__vk_barrier(tg_vkdev *d);
+
+/* The pipeline cache (gpu/pipeline_cache.c), under dev->lock: open loads
+ * the file (after the logical device exists), save writes it atomically. */
+void tg__vk_pcache_open(tg_vkdev *d);
+void tg__vk_pcache_save(tg_vkdev *d);
 
 /* Memory (gpu/memory.c), under dev->lock unless said otherwise. */
 typedef struct vk_loc {
