@@ -223,9 +223,22 @@ static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **
     bool *owned = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *owned);
     if (!owned) { free(val); return tg__error(TG_ERR_MEMORY, "tg_run: out of memory"); }
     for (int i = 0; i < g->n_in; i++) val[g->inputs[i]] = in[i];
-    for (int v = 0; v < g->n_values; v++)
-        if (g->values[v].const_index >= 0) val[v] = g->consts[g->values[v].const_index];
+    /* On a device run, the program's constants join the inputs' device
+     * (weak scalars stay: the dispatcher passes them as numbers). */
+    tg_device dev = {TG_CPU, 0};
+    for (int i = 0; i < g->n_in; i++)
+        if (in[i]->storage->device.kind != TG_CPU) dev = in[i]->storage->device;
     tg_status st = TG_OK;
+    for (int v = 0; v < g->n_values && !st; v++) {
+        if (g->values[v].const_index < 0) continue;
+        tg_tensor *c = g->consts[g->values[v].const_index];
+        val[v] = c;
+        if (dev.kind != TG_CPU && c->storage->device.kind == TG_CPU && !(c->flags & TG_TFLAG_WEAK)) {
+            val[v] = tg__scope_take(tg_to_device(c, dev));
+            owned[v] = val[v] != NULL;
+            if (!val[v]) st = tg_last_error_code();
+        }
+    }
     tg_scope_begin();
     tg_no_grad_begin();
     for (int k = 0; k < g->n_nodes && !st; k++) {

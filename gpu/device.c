@@ -353,6 +353,7 @@ tg_status tg__vk_flush(tg_vkdev *d) {
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &d->cmd};
         r = vkQueueSubmit(d->queue, 1, &si, d->fence);
     }
+    if (r == VK_SUCCESS) d->stats.submits++;
     if (r == VK_SUCCESS) r = vkWaitForFences(d->dev, 1, &d->fence, VK_TRUE, UINT64_MAX);
     vkResetFences(d->dev, 1, &d->fence);
     vkResetCommandPool(d->dev, d->pool, 0);
@@ -448,7 +449,17 @@ tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, siz
     vkCmdDispatch(d->cmd, gx, gy, gz);
     tg__vk_barrier(d);
     d->n_dispatch++;
+    d->stats.dispatches++;
     return TG_OK;
+}
+
+int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out) {
+    tg_vkdev *d = tg__vk_dev(dev, "tg__vk_queue_stats");
+    if (!d) return -1;
+    pthread_mutex_lock(&d->lock);
+    *out = d->stats;
+    pthread_mutex_unlock(&d->lock);
+    return 0;
 }
 
 tg_status tg__vk_synchronize(void) {

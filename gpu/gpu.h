@@ -45,6 +45,15 @@ typedef struct tg_vk_pcache_stats {
 /* 0 and *out filled; -1 when dev is not a Vulkan device (error recorded). */
 int tg__vk_pipeline_cache_stats(int dev, tg_vk_pcache_stats *out);
 
+/* Work a device has been given since it was set up: queue submissions
+ * (each waits for completion), dispatches recorded, and small uploads
+ * recorded into the command stream instead of submitted. Tests take
+ * differences around a call. */
+typedef struct tg_vk_queue_stats {
+    uint64_t submits, dispatches, updates;
+} tg_vk_queue_stats;
+int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out);
+
 /* The calling thread's default device (tensor/create.c): where tg_zeros,
  * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as
  * TANGENT_DEVICE; DESIGN.md section 10 has no public setter. */

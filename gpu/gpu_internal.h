@@ -88,6 +88,7 @@ typedef struct tg_vkdev {
     bool pc_on;                     /* a cache file path is known */
     char pc_path[1024];
     tg_vk_pcache_stats pc;
+    tg_vk_queue_stats stats;
     const char *pipe_names[VK_PIPE_MAX];
     int n_pipes;
 } tg_vkdev;

@@ -272,6 +272,20 @@ static tg_status upload(tg_tensor *t, const void *src, size_t n) {
     tg_vkdev *d = v->dev;
     vk_loc l = tg__vk_locate(t);
     pthread_mutex_lock(&d->lock);
+    if (n > 0 && n <= 65536 && n % 4 == 0 && l.byte_off % 4 == 0) {
+        /* Small uploads (scalars, parameters of ops) are recorded into the
+         * command stream, ordered after the queued work that may still use
+         * these bytes: no submission, so a compiled program's run stays one
+         * batch. vkCmdUpdateBuffer copies src at record time. */
+        tg_status st = tg__vk_begin(d);
+        if (!st) {
+            vkCmdUpdateBuffer(d->cmd, l.block->buf, l.byte_off, n, src);
+            tg__vk_barrier(d);
+            d->stats.updates++;
+        }
+        pthread_mutex_unlock(&d->lock);
+        return st;
+    }
     tg_status st = tg__vk_flush(d);     /* queued work may still use these bytes */
     if (!st && d->host_visible) {
         memcpy(l.block->map + l.byte_off, src, n);

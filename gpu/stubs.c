@@ -36,6 +36,11 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
 tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out) {
+    (void)out;
+    no_vulkan(dev);
+    return -1;
+}
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int tg__vk_stubs_unused;
