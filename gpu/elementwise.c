@@ -14,6 +14,15 @@
 /* ---- copy, fill, cast ------------------------------------------------------ */
 /* out (any layout on the device) = x converted; shapes equal or x
  * broadcastable to out. Pipe chosen by the dtypes. */
+static bool is_int(tg_dtype t) { return t == TG_I32 || t == TG_I64; }
+/* dtypes icast.comp converts between (gpu/shaders/icast.variants) */
+static bool int_cast_ok(const tg_vkdev *d, tg_dtype t) {
+    return is_int(t) || tg__vk_float_ok(d, t) || (t == TG_BOOL && d->int8);
+}
+static const char *icast_name(tg_dtype t) {
+    return t == TG_BOOL ? "b" : t == TG_I32 ? "i32" : t == TG_I64 ? "i64" : t == TG_F32 ? "f32" : "f64";
+}
+
 tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
     tg_vkdev *d = tg__vk_dev_of(out);
     if (!d) return tg_last_error_code();
@@ -29,6 +38,8 @@ tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x)
         if (sf && tf) snprintf(pipe, sizeof pipe, "cast_%s_%s", tg__vk_sfx(s), tg__vk_sfx(t));
         else if (s == TG_BOOL && tf && d->int8) snprintf(pipe, sizeof pipe, "cast_u8_%s", tg__vk_sfx(t));
         else if (sf && t == TG_BOOL && d->int8) snprintf(pipe, sizeof pipe, "cast_%s_u8", tg__vk_sfx(s));
+        else if (int_cast_ok(d, s) && int_cast_ok(d, t) && (is_int(s) || is_int(t)))
+            snprintf(pipe, sizeof pipe, "icast_%s_%s", icast_name(s), icast_name(t));
         else {
             char what[64];
             snprintf(what, sizeof what, "%s to %s", tg_dtype_name(s), tg_dtype_name(t));
@@ -101,8 +112,10 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
 }
 
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    static const char *const names[] = {"neg", "abs", "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "square"};
-    int op = tg__vk_index_of(c->def->name, names, 9);
+    static const char *const names[] = {"neg",   "abs",   "exp",   "log",   "sqrt",  "relu",  "sigmoid", "tanh",
+                                        "square", "sign", "reciprocal", "expm1", "log1p", "log2", "log10",
+                                        "rsqrt", "floor", "ceil", "round", "trunc", "silu", "softplus"};
+    int op = tg__vk_index_of(c->def->name, names, (int)(sizeof names / sizeof *names));
     if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
     tg_vkdev *d = tg__vk_dev_of(out[0]);
     if (!d) return tg_last_error_code();
@@ -116,6 +129,26 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     char pipe[32];
     snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(in[0]->dtype));
     return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+}
+
+/* isnan, isinf, isfinite, logical_not: float or bool input, bool output. */
+tg_status tg__vk_pred_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    static const char *const names[] = {"isnan", "isinf", "isfinite", "logical_not"};
+    int op = tg__vk_index_of(c->def->name, names, 4);
+    if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
+    tg_vkdev *d = tg__vk_dev_of(out[0]);
+    if (!d) return tg_last_error_code();
+    tg_dtype t = in[0]->dtype;
+    if (!d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
+    if (!tg__vk_float_ok(d, t) && t != TG_BOOL) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
+    int32_t p[64];
+    VkBuffer bufs[3];
+    if (!tg__vk_elem_params(p, out[0], 1, in, bufs))
+        return tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
+    if (p[0] == 0) return TG_OK;
+    p[2] = op;
+    return tg__vk_record(d, t == TG_BOOL ? "pred_u8" : t == TG_F64 ? "pred_f64" : "pred_f32", p, 2, bufs,
+                         tg__vk_groups_for(p[0]), 1, 1);
 }
 
 /* ---- weak scalars from the CPU ------------------------------------------------------ */

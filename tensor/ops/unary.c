@@ -346,7 +346,8 @@ DEF_UNARY(angle)
     static const unary_impl op##_impl = {RULE_TO_BOOL, false,              \
         {TABLE_FLOAT(op), TABLE_INT(op), [TG_BOOL] = op##_bool}, .deriv = NULL}; \
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF | TG_OP_ELEMENTWISE, \
-        .infer = unary_infer, .kernel = {[TG_CPU] = unary_kernel}, .impl = &op##_impl}; \
+        .infer = unary_infer, .kernel = {[TG_CPU] = unary_kernel, [TG_VULKAN] = TG_VK(tg__vk_pred_kernel)}, \
+        .impl = &op##_impl}; \
     tg_tensor *tg_##op(tg_tensor *x) { return tg__apply1(&tg_op_##op, 1, &x, NULL); }
 
 PRED_LOOPS(isnan, isnan(x), isnan(creal(x)) || isnan(cimag(x)), ((void)x, 0))
