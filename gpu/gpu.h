@@ -72,6 +72,8 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_pred_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_softmax_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_cross_entropy_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 /* Ops that run their CPU kernel on device tensors, with transfers

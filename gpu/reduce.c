@@ -1,4 +1,11 @@
-/* Vulkan reductions over any axes (gpu/shaders/reduce.comp). */
+/* Vulkan reductions over any set of axes: sum prod max min all any
+ * (gpu/shaders/reduce.comp) and argmax argmin (gpu/shaders/reduce_arg.comp).
+ * Semantics follow tensor/ops/reduce.c: max/min propagate NaN, an empty
+ * reduction gives the identity (max/min/argmax/argmin of an empty axis are
+ * rejected by the op's infer before a kernel runs), argmax/argmin return
+ * the first NaN or else the first extreme as int64. Long reductions of few
+ * outputs take two passes: G workgroups per output write partials (pairs
+ * of value and index for argmax/argmin), a second pass combines them. */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
 #include "tensor/ops/elementwise.h"
@@ -6,70 +13,189 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- sum ------------------------------------------------------------------------- */
-/* One pass: out[m * G + g] = partial sums of output m over chunk g. */
-static tg_status reduce_pass(tg_vkdev *d, tg_tensor *x, tg_tensor *dst, int nk, const int64_t *ks, const int64_t *kst,
-                             int nr, const int64_t *rs, const int64_t *rst, int64_t M, int64_t R, int64_t G) {
-    int32_t p[64] = {0};
-    p[0] = (int32_t)M;
-    p[1] = (int32_t)R;
+enum { OP_SUM, OP_PROD, OP_MAX, OP_MIN };
+
+/* The reduced problem: kept axes (ks, kst) and reduced axes (rs, rst) of
+ * the input, M outputs of R elements each. */
+typedef struct red_geom {
+    int nk, nr;
+    int64_t ks[TG_MAX_DIMS], kst[TG_MAX_DIMS], rs[TG_MAX_DIMS], rst[TG_MAX_DIMS];
+    int64_t M, R;
+} red_geom;
+
+static void geom_params(int32_t *p, const red_geom *g, int64_t G) {
+    memset(p, 0, 64 * sizeof *p);
+    p[0] = (int32_t)g->M;
+    p[1] = (int32_t)g->R;
     p[2] = (int32_t)G;
-    p[3] = nk;
-    p[4] = nr;
-    vk_loc lx = tg__vk_locate(x), lo = tg__vk_locate(dst);
-    p[5] = (int32_t)(lx.byte_off / (size_t)tg__esize(x->dtype));
-    p[6] = (int32_t)(lo.byte_off / (size_t)tg__esize(dst->dtype));
-    for (int i = 0; i < nk; i++) { p[8 + i] = (int32_t)ks[i]; p[16 + i] = (int32_t)kst[i]; }
-    for (int i = 0; i < nr; i++) { p[24 + i] = (int32_t)rs[i]; p[32 + i] = (int32_t)rst[i]; }
-    VkBuffer bufs[2] = {lo.block->buf, lx.block->buf};
-    int64_t total = M * G;
-    uint32_t gx = total > TG_VK_MAX_GROUPS ? TG_VK_MAX_GROUPS : (uint32_t)total;
-    uint32_t gy = (uint32_t)((total + gx - 1) / gx);
-    char pipe[32];
-    snprintf(pipe, sizeof pipe, "reduce_%s", tg__vk_sfx(x->dtype));
-    return tg__vk_record(d, pipe, p, 2, bufs, gx, gy, 1);
+    p[3] = g->nk;
+    p[4] = g->nr;
+    for (int i = 0; i < g->nk; i++) { p[8 + i] = (int32_t)g->ks[i]; p[16 + i] = (int32_t)g->kst[i]; }
+    for (int i = 0; i < g->nr; i++) { p[24 + i] = (int32_t)g->rs[i]; p[32 + i] = (int32_t)g->rst[i]; }
 }
 
-tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    if (strcmp(c->def->name, "sum") != 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
-    tg_tensor *x = in[0];
-    tg_vkdev *d = tg__vk_dev_of(x);
-    if (!d) return tg_last_error_code();
-    if (!tg__vk_float_ok(d, x->dtype) || out[0]->dtype != x->dtype)
-        return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
-    bool mask[TG_MAX_DIMS];
-    int64_t na = c->attrs->i[1];
-    const int *axes = NULL;
-    int ax[TG_MAX_DIMS];
-    for (int64_t k = 0; k < na && k < TG_MAX_DIMS; k++) ax[k] = (int)c->attrs->i[2 + k];
-    if (na >= 0) axes = ax;
-    if (tg__axes_mask("tg_sum", na < 0 ? 0 : (int)na, axes, x->ndim, mask)) return tg_last_error_code();
-    int nk = 0, nr = 0;
-    int64_t ks[TG_MAX_DIMS], kst[TG_MAX_DIMS], rs[TG_MAX_DIMS], rst[TG_MAX_DIMS], M = 1, R = 1;
-    for (int i = 0; i < x->ndim; i++) {
-        if (!tg__vk_fits32(x->strides[i])) return tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");
-        if (mask[i]) { rs[nr] = x->shape[i]; rst[nr++] = x->strides[i]; R *= x->shape[i]; }
-        else { ks[nk] = x->shape[i]; kst[nk++] = x->strides[i]; M *= x->shape[i]; }
-    }
-    if (M == 0) return TG_OK;
-    if (!tg__vk_fits32(R) || !tg__vk_fits32(M)) return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
-    /* Split each output's R elements over G workgroups of 256 threads
-     * (4 elements per thread at least), then add the partials. */
+/* The second pass's geometry: partials (M, G) contiguous. */
+static red_geom partial_geom(int64_t M, int64_t G) {
+    red_geom g = {.nk = 1, .nr = 1, .M = M, .R = G};
+    g.ks[0] = M; g.kst[0] = G;
+    g.rs[0] = G; g.rst[0] = 1;
+    return g;
+}
+
+static tg_status record_groups(tg_vkdev *d, const char *pipe, const int32_t *p, int nbuf, const VkBuffer *bufs,
+                               int64_t total) {
+    uint32_t gx = total > TG_VK_MAX_GROUPS ? TG_VK_MAX_GROUPS : (uint32_t)total;
+    uint32_t gy = (uint32_t)((total + gx - 1) / gx);
+    return tg__vk_record(d, pipe, p, nbuf, bufs, gx, gy, 1);
+}
+
+/* Workgroups per output: R split in chunks of >= 4 elements per thread
+ * when there are few outputs. */
+static int64_t groups_per_output(int64_t M, int64_t R) {
     int64_t G = R / (TG_VK_LOCAL * 4);
     if (G > 1024) G = 1024;
     if (G < 1 || M > 4096) G = 1;
-    if (G == 1) return reduce_pass(d, x, out[0], nk, ks, kst, nr, rs, rst, M, R, 1);
-    int64_t pshape[2] = {M, G};
-    tg_tensor *part = tg__vk_alloc(x->storage->device.index, x->dtype, 2, pshape);
+    return G;
+}
+
+/* ---- sum prod max min all any ---------------------------------------------------- */
+/* wide: the u8 pipeline's counts (sum of bools): x holds 32-bit counts
+ * (an i32 partial) or bytes, dst 32-bit counts (i32) or int64 words. */
+static tg_status reduce_pass(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *dst, const red_geom *g,
+                             int64_t G) {
+    int32_t p[64];
+    geom_params(p, g, G);
+    vk_loc lx = tg__vk_locate(x), lo = tg__vk_locate(dst);
+    bool out_wide = dst->dtype == TG_I32 || dst->dtype == TG_I64;
+    p[5] = (int32_t)(lx.byte_off / (size_t)tg__esize(x->dtype));
+    p[6] = (int32_t)(lo.byte_off / (out_wide ? 4 : (size_t)tg__esize(dst->dtype)));
+    p[7] = op;
+    p[46] = x->dtype == TG_I32;
+    p[47] = dst->dtype == TG_I32 ? 1 : dst->dtype == TG_I64 ? 2 : 0;
+    /* the u8 pipeline also binds the word views (3, 4) of the same blocks */
+    VkBuffer bufs[4] = {lo.block->buf, lx.block->buf, lo.block->buf, lx.block->buf};
+    return record_groups(d, pipe, p, strcmp(pipe, "reduce_u8") == 0 ? 4 : 2, bufs, g->M * G);
+}
+
+static tg_status reduce_run(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *out, const red_geom *g) {
+    int64_t G = groups_per_output(g->M, g->R);
+    if (G == 1) return reduce_pass(d, pipe, op, x, out, g, 1);
+    int64_t pshape[2] = {g->M, G};
+    /* partial counts of a sum of bools are 32-bit words */
+    tg_dtype pd = out->dtype == TG_I64 ? TG_I32 : x->dtype;
+    tg_tensor *part = tg__vk_alloc(x->storage->device.index, pd, 2, pshape);
     if (!part) return tg_last_error_code();
-    tg_status st = reduce_pass(d, x, part, nk, ks, kst, nr, rs, rst, M, R, G);
-    if (!st) {
-        int64_t one_s = 1, gst = G;
-        /* pass 2: part is (M, G) contiguous; kept axis M with stride G */
-        st = reduce_pass(d, part, out[0], 1, &M, &gst, 1, &G, &one_s, M, G, 1);
-    }
+    tg_status st = reduce_pass(d, pipe, op, x, part, g, G);
+    red_geom g2 = partial_geom(g->M, G);
+    if (!st) st = reduce_pass(d, pipe, op, part, out, &g2, 1);
     tg_release(part);       /* safe: later work is ordered after this batch's reads */
     return st;
+}
+
+/* ---- argmax argmin ---------------------------------------------------------------- */
+/* vals/idx: partial outputs (idx as uint words), or vals NULL and idx the
+ * int64 output; in_idx: the partial indices read by the second pass. */
+static tg_status arg_pass(tg_vkdev *d, int op, tg_tensor *x, tg_tensor *in_idx, tg_tensor *vals, tg_tensor *idx,
+                          const red_geom *g, int64_t G) {
+    int32_t p[64];
+    geom_params(p, g, G);
+    vk_loc lx = tg__vk_locate(x), li = tg__vk_locate(idx);
+    vk_loc lv = vals ? tg__vk_locate(vals) : lx, lai = in_idx ? tg__vk_locate(in_idx) : lx;
+    p[5] = (int32_t)(lx.byte_off / (size_t)tg__esize(x->dtype));
+    p[6] = vals ? (int32_t)(lv.byte_off / (size_t)tg__esize(vals->dtype)) : 0;
+    p[7] = op;
+    p[40] = in_idx != NULL;
+    p[41] = vals == NULL;
+    p[42] = (int32_t)(li.byte_off / 4);
+    p[43] = in_idx ? (int32_t)(lai.byte_off / 4) : 0;
+    /* unused bindings get a valid buffer that the shader does not touch */
+    VkBuffer bufs[4] = {lv.block->buf, li.block->buf, lx.block->buf, lai.block->buf};
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "reduce_arg_%s", tg__vk_sfx(x->dtype));
+    return record_groups(d, pipe, p, 4, bufs, g->M * G);
+}
+
+static tg_status arg_run(tg_vkdev *d, int op, tg_tensor *x, tg_tensor *out, const red_geom *g) {
+    int64_t G = groups_per_output(g->M, g->R);
+    if (G == 1) return arg_pass(d, op, x, NULL, NULL, out, g, 1);
+    int64_t pshape[2] = {g->M, G};
+    int dev = x->storage->device.index;
+    tg_tensor *pv = tg__vk_alloc(dev, x->dtype, 2, pshape);
+    tg_tensor *pi = pv ? tg__vk_alloc(dev, TG_I32, 2, pshape) : NULL;
+    tg_status st = pv && pi ? TG_OK : tg_last_error_code();
+    if (!st) st = arg_pass(d, op, x, NULL, pv, pi, g, G);
+    red_geom g2 = partial_geom(g->M, G);
+    if (!st) st = arg_pass(d, op, pv, pi, NULL, out, &g2, 1);
+    tg_release(pv);
+    tg_release(pi);
+    return st;
+}
+
+/* ---- the kernel-table entry ------------------------------------------------------- */
+tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    static const char *const names[] = {"sum", "prod", "max", "min", "all", "any", "argmax", "argmin"};
+    int which = tg__vk_index_of(c->def->name, names, 8);
+    if (which < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
+    tg_tensor *x = in[0];
+    tg_vkdev *d = tg__vk_dev_of(x);
+    if (!d) return tg_last_error_code();
+    tg_dtype xd = x->dtype, od = out[0]->dtype;
+    bool fl = tg__vk_float_ok(d, xd);
+    const char *u8 = "%s (the device has no 8-bit storage)";
+    switch (which) {
+    case 0: case 1:                      /* sum prod: float in, same dtype out; sum of bools: int64 */
+        if (which == 0 && xd == TG_BOOL && od == TG_I64) {
+            if (!d->int8) return tg__vk_unsupported(c, x, u8, "bool");
+            break;
+        }
+        if (!fl || od != xd) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(xd));
+        break;
+    case 2: case 3:                      /* max min: float, or bool (bytes) */
+        if (xd == TG_BOOL && !d->int8) return tg__vk_unsupported(c, x, u8, "bool");
+        if ((!fl && xd != TG_BOOL) || od != xd) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(xd));
+        break;
+    case 4: case 5:                      /* all any: float or bool in, bool out */
+        if ((!fl && xd != TG_BOOL) || od != TG_BOOL) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(xd));
+        if (!d->int8) return tg__vk_unsupported(c, x, u8, "bool results");
+        break;
+    default:                             /* argmax argmin: float in, int64 out */
+        if (!fl || od != TG_I64) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(xd));
+        break;
+    }
+    int64_t na = c->attrs->i[1];
+    if (na > c->attrs->n_int - 2 || na > TG_MAX_DIMS)
+        return tg__op_error(c, TG_ERR_ARG, "%lld axes in %d attributes", (long long)na, c->attrs->n_int);
+    int ax[TG_MAX_DIMS];
+    for (int64_t k = 0; k < na; k++) ax[k] = (int)c->attrs->i[2 + k];
+    bool mask[TG_MAX_DIMS];
+    char opname[64];
+    snprintf(opname, sizeof opname, "tg_%s", c->def->name);
+    if (tg__axes_mask(opname, na < 0 ? 0 : (int)na, na < 0 ? NULL : ax, x->ndim, mask)) return tg_last_error_code();
+    red_geom g = {.M = 1, .R = 1};
+    for (int i = 0; i < x->ndim; i++) {
+        if (!tg__vk_fits32(x->strides[i])) return tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");
+        if (mask[i]) { g.rs[g.nr] = x->shape[i]; g.rst[g.nr++] = x->strides[i]; g.R *= x->shape[i]; }
+        else { g.ks[g.nk] = x->shape[i]; g.kst[g.nk++] = x->strides[i]; g.M *= x->shape[i]; }
+    }
+    if (g.M == 0) return TG_OK;
+    if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R))
+        return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
+    if (which >= 6) return arg_run(d, which - 6, x, out[0], &g);
+    if (which >= 4) {                    /* all = min, any = max over bools */
+        tg_tensor *b = tg__vk_cast_to(c, x, TG_BOOL);
+        if (!b) return tg_last_error_code();
+        /* b is contiguous when it was cast: its strides replace x's */
+        for (int i = 0, k = 0, r = 0; i < x->ndim; i++) {
+            if (mask[i]) g.rst[r++] = b->strides[i];
+            else g.kst[k++] = b->strides[i];
+        }
+        tg_status st = reduce_run(d, "reduce_u8", which == 4 ? OP_MIN : OP_MAX, b, out[0], &g);
+        tg_release(b);
+        return st;
+    }
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "reduce_%s", xd == TG_BOOL ? "u8" : tg__vk_sfx(xd));
+    return reduce_run(d, pipe, which, x, out[0], &g);
 }
 
 #else

@@ -16,6 +16,7 @@
 
 #include "tangent/nn.h"
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 
 enum { RED_MEAN, RED_SUM, RED_NONE };
 
@@ -128,7 +129,7 @@ static tg_status ce_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *co
 
 const tg_op_def tg_op_nn_cross_entropy = {.name = "nn_cross_entropy", .n_in = 2, .n_out = 1,
                                           .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = ce_infer,
-                                          .kernel = {[TG_CPU] = ce_kernel}, .vjp = ce_vjp, .jvp = ce_jvp};
+                                          .kernel = {[TG_CPU] = ce_kernel, [TG_VULKAN] = TG_VK(tg__vk_cross_entropy_kernel)}, .vjp = ce_vjp, .jvp = ce_jvp};
 
 tg_tensor *tg_nn_cross_entropy(tg_tensor *logits, tg_tensor *labels, const char *reduction) {
     if (!logits || !labels)

@@ -16,6 +16,7 @@
 
 #include "tangent/nn.h"
 #include "tensor/ops/elementwise.h"
+#include "gpu/gpu.h"
 #include "tensor/ops/vecmath.h"
 
 static tg_status sm_infer(const tg_op_call *c, tg_meta *out) {
@@ -157,10 +158,10 @@ static tg_status log_softmax_jvp(const tg_op_call *c, tg_tensor *const *in, tg_t
 
 static const int log_flag = 1;
 const tg_op_def tg_op_nn_softmax = {.name = "nn_softmax", .n_in = 1, .n_out = 1, .infer = sm_infer,
-                                    .kernel = {[TG_CPU] = sm_kernel}, .vjp = softmax_vjp, .jvp = softmax_jvp};
+                                    .kernel = {[TG_CPU] = sm_kernel, [TG_VULKAN] = TG_VK(tg__vk_softmax_kernel)}, .vjp = softmax_vjp, .jvp = softmax_jvp};
 const tg_op_def tg_op_nn_log_softmax = {.name = "nn_log_softmax", .n_in = 1, .n_out = 1,
                                         .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = sm_infer,
-                                        .kernel = {[TG_CPU] = sm_kernel}, .vjp = log_softmax_vjp,
+                                        .kernel = {[TG_CPU] = sm_kernel, [TG_VULKAN] = TG_VK(tg__vk_softmax_kernel)}, .vjp = log_softmax_vjp,
                                         .jvp = log_softmax_jvp, .impl = &log_flag};
 
 tg_tensor *tg_nn_softmax(tg_tensor *x, int axis) {

@@ -1,16 +1,48 @@
-// Sum of one float dtype T. Output m (of M, kept axes) sums R elements
+// Reductions of one storage dtype S accumulated as ACC: op p[7] is
+// 0 sum, 1 prod, 2 max, 3 min (max/min propagate NaN, as the CPU kernel).
+// The u8 build (TG_U8: bools as bytes 0/1, ACC uint) serves all (min), any
+// (max), max/min of bools and the sum of bools (a count, int64 out): then
+// p[46] = 1 reads 32-bit counts from aw (a second pass) and p[47] writes
+// 1: 32-bit counts to ow, 2: int64 (two words, high 0) to ow; bases and
+// strides of aw/ow are in 32-bit words. Output m (of M, kept axes) reduces R elements
 // (reduced axes); the R elements are split over G workgroups, each writing
-// a partial sum to out[m * G + g] (a second pass adds the G partials).
+// a partial to out[m * G + g] (a second pass reduces the G partials).
 // Shared-memory tree within a workgroup: no subgroup-size assumption.
 //   p[0] M  p[1] R  p[2] G  p[3] nk  p[4] nr  p[5] in base  p[6] out base
+//   p[7] op
 //   p[8 + d] kept sizes    p[16 + d] their input strides
 //   p[24 + d] reduced sizes p[32 + d] their input strides
+//   p[44] 1: divide the result by p[45] (a mean; 0 / 0 is NaN)
 #version 450
+#ifdef TG_U8
+#extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#define S uint8_t
+#define ACC uint
+#define IS_NAN(x) false
+#define POS_INF 1u
+#define NEG_INF 0u
+#else
+#define S T
+#define ACC T
+#define IS_NAN(x) isnan(x)
+#ifdef TG_F64
+#define POS_INF (1.0LF / 0.0LF)
+#define NEG_INF (-1.0LF / 0.0LF)
+#else
+#define POS_INF uintBitsToFloat(0x7f800000u)
+#define NEG_INF uintBitsToFloat(0xff800000u)
+#endif
+#endif
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer Params { int p[]; };
-layout(std430, binding = 1) writeonly buffer O { T o[]; };
-layout(std430, binding = 2) readonly buffer A { T a[]; };
-shared T part[256];
+layout(std430, binding = 1) writeonly buffer O { S o[]; };
+layout(std430, binding = 2) readonly buffer A { S a[]; };
+#ifdef TG_U8
+layout(std430, binding = 3) writeonly buffer OW { uint ow[]; };
+layout(std430, binding = 4) readonly buffer AW { uint aw[]; };
+#endif
+shared ACC part[256];
 
 int offset_of(uint i, int nd, int sizes, int strides) {
     int o = 0;
@@ -22,19 +54,57 @@ int offset_of(uint i, int nd, int sizes, int strides) {
     return o;
 }
 
+ACC identity(int op) {
+    switch (op) {
+    case 0: return ACC(0);
+    case 1: return ACC(1);
+    case 2: return NEG_INF;
+    default: return POS_INF;
+    }
+}
+
+// x: new value, y: accumulator (the CPU kernel's MAX_E / MIN_E).
+ACC combine(int op, ACC x, ACC y) {
+    switch (op) {
+    case 0: return x + y;
+    case 1: return x * y;
+    case 2: return (x > y || IS_NAN(x)) ? x : y;
+    default: return (x < y || IS_NAN(x)) ? x : y;
+    }
+}
+
 void main() {
     uint M = uint(p[0]), R = uint(p[1]), G = uint(p[2]);
+    int op = p[7];
     uint id = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     if (id >= M * G) return;           /* uniform across the workgroup */
     uint m = id / G, g = id % G, lid = gl_LocalInvocationID.x;
     int base = p[5] + offset_of(m, p[3], 8, 16);
-    T acc = T(0);
-    for (uint r = g * 256u + lid; r < R; r += G * 256u) acc += a[base + offset_of(r, p[4], 24, 32)];
+    ACC acc = identity(op);
+    for (uint r = g * 256u + lid; r < R; r += G * 256u) {
+        int off = base + offset_of(r, p[4], 24, 32);
+#ifdef TG_U8
+        ACC v = p[46] != 0 ? aw[off] : ACC(a[off]);
+#else
+        ACC v = a[off];
+#endif
+        acc = combine(op, v, acc);
+    }
     part[lid] = acc;
     barrier();
     for (uint w = 128u; w > 0u; w >>= 1) {
-        if (lid < w) part[lid] += part[lid + w];
+        if (lid < w) part[lid] = combine(op, part[lid + w], part[lid]);
         barrier();
     }
-    if (lid == 0u) o[p[6] + int(id)] = part[0];
+    if (lid == 0u) {
+        ACC r = part[0];
+#ifdef TG_U8
+        if (p[47] == 1) ow[p[6] + int(id)] = r;
+        else if (p[47] == 2) { ow[p[6] + 2 * int(id)] = r; ow[p[6] + 2 * int(id) + 1] = 0u; }
+        else o[p[6] + int(id)] = S(r);
+#else
+        if (p[44] != 0) r = r / T(p[45]);
+        o[p[6] + int(id)] = S(r);
+#endif
+    }
 }

@@ -450,10 +450,10 @@ DEF_REDUCE(all, TG_OP_NONDIFF, NULL, NULL)
 DEF_REDUCE(any, TG_OP_NONDIFF, NULL, NULL)
 /* max/min are registered under their public names */
 const tg_op_def tg_op_max = {.name = "max", .n_in = 1, .n_out = 1, .infer = reduce_infer,
-                             .kernel = {[TG_CPU] = reduce_kernel}, .vjp = extreme_vjp, .jvp = extreme_jvp,
+                             .kernel = {[TG_CPU] = reduce_kernel, [TG_VULKAN] = TG_VK(tg__vk_reduce_kernel)}, .vjp = extreme_vjp, .jvp = extreme_jvp,
                              .impl = &max_impl};
 const tg_op_def tg_op_min = {.name = "min", .n_in = 1, .n_out = 1, .infer = reduce_infer,
-                             .kernel = {[TG_CPU] = reduce_kernel}, .vjp = extreme_vjp, .jvp = extreme_jvp,
+                             .kernel = {[TG_CPU] = reduce_kernel, [TG_VULKAN] = TG_VK(tg__vk_reduce_kernel)}, .vjp = extreme_vjp, .jvp = extreme_jvp,
                              .impl = &min_impl};
 tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     return tg__reduce_apply(&tg_op_max, x, naxes, axes, keepdim);
@@ -525,9 +525,9 @@ static tg_status arg_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 }
 
 const tg_op_def tg_op_argmax = {.name = "argmax", .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF,
-                                .infer = arg_infer, .kernel = {[TG_CPU] = arg_kernel}};
+                                .infer = arg_infer, .kernel = {[TG_CPU] = arg_kernel, [TG_VULKAN] = TG_VK(tg__vk_reduce_kernel)}};
 const tg_op_def tg_op_argmin = {.name = "argmin", .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF,
-                                .infer = arg_infer, .kernel = {[TG_CPU] = arg_kernel}};
+                                .infer = arg_infer, .kernel = {[TG_CPU] = arg_kernel, [TG_VULKAN] = TG_VK(tg__vk_reduce_kernel)}};
 tg_tensor *tg_argmax(tg_tensor *x, int axis, bool keepdim) {
     return tg__reduce_apply(&tg_op_argmax, x, 1, &axis, keepdim);
 }
