@@ -24,6 +24,11 @@ targets), computed from medians measured in the same run:
   einsum, real instances         tangent / torch (stored opt_flops path) and tangent-ownpath / torch
                                  (Tangent's own path) <= the best published ratio (tenferro-rs or JAX
                                  to PyTorch, anchors_einsum.py)
+  gpu (bench_gpu, baseline_gpu.py; its own table, rates from the records' flop/bytes):
+    sgemm f32 4096, 8192         tangent TFLOP/s >= 0.80 x torch-cuda's (TF32 off)
+    add, sum on 2^28 f32         tangent GB/s >= 0.85 x torch-cuda's copy_ GB/s (same size)
+    tiny op (1-element add)      tangent < torch-cuda per op
+    other rows (sgemm 1024, 2048, copy, round trip, replay per node, f16 GEMM): information
 If a case appears more than once (repeated runs appended), the median of its
 figures is used. Exit status 0 even when a target fails: the table is the result.
 """
@@ -87,6 +92,114 @@ def linalg_checks(case):
     return [("tangent", "torch", limit or 1.0)]
 
 
+# ---- gpu suite -------------------------------------------------------------
+GPU_IMPLS = ("tangent", "tangent-traced", "torch-cuda", "torch-cuda-graph")
+
+
+def gpu_records(path):
+    """{case: {impl: [median_ns]}}, {case: (work kind, amount)}, {impl: device} of the gpu records, in order."""
+    figures, work, devices = {}, {}, {}
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("suite") != "gpu":
+                continue
+            figures.setdefault(r["case"], {}).setdefault(r["impl"], []).append(float(r["median_ns"]))
+            for kind in ("flop", "bytes"):
+                if kind in r:
+                    work[r["case"]] = (kind, float(r[kind]))
+            if r.get("device"):
+                devices.setdefault(r["impl"], r["device"])
+    return figures, work, devices
+
+
+def gpu_checks(case):
+    """[(label, how, limit)] for a gpu case; how is "rate" (tangent's rate over the reference case's
+    torch-cuda rate, >= limit), "time" (tangent's time over torch-cuda's, < limit) or "info"
+    (the ratio of rates, or of times for rows without work, no target); the reference case is the case
+    itself except for add/sum (copy of the same size)."""
+    m = re.match(r"(sgemm_f32|gemm_f16|add_inplace|add|sum|copy)_(?:f32_)?(.+)$", case)
+    if m and m.group(1) == "sgemm_f32":
+        return [(case, "rate", 0.80 if int(m.group(2)) >= 4096 else None)]
+    if m and m.group(1) in ("add", "sum"):
+        return [("copy_f32_" + m.group(2), "rate", 0.85)]
+    if case == "tiny_add_f32_1":
+        return [(case, "time", 1.0)]
+    return [(case, "info", None)]
+
+
+def gpu_table(figures, work, devices):
+    """Prints the gpu table; returns (passes, failures)."""
+    print("Devices: " + "; ".join(f"{i}: {d}" for i, d in devices.items()))
+    print()
+    print("| case | Tangent | Tangent traced | PyTorch CUDA | PyTorch CUDA graph | Tangent rate | PyTorch rate "
+          "| ratio | target | result |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+
+    def med(case, impl):
+        v = figures.get(case, {}).get(impl)
+        return statistics.median(v) if v else None
+
+    def rate(case, impl):
+        t = med(case, impl)
+        if t is None or case not in work:
+            return None
+        kind, amount = work[case]
+        return amount / t * (1e-3 if kind == "flop" else 1.0)   # TFLOP/s or GB/s (bytes per ns)
+
+    def rate_txt(case, impl):
+        r = rate(case, impl)
+        if r is None:
+            return "-"
+        text = f"{r:.0f}" if r >= 100 else f"{r:.3g}"
+        return f"{text} TFLOP/s" if work[case][0] == "flop" else f"{text} GB/s"
+
+    n_pass = n_fail = 0
+    for case in figures:
+        ref, how, limit = gpu_checks(case)[0]
+        ratio = target = result = "-"
+        if how == "rate":
+            t, r = rate(case, "tangent"), rate(ref, "torch-cuda")
+            target = f">= {limit:g}" if limit else "-"
+            if t is not None and r:
+                what = "T/torch" if ref == case else "T/torch copy"
+                ratio = f"{t / r:.3f} ({what})"
+                if limit:
+                    ok = t / r >= limit
+                    result = "PASS" if ok else "FAIL"
+                    n_pass += ok
+                    n_fail += not ok
+                else:
+                    result = "info"
+            elif limit:
+                result = "MISSING"
+        else:
+            t, r = med(case, "tangent"), med(case, "torch-cuda")
+            use_rate = case in work
+            if use_rate:
+                t, r = rate(case, "tangent"), rate(case, "torch-cuda")
+            if how == "time":
+                target = f"< {limit:g}"
+            if t is not None and r:
+                ratio = f"{t / r:.3f} ({'T/torch rate' if use_rate else 'T/torch time'})"
+                if how == "time":
+                    ok = t / r < limit
+                    result = "PASS" if ok else "FAIL"
+                    n_pass += ok
+                    n_fail += not ok
+                else:
+                    result = "info"
+            elif how == "time":
+                result = "MISSING"
+            else:
+                result = "info"
+        cells = [human(med(case, i)) for i in GPU_IMPLS] + [rate_txt(case, "tangent"), rate_txt(case, "torch-cuda")]
+        print(f"| {case} | " + " | ".join(cells) + f" | {ratio} | {target} | {result} |")
+    return n_pass, n_fail
+
+
 def human(ns):
     if ns is None:
         return "-"
@@ -111,6 +224,11 @@ def main():
             if key not in order:
                 order.append(key)
             figures[key + (r["impl"],)].append(float(r["median_ns"]))
+    gpu = gpu_records(path)
+    if gpu[0] and not order:        # a gpu-only file (bench/gpu-run.sh): its own table only
+        n_pass, n_fail = gpu_table(*gpu)
+        print(f"\n{n_pass} PASS, {n_fail} FAIL (ratios of medians from {os.path.basename(path)})")
+        return
     # suites in SUITES order, cases in table order, 1 thread before 2
     cases = list(dict.fromkeys(k[:2] for k in order))
     rows = sorted(order, key=lambda k: (SUITES.index(k[0]), cases.index(k[:2]), k[2]))
@@ -143,6 +261,10 @@ def main():
                  for i in IMPLS]
         print(f"| {suite} | {case} | {threads} | " + " | ".join(cells) +
               f" | {'; '.join(rtxts)} | {'; '.join(targets)} | {'; '.join(results)} |")
+    if gpu[0]:
+        print()
+        p, f = gpu_table(*gpu)
+        n_pass, n_fail = n_pass + p, n_fail + f
     print(f"\n{n_pass} PASS, {n_fail} FAIL (ratios of medians from {os.path.basename(path)})")
 
 
