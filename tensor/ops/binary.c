@@ -453,7 +453,7 @@ static tg_status where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 }
 
 const tg_op_def tg_op_where = {.name = "where", .n_in = 3, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = where_infer,
-                               .kernel = {[TG_CPU] = where_kernel}, .vjp = where_vjp, .jvp = where_jvp};
+                               .kernel = {[TG_CPU] = where_kernel, [TG_VULKAN] = TG_VK(tg__vk_where_kernel)}, .vjp = where_vjp, .jvp = where_jvp};
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[3] = {cond, a, b};
     return tg__apply1(&tg_op_where, 3, in, NULL);

@@ -6,6 +6,7 @@
  * end, validated in full before any output element is written (the error
  * then names the first bad value, whatever the thread count). */
 #include "tensor/ops/axis_lines.h"
+#include "gpu/gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ static tg_status index_select_jvp(const tg_op_call *c, tg_tensor *const *in, tg_
 }
 
 const tg_op_def tg_op_gather = {.name = "gather", .n_in = 2, .n_out = 1, .infer = gather_infer,
-                                .kernel = {[TG_CPU] = gather_kernel}, .vjp = gather_vjp, .jvp = gather_jvp};
+                                .kernel = {[TG_CPU] = gather_kernel, [TG_VULKAN] = TG_VK(tg__vk_gather_kernel)}, .vjp = gather_vjp, .jvp = gather_jvp};
 
 tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
     tg_tensor *in[2] = {x, index};
@@ -224,7 +225,7 @@ static tg_status scatter_add_kernel(const tg_op_call *c, tg_tensor *const *in, t
 }
 
 const tg_op_def tg_op_scatter_add = {.name = "scatter_add", .n_in = 3, .n_out = 1, .infer = scatter_add_infer,
-                                     .kernel = {[TG_CPU] = scatter_add_kernel}, .vjp = scatter_add_vjp, .jvp = scatter_add_jvp};
+                                     .kernel = {[TG_CPU] = scatter_add_kernel, [TG_VULKAN] = TG_VK(tg__vk_scatter_add_kernel)}, .vjp = scatter_add_vjp, .jvp = scatter_add_jvp};
 
 tg_tensor *tg_scatter_add(tg_tensor *x, int axis, tg_tensor *index, tg_tensor *src) {
     tg_tensor *in[3] = {x, index, src};
@@ -272,7 +273,7 @@ static tg_status index_select_kernel(const tg_op_call *c, tg_tensor *const *in, 
 }
 
 const tg_op_def tg_op_index_select = {.name = "index_select", .n_in = 2, .n_out = 1, .infer = index_select_infer,
-                                      .kernel = {[TG_CPU] = index_select_kernel}, .vjp = index_select_vjp, .jvp = index_select_jvp};
+                                      .kernel = {[TG_CPU] = index_select_kernel, [TG_VULKAN] = TG_VK(tg__vk_index_select_kernel)}, .vjp = index_select_vjp, .jvp = index_select_jvp};
 
 tg_tensor *tg_index_select(tg_tensor *x, int axis, tg_tensor *index) {
     tg_tensor *in[2] = {x, index};
@@ -314,7 +315,7 @@ static tg_status one_hot_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
 }
 
 const tg_op_def tg_op_one_hot = {.name = "one_hot", .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF,
-                                 .infer = one_hot_infer, .kernel = {[TG_CPU] = one_hot_kernel}};
+                                 .infer = one_hot_infer, .kernel = {[TG_CPU] = one_hot_kernel, [TG_VULKAN] = TG_VK(tg__vk_one_hot_kernel)}};
 
 tg_tensor *tg_one_hot(tg_tensor *index, int64_t num_classes) {
     tg_attrs a = {.n_int = 1, .i = {num_classes}};

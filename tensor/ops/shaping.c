@@ -6,6 +6,7 @@
  * the inputs' shapes), pad <-> slice of the interior, tril/triu <-> the same
  * op on the cotangent, flip <-> flip. */
 #include "tensor/ops/axis_lines.h"
+#include "gpu/gpu.h"
 #include "tangent/sizes.h"
 
 #include <stdio.h>
@@ -80,7 +81,7 @@ static tg_status concat_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 }
 
 const tg_op_def tg_op_concat = {.name = "concat", .n_in = -1, .n_out = 1, .infer = concat_infer,
-                                .kernel = {[TG_CPU] = concat_kernel}, .vjp = concat_vjp, .jvp = concat_jvp};
+                                .kernel = {[TG_CPU] = concat_kernel, [TG_VULKAN] = TG_VK(tg__vk_concat_kernel)}, .vjp = concat_vjp, .jvp = concat_jvp};
 
 tg_tensor *tg_concat(int n, tg_tensor *const *xs, int axis) {
     if (n < 1 || !xs) return tg__error(TG_ERR_ARG, "tg_concat: needs at least one input (n = %d%s)", n,
@@ -240,7 +241,7 @@ static tg_status pad_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_pad = {.name = "pad", .n_in = 1, .n_out = 1, .infer = pad_infer,
-                             .kernel = {[TG_CPU] = pad_kernel}, .vjp = pad_vjp, .jvp = pad_jvp};
+                             .kernel = {[TG_CPU] = pad_kernel, [TG_VULKAN] = TG_VK(tg__vk_pad_kernel)}, .vjp = pad_vjp, .jvp = pad_jvp};
 
 tg_tensor *tg_pad(tg_tensor *x, const int64_t *pads, double value) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_pad: input is NULL"), NULL;
@@ -315,9 +316,9 @@ static tg_status tri_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_tril = {.name = "tril", .n_in = 1, .n_out = 1, .infer = tri_infer,
-                              .kernel = {[TG_CPU] = tri_kernel}, .vjp = tri_vjp, .jvp = tri_jvp, .impl = &tri_lower};
+                              .kernel = {[TG_CPU] = tri_kernel, [TG_VULKAN] = TG_VK(tg__vk_tri_kernel)}, .vjp = tri_vjp, .jvp = tri_jvp, .impl = &tri_lower};
 const tg_op_def tg_op_triu = {.name = "triu", .n_in = 1, .n_out = 1, .infer = tri_infer,
-                              .kernel = {[TG_CPU] = tri_kernel}, .vjp = tri_vjp, .jvp = tri_jvp, .impl = &tri_upper};
+                              .kernel = {[TG_CPU] = tri_kernel, [TG_VULKAN] = TG_VK(tg__vk_tri_kernel)}, .vjp = tri_vjp, .jvp = tri_jvp, .impl = &tri_upper};
 
 tg_tensor *tg_tril(tg_tensor *x, int64_t k) {
     tg_attrs a = {.n_int = 1, .i = {k}};
