@@ -448,6 +448,35 @@ Test(gpu, backward_through_gpu_ops) {
     }
 }
 
+/* The VJP of a selecting view (view_scatter) on the device: slices with a
+ * step, a diagonal and a complex real part, against the CPU gradient. */
+Test(gpu, backward_through_views) {
+    need_gpu();
+    for (int k = 0; k < n_dtypes(); k++) {
+        tg_dtype d = DTYPES[k];
+        double rtol, atol;
+        tols(d, &rtol, &atol);
+        int64_t sa[2] = {6, 6};
+        tg_tensor *a = rand_cpu(d, 2, sa, -1, 1), *ga = gpu(a);
+        tg_set_requires_grad(a, true);
+        tg_set_requires_grad(ga, true);
+        tg_tensor *xs[2] = {a, ga}, *ys[2];
+        tg_scope_begin();
+        for (int i = 0; i < 2; i++) {
+            tg_tensor *x = xs[i];
+            tg_tensor *s1 = tg_sum(tg_square(tg_slice(tg_slice(x, 0, 1, 6, 2), 1, 5, 0, -2)), 0, NULL, false);
+            tg_tensor *s2 = tg_sum(tg_mul_scalar(tg_diagonal(x, 0, 0, 1), 3.0), 0, NULL, false);
+            ys[i] = tg_add(s1, s2);
+            cr_assert_eq(tg_backward(ys[i], NULL), TG_OK, "%s", tg_last_error());
+        }
+        check_gpu(ys[1], ys[0], rtol, atol, "loss through views");
+        tg_scope_end();
+        check_gpu(tg_grad(ga), tg_grad(a), rtol, atol, "gradient through slices and a diagonal");
+        tg_release(a);
+        tg_release(ga);
+    }
+}
+
 /* ---- the default device ------------------------------------------------------------------------ */
 static void *default_in_thread(void *arg) {
     tg_tensor *t = tg_zeros(TG_F32, 0, NULL);

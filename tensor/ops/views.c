@@ -597,6 +597,32 @@ static tg_status view_scatter_kernel(const tg_op_call *c, tg_tensor *const *in, 
     tg_release(v);
     return TG_OK;
 }
+/* The same on a Vulkan device: zeros broadcast from a device scalar, then
+ * the cotangent copied into the view (both with the device copy kernel). */
+static tg_status view_scatter_kernel_vk(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    const tg_op_def *view = tg__op_lookup(c->attrs->str);
+    if (!view) return tg__op_error(c, TG_ERR_ARG, "unknown view op '%s'", c->attrs->str);
+    tg_tensor *base = out[0];
+    tg_tensor *zero = tg__alloc(base->dtype, 0, NULL);
+    if (!zero) return TG_ERR_MEMORY;
+    memset(tg__ptr(zero), 0, tg_dtype_size(base->dtype));
+    tg_tensor *dz = tg__vk_transfer(zero, base->storage->device);
+    tg_release(zero);
+    tg_status st = dz ? tg__vk_copy_into(base, dz) : tg_last_error_code();
+    tg_release(dz);
+    if (st) return st;
+    tg_attrs va;
+    view_attrs(c->attrs, &va);
+    tg_meta m = {.dtype = base->dtype, .ndim = base->ndim};
+    memcpy(m.shape, base->shape, sizeof m.shape);
+    tg_op_call vc = {view, &va, 1, &m, NULL};
+    tg_tensor *v = NULL;
+    st = view->kernel[TG_VULKAN] ? view->kernel[TG_VULKAN](&vc, &base, &v) : TG_ERR_UNSUPPORTED;
+    if (st) return st == TG_ERR_UNSUPPORTED ? tg__op_error(c, st, "view %s has no Vulkan kernel", view->name) : st;
+    st = tg__vk_copy_into(v, in[0]);
+    tg_release(v);
+    return st;
+}
 static tg_status view_scatter_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
                                   tg_tensor *const *g, tg_tensor **ic) {
     (void)in; (void)out;
@@ -612,7 +638,7 @@ static tg_status view_scatter_jvp(const tg_op_call *c, tg_tensor *const *in, tg_
     return TG_RULE_RESULT(ot[0]);
 }
 const tg_op_def tg_op_view_scatter = {.name = "view_scatter", .n_in = 1, .n_out = 1, .infer = view_scatter_infer,
-                                      .kernel = {[TG_CPU] = view_scatter_kernel}, .vjp = view_scatter_vjp,
+                                      .kernel = {[TG_CPU] = view_scatter_kernel, [TG_VULKAN] = view_scatter_kernel_vk}, .vjp = view_scatter_vjp,
                                       .jvp = view_scatter_jvp};
 
 static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
