@@ -279,6 +279,16 @@ static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **
         for (int i = 0; i < nd->n_in && plain; i++) plain = args[i]->storage->device.kind == TG_CPU;
         st = plain ? tg__apply_plain(nd->def, nd->n_in, args, a, nd->n_out, res)
                    : tg__apply(nd->def, nd->n_in, args, a, nd->n_out, res);
+        if (!st && plain && nd->n_in == 0 && dev.kind != TG_CPU) {
+            /* a factory node (sizes of this binding, eye, full) on a device run */
+            for (int o = 0; o < nd->n_out && !st; o++) {
+                tg_tensor *moved = tg__scope_take(tg_to_device(res[o], dev));
+                tg_release(res[o]);
+                res[o] = moved;
+                if (!moved) st = tg_last_error_code();
+            }
+            for (int o = 0; o < nd->n_out && st; o++) { tg_release(res[o]); res[o] = NULL; }
+        }
         for (int o = 0; o < nd->n_out && !st; o++) {
             val[nd->out[o]] = plain ? res[o] : tg__scope_take(res[o]);
             owned[nd->out[o]] = true;

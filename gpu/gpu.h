@@ -79,6 +79,10 @@ tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 /* Ops that run their CPU kernel on device tensors, with transfers
  * (gpu/host.c): linalg and fft. */
 tg_status tg__vk_host_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_conv_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_pool_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+
 tg_status tg__vk_gather_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_index_select_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_scatter_add_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
@@ -87,5 +91,4 @@ tg_status tg__vk_where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 tg_status tg__vk_concat_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_pad_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
-
 #endif

@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/gpu.h"
 #include "nn/conv_internal.h"
 #include "tangent/sizes.h"
 #include "tensor/ops/elementwise.h"
@@ -741,18 +742,18 @@ static tg_status weight_grad_jvp(const tg_op_call *c, tg_tensor *const *in, tg_t
 }
 
 const tg_op_def tg_op_nn_conv2d = {.name = "nn_conv2d", .n_in = 2, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
-                                   .infer = conv_infer, .kernel = {[TG_CPU] = conv_kernel}, .vjp = conv_vjp,
+                                   .infer = conv_infer, .kernel = {[TG_CPU] = conv_kernel, [TG_VULKAN] = TG_VK(tg__vk_conv_kernel)}, .vjp = conv_vjp,
                                    .jvp = conv_jvp};
 const tg_op_def tg_op_nn_conv2d_bias = {.name = "nn_conv2d_bias", .n_in = 3, .n_out = 1,
                                         .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = conv_infer,
-                                        .kernel = {[TG_CPU] = conv_kernel}, .vjp = conv_vjp, .jvp = conv_jvp};
+                                        .kernel = {[TG_CPU] = conv_kernel, [TG_VULKAN] = TG_VK(tg__vk_conv_kernel)}, .vjp = conv_vjp, .jvp = conv_jvp};
 const tg_op_def tg_op_nn_conv2d_input_grad = {.name = "nn_conv2d_input_grad", .n_in = 2, .n_out = 1,
                                               .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = input_grad_infer,
-                                              .kernel = {[TG_CPU] = input_grad_kernel}, .vjp = input_grad_vjp,
+                                              .kernel = {[TG_CPU] = input_grad_kernel, [TG_VULKAN] = TG_VK(tg__vk_conv_kernel)}, .vjp = input_grad_vjp,
                                               .jvp = input_grad_jvp};
 const tg_op_def tg_op_nn_conv2d_weight_grad = {.name = "nn_conv2d_weight_grad", .n_in = 2, .n_out = 1,
                                                .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = weight_grad_infer,
-                                               .kernel = {[TG_CPU] = weight_grad_kernel}, .vjp = weight_grad_vjp,
+                                               .kernel = {[TG_CPU] = weight_grad_kernel, [TG_VULKAN] = TG_VK(tg__vk_conv_kernel)}, .vjp = weight_grad_vjp,
                                                .jvp = weight_grad_jvp};
 
 tg_tensor *tg__nn_conv2d_op(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_nn_win *win, int64_t groups) {

@@ -15,6 +15,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "gpu/gpu.h"
 #include "tangent/nn.h"
 #include "tensor/ops/elementwise.h"
 
@@ -163,9 +164,9 @@ static tg_status lin_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 }
 
 const tg_op_def tg_op_nn_linear = {.name = "nn_linear", .n_in = 3, .n_out = 1, .infer = lin_infer,
-                                   .kernel = {[TG_CPU] = lin_kernel}, .vjp = lin_vjp, .jvp = lin_jvp};
+                                   .kernel = {[TG_CPU] = lin_kernel, [TG_VULKAN] = TG_VK(tg__vk_linear_kernel)}, .vjp = lin_vjp, .jvp = lin_jvp};
 const tg_op_def tg_op_nn_linear_nobias = {.name = "nn_linear_nobias", .n_in = 2, .n_out = 1, .infer = lin_infer,
-                                          .kernel = {[TG_CPU] = lin_kernel}, .vjp = lin_vjp, .jvp = lin_jvp};
+                                          .kernel = {[TG_CPU] = lin_kernel, [TG_VULKAN] = TG_VK(tg__vk_linear_kernel)}, .vjp = lin_vjp, .jvp = lin_jvp};
 
 tg_tensor *tg_nn_linear(tg_tensor *x, tg_tensor *w, tg_tensor *b, tg_activation act) {
     if (!x || !w) return tg__error(TG_ERR_ARG, "tg_nn_linear: %s is NULL", x ? "w" : "x"), NULL;

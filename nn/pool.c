@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/gpu.h"
 #include "nn/conv_internal.h"
 #include "tangent/sizes.h"
 #include "tensor/ops/elementwise.h"
@@ -359,15 +360,15 @@ static tg_status gather_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 
 const tg_op_def tg_op_nn_max_pool2d = {.name = "nn_max_pool2d", .n_in = 1, .n_out = 1,
                                        .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = maxpool_infer,
-                                       .kernel = {[TG_CPU] = maxpool_kernel}, .vjp = maxpool_vjp,
+                                       .kernel = {[TG_CPU] = maxpool_kernel, [TG_VULKAN] = TG_VK(tg__vk_pool_kernel)}, .vjp = maxpool_vjp,
                                        .jvp = maxpool_jvp};
 const tg_op_def tg_op_nn_max_pool2d_scatter = {.name = "nn_max_pool2d_scatter", .n_in = 2, .n_out = 1,
                                                .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = scatter_infer,
-                                               .kernel = {[TG_CPU] = scatter_kernel}, .vjp = scatter_vjp,
+                                               .kernel = {[TG_CPU] = scatter_kernel, [TG_VULKAN] = TG_VK(tg__vk_pool_kernel)}, .vjp = scatter_vjp,
                                                .jvp = scatter_jvp};
 const tg_op_def tg_op_nn_max_pool2d_gather = {.name = "nn_max_pool2d_gather", .n_in = 2, .n_out = 1,
                                               .flags = TG_OP_RULES_IGNORE_OUTPUT, .infer = gather_infer,
-                                              .kernel = {[TG_CPU] = gather_kernel}, .vjp = gather_vjp,
+                                              .kernel = {[TG_CPU] = gather_kernel, [TG_VULKAN] = TG_VK(tg__vk_pool_kernel)}, .vjp = gather_vjp,
                                               .jvp = gather_jvp};
 
 /* ---- public ------------------------------------------------------------------------------- */

@@ -99,3 +99,32 @@ Test(gpu_program, one_submission_per_run_and_same_values_as_cpu) {
     tg_graph_free(vg);
     tg_graph_free(g);
 }
+
+/* mean over a symbolic axis: the divisor is a size node of the binding,
+ * made on the CPU and moved to the inputs' device */
+static tg_status row_mean(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_mean(tg_square(in[0]), 1, (int[]){0}, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(gpu_program, symbolic_sizes_on_device) {
+    need_gpu();
+    tg_graph *g = tg_trace(row_mean, NULL, 1, (tg_spec[]){{TG_F32, "N, 3"}}, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert(p, "%s", tg_last_error());
+    for (int64_t n = 2; n <= 7; n += 5) {
+        tg_scope_begin();
+        tg_tensor *x = seq(n, 3, 1.0), *gx = tg_to_device(x, VK0), *h, *d;
+        cr_assert_eq(tg_run(p, &x, &h), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg_run(p, &gx, &d), TG_OK, "N=%lld on the GPU: %s", (long long)n, tg_last_error());
+        cr_expect_eq(tg_device_of(d).kind, TG_VULKAN);
+        tg_tensor *back = tg_to_device(d, CPU);
+        check_close(back, h, 1e-6, 1e-7, "mean over a symbolic axis on the GPU");
+        tg_release(back); tg_release(h); tg_release(d); tg_release(gx); tg_release(x);
+        tg_scope_end();
+    }
+    tg_program_free(p);
+    tg_graph_free(g);
+}

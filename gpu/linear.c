@@ -1,0 +1,67 @@
+/* Vulkan kernel of nn_linear / nn_linear_nobias (nn/linear.c): act(x W^T + b)
+ * with act none or ReLU, f32/f64 (operands converted to the output's dtype
+ * on the device). The product goes through the Vulkan matmul kernel
+ * (tg__vk_matmul_kernel, gpu/matmul.c) with W^T as a transposed view (no
+ * copy), writing straight into the output; then one in-place epilogue pass
+ * adds the bias and applies the activation (gpu/shaders/linear.comp). */
+#ifdef TG_HAVE_VULKAN
+#include "gpu/kernel_util.h"
+#include "tangent/nn.h"
+#include "tensor/ops/elementwise.h"
+
+#include <stdio.h>
+#include <string.h>
+
+tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    static const char *const names[] = {"nn_linear", "nn_linear_nobias"};
+    if (tg__vk_index_of(c->def->name, names, 2) < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
+    tg_tensor *y = out[0], *x = in[0], *w = in[1];
+    tg_vkdev *d = tg__vk_dev_of(y);
+    if (!d) return tg_last_error_code();
+    tg_dtype t = y->dtype;
+    for (int i = 0; i < c->n_in; i++)
+        if (!tg__vk_float_ok(d, in[i]->dtype)) return tg__vk_unsupported(c, in[i], "dtype %s", tg_dtype_name(in[i]->dtype));
+    if (!tg__vk_float_ok(d, t)) return tg__vk_unsupported(c, y, "dtype %s", tg_dtype_name(t));
+    int64_t act = c->attrs ? c->attrs->i[0] : TG_ACT_NONE;
+    if (act != TG_ACT_NONE && act != TG_ACT_RELU) return tg__vk_unsupported(c, x, "%s", "this activation");
+    int64_t n = w->shape[0], k = w->shape[1], total = tg__numel(y->ndim, y->shape);
+    if (total == 0) return TG_OK;
+    /* y = x @ W^T through the matmul kernel (a call describing (x, W^T)) */
+    tg_tensor *wt = tg__make_view(w, w->dtype, 2, (int64_t[]){k, n}, (int64_t[]){w->strides[1], w->strides[0]}, w->offset);
+    if (!wt) return tg_last_error_code();
+    tg_tensor *mm_in[2] = {x, wt};
+    tg_meta metas[2];
+    tg__metas_of(2, mm_in, metas);
+    tg_op_call mc = {c->def, NULL, 2, metas, NULL};
+    tg_status st = tg__vk_matmul_kernel(&mc, mm_in, out);
+    tg_release(wt);
+    if (st) return st;
+    tg_tensor *b = c->n_in > 2 ? tg__vk_cast_to(c, in[2], t) : NULL;
+    if (c->n_in > 2 && !b) return tg_last_error_code();
+    if (!b && act == TG_ACT_NONE) return TG_OK;
+    if (!tg__vk_fits32(total) || (b && !tg__vk_fits32(b->strides[0]))) {
+        tg_release(b);
+        return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
+    }
+    int32_t p[64] = {0};
+    vk_loc ly = tg__vk_locate(y), lb = tg__vk_locate(b ? b : y);
+    int64_t es = tg__esize(t);
+    p[0] = (int32_t)total;
+    p[1] = (int32_t)n;
+    p[2] = b != NULL;
+    p[3] = act == TG_ACT_RELU;
+    p[4] = 1;
+    p[20] = (int32_t)(ly.byte_off / (size_t)es);
+    p[21] = (int32_t)(lb.byte_off / (size_t)es);
+    p[22] = b ? (int32_t)b->strides[0] : 0;
+    VkBuffer bufs[2] = {ly.block->buf, lb.block->buf};
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "linear_epilogue_%s", tg__vk_sfx(t));
+    st = tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(total), 1, 1);
+    tg_release(b);
+    return st;
+}
+#else
+/* ISO C forbids an empty translation unit (TANGENT_VULKAN=OFF). */
+typedef int tg__vk_unused_linear;
+#endif
