@@ -1,12 +1,124 @@
-/* Vulkan batched matmul (gpu/shaders/matmul.comp). */
+/* Vulkan batched matmul: a register-tiled kernel (gpu/shaders/matmul_tiled.comp,
+ * several tile shapes) and the generic 16x16 shared-memory kernel
+ * (gpu/shaders/matmul.comp). Both take any strides; the tiled one reads
+ * vec4s along an operand's unit-stride axis when it is 4-aligned.
+ *
+ * TANGENT_VK_MATMUL=generic|big|big16|wide|small (read once) forces a kernel
+ * where the dtype has that variant and the device's shared memory holds it;
+ * unset (or "auto") the size decides. tg__vk_matmul_force() overrides it
+ * inside the process (tests, benchmarks). */
+#include "tensor/registry.h"
+
+const char *tg__vk_matmul_force(const char *variant);
+const char *tg__vk_matmul_last(void);
+
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
 #include "tensor/ops/elementwise.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* ---- matmul ------------------------------------------------------------------------ */
+/* The tiled variants (gpu/shaders/matmul_tiled.variants repeats these). */
+typedef struct mm_variant {
+    const char *name;               /* pipeline matmul_<name>_<f32|f64> */
+    tg_dtype dtype;
+    int bm, bn, bk, pad;
+} mm_variant;
+static const mm_variant VARIANTS[] = {
+    {"big", TG_F32, 128, 128, 8, 1},
+    {"big16", TG_F32, 128, 128, 16, 0},
+    {"wide", TG_F32, 128, 256, 8, 1},
+    {"small", TG_F32, 64, 64, 16, 1},
+    {"big", TG_F64, 64, 64, 8, 1},
+    {"small", TG_F64, 32, 32, 16, 1},
+};
+enum { N_VARIANTS = sizeof VARIANTS / sizeof VARIANTS[0] };
+
+static size_t shared_bytes(const mm_variant *v) {
+    return (size_t)2 * (size_t)v->bk * (size_t)(v->bm / 4 + v->pad + v->bn / 4 + v->pad) * 4 * tg__esize(v->dtype);
+}
+
+static const mm_variant *find_variant(const char *name, tg_dtype t) {
+    for (int i = 0; i < N_VARIANTS; i++)
+        if (VARIANTS[i].dtype == t && strcmp(VARIANTS[i].name, name) == 0) return &VARIANTS[i];
+    return NULL;
+}
+
+/* The forced choice: tg__vk_matmul_force's, else TANGENT_VK_MATMUL's. */
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static char env_choice[32];
+static char force_choice[32];
+static int forced;                   /* force_choice is set */
+static pthread_mutex_t force_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local char last_pipe[32];   /* the pipeline of this thread's last matmul */
+
+static void read_env(void) {
+    const char *e = getenv("TANGENT_VK_MATMUL");
+    if (!e || !*e || strcmp(e, "auto") == 0) return;
+    bool known = strcmp(e, "generic") == 0;
+    for (int i = 0; i < N_VARIANTS && !known; i++) known = strcmp(VARIANTS[i].name, e) == 0;
+    if (!known) {
+        tg__vk_debug("TANGENT_VK_MATMUL=%s: not generic, auto or a variant of matmul_tiled.variants; ignored", e);
+        return;
+    }
+    snprintf(env_choice, sizeof env_choice, "%s", e);
+    tg__vk_debug("TANGENT_VK_MATMUL=%s", e);
+}
+
+/* The forced choice copied to buf ("" when none). */
+static void choice(char *buf, size_t n) {
+    pthread_once(&env_once, read_env);
+    pthread_mutex_lock(&force_lock);
+    snprintf(buf, n, "%s", forced ? force_choice : env_choice);
+    pthread_mutex_unlock(&force_lock);
+}
+
+const char *tg__vk_matmul_force(const char *variant) {
+    static char prev[32];
+    pthread_mutex_lock(&force_lock);
+    snprintf(prev, sizeof prev, "%s", forced ? force_choice : "");
+    forced = variant != NULL;
+    snprintf(force_choice, sizeof force_choice, "%s", variant ? variant : "");
+    pthread_mutex_unlock(&force_lock);
+    return prev;
+}
+
+const char *tg__vk_matmul_last(void) { return last_pipe; }
+
+/* The tiled variant for this product, NULL for the generic kernel. */
+static const mm_variant *pick(const tg_vkdev *d, tg_dtype t, int64_t M, int64_t N, int64_t batches) {
+    char want[32];
+    choice(want, sizeof want);
+    size_t limit = d->props.limits.maxComputeSharedMemorySize;
+    if (strcmp(want, "generic") == 0) return NULL;
+    const mm_variant *v = *want ? find_variant(want, t) : NULL;
+    if (v && shared_bytes(v) <= limit) return v;
+    /* auto: vectors and thin products on the generic kernel; a large grid
+     * of big tiles when there are enough of them to fill the device */
+    if (M < 32 || N < 32) return NULL;
+    /* H100, f32: small best at 1024 (25 TFLOP/s), wide from 2048 (39-40);
+     * 128 tiles of 128x128 is the switch */
+    const mm_variant *big = find_variant(t == TG_F32 ? "wide" : "big", t), *small = find_variant("small", t);
+    int64_t tiles = ((M + 127) / 128) * ((N + 127) / 128) * batches;
+    v = tiles >= 128 ? big : small;
+    if (shared_bytes(v) > limit) v = small;
+    return shared_bytes(v) <= limit ? v : NULL;
+}
+
+/* Stride conditions of an operand read along its unit-stride axis: mode bit 1
+ * when the fast axis is the outer one (A's rows m / B's depth k), bit 0 when
+ * vec4 loads along it are aligned. inner/outer: strides along k / m for A,
+ * n / k for B. */
+static int32_t operand_mode(int64_t inner, int64_t outer, int64_t base, const int32_t *bstrides, int nb) {
+    bool outer_fast = inner != 1 && outer == 1;
+    int64_t other = outer_fast ? inner : outer;
+    bool vec = (outer_fast ? outer : inner) == 1 && other % 4 == 0 && base % 4 == 0;
+    for (int i = 0; vec && i < nb; i++) vec = bstrides[i] % 4 == 0;
+    return (outer_fast ? 2 : 0) | (vec ? 1 : 0);
+}
+
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_tensor *y = out[0];
     tg_vkdev *d = tg__vk_dev_of(y);
@@ -40,15 +152,31 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         if (!st && M * N * batches > 0) {
             vk_loc la = tg__vk_locate(a), lb = tg__vk_locate(b), lc = tg__vk_locate(y);
             int64_t es = tg__esize(t);
+            int64_t abase = (int64_t)(la.byte_off / (size_t)es), bbase = (int64_t)(lb.byte_off / (size_t)es);
+            int64_t cbase = (int64_t)(lc.byte_off / (size_t)es);
             p[0] = (int32_t)M; p[1] = (int32_t)N; p[2] = (int32_t)K; p[3] = (int32_t)batches; p[4] = nb;
-            p[5] = (int32_t)(la.byte_off / (size_t)es);
-            p[6] = (int32_t)(lb.byte_off / (size_t)es);
-            p[7] = (int32_t)(lc.byte_off / (size_t)es);
+            p[5] = (int32_t)abase;
+            p[6] = (int32_t)bbase;
+            p[7] = (int32_t)cbase;
             p[8] = (int32_t)ars; p[9] = (int32_t)acs; p[10] = (int32_t)brs; p[11] = (int32_t)bcs;
             VkBuffer bufs[3] = {lc.block->buf, la.block->buf, lb.block->buf};
+            const mm_variant *v = pick(d, t, M, N, batches);
             char pipe[32];
-            snprintf(pipe, sizeof pipe, "matmul_%s", tg__vk_sfx(t));
-            st = tg__vk_record(d, pipe, p, 3, bufs, (uint32_t)((N + 15) / 16), (uint32_t)((M + 15) / 16), (uint32_t)batches);
+            uint32_t gx, gy;
+            if (v) {
+                p[30] = operand_mode(acs, ars, abase, p + 18, nb);
+                p[31] = operand_mode(bcs, brs, bbase, p + 24, nb);
+                p[32] = N % 4 == 0 && cbase % 4 == 0;
+                snprintf(pipe, sizeof pipe, "matmul_%s_%s", v->name, tg__vk_sfx(t));
+                gx = (uint32_t)((N + v->bn - 1) / v->bn);
+                gy = (uint32_t)((M + v->bm - 1) / v->bm);
+            } else {
+                snprintf(pipe, sizeof pipe, "matmul_%s", tg__vk_sfx(t));
+                gx = (uint32_t)((N + 15) / 16);
+                gy = (uint32_t)((M + 15) / 16);
+            }
+            st = tg__vk_record(d, pipe, p, 3, bufs, gx, gy, (uint32_t)batches);
+            if (!st) snprintf(last_pipe, sizeof last_pipe, "%s", pipe);
         }
     }
     tg_release(a);
@@ -56,6 +184,7 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return st;
 }
 #else
-/* ISO C forbids an empty translation unit (TANGENT_VULKAN=OFF). */
-typedef int tg__vk_unused_matmul;
+/* Without the backend there is nothing to force. */
+const char *tg__vk_matmul_force(const char *variant) { (void)variant; return ""; }
+const char *tg__vk_matmul_last(void) { return ""; }
 #endif
