@@ -161,6 +161,23 @@ static void block_remove(tg_vkdev *d, vk_block *b) {
     block_destroy(b);
 }
 
+/* Unused dedicated blocks (of tensors larger than a block) are kept for
+ * the next large tensor of about their size, up to a quarter of the heap,
+ * so a loop over large tensors does not allocate device memory per call.
+ * Frees them all, after the queued work that may still use them. */
+static size_t idle_dedicated(const tg_vkdev *d) {
+    size_t n = 0;
+    for (int i = 0; i < d->n_blocks; i++)
+        if (d->blocks[i]->dedicated && d->blocks[i]->used == 0) n += d->blocks[i]->size;
+    return n;
+}
+static void release_idle_dedicated(tg_vkdev *d) {
+    if (idle_dedicated(d) == 0) return;
+    tg__vk_flush(d);
+    for (int i = d->n_blocks - 1; i >= 0; i--)
+        if (d->blocks[i]->dedicated && d->blocks[i]->used == 0) block_remove(d, d->blocks[i]);
+}
+
 void tg__vk_memory_release_all(tg_vkdev *d) {
     while (d->n_blocks) block_remove(d, d->blocks[d->n_blocks - 1]);
 }
@@ -180,7 +197,7 @@ static void vk_storage_free(void *data, void *ctx) {
     pthread_mutex_lock(&d->lock);
     if (d->ready) {                 /* after shutdown the blocks are gone already */
         range_give(v->block, v->off, v->size);
-        if (v->block->dedicated && v->block->used == 0) {
+        if (v->block->dedicated && v->block->used == 0 && idle_dedicated(d) > d->heap_size / 4) {
             tg__vk_flush(d);        /* queued work may still use its buffer */
             block_remove(d, v->block);
         }
@@ -210,8 +227,16 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
         for (int i = 0; i < d->n_blocks && !b; i++)
             if (!d->blocks[i]->dedicated && range_take(d->blocks[i], size, &off)) b = d->blocks[i];
         if (!b && (b = block_new(d, d->block_size, false, nbytes)) != NULL) range_take(b, size, &off);
-    } else if ((b = block_new(d, size, true, nbytes)) != NULL) {
-        range_take(b, size, &off);
+    } else {
+        /* an idle dedicated block of this size to twice it, else a new one
+         * (idle blocks are given back first when the heap would overflow) */
+        for (int i = 0; i < d->n_blocks && !b; i++) {
+            vk_block *k = d->blocks[i];
+            if (k->dedicated && k->used == 0 && k->size >= size && k->size / 2 <= size && range_take(k, size, &off))
+                b = k;
+        }
+        if (!b && d->heap_used + size > d->heap_size) release_idle_dedicated(d);
+        if (!b && (b = block_new(d, size, true, nbytes)) != NULL) range_take(b, size, &off);
     }
     pthread_mutex_unlock(&d->lock);
     if (!b) { free(v); return NULL; }
