@@ -45,14 +45,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--filter", default=None)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda (the GPU table; impl torch-cuda)")
     args = ap.parse_args()
+    dev = torch.device(args.device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = False      # f32 as Tangent computes it
+        torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"baseline_cnn: torch {torch.__version__}, threads {torch.get_num_threads()}", file=sys.stderr)
-    net = Net()
+    net = Net().to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.rand(250, 1, 28, 28)
-    y = torch.randint(0, 10, (250,))
+    x = torch.rand(250, 1, 28, 28, device=dev)
+    y = torch.randint(0, 10, (250,), device=dev)
     x1 = x[:1].clone()
 
     def step():
@@ -60,11 +66,15 @@ def main():
         loss = F.cross_entropy(net(x), y)
         loss.backward()
         opt.step()
+        if cuda:
+            torch.cuda.synchronize()
 
     def infer(batch):
         def run():
             with torch.no_grad():
                 net(batch)
+            if cuda:
+                torch.cuda.synchronize()
         return run
 
     cases = [("cnn_train_step_b250", step), ("cnn_infer_b250", infer(x)), ("cnn_infer_b1", infer(x1))]
@@ -72,7 +82,9 @@ def main():
         if args.filter and args.filter not in name:
             continue
         median, count = measure(fn)
-        emit("cnn", name, "torch", args.threads, median, count)
+        emit("cnn", name, "torch-cuda" if cuda else "torch", args.threads, median, count)
+    if cuda:
+        return
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     emit("cnn", "cnn_peak_rss", "torch", args.threads, peak / 1e9, 1)
 
