@@ -11,6 +11,8 @@
 
 const char *tg__vk_matmul_force(const char *variant);
 const char *tg__vk_matmul_last(void);
+/* Products computed with split-K in this process (tests). */
+long tg__vk_matmul_splits(void);
 
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
@@ -87,6 +89,16 @@ const char *tg__vk_matmul_force(const char *variant) {
 
 const char *tg__vk_matmul_last(void) { return last_pipe; }
 
+/* TANGENT_VK_SPLITK=0 turns split-K off (read once). */
+static int split_env = -1;
+static bool split_off(void) {
+    if (__atomic_load_n(&split_env, __ATOMIC_RELAXED) < 0) {
+        const char *e = getenv("TANGENT_VK_SPLITK");
+        __atomic_store_n(&split_env, e && !strcmp(e, "0") ? 1 : 0, __ATOMIC_RELAXED);
+    }
+    return split_env == 1;
+}
+
 /* The tiled variant for this product, NULL for the generic kernel. */
 static const mm_variant *pick(const tg_vkdev *d, tg_dtype t, int64_t M, int64_t N, int64_t batches) {
     char want[32];
@@ -119,6 +131,57 @@ static int32_t operand_mode(int64_t inner, int64_t outer, int64_t base, const in
     return (outer_fast ? 2 : 0) | (vec ? 1 : 0);
 }
 
+/* Split-K for a product with few outputs and a long depth (the weight
+ * gradients of a convolution: (Cout x N*H*W) times its transpose): one
+ * workgroup per output tile would loop over all of K while most of the
+ * device idles. The depth is cut into S chunks (S a divisor of K, so the
+ * chunks are strided views of A and B, no copies) computed as a batch of S
+ * products, then summed over the batch by the reduction kernel. Returns
+ * 0 when the product is not worth splitting (caller computes it whole). */
+extern const tg_op_def tg_op_sum;
+tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+
+static long splits;
+
+static int64_t split_count(int64_t M, int64_t N, int64_t K) {
+    int64_t tiles = ((M + 63) / 64) * ((N + 63) / 64), mn = M > N ? M : N;
+    if (K < 2048 || K < 8 * mn || tiles >= 64) return 0;
+    int64_t want = 256 / tiles, best = 0;           /* about 256 workgroups in all */
+    if (want > 64) want = 64;
+    for (int64_t s = 2; s <= want; s++)
+        if (K % s == 0 && K / s >= 128) best = s;
+    return best >= 4 ? best : 0;
+}
+
+static tg_status matmul_split_k(const tg_op_call *c, tg_tensor *a, tg_tensor *b, tg_tensor *y, int64_t S, bool *done) {
+    int64_t M = a->shape[0], K = a->shape[1], N = b->shape[1], Kc = K / S;
+    int64_t as[3] = {S, M, Kc}, ast[3] = {Kc * a->strides[1], a->strides[0], a->strides[1]};
+    int64_t bs[3] = {S, Kc, N}, bst[3] = {Kc * b->strides[0], b->strides[0], b->strides[1]};
+    int64_t ts[3] = {S, M, N};
+    tg_tensor *a3 = tg__make_view(a, a->dtype, 3, as, ast, a->offset);
+    tg_tensor *b3 = tg__make_view(b, b->dtype, 3, bs, bst, b->offset);
+    tg_tensor *part = tg__vk_alloc(y->storage->device.index, y->dtype, 3, ts);
+    tg_status st = a3 && b3 && part ? TG_OK : TG_ERR_MEMORY;
+    if (!st) {
+        tg_tensor *ops[2] = {a3, b3};
+        st = tg__vk_matmul_kernel(c, ops, &part);
+    }
+    if (!st) {
+        tg_attrs at = {.n_int = 3, .i = {0, 1, 0}};     /* keepdim 0, one axis: 0 */
+        tg_meta m;
+        tg__metas_of(1, &part, &m);
+        tg_op_call rc = {&tg_op_sum, &at, 1, &m, NULL};
+        st = tg__vk_reduce_kernel(&rc, &part, &y);
+    }
+    tg_release(a3);
+    tg_release(b3);
+    tg_release(part);                    /* safe: later work is ordered after this batch's reads */
+    *done = st == TG_OK;
+    if (*done) __atomic_add_fetch(&splits, 1, __ATOMIC_RELAXED);
+    return st;
+}
+long tg__vk_matmul_splits(void) { return __atomic_load_n(&splits, __ATOMIC_RELAXED); }
+
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_tensor *y = out[0];
     tg_vkdev *d = tg__vk_dev_of(y);
@@ -149,7 +212,10 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
             p[24 + i] = (int32_t)sb;
         }
         if (!ok) st = tg__vk_unsupported(c, in[0], "%s (more than 6 batch axes, 65535 batches or 2^31 elements)", "these sizes");
-        if (!st && M * N * batches > 0) {
+        int64_t S = !st && a->ndim == 2 && b->ndim == 2 && !split_off() ? split_count(M, N, K) : 0;
+        bool split_done = false;
+        if (S) st = matmul_split_k(c, a, b, y, S, &split_done);
+        if (!st && !split_done && M * N * batches > 0) {
             vk_loc la = tg__vk_locate(a), lb = tg__vk_locate(b), lc = tg__vk_locate(y);
             int64_t es = tg__esize(t);
             int64_t abase = (int64_t)(la.byte_off / (size_t)es), bbase = (int64_t)(lb.byte_off / (size_t)es);
@@ -187,4 +253,5 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
 /* Without the backend there is nothing to force. */
 const char *tg__vk_matmul_force(const char *variant) { (void)variant; return ""; }
 const char *tg__vk_matmul_last(void) { return ""; }
+long tg__vk_matmul_splits(void) { return 0; }
 #endif

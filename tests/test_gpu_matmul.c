@@ -25,6 +25,7 @@ const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"
  * matmul dispatch. */
 const char *tg__vk_matmul_force(const char *variant);
 const char *tg__vk_matmul_last(void);
+long tg__vk_matmul_splits(void);
 
 static const tg_device CPU = {TG_CPU, 0};
 static const tg_device VK0 = {TG_VULKAN, 0};
@@ -378,4 +379,26 @@ Test(gpu_matmul, unsupported_dtype_is_an_error) {
     tg_tensor *f = rand_cpu(TG_F32, 2, s), *gf = tg_to_device(f, VK0);
     check_product(gf, gf, f, f, NULL, "after the errors");
     tg_release(f); tg_release(gf); tg_release(x); tg_release(gx);
+}
+
+/* Few outputs, a long depth (a convolution's weight gradient): split-K
+ * (chunks of K as a batch of strided views, then a sum over the chunks)
+ * against the CPU, with A transposed as in dW = dY cols^T; a depth with
+ * no divisor in range (a prime) is computed whole. */
+Test(gpu_matmul, split_k_for_long_depth) {
+    need_gpu();
+    for (int k = 0; k < 2; k++) {
+        tg_dtype d = k ? TG_F64 : TG_F32;
+        tg_scope_begin();
+        tg_tensor *a = rand_cpu(d, 2, (int64_t[]){6144, 20}), *b = rand_cpu(d, 2, (int64_t[]){6144, 30});
+        tg_tensor *at = tg_mT(a), *ga = tg_mT(tg_to_device(a, VK0)), *gb = tg_to_device(b, VK0);
+        long before = tg__vk_matmul_splits();
+        check_product(ga, gb, at, b, NULL, "split-K 20x6144 @ 6144x30");
+        cr_expect_eq(tg__vk_matmul_splits(), before + 1, "the product was not split");
+        tg_tensor *p = rand_cpu(d, 2, (int64_t[]){8191, 24}), *q = rand_cpu(d, 2, (int64_t[]){8191, 8});
+        before = tg__vk_matmul_splits();
+        check_product(tg_mT(tg_to_device(p, VK0)), tg_to_device(q, VK0), tg_mT(p), q, NULL, "prime depth 8191");
+        cr_expect_eq(tg__vk_matmul_splits(), before, "a prime depth cannot be split into equal chunks");
+        tg_scope_end();
+    }
 }
