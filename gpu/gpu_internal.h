@@ -49,6 +49,13 @@ typedef struct vk_block {
     int n_free, cap_free;
 } vk_block;
 
+/* A host-visible buffer for transfers to and from device-local memory. */
+typedef struct vk_staging {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    void *map;
+} vk_staging;
+
 /* ---- devices ------------------------------------------------------------ */
 enum { VK_PIPE_MAX = 160 };
 
@@ -89,6 +96,8 @@ typedef struct tg_vkdev {
     char pc_path[1024];
     tg_vk_pcache_stats pc;
     tg_vk_queue_stats stats;
+    vk_staging stage;               /* the kept staging buffer (gpu/memory.c) */
+    size_t stage_size;
     const char *pipe_names[VK_PIPE_MAX];
     int n_pipes;
 } tg_vkdev;

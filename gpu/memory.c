@@ -178,7 +178,9 @@ static void release_idle_dedicated(tg_vkdev *d) {
         if (d->blocks[i]->dedicated && d->blocks[i]->used == 0) block_remove(d, d->blocks[i]);
 }
 
+static void staging_drop(tg_vkdev *d);
 void tg__vk_memory_release_all(tg_vkdev *d) {
+    staging_drop(d);
     while (d->n_blocks) block_remove(d, d->blocks[d->n_blocks - 1]);
 }
 
@@ -257,13 +259,9 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
 }
 
 /* ---- transfers ---------------------------------------------------------------- */
-typedef struct staging {
-    VkBuffer buf;
-    VkDeviceMemory mem;
-    void *map;
-} staging;
+typedef vk_staging staging;
 
-static tg_status staging_new(tg_vkdev *d, size_t n, staging *st) {
+static tg_status staging_alloc(tg_vkdev *d, size_t n, staging *st) {
     memset(st, 0, sizeof *st);
     VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = n ? n : 4,
                               .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
@@ -281,14 +279,45 @@ static tg_status staging_new(tg_vkdev *d, size_t n, staging *st) {
     if (r != VK_SUCCESS) {
         if (st->buf) vkDestroyBuffer(d->dev, st->buf, NULL);
         if (st->mem) vkFreeMemory(d->dev, st->mem, NULL);
+        memset(st, 0, sizeof *st);
         return tg__error(TG_ERR_MEMORY, "%s: no staging buffer of %zu bytes (%s)", d->label, n, tg__vk_result_name(r));
     }
     return TG_OK;
 }
-static void staging_free(tg_vkdev *d, staging *st) {
+static void staging_release(tg_vkdev *d, staging *st) {
+    if (!st->buf) return;
     vkUnmapMemory(d->dev, st->mem);
     vkDestroyBuffer(d->dev, st->buf, NULL);
     vkFreeMemory(d->dev, st->mem, NULL);
+    memset(st, 0, sizeof *st);
+}
+
+/* Transfers up to STAGE_KEEP bytes go through one staging buffer kept per
+ * device (grown to the next power of two), so a training loop's batches and
+ * its scalar reads allocate no device memory; larger ones get their own. */
+#define STAGE_KEEP ((size_t)64 << 20)
+static tg_status staging_new(tg_vkdev *d, size_t n, staging *st) {
+    if (n > STAGE_KEEP) return staging_alloc(d, n, st);
+    staging *keep = &d->stage;
+    if (d->stage_size < n || !keep->buf) {
+        size_t want = (size_t)1 << 20;
+        while (want < n) want <<= 1;
+        staging_release(d, keep);
+        d->stage_size = 0;
+        tg_status s = staging_alloc(d, want, keep);
+        if (s) return s;
+        d->stage_size = want;
+    }
+    *st = *keep;
+    return TG_OK;
+}
+static void staging_free(tg_vkdev *d, staging *st) {
+    if (st->buf != d->stage.buf) staging_release(d, st);
+}
+
+static void staging_drop(tg_vkdev *d) {
+    staging_release(d, &d->stage);
+    d->stage_size = 0;
 }
 
 /* Bytes [0, n) of contiguous Vulkan tensor t from/to host memory. */
