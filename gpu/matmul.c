@@ -212,9 +212,19 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
             p[24 + i] = (int32_t)sb;
         }
         if (!ok) st = tg__vk_unsupported(c, in[0], "%s (more than 6 batch axes, 65535 batches or 2^31 elements)", "these sizes");
-        int64_t S = !st && a->ndim == 2 && b->ndim == 2 && !split_off() ? split_count(M, N, K) : 0;
+        /* split-K takes matrices: leading axes of size 1 (one batch, as a
+         * convolution with one group passes) are dropped by views */
+        int64_t S = !st && batches == 1 && a->ndim >= 2 && b->ndim >= 2 && !split_off() ? split_count(M, N, K) : 0;
         bool split_done = false;
-        if (S) st = matmul_split_k(c, a, b, y, S, &split_done);
+        if (S) {
+            tg_tensor *a2 = tg__make_view(a, a->dtype, 2, a->shape + a->ndim - 2, a->strides + a->ndim - 2, a->offset);
+            tg_tensor *b2 = tg__make_view(b, b->dtype, 2, b->shape + b->ndim - 2, b->strides + b->ndim - 2, b->offset);
+            tg_tensor *y2 = tg__make_view(y, y->dtype, 2, y->shape + y->ndim - 2, y->strides + y->ndim - 2, y->offset);
+            st = a2 && b2 && y2 ? matmul_split_k(c, a2, b2, y2, S, &split_done) : TG_ERR_MEMORY;
+            tg_release(a2);
+            tg_release(b2);
+            tg_release(y2);
+        }
         if (!st && !split_done && M * N * batches > 0) {
             vk_loc la = tg__vk_locate(a), lb = tg__vk_locate(b), lc = tg__vk_locate(y);
             int64_t es = tg__esize(t);

@@ -395,6 +395,11 @@ Test(gpu_matmul, split_k_for_long_depth) {
         long before = tg__vk_matmul_splits();
         check_product(ga, gb, at, b, NULL, "split-K 20x6144 @ 6144x30");
         cr_expect_eq(tg__vk_matmul_splits(), before + 1, "the product was not split");
+        /* one batch of one, as a convolution with one group passes it */
+        before = tg__vk_matmul_splits();
+        check_product(tg_unsqueeze(ga, 0), tg_unsqueeze(gb, 0), tg_unsqueeze(at, 0), tg_unsqueeze(b, 0), NULL,
+                      "split-K (1, 20, 6144) @ (1, 6144, 30)");
+        cr_expect_eq(tg__vk_matmul_splits(), before + 1, "the batch-of-one product was not split");
         tg_tensor *p = rand_cpu(d, 2, (int64_t[]){8191, 24}), *q = rand_cpu(d, 2, (int64_t[]){8191, 8});
         before = tg__vk_matmul_splits();
         check_product(tg_mT(tg_to_device(p, VK0)), tg_to_device(q, VK0), tg_mT(p), q, NULL, "prime depth 8191");
