@@ -109,7 +109,7 @@ static void progress(const char *mode, int epoch, int64_t done, int64_t total, d
 /* Predicted classes (N) i64, batch by batch, no tape. */
 static tg_tensor *predict(tg_tensor *const *p, const dataset *d) {
     int64_t n = tg_shape(d->x)[0];
-    tg_tensor *pred = tg_keep(tg_zeros(TG_I64, 1, &n));
+    tg_tensor *pred = tg_zeros(TG_I64, 1, &n);      /* the caller's scope owns it */
     tg_no_grad_begin();
     for (int64_t s = 0; s < n; s += 1000) {
         tg_scope_begin();
@@ -151,8 +151,8 @@ static void train_epoch_eager(tg_tensor **p, tg_optimizer *opt, tg_dataloader *d
     int64_t total = tg_dataloader_batches(dl), done = 0;
     double t0 = now_s(), images = 0;
     tg_tensor *x, *y;
-    while (tg_dataloader_next(dl, &x, &y)) {
-        tg_scope_begin();
+    /* the batches belong to the scope they are handed to: one per step */
+    for (tg_scope_begin(); tg_dataloader_next(dl, &x, &y); tg_scope_begin()) {
         tg_tensor *in[2 + N_PARAMS] = {to_dev(x), to_dev(y)};
         memcpy(in + 2, p, sizeof(tg_tensor *) * N_PARAMS);
         tg_tensor *loss;
@@ -161,10 +161,9 @@ static void train_epoch_eager(tg_tensor **p, tg_optimizer *opt, tg_dataloader *d
         if (tg_optim_step(opt, NULL) != TG_OK || tg_optim_zero_grad(opt) != TG_OK) die("optimizer step");
         images += (double)tg_shape(x)[0];
         progress("eager", epoch, ++done, total, images, now_s() - t0, tg_item_f64(loss));
-        tg_release(x);
-        tg_release(y);
         tg_scope_end();
     }
+    tg_scope_end();      /* the scope of the call that found the epoch's end */
 }
 
 static tg_program *compile_step(void) {
@@ -183,8 +182,8 @@ static void train_epoch_traced(tg_program *prog, tg_tensor **p, tg_optimizer *op
     int64_t total = tg_dataloader_batches(dl), done = 0;
     double t0 = now_s(), images = 0;
     tg_tensor *x, *y;
-    while (tg_dataloader_next(dl, &x, &y)) {
-        tg_scope_begin();
+    /* the batches belong to the scope they are handed to: one per step */
+    for (tg_scope_begin(); tg_dataloader_next(dl, &x, &y); tg_scope_begin()) {
         tg_tensor *in[2 + N_PARAMS] = {to_dev(x), to_dev(y)}, *out[1 + N_PARAMS];
         memcpy(in + 2, p, sizeof(tg_tensor *) * N_PARAMS);
         if (tg_run(prog, in, out) != TG_OK) die("run");
@@ -192,10 +191,9 @@ static void train_epoch_traced(tg_program *prog, tg_tensor **p, tg_optimizer *op
         images += (double)tg_shape(x)[0];
         progress("traced", epoch, ++done, total, images, now_s() - t0, tg_item_f64(out[0]));
         for (int i = 0; i < 1 + N_PARAMS; i++) tg_release(out[i]);
-        tg_release(x);
-        tg_release(y);
         tg_scope_end();
     }
+    tg_scope_end();      /* the scope of the call that found the epoch's end */
 }
 
 static void train(const char *mode, int epochs, const dataset *train_set, const dataset *test_set, tg_tensor **p) {
