@@ -59,7 +59,7 @@ Test(gpu_program, one_submission_per_run_and_same_values_as_cpu) {
     cr_assert(vg, "%s", tg_last_error());
     tg_program *p = tg_compile(vg, NULL);
     cr_assert(p, "%s", tg_last_error());
-    tg_tensor *b1 = tg_reshape(seq(1, 4, 0.1), 1, (int64_t[]){4});
+    tg_tensor *b1row = seq(1, 4, 0.1), *b1 = tg_reshape(b1row, 1, (int64_t[]){4});
     for (int64_t n = 3; n <= 5; n += 2) {
         tg_scope_begin();
         tg_tensor *hin[3] = {seq(n, 8, 1.0), seq(8, 4, 0.5), b1};
@@ -95,6 +95,7 @@ Test(gpu_program, one_submission_per_run_and_same_values_as_cpu) {
     tg_program_stats(p, &compiles, &bindings);
     cr_expect_eq(bindings, 2, "N=3 and N=5 on both devices are two bindings");
     tg_release(b1);
+    tg_release(b1row);
     tg_program_free(p);
     tg_graph_free(vg);
     tg_graph_free(g);
