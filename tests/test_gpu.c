@@ -10,47 +10,10 @@
 
 #include "support/check.h"
 #include "gpu/gpu.h"
-
-#ifdef __SANITIZE_ADDRESS__
-/* Mesa's lavapipe (22.3, Debian 12) leaves 96 bytes in 2 blocks allocated at
- * device creation unreachable at exit, whatever the program does (a minimal
- * create-use-release program shows the same). This suppresses leaks whose
- * allocation stack goes through the driver library only; every leak of
- * Tangent's own allocations is still reported. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
-
-static const tg_device CPU = {TG_CPU, 0};
-static const tg_device VK0 = {TG_VULKAN, 0};
-
-/* Skips the calling test when there is no Vulkan device. */
-static void need_gpu(void) {
-    if (tg_device_count(TG_VULKAN) == 0) {
-        fprintf(stderr, "test_gpu: no Vulkan device (no loader, no driver or VK_ICD_FILENAMES unset): skipped\n");
-        cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe) to run the GPU tests");
-    }
-}
-
-static bool has_f64(void) {
-    /* the device takes f64 when it has shaderFloat64; ask with a tiny op */
-    double v = 1.0;
-    tg_tensor *h = tg_from_data(TG_F64, 0, NULL, &v);
-    tg_tensor *g = tg_to_device(h, VK0);
-    tg_tensor *r = tg_neg(g);
-    bool ok = r != NULL;
-    tg_release(r);
-    tg_release(g);
-    tg_release(h);
-    tg_clear_error();
-    return ok;
-}
+#include "support/gpu.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
-static double urand(void) {
-    rng = rng * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return lcg_uniform(&rng); }
 /* A CPU tensor of uniform values in [lo, hi). */
 static tg_tensor *rand_cpu(tg_dtype d, int ndim, const int64_t *shape, double lo, double hi) {
     int64_t n = 1;
@@ -83,7 +46,6 @@ static void tols(tg_dtype d, double *rtol, double *atol) {
     else { *rtol = 1e-12; *atol = 1e-13; }
 }
 
-static int n_dtypes(void) { return has_f64() ? 2 : 1; }
 static const tg_dtype DTYPES[2] = {TG_F32, TG_F64};
 
 /* ---- devices -------------------------------------------------------------------- */
@@ -173,7 +135,7 @@ Test(gpu, binary_broadcast_and_strided) {
     need_gpu();
     binop ops[] = {tg_add, tg_sub, tg_mul, tg_div, tg_maximum, tg_minimum};
     const char *names[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -208,7 +170,7 @@ Test(gpu, unary_ops) {
     need_gpu();
     unop ops[] = {tg_neg, tg_abs, tg_exp, tg_log, tg_sqrt, tg_relu, tg_sigmoid, tg_tanh, tg_square};
     const char *names[] = {"neg", "abs", "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "square"};
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -251,7 +213,7 @@ Test(gpu, copy_cast_and_contiguous) {
     int64_t flat[2] = {5, 24};
     check_gpu(tg_reshape(gv, 2, flat), tg_reshape(v, 2, flat), 0, 0, "reshape that copies");
     check_gpu(tg_copy(gx), x, 0, 0, "copy");
-    if (has_f64()) {
+    if (gpu_has_f64()) {
         check_gpu(tg_cast(gv, TG_F64), tg_cast(v, TG_F64), 0, 0, "cast f32 -> f64");
         check_gpu(tg_cast(tg_cast(gx, TG_F64), TG_F32), x, 0, 0, "cast f64 -> f32");
     }
@@ -281,7 +243,7 @@ Test(gpu, copy_cast_and_contiguous) {
 /* ---- reductions ---------------------------------------------------------------------- */
 Test(gpu, sum_all_and_axes) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol = d == TG_F32 ? 1e-4 : 1e-11, atol = d == TG_F32 ? 1e-4 : 1e-11;
         int64_t s[3] = {6, 50, 7};
@@ -324,7 +286,7 @@ static void check_matmul_case(tg_dtype d, int na, const int64_t *sa, int nb, con
 
 Test(gpu, matmul_tiled_and_batched) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         int64_t a1[2] = {5, 7}, b1[2] = {7, 3};
         check_matmul_case(d, 2, a1, 2, b1, false, "matmul 5x7 7x3");
@@ -415,7 +377,7 @@ static tg_tensor *loss(tg_tensor *a, tg_tensor *b, tg_tensor *c) {
 
 Test(gpu, backward_through_gpu_ops) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -452,7 +414,7 @@ Test(gpu, backward_through_gpu_ops) {
  * step, a diagonal and a complex real part, against the CPU gradient. */
 Test(gpu, backward_through_views) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -557,7 +519,7 @@ static tg_status smooth(void *ctx, tg_tensor *const *in, tg_tensor **out) {
 
 Test(gpu, gradcheck_f64) {
     need_gpu();
-    if (!has_f64()) cr_skip_test("the device has no shaderFloat64");
+    if (!gpu_has_f64()) cr_skip_test("the device has no shaderFloat64");
     int64_t s[2] = {3, 3};
     tg_tensor *a = rand_cpu(TG_F64, 2, s, -1, 1), *b = rand_cpu(TG_F64, 2, s, -1, 1);
     tg_tensor *in[2] = {gpu(a), gpu(b)};

@@ -15,12 +15,7 @@
 
 #include "gpu/gpu.h"
 #include "support/tmpdir.h"
-
-#ifdef __SANITIZE_ADDRESS__
-/* lavapipe's own device-creation leak (see tests/test_gpu.c) */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
+#include "support/gpu.h"
 
 enum { SKIP = 77 };
 

@@ -11,40 +11,12 @@
 #include <string.h>
 
 #include "support/check.h"
+#include "support/gpu.h"
 
-#ifdef __SANITIZE_ADDRESS__
-/* lavapipe (Mesa 22.3) leaks 96 bytes at device creation (see test_gpu.c). */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
-
-static const tg_device CPU = {TG_CPU, 0};
-static const tg_device VK0 = {TG_VULKAN, 0};
-
-static void need_gpu(void) {
-    if (tg_device_count(TG_VULKAN) == 0) {
-        fprintf(stderr, "test_gpu_indexing: no Vulkan device (no loader, no driver or VK_ICD_FILENAMES unset): skipped\n");
-        cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe) to run the GPU tests");
-    }
-}
-
-static bool has_f64(void) {
-    double v = 1.0;
-    tg_scope_begin();
-    tg_tensor *r = tg_neg(tg_to_device(tg_from_data(TG_F64, 0, NULL, &v), VK0));
-    bool ok = r != NULL;
-    tg_scope_end();
-    tg_clear_error();
-    return ok;
-}
-static int n_dtypes(void) { return has_f64() ? 2 : 1; }
 static const tg_dtype DTYPES[2] = {TG_F32, TG_F64};
 
 static uint64_t rng = 0x243f6a8885a308d3u;
-static double urand(void) {
-    rng = rng * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return lcg_uniform(&rng); }
 /* A CPU tensor of uniform values in [lo, hi) (ints: truncated). */
 static tg_tensor *rand_cpu(tg_dtype d, int ndim, const int64_t *shape, double lo, double hi) {
     int64_t n = 1;
@@ -108,7 +80,7 @@ Test(gpu_indexing, where_broadcast_strided_dtypes) {
     need_gpu();
     tg_dtype ds[] = {TG_F32, TG_F64, TG_I32, TG_BOOL, TG_I64, TG_C128};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
-        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && n_dtypes() < 2) continue;
+        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && gpu_n_dtypes() < 2) continue;
         tg_scope_begin();
         char what[96];
         int64_t s1[3] = {3, 7, 61}, s2[3] = {3, 1, 61}, s3[2] = {7, 1}, s4[2] = {61, 7};
@@ -130,7 +102,7 @@ Test(gpu_indexing, where_broadcast_strided_dtypes) {
         tg_scope_end();
     }
     /* a float condition (cast to bool on the device) and mixed operand dtypes */
-    if (n_dtypes() == 2) {
+    if (gpu_n_dtypes() == 2) {
         tg_scope_begin();
         int64_t s[2] = {9, 33};
         tg_tensor *c = rand_cpu(TG_F32, 2, s, -1, 1), *a = rand_cpu(TG_F32, 2, s, -1, 1), *b = rand_cpu(TG_F64, 2, s, -1, 1);
@@ -148,7 +120,7 @@ Test(gpu_indexing, gather_axes_strides_index_dtypes) {
     tg_dtype ds[] = {TG_F32, TG_F64, TG_BOOL, TG_I64, TG_C128};
     tg_dtype ids[] = {TG_I32, TG_I64};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
-        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && n_dtypes() < 2) continue;
+        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && gpu_n_dtypes() < 2) continue;
         for (int q = 0; q < 2; q++) {
             tg_scope_begin();
             char what[96];
@@ -188,7 +160,7 @@ Test(gpu_indexing, gather_axes_strides_index_dtypes) {
 Test(gpu_indexing, index_select_axes_strides) {
     need_gpu();
     tg_dtype ids[] = {TG_I32, TG_I64};
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         for (int q = 0; q < 2; q++) {
             tg_scope_begin();
             char what[96];
@@ -242,7 +214,7 @@ Test(gpu_indexing, scatter_add_duplicates_deterministic) {
     tg_dtype ds[] = {TG_F32, TG_F64, TG_I32};
     tg_dtype ids[] = {TG_I32, TG_I64};
     for (size_t k = 0; k < 3; k++) {
-        if (ds[k] == TG_F64 && n_dtypes() < 2) continue;
+        if (ds[k] == TG_F64 && gpu_n_dtypes() < 2) continue;
         for (int q = 0; q < 2; q++) {
             tg_scope_begin();
             char what[96];
@@ -279,7 +251,7 @@ Test(gpu_indexing, scatter_add_large_atomic_path) {
     need_gpu();
     tg_dtype ds[] = {TG_F32, TG_I32, TG_F64};
     for (size_t k = 0; k < 3; k++) {
-        if (ds[k] == TG_F64 && n_dtypes() < 2) continue;
+        if (ds[k] == TG_F64 && gpu_n_dtypes() < 2) continue;
         tg_scope_begin();
         char what[96];
         int64_t sx[2] = {64, 33}, si[2] = {8200, 33};
@@ -307,7 +279,7 @@ Test(gpu_indexing, concat_strided_empty_promoted) {
     need_gpu();
     tg_dtype ds[] = {TG_F32, TG_F64, TG_BOOL, TG_I32, TG_C128};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
-        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && n_dtypes() < 2) continue;
+        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && gpu_n_dtypes() < 2) continue;
         tg_scope_begin();
         char what[96];
         int64_t s1[3] = {3, 4, 5}, s2[3] = {3, 5, 4}, s3[3] = {3, 0, 5}, s4[3] = {3, 11, 5};
@@ -323,7 +295,7 @@ Test(gpu_indexing, concat_strided_empty_promoted) {
         check_exact(tg_concat(2, gpu_l, -1), tg_concat(2, cpu_l, -1), what);
         tg_scope_end();
     }
-    if (n_dtypes() == 2) {
+    if (gpu_n_dtypes() == 2) {
         tg_scope_begin();
         int64_t s[2] = {4, 3};
         tg_tensor *a = rand_cpu(TG_F32, 2, s, -1, 1), *b = rand_cpu(TG_F64, 2, s, -1, 1);
@@ -337,7 +309,7 @@ Test(gpu_indexing, pad_constant_strided_empty) {
     need_gpu();
     tg_dtype ds[] = {TG_F32, TG_F64, TG_BOOL, TG_I64, TG_C128};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
-        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && n_dtypes() < 2) continue;
+        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && gpu_n_dtypes() < 2) continue;
         tg_scope_begin();
         char what[96];
         int64_t s[3] = {2, 7, 19}, pads[6] = {1, 0, 2, 3, 0, 5}, none[6] = {0};
@@ -359,7 +331,7 @@ Test(gpu_indexing, tril_triu_batched_offsets) {
     tg_dtype ds[] = {TG_F32, TG_F64, TG_BOOL, TG_I32, TG_C128};
     int64_t ks[] = {0, -2, 3, 100, -100, 6, -5};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
-        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && n_dtypes() < 2) continue;
+        if ((ds[k] == TG_F64 || ds[k] == TG_C128) && gpu_n_dtypes() < 2) continue;
         tg_scope_begin();
         char what[96];
         int64_t s[4] = {2, 3, 5, 7};
@@ -452,7 +424,7 @@ Test(gpu_indexing, unsupported_dtypes_are_errors) {
 /* sum(w * f(x)) on CPU and GPU: the gradients of x agree. */
 Test(gpu_indexing, gradients_through_gpu_kernels) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);

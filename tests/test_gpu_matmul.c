@@ -12,13 +12,7 @@
 
 #include "support/check.h"
 #include "gpu/gpu.h"
-
-#ifdef __SANITIZE_ADDRESS__
-/* Mesa's lavapipe leaves 96 bytes allocated at device creation unreachable
- * at exit (see tests/test_gpu.c); Tangent's own leaks are still reported. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
+#include "support/gpu.h"
 
 /* gpu/matmul.c: force a kernel ("generic", a variant name, NULL: back to
  * TANGENT_VK_MATMUL / the size rule); the pipeline of this thread's last
@@ -27,34 +21,8 @@ const char *tg__vk_matmul_force(const char *variant);
 const char *tg__vk_matmul_last(void);
 long tg__vk_matmul_splits(void);
 
-static const tg_device CPU = {TG_CPU, 0};
-static const tg_device VK0 = {TG_VULKAN, 0};
-
-static void need_gpu(void) {
-    if (tg_device_count(TG_VULKAN) == 0) {
-        fprintf(stderr, "test_gpu_matmul: no Vulkan device (no loader, no driver or VK_ICD_FILENAMES unset): skipped\n");
-        cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe) to run the GPU tests");
-    }
-}
-
-static bool has_f64(void) {
-    double v = 1.0;
-    tg_tensor *h = tg_from_data(TG_F64, 0, NULL, &v);
-    tg_tensor *g = tg_to_device(h, VK0);
-    tg_tensor *r = g ? tg_neg(g) : NULL;
-    bool ok = r != NULL;
-    tg_release(r);
-    tg_release(g);
-    tg_release(h);
-    tg_clear_error();
-    return ok;
-}
-
 static uint64_t rng = 0x9e3779b97f4a7c15u;
-static double urand(void) {
-    rng = rng * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return lcg_uniform(&rng); }
 /* A CPU tensor of uniform values in [-1, 1). */
 static tg_tensor *rand_cpu(tg_dtype d, int ndim, const int64_t *shape) {
     int64_t n = 1;
@@ -178,7 +146,6 @@ static void make_operand(tg_dtype d, int64_t r, int64_t c, int l, tg_tensor **cp
     *gpu = views[1];
 }
 
-static int n_dtypes(void) { return has_f64() ? 2 : 1; }
 static const tg_dtype DTYPES[2] = {TG_F32, TG_F64};
 
 /* Every kernel, f32 and f64, every size, every layout of A and of B. */
@@ -215,7 +182,7 @@ Test(gpu_matmul, every_kernel_sizes_and_layouts_f32) {
 
 Test(gpu_matmul, every_kernel_sizes_and_layouts_f64) {
     need_gpu();
-    if (!has_f64()) {
+    if (!gpu_has_f64()) {
         fprintf(stderr, "test_gpu_matmul: the device has no shaderFloat64: f64 skipped\n");
         cr_skip_test("no shaderFloat64");
     }
@@ -244,7 +211,7 @@ static void check_shapes(tg_dtype d, const char *pipe, const char *kernel, int n
 
 Test(gpu_matmul, every_kernel_batches_vectors_and_empty) {
     need_gpu();
-    for (int di = 0; di < n_dtypes(); di++) {
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
         tg_dtype d = DTYPES[di];
         for (int k = 0; k < N_KERNELS; k++) {
             char pipe[40];
@@ -323,7 +290,7 @@ Test(gpu_matmul, environment_variable_forces_a_variant) {
  * products read transposed views. */
 Test(gpu_matmul, gradient_on_the_gpu) {
     need_gpu();
-    for (int di = 0; di < n_dtypes(); di++) {
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
         tg_dtype d = DTYPES[di];
         double rtol = d == TG_F32 ? 2e-4 : 1e-10, atol = d == TG_F32 ? 1e-5 : 1e-12;
         for (int k = 1; k < N_KERNELS; k++) {

@@ -12,40 +12,10 @@
 
 #include "support/check.h"
 #include "gpu/gpu.h"
-
-#ifdef __SANITIZE_ADDRESS__
-/* Mesa's lavapipe (22.3, Debian 12) leaves 96 bytes allocated at device
- * creation unreachable at exit (see tests/test_gpu.c); only leaks whose
- * stack goes through the driver are suppressed. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
+#include "support/gpu.h"
 
 extern const tg_op_def tg_op_nn_max_pool2d_gather, tg_op_nn_max_pool2d_scatter;
 
-static const tg_device CPU = {TG_CPU, 0};
-static const tg_device VK0 = {TG_VULKAN, 0};
-
-static void need_gpu(void) {
-    if (tg_device_count(TG_VULKAN) == 0) {
-        fprintf(stderr, "test_gpu_nn: no Vulkan device (no loader, no driver or VK_ICD_FILENAMES unset): skipped\n");
-        cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe) to run the GPU tests");
-    }
-}
-
-static bool has_f64(void) {
-    double v = 1.0;
-    tg_tensor *h = tg_from_data(TG_F64, 0, NULL, &v);
-    tg_tensor *g = tg_to_device(h, VK0);
-    tg_tensor *r = g ? tg_neg(g) : NULL;
-    bool ok = r != NULL;
-    tg_release(r);
-    tg_release(g);
-    tg_release(h);
-    tg_clear_error();
-    return ok;
-}
-static int n_dtypes(void) { return has_f64() ? 2 : 1; }
 static const tg_dtype DTYPES[2] = {TG_F32, TG_F64};
 
 static void tols(tg_dtype d, double *rtol, double *atol) {
@@ -60,10 +30,7 @@ static void grad_tols(tg_dtype d, double *rtol, double *atol) {
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1du;
-static double urand(void) {
-    rng = rng * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return lcg_uniform(&rng); }
 /* A CPU tensor of uniform values in [lo, hi); with quant > 0 rounded to
  * multiples of quant (ties for max pooling). */
 static tg_tensor *rand_q(tg_dtype d, int ndim, const int64_t *shape, double lo, double hi, double quant) {
@@ -141,7 +108,7 @@ static int64_t ys_oh_ow(const conv_case *k) {
 
 Test(gpu_nn, conv2d_forward_and_gradients) {
     need_gpu();
-    for (int t = 0; t < n_dtypes(); t++) {
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
         tg_dtype d = DTYPES[t];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -185,7 +152,7 @@ Test(gpu_nn, conv2d_forward_and_gradients) {
  * as the seed of tg_backward. */
 Test(gpu_nn, conv2d_gradients_of_a_strided_cotangent) {
     need_gpu();
-    for (int t = 0; t < n_dtypes(); t++) {
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
         tg_dtype d = DTYPES[t];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -229,7 +196,7 @@ static const pool_case POOL_CASES[] = {
  * through a permuted view. */
 Test(gpu_nn, max_pool2d_forward_and_gradient) {
     need_gpu();
-    for (int t = 0; t < n_dtypes(); t++) {
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
         tg_dtype d = DTYPES[t];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -267,7 +234,7 @@ Test(gpu_nn, max_pool2d_forward_and_gradient) {
  * values strided; NaN in x propagates (it is the window's maximum). */
 Test(gpu_nn, max_pool2d_scatter_gather_ops) {
     need_gpu();
-    int nd = n_dtypes();
+    int nd = gpu_n_dtypes();
     tg_attrs a = {.n_int = 7, .i = {3, 3, 2, 2, 1, 1, 0}};   /* kernel, stride, padding, exact */
     for (int tx = 0; tx < nd; tx++)
         for (int tv = 0; tv < nd; tv++) {
@@ -308,7 +275,7 @@ Test(gpu_nn, max_pool2d_scatter_gather_ops) {
 /* ---- linear ------------------------------------------------------------------------------------ */
 Test(gpu_nn, linear_bias_activation_layouts) {
     need_gpu();
-    for (int t = 0; t < n_dtypes(); t++) {
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
         tg_dtype d = DTYPES[t];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -337,7 +304,7 @@ Test(gpu_nn, linear_bias_activation_layouts) {
                 tg_scope_end();
             }
     }
-    if (n_dtypes() == 2) {   /* mixed dtypes promote: f32 x, f64 w -> f64 */
+    if (gpu_n_dtypes() == 2) {   /* mixed dtypes promote: f32 x, f64 w -> f64 */
         tg_scope_begin();
         tg_tensor *x = rand_cpu(TG_F32, 2, (int64_t[]){3, 5}), *w = rand_cpu(TG_F64, 2, (int64_t[]){4, 5});
         tg_tensor *b = rand_cpu(TG_F32, 1, (int64_t[]){4});
@@ -362,7 +329,7 @@ Test(gpu_nn, network_gradients_match_cpu) {
     need_gpu();
     static const int64_t shapes[8][4] = {{4, 1, 3, 3}, {4}, {6, 4, 3, 3}, {6}, {16, 24}, {16}, {10, 16}, {10}};
     static const int nds[8] = {4, 1, 4, 1, 2, 1, 2, 1};
-    for (int t = 0; t < n_dtypes(); t++) {
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
         tg_dtype d = DTYPES[t];
         double rtol = d == TG_F32 ? 1e-4 : 1e-11, atol = d == TG_F32 ? 1e-5 : 1e-12;
         tg_tensor *p[8], *gp[8];

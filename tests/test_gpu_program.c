@@ -10,22 +10,7 @@
 
 #include "support/check.h"
 #include "gpu/gpu.h"
-
-#ifdef __SANITIZE_ADDRESS__
-/* lavapipe's own device-creation leak (see tests/test_gpu.c) */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
-
-static const tg_device CPU = {TG_CPU, 0};
-static const tg_device VK0 = {TG_VULKAN, 0};
-
-static void need_gpu(void) {
-    if (tg_device_count(TG_VULKAN) == 0) {
-        fprintf(stderr, "test_gpu_program: no Vulkan device: skipped\n");
-        cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe) to run the GPU tests");
-    }
-}
+#include "support/gpu.h"
 
 /* loss(x, w, b) = sum(relu(x w + b) * 0.5) / 3 + sum(w^2): matmul, broadcast,
  * a fusible elementwise chain, weak scalars and reductions. */

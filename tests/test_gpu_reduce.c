@@ -9,45 +9,12 @@
 #include <string.h>
 
 #include "support/check.h"
+#include "support/gpu.h"
 
-#ifdef __SANITIZE_ADDRESS__
-/* Mesa's lavapipe leaves a few driver-internal blocks allocated at device
- * creation unreachable at exit (see tests/test_gpu.c): suppressed for
- * stacks inside the driver library only. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libvulkan_lvp.so\n"; }
-#endif
-
-static const tg_device CPU = {TG_CPU, 0};
-static const tg_device VK0 = {TG_VULKAN, 0};
-
-static void need_gpu(void) {
-    if (tg_device_count(TG_VULKAN) == 0) {
-        fprintf(stderr, "test_gpu_reduce: no Vulkan device (no loader, no driver or VK_ICD_FILENAMES unset): skipped\n");
-        cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe) to run the GPU tests");
-    }
-}
-
-static bool has_f64(void) {
-    double v = 1.0;
-    tg_tensor *h = tg_from_data(TG_F64, 0, NULL, &v);
-    tg_tensor *g = tg_to_device(h, VK0);
-    tg_tensor *r = tg_neg(g);
-    bool ok = r != NULL;
-    tg_release(r);
-    tg_release(g);
-    tg_release(h);
-    tg_clear_error();
-    return ok;
-}
-static int n_dtypes(void) { return has_f64() ? 2 : 1; }
 static const tg_dtype DTYPES[2] = {TG_F32, TG_F64};
 
 static uint64_t rng = 0x2545f4914f6cdd1du;
-static double urand(void) {
-    rng = rng * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return lcg_uniform(&rng); }
 /* A CPU tensor from f64 values, cast to d. */
 static tg_tensor *from_f64(tg_dtype d, int ndim, const int64_t *shape, const double *v) {
     tg_tensor *t = tg_from_data(TG_F64, ndim, shape, v);
@@ -124,7 +91,7 @@ static void check_reductions(tg_tensor *x, tg_tensor *gx, int op, double rtol, d
 /* ---- sum prod max min ------------------------------------------------------------------ */
 Test(gpu_reduce, sum_prod_max_min_axes_and_layouts) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -159,7 +126,7 @@ Test(gpu_reduce, sum_prod_max_min_axes_and_layouts) {
 /* Lengths above 256 * 1024 take two passes (partials, then their reduction). */
 Test(gpu_reduce, long_reductions_two_pass) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -191,7 +158,7 @@ Test(gpu_reduce, long_reductions_two_pass) {
 /* ---- NaN, infinities, ties ------------------------------------------------------------------ */
 Test(gpu_reduce, nan_inf_and_ties) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         tg_scope_begin();
         /* rows: NaN inside, +inf max, -inf min, all equal, NaN first and later */
@@ -254,7 +221,7 @@ Test(gpu_reduce, all_any_bool_and_float) {
     need_gpu();
     tg_scope_begin();
     int64_t s[3] = {5, 300, 3};
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         /* floats with zeros, NaN (true) and rows of zeros */
         tg_tensor *x = rand_cpu(DTYPES[k], 3, s, 0, 2, 2), *gx = gpu(x);   /* values 0 and 1 */
         for (int a = -3; a < 3; a++) {
@@ -309,7 +276,7 @@ Test(gpu_reduce, all_any_bool_and_float) {
 /* ---- empty tensors ---------------------------------------------------------------------------- */
 Test(gpu_reduce, empty_reductions) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         tg_scope_begin();
         int64_t s[2] = {0, 5};
@@ -371,7 +338,7 @@ Test(gpu_reduce, unsupported_dtypes_are_errors) {
 /* ---- softmax / log_softmax ------------------------------------------------------------------- */
 Test(gpu_reduce, softmax_and_log_softmax) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -415,7 +382,7 @@ Test(gpu_reduce, softmax_and_log_softmax) {
 Test(gpu_reduce, cross_entropy_forward) {
     need_gpu();
     const char *reds[3] = {"mean", "sum", "none"};
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         double rtol, atol;
         tols(d, &rtol, &atol);
@@ -525,7 +492,7 @@ static void check_grad(tg_dtype d, graph_fn f, int levels, const char *what) {
 
 Test(gpu_reduce, gradients_on_the_gpu) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         tg_dtype d = DTYPES[k];
         check_grad(d, g_max, 0, "max gradient");
         check_grad(d, g_max, 4, "max gradient with ties");
@@ -539,7 +506,7 @@ Test(gpu_reduce, gradients_on_the_gpu) {
  * (isfinite, where), prod's rule (eq on int64, where). */
 Test(gpu_reduce, gradients_needing_other_kernels) {
     need_gpu();
-    for (int k = 0; k < n_dtypes(); k++) {
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
         check_grad_opt(DTYPES[k], g_logsumexp, 0, "logsumexp gradient", true);
         check_grad_opt(DTYPES[k], g_prod, 0, "prod gradient", true);
     }
