@@ -22,6 +22,7 @@
  * dW3, db3, row-major); baseline.py --check-grads PATH compares them with
  * PyTorch's.
  */
+#include "chain.h"
 #include "timing.h"
 
 /* tensor.h first: autodiff.h alone does not compile (its location macros turn
@@ -207,30 +208,6 @@ static void run_traced_mlp_step(void *arg) {
     for (int k = 0; k < 1 + 2 * MLP_LAYERS; k++) tg_release(out[k]);
 }
 
-/* ---- replay overhead: a chain of tiny adds, eager and compiled -------------------- */
-#define CHAIN 100
-static tg_status chain_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
-    (void)ctx;
-    tg_tensor *h = in[0];
-    for (int k = 0; k < CHAIN; k++) h = tg_add(h, in[1]);   /* distinct nodes: nothing to merge */
-    out[0] = h;
-    return h ? TG_OK : tg_last_error_code();
-}
-typedef struct { tg_tensor *a, *b; tg_program *p; } chain;
-static void run_chain_eager(void *arg) {
-    chain *c = arg;
-    tg_scope_begin();
-    tg_tensor *out;
-    chain_fn(NULL, (tg_tensor *[]){c->a, c->b}, &out);
-    tg_scope_end();
-}
-static void run_chain_compiled(void *arg) {
-    chain *c = arg;
-    tg_tensor *out;
-    check_ok(tg_run(c->p, (tg_tensor *[]){c->a, c->b}, &out), "tg_run");
-    tg_release(out);
-}
-
 /* ---- driver -------------------------------------------------------------------- */
 static void emit_impl(const char *name, const char *impl, int threads, double ns, int samples) {
     printf("{\"suite\": \"autodiff\", \"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, \"median_ns\": %.1f}\n",
@@ -297,14 +274,11 @@ int main(int argc, char **argv) {
     }
     if (SELECTED("node_add_f32_1", 1)) {
         int64_t one = 1;
-        chain c = {bench_tensor(7, 1, &one, 1.0), bench_tensor(8, 1, &one, 1.0), NULL};
-        tg_graph *g = tg_trace(chain_fn, NULL, 2, (tg_spec[]){{TG_F32, "1"}, {TG_F32, "1"}}, 1);
-        c.p = g ? tg_compile(g, &(tg_compile_opts){.no_passes = true}) : NULL;
-        if (!c.p) die("tracing the chain");
-        tg_graph_free(g);
-        /* per node: a chain of CHAIN dependent 1-element adds */
-        time_impl("node_add_f32_1", "tangent", run_chain_eager, &c, threads, CHAIN);
-        time_impl("node_add_f32_1", "tangent-traced", run_chain_compiled, &c, threads, CHAIN);
+        bench_chain c = {bench_tensor(7, 1, &one, 1.0), bench_tensor(8, 1, &one, 1.0), NULL};
+        if (bench_chain_compile(&c)) die("tracing the chain");
+        /* per node: a chain of BENCH_CHAIN dependent 1-element adds */
+        time_impl("node_add_f32_1", "tangent", bench_chain_eager, &c, threads, BENCH_CHAIN);
+        time_impl("node_add_f32_1", "tangent-traced", bench_chain_compiled, &c, threads, BENCH_CHAIN);
         tg_program_free(c.p);
         tg_release(c.a);
         tg_release(c.b);

@@ -33,6 +33,7 @@
  * small part); the tiny op uses a fixed batch of 10000. Samples until
  * GPU_TARGET_NS and at least GPU_MIN_SAMPLES; the figure is the median.
  * After timing, each case checks its result against the CPU. */
+#include "chain.h"
 #include "timing.h"
 
 #include <tangent/tangent.h>
@@ -53,7 +54,6 @@ const char *tg__vk_device_name(int dev);
 #define GPU_MAX_SAMPLES 1000
 #define TINY_OPS 10000
 #define ROUNDTRIPS 1000
-#define CHAIN 100
 
 static const tg_device VK0 = {TG_VULKAN, 0};
 static char device_name[256];
@@ -240,28 +240,6 @@ static void run_roundtrip(void *p) {
     tg_release(r);
 }
 
-static tg_status chain_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
-    (void)ctx;
-    tg_tensor *h = in[0];
-    for (int k = 0; k < CHAIN; k++) h = tg_add(h, in[1]);   /* distinct nodes: nothing to merge */
-    out[0] = h;
-    return h ? TG_OK : tg_last_error_code();
-}
-typedef struct { tg_tensor *a, *b; tg_program *p; } chain;
-static void run_chain_eager(void *arg) {
-    chain *c = arg;
-    tg_scope_begin();
-    tg_tensor *out;
-    if (chain_fn(NULL, (tg_tensor *[]){c->a, c->b}, &out)) die("eager chain");
-    tg_scope_end();
-}
-static void run_chain_compiled(void *arg) {
-    chain *c = arg;
-    tg_tensor *out;
-    check_ok(tg_run(c->p, (tg_tensor *[]){c->a, c->b}, &out), "tg_run");
-    tg_release(out);
-}
-
 static tg_tensor *device_scalar1(double v) {
     int64_t one = 1;
     tg_tensor *h = check(tg_full(TG_F32, 1, &one, v), "tg_full");
@@ -292,15 +270,12 @@ static void case_roundtrip(void) {
 }
 
 static void case_chain(void) {
-    chain c = {device_scalar1(0.5), device_scalar1(0.25), NULL};
+    bench_chain c = {device_scalar1(0.5), device_scalar1(0.25), NULL};
     int ns;
-    double t = gpu_measure(run_chain_eager, &c, 0, &ns);
-    emit("node_add_f32_1", "tangent", t / CHAIN, ns, NULL, 0);
-    tg_graph *g = tg_trace(chain_fn, NULL, 2, (tg_spec[]){{TG_F32, "1"}, {TG_F32, "1"}}, 1);
-    c.p = g ? tg_compile(g, &(tg_compile_opts){.no_passes = true}) : NULL;
-    tg_graph_free(g);
+    double t = gpu_measure(bench_chain_eager, &c, 0, &ns);
+    emit("node_add_f32_1", "tangent", t / BENCH_CHAIN, ns, NULL, 0);
     tg_tensor *out = NULL;
-    if (!c.p || tg_run(c.p, (tg_tensor *[]){c.a, c.b}, &out) != TG_OK) {
+    if (bench_chain_compile(&c) || tg_run(c.p, (tg_tensor *[]){c.a, c.b}, &out) != TG_OK) {
         fprintf(stderr, "bench_gpu: node_add_f32_1 tangent-traced skipped: tg_trace/tg_compile/tg_run "
                         "with device inputs failed: %s\n", tg_last_error());
         tg_clear_error();
@@ -312,9 +287,9 @@ static void case_chain(void) {
             fprintf(stderr, "bench_gpu: node_add_f32_1 tangent-traced skipped: tg_run's result is not on "
                             "the device\n");
         } else {
-            verdict("node_add_f32_1", fabs(v - (0.5 + CHAIN * 0.25)) / (0.5 + CHAIN * 0.25), 1e-6);
-            t = gpu_measure(run_chain_compiled, &c, 0, &ns);
-            emit("node_add_f32_1", "tangent-traced", t / CHAIN, ns, NULL, 0);
+            verdict("node_add_f32_1", fabs(v - (0.5 + BENCH_CHAIN * 0.25)) / (0.5 + BENCH_CHAIN * 0.25), 1e-6);
+            t = gpu_measure(bench_chain_compiled, &c, 0, &ns);
+            emit("node_add_f32_1", "tangent-traced", t / BENCH_CHAIN, ns, NULL, 0);
         }
     }
     tg_program_free(c.p);
