@@ -139,7 +139,6 @@ static int32_t operand_mode(int64_t inner, int64_t outer, int64_t base, const in
  * products, then summed over the batch by the reduction kernel. Returns
  * 0 when the product is not worth splitting (caller computes it whole). */
 extern const tg_op_def tg_op_sum;
-tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 
 static long splits;
 

@@ -580,36 +580,33 @@ static void view_attrs(const tg_attrs *a, tg_attrs *v) {
     *v = (tg_attrs){.n_int = a->n_int - VS_ATTRS};
     for (int k = 0; k < v->n_int; k++) v->i[k] = a->i[VS_ATTRS + k];
 }
-static tg_status view_scatter_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    const tg_op_def *view = tg__op_lookup(c->attrs->str);
-    if (!view) return tg__op_error(c, TG_ERR_ARG, "unknown view op '%s'", c->attrs->str);
-    tg_tensor *base = out[0];
-    memset(tg__ptr(base), 0, (size_t)tg__numel(base->ndim, base->shape) * tg_dtype_size(base->dtype));
-    tg_attrs va;
-    view_attrs(c->attrs, &va);
-    tg_meta m = {.dtype = base->dtype, .ndim = base->ndim};
-    memcpy(m.shape, base->shape, sizeof m.shape);
-    tg_op_call vc = {view, &va, 1, &m, NULL};
-    tg_tensor *v = NULL;
-    tg_status st = view->kernel[TG_CPU](&vc, &base, &v);
-    if (st) return st;
-    tg__copy_into(v, in[0]);
-    tg_release(v);
-    return TG_OK;
-}
-/* The same on a Vulkan device: zeros broadcast from a device scalar, then
- * the cotangent copied into the view (both with the device copy kernel). */
-static tg_status view_scatter_kernel_vk(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    const tg_op_def *view = tg__op_lookup(c->attrs->str);
-    if (!view) return tg__op_error(c, TG_ERR_ARG, "unknown view op '%s'", c->attrs->str);
-    tg_tensor *base = out[0];
+/* base = 0: memset on the CPU; on a Vulkan device, zeros broadcast from a
+ * device scalar by the device copy kernel. */
+static tg_status zero_fill(tg_tensor *base) {
+    size_t es = tg_dtype_size(base->dtype);
+    if (base->storage->device.kind == TG_CPU) {
+        memset(tg__ptr(base), 0, (size_t)tg__numel(base->ndim, base->shape) * es);
+        return TG_OK;
+    }
     tg_tensor *zero = tg__alloc(base->dtype, 0, NULL);
     if (!zero) return TG_ERR_MEMORY;
-    memset(tg__ptr(zero), 0, tg_dtype_size(base->dtype));
+    memset(tg__ptr(zero), 0, es);
     tg_tensor *dz = tg__vk_transfer(zero, base->storage->device);
     tg_release(zero);
     tg_status st = dz ? tg__vk_copy_into(base, dz) : tg_last_error_code();
     tg_release(dz);
+    return st;
+}
+/* out = zeros of the base shape with the cotangent copied into the view,
+ * on the device of the cotangent (the view op's kernel of that device). */
+static tg_status view_scatter_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    const tg_op_def *view = tg__op_lookup(c->attrs->str);
+    if (!view) return tg__op_error(c, TG_ERR_ARG, "unknown view op '%s'", c->attrs->str);
+    tg_tensor *base = out[0];
+    tg_device_kind kind = base->storage->device.kind;
+    tg_kernel_fn view_kernel = view->kernel[kind];
+    if (!view_kernel) return tg__op_error(c, TG_ERR_UNSUPPORTED, "view %s has no kernel on this device", view->name);
+    tg_status st = zero_fill(base);
     if (st) return st;
     tg_attrs va;
     view_attrs(c->attrs, &va);
@@ -617,9 +614,10 @@ static tg_status view_scatter_kernel_vk(const tg_op_call *c, tg_tensor *const *i
     memcpy(m.shape, base->shape, sizeof m.shape);
     tg_op_call vc = {view, &va, 1, &m, NULL};
     tg_tensor *v = NULL;
-    st = view->kernel[TG_VULKAN] ? view->kernel[TG_VULKAN](&vc, &base, &v) : TG_ERR_UNSUPPORTED;
-    if (st) return st == TG_ERR_UNSUPPORTED ? tg__op_error(c, st, "view %s has no Vulkan kernel", view->name) : st;
-    st = tg__vk_copy_into(v, in[0]);
+    st = view_kernel(&vc, &base, &v);
+    if (st) return st;
+    if (kind == TG_CPU) tg__copy_into(v, in[0]);
+    else st = tg__vk_copy_into(v, in[0]);
     tg_release(v);
     return st;
 }
@@ -638,7 +636,7 @@ static tg_status view_scatter_jvp(const tg_op_call *c, tg_tensor *const *in, tg_
     return TG_RULE_RESULT(ot[0]);
 }
 const tg_op_def tg_op_view_scatter = {.name = "view_scatter", .n_in = 1, .n_out = 1, .infer = view_scatter_infer,
-                                      .kernel = {[TG_CPU] = view_scatter_kernel, [TG_VULKAN] = view_scatter_kernel_vk}, .vjp = view_scatter_vjp,
+                                      .kernel = {[TG_CPU] = view_scatter_kernel, [TG_VULKAN] = view_scatter_kernel}, .vjp = view_scatter_vjp,
                                       .jvp = view_scatter_jvp};
 
 static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out,
