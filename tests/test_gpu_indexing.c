@@ -448,7 +448,7 @@ Test(gpu_indexing, gradients_through_gpu_kernels) {
                 if (dev) { ix = gpu(ix); ix1 = gpu(ix1); src = gpu(src); }
                 tg_tensor *f = NULL;
                 int64_t pads[4] = {2, 1, 0, 3};
-                /* leaves used whole: the VJP of a slice view (view_scatter) has no Vulkan kernel */
+                /* leaves used whole (gradients through slices: test_gpu.c backward_through_views) */
                 tg_tensor *parts[3] = {a, b, tg_mul(a, b)};
                 switch (op) {
                 case 0: f = tg_gather(a, 0, ix); break;
