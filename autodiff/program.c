@@ -5,6 +5,7 @@
  * compiles and the distinct bindings seen. */
 #include "autodiff/fusion.h"
 #include "autodiff/graph.h"
+#include "gpu/gpu.h"
 #include "tangent/sizes.h"
 
 #include <pthread.h>
@@ -19,6 +20,7 @@ struct tg_program {
     int *last_use;                 /* per value: last node reading it; n_nodes for outputs */
     bool *sym_attrs;               /* per node: attributes hold symbolic sizes (evaluated per run) */
     bool *escapes;                 /* per value: read outside its fusion group, or returned */
+    tg_fused_kernel **fused;       /* per node starting a group: its generated GPU kernel, or NULL */
     int n_sym;
     char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
     pthread_mutex_t lock;          /* guards the statistics only */
@@ -118,6 +120,14 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
             if (prod >= 0 && p->g->nodes[prod].fusion_group != p->g->nodes[k].fusion_group) p->escapes[v] = true;
         }
     for (int j = 0; j < p->g->n_out; j++) p->escapes[p->g->outputs[j]] = true;
+    /* Each group's GPU kernel is generated now, once: a run on a device
+     * of any binding uses it (gpu/fused.c). */
+    p->fused = calloc((size_t)(p->g->n_nodes ? p->g->n_nodes : 1), sizeof *p->fused);
+    if (!p->fused) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    if (!(opts && (opts->no_fusion || opts->cpu_only)) && tg__vk_device_count() > 0)
+        for (int k = 0; k < p->g->n_nodes; k++)
+            if (p->g->nodes[k].fusion_group && (k == 0 || p->g->nodes[k - 1].fusion_group != p->g->nodes[k].fusion_group))
+                p->fused[k] = tg__fused_build(p->g, k, tg__fusion_group_end(p->g, k), p->escapes);
     for (int k = 0; k < p->g->n_nodes; k++)
         for (int q = 0; q < p->g->nodes[k].attrs.n_int; q++)
             p->sym_attrs[k] = p->sym_attrs[k] || p->g->nodes[k].attrs.i[q] >= TG_SYM_BASE;
@@ -143,6 +153,8 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
 
 void tg_program_free(tg_program *p) {
     if (!p) return;
+    for (int k = 0; p->fused && k < p->g->n_nodes; k++) tg__fused_free(p->fused[k]);
+    free(p->fused);
     tg_graph_free(p->g);
     free(p->last_use);
     free(p->sym_attrs);
@@ -197,6 +209,11 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
     for (int d = 0; d < ov->ndim; d++) {
         if ((shape[d] = tg_size_eval(ov->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
         elems *= shape[d];
+    }
+    if (p->fused[k]) {        /* inputs on a device: the generated kernel, if it takes them */
+        if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
+        tg_status st = tg__fused_run(p->fused[k], g, val, ov->ndim, shape, ran);
+        if (st || *ran) return st;
     }
     if (elems <= TG_FUSION_BLOCK_ELEMS) return TG_OK;   /* one block: op by op is as good and cheaper */
     for (int j = k; j <= e; j++)

@@ -373,17 +373,21 @@ void tg__vk_barrier(tg_vkdev *d) {
     vkCmdPipelineBarrier(d->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
-static VkPipeline pipeline(tg_vkdev *d, const char *name) {
+static VkPipeline find_pipeline(const tg_vkdev *d, const char *name) {
     for (int i = 0; i < d->n_pipes; i++)
         if (strcmp(d->pipe_names[i], name) == 0) return d->pipes[i];
-    const tg__spv_module *m = tg__spv_modules;
-    while (m->name && strcmp(m->name, name) != 0) m++;
-    if (!m->name || d->n_pipes == VK_PIPE_MAX) {
-        tg__error(TG_ERR_UNSUPPORTED, "%s: no compute shader %s", d->label, name);
+    return VK_NULL_HANDLE;
+}
+
+/* Creates (through the persistent cache) and keeps the pipeline of one
+ * SPIR-V module under name. */
+static VkPipeline create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, size_t size) {
+    if (d->n_pipes == VK_PIPE_MAX || strlen(name) >= sizeof d->pipe_names[0]) {
+        tg__error(TG_ERR_UNSUPPORTED, "%s: no room for compute shader %s", d->label, name);
         return VK_NULL_HANDLE;
     }
-    VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = m->size,
-                                    .pCode = m->code};
+    VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = size,
+                                    .pCode = code};
     VkShaderModule sm;
     VkResult r = vkCreateShaderModule(d->dev, &smi, NULL, &sm);
     if (r != VK_SUCCESS) {
@@ -418,26 +422,42 @@ static VkPipeline pipeline(tg_vkdev *d, const char *name) {
         tg__error(TG_ERR_DEVICE, "%s: pipeline %s: %s", d->label, name, tg__vk_result_name(r));
         return VK_NULL_HANDLE;
     }
-    d->pipe_names[d->n_pipes] = m->name;
+    snprintf(d->pipe_names[d->n_pipes], sizeof d->pipe_names[0], "%s", name);
     d->pipes[d->n_pipes++] = p;
     return p;
 }
 
-tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
-                          const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
-    VkPipeline p = pipeline(d, pipe);
-    if (!p) return tg_last_error_code();
-    if (d->recording && (d->n_dispatch >= BATCH_DISPATCHES || d->pused + TG_VK_PARAM_BYTES > d->psize)) {
+/* The pipeline of an embedded module (gpu/shaders/<family>.variants). */
+static VkPipeline pipeline(tg_vkdev *d, const char *name) {
+    VkPipeline p = find_pipeline(d, name);
+    if (p) return p;
+    const tg__spv_module *m = tg__spv_modules;
+    while (m->name && strcmp(m->name, name) != 0) m++;
+    if (!m->name) {
+        tg__error(TG_ERR_UNSUPPORTED, "%s: no compute shader %s", d->label, name);
+        return VK_NULL_HANDLE;
+    }
+    return create_pipeline(d, m->name, m->code, m->size);
+}
+
+/* Records a dispatch of pipeline p; params take a slice of the arena in
+ * whole TG_VK_PARAM_BYTES units (the offset alignment every device meets). */
+static tg_status record(tg_vkdev *d, VkPipeline p, const void *params, size_t nbytes, int nbuf, const VkBuffer *bufs,
+                        uint32_t gx, uint32_t gy, uint32_t gz) {
+    size_t slice = nbytes <= TG_VK_PARAM_BYTES ? TG_VK_PARAM_BYTES
+                                               : (nbytes + TG_VK_PARAM_BYTES - 1) / TG_VK_PARAM_BYTES * TG_VK_PARAM_BYTES;
+    if (slice > TG_VK_PARAM_BYTES_MAX) return tg__error(TG_ERR_ARG, "%s: %zu bytes of kernel parameters", d->label, nbytes);
+    if (d->recording && (d->n_dispatch >= BATCH_DISPATCHES || d->pused + slice > d->psize)) {
         tg_status st = tg__vk_flush(d);
         if (st) return st;
     }
     tg_status st = tg__vk_begin(d);
     if (st) return st;
     size_t off = d->pused;
-    memset(d->pmap + off, 0, TG_VK_PARAM_BYTES);
-    memcpy(d->pmap + off, params, nbytes < TG_VK_PARAM_BYTES ? nbytes : TG_VK_PARAM_BYTES);
-    d->pused += TG_VK_PARAM_BYTES;
-    VkDescriptorBufferInfo info[TG_VK_BINDINGS] = {{d->pbuf, off, TG_VK_PARAM_BYTES}};
+    memset(d->pmap + off, 0, slice);
+    memcpy(d->pmap + off, params, nbytes < slice ? nbytes : slice);
+    d->pused += slice;
+    VkDescriptorBufferInfo info[TG_VK_BINDINGS] = {{d->pbuf, off, slice}};
     for (int i = 1; i < TG_VK_BINDINGS; i++) info[i] = (VkDescriptorBufferInfo){bufs[i - 1 < nbuf ? i - 1 : 0], 0, VK_WHOLE_SIZE};
     VkWriteDescriptorSet w[TG_VK_BINDINGS];
     for (uint32_t i = 0; i < TG_VK_BINDINGS; i++)
@@ -451,6 +471,20 @@ tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, siz
     d->n_dispatch++;
     d->stats.dispatches++;
     return TG_OK;
+}
+
+tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
+                          const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
+    VkPipeline p = pipeline(d, pipe);
+    if (!p) return tg_last_error_code();
+    return record(d, p, params, nbytes, nbuf, bufs, gx, gy, gz);
+}
+
+tg_status tg__vk_dispatch_spirv(tg_vkdev *d, const char *name, const uint32_t *code, size_t size, const void *params,
+                                size_t nbytes, int nbuf, const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
+    VkPipeline p = find_pipeline(d, name);
+    if (!p && !(p = create_pipeline(d, name, code, size))) return tg_last_error_code();
+    return record(d, p, params, nbytes, nbuf, bufs, gx, gy, gz);
 }
 
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out) {

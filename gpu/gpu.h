@@ -54,6 +54,33 @@ typedef struct tg_vk_queue_stats {
 } tg_vk_queue_stats;
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out);
 
+/* Kernels generated at run time (gpu/spirv_cache.c), process-wide:
+ * compiles (GLSL to SPIR-V by the glslang plugin) and failures, lookups in
+ * memory or on disk that found the kernel, files written, and files found but
+ * ignored (truncated, corrupted, foreign). */
+typedef struct tg_vk_shader_stats {
+    uint64_t compiles, failures, memory_hits, disk_hits, disk_writes, disk_rejected;
+    double compile_ms;
+    int compiler;                   /* 1 the plugin is loaded, 0 not needed yet, -1 missing */
+} tg_vk_shader_stats;
+void tg__vk_shader_stats(tg_vk_shader_stats *out);
+
+/* A fusion group's generated kernel (gpu/fused.c). build: the kernel of
+ * nodes k..e of g (escapes: per value, read after the group), its SPIR-V
+ * made or found in the cache; NULL when the group has an op or dtype the
+ * generator does not cover, or the compiler plugin is missing. run: the group on
+ * val[]'s device tensors for this binding's output shape; *ran false (and
+ * nothing changed) when the inputs are not all on one Vulkan device or the
+ * run does not fit the kernel's limits: the caller runs the nodes one by
+ * one. The written values get new references in val[]. */
+struct tg_graph;
+typedef struct tg_fused_kernel tg_fused_kernel;
+tg_fused_kernel *tg__fused_build(const struct tg_graph *g, int k, int e, const bool *escapes);
+tg_status tg__fused_run(const tg_fused_kernel *f, const struct tg_graph *g, tg_tensor **val, int ndim,
+                        const int64_t *shape, bool *ran);
+void tg__fused_free(tg_fused_kernel *f);
+const char *tg__fused_source(const tg_fused_kernel *f);     /* the GLSL text */
+
 /* The calling thread's default device (tensor/create.c): where tg_zeros,
  * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as
  * TANGENT_DEVICE; DESIGN.md section 10 has no public setter. */

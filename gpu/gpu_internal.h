@@ -57,7 +57,7 @@ typedef struct vk_staging {
 } vk_staging;
 
 /* ---- devices ------------------------------------------------------------ */
-enum { VK_PIPE_MAX = 160 };
+enum { VK_PIPE_MAX = 512 };
 
 typedef struct tg_vkdev {
     int index;
@@ -98,7 +98,7 @@ typedef struct tg_vkdev {
     tg_vk_queue_stats stats;
     vk_staging stage;               /* the kept staging buffer (gpu/memory.c) */
     size_t stage_size;
-    const char *pipe_names[VK_PIPE_MAX];
+    char pipe_names[VK_PIPE_MAX][48];   /* a module's name, or a generated kernel's key */
     int n_pipes;
 } tg_vkdev;
 
@@ -115,9 +115,14 @@ tg_status tg__vk_flush(tg_vkdev *d);           /* submit the batch and wait */
 /* Record one dispatch: params (<= 256 bytes), up to 5 data buffers
  * (bindings 1..5; binding 0 is the parameter slice). */
 #define TG_VK_PARAM_BYTES 256
+#define TG_VK_PARAM_BYTES_MAX 1024    /* generated kernels' larger blocks */
 #define TG_VK_BINDINGS 6
 tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
                           const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz);
+/* The same for a module made at run time (gpu/fused.c): its pipeline is
+ * created on first use and kept under name (at most 47 characters). */
+tg_status tg__vk_dispatch_spirv(tg_vkdev *d, const char *name, const uint32_t *code, size_t size, const void *params,
+                                size_t nbytes, int nbuf, const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz);
 /* Record a whole-block barrier after a transfer command. */
 void tg__vk_barrier(tg_vkdev *d);
 
@@ -125,6 +130,17 @@ void tg__vk_barrier(tg_vkdev *d);
  * the file (after the logical device exists), save writes it atomically. */
 void tg__vk_pcache_open(tg_vkdev *d);
 void tg__vk_pcache_save(tg_vkdev *d);
+/* The cache directory, made if missing ($TANGENT_CACHE_DIR, else
+ * $XDG_CACHE_HOME/tangent, else ~/.cache/tangent); false when caching is
+ * off (TANGENT_CACHE_DIR="") or the directory cannot be made. */
+bool tg__vk_cache_dir(char *buf, size_t n);
+/* Writes head then body to path through a temporary file and a rename, so
+ * readers never see half a file; false on any failure (nothing left). */
+bool tg__vk_write_atomic(const char *path, const void *head, size_t nhead, const void *body, size_t nbody);
+/* SPIR-V for GLSL text src, from memory, the disk cache or shaderc
+ * (gpu/spirv_cache.c); key gets its content key (32 hex digits). The
+ * words live until exit. NULL when shaderc is missing or fails. */
+const uint32_t *tg__vk_spirv_get(const char *src, size_t *size, char key[33]);
 
 /* Memory (gpu/memory.c), under dev->lock unless said otherwise. */
 typedef struct vk_loc {

@@ -48,24 +48,45 @@ static bool make_dirs(char *path) {
     return mkdir(path, 0755) == 0 || errno == EEXIST;
 }
 
-/* The cache file's path for d into buf; false when caching is off. */
-static bool cache_path(const tg_vkdev *d, char *buf, size_t n) {
-    char dir[900];
+bool tg__vk_cache_dir(char *dir, size_t n) {
     const char *e = getenv("TANGENT_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    int w;
     if (e) {
         if (!*e) return false;
-        snprintf(dir, sizeof dir, "%s", e);
+        w = snprintf(dir, n, "%s", e);
     } else if (x && *x) {
-        snprintf(dir, sizeof dir, "%s/tangent", x);
+        w = snprintf(dir, n, "%s/tangent", x);
     } else if (h && *h) {
-        snprintf(dir, sizeof dir, "%s/.cache/tangent", h);
+        w = snprintf(dir, n, "%s/.cache/tangent", h);
     } else {
         return false;
     }
+    if (w <= 0 || (size_t)w >= n) return false;
     if (!make_dirs(dir)) {
-        tg__vk_debug("pipeline cache: cannot create %s (%s); not caching", dir, strerror(errno));
+        tg__vk_debug("kernel cache: cannot create %s (%s); not caching", dir, strerror(errno));
         return false;
     }
+    return true;
+}
+
+bool tg__vk_write_atomic(const char *path, const void *head, size_t nhead, const void *body, size_t nbody) {
+    char tmp[1200];
+    static unsigned serial;
+    int w = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(),
+                     __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
+    if (w <= 0 || (size_t)w >= sizeof tmp) return false;
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && fwrite(head, 1, nhead, f) == nhead && (nbody == 0 || fwrite(body, 1, nbody, f) == nbody);
+    if (f && fclose(f) != 0) ok = false;
+    if (ok && rename(tmp, path) == 0) return true;
+    remove(tmp);
+    return false;
+}
+
+/* The cache file's path for d into buf; false when caching is off. */
+static bool cache_path(const tg_vkdev *d, char *buf, size_t n) {
+    char dir[900];
+    if (!tg__vk_cache_dir(dir, sizeof dir)) return false;
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(uuid + 2 * i, 3, "%02x", d->props.pipelineCacheUUID[i]);
     int w = snprintf(buf, n, "%s/vk-pipelines-%04x-%04x-%s.bin", dir, d->props.vendorID, d->props.deviceID, uuid);
@@ -151,18 +172,8 @@ void tg__vk_pcache_save(tg_vkdev *d) {
     put32(buf + 12, (uint32_t)((uint64_t)n >> 32));
     put32(buf + 16, d->props.driverVersion);
     put32(buf + 20, (uint32_t)crc32(0L, buf + PC_HEADER, (uInt)n));
-    char tmp[1100];
-    static unsigned serial;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", d->pc_path, (long)getpid(),
-             __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fwrite(buf, 1, PC_HEADER + n, f) == PC_HEADER + n;
-    if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, d->pc_path) == 0) d->pc.saves++;
-    else {
-        remove(tmp);
-        tg__vk_debug("pipeline cache: cannot write %s", d->pc_path);
-    }
+    if (tg__vk_write_atomic(d->pc_path, buf, PC_HEADER + n, NULL, 0)) d->pc.saves++;
+    else tg__vk_debug("pipeline cache: cannot write %s", d->pc_path);
     free(buf);
 }
 

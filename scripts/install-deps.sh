@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev libfftw3-dev
       libcriterion-dev libcjson-dev zlib1g-dev python3-numpy dataset-fashion-mnist
-      libvulkan-dev libvulkan-volk-dev glslang-tools mesa-vulkan-drivers)
+      libvulkan-dev libvulkan-volk-dev glslang-tools glslang-dev spirv-tools mesa-vulkan-drivers)
 if [ "${1:-}" = "--oracles" ]; then pkgs+=(python3-scipy python3-torch); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -76,6 +76,7 @@ tg_graph   *tg_graph_jvp(const tg_graph *g);
 typedef struct tg_compile_opts {    /* zero-initialised means defaults */
     bool no_passes;                 /* skip DCE, CSE, constant folding and simplification */
     bool no_fusion;                 /* run elementwise chains op by op (docs/autodiff.md, "Fusion") */
+    bool cpu_only;                  /* generate no GPU kernels (docs/gpu.md, "Fused kernels") */
 } tg_compile_opts;
 tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts);
 tg_status   tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out); /* out[i] are new references */

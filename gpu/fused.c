@@ -1,0 +1,360 @@
+/* Fused kernels for compiled programs on a Vulkan device (docs/gpu.md,
+ * "Fused kernels").
+ *
+ * tg_compile marks runs of elementwise nodes as fusion groups
+ * (autodiff/fusion.c). For each group this file writes one GLSL compute
+ * shader at compile time: one invocation per output element computes the
+ * whole chain in registers, reading the group's inputs once and writing
+ * only the values read after the group (or returned). The text is turned
+ * into SPIR-V through the kernel cache (gpu/spirv_cache.c); the pipeline is
+ * made on first use on a device (gpu/device.c).
+ *
+ * Sizes and strides are kernel parameters, never part of the text, so one
+ * kernel serves every binding of the program's symbols: a new batch size
+ * never compiles anything. Parameter block (32-bit ints, binding 0):
+ *   p[0] n   p[1] ndim   p[2] 1 when every operand is dense in the output's
+ *   layout (no broadcast, no strides: offsets are base + i)
+ *   p[8 + d] output shape
+ *   p[16 + 10 j] element offset of operand j, p[17 + 10 j] its binding
+ *   (1..5), p[18 + 10 j + d] its stride along axis d (0 when broadcast);
+ *   operands are the outputs, then the inputs.
+ * Data bindings 1..5 are whole memory blocks (several operands may share
+ * one), so a run whose operands span more than 5 blocks runs op by op.
+ *
+ * Each node's formula is the function its own kernel calls
+ * (gpu/shaders/elementwise_funcs.glsl: u_<op>, b_<op>), and every
+ * intermediate is `precise` (no contraction into fused multiply-adds), so
+ * the fused kernel computes exactly what the op-by-op kernels compute. */
+#include "gpu/gpu.h"
+
+#ifdef TG_HAVE_VULKAN
+#include "autodiff/graph.h"
+#include "gpu/kernel_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OPERANDS 24            /* (TG_VK_PARAM_BYTES_MAX / 4 - 16) / 10 */
+#define P_HEAD 16
+#define P_OPERAND 10
+
+/* gpu/shaders/elementwise_funcs.glsl, embedded by CMakeLists.txt */
+extern const char tg__glsl_elementwise_funcs[];
+
+struct tg_fused_kernel {
+    tg_dtype t;                    /* the one float dtype of the group's buffers */
+    int n_out, n_in;
+    int out_value[MAX_OPERANDS];   /* values written (read after the group) */
+    int in_value[MAX_OPERANDS];    /* values read from buffers */
+    char *src;                     /* the GLSL text */
+    const uint32_t *code;          /* its SPIR-V (owned by the kernel cache) */
+    size_t size;
+    char name[48];                 /* "fused-<key>": the pipeline's name */
+};
+
+/* ---- text ---------------------------------------------------------------------- */
+typedef struct strbuf { char *s; size_t n, cap; bool bad; } strbuf;
+
+static void put(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(strbuf *b, const char *fmt, ...) {
+    if (b->bad) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (w < 0) { b->bad = true; return; }
+    if (b->n + (size_t)w + 1 > b->cap) {
+        size_t cap = (b->cap ? 2 * b->cap : 4096) + (size_t)w;
+        char *s = realloc(b->s, cap);
+        if (!s) { b->bad = true; return; }
+        b->s = s;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)w;
+}
+
+static const char *const arith[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
+static const char *const cmp_names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+static const char *const cmp_ops[] = {"==", "!=", "<", "<=", ">", ">="};
+
+/* Whether elementwise_funcs.glsl defines "T <prefix><op>(": the op's formula. */
+static bool has_formula(const char *prefix, const char *op) {
+    char sig[80];
+    snprintf(sig, sizeof sig, "T %s%s(", prefix, op);
+    return strstr(tg__glsl_elementwise_funcs, sig) != NULL;
+}
+
+static bool is_weak_scalar(const tg_graph *g, int v) {
+    const tg_value *x = &g->values[v];
+    if (x->const_index < 0) return false;
+    const tg_tensor *c = g->consts[x->const_index];
+    return (c->flags & TG_TFLAG_WEAK) && c->storage->device.kind == TG_CPU && tg__numel(c->ndim, c->shape) == 1;
+}
+
+/* A weak scalar converted to t, as exact GLSL (its bits). */
+static bool literal(const tg_graph *g, int v, tg_dtype t, char *buf, size_t n) {
+    const tg_tensor *c = g->consts[g->values[v].const_index];
+    const void *p = tg__ptr(c);
+    double x;
+    switch (c->dtype) {
+    case TG_F64: memcpy(&x, p, 8); break;
+    case TG_F32: { float f; memcpy(&f, p, 4); x = f; break; }
+    case TG_I64: {
+        int64_t i;
+        memcpy(&i, p, 8);
+        if (i > ((int64_t)1 << 53) || i < -((int64_t)1 << 53)) return false;   /* not exact in a double */
+        x = (double)i;
+        break;
+    }
+    case TG_I32: { int32_t i; memcpy(&i, p, 4); x = i; break; }
+    default: return false;
+    }
+    if (t == TG_F32) {
+        float f = (float)x;
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        snprintf(buf, n, "uintBitsToFloat(0x%08xu)", u);
+    } else {
+        uint64_t u;
+        memcpy(&u, &x, 8);
+        snprintf(buf, n, "packDouble2x32(uvec2(0x%08xu, 0x%08xu))", (uint32_t)u, (uint32_t)(u >> 32));
+    }
+    return true;
+}
+
+/* The expression of input i of node j: an earlier node's value, a literal,
+ * or an input operand (added to f). want: the dtype the formula needs. */
+static bool arg(tg_fused_kernel *f, const tg_graph *g, int k, int e, int j, int i, tg_dtype want, char *buf,
+                size_t n) {
+    int v = g->nodes[j].in[i], p = g->values[v].producer;
+    if (p >= k && p <= e) {
+        if (g->values[v].dtype != want) return false;
+        snprintf(buf, n, "v%d", p - k);
+        return true;
+    }
+    if (is_weak_scalar(g, v)) return want == f->t && literal(g, v, f->t, buf, n);
+    if (g->values[v].dtype != want || want != f->t) return false;
+    int q = 0;
+    while (q < f->n_in && f->in_value[q] != v) q++;
+    if (q == f->n_in) {
+        if (f->n_out + f->n_in == MAX_OPERANDS) return false;
+        f->in_value[f->n_in++] = v;
+    }
+    snprintf(buf, n, "x%d", q);
+    return true;
+}
+
+static int index_of(const char *name, const char *const *names, int n) {
+    for (int i = 0; i < n; i++) if (strcmp(name, names[i]) == 0) return i;
+    return -1;
+}
+
+/* The statement computing node j into v<j - k>; false for an op or dtype
+ * the generator does not cover. */
+static bool node_code(tg_fused_kernel *f, const tg_graph *g, int k, int e, int j, strbuf *body) {
+    const tg_gnode *nd = &g->nodes[j];
+    const char *op = nd->def->name;
+    tg_dtype od = g->values[nd->out[0]].dtype, t = f->t;
+    char a[96], b[96], c[96];
+    int q;
+    if (nd->n_out != 1) return false;
+    if (nd->n_in == 1 && strcmp(op, "cast") != 0 && strcmp(op, "logical_not") != 0) {
+        if (od != t || !has_formula("u_", op) || !arg(f, g, k, e, j, 0, t, a, sizeof a)) return false;
+        put(body, "        precise T v%d = u_%s(%s);\n", j - k, op, a);
+        return true;
+    }
+    if (nd->n_in == 2 && (q = index_of(op, arith, 6)) >= 0) {
+        if (od != t || !has_formula("b_", op) || !arg(f, g, k, e, j, 0, t, a, sizeof a) ||
+            !arg(f, g, k, e, j, 1, t, b, sizeof b))
+            return false;
+        put(body, "        precise T v%d = b_%s(%s, %s);\n", j - k, op, a, b);
+        return true;
+    }
+    if (nd->n_in == 2 && (q = index_of(op, cmp_names, 6)) >= 0) {
+        if (od != TG_BOOL || !arg(f, g, k, e, j, 0, t, a, sizeof a) || !arg(f, g, k, e, j, 1, t, b, sizeof b))
+            return false;
+        put(body, "        bool v%d = %s %s %s;\n", j - k, a, cmp_ops[q], b);
+        return true;
+    }
+    if (nd->n_in == 3 && strcmp(op, "where") == 0) {
+        if (od != t || !arg(f, g, k, e, j, 0, TG_BOOL, c, sizeof c) || !arg(f, g, k, e, j, 1, t, a, sizeof a) ||
+            !arg(f, g, k, e, j, 2, t, b, sizeof b))
+            return false;
+        put(body, "        precise T v%d = %s ? %s : %s;\n", j - k, c, a, b);
+        return true;
+    }
+    if (nd->n_in == 1 && strcmp(op, "logical_not") == 0) {
+        if (od != TG_BOOL || !arg(f, g, k, e, j, 0, TG_BOOL, a, sizeof a)) return false;
+        put(body, "        bool v%d = !%s;\n", j - k, a);
+        return true;
+    }
+    if (nd->n_in == 1 && strcmp(op, "cast") == 0) {
+        tg_dtype id = g->values[nd->in[0]].dtype;
+        if (id == t && od == TG_BOOL) {          /* as the CPU: NaN is true */
+            if (!arg(f, g, k, e, j, 0, t, a, sizeof a)) return false;
+            put(body, "        bool v%d = %s != T(0);\n", j - k, a);
+        } else if (id == TG_BOOL && od == t) {
+            if (!arg(f, g, k, e, j, 0, TG_BOOL, a, sizeof a)) return false;
+            put(body, "        precise T v%d = %s ? T(1) : T(0);\n", j - k, a);
+        } else if (id == t && od == t) {
+            if (!arg(f, g, k, e, j, 0, t, a, sizeof a)) return false;
+            put(body, "        precise T v%d = %s;\n", j - k, a);
+        } else {
+            return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+static char *generate(tg_fused_kernel *f, const tg_graph *g, int k, int e, const bool *escapes) {
+    strbuf body = {0}, s = {0};
+    bool ok = true;
+    for (int j = k; j <= e && ok; j++) {
+        ok = node_code(f, g, k, e, j, &body);
+        int v = g->nodes[j].out[0];
+        if (ok && escapes[v]) {
+            if (g->values[v].dtype != f->t || f->n_out + f->n_in == MAX_OPERANDS) ok = false;
+            else f->out_value[f->n_out++] = v;
+        }
+    }
+    if (!ok || body.bad || f->n_out == 0) { free(body.s); return NULL; }
+    int nops = f->n_out + f->n_in;
+    put(&s, "#version 450\n// generated by Tangent (gpu/fused.c): %d nodes\n", e - k + 1);
+    put(&s, "layout(local_size_x = %d) in;\n", TG_VK_LOCAL);
+    put(&s, f->t == TG_F64 ? "#define T double\n#define TG_F64\n" : "#define T float\n");
+    put(&s, "layout(std430, binding = 0) readonly buffer Params { int p[]; };\n");
+    for (int i = 1; i < TG_VK_BINDINGS; i++) put(&s, "layout(std430, binding = %d) buffer D%d { T d%d[]; };\n", i, i, i);
+    put(&s, "%s\n", tg__glsl_elementwise_funcs);
+    put(&s, "T ld(int b, int o) {\n");
+    for (int i = 1; i < TG_VK_BINDINGS - 1; i++) put(&s, "    if (b == %d) return d%d[o];\n", i, i);
+    put(&s, "    return d%d[o];\n}\n", TG_VK_BINDINGS - 1);
+    put(&s, "void st(int b, int o, T v) {\n");
+    for (int i = 1; i < TG_VK_BINDINGS - 1; i++) put(&s, "    %sif (b == %d) d%d[o] = v;\n", i > 1 ? "else " : "", i, i);
+    put(&s, "    else d%d[o] = v;\n}\n", TG_VK_BINDINGS - 1);
+    put(&s, "void main() {\n    uint n = uint(p[0]);\n    int nd = p[1];\n    bool dense = p[2] != 0;\n");
+    put(&s, "    for (uint i = gl_GlobalInvocationID.x; i < n; i += gl_NumWorkGroups.x * %du) {\n", TG_VK_LOCAL);
+    for (int j = 0; j < nops; j++) put(&s, "        int o%d = p[%d];\n", j, P_HEAD + P_OPERAND * j);
+    put(&s, "        if (dense) {\n");
+    for (int j = 0; j < nops; j++) put(&s, "            o%d += int(i);\n", j);
+    put(&s, "        } else {\n            uint r = i;\n            for (int d = nd - 1; d >= 0; d--) {\n");
+    put(&s, "                uint sz = uint(p[8 + d]);\n                int c = int(r %% sz);\n                r /= sz;\n");
+    for (int j = 0; j < nops; j++) put(&s, "                o%d += c * p[%d + d];\n", j, P_HEAD + P_OPERAND * j + 2);
+    put(&s, "            }\n        }\n");
+    for (int q = 0; q < f->n_in; q++)
+        put(&s, "        T x%d = ld(p[%d], o%d);\n", q, P_HEAD + P_OPERAND * (f->n_out + q) + 1, f->n_out + q);
+    put(&s, "%s", body.s);
+    for (int q = 0; q < f->n_out; q++)
+        put(&s, "        st(p[%d], o%d, v%d);\n", P_HEAD + P_OPERAND * q + 1, q, g->values[f->out_value[q]].producer - k);
+    put(&s, "    }\n}\n");
+    free(body.s);
+    if (s.bad) { free(s.s); return NULL; }
+    return s.s;
+}
+
+tg_fused_kernel *tg__fused_build(const struct tg_graph *g, int k, int e, const bool *escapes) {
+    tg_dtype t = g->values[g->nodes[e].out[0]].dtype;
+    for (int j = k; j <= e && (t != TG_F32 && t != TG_F64); j++) t = g->values[g->nodes[j].out[0]].dtype;
+    if (t != TG_F32 && t != TG_F64) return NULL;
+    tg_fused_kernel *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->t = t;
+    f->src = generate(f, g, k, e, escapes);
+    char key[33];
+    if (f->src) f->code = tg__vk_spirv_get(f->src, &f->size, key);
+    if (!f->code) { tg__fused_free(f); return NULL; }
+    snprintf(f->name, sizeof f->name, "fused-%s", key);
+    return f;
+}
+
+void tg__fused_free(tg_fused_kernel *f) {
+    if (!f) return;
+    free(f->src);
+    free(f);
+}
+
+const char *tg__fused_source(const tg_fused_kernel *f) { return f ? f->src : NULL; }
+
+/* ---- run ------------------------------------------------------------------------ */
+tg_status tg__fused_run(const tg_fused_kernel *f, const struct tg_graph *g, tg_tensor **val, int ndim, const int64_t *shape,
+                        bool *ran) {
+    (void)g;
+    *ran = false;
+    tg_tensor *first = f->n_in ? val[f->in_value[0]] : NULL;
+    if (!first || first->storage->device.kind != TG_VULKAN) return TG_OK;
+    int dev = first->storage->device.index;
+    for (int q = 0; q < f->n_in; q++) {
+        tg_tensor *x = val[f->in_value[q]];
+        if (!x || x->storage->device.kind != TG_VULKAN || x->storage->device.index != dev) return TG_OK;
+    }
+    tg_vkdev *d = tg__vk_dev(dev, "tg_run");
+    if (!d) return tg_last_error_code();
+    int64_t n = tg__numel(ndim, shape);
+    if (!tg__vk_float_ok(d, f->t) || !tg__vk_fits32(n)) return TG_OK;
+    tg_tensor *outs[MAX_OPERANDS] = {NULL};
+    tg_status st = TG_OK;
+    for (int q = 0; q < f->n_out && !st; q++)
+        if (!(outs[q] = tg__vk_alloc(dev, f->t, ndim, shape))) st = tg_last_error_code();
+    int32_t p[TG_VK_PARAM_BYTES_MAX / 4] = {0};
+    VkBuffer bufs[TG_VK_BINDINGS - 1];
+    int nbuf = 0;
+    bool fits = true, flat = true;
+    int64_t dense[TG_MAX_DIMS];
+    tg__contiguous_strides(ndim, shape, dense);
+    for (int j = 0; j < f->n_out + f->n_in && !st && fits; j++) {
+        tg_tensor *x = j < f->n_out ? outs[j] : val[f->in_value[j - f->n_out]];
+        vk_loc l = tg__vk_locate(x);
+        int b = 0;
+        while (b < nbuf && bufs[b] != l.block->buf) b++;
+        if (b == nbuf) {
+            if (nbuf == TG_VK_BINDINGS - 1) { fits = false; break; }
+            bufs[nbuf++] = l.block->buf;
+        }
+        int64_t off = (int64_t)(l.byte_off / (size_t)tg__esize(x->dtype)), str[TG_MAX_DIMS];
+        tg__broadcast_strides(x, ndim, shape, str);
+        fits = tg__vk_fits32(off);
+        p[P_HEAD + P_OPERAND * j] = (int32_t)off;
+        p[P_HEAD + P_OPERAND * j + 1] = b + 1;
+        for (int dd = 0; dd < ndim && fits; dd++) {
+            fits = tg__vk_fits32(str[dd]);
+            p[P_HEAD + P_OPERAND * j + 2 + dd] = (int32_t)str[dd];
+            if (shape[dd] != 1 && str[dd] != dense[dd]) flat = false;
+        }
+    }
+    if (!st && fits && n > 0) {
+        p[0] = (int32_t)n;
+        p[1] = ndim;
+        p[2] = flat;
+        for (int dd = 0; dd < ndim; dd++) p[8 + dd] = (int32_t)shape[dd];
+        size_t nbytes = (size_t)(P_HEAD + P_OPERAND * (f->n_out + f->n_in)) * sizeof(int32_t);
+        pthread_mutex_lock(&d->lock);
+        st = tg__vk_dispatch_spirv(d, f->name, f->code, f->size, p, nbytes, nbuf, bufs, tg__vk_groups_for(n), 1, 1);
+        pthread_mutex_unlock(&d->lock);
+    }
+    if (st || !fits) {
+        for (int q = 0; q < f->n_out; q++) tg_release(outs[q]);
+        return st;                 /* !fits: not run, op by op instead */
+    }
+    for (int q = 0; q < f->n_out; q++) val[f->out_value[q]] = outs[q];
+    *ran = true;
+    return TG_OK;
+}
+#else
+tg_fused_kernel *tg__fused_build(const struct tg_graph *g, int k, int e, const bool *escapes) {
+    (void)g; (void)k; (void)e; (void)escapes;
+    return NULL;
+}
+void tg__fused_free(tg_fused_kernel *f) { (void)f; }
+const char *tg__fused_source(const tg_fused_kernel *f) { (void)f; return NULL; }
+tg_status tg__fused_run(const tg_fused_kernel *f, const struct tg_graph *g, tg_tensor **val, int ndim, const int64_t *shape,
+                        bool *ran) {
+    (void)f; (void)g; (void)val; (void)ndim; (void)shape;
+    *ran = false;
+    return TG_OK;
+}
+#endif

@@ -1,0 +1,322 @@
+/* Fused kernels generated at tg_compile for the Vulkan device (gpu/fused.c,
+ * gpu/spirv_cache.c; docs/gpu.md "Fused kernels"):
+ *   - a fused group computes bit for bit what the op-by-op kernels
+ *     compute, in f32 and f64, with broadcast and strided inputs, in fewer
+ *     dispatches;
+ *   - a new binding (batch size) compiles nothing;
+ *   - a second process compiling the same program compiles no shader (the
+ *     on-disk SPIR-V cache), and damaged cache files are ignored and
+ *     rebuilt, never loaded.
+ * Cache scenarios run in child processes (the in-memory cache is
+ * process-wide), each with its own TANGENT_CACHE_DIR. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gpu/gpu.h"
+#include "support/check.h"
+#include "support/gpu.h"
+#include "support/tmpdir.h"
+
+/* out = where(x > 0.25, exp(x) * w + b, sigmoid(x) - 0.5) / 3 and
+ * relu(out) + x: a group of unary, binary and comparison ops, a where,
+ * weak scalars, an operand broadcast along the batch axis (b) and two
+ * outputs read after the group. */
+static tg_status chain(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *x = in[0], *w = in[1], *b = in[2];
+    tg_tensor *hi = tg_add(tg_mul(tg_exp(x), w), b);
+    tg_tensor *lo = tg_sub_scalar(tg_sigmoid(x), 0.5);
+    tg_tensor *y = tg_div_scalar(tg_where(tg_gt_scalar(x, 0.25), hi, lo), 3.0);
+    out[0] = y;
+    out[1] = tg_add(tg_relu(y), x);
+    return out[1] ? TG_OK : tg_last_error_code();
+}
+
+static tg_tensor *inputs_on(tg_dtype t, int64_t n, int i, uint64_t *rng) {
+    int64_t shape[2] = {n, 6}, bshape[1] = {6};
+    bool bias = i == 2;
+    int64_t count = bias ? 6 : n * 6;
+    double *v = malloc((size_t)count * sizeof *v);
+    for (int64_t k = 0; k < count; k++) v[k] = 2.0 * lcg_uniform(rng) - 1.0;
+    tg_tensor *h = tg_from_data(TG_F64, bias ? 1 : 2, bias ? bshape : shape, v);
+    free(v);
+    tg_tensor *c = tg_cast(h, t);
+    tg_release(h);
+    return c;
+}
+
+static const char *dname(tg_dtype t) { return t == TG_F64 ? "f64" : "f32"; }
+
+static tg_program *compile_chain(tg_dtype t, bool fuse) {
+    tg_spec specs[3] = {{t, "N, 6"}, {t, "N, 6"}, {t, "6"}};
+    tg_graph *g = tg_trace(chain, NULL, 3, specs, 2);
+    cr_assert(g, "%s", tg_last_error());
+    tg_compile_opts o = {.no_fusion = !fuse};
+    tg_program *p = tg_compile(g, &o);
+    cr_assert(p, "%s", tg_last_error());
+    tg_graph_free(g);
+    return p;
+}
+
+static void expect_same_bits(tg_tensor *a, tg_tensor *b, const char *what) {
+    tg_tensor *ha = tg_contiguous(tg_to_device(a, CPU)), *hb = tg_contiguous(tg_to_device(b, CPU));
+    cr_assert(ha && hb, "%s", tg_last_error());
+    size_t n = (size_t)tg_numel(ha) * tg_dtype_size(tg_dtype_of(ha));
+    cr_assert_eq(tg_numel(ha), tg_numel(hb));
+    const unsigned char *pa = tg_data(ha), *pb = tg_data(hb);
+    size_t diff = 0;
+    while (diff < n && pa[diff] == pb[diff]) diff++;
+    cr_expect_eq(diff, n, "%s: fused and op-by-op results differ at byte %zu", what, diff);
+    tg_release(ha);
+    tg_release(hb);
+}
+
+TestSuite(gpu_fused, .init = tg_clear_error);
+
+Test(gpu_fused, equals_op_by_op_bitwise_in_fewer_dispatches) {
+    need_gpu();
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
+        tg_dtype t = di ? TG_F64 : TG_F32;
+        tg_vk_shader_stats before, after;
+        tg__vk_shader_stats(&before);
+        tg_program *fused = compile_chain(t, true), *plain = compile_chain(t, false);
+        tg__vk_shader_stats(&after);
+        if (after.compiler < 0) cr_skip_test("no GLSL compiler plugin (libtangent_glslang.so: glslang-dev, spirv-tools)");
+        cr_assert_gt(after.compiles + after.memory_hits + after.disk_hits,
+                     before.compiles + before.memory_hits + before.disk_hits,
+                     "tg_compile generated no kernel for the %s chain", dname(t));
+        cr_expect_eq(after.failures, 0, "a generated kernel did not compile (TANGENT_DEBUG=1 shows why)");
+        uint64_t rng = 7 + (uint64_t)di;
+        for (int64_t n = 5; n <= 700; n += 695) {
+            tg_scope_begin();
+            tg_tensor *h[3], *d[3], *fo[2], *po[2], *co[2];
+            for (int i = 0; i < 3; i++) { h[i] = inputs_on(t, n, i, &rng); d[i] = tg_to_device(h[i], VK0); }
+            tg_vk_queue_stats s0, s1, s2;
+            cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+            cr_assert_eq(tg_run(fused, d, fo), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+            cr_assert_eq(tg_run(plain, d, po), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
+            uint64_t nf = s1.dispatches - s0.dispatches, np = s2.dispatches - s1.dispatches;
+            cr_expect_lt(nf, np, "%s N=%lld: fused run %llu dispatches, op by op %llu", dname(t), (long long)n,
+                         (unsigned long long)nf, (unsigned long long)np);
+            cr_assert_eq(tg_run(fused, h, co), TG_OK, "%s", tg_last_error());
+            for (int j = 0; j < 2; j++) {
+                expect_same_bits(fo[j], po[j], dname(t));
+                tg_tensor *back = tg_to_device(fo[j], CPU);
+                check_close(back, co[j], t == TG_F64 ? 1e-13 : 2e-6, t == TG_F64 ? 1e-15 : 1e-7,
+                            "fused on the GPU vs the CPU");
+                tg_release(back);
+                tg_release(fo[j]); tg_release(po[j]); tg_release(co[j]);
+            }
+            for (int i = 0; i < 3; i++) { tg_release(h[i]); tg_release(d[i]); }
+            tg_scope_end();
+        }
+        tg_program_free(fused);
+        tg_program_free(plain);
+    }
+}
+
+/* A transposed (strided) input and a broadcast one take the general
+ * indexing path of the same kernel. */
+Test(gpu_fused, strided_and_broadcast_inputs) {
+    need_gpu();
+    tg_program *fused = compile_chain(TG_F32, true), *plain = compile_chain(TG_F32, false);
+    uint64_t rng = 99;
+    tg_scope_begin();
+    tg_tensor *xt = tg_to_device(inputs_on(TG_F32, 6, 0, &rng), VK0);      /* 6 x 6, used transposed */
+    tg_tensor *w1 = tg_to_device(inputs_on(TG_F32, 1, 1, &rng), VK0);      /* 1 x 6, broadcast on N */
+    tg_tensor *b = tg_to_device(inputs_on(TG_F32, 1, 2, &rng), VK0);
+    tg_tensor *x = tg_permute(xt, (int[]){1, 0});
+    tg_tensor *w = tg_expand(w1, 2, (int64_t[]){6, 6});
+    cr_assert(x && w, "%s", tg_last_error());
+    tg_tensor *in[3] = {x, w, b}, *fo[2], *po[2];
+    cr_assert_eq(tg_run(fused, in, fo), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_run(plain, in, po), TG_OK, "%s", tg_last_error());
+    for (int j = 0; j < 2; j++) {
+        expect_same_bits(fo[j], po[j], "strided inputs");
+        tg_release(fo[j]);
+        tg_release(po[j]);
+    }
+    tg_scope_end();
+    tg_program_free(fused);
+    tg_program_free(plain);
+}
+
+/* Every batch size runs the kernel made at compile time. */
+Test(gpu_fused, new_bindings_compile_nothing) {
+    need_gpu();
+    tg_program *p = compile_chain(TG_F32, true);
+    tg_vk_shader_stats s0, s1;
+    tg__vk_shader_stats(&s0);
+    uint64_t rng = 3;
+    for (int64_t n = 1; n <= 64; n *= 4) {
+        tg_scope_begin();
+        tg_tensor *d[3], *o[2];
+        for (int i = 0; i < 3; i++) d[i] = tg_to_device(inputs_on(TG_F32, n, i, &rng), VK0);
+        cr_assert_eq(tg_run(p, d, o), TG_OK, "N=%lld: %s", (long long)n, tg_last_error());
+        cr_assert_eq(tg_synchronize(), TG_OK);
+        tg_release(o[0]);
+        tg_release(o[1]);
+        tg_scope_end();
+    }
+    tg__vk_shader_stats(&s1);
+    cr_expect_eq(s1.compiles + s1.memory_hits + s1.disk_hits, s0.compiles + s0.memory_hits + s0.disk_hits,
+                 "running 4 bindings looked up kernels");
+    int64_t compiles, bindings;
+    tg_program_stats(p, &compiles, &bindings);
+    cr_expect_eq(bindings, 4);
+    tg_program_free(p);
+}
+
+/* cpu_only: no kernel is generated; the program still runs on the device,
+ * op by op. */
+Test(gpu_fused, cpu_only_generates_nothing) {
+    need_gpu();
+    tg_spec specs[3] = {{TG_F32, "N, 6"}, {TG_F32, "N, 6"}, {TG_F32, "6"}};
+    tg_graph *g = tg_trace(chain, NULL, 3, specs, 2);
+    cr_assert(g, "%s", tg_last_error());
+    tg_vk_shader_stats s0, s1;
+    tg__vk_shader_stats(&s0);
+    tg_compile_opts o = {.cpu_only = true};
+    tg_program *p = tg_compile(g, &o);
+    cr_assert(p, "%s", tg_last_error());
+    tg__vk_shader_stats(&s1);
+    cr_expect_eq(s1.compiles + s1.memory_hits + s1.disk_hits, s0.compiles + s0.memory_hits + s0.disk_hits);
+    uint64_t rng = 5;
+    tg_scope_begin();
+    tg_tensor *d[3], *out[2];
+    for (int i = 0; i < 3; i++) d[i] = tg_to_device(inputs_on(TG_F32, 4, i, &rng), VK0);
+    cr_expect_eq(tg_run(p, d, out), TG_OK, "%s", tg_last_error());
+    tg_release(out[0]);
+    tg_release(out[1]);
+    tg_scope_end();
+    tg_program_free(p);
+    tg_graph_free(g);
+}
+
+/* ---- the on-disk cache, across processes ------------------------------------------ */
+enum { SKIP = 77 };
+typedef struct { unsigned long long compiles, failures, disk_hits, disk_writes, disk_rejected; int compiler; } seen;
+
+/* Compiles the chain program, runs it once on the device and checks its
+ * value against the CPU; reports the shader statistics through fd. */
+static int child_body(int fd) {
+    if (tg_device_count(TG_VULKAN) == 0) return SKIP;
+    tg_spec specs[3] = {{TG_F32, "N, 6"}, {TG_F32, "N, 6"}, {TG_F32, "6"}};
+    tg_graph *g = tg_trace(chain, NULL, 3, specs, 2);
+    tg_program *p = g ? tg_compile(g, NULL) : NULL;
+    if (!p) return 1;
+    uint64_t rng = 11;
+    tg_tensor *h[3], *d[3], *go[2], *co[2];
+    for (int i = 0; i < 3; i++) { h[i] = inputs_on(TG_F32, 9, i, &rng); d[i] = tg_to_device(h[i], VK0); }
+    if (tg_run(p, d, go) || tg_run(p, h, co)) return 1;
+    for (int j = 0; j < 2; j++) {
+        tg_tensor *back = tg_to_device(go[j], CPU);
+        tg_tensor *err = tg_max(tg_abs(tg_sub(back, co[j])), 0, NULL, false);
+        if (!err || tg_item_f64(err) > 1e-5) return 1;
+    }
+    tg_vk_shader_stats s;
+    tg__vk_shader_stats(&s);
+    seen o = {s.compiles, s.failures, s.disk_hits, s.disk_writes, s.disk_rejected, s.compiler};
+    return write(fd, &o, sizeof o) == (ssize_t)sizeof o ? 0 : 1;
+}
+
+static seen run_child(const char *dir) {
+    int p[2];
+    cr_assert(pipe(p) == 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        setenv("TANGENT_CACHE_DIR", dir, 1);
+        _exit(child_body(p[1]));
+    }
+    close(p[1]);
+    seen o;
+    memset(&o, 0, sizeof o);
+    ssize_t got = read(p[0], &o, sizeof o);
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status), "the child crashed");
+    if (WEXITSTATUS(status) == SKIP) cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe)");
+    cr_assert_eq(WEXITSTATUS(status), 0, "the child computed wrong values or failed");
+    cr_assert_eq(got, (ssize_t)sizeof o);
+    return o;
+}
+
+/* The SPIR-V files in dir, up to 8 (their paths in names). */
+static int spv_files(const char *dir, char names[8][1024]) {
+    DIR *dd = opendir(dir);
+    cr_assert(dd);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dd)) && n < 8)
+        if (strncmp(e->d_name, "spirv-", 6) == 0) snprintf(names[n++], 1024, "%s/%s", dir, e->d_name);
+    closedir(dd);
+    return n;
+}
+
+Test(gpu_fused, second_process_compiles_no_shader) {
+    need_gpu();
+    const char *dir = tmp_path("fresh");
+    seen a = run_child(dir);
+    if (a.compiler < 0) cr_skip_test("no GLSL compiler plugin (libtangent_glslang.so)");
+    cr_expect_gt(a.compiles, 0);
+    cr_expect_eq(a.disk_writes, a.compiles, "every compiled kernel is written");
+    seen b = run_child(dir);
+    cr_expect_eq(b.compiles, 0, "the second process compiled %llu shaders", b.compiles);
+    cr_expect_eq(b.disk_hits, a.compiles, "the second process found %llu of %llu kernels", b.disk_hits, a.compiles);
+    cr_expect_eq(b.disk_rejected, 0);
+    tmp_cleanup();
+}
+
+/* Damages dir's kernel file(s) in one way; the next process ignores them,
+ * compiles again and rewrites them. */
+static void damage(const char *dir, int how) {
+    char names[8][1024];
+    int n = spv_files(dir, names);
+    cr_assert_geq(n, 1, "no kernel file in the cache");
+    for (int i = 0; i < n; i++) {
+        FILE *f = fopen(names[i], "r+b");
+        cr_assert(f);
+        if (how == 0) {
+            cr_assert_eq(ftruncate(fileno(f), 40), 0);              /* truncated */
+        } else if (how == 1) {
+            fseek(f, 100, SEEK_SET);                                /* a flipped byte in the body */
+            int c = fgetc(f);
+            fseek(f, 100, SEEK_SET);
+            fputc(c ^ 0x5a, f);
+        } else {
+            fseek(f, 16, SEEK_SET);                                 /* another kernel's key */
+            fputc('z', f);
+        }
+        fclose(f);
+    }
+}
+
+Test(gpu_fused, damaged_cache_files_are_rebuilt) {
+    need_gpu();
+    const char *dir = tmp_path("damaged");
+    seen a = run_child(dir);
+    if (a.compiler < 0) cr_skip_test("no GLSL compiler plugin (libtangent_glslang.so)");
+    for (int how = 0; how < 3; how++) {
+        damage(dir, how);
+        seen b = run_child(dir);
+        cr_expect_eq(b.disk_rejected, a.compiles, "damage %d: %llu of %llu files rejected", how, b.disk_rejected,
+                     a.compiles);
+        cr_expect_eq(b.compiles, a.compiles, "damage %d: %llu kernels rebuilt", how, b.compiles);
+        cr_expect_eq(b.failures, 0);
+    }
+    seen c = run_child(dir);
+    cr_expect_eq(c.compiles, 0, "the rebuilt files were not reused");
+    cr_expect_eq(c.disk_rejected, 0);
+    tmp_cleanup();
+}
