@@ -83,6 +83,9 @@ tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src) {
 }
 
 /* ---- elementwise ------------------------------------------------------------- */
+/* c64 as float pairs; c128 as double pairs, where the device has shaderFloat64 */
+static bool complex_ok(const tg_vkdev *d, tg_dtype t) { return t == TG_C64 || (t == TG_C128 && d->f64); }
+
 tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     static const char *const arith[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
     static const char *const cmp[] = {"eq", "ne", "lt", "le", "gt", "ge"};
@@ -92,7 +95,12 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     tg_vkdev *d = tg__vk_dev_of(out[0]);
     if (!d) return tg_last_error_code();
     tg_dtype cd = op >= 0 ? out[0]->dtype : tg__promote_meta(&c->in[0], &c->in[1]);
-    if (!tg__vk_float_ok(d, cd)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(cd));
+    /* i32/i64: gpu/shaders/ibinary.comp, all but division (which is never
+     * integer here: div promotes to f64) */
+    bool ints = is_int(cd) && op != 3;
+    /* c64/c128 add, sub, mul, div: gpu/shaders/cbinary.comp */
+    bool cplx = complex_ok(d, cd) && op >= 0 && op <= 3;
+    if (!ints && !cplx && !tg__vk_float_ok(d, cd)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(cd));
     if (cop >= 0 && !d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
     tg_tensor *x[2] = {tg__vk_cast_to(c, in[0], cd), NULL};
     if (x[0]) x[1] = tg__vk_cast_to(c, in[1], cd);
@@ -102,7 +110,9 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     if (!st && !tg__vk_elem_params(p, out[0], 2, x, bufs)) st = tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
     if (!st && p[0] > 0) {
         char pipe[32];
-        snprintf(pipe, sizeof pipe, "%s_%s", op >= 0 ? "binary" : "compare", tg__vk_sfx(cd));
+        if (ints) snprintf(pipe, sizeof pipe, "%s_%s", op >= 0 ? "ibinary" : "icompare", cd == TG_I64 ? "i64" : "i32");
+        else if (cplx) snprintf(pipe, sizeof pipe, "cbinary_%s", cd == TG_C128 ? "c128" : "c64");
+        else snprintf(pipe, sizeof pipe, "%s_%s", op >= 0 ? "binary" : "compare", tg__vk_sfx(cd));
         p[2] = op >= 0 ? op : cop;
         st = tg__vk_record(d, pipe, p, 3, bufs, tg__vk_groups_for(p[0]), 1, 1);
     }
@@ -111,24 +121,64 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return st;
 }
 
-tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    static const char *const names[] = {"neg",   "abs",   "exp",   "log",   "sqrt",  "relu",  "sigmoid", "tanh",
-                                        "square", "sign", "reciprocal", "expm1", "log1p", "log2", "log10",
-                                        "rsqrt", "floor", "ceil", "round", "trunc", "silu", "softplus"};
-    int op = tg__vk_index_of(c->def->name, names, (int)(sizeof names / sizeof *names));
-    if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
-    tg_vkdev *d = tg__vk_dev_of(out[0]);
-    if (!d) return tg_last_error_code();
-    if (!tg__vk_float_ok(d, in[0]->dtype) || in[0]->dtype != out[0]->dtype)
-        return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(in[0]->dtype));
+/* neg, abs, relu, square, sign of i32/i64 (gpu/shaders/iunary.comp); op is
+ * the unary op code of tg__vk_unary_kernel. */
+static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_tensor *x, tg_tensor *out) {
+    if (op != 0 && op != 1 && op != 5 && op != 8 && op != 9)
+        return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
     int32_t p[64];
     VkBuffer bufs[3];
-    if (!tg__vk_elem_params(p, out[0], 1, in, bufs)) return tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
+    if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
     if (p[0] == 0) return TG_OK;
     p[2] = op;
-    char pipe[32];
-    snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(in[0]->dtype));
-    return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+    return tg__vk_record(d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+}
+
+/* neg and conj of c64/c128 (gpu/shaders/cbinary.comp with UNARY). */
+static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *out) {
+    static const char *const names[] = {"neg", "conj"};
+    int op = tg__vk_index_of(c->def->name, names, 2);
+    if (op < 0 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
+        return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
+    int32_t p[64];
+    VkBuffer bufs[3];
+    if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
+    if (p[0] == 0) return TG_OK;
+    p[2] = op;
+    return tg__vk_record(d, x->dtype == TG_C128 ? "cunary_c128" : "cunary_c64", p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+}
+
+tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    /* op code = index: gpu/shaders/unary.comp's switch; append only */
+    static const char *const names[] = {"neg",   "abs",   "exp",   "log",   "sqrt",  "relu",  "sigmoid", "tanh",
+                                        "square", "sign", "reciprocal", "expm1", "log1p", "log2", "log10",
+                                        "rsqrt", "floor", "ceil", "round", "trunc", "silu", "softplus",
+                                        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+                                        "asinh", "acosh", "atanh", "erf", "erfc", "gelu"};
+    tg_vkdev *d = tg__vk_dev_of(out[0]);
+    if (!d) return tg_last_error_code();
+    tg_dtype t = in[0]->dtype, od = out[0]->dtype;
+    if (tg_dtype_is_complex(t)) return tg__vk_complex_unary(c, d, in[0], out[0]);
+    int op = tg__vk_index_of(c->def->name, names, (int)(sizeof names / sizeof *names));
+    if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
+    if (t == od && is_int(t)) return tg__vk_int_unary(c, d, op, in[0], out[0]);
+    /* float functions of bool/int inputs are computed in the output's float dtype */
+    if (!tg__vk_float_ok(d, od) || !(t == od || is_int(t) || t == TG_BOOL))
+        return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
+    tg_tensor *x = tg__vk_cast_to(c, in[0], od);
+    if (!x) return tg_last_error_code();
+    int32_t p[64];
+    VkBuffer bufs[3];
+    tg_status st = TG_OK;
+    if (!tg__vk_elem_params(p, out[0], 1, &x, bufs)) st = tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
+    if (!st && p[0] > 0) {
+        p[2] = op;
+        char pipe[32];
+        snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(od));
+        st = tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+    }
+    tg_release(x);
+    return st;
 }
 
 /* isnan, isinf, isfinite, logical_not: float or bool input, bool output. */

@@ -2,7 +2,9 @@
 // functions of elementwise_funcs.glsl.
 // op: 0 neg, 1 abs, 2 exp, 3 log, 4 sqrt, 5 relu, 6 sigmoid, 7 tanh, 8 square,
 // 9 sign, 10 reciprocal, 11 expm1, 12 log1p, 13 log2, 14 log10, 15 rsqrt,
-// 16 floor, 17 ceil, 18 round (half to even), 19 trunc, 20 silu, 21 softplus.
+// 16 floor, 17 ceil, 18 round (half to even), 19 trunc, 20 silu, 21 softplus,
+// 22 sin, 23 cos, 24 tan, 25 asin, 26 acos, 27 atan, 28 sinh, 29 cosh,
+// 30 asinh, 31 acosh, 32 atanh, 33 erf, 34 erfc, 35 gelu.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 256) in;
@@ -37,7 +39,21 @@ void main() {
         case 18: r = u_round(x); break;
         case 19: r = u_trunc(x); break;
         case 20: r = u_silu(x); break;
-        default: r = u_softplus(x); break;
+        case 21: r = u_softplus(x); break;
+        case 22: r = u_sin(x); break;
+        case 23: r = u_cos(x); break;
+        case 24: r = u_tan(x); break;
+        case 25: r = u_asin(x); break;
+        case 26: r = u_acos(x); break;
+        case 27: r = u_atan(x); break;
+        case 28: r = u_sinh(x); break;
+        case 29: r = u_cosh(x); break;
+        case 30: r = u_asinh(x); break;
+        case 31: r = u_acosh(x); break;
+        case 32: r = u_atanh(x); break;
+        case 33: r = u_erf(x); break;
+        case 34: r = u_erfc(x); break;
+        default: r = u_gelu(x); break;
         }
         o[tg_offset(i, 0)] = r;
     }

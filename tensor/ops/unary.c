@@ -319,8 +319,8 @@ TG_UNARY_LOOP(conj_c64, tg_c64_t, tg_c64_t, conjf(x))
 TG_UNARY_LOOP(conj_c128, tg_c128_t, tg_c128_t, conj(x))
 static const unary_impl conj_impl = {RULE_SAME, false, {[TG_C64] = conj_c64, [TG_C128] = conj_c128}, .vjp = conj_vjp, .jvp = conj_jvp};
 const tg_op_def tg_op_conj = {.name = "conj", .n_in = 1, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = unary_infer,
-                              .kernel = {[TG_CPU] = unary_kernel}, .vjp = unary_vjp, .jvp = unary_jvp,
-                              .impl = &conj_impl};
+                              .kernel = {[TG_CPU] = unary_kernel, [TG_VULKAN] = TG_VK(tg__vk_unary_kernel)},
+                              .vjp = unary_vjp, .jvp = unary_jvp, .impl = &conj_impl};
 tg_tensor *tg_conj(tg_tensor *x) {
     if (x && !tg_dtype_is_complex(x->dtype)) return tg__handout(tg_retain(x));
     return tg__apply1(&tg_op_conj, 1, &x, NULL);
