@@ -87,6 +87,19 @@ const char *tg__fused_source(const tg_fused_kernel *f);     /* the GLSL text */
 tg_device tg__default_device(void);
 void tg__set_default_device(tg_device dev);
 
+/* Philox draws on Vulkan device tensors (gpu/random.c) in tensor/random.c's
+ * stream layout; the caller advances the thread's offset by the blocks
+ * used (as the CPU draw would). can: whether device dev draws dtype (n values)
+ * there (false: draw on the CPU and upload; records no error). fill: out
+ * (contiguous, on the device) from blocks offset.. of key seed; kind
+ * 0 uniform a + (b - a) u, 1 normal (mean a, std b), 2 mask
+ * (u < a ? b : 0), | TG_VK_RNG_F32_MATH: f32 in float math even where the
+ * device has f64 (tests). randint: lo + mulhi(u64, width), i32 or i64. */
+#define TG_VK_RNG_F32_MATH 8
+bool tg__vk_random_can(int dev, tg_dtype dtype, int64_t n);
+tg_status tg__vk_random_fill(tg_tensor *out, int kind, double a, double b, uint64_t seed, uint64_t offset);
+tg_status tg__vk_randint_fill(tg_tensor *out, int64_t lo, uint64_t width, uint64_t seed, uint64_t offset);
+
 /* Kernel-table entries ([TG_VULKAN]). New families register as
  * `[TG_VULKAN] = TG_VK(tg__vk_<family>_kernel)`: without the backend the
  * entry is NULL (the dispatcher's "no kernel" error) and needs no stub. */
@@ -118,4 +131,8 @@ tg_status tg__vk_where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 tg_status tg__vk_concat_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_pad_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 tg_status tg__vk_tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_dropout_mask_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_scan_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_unfold_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+tg_status tg__vk_sort_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
 #endif

@@ -36,6 +36,17 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
 tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) { (void)in; (void)out; return no_kernel(c); }
+bool tg__vk_random_can(int dev, tg_dtype dtype, int64_t n) { (void)dev; (void)dtype; (void)n; return false; }
+tg_status tg__vk_random_fill(tg_tensor *out, int kind, double a, double b, uint64_t seed, uint64_t offset) {
+    (void)kind; (void)a; (void)b; (void)seed; (void)offset;
+    no_vulkan(out->storage->device.index);
+    return TG_ERR_DEVICE;
+}
+tg_status tg__vk_randint_fill(tg_tensor *out, int64_t lo, uint64_t width, uint64_t seed, uint64_t offset) {
+    (void)lo; (void)width; (void)seed; (void)offset;
+    no_vulkan(out->storage->device.index);
+    return TG_ERR_DEVICE;
+}
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out) {
     (void)out;
     no_vulkan(dev);

@@ -4,13 +4,15 @@
  * The mask is its own non-differentiable op (nn_dropout_mask: input x, for
  * its shape and dtype; output m) whose kernel draws u with tg_rand from the
  * thread's generator (tg_manual_seed's stream, x's dtype), so a compiled
- * program draws a fresh mask on every tg_run. Each call gets a distinct
- * serial attribute so common-subexpression elimination never merges two
- * masks. The product is the public tg_mul, so the derivatives come from
+ * program draws a fresh mask on every tg_run. On a Vulkan device the mask
+ * is drawn there (gpu/random.c): the same stream, the same mask. Each call
+ * gets a distinct serial attribute so common-subexpression elimination
+ * never merges two masks. The product is the public tg_mul, so the derivatives come from
  * it: x-bar = g m, y-dot = t m (the same mask). Eval mode and p = 0 return
  * x itself (a new reference). */
 #include <math.h>
 
+#include "gpu/gpu.h"
 #include "tangent/nn.h"
 #include "tensor/ops/elementwise.h"
 
@@ -30,7 +32,8 @@ static tg_status mask_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     tg_tensor *o = out[0];
     int64_t n = tg__numel(o->ndim, o->shape);
     if (n == 0) return TG_OK;
-    tg_tensor *u = tg_rand(in[0]->dtype, o->ndim, o->shape);
+    /* the CPU kernel reads u here: drawn on the CPU whatever the default device */
+    tg_tensor *u = tg__rand_host(in[0]->dtype, o->ndim, o->shape);
     if (!u) return tg_last_error_code();
     u = tg__scope_take(u);         /* ours, whether or not a scope is open */
     if (o->dtype == TG_F32) {
@@ -47,7 +50,9 @@ static tg_status mask_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 }
 
 const tg_op_def tg_op_nn_dropout_mask = {.name = "nn_dropout_mask", .n_in = 1, .n_out = 1, .flags = TG_OP_NONDIFF,
-                                         .infer = mask_infer, .kernel = {[TG_CPU] = mask_kernel}};
+                                         .infer = mask_infer,
+                                         .kernel = {[TG_CPU] = mask_kernel,
+                                                    [TG_VULKAN] = TG_VK(tg__vk_dropout_mask_kernel)}};
 
 tg_tensor *tg_nn_dropout(tg_tensor *x, double p, bool training) {
     if (!x) return tg__error(TG_ERR_ARG, "tg_nn_dropout: x is NULL"), NULL;

@@ -15,7 +15,7 @@
  * output row is written contiguously by inline loops (zero runs for the
  * padding, then the strided read). Planes never overlap in the output, so
  * col2im needs no atomics. im2col only moves bits (any dtype); col2im adds
- * (f32, f64, c64, c128, i32, i64).
+ * (f32, f64, c64, c128, i32, i64). Vulkan: gpu/unfold.c.
  *
  * Attributes: i[0..1] kernel, i[2..3] stride, i[4..5] padding, i[6..7]
  * dilation, i[8] exact; col2im adds i[9..10] = H, W (possibly
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gpu/gpu.h"
 #include "nn/conv_internal.h"
 #include "tangent/sizes.h"
 #include "tensor/ops/elementwise.h"
@@ -388,10 +389,12 @@ static tg_status col2im_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 }
 
 const tg_op_def tg_op_nn_unfold = {.name = "nn_unfold", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
-                                   .infer = im2col_infer, .kernel = {[TG_CPU] = im2col_kernel},
+                                   .infer = im2col_infer,
+                                   .kernel = {[TG_CPU] = im2col_kernel, [TG_VULKAN] = TG_VK(tg__vk_unfold_kernel)},
                                    .vjp = im2col_vjp, .jvp = im2col_jvp};
 const tg_op_def tg_op_nn_fold = {.name = "nn_fold", .n_in = 1, .n_out = 1, .flags = TG_OP_RULES_IGNORE_OUTPUT,
-                                 .infer = col2im_infer, .kernel = {[TG_CPU] = col2im_kernel},
+                                 .infer = col2im_infer,
+                                 .kernel = {[TG_CPU] = col2im_kernel, [TG_VULKAN] = TG_VK(tg__vk_unfold_kernel)},
                                  .vjp = col2im_vjp, .jvp = col2im_jvp};
 
 tg_tensor *tg__nn_im2col(tg_tensor *x, const tg_nn_win *w) {

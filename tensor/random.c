@@ -7,7 +7,14 @@
  *   f64 uniform: 2 per block from lanes (0,1) and (2,3), 53 bits;
  *   normals: Box-Muller on consecutive uniform pairs of the same block;
  *   integers: 64 bits from lanes (0,1) and (2,3), scaled by multiply-high.
- * Complex draws are real draws of twice the length, interleaved. */
+ * Complex draws are real draws of twice the length, interleaved.
+ *
+ * The factories create on the thread's default device. On a Vulkan device
+ * the real draws and tg_randint run there (gpu/random.c, the same layout);
+ * complex dtypes, and f64 where the device lacks shaderFloat64, draw here
+ * and upload. Either way the offset advances by the same blocks.
+ * tg_randperm stays on the CPU (its shuffle is sequential). */
+#include "gpu/gpu.h"
 #include "tensor/ops/elementwise.h"
 
 #include <stdlib.h>
@@ -77,17 +84,35 @@ static void fill_real(tg_dtype dtype, enum dist d, double a, double b, int64_t n
     rng_offset += (uint64_t)blocks;
 }
 
-static tg_tensor *draw(const char *op, tg_dtype dtype, int ndim, const int64_t *shape, enum dist d,
-                       double a, double b) {
+/* t (fresh, CPU, not handed out) on the thread's default device, handed out. */
+static tg_tensor *to_default_device(tg_tensor *t) {
+    tg_device dev = tg__default_device();
+    if (!t || dev.kind == TG_CPU) return tg__handout(t);
+    tg_tensor *y = tg__vk_transfer(t, dev);
+    tg_release(t);
+    return tg__handout(y);
+}
+
+/* host: on the CPU whatever the default device (kernels that read the draw). */
+static tg_tensor *draw_on(const char *op, tg_dtype dtype, int ndim, const int64_t *shape, enum dist d,
+                          double a, double b, bool host) {
     if (tg__check_shape(op, dtype, ndim, shape)) return NULL;
     if (!tg_dtype_is_floating(dtype) && !tg_dtype_is_complex(dtype))
         return tg__error(TG_ERR_DTYPE, "%s: needs a float or complex dtype, got %s", op, tg_dtype_name(dtype)), NULL;
     if (dtype == TG_F16 || dtype == TG_BF16)
         return tg__error(TG_ERR_DTYPE, "%s: %s is a storage type; draw f32 and cast", op, tg_dtype_name(dtype)), NULL;
     if (!(b >= 0) && d == NORMAL) return tg__error(TG_ERR_ARG, "%s: std %g is negative", op, b), NULL;
+    int64_t n = tg__numel(ndim, shape);
+    tg_device dev = host ? (tg_device){TG_CPU, 0} : tg__default_device();
+    if (dev.kind == TG_VULKAN && tg__vk_random_can(dev.index, dtype, n)) {
+        tg_tensor *t = tg__vk_alloc(dev.index, dtype, ndim, shape);
+        if (!t) return NULL;
+        if (tg__vk_random_fill(t, d, a, b, rng_seed, rng_offset)) { tg_release(t); return NULL; }
+        rng_offset += (uint64_t)((n + (dtype == TG_F32 ? 3 : 1)) / (dtype == TG_F32 ? 4 : 2));
+        return tg__handout(t);
+    }
     tg_tensor *t = tg__alloc(dtype, ndim, shape);
     if (!t) return NULL;
-    int64_t n = tg__numel(ndim, shape);
     bool cplx = tg_dtype_is_complex(dtype);
     /* A complex normal has variance std^2 split between its two parts. */
     if (cplx && d == NORMAL) b *= M_SQRT1_2;
@@ -98,7 +123,16 @@ static tg_tensor *draw(const char *op, tg_dtype dtype, int ndim, const int64_t *
             else ((double *)tg__ptr(t))[2 * i] += a;
         }
     }
-    return tg__handout(t);
+    return host ? tg__handout(t) : to_default_device(t);
+}
+
+static tg_tensor *draw(const char *op, tg_dtype dtype, int ndim, const int64_t *shape, enum dist d, double a,
+                       double b) {
+    return draw_on(op, dtype, ndim, shape, d, a, b, false);
+}
+
+tg_tensor *tg__rand_host(tg_dtype dtype, int ndim, const int64_t *shape) {
+    return draw_on("tg_rand", dtype, ndim, shape, UNIFORM, 0, 1, true);
 }
 
 tg_tensor *tg_rand(tg_dtype dtype, int ndim, const int64_t *shape) {
@@ -138,10 +172,19 @@ tg_tensor *tg_randint(tg_dtype dtype, int ndim, const int64_t *shape, int64_t lo
     if (dtype == TG_I32 && (lo < INT32_MIN || hi - 1 > INT32_MAX))
         return tg__error(TG_ERR_ARG, "tg_randint: range does not fit i32"), NULL;
     int64_t n = tg__numel(ndim, shape);
+    uint64_t width = (uint64_t)hi - (uint64_t)lo;
+    tg_device dev = tg__default_device();
+    if (dev.kind == TG_VULKAN && tg__vk_random_can(dev.index, dtype, n)) {
+        tg_tensor *t = tg__vk_alloc(dev.index, dtype, ndim, shape);
+        if (!t) return NULL;
+        if (tg__vk_randint_fill(t, lo, width, rng_seed, rng_offset)) { tg_release(t); return NULL; }
+        rng_offset += (uint64_t)((n + 1) / 2);
+        return tg__handout(t);
+    }
     tg_tensor *t = tg__alloc(dtype, ndim, shape);
     uint64_t *u = calloc((size_t)(n ? n : 1) * 2, sizeof *u);
     if (!t || !u) { tg_release(t); free(u); return tg__error(TG_ERR_MEMORY, "tg_randint: out of memory"), NULL; }
-    uint64_t *range = u + n, width = (uint64_t)hi - (uint64_t)lo;
+    uint64_t *range = u + n;
     for (int64_t i = 0; i < n; i++) range[i] = width;
     fill_u64_below(n, range, u);
     for (int64_t i = 0; i < n; i++) {
@@ -150,7 +193,7 @@ tg_tensor *tg_randint(tg_dtype dtype, int ndim, const int64_t *shape, int64_t lo
         else ((int64_t *)tg__ptr(t))[i] = v;
     }
     free(u);
-    return tg__handout(t);
+    return to_default_device(t);
 }
 
 tg_tensor *tg_randperm(int64_t n) {

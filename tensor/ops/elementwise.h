@@ -116,6 +116,9 @@ tg_tensor *tg__weak_scalar(double s);
 /* tg_eye on the device of like (a handed-out reference): identities inside
  * composites and rules live where their operands do. */
 tg_tensor *tg__eye_like(const tg_tensor *like, tg_dtype dtype, int64_t n, int64_t m);
+/* tg_rand on the CPU whatever the thread's default device (the same
+ * stream and offset): for CPU kernels that read the draw. */
+tg_tensor *tg__rand_host(tg_dtype dtype, int ndim, const int64_t *shape);
 
 /* ---- helpers for derivative rules (built from public ops) ---------------- */
 /* g summed down to shape: the VJP of NumPy broadcasting. */

@@ -4,7 +4,9 @@
  * and complex keep their dtype and accumulate sequentially, as NumPy does,
  * so results match it bit for bit. Lines along the axis are independent and
  * split across threads; each line is one sequential loop. The VJP of
- * cumsum is a reversed cumsum (flip, cumsum, flip) of the cotangent. */
+ * cumsum is a reversed cumsum (flip, cumsum, flip) of the cotangent.
+ * Vulkan: gpu/scan.c (f32, f64, i32/i64 inputs). */
+#include "gpu/gpu.h"
 #include "tensor/ops/axis_lines.h"
 
 #include <stdio.h>
@@ -106,9 +108,11 @@ static tg_status scan_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
 
 static const int scan_sum = SCAN_SUM, scan_prod = SCAN_PROD;
 const tg_op_def tg_op_cumsum = {.name = "cumsum", .n_in = 1, .n_out = 1, .infer = scan_infer,
-                                .kernel = {[TG_CPU] = scan_kernel}, .vjp = cumsum_vjp, .jvp = scan_jvp, .impl = &scan_sum};
+                                .kernel = {[TG_CPU] = scan_kernel, [TG_VULKAN] = TG_VK(tg__vk_scan_kernel)},
+                                .vjp = cumsum_vjp, .jvp = scan_jvp, .impl = &scan_sum};
 const tg_op_def tg_op_cumprod = {.name = "cumprod", .n_in = 1, .n_out = 1, .infer = scan_infer,
-                                 .kernel = {[TG_CPU] = scan_kernel}, .vjp = cumprod_vjp, .jvp = scan_jvp, .impl = &scan_prod};
+                                 .kernel = {[TG_CPU] = scan_kernel, [TG_VULKAN] = TG_VK(tg__vk_scan_kernel)},
+                                 .vjp = cumprod_vjp, .jvp = scan_jvp, .impl = &scan_prod};
 
 tg_tensor *tg_cumsum(tg_tensor *x, int axis) {
     tg_attrs a = {.n_int = 1, .i = {axis}};

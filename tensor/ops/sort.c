@@ -7,7 +7,9 @@
  * takes the first k of that order, so ties resolve to the lower index.
  * Lines along the axis are independent and split across threads, so the
  * result never depends on the thread count. The VJP of sort and topk
- * scatters the values' cotangent back through the indices. */
+ * scatters the values' cotangent back through the indices. Vulkan:
+ * gpu/sort.c (f32, i32, f64 lines up to 2048 / 1024 elements). */
+#include "gpu/gpu.h"
 #include "tensor/ops/axis_lines.h"
 
 #include <stdio.h>
@@ -155,7 +157,8 @@ static tg_status sort_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
 }
 
 const tg_op_def tg_op_sort = {.name = "sort", .n_in = 1, .n_out = 2, .infer = sort_infer,
-                              .kernel = {[TG_CPU] = sort_kernel}, .vjp = sort_vjp, .jvp = sort_jvp};
+                              .kernel = {[TG_CPU] = sort_kernel, [TG_VULKAN] = TG_VK(tg__vk_sort_kernel)},
+                              .vjp = sort_vjp, .jvp = sort_jvp};
 
 /* Apply a two-output op and hand out only the outputs asked for. */
 static tg_status apply_two(const tg_op_def *def, tg_tensor *x, const tg_attrs *a, tg_tensor **values,
@@ -214,7 +217,8 @@ static tg_status topk_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     return sort_lines(c, in[0], axis, c->attrs->i[2] != 0, c->attrs->i[0], out[0], out[1]);
 }
 const tg_op_def tg_op_topk = {.name = "topk", .n_in = 1, .n_out = 2, .infer = topk_infer,
-                              .kernel = {[TG_CPU] = topk_kernel}, .vjp = sort_vjp, .jvp = sort_jvp};
+                              .kernel = {[TG_CPU] = topk_kernel, [TG_VULKAN] = TG_VK(tg__vk_sort_kernel)},
+                              .vjp = sort_vjp, .jvp = sort_jvp};
 
 tg_status tg_topk(tg_tensor *x, int64_t k, int axis, bool largest, tg_tensor **values, tg_tensor **indices) {
     tg_attrs a = {.n_int = 3, .i = {k, axis, largest}};
