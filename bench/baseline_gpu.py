@@ -182,6 +182,28 @@ def main():
         except Exception as e:              # noqa: BLE001 - informational case
             print(f"baseline_gpu.py: node_add_f32_1 torch-cuda-graph skipped: {e}", file=sys.stderr)
 
+    # a 20-op elementwise chain (bench_gpu.c case_chain20): eager, and
+    # torch.compile's fused kernel where it works (it needs Triton)
+    cn = 1 << 20 if args.quick else 1 << 26
+    name = f"chain20_f32_{'2^20' if args.quick else '2^26'}"
+    if selected(name):
+        def chain20(x):
+            for _ in range(5):
+                x = torch.relu(x * 0.5 + 1.0 - 3.0)
+            return x
+        x = uniform(cn)
+        run(name, "torch-cuda", lambda: chain20(x), "bytes", 8 * cn)
+        try:
+            compiled = torch.compile(chain20)
+            ref = chain20(x)
+            if not torch.equal(compiled(x), ref):
+                raise RuntimeError("torch.compile's result differs from eager")
+            run(name, "torch-compile", lambda: compiled(x), "bytes", 8 * cn)
+        except Exception as e:              # noqa: BLE001 - informational case
+            print(f"baseline_gpu.py: {name} torch-compile skipped: {e}", file=sys.stderr)
+        del x
+        torch.cuda.empty_cache()
+
 
 if __name__ == "__main__":
     main()

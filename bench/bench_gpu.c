@@ -297,6 +297,74 @@ static void case_chain(void) {
     tg_release(c.b);
 }
 
+/* ---- a 20-op elementwise chain (fusion) ---------------------------------- */
+#define CHAIN20 20
+/* bench_fusion.c's chain: 5 x (mul, add, sub, relu), with number operands. */
+static tg_status chain20(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *x = in[0];
+    for (int k = 0; k < CHAIN20 / 4; k++) x = tg_relu(tg_sub_scalar(tg_add_scalar(tg_mul_scalar(x, 0.5), 1.0), 3.0));
+    out[0] = x;
+    return x ? TG_OK : tg_last_error_code();
+}
+
+typedef struct { tg_tensor *x, *y; tg_program *fused, *unfused; } chain_job;
+static void run_chain_eager(void *p) {
+    chain_job *j = p;
+    tg_scope_begin();
+    tg_tensor *y;
+    check_ok(chain20(NULL, &j->x, &y), "eager chain");
+    tg_scope_end();
+}
+static void run_chain_fused(void *p) {
+    tg_tensor *y;
+    check_ok(tg_run(((chain_job *)p)->fused, &((chain_job *)p)->x, &y), "tg_run (fused)");
+    tg_release(y);
+}
+static void run_chain_unfused(void *p) {
+    tg_tensor *y;
+    check_ok(tg_run(((chain_job *)p)->unfused, &((chain_job *)p)->x, &y), "tg_run (no_fusion)");
+    tg_release(y);
+}
+static void run_chain_copy(void *p) { check_ok(tg_copy_(((chain_job *)p)->y, ((chain_job *)p)->x), "tg_copy_"); }
+
+/* eager, compiled without fusion, compiled (one generated kernel) and the
+ * device copy of the same bytes (the floor: one read, one write). */
+static void case_chain20(int64_t n, const char *name) {
+    chain_job j = {device_uniform(1, &n, NULL), NULL, NULL, NULL};
+    tg_tensor *z = check(tg_zeros(TG_F32, 1, &n), "tg_zeros");
+    j.y = check(tg_to_device(z, VK0), "tg_to_device");
+    tg_release(z);
+    tg_spec spec = {TG_F32, "N"};
+    tg_graph *g = tg_trace(chain20, NULL, 1, &spec, 1);
+    if (!g) die("tg_trace");
+    tg_compile_opts plain = {.no_fusion = true};
+    j.fused = tg_compile(g, NULL);
+    j.unfused = tg_compile(g, &plain);
+    tg_graph_free(g);
+    if (!j.fused || !j.unfused) die("tg_compile");
+    tg_tensor *a, *b;
+    check_ok(tg_run(j.fused, &j.x, &a), "tg_run");
+    check_ok(tg_run(j.unfused, &j.x, &b), "tg_run");
+    float *av = download(a), *bv = download(b);
+    verdict(name, memcmp(av, bv, (size_t)n * sizeof(float)) ? 1.0 : 0.0, 0);   /* fused == op by op, bitwise */
+    free(av);
+    free(bv);
+    tg_release(a);
+    tg_release(b);
+    static const bench_fn fns[] = {run_chain_eager, run_chain_unfused, run_chain_fused, run_chain_copy};
+    static const char *const impl[] = {"tangent", "tangent-unfused", "tangent-traced", "copy"};
+    for (int k = 0; k < 4; k++) {
+        int ns;
+        double t = gpu_measure(fns[k], &j, 0, &ns);
+        emit(name, impl[k], t, ns, "bytes", 8.0 * (double)n);
+    }
+    tg_program_free(j.fused);
+    tg_program_free(j.unfused);
+    tg_release(j.x);
+    tg_release(j.y);
+}
+
 /* ---- driver ------------------------------------------------------------ */
 static void usage(void) {
     fprintf(stderr, "usage: bench_gpu [--quick] [--filter SUBSTRING]\n");
@@ -345,6 +413,9 @@ int main(int argc, char **argv) {
     if (SELECTED("tiny_add_f32_1")) case_tiny();
     if (SELECTED("roundtrip_add_f32_1")) case_roundtrip();
     if (SELECTED("node_add_f32_1")) case_chain();
+    const int64_t chain_n = quick ? (int64_t)1 << 20 : (int64_t)1 << 26;
+    snprintf(name, sizeof name, "chain20_f32_%s", quick ? "2^20" : "2^26");
+    if (SELECTED(name)) case_chain20(chain_n, name);
     if (failures) {
         fprintf(stderr, "bench_gpu: %d case(s) computed a wrong result\n", failures);
         return 1;

@@ -48,6 +48,13 @@ fi
 cmake --build "$BUILD" -j"$JOBS" --target bench_gpu >"$BUILD/bundle-build.log" 2>&1 ||
   { tail -30 "$BUILD/bundle-build.log" >&2; echo "gpu-bundle: bench_gpu did not build" >&2; exit 1; }
 progs=("$BUILD/bench/bench_gpu")
+# the run-time GLSL compiler of fused kernels (loaded with dlopen; optional)
+plugin=""
+if cmake --build "$BUILD" -j"$JOBS" --target tangent_glslang >>"$BUILD/bundle-build.log" 2>&1; then
+  plugin="$BUILD/libtangent_glslang.so"
+else
+  echo "gpu-bundle: libtangent_glslang.so did not build; fused GPU kernels left out" >&2
+fi
 for opt in bench/bench_cnn fashion_mnist; do      # optional: left out if they do not build
   if cmake --build "$BUILD" -j"$JOBS" --target "$(basename "$opt")" >>"$BUILD/bundle-build.log" 2>&1; then
     progs+=("$BUILD/$opt")
@@ -59,7 +66,7 @@ done
 # 2. programs and their shared libraries
 rm -rf .devlibs
 mkdir -p .devlibs
-skip='^(linux-vdso|ld-linux|libc|libm|libmvec|libpthread|libdl|librt|libresolv|libgcc_s)\.so'
+skip='^(linux-vdso|ld-linux|libc|libm|libmvec|libpthread|libdl|librt|libresolv|libgcc_s|libstdc\+\+)\.so'
 declare -A copied=()
 for prog in "${progs[@]}"; do
   cp "$prog" .devlibs/
@@ -95,6 +102,10 @@ for prog in "${progs[@]}"; do
     exit 1
   fi
 done
+if [[ -n $plugin ]]; then           # found by name on LD_LIBRARY_PATH; libstdc++ is the remote's
+  cp "$plugin" .devlibs/
+  strip --strip-all .devlibs/libtangent_glslang.so
+fi
 echo "gpu-bundle: .devlibs: $(cd .devlibs && ls | tr '\n' ' ')" >&2
 
 # 3. the Vulkan loader and GL dispatch packages (Debian's, amd64)
