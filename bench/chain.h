@@ -17,7 +17,7 @@ typedef struct {
  * nothing for the compiler to merge). */
 tg_status bench_chain_fn(void *ctx, tg_tensor *const *in, tg_tensor **out);
 /* Traces the chain for (1,) f32 operands and compiles it without passes
- * (every add stays a node to replay) into c->p. */
+ * or fusion (every add stays a node to replay) into c->p. */
 tg_status bench_chain_compile(bench_chain *c);
 /* bench_fn bodies: one eager chain / one tg_run of c->p; a failure is
  * reported on stderr and exits the program (no figure for a broken run). */
