@@ -535,3 +535,38 @@ Test(gpu, gradcheck_f64) {
     cr_assert_eq(st, TG_OK, "%s", tg_last_error());
     tg_release(in[0]); tg_release(in[1]); tg_release(a); tg_release(b);
 }
+
+/* tg_set_default_device: per thread; a device that does not exist is an
+ * error that changes nothing. */
+static void *other_thread_default(void *arg) {
+    tg_device *seen = arg;
+    *seen = tg_default_device();          /* TANGENT_DEVICE is unset in the test: the CPU */
+    tg_tensor *z = tg_zeros(TG_F32, 1, (int64_t[]){3});
+    seen[1] = z ? tg_device_of(z) : (tg_device){TG_VULKAN, -1};
+    tg_release(z);
+    return NULL;
+}
+
+Test(gpu, default_device_per_thread) {
+    need_gpu();
+    cr_assert_eq(tg_set_default_device((tg_device){TG_VULKAN, 99}), TG_ERR_DEVICE);
+    cr_assert(strstr(tg_last_error(), "vulkan:99"), "%s", tg_last_error());
+    cr_assert_eq(tg_default_device().kind, TG_CPU, "a failed set changed the default");
+    tg_clear_error();
+    cr_assert_eq(tg_set_default_device(VK0), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_default_device().kind, TG_VULKAN);
+    tg_tensor *z = tg_zeros(TG_F32, 1, (int64_t[]){3}), *r = tg_rand(TG_F32, 1, (int64_t[]){5});
+    cr_assert(z && r, "%s", tg_last_error());
+    cr_expect_eq(tg_device_of(z).kind, TG_VULKAN);
+    cr_expect_eq(tg_device_of(r).kind, TG_VULKAN);
+    tg_device seen[2];
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, other_thread_default, seen), 0);
+    pthread_join(th, NULL);
+    cr_expect_eq(seen[0].kind, TG_CPU, "another thread saw this thread's default");
+    cr_expect_eq(seen[1].kind, TG_CPU, "another thread's tg_zeros went to the GPU");
+    cr_assert_eq(tg_set_default_device(CPU), TG_OK);
+    tg_tensor *c = tg_zeros(TG_F32, 1, (int64_t[]){3});
+    cr_expect_eq(tg_device_of(c).kind, TG_CPU);
+    tg_release(z); tg_release(r); tg_release(c);
+}
