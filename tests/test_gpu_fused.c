@@ -320,3 +320,92 @@ Test(gpu_fused, damaged_cache_files_are_rebuilt) {
     cr_expect_eq(c.disk_rejected, 0);
     tmp_cleanup();
 }
+
+/* ---- every fusible op ----------------------------------------------------------- */
+typedef tg_tensor *(*unary_fn)(tg_tensor *);
+typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
+static const struct { const char *name; unary_fn fn; } unary_ops[] = {
+    {"neg", tg_neg}, {"abs", tg_abs}, {"exp", tg_exp}, {"log", tg_log}, {"sqrt", tg_sqrt}, {"relu", tg_relu},
+    {"sigmoid", tg_sigmoid}, {"tanh", tg_tanh}, {"square", tg_square}, {"sign", tg_sign},
+    {"reciprocal", tg_reciprocal}, {"expm1", tg_expm1}, {"log1p", tg_log1p}, {"log2", tg_log2},
+    {"log10", tg_log10}, {"rsqrt", tg_rsqrt}, {"floor", tg_floor}, {"ceil", tg_ceil}, {"round", tg_round},
+    {"trunc", tg_trunc}, {"silu", tg_silu}, {"softplus", tg_softplus}, {"sin", tg_sin}, {"cos", tg_cos},
+    {"tan", tg_tan}, {"atan", tg_atan}, {"asin", tg_asin}, {"acos", tg_acos}, {"sinh", tg_sinh},
+    {"cosh", tg_cosh}, {"asinh", tg_asinh}, {"acosh", tg_acosh}, {"atanh", tg_atanh}, {"erf", tg_erf},
+    {"erfc", tg_erfc}, {"gelu", tg_gelu}};
+static const struct { const char *name; binary_fn fn; } binary_ops[] = {
+    {"add", tg_add}, {"sub", tg_sub}, {"mul", tg_mul}, {"div", tg_div}, {"maximum", tg_maximum},
+    {"minimum", tg_minimum}};
+static int op_index;
+
+/* op(x) * w + x, and for binary ops relu(op(x, w)) - x: each op inside a
+ * group of three nodes. */
+static tg_status one_unary(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_add(tg_mul(unary_ops[op_index].fn(in[0]), in[1]), in[0]);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static tg_status one_binary(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sub(tg_relu(binary_ops[op_index].fn(in[0], in[1])), in[0]);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static void fused_vs_plain(tg_trace_fn fn, const char *name, tg_dtype t, uint64_t *rng) {
+    tg_spec specs[2] = {{t, "N"}, {t, "N"}};
+    tg_graph *g = tg_trace(fn, NULL, 2, specs, 1);
+    cr_assert(g, "%s: %s", name, tg_last_error());
+    tg_compile_opts plain = {.no_fusion = true};
+    tg_program *pf = tg_compile(g, NULL), *pp = tg_compile(g, &plain);
+    cr_assert(pf && pp, "%s: %s", name, tg_last_error());
+    tg_scope_begin();
+    /* x over [-3, 3] plus values where functions turn (0, +-1, +-0.5, big) */
+    int64_t n = 1031;
+    double *v = malloc((size_t)(2 * n) * sizeof *v);
+    static const double special[] = {0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-7, 700.0};
+    for (int64_t i = 0; i < 2 * n; i++)
+        v[i] = i < 12 ? special[i] : 6.0 * lcg_uniform(rng) - 3.0;
+    tg_tensor *h[2], *d[2], *fo, *po;
+    for (int k = 0; k < 2; k++) {
+        tg_tensor *f64 = tg_from_data(TG_F64, 1, &n, v + k * n);
+        h[k] = tg_cast(f64, t);
+        d[k] = tg_to_device(h[k], VK0);
+        tg_release(f64);
+    }
+    free(v);
+    tg_vk_queue_stats s0, s1, s2;
+    tg__vk_queue_stats(0, &s0);
+    cr_assert_eq(tg_run(pf, d, &fo), TG_OK, "%s: %s", name, tg_last_error());
+    tg__vk_queue_stats(0, &s1);
+    cr_assert_eq(tg_run(pp, d, &po), TG_OK, "%s: %s", name, tg_last_error());
+    tg__vk_queue_stats(0, &s2);
+    cr_expect_eq(s1.dispatches - s0.dispatches, 1, "%s %s: the fused program took %llu dispatches", name,
+                 dname(t), (unsigned long long)(s1.dispatches - s0.dispatches));
+    char what[64];
+    snprintf(what, sizeof what, "%s %s", name, dname(t));
+    expect_same_bits(fo, po, what);
+    tg_release(fo);
+    tg_release(po);
+    for (int k = 0; k < 2; k++) { tg_release(h[k]); tg_release(d[k]); }
+    tg_scope_end();
+    tg_program_free(pf);
+    tg_program_free(pp);
+    tg_graph_free(g);
+}
+
+Test(gpu_fused, every_fusible_op_equals_its_own_kernel) {
+    need_gpu();
+    tg_vk_shader_stats st;
+    uint64_t rng = 2024;
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
+        tg_dtype t = di ? TG_F64 : TG_F32;
+        for (op_index = 0; op_index < (int)(sizeof unary_ops / sizeof *unary_ops); op_index++) {
+            fused_vs_plain(one_unary, unary_ops[op_index].name, t, &rng);
+            tg__vk_shader_stats(&st);
+            if (st.compiler < 0) cr_skip_test("no GLSL compiler plugin (libtangent_glslang.so)");
+        }
+        for (op_index = 0; op_index < (int)(sizeof binary_ops / sizeof *binary_ops); op_index++)
+            fused_vs_plain(one_binary, binary_ops[op_index].name, t, &rng);
+    }
+    cr_expect_eq(st.failures, 0, "a generated kernel did not compile");
+}
