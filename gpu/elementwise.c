@@ -23,12 +23,22 @@ static const char *icast_name(tg_dtype t) {
     return t == TG_BOOL ? "b" : t == TG_I32 ? "i32" : t == TG_I64 ? "i64" : t == TG_F32 ? "f32" : "f64";
 }
 
+/* f16/bf16 and the float dtypes half.comp converts them from and to */
+static bool is_half(tg_dtype t) { return t == TG_F16 || t == TG_BF16; }
+static bool half_cast_ok(const tg_vkdev *d, tg_dtype t) { return is_half(t) || tg__vk_float_ok(d, t); }
+
 tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
     tg_vkdev *d = tg__vk_dev_of(out);
     if (!d) return tg_last_error_code();
     char pipe[32];
     tg_dtype s = x->dtype, t = out->dtype;
-    if (s == t) {
+    /* 2-byte elements live in uint words: gpu/shaders/half.comp */
+    bool half = (s == t && tg__esize(s) == 2) ||
+                ((is_half(s) || is_half(t)) && half_cast_ok(d, s) && half_cast_ok(d, t));
+    if (half) {
+        if (s == t) snprintf(pipe, sizeof pipe, "copy_w2");
+        else snprintf(pipe, sizeof pipe, "half_%s_%s", tg_dtype_name(s), tg_dtype_name(t));
+    } else if (s == t) {
         int64_t es = tg__esize(s);
         if (es != 1 && es != 4 && es != 8 && es != 16) return tg__vk_unsupported(c, x, "copies of %s", tg_dtype_name(s));
         if (es == 1 && !d->int8) return tg__vk_unsupported(c, x, "%s (the device has no 8-bit storage)", tg_dtype_name(s));
@@ -50,7 +60,7 @@ tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x)
     VkBuffer bufs[3];
     if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
     if (p[0] == 0) return TG_OK;
-    return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+    return tg__vk_record(d, pipe, p, 2, bufs, half ? tg__vk_groups_for(p[0]) : tg__vk_elem_groups(p), 1, 1);
 }
 
 tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
@@ -114,7 +124,7 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         else if (cplx) snprintf(pipe, sizeof pipe, "cbinary_%s", cd == TG_C128 ? "c128" : "c64");
         else snprintf(pipe, sizeof pipe, "%s_%s", op >= 0 ? "binary" : "compare", tg__vk_sfx(cd));
         p[2] = op >= 0 ? op : cop;
-        st = tg__vk_record(d, pipe, p, 3, bufs, tg__vk_groups_for(p[0]), 1, 1);
+        st = tg__vk_record(d, pipe, p, 3, bufs, tg__vk_elem_groups(p), 1, 1);
     }
     tg_release(x[0]);
     tg_release(x[1]);
@@ -131,7 +141,7 @@ static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_t
     if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
     if (p[0] == 0) return TG_OK;
     p[2] = op;
-    return tg__vk_record(d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+    return tg__vk_record(d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
 }
 
 /* neg and conj of c64/c128 (gpu/shaders/cbinary.comp with UNARY). */
@@ -145,7 +155,7 @@ static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tenso
     if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
     if (p[0] == 0) return TG_OK;
     p[2] = op;
-    return tg__vk_record(d, x->dtype == TG_C128 ? "cunary_c128" : "cunary_c64", p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+    return tg__vk_record(d, x->dtype == TG_C128 ? "cunary_c128" : "cunary_c64", p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
 }
 
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
@@ -175,7 +185,7 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
         p[2] = op;
         char pipe[32];
         snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(od));
-        st = tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(p[0]), 1, 1);
+        st = tg__vk_record(d, pipe, p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
     }
     tg_release(x);
     return st;
@@ -198,7 +208,7 @@ tg_status tg__vk_pred_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     if (p[0] == 0) return TG_OK;
     p[2] = op;
     return tg__vk_record(d, t == TG_BOOL ? "pred_u8" : t == TG_F64 ? "pred_f64" : "pred_f32", p, 2, bufs,
-                         tg__vk_groups_for(p[0]), 1, 1);
+                         tg__vk_elem_groups(p), 1, 1);
 }
 
 /* ---- weak scalars from the CPU ------------------------------------------------------ */

@@ -29,19 +29,33 @@ bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *
     p[0] = (int32_t)n;
     p[1] = out->ndim;
     tg_tensor *ops[4] = {out, n_in > 0 ? in[0] : NULL, n_in > 1 ? in[1] : NULL, NULL};
+    /* out's row-major strides: operands that match them on every axis of
+     * size > 1 take the shaders' dense path (common.glsl, p[3]) */
+    int64_t cst[TG_MAX_DIMS], c = 1;
+    for (int dd = out->ndim - 1; dd >= 0; dd--) { cst[dd] = c; c *= out->shape[dd]; }
+    bool dense = true, aligned = true;
     for (int k = 0; k <= n_in; k++) {
         vk_loc l = tg__vk_locate(ops[k]);
         bufs[k] = l.block->buf;
         int64_t es = tg__esize(ops[k]->dtype), st[TG_MAX_DIMS];
         p[4 + k] = (int32_t)(l.byte_off / (size_t)es);
+        aligned = aligned && p[4 + k] % 4 == 0;
         tg__broadcast_strides(ops[k], out->ndim, out->shape, st);
         for (int dd = 0; dd < out->ndim; dd++) {
             if (!tg__vk_fits32(st[dd])) return false;
             p[16 + 8 * k + dd] = (int32_t)st[dd];
+            if (out->shape[dd] > 1 && st[dd] != cst[dd]) dense = false;
         }
     }
     for (int dd = 0; dd < out->ndim; dd++) p[8 + dd] = (int32_t)out->shape[dd];
+    p[3] = dense ? (aligned ? 2 : 1) : 0;
     return true;
+}
+
+uint32_t tg__vk_elem_groups(const int32_t *p) {
+    /* the 4-vector path needs a thread per group of 4 (the < 4 left over
+     * run on the first threads) */
+    return tg__vk_groups_for(p[3] == 2 ? ((int64_t)p[0] + 3) / 4 : p[0]);
 }
 
 uint32_t tg__vk_groups_for(int64_t n) {

@@ -24,9 +24,12 @@ bool tg__vk_fits32(int64_t v);
 tg_status tg__vk_unsupported(const tg_op_call *c, const tg_tensor *t, const char *fmt, const char *arg);
 /* Elementwise parameters (gpu/shaders/common.glsl) for out and n_in (<= 2)
  * inputs read as if broadcast to out's shape; bufs[k] gets operand k's
- * block (0 out, 1.. inputs). p has 64 ints. False when an offset or stride
- * exceeds 32 bits. */
+ * block (0 out, 1.. inputs). p has 64 ints; p[3] says whether the dense
+ * paths apply. False when an offset or stride exceeds 32 bits. */
 bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *in, VkBuffer *bufs);
+/* Workgroups for an elementwise dispatch with parameters p (made by
+ * tg__vk_elem_params): a thread per 4 elements on the 4-vector path. */
+uint32_t tg__vk_elem_groups(const int32_t *p);
 /* Workgroups of TG_VK_LOCAL threads for n elements (grid-stride beyond
  * TG_VK_MAX_GROUPS). */
 uint32_t tg__vk_groups_for(int64_t n);

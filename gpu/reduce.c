@@ -58,6 +58,20 @@ static int64_t groups_per_output(int64_t M, int64_t R) {
     return G;
 }
 
+/* reduce.comp's p[48]: 1 when each output's reduced elements are one
+ * contiguous run (row-major over the reduced axes), 2 when also every
+ * run starts at a multiple of 4 elements (read as 4-vectors). */
+static int32_t dense_runs(const red_geom *g, int64_t base) {
+    int64_t c = 1;
+    for (int i = g->nr - 1; i >= 0; i--) {
+        if (g->rs[i] > 1 && g->rst[i] != c) return 0;
+        c *= g->rs[i];
+    }
+    bool aligned = base % 4 == 0;
+    for (int i = 0; i < g->nk; i++) aligned = aligned && (g->ks[i] == 1 || g->kst[i] % 4 == 0);
+    return aligned ? 2 : 1;
+}
+
 /* ---- sum prod max min all any ---------------------------------------------------- */
 /* wide: the u8 pipeline's counts (sum of bools): x holds 32-bit counts
  * (an i32 partial) or bytes, dst 32-bit counts (i32) or int64 words. */
@@ -72,6 +86,7 @@ static tg_status reduce_pass(tg_vkdev *d, const char *pipe, int op, tg_tensor *x
     p[7] = op;
     p[46] = x->dtype == TG_I32;
     p[47] = dst->dtype == TG_I32 ? 1 : dst->dtype == TG_I64 ? 2 : 0;
+    p[48] = dense_runs(g, p[5]);
     /* the u8 pipeline also binds the word views (3, 4) of the same blocks */
     VkBuffer bufs[4] = {lo.block->buf, lx.block->buf, lo.block->buf, lx.block->buf};
     return record_groups(d, pipe, p, strcmp(pipe, "reduce_u8") == 0 ? 4 : 2, bufs, g->M * G);

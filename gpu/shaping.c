@@ -1,6 +1,7 @@
 /* Vulkan shaping kernels: concat and pad (copies into windows of the
  * output through the copy/cast kernels of gpu/elementwise.c; pad's border
- * is copy.comp's fill) and tril/triu (gpu/shaders/shape_tri.comp). */
+ * is copy.comp's fill, half.comp's for 2-byte dtypes) and tril/triu
+ * (gpu/shaders/shape_tri.comp). */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
 #include "tensor/ops/elementwise.h"
@@ -31,7 +32,7 @@ tg_status tg__vk_pad_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     tg_vkdev *d = tg__vk_dev_of(o);
     if (!d) return tg_last_error_code();
     int64_t es = tg__esize(o->dtype);
-    if (es != 1 && es != 4 && es != 8 && es != 16) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(o->dtype));
+    if (es != 1 && es != 2 && es != 4 && es != 8 && es != 16) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(o->dtype));
     if (es == 1 && !d->int8) return tg__vk_unsupported(c, x, "%s (the device has no 8-bit storage)", tg_dtype_name(o->dtype));
     if (tg__numel(x->ndim, x->shape) < tg__numel(o->ndim, o->shape)) {
         /* the fill value converted as the CPU converts it */
@@ -55,7 +56,7 @@ tg_status tg__vk_pad_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
         p[43] = (int32_t)bits[3];
         char pipe[32];
         snprintf(pipe, sizeof pipe, "copy_w%d", (int)es);
-        tg_status st = tg__vk_record(d, pipe, p, 1, bufs, tg__vk_groups_for(p[0]), 1, 1);
+        tg_status st = tg__vk_record(d, pipe, p, 1, bufs, tg__vk_elem_groups(p), 1, 1);
         if (st) return st;
     }
     tg_tensor win = *o;

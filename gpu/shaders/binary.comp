@@ -11,18 +11,38 @@ layout(std430, binding = 1) writeonly buffer O { T o[]; };
 layout(std430, binding = 2) readonly buffer A { T a[]; };
 layout(std430, binding = 3) readonly buffer B { T b[]; };
 
+#ifdef TG_F64
+#define T4 dvec4
+#else
+#define T4 vec4
+#endif
+layout(std430, binding = 1) writeonly buffer O4 { T4 o4[]; };
+layout(std430, binding = 2) readonly buffer A4 { T4 a4[]; };
+layout(std430, binding = 3) readonly buffer B4 { T4 b4[]; };
+
+T apply(int op, T x, T y) {
+    switch (op) {
+    case 0: return b_add(x, y);
+    case 1: return b_sub(x, y);
+    case 2: return b_mul(x, y);
+    case 3: return b_div(x, y);
+    case 4: return b_maximum(x, y);
+    default: return b_minimum(x, y);
+    }
+}
+
 void main() {
     int op = p[2];
-    TG_FOR_EACH(i) {
-        T x = a[tg_offset(i, 1)], y = b[tg_offset(i, 2)], r;
-        switch (op) {
-        case 0: r = b_add(x, y); break;
-        case 1: r = b_sub(x, y); break;
-        case 2: r = b_mul(x, y); break;
-        case 3: r = b_div(x, y); break;
-        case 4: r = b_maximum(x, y); break;
-        default: r = b_minimum(x, y); break;
-        }
-        o[tg_offset(i, 0)] = r;
+    if (p[3] == 0) {
+        TG_FOR_EACH(i) o[tg_offset(i, 0)] = apply(op, a[tg_offset(i, 1)], b[tg_offset(i, 2)]);
+        return;
     }
+    if (p[3] == 2) {
+        uint bo = tg_base4(0), ba = tg_base4(1), bb = tg_base4(2);
+        TG_FOR_EACH_GROUP4(g) {
+            T4 x = a4[ba + g], y = b4[bb + g];
+            o4[bo + g] = T4(apply(op, x.x, y.x), apply(op, x.y, y.y), apply(op, x.z, y.z), apply(op, x.w, y.w));
+        }
+    }
+    TG_FOR_EACH_DENSE(i) o[tg_dense(i, 0)] = apply(op, a[tg_dense(i, 1)], b[tg_dense(i, 2)]);
 }

@@ -1,8 +1,11 @@
 // Elementwise complex ops (gpu/shaders/complex_funcs.glsl), NumPy
 // broadcasting through strides. Binary op codes are binary.comp's (0 add,
-// 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj.
+// 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj. The
+// dense path goes one element at a time (elements are already 8 or 16
+// bytes).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#define TG_NO_VEC4
 layout(local_size_x = 256) in;
 #include "common.glsl"
 #include "complex_funcs.glsl"
@@ -12,21 +15,32 @@ layout(std430, binding = 2) readonly buffer A { CT a[]; };
 layout(std430, binding = 3) readonly buffer B { CT b[]; };
 #endif
 
+#ifdef UNARY
+CT apply(int op, CT x) { return op == 0 ? u_neg(x) : u_conj(x); }
+#else
+CT apply(int op, CT x, CT y) {
+    switch (op) {
+    case 0: return b_add(x, y);
+    case 1: return b_sub(x, y);
+    case 2: return b_mul(x, y);
+    default: return b_div(x, y);
+    }
+}
+#endif
+
 void main() {
     int op = p[2];
-    TG_FOR_EACH(i) {
-        CT x = a[tg_offset(i, 1)], r;
 #ifdef UNARY
-        r = op == 0 ? u_neg(x) : u_conj(x);
-#else
-        CT y = b[tg_offset(i, 2)];
-        switch (op) {
-        case 0: r = b_add(x, y); break;
-        case 1: r = b_sub(x, y); break;
-        case 2: r = b_mul(x, y); break;
-        default: r = b_div(x, y); break;
-        }
-#endif
-        o[tg_offset(i, 0)] = r;
+    if (p[3] == 0) {
+        TG_FOR_EACH(i) o[tg_offset(i, 0)] = apply(op, a[tg_offset(i, 1)]);
+        return;
     }
+    TG_FOR_EACH_DENSE(i) o[tg_dense(i, 0)] = apply(op, a[tg_dense(i, 1)]);
+#else
+    if (p[3] == 0) {
+        TG_FOR_EACH(i) o[tg_offset(i, 0)] = apply(op, a[tg_offset(i, 1)], b[tg_offset(i, 2)]);
+        return;
+    }
+    TG_FOR_EACH_DENSE(i) o[tg_dense(i, 0)] = apply(op, a[tg_dense(i, 1)], b[tg_dense(i, 2)]);
+#endif
 }

@@ -13,48 +13,67 @@ layout(local_size_x = 256) in;
 layout(std430, binding = 1) writeonly buffer O { T o[]; };
 layout(std430, binding = 2) readonly buffer A { T a[]; };
 
+#ifdef TG_F64
+#define T4 dvec4
+#else
+#define T4 vec4
+#endif
+layout(std430, binding = 1) writeonly buffer O4 { T4 o4[]; };
+layout(std430, binding = 2) readonly buffer A4 { T4 a4[]; };
+
+T apply(int op, T x) {
+    switch (op) {
+    case 0: return u_neg(x);
+    case 1: return u_abs(x);
+    case 2: return u_exp(x);
+    case 3: return u_log(x);
+    case 4: return u_sqrt(x);
+    case 5: return u_relu(x);
+    case 6: return u_sigmoid(x);
+    case 7: return u_tanh(x);
+    case 8: return u_square(x);
+    case 9: return u_sign(x);
+    case 10: return u_reciprocal(x);
+    case 11: return u_expm1(x);
+    case 12: return u_log1p(x);
+    case 13: return u_log2(x);
+    case 14: return u_log10(x);
+    case 15: return u_rsqrt(x);
+    case 16: return u_floor(x);
+    case 17: return u_ceil(x);
+    case 18: return u_round(x);
+    case 19: return u_trunc(x);
+    case 20: return u_silu(x);
+    case 21: return u_softplus(x);
+    case 22: return u_sin(x);
+    case 23: return u_cos(x);
+    case 24: return u_tan(x);
+    case 25: return u_asin(x);
+    case 26: return u_acos(x);
+    case 27: return u_atan(x);
+    case 28: return u_sinh(x);
+    case 29: return u_cosh(x);
+    case 30: return u_asinh(x);
+    case 31: return u_acosh(x);
+    case 32: return u_atanh(x);
+    case 33: return u_erf(x);
+    case 34: return u_erfc(x);
+    default: return u_gelu(x);
+    }
+}
+
 void main() {
     int op = p[2];
-    TG_FOR_EACH(i) {
-        T x = a[tg_offset(i, 1)], r;
-        switch (op) {
-        case 0: r = u_neg(x); break;
-        case 1: r = u_abs(x); break;
-        case 2: r = u_exp(x); break;
-        case 3: r = u_log(x); break;
-        case 4: r = u_sqrt(x); break;
-        case 5: r = u_relu(x); break;
-        case 6: r = u_sigmoid(x); break;
-        case 7: r = u_tanh(x); break;
-        case 8: r = u_square(x); break;
-        case 9: r = u_sign(x); break;
-        case 10: r = u_reciprocal(x); break;
-        case 11: r = u_expm1(x); break;
-        case 12: r = u_log1p(x); break;
-        case 13: r = u_log2(x); break;
-        case 14: r = u_log10(x); break;
-        case 15: r = u_rsqrt(x); break;
-        case 16: r = u_floor(x); break;
-        case 17: r = u_ceil(x); break;
-        case 18: r = u_round(x); break;
-        case 19: r = u_trunc(x); break;
-        case 20: r = u_silu(x); break;
-        case 21: r = u_softplus(x); break;
-        case 22: r = u_sin(x); break;
-        case 23: r = u_cos(x); break;
-        case 24: r = u_tan(x); break;
-        case 25: r = u_asin(x); break;
-        case 26: r = u_acos(x); break;
-        case 27: r = u_atan(x); break;
-        case 28: r = u_sinh(x); break;
-        case 29: r = u_cosh(x); break;
-        case 30: r = u_asinh(x); break;
-        case 31: r = u_acosh(x); break;
-        case 32: r = u_atanh(x); break;
-        case 33: r = u_erf(x); break;
-        case 34: r = u_erfc(x); break;
-        default: r = u_gelu(x); break;
-        }
-        o[tg_offset(i, 0)] = r;
+    if (p[3] == 0) {
+        TG_FOR_EACH(i) o[tg_offset(i, 0)] = apply(op, a[tg_offset(i, 1)]);
+        return;
     }
+    if (p[3] == 2) {
+        uint bo = tg_base4(0), ba = tg_base4(1);
+        TG_FOR_EACH_GROUP4(g) {
+            T4 x = a4[ba + g];
+            o4[bo + g] = T4(apply(op, x.x), apply(op, x.y), apply(op, x.z), apply(op, x.w));
+        }
+    }
+    TG_FOR_EACH_DENSE(i) o[tg_dense(i, 0)] = apply(op, a[tg_dense(i, 1)]);
 }
