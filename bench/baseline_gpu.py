@@ -204,6 +204,17 @@ def main():
         del x
         torch.cuda.empty_cache()
 
+    # linear + bias + ReLU (bench_gpu.c case_linear): PyTorch eager, which
+    # runs the GEMM with the bias in cuBLAS's epilogue, then the ReLU
+    for m, k, n in ((250, 3136, 1024), (250, 1024, 10), (4096, 4096, 4096)):
+        if args.quick and m == 4096:
+            continue
+        name = f"linear_relu_f32_{m}x{k}x{n}"
+        if selected(name):
+            x, w, b = uniform(m, k), uniform(n, k), uniform(n)
+            run(name, "torch-cuda", lambda: torch.relu(torch.nn.functional.linear(x, w, b)), "flop", 2 * m * k * n)
+            del x, w, b
+
 
 if __name__ == "__main__":
     main()

@@ -365,6 +365,49 @@ static void case_chain20(int64_t n, const char *name) {
     tg_release(j.y);
 }
 
+/* ---- fused linear + bias + ReLU ------------------------------------------ */
+typedef struct { tg_tensor *x, *w, *b; } lin_job;
+static void run_linear_fused(void *p) {
+    lin_job *j = p;
+    tg_release(check(tg_nn_linear(j->x, j->w, j->b, TG_ACT_RELU), "tg_nn_linear"));
+}
+static void run_linear_unfused(void *p) {
+    lin_job *j = p;
+    tg_scope_begin();
+    check(tg_relu(tg_add(tg_matmul(j->x, tg_mT(j->w)), j->b)), "relu(x w^T + b)");
+    tg_scope_end();
+}
+
+/* tg_nn_linear (the GEMM, then bias and ReLU in one pass) against
+ * relu(add(matmul(x, w^T), b)) on the device, forward, f32. */
+static void case_linear(int64_t m, int64_t k, int64_t n) {
+    char name[64];
+    snprintf(name, sizeof name, "linear_relu_f32_%lldx%lldx%lld", (long long)m, (long long)k, (long long)n);
+    int64_t xs[2] = {m, k}, ws[2] = {n, k};
+    lin_job j = {device_uniform(2, xs, NULL), device_uniform(2, ws, NULL), device_uniform(1, &n, NULL)};
+    tg_tensor *a = check(tg_nn_linear(j.x, j.w, j.b, TG_ACT_RELU), "tg_nn_linear");
+    tg_scope_begin();
+    tg_tensor *r = check(tg_relu(tg_add(tg_matmul(j.x, tg_mT(j.w)), j.b)), "unfused");
+    float *av = download(a), *rv = download(r);
+    tg_scope_end();
+    double worst = 0;
+    for (int64_t i = 0; i < m * n; i++) worst = fmax(worst, fabs(av[i] - rv[i]) / fmax(fabs(rv[i]), 1.0));
+    verdict(name, worst, 1e-5);
+    free(av);
+    free(rv);
+    tg_release(a);
+    static const bench_fn fns[] = {run_linear_fused, run_linear_unfused};
+    static const char *const impl[] = {"tangent", "tangent-unfused"};
+    for (int q = 0; q < 2; q++) {
+        int ns;
+        double t = gpu_measure(fns[q], &j, 0, &ns);
+        emit(name, impl[q], t, ns, "flop", 2.0 * (double)m * (double)k * (double)n);
+    }
+    tg_release(j.x);
+    tg_release(j.w);
+    tg_release(j.b);
+}
+
 /* ---- driver ------------------------------------------------------------ */
 static void usage(void) {
     fprintf(stderr, "usage: bench_gpu [--quick] [--filter SUBSTRING]\n");
@@ -416,6 +459,13 @@ int main(int argc, char **argv) {
     const int64_t chain_n = quick ? (int64_t)1 << 20 : (int64_t)1 << 26;
     snprintf(name, sizeof name, "chain20_f32_%s", quick ? "2^20" : "2^26");
     if (SELECTED(name)) case_chain20(chain_n, name);
+    /* the CNN's classifier head (fc1, fc2) and a large square case */
+    static const int64_t lin[3][3] = {{250, 3136, 1024}, {250, 1024, 10}, {4096, 4096, 4096}};
+    for (int i = quick ? 1 : 0; i < 3; i++) {
+        snprintf(name, sizeof name, "linear_relu_f32_%lldx%lldx%lld", (long long)lin[i][0], (long long)lin[i][1],
+                 (long long)lin[i][2]);
+        if (SELECTED(name)) case_linear(lin[i][0], lin[i][1], lin[i][2]);
+    }
     if (failures) {
         fprintf(stderr, "bench_gpu: %d case(s) computed a wrong result\n", failures);
         return 1;
