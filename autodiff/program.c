@@ -212,7 +212,7 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
     }
     if (p->fused[k]) {        /* inputs on a device: the generated kernel, if it takes them */
         if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
-        tg_status st = tg__fused_run(p->fused[k], g, val, ov->ndim, shape, ran);
+        tg_status st = tg__fused_run(p->fused[k], val, ov->ndim, shape, ran);
         if (st || *ran) return st;
     }
     if (elems <= TG_FUSION_BLOCK_ELEMS) return TG_OK;   /* one block: op by op is as good and cheaper */

@@ -338,9 +338,7 @@ void tg__fused_free(tg_fused_kernel *f) {
 const char *tg__fused_source(const tg_fused_kernel *f) { return f ? f->src : NULL; }
 
 /* ---- run ------------------------------------------------------------------------ */
-tg_status tg__fused_run(const tg_fused_kernel *f, const struct tg_graph *g, tg_tensor **val, int ndim, const int64_t *shape,
-                        bool *ran) {
-    (void)g;
+tg_status tg__fused_run(const tg_fused_kernel *f, tg_tensor **val, int ndim, const int64_t *shape, bool *ran) {
     *ran = false;
     tg_tensor *first = f->n_in ? val[f->in_value[0]] : NULL;
     if (!first || first->storage->device.kind != TG_VULKAN) return TG_OK;
@@ -410,9 +408,8 @@ tg_fused_kernel *tg__fused_build(const struct tg_graph *g, int k, int e, const b
 }
 void tg__fused_free(tg_fused_kernel *f) { (void)f; }
 const char *tg__fused_source(const tg_fused_kernel *f) { (void)f; return NULL; }
-tg_status tg__fused_run(const tg_fused_kernel *f, const struct tg_graph *g, tg_tensor **val, int ndim, const int64_t *shape,
-                        bool *ran) {
-    (void)f; (void)g; (void)val; (void)ndim; (void)shape;
+tg_status tg__fused_run(const tg_fused_kernel *f, tg_tensor **val, int ndim, const int64_t *shape, bool *ran) {
+    (void)f; (void)val; (void)ndim; (void)shape;
     *ran = false;
     return TG_OK;
 }

@@ -76,8 +76,7 @@ void tg__vk_shader_stats(tg_vk_shader_stats *out);
 struct tg_graph;
 typedef struct tg_fused_kernel tg_fused_kernel;
 tg_fused_kernel *tg__fused_build(const struct tg_graph *g, int k, int e, const bool *escapes);
-tg_status tg__fused_run(const tg_fused_kernel *f, const struct tg_graph *g, tg_tensor **val, int ndim,
-                        const int64_t *shape, bool *ran);
+tg_status tg__fused_run(const tg_fused_kernel *f, tg_tensor **val, int ndim, const int64_t *shape, bool *ran);
 void tg__fused_free(tg_fused_kernel *f);
 const char *tg__fused_source(const tg_fused_kernel *f);     /* the GLSL text */
 
