@@ -131,17 +131,23 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return st;
 }
 
-/* neg, abs, relu, square, sign of i32/i64 (gpu/shaders/iunary.comp); op is
- * the unary op code of tg__vk_unary_kernel. */
-static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_tensor *x, tg_tensor *out) {
-    if (op != 0 && op != 1 && op != 5 && op != 8 && op != 9)
-        return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
+/* out = pipe's op number op applied to x (one input, elementwise layout). */
+static tg_status record_unary(const tg_op_call *c, tg_vkdev *d, const char *pipe, int op, tg_tensor *x,
+                              tg_tensor *out) {
     int32_t p[64];
     VkBuffer bufs[3];
     if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
     if (p[0] == 0) return TG_OK;
     p[2] = op;
-    return tg__vk_record(d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
+    return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
+}
+
+/* neg, abs, relu, square, sign of i32/i64 (gpu/shaders/iunary.comp); op is
+ * the unary op code of tg__vk_unary_kernel. */
+static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_tensor *x, tg_tensor *out) {
+    if (op != 0 && op != 1 && op != 5 && op != 8 && op != 9)
+        return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
+    return record_unary(c, d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", op, x, out);
 }
 
 /* neg and conj of c64/c128 (gpu/shaders/cbinary.comp with UNARY). */
@@ -150,12 +156,7 @@ static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tenso
     int op = tg__vk_index_of(c->def->name, names, 2);
     if (op < 0 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
         return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
-    int32_t p[64];
-    VkBuffer bufs[3];
-    if (!tg__vk_elem_params(p, out, 1, &x, bufs)) return tg__vk_unsupported(c, x, "%s (offsets beyond 32 bits)", "this layout");
-    if (p[0] == 0) return TG_OK;
-    p[2] = op;
-    return tg__vk_record(d, x->dtype == TG_C128 ? "cunary_c128" : "cunary_c64", p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
+    return record_unary(c, d, x->dtype == TG_C128 ? "cunary_c128" : "cunary_c64", op, x, out);
 }
 
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
@@ -177,16 +178,9 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
         return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
     tg_tensor *x = tg__vk_cast_to(c, in[0], od);
     if (!x) return tg_last_error_code();
-    int32_t p[64];
-    VkBuffer bufs[3];
-    tg_status st = TG_OK;
-    if (!tg__vk_elem_params(p, out[0], 1, &x, bufs)) st = tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
-    if (!st && p[0] > 0) {
-        p[2] = op;
-        char pipe[32];
-        snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(od));
-        st = tg__vk_record(d, pipe, p, 2, bufs, tg__vk_elem_groups(p), 1, 1);
-    }
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(od));
+    tg_status st = record_unary(c, d, pipe, op, x, out[0]);
     tg_release(x);
     return st;
 }
@@ -201,14 +195,7 @@ tg_status tg__vk_pred_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     tg_dtype t = in[0]->dtype;
     if (!d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
     if (!tg__vk_float_ok(d, t) && t != TG_BOOL) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
-    int32_t p[64];
-    VkBuffer bufs[3];
-    if (!tg__vk_elem_params(p, out[0], 1, in, bufs))
-        return tg__vk_unsupported(c, in[0], "%s (offsets beyond 32 bits)", "this layout");
-    if (p[0] == 0) return TG_OK;
-    p[2] = op;
-    return tg__vk_record(d, t == TG_BOOL ? "pred_u8" : t == TG_F64 ? "pred_f64" : "pred_f32", p, 2, bufs,
-                         tg__vk_elem_groups(p), 1, 1);
+    return record_unary(c, d, t == TG_BOOL ? "pred_u8" : t == TG_F64 ? "pred_f64" : "pred_f32", op, in[0], out[0]);
 }
 
 /* ---- weak scalars from the CPU ------------------------------------------------------ */

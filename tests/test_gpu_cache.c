@@ -17,7 +17,6 @@
 #include "support/tmpdir.h"
 #include "support/gpu.h"
 
-enum { SKIP = 77 };
 
 /* What a child saw. */
 typedef struct {
@@ -28,10 +27,10 @@ typedef struct {
 } seen;
 
 /* Runs a few kernels on vulkan:0 (checking their values) and reports the
- * cache statistics through a pipe; exit 0, SKIP without a device, 1 on a
- * wrong value or error. */
+ * cache statistics through a pipe; exit 0, GPU_CHILD_SKIP without a
+ * device, 1 on a wrong value or error. */
 static int child_body(int fd) {
-    if (tg_device_count(TG_VULKAN) == 0) return SKIP;
+    if (tg_device_count(TG_VULKAN) == 0) return GPU_CHILD_SKIP;
     tg_device vk = {TG_VULKAN, 0};
     float v[6] = {1, 2, 3, 4, 5, 6};
     tg_tensor *h = tg_from_data(TG_F32, 2, (int64_t[]){2, 3}, v);
@@ -49,29 +48,11 @@ static int child_body(int fd) {
     return write(fd, &o, sizeof o) == (ssize_t)sizeof o ? 0 : 1;
 }
 
-/* Forks a child with TANGENT_CACHE_DIR=dir (NULL: unset) and collects what
- * it saw; skips the test when there is no device. */
+/* Runs child_body in a fresh process with TANGENT_CACHE_DIR=dir (NULL:
+ * unset) and collects what it saw. */
 static seen run_child(const char *dir) {
-    int p[2];
-    cr_assert(pipe(p) == 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        if (dir) setenv("TANGENT_CACHE_DIR", dir, 1);
-        _exit(child_body(p[1]));
-    }
-    close(p[1]);
     seen o;
-    memset(&o, 0, sizeof o);
-    ssize_t got = read(p[0], &o, sizeof o);
-    close(p[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    cr_assert(WIFEXITED(status), "the child crashed");
-    if (WEXITSTATUS(status) == SKIP) cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe)");
-    cr_assert_eq(WEXITSTATUS(status), 0, "the child computed wrong values or failed");
-    cr_assert_eq(got, (ssize_t)sizeof o);
+    gpu_run_child(dir, child_body, &o, sizeof o);
     return o;
 }
 
@@ -201,7 +182,7 @@ Test(gpu_cache, concurrent_writers_leave_a_valid_file) {
         int status;
         waitpid(pids[i], &status, 0);
         cr_assert(WIFEXITED(status));
-        if (WEXITSTATUS(status) == SKIP) cr_skip_test("no Vulkan device");
+        if (WEXITSTATUS(status) == GPU_CHILD_SKIP) cr_skip_test("no Vulkan device");
         cr_assert_eq(WEXITSTATUS(status), 0);
     }
     seen d = run_child(dir);

@@ -202,13 +202,12 @@ Test(gpu_fused, cpu_only_generates_nothing) {
 }
 
 /* ---- the on-disk cache, across processes ------------------------------------------ */
-enum { SKIP = 77 };
 typedef struct { unsigned long long compiles, failures, disk_hits, disk_writes, disk_rejected; int compiler; } seen;
 
 /* Compiles the chain program, runs it once on the device and checks its
  * value against the CPU; reports the shader statistics through fd. */
 static int child_body(int fd) {
-    if (tg_device_count(TG_VULKAN) == 0) return SKIP;
+    if (tg_device_count(TG_VULKAN) == 0) return GPU_CHILD_SKIP;
     tg_spec specs[3] = {{TG_F32, "N, 6"}, {TG_F32, "N, 6"}, {TG_F32, "6"}};
     tg_graph *g = tg_trace(chain, NULL, 3, specs, 2);
     tg_program *p = g ? tg_compile(g, NULL) : NULL;
@@ -229,26 +228,8 @@ static int child_body(int fd) {
 }
 
 static seen run_child(const char *dir) {
-    int p[2];
-    cr_assert(pipe(p) == 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        setenv("TANGENT_CACHE_DIR", dir, 1);
-        _exit(child_body(p[1]));
-    }
-    close(p[1]);
     seen o;
-    memset(&o, 0, sizeof o);
-    ssize_t got = read(p[0], &o, sizeof o);
-    close(p[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    cr_assert(WIFEXITED(status), "the child crashed");
-    if (WEXITSTATUS(status) == SKIP) cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe)");
-    cr_assert_eq(WEXITSTATUS(status), 0, "the child computed wrong values or failed");
-    cr_assert_eq(got, (ssize_t)sizeof o);
+    gpu_run_child(dir, child_body, &o, sizeof o);
     return o;
 }
 

@@ -34,11 +34,6 @@ static tg_tensor *rand_cpu(tg_dtype d, int ndim, const int64_t *shape, double lo
 static tg_tensor *rand_index(tg_dtype d, int ndim, const int64_t *shape, int64_t lo, int64_t hi) {
     return rand_cpu(d, ndim, shape, (double)lo, (double)hi);
 }
-static tg_tensor *gpu(tg_tensor *t) {
-    tg_tensor *g = tg_to_device(t, VK0);
-    cr_assert_not_null(g, "tg_to_device: %s", tg_last_error());
-    return g;
-}
 /* got (a GPU result) equals want (the CPU's) within rtol/atol. */
 static void check_gpu(tg_tensor *got, tg_tensor *want, double rtol, double atol, const char *what) {
     cr_assert_not_null(want, "%s (CPU): %s", what, tg_last_error());

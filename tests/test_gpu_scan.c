@@ -34,12 +34,6 @@ static tg_tensor *rand_cpu(tg_dtype d, int nd, const int64_t *shape, double lo, 
     return r;
 }
 
-static tg_tensor *gpu(tg_tensor *t) {
-    tg_tensor *g = tg_to_device(t, VK0);
-    cr_assert_not_null(g, "tg_to_device: %s", tg_last_error());
-    return g;
-}
-
 static tg_tensor *scan(int op, tg_tensor *x, int axis) { return op ? tg_cumprod(x, axis) : tg_cumsum(x, axis); }
 
 /* got (on the device) and want (CPU): same shape and dtype; bits equal

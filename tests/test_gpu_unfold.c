@@ -36,12 +36,6 @@ static tg_tensor *rand_cpu(tg_dtype d, int nd, const int64_t *shape) {
     return r;
 }
 
-static tg_tensor *gpu(tg_tensor *t) {
-    tg_tensor *g = tg_to_device(t, VK0);
-    cr_assert_not_null(g, "tg_to_device: %s", tg_last_error());
-    return g;
-}
-
 /* got on the device equals want (CPU) bit for bit. */
 static void check_bits(tg_tensor *got, tg_tensor *want, const char *what) {
     cr_assert_not_null(got, "%s: %s", what, tg_last_error());

@@ -1,8 +1,13 @@
 /* Shared by the GPU test programs (support/gpu.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "support/gpu.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #ifdef __SANITIZE_ADDRESS__
 /* Mesa's lavapipe (22.3, Debian 12) leaves 96 bytes in 2 blocks allocated at
@@ -39,4 +44,32 @@ int gpu_n_dtypes(void) { return gpu_has_f64() ? 2 : 1; }
 double lcg_uniform(uint64_t *state) {
     *state = *state * 6364136223846793005u + 1442695040888963407u;
     return (double)(*state >> 11) / 9007199254740992.0;
+}
+
+tg_tensor *gpu(tg_tensor *t) {
+    tg_tensor *g = tg_to_device(t, VK0);
+    cr_assert_not_null(g, "tg_to_device: %s", tg_last_error());
+    return g;
+}
+
+void gpu_run_child(const char *dir, int (*body)(int fd), void *out, size_t n) {
+    int p[2];
+    cr_assert(pipe(p) == 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        if (dir) setenv("TANGENT_CACHE_DIR", dir, 1);
+        _exit(body(p[1]));
+    }
+    close(p[1]);
+    memset(out, 0, n);
+    ssize_t got = read(p[0], out, n);
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status), "the child crashed");
+    if (WEXITSTATUS(status) == GPU_CHILD_SKIP) cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe)");
+    cr_assert_eq(WEXITSTATUS(status), 0, "the child computed wrong values or failed");
+    cr_assert_eq(got, (ssize_t)n);
 }

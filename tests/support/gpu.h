@@ -21,6 +21,15 @@ void need_gpu(void);
 bool gpu_has_f64(void);
 /* The float dtypes vulkan:0 takes: 1 (f32) or 2 (f32, f64). */
 int gpu_n_dtypes(void);
+/* t copied to vulkan:0 (a new reference); a failure fails the test. */
+tg_tensor *gpu(tg_tensor *t);
+/* Runs body(fd) in a forked child, as a new program would run, with
+ * TANGENT_CACHE_DIR=dir (NULL: left as it is). The child writes n bytes of
+ * what it saw to fd and returns 0, GPU_CHILD_SKIP when there is no
+ * device, or 1 on a wrong value or error. Fills out; skips the calling test
+ * on GPU_CHILD_SKIP and fails it on a crash, a failure or a short report. */
+#define GPU_CHILD_SKIP 77
+void gpu_run_child(const char *dir, int (*body)(int fd), void *out, size_t n);
 /* Uniform in [0, 1) from a 64-bit LCG; each test program keeps its own
  * state (and seed), so its inputs do not depend on the others. */
 double lcg_uniform(uint64_t *state);
