@@ -2,12 +2,12 @@
  * tg_einsum_path_opt and tg_einsum_ints_path (the path, its cost and its
  * largest intermediate), and the planning step shared with execution. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "einsum/einsum_impl.h"
+#include "tensor/strbuf.h"
 #include "tensor/tensor_impl.h"
 
 #define AUTO_OPT 6   /* as path.c: "auto" is optimal up to this many operands */
@@ -48,35 +48,12 @@ tg_status tg__ein_plan(const tg_ein_spec *s, const tg_einsum_opts *opts, tg_ein_
 }
 
 /* ---- report ---- */
-typedef struct { char *buf; size_t len, cap; bool oom; } sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) return;
-    if (b->len + (size_t)need + 1 > b->cap) {
-        size_t cap = (b->cap + (size_t)need + 1) * 2;
-        char *nb = realloc(b->buf, cap);
-        if (!nb) { b->oom = true; return; }
-        b->buf = nb;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)need;
-}
-
-static void sb_labels(sbuf *b, const tg_ein_spec *s, const uint64_t *set) {
+static void sb_labels(tg_strbuf *b, const tg_ein_spec *s, const uint64_t *set) {
     char nb[32];
     bool first = true;
     for (int l = 0; l < s->n_labels; l++)
         if ((set[l >> 6] >> (l & 63)) & 1) {
-            sb_printf(b, "%s%s", s->int_labels && !first ? " " : "", tg__ein_label_name(s, l, nb, sizeof nb));
+            tg__strbuf_printf(b, "%s%s", s->int_labels && !first ? " " : "", tg__ein_label_name(s, l, nb, sizeof nb));
             first = false;
         }
 }
@@ -102,21 +79,21 @@ static tg_status make_report(const char *subscripts, const tg_ein_spec *s, const
     double out_size = 1;
     for (int j = 0; j < s->n_out; j++) out_size *= sets->size[s->out[j]];
     if (n < 2) largest = out_size;
-    sbuf b = {0};
-    sb_printf(&b, "  Complete contraction:  %s\n", subscripts ? subscripts : "(integer labels)");
-    sb_printf(&b, "              Strategy:  %s\n", strat_name);
-    sb_printf(&b, "                  Path:  [");
-    for (int k = 0; k + 1 < n; k++) sb_printf(&b, "%s(%d, %d)", k ? ", " : "", path[k][0], path[k][1]);
-    sb_printf(&b, "]\n");
-    sb_printf(&b, "      Naive FLOP count:  %.3e\n", naive);
+    tg_strbuf b = {0};
+    tg__strbuf_printf(&b, "  Complete contraction:  %s\n", subscripts ? subscripts : "(integer labels)");
+    tg__strbuf_printf(&b, "              Strategy:  %s\n", strat_name);
+    tg__strbuf_printf(&b, "                  Path:  [");
+    for (int k = 0; k + 1 < n; k++) tg__strbuf_printf(&b, "%s(%d, %d)", k ? ", " : "", path[k][0], path[k][1]);
+    tg__strbuf_printf(&b, "]\n");
+    tg__strbuf_printf(&b, "      Naive FLOP count:  %.3e\n", naive);
     opt += 1;   /* numpy.einsum_path's convention (so reports compare) */
-    sb_printf(&b, "  Optimized FLOP count:  %.3e\n", n < 2 ? naive : opt);
-    sb_printf(&b, "   Theoretical speedup:  %.3f\n", n < 2 || opt <= 0 ? 1.0 : naive / opt);
-    sb_printf(&b, "  Largest intermediate:  %.3e elements\n", largest);
-    sb_printf(&b, "--------------------------------------------------------------\n");
-    sb_printf(&b, "step  pair        FLOPs        result labels\n");
+    tg__strbuf_printf(&b, "  Optimized FLOP count:  %.3e\n", n < 2 ? naive : opt);
+    tg__strbuf_printf(&b, "   Theoretical speedup:  %.3f\n", n < 2 || opt <= 0 ? 1.0 : naive / opt);
+    tg__strbuf_printf(&b, "  Largest intermediate:  %.3e elements\n", largest);
+    tg__strbuf_printf(&b, "--------------------------------------------------------------\n");
+    tg__strbuf_printf(&b, "step  pair        FLOPs        result labels\n");
     uint64_t(*cur)[TG_EIN_W] = malloc(sizeof *cur * (size_t)n);
-    if (!cur) { free(b.buf); return tg__error(TG_ERR_MEMORY, "einsum_path: out of memory"); }
+    if (!cur) { free(b.s); return tg__error(TG_ERR_MEMORY, "einsum_path: out of memory"); }
     for (int j = 0; j < n; j++) memcpy(cur[j], sets->set[j], sizeof cur[0]);
     int cnt = n;
     for (int k = 0; k + 1 < n; k++) {
@@ -127,9 +104,9 @@ static tg_status make_report(const char *subscripts, const tg_ein_spec *s, const
             if (j != x && j != y)
                 for (int w = 0; w < nw; w++) keep[w] |= cur[j][w];
         double f = tg__ein_pair_cost(sets, cur[x], cur[y], keep, res);
-        sb_printf(&b, "%4d  (%d, %d)%*s%.3e    ", k, x, y, x > 9 || y > 9 ? 4 : 6, "", f);
+        tg__strbuf_printf(&b, "%4d  (%d, %d)%*s%.3e    ", k, x, y, x > 9 || y > 9 ? 4 : 6, "", f);
         sb_labels(&b, s, res);
-        sb_printf(&b, "\n");
+        tg__strbuf_printf(&b, "\n");
         int q = 0;
         for (int j = 0; j < cnt; j++)
             if (j != x && j != y) { if (q != j) memcpy(cur[q], cur[j], sizeof cur[0]); q++; }
@@ -137,8 +114,8 @@ static tg_status make_report(const char *subscripts, const tg_ein_spec *s, const
         cnt = q + 1;
     }
     free(cur);
-    if (b.oom) { free(b.buf); return tg__error(TG_ERR_MEMORY, "einsum_path: out of memory"); }
-    *report = b.buf;
+    if (b.bad) { free(b.s); return tg__error(TG_ERR_MEMORY, "einsum_path: out of memory"); }
+    *report = b.s;
     return TG_OK;
 }
 

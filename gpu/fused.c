@@ -32,8 +32,8 @@
 #ifdef TG_HAVE_VULKAN
 #include "autodiff/graph.h"
 #include "gpu/kernel_util.h"
+#include "tensor/strbuf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,29 +57,6 @@ struct tg_fused_kernel {
 };
 
 /* ---- text ---------------------------------------------------------------------- */
-typedef struct strbuf { char *s; size_t n, cap; bool bad; } strbuf;
-
-static void put(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(strbuf *b, const char *fmt, ...) {
-    if (b->bad) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (w < 0) { b->bad = true; return; }
-    if (b->n + (size_t)w + 1 > b->cap) {
-        size_t cap = (b->cap ? 2 * b->cap : 4096) + (size_t)w;
-        char *s = realloc(b->s, cap);
-        if (!s) { b->bad = true; return; }
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)w;
-}
-
 static const char *const arith[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
 static const char *const cmp_names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
 static const char *const cmp_ops[] = {"==", "!=", "<", "<=", ">", ">="};
@@ -158,7 +135,7 @@ static int index_of(const char *name, const char *const *names, int n) {
 
 /* The statement computing node j into v<j - k>; false for an op or dtype
  * the generator does not cover. */
-static bool node_code(tg_fused_kernel *f, const tg_graph *g, int k, int e, int j, strbuf *body) {
+static bool node_code(tg_fused_kernel *f, const tg_graph *g, int k, int e, int j, tg_strbuf *body) {
     const tg_gnode *nd = &g->nodes[j];
     const char *op = nd->def->name;
     tg_dtype od = g->values[nd->out[0]].dtype, t = f->t;
@@ -167,45 +144,45 @@ static bool node_code(tg_fused_kernel *f, const tg_graph *g, int k, int e, int j
     if (nd->n_out != 1) return false;
     if (nd->n_in == 1 && strcmp(op, "cast") != 0 && strcmp(op, "logical_not") != 0) {
         if (od != t || !has_formula("u_", op) || !arg(f, g, k, e, j, 0, t, a, sizeof a)) return false;
-        put(body, "        precise T v%d = u_%s(%s);\n", j - k, op, a);
+        tg__strbuf_printf(body, "        precise T v%d = u_%s(%s);\n", j - k, op, a);
         return true;
     }
     if (nd->n_in == 2 && (q = index_of(op, arith, 6)) >= 0) {
         if (od != t || !has_formula("b_", op) || !arg(f, g, k, e, j, 0, t, a, sizeof a) ||
             !arg(f, g, k, e, j, 1, t, b, sizeof b))
             return false;
-        put(body, "        precise T v%d = b_%s(%s, %s);\n", j - k, op, a, b);
+        tg__strbuf_printf(body, "        precise T v%d = b_%s(%s, %s);\n", j - k, op, a, b);
         return true;
     }
     if (nd->n_in == 2 && (q = index_of(op, cmp_names, 6)) >= 0) {
         if (od != TG_BOOL || !arg(f, g, k, e, j, 0, t, a, sizeof a) || !arg(f, g, k, e, j, 1, t, b, sizeof b))
             return false;
-        put(body, "        bool v%d = %s %s %s;\n", j - k, a, cmp_ops[q], b);
+        tg__strbuf_printf(body, "        bool v%d = %s %s %s;\n", j - k, a, cmp_ops[q], b);
         return true;
     }
     if (nd->n_in == 3 && strcmp(op, "where") == 0) {
         if (od != t || !arg(f, g, k, e, j, 0, TG_BOOL, c, sizeof c) || !arg(f, g, k, e, j, 1, t, a, sizeof a) ||
             !arg(f, g, k, e, j, 2, t, b, sizeof b))
             return false;
-        put(body, "        precise T v%d = %s ? %s : %s;\n", j - k, c, a, b);
+        tg__strbuf_printf(body, "        precise T v%d = %s ? %s : %s;\n", j - k, c, a, b);
         return true;
     }
     if (nd->n_in == 1 && strcmp(op, "logical_not") == 0) {
         if (od != TG_BOOL || !arg(f, g, k, e, j, 0, TG_BOOL, a, sizeof a)) return false;
-        put(body, "        bool v%d = !%s;\n", j - k, a);
+        tg__strbuf_printf(body, "        bool v%d = !%s;\n", j - k, a);
         return true;
     }
     if (nd->n_in == 1 && strcmp(op, "cast") == 0) {
         tg_dtype id = g->values[nd->in[0]].dtype;
         if (id == t && od == TG_BOOL) {          /* as the CPU: NaN is true */
             if (!arg(f, g, k, e, j, 0, t, a, sizeof a)) return false;
-            put(body, "        bool v%d = %s != T(0);\n", j - k, a);
+            tg__strbuf_printf(body, "        bool v%d = %s != T(0);\n", j - k, a);
         } else if (id == TG_BOOL && od == t) {
             if (!arg(f, g, k, e, j, 0, TG_BOOL, a, sizeof a)) return false;
-            put(body, "        precise T v%d = %s ? T(1) : T(0);\n", j - k, a);
+            tg__strbuf_printf(body, "        precise T v%d = %s ? T(1) : T(0);\n", j - k, a);
         } else if (id == t && od == t) {
             if (!arg(f, g, k, e, j, 0, t, a, sizeof a)) return false;
-            put(body, "        precise T v%d = %s;\n", j - k, a);
+            tg__strbuf_printf(body, "        precise T v%d = %s;\n", j - k, a);
         } else {
             return false;
         }
@@ -215,7 +192,7 @@ static bool node_code(tg_fused_kernel *f, const tg_graph *g, int k, int e, int j
 }
 
 static char *generate(tg_fused_kernel *f, const tg_graph *g, int k, int e, const bool *escapes) {
-    strbuf body = {0}, s = {0};
+    tg_strbuf body = {0}, s = {0};
     bool ok = true;
     for (int j = k; j <= e && ok; j++) {
         ok = node_code(f, g, k, e, j, &body);
@@ -230,82 +207,82 @@ static char *generate(tg_fused_kernel *f, const tg_graph *g, int k, int e, const
     }
     if (!ok || body.bad || f->n_out == 0) { free(body.s); return NULL; }
     int nops = f->n_out + f->n_in;
-    put(&s, "#version 450\n// generated by Tangent (gpu/fused.c): %d nodes\n", e - k + 1);
-    put(&s, "layout(local_size_x = %d) in;\n", TG_VK_LOCAL);
-    put(&s, f->t == TG_F64 ? "#define T double\n#define V dvec4\n#define TG_F64\n" : "#define T float\n#define V vec4\n");
-    put(&s, "layout(std430, binding = 0) readonly buffer Params { int p[]; };\n");
-    for (int i = 1; i < TG_VK_BINDINGS; i++) put(&s, "layout(std430, binding = %d) buffer D%d { T d%d[]; };\n", i, i, i);
-    put(&s, "%s\n", tg__glsl_elementwise_funcs);
+    tg__strbuf_printf(&s, "#version 450\n// generated by Tangent (gpu/fused.c): %d nodes\n", e - k + 1);
+    tg__strbuf_printf(&s, "layout(local_size_x = %d) in;\n", TG_VK_LOCAL);
+    tg__strbuf_printf(&s, f->t == TG_F64 ? "#define T double\n#define V dvec4\n#define TG_F64\n" : "#define T float\n#define V vec4\n");
+    tg__strbuf_printf(&s, "layout(std430, binding = 0) readonly buffer Params { int p[]; };\n");
+    for (int i = 1; i < TG_VK_BINDINGS; i++) tg__strbuf_printf(&s, "layout(std430, binding = %d) buffer D%d { T d%d[]; };\n", i, i, i);
+    tg__strbuf_printf(&s, "%s\n", tg__glsl_elementwise_funcs);
     /* loads and stores through the operand's binding, one element or four */
-    for (int i = 1; i < TG_VK_BINDINGS; i++) put(&s, "layout(std430, binding = %d) buffer Q%d { V q%d[]; };\n", i, i, i);
+    for (int i = 1; i < TG_VK_BINDINGS; i++) tg__strbuf_printf(&s, "layout(std430, binding = %d) buffer Q%d { V q%d[]; };\n", i, i, i);
     const char *tn[2] = {"T", "V"}, *an[2] = {"d", "q"}, *fn[2] = {"", "4"};
     for (int w = 0; w < 2; w++) {
-        put(&s, "%s ld%s(int b, int o) {\n", tn[w], fn[w]);
-        for (int i = 1; i < TG_VK_BINDINGS - 1; i++) put(&s, "    if (b == %d) return %s%d[o];\n", i, an[w], i);
-        put(&s, "    return %s%d[o];\n}\n", an[w], TG_VK_BINDINGS - 1);
-        put(&s, "void st%s(int b, int o, %s v) {\n", fn[w], tn[w]);
+        tg__strbuf_printf(&s, "%s ld%s(int b, int o) {\n", tn[w], fn[w]);
+        for (int i = 1; i < TG_VK_BINDINGS - 1; i++) tg__strbuf_printf(&s, "    if (b == %d) return %s%d[o];\n", i, an[w], i);
+        tg__strbuf_printf(&s, "    return %s%d[o];\n}\n", an[w], TG_VK_BINDINGS - 1);
+        tg__strbuf_printf(&s, "void st%s(int b, int o, %s v) {\n", fn[w], tn[w]);
         for (int i = 1; i < TG_VK_BINDINGS - 1; i++)
-            put(&s, "    %sif (b == %d) %s%d[o] = v;\n", i > 1 ? "else " : "", i, an[w], i);
-        put(&s, "    else %s%d[o] = v;\n}\n", an[w], TG_VK_BINDINGS - 1);
+            tg__strbuf_printf(&s, "    %sif (b == %d) %s%d[o] = v;\n", i > 1 ? "else " : "", i, an[w], i);
+        tg__strbuf_printf(&s, "    else %s%d[o] = v;\n}\n", an[w], TG_VK_BINDINGS - 1);
     }
     /* the chain, element by element: inputs x<q> in, outputs r<q> out */
-    put(&s, "void chain(");
-    for (int q = 0; q < f->n_in; q++) put(&s, "%sT x%d", q ? ", " : "", q);
-    for (int q = 0; q < f->n_out; q++) put(&s, "%sout T r%d", q || f->n_in ? ", " : "", q);
-    put(&s, ") {\n%s", body.s);
-    for (int q = 0; q < f->n_out; q++) put(&s, "        r%d = v%d;\n", q, g->values[f->out_value[q]].producer - k);
-    put(&s, "}\n");
+    tg__strbuf_printf(&s, "void chain(");
+    for (int q = 0; q < f->n_in; q++) tg__strbuf_printf(&s, "%sT x%d", q ? ", " : "", q);
+    for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "%sout T r%d", q || f->n_in ? ", " : "", q);
+    tg__strbuf_printf(&s, ") {\n%s", body.s);
+    for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "        r%d = v%d;\n", q, g->values[f->out_value[q]].producer - k);
+    tg__strbuf_printf(&s, "}\n");
     /* the call of chain on operands named <prefix><q> into <prefix2><q> */
-    strbuf call = {0}, call4 = {0};
-    put(&call, "chain(");
-    put(&call4, "chain(");
-    for (int q = 0; q < f->n_in; q++) { put(&call, "%sx%d", q ? ", " : "", q); put(&call4, "%sX%d[c]", q ? ", " : "", q); }
+    tg_strbuf call = {0}, call4 = {0};
+    tg__strbuf_printf(&call, "chain(");
+    tg__strbuf_printf(&call4, "chain(");
+    for (int q = 0; q < f->n_in; q++) { tg__strbuf_printf(&call, "%sx%d", q ? ", " : "", q); tg__strbuf_printf(&call4, "%sX%d[c]", q ? ", " : "", q); }
     for (int q = 0; q < f->n_out; q++) {
-        put(&call, "%sr%d", q || f->n_in ? ", " : "", q);
-        put(&call4, "%sr%d", q || f->n_in ? ", " : "", q);
+        tg__strbuf_printf(&call, "%sr%d", q || f->n_in ? ", " : "", q);
+        tg__strbuf_printf(&call4, "%sr%d", q || f->n_in ? ", " : "", q);
     }
-    put(&call, ");");
-    put(&call4, ");");
-    put(&s, "void main() {\n    uint n = uint(p[0]);\n    int nd = p[1];\n    bool dense = p[2] != 0, quad = p[3] != 0;\n");
-    put(&s, "    uint step = gl_NumWorkGroups.x * %du, start = 0u;\n", TG_VK_LOCAL);
+    tg__strbuf_printf(&call, ");");
+    tg__strbuf_printf(&call4, ");");
+    tg__strbuf_printf(&s, "void main() {\n    uint n = uint(p[0]);\n    int nd = p[1];\n    bool dense = p[2] != 0, quad = p[3] != 0;\n");
+    tg__strbuf_printf(&s, "    uint step = gl_NumWorkGroups.x * %du, start = 0u;\n", TG_VK_LOCAL);
     /* dense and every base a multiple of 4: four elements per load */
-    put(&s, "    if (quad) {\n        uint n4 = n / 4u;\n");
-    put(&s, "        for (uint i = gl_GlobalInvocationID.x; i < n4; i += step) {\n");
+    tg__strbuf_printf(&s, "    if (quad) {\n        uint n4 = n / 4u;\n");
+    tg__strbuf_printf(&s, "        for (uint i = gl_GlobalInvocationID.x; i < n4; i += step) {\n");
     for (int q = 0; q < f->n_in; q++) {
         int j = f->n_out + q;
-        put(&s, "            V X%d = ld4(p[%d], p[%d] / 4 + int(i));\n", q, P_HEAD + P_OPERAND * j + 1, P_HEAD + P_OPERAND * j);
+        tg__strbuf_printf(&s, "            V X%d = ld4(p[%d], p[%d] / 4 + int(i));\n", q, P_HEAD + P_OPERAND * j + 1, P_HEAD + P_OPERAND * j);
     }
-    for (int q = 0; q < f->n_out; q++) put(&s, "            V R%d;\n", q);
-    put(&s, "            for (int c = 0; c < 4; c++) {\n");
+    for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "            V R%d;\n", q);
+    tg__strbuf_printf(&s, "            for (int c = 0; c < 4; c++) {\n");
     if (f->n_out) {
-        put(&s, "                T ");
-        for (int q = 0; q < f->n_out; q++) put(&s, "%sr%d", q ? ", " : "", q);
-        put(&s, ";\n");
+        tg__strbuf_printf(&s, "                T ");
+        for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "%sr%d", q ? ", " : "", q);
+        tg__strbuf_printf(&s, ";\n");
     }
-    put(&s, "                %s\n", call4.s ? call4.s : "");
-    for (int q = 0; q < f->n_out; q++) put(&s, "                R%d[c] = r%d;\n", q, q);
-    put(&s, "            }\n");
+    tg__strbuf_printf(&s, "                %s\n", call4.s ? call4.s : "");
+    for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "                R%d[c] = r%d;\n", q, q);
+    tg__strbuf_printf(&s, "            }\n");
     for (int q = 0; q < f->n_out; q++)
-        put(&s, "            st4(p[%d], p[%d] / 4 + int(i), R%d);\n", P_HEAD + P_OPERAND * q + 1, P_HEAD + P_OPERAND * q, q);
-    put(&s, "        }\n        start = n4 * 4u;\n    }\n");
-    put(&s, "    for (uint i = start + gl_GlobalInvocationID.x; i < n; i += step) {\n");
-    for (int j = 0; j < nops; j++) put(&s, "        int o%d = p[%d];\n", j, P_HEAD + P_OPERAND * j);
-    put(&s, "        if (dense) {\n");
-    for (int j = 0; j < nops; j++) put(&s, "            o%d += int(i);\n", j);
-    put(&s, "        } else {\n            uint r = i;\n            for (int d = nd - 1; d >= 0; d--) {\n");
-    put(&s, "                uint sz = uint(p[8 + d]);\n                int c = int(r %% sz);\n                r /= sz;\n");
-    for (int j = 0; j < nops; j++) put(&s, "                o%d += c * p[%d + d];\n", j, P_HEAD + P_OPERAND * j + 2);
-    put(&s, "            }\n        }\n");
+        tg__strbuf_printf(&s, "            st4(p[%d], p[%d] / 4 + int(i), R%d);\n", P_HEAD + P_OPERAND * q + 1, P_HEAD + P_OPERAND * q, q);
+    tg__strbuf_printf(&s, "        }\n        start = n4 * 4u;\n    }\n");
+    tg__strbuf_printf(&s, "    for (uint i = start + gl_GlobalInvocationID.x; i < n; i += step) {\n");
+    for (int j = 0; j < nops; j++) tg__strbuf_printf(&s, "        int o%d = p[%d];\n", j, P_HEAD + P_OPERAND * j);
+    tg__strbuf_printf(&s, "        if (dense) {\n");
+    for (int j = 0; j < nops; j++) tg__strbuf_printf(&s, "            o%d += int(i);\n", j);
+    tg__strbuf_printf(&s, "        } else {\n            uint r = i;\n            for (int d = nd - 1; d >= 0; d--) {\n");
+    tg__strbuf_printf(&s, "                uint sz = uint(p[8 + d]);\n                int c = int(r %% sz);\n                r /= sz;\n");
+    for (int j = 0; j < nops; j++) tg__strbuf_printf(&s, "                o%d += c * p[%d + d];\n", j, P_HEAD + P_OPERAND * j + 2);
+    tg__strbuf_printf(&s, "            }\n        }\n");
     for (int q = 0; q < f->n_in; q++)
-        put(&s, "        T x%d = ld(p[%d], o%d);\n", q, P_HEAD + P_OPERAND * (f->n_out + q) + 1, f->n_out + q);
+        tg__strbuf_printf(&s, "        T x%d = ld(p[%d], o%d);\n", q, P_HEAD + P_OPERAND * (f->n_out + q) + 1, f->n_out + q);
     if (f->n_out) {
-        put(&s, "        T ");
-        for (int q = 0; q < f->n_out; q++) put(&s, "%sr%d", q ? ", " : "", q);
-        put(&s, ";\n");
+        tg__strbuf_printf(&s, "        T ");
+        for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "%sr%d", q ? ", " : "", q);
+        tg__strbuf_printf(&s, ";\n");
     }
-    put(&s, "        %s\n", call.s ? call.s : "");
-    for (int q = 0; q < f->n_out; q++) put(&s, "        st(p[%d], o%d, r%d);\n", P_HEAD + P_OPERAND * q + 1, q, q);
-    put(&s, "    }\n}\n");
+    tg__strbuf_printf(&s, "        %s\n", call.s ? call.s : "");
+    for (int q = 0; q < f->n_out; q++) tg__strbuf_printf(&s, "        st(p[%d], o%d, r%d);\n", P_HEAD + P_OPERAND * q + 1, q, q);
+    tg__strbuf_printf(&s, "    }\n}\n");
     if (call.bad || call4.bad) s.bad = true;
     free(call.s);
     free(call4.s);
