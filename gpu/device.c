@@ -1,12 +1,14 @@
 /* Vulkan devices: the loader found at run time (volk), one instance, the
  * devices with a compute queue, and the recording context of each device.
  *
- * Execution model of this first slice: each device has one command buffer
- * that eager ops are recorded into (a barrier after every dispatch, so the
- * queue runs them in order); a batch is submitted when it is full, when its
- * parameter arena is full, or when the host needs a result (a read, an
- * upload, tg_synchronize), and the submitter waits on a fence. One mutex per
- * device guards the queue, the recording and the allocator. */
+ * Execution model: eager ops are recorded into the command buffer of the
+ * device's current batch (a barrier after every dispatch, so the queue runs
+ * them in order). A full batch (dispatches or parameter arena) is submitted
+ * without waiting and recording goes on in the next of TG_VK_FRAMES frames,
+ * so the host records while the GPU runs; a frame is reused once its fence
+ * has signalled. When the host needs device memory (a read, an upload,
+ * tg_synchronize) the batch is submitted and every frame waited for. One
+ * mutex per device guards the queue, the recording and the allocator. */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/gpu_internal.h"
 
@@ -229,17 +231,23 @@ static tg_status create_device(tg_vkdev *d) {
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                    .flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT, .queueFamilyIndex = d->qfam};
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (vkCreateCommandPool(d->dev, &pci, NULL, &d->pool) != VK_SUCCESS ||
-        vkCreateFence(d->dev, &fci, NULL, &d->fence) != VK_SUCCESS)
-        return tg__error(TG_ERR_DEVICE, "%s: cannot create a command pool or fence", d->label);
-    VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = d->pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
-    if (vkAllocateCommandBuffers(d->dev, &cai, &d->cmd) != VK_SUCCESS)
-        return tg__error(TG_ERR_DEVICE, "%s: cannot allocate a command buffer", d->label);
+    for (int i = 0; i < TG_VK_FRAMES; i++) {
+        vk_frame *fr = &d->frames[i];
+        if (vkCreateCommandPool(d->dev, &pci, NULL, &fr->pool) != VK_SUCCESS ||
+            vkCreateFence(d->dev, &fci, NULL, &fr->fence) != VK_SUCCESS)
+            return tg__error(TG_ERR_DEVICE, "%s: cannot create a command pool or fence", d->label);
+        VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                           .commandPool = fr->pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                           .commandBufferCount = 1};
+        if (vkAllocateCommandBuffers(d->dev, &cai, &fr->cmd) != VK_SUCCESS)
+            return tg__error(TG_ERR_DEVICE, "%s: cannot allocate a command buffer", d->label);
+    }
+    d->cur = 0;
+    d->cmd = d->frames[0].cmd;
 
     /* parameter arena: host-visible, coherent */
     d->psize = PARAM_ARENA;
-    VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = d->psize,
+    VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = d->psize * TG_VK_FRAMES,
                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
     if (vkCreateBuffer(d->dev, &bci, NULL, &d->pbuf) != VK_SUCCESS)
         return tg__error(TG_ERR_DEVICE, "%s: cannot create the parameter buffer", d->label);
@@ -295,8 +303,10 @@ static void destroy_device(tg_vkdev *d) {
     if (d->dsl) vkDestroyDescriptorSetLayout(d->dev, d->dsl, NULL);
     if (d->pbuf) vkDestroyBuffer(d->dev, d->pbuf, NULL);
     if (d->pmem) vkFreeMemory(d->dev, d->pmem, NULL);
-    if (d->fence) vkDestroyFence(d->dev, d->fence, NULL);
-    if (d->pool) vkDestroyCommandPool(d->dev, d->pool, NULL);
+    for (int f = 0; f < TG_VK_FRAMES; f++) {
+        if (d->frames[f].fence) vkDestroyFence(d->dev, d->frames[f].fence, NULL);
+        if (d->frames[f].pool) vkDestroyCommandPool(d->dev, d->frames[f].pool, NULL);
+    }
     tg__vk_memory_release_all(d);
     vkDestroyDevice(d->dev, NULL);
     d->dev = VK_NULL_HANDLE;
@@ -333,35 +343,64 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
 }
 
 /* ---- recording --------------------------------------------------------- */
+/* Waits for frame f's submission, then makes the frame recordable again. */
+static VkResult frame_retire(tg_vkdev *d, vk_frame *f) {
+    if (!f->pending) return VK_SUCCESS;
+    VkResult r = vkWaitForFences(d->dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+    vkResetFences(d->dev, 1, &f->fence);
+    vkResetCommandPool(d->dev, f->pool, 0);
+    f->pending = false;
+    return r;
+}
+
 tg_status tg__vk_begin(tg_vkdev *d) {
     if (d->recording) return TG_OK;
+    VkResult r = frame_retire(d, &d->frames[d->cur]);     /* its parameter arena is free again too */
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    VkResult r = vkBeginCommandBuffer(d->cmd, &bi);
-    if (r != VK_SUCCESS) return tg__error(TG_ERR_DEVICE, "%s: vkBeginCommandBuffer: %s", d->label, tg__vk_result_name(r));
+    if (r == VK_SUCCESS) r = vkBeginCommandBuffer(d->cmd, &bi);
+    if (r != VK_SUCCESS) return tg__error(TG_ERR_DEVICE, "%s: starting a batch: %s", d->label, tg__vk_result_name(r));
     d->recording = true;
     d->n_dispatch = 0;
     d->pused = 0;
     return TG_OK;
 }
 
-tg_status tg__vk_flush(tg_vkdev *d) {
+/* Submits the batch being recorded without waiting for it, and moves on to
+ * the next frame. Every batch ends with the barrier of its last command, so
+ * the next batch's work is ordered after it on the one queue. */
+static tg_status submit(tg_vkdev *d) {
     if (!d->recording) return TG_OK;
     d->recording = false;
-    VkResult r = vkEndCommandBuffer(d->cmd);
+    vk_frame *f = &d->frames[d->cur];
+    VkResult r = vkEndCommandBuffer(f->cmd);
     if (r == VK_SUCCESS) {
-        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &d->cmd};
-        r = vkQueueSubmit(d->queue, 1, &si, d->fence);
+        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &f->cmd};
+        r = vkQueueSubmit(d->queue, 1, &si, f->fence);
     }
-    if (r == VK_SUCCESS) d->stats.submits++;
-    if (r == VK_SUCCESS) r = vkWaitForFences(d->dev, 1, &d->fence, VK_TRUE, UINT64_MAX);
-    vkResetFences(d->dev, 1, &d->fence);
-    vkResetCommandPool(d->dev, d->pool, 0);
+    if (r == VK_SUCCESS) {
+        f->pending = true;
+        d->stats.submits++;
+    } else {
+        vkResetCommandPool(d->dev, f->pool, 0);
+    }
+    d->cur = (d->cur + 1) % TG_VK_FRAMES;
+    d->cmd = d->frames[d->cur].cmd;
     d->pused = 0;
     d->n_dispatch = 0;
     if (r != VK_SUCCESS)
         return tg__error(TG_ERR_DEVICE, "%s: submitting queued work failed (%s)", d->label, tg__vk_result_name(r));
     return TG_OK;
+}
+
+tg_status tg__vk_flush(tg_vkdev *d) {
+    tg_status st = submit(d);
+    for (int i = 0; i < TG_VK_FRAMES; i++) {
+        VkResult r = frame_retire(d, &d->frames[i]);
+        if (r != VK_SUCCESS && !st)
+            st = tg__error(TG_ERR_DEVICE, "%s: waiting for queued work failed (%s)", d->label, tg__vk_result_name(r));
+    }
+    return st;
 }
 
 void tg__vk_barrier(tg_vkdev *d) {
@@ -373,10 +412,26 @@ void tg__vk_barrier(tg_vkdev *d) {
     vkCmdPipelineBarrier(d->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
+/* Pipelines by name: an open-addressing table of pipes[] indices + 1, so the
+ * lookup on every dispatch costs one hash instead of a scan of ~150 names. */
+static uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;           /* FNV-1a */
+    while (*s) h = (h ^ (uint8_t)*s++) * 16777619u;
+    return h;
+}
+
 static VkPipeline find_pipeline(const tg_vkdev *d, const char *name) {
-    for (int i = 0; i < d->n_pipes; i++)
+    for (uint32_t h = name_hash(name);; h++) {
+        int i = d->pipe_index[h % VK_PIPE_SLOTS] - 1;
+        if (i < 0) return VK_NULL_HANDLE;
         if (strcmp(d->pipe_names[i], name) == 0) return d->pipes[i];
-    return VK_NULL_HANDLE;
+    }
+}
+
+static void index_pipeline(tg_vkdev *d, int i) {
+    uint32_t h = name_hash(d->pipe_names[i]);
+    while (d->pipe_index[h % VK_PIPE_SLOTS]) h++;
+    d->pipe_index[h % VK_PIPE_SLOTS] = (int16_t)(i + 1);
 }
 
 /* Creates (through the persistent cache) and keeps the pipeline of one
@@ -423,7 +478,8 @@ static VkPipeline create_pipeline(tg_vkdev *d, const char *name, const uint32_t 
         return VK_NULL_HANDLE;
     }
     snprintf(d->pipe_names[d->n_pipes], sizeof d->pipe_names[0], "%s", name);
-    d->pipes[d->n_pipes++] = p;
+    d->pipes[d->n_pipes] = p;
+    index_pipeline(d, d->n_pipes++);
     return p;
 }
 
@@ -448,12 +504,12 @@ static tg_status record(tg_vkdev *d, VkPipeline p, const void *params, size_t nb
                                                : (nbytes + TG_VK_PARAM_BYTES - 1) / TG_VK_PARAM_BYTES * TG_VK_PARAM_BYTES;
     if (slice > TG_VK_PARAM_BYTES_MAX) return tg__error(TG_ERR_ARG, "%s: %zu bytes of kernel parameters", d->label, nbytes);
     if (d->recording && (d->n_dispatch >= BATCH_DISPATCHES || d->pused + slice > d->psize)) {
-        tg_status st = tg__vk_flush(d);
+        tg_status st = submit(d);
         if (st) return st;
     }
     tg_status st = tg__vk_begin(d);
     if (st) return st;
-    size_t off = d->pused;
+    size_t off = (size_t)d->cur * d->psize + d->pused;
     memset(d->pmap + off, 0, slice);
     memcpy(d->pmap + off, params, nbytes < slice ? nbytes : slice);
     d->pused += slice;

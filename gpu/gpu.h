@@ -46,7 +46,7 @@ typedef struct tg_vk_pcache_stats {
 int tg__vk_pipeline_cache_stats(int dev, tg_vk_pcache_stats *out);
 
 /* Work a device has been given since it was set up: queue submissions
- * (each waits for completion), dispatches recorded, and small uploads
+ * (a full batch, or one the host waits for), dispatches recorded, and small uploads
  * recorded into the command stream instead of submitted. Tests take
  * differences around a call. */
 typedef struct tg_vk_queue_stats {

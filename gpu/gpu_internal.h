@@ -57,7 +57,17 @@ typedef struct vk_staging {
 } vk_staging;
 
 /* ---- devices ------------------------------------------------------------ */
-enum { VK_PIPE_MAX = 512 };
+enum { VK_PIPE_MAX = 512, VK_PIPE_SLOTS = 2 * VK_PIPE_MAX };
+
+/* One batch of recorded work: its command pool and buffer, and the fence its
+ * submission signals (pending until waited on). */
+#define TG_VK_FRAMES 3
+typedef struct vk_frame {
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    bool pending;
+} vk_frame;
 
 typedef struct tg_vkdev {
     int index;
@@ -78,16 +88,17 @@ typedef struct tg_vkdev {
     size_t block_size, max_buffer;
     vk_block *blocks[TG_VK_MAX_BLOCKS];
     int n_blocks;
-    /* recording */
-    VkCommandPool pool;
-    VkCommandBuffer cmd;
-    VkFence fence;
+    /* recording: a ring of batches; the host records into frames[cur] while
+     * the GPU runs the ones submitted before it */
+    vk_frame frames[TG_VK_FRAMES];
+    int cur;
+    VkCommandBuffer cmd;            /* frames[cur].cmd */
     bool recording;
     int n_dispatch;
-    VkBuffer pbuf;                  /* kernel parameters of the current batch */
+    VkBuffer pbuf;                  /* kernel parameters: one arena per frame */
     VkDeviceMemory pmem;
     char *pmap;
-    size_t pused, psize;
+    size_t pused, psize;            /* in the current frame's arena; its size */
     VkDescriptorSetLayout dsl;
     VkPipelineLayout playout;
     VkPipeline pipes[VK_PIPE_MAX];
@@ -100,6 +111,7 @@ typedef struct tg_vkdev {
     size_t stage_size;
     char pipe_names[VK_PIPE_MAX][48];   /* a module's name, or a generated kernel's key */
     int n_pipes;
+    int16_t pipe_index[VK_PIPE_SLOTS];  /* name hash -> pipes[] index + 1, 0 empty */
 } tg_vkdev;
 
 /* Device index -> device, its logical device created on first use; NULL
@@ -111,7 +123,9 @@ const char *tg__vk_result_name(VkResult r);
 
 /* Under dev->lock: */
 tg_status tg__vk_begin(tg_vkdev *d);           /* recording open */
-tg_status tg__vk_flush(tg_vkdev *d);           /* submit the batch and wait */
+/* Submit the batch being recorded and wait until every submitted batch has
+ * run: after it the host may read or write any device memory. */
+tg_status tg__vk_flush(tg_vkdev *d);
 /* Record one dispatch: params (<= 256 bytes), up to 5 data buffers
  * (bindings 1..5; binding 0 is the parameter slice). */
 #define TG_VK_PARAM_BYTES 256

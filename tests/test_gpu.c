@@ -122,6 +122,40 @@ Test(gpu, host_reads_wait_for_queued_work) {
     tg_release(x);
 }
 
+/* Full batches are submitted without waiting, so the GPU may still run one
+ * while freed memory is handed to the next op's result: a chain that frees
+ * each intermediate reuses the same bytes over several batches in flight. */
+Test(gpu, batches_in_flight_reuse_freed_memory) {
+    need_gpu();
+    int64_t s[1] = {5000};
+    tg_tensor *x = rand_cpu(TG_F32, 1, s, -1, 1);
+    tg_tensor *g = gpu(x);
+    tg_vk_queue_stats s0, s1, s2;
+    cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+    tg_tensor *acc = tg_retain(g);
+    for (int i = 0; i < 1000; i++) {
+        tg_tensor *twice = tg_mul_scalar(g, 2.0);
+        tg_tensor *next = i % 2 ? tg_sub(acc, g) : tg_add(acc, twice);
+        cr_assert_not_null(next, "%s", tg_last_error());
+        tg_release(twice);
+        tg_release(acc);
+        acc = next;
+    }
+    cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+    /* 1000 ops of 1-2 dispatches: several batches went out, none read */
+    cr_assert_geq(s1.submits - s0.submits, 3, "%llu submissions", (unsigned long long)(s1.submits - s0.submits));
+    float got[5000], in[5000];
+    cr_assert_eq(tg_copy_to(acc, got, sizeof got), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_copy_to(x, in, sizeof in), TG_OK);
+    cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
+    cr_assert_eq(s2.submits - s1.submits, 1);
+    /* x + 500 (2x) - 500 x = 501 x, up to rounding */
+    for (int i = 0; i < 5000; i++) cr_assert_float_eq(got[i], 501.0f * in[i], 1e-4f * (1 + fabsf(501.0f * in[i])), "at %d", i);
+    tg_release(acc);
+    tg_release(g);
+    tg_release(x);
+}
+
 /* ---- elementwise ------------------------------------------------------------------- */
 typedef tg_tensor *(*binop)(tg_tensor *, tg_tensor *);
 typedef tg_tensor *(*unop)(tg_tensor *);
