@@ -23,7 +23,9 @@ struct tg_program {
     tg_fused_kernel **fused;       /* per node starting a group: its generated GPU kernel, or NULL */
     int n_sym;
     char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
-    pthread_mutex_t lock;          /* guards the statistics only */
+    pthread_mutex_t lock;          /* guards the statistics and the device constants */
+    tg_tensor **dev_consts;        /* per constant: its copy on dev_of_consts (NULL: weak or none yet) */
+    tg_device dev_of_consts;
     int n_seen;
     int64_t seen[MAX_SEEN][MAX_SYMBOLS];
     int64_t bindings;
@@ -155,6 +157,8 @@ void tg_program_free(tg_program *p) {
     if (!p) return;
     for (int k = 0; p->fused && k < p->g->n_nodes; k++) tg__fused_free(p->fused[k]);
     free(p->fused);
+    for (int c = 0; p->dev_consts && c < p->g->n_consts; c++) tg_release(p->dev_consts[c]);
+    free(p->dev_consts);
     tg_graph_free(p->g);
     free(p->last_use);
     free(p->sym_attrs);
@@ -231,8 +235,41 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
     return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape);
 }
 
+/* The program's constants on dev, uploaded on its first run there and kept
+ * (a run on another device replaces them), so a run uploads nothing; val[]
+ * of each constant value gets a reference of the run's own (owned). */
+static tg_status device_consts(tg_program *p, tg_device dev, tg_tensor **val, bool *owned) {
+    const tg_graph *g = p->g;
+    tg_status st = TG_OK;
+    pthread_mutex_lock(&p->lock);
+    bool same = p->dev_consts && p->dev_of_consts.kind == dev.kind && p->dev_of_consts.index == dev.index;
+    if (!same && !p->dev_consts && !(p->dev_consts = calloc((size_t)(g->n_consts ? g->n_consts : 1), sizeof(tg_tensor *))))
+        st = tg__error(TG_ERR_MEMORY, "tg_run: out of memory");
+    for (int c = 0; c < g->n_consts && !same && !st; c++) {
+        tg_release(p->dev_consts[c]);
+        p->dev_consts[c] = NULL;
+        tg_tensor *k = g->consts[c];
+        if (k->storage->device.kind != TG_CPU || (k->flags & TG_TFLAG_WEAK)) continue;
+        if (!(p->dev_consts[c] = tg__scope_take(tg_to_device(k, dev)))) st = tg_last_error_code();
+    }
+    if (!same && !st) p->dev_of_consts = dev;
+    if (st && p->dev_consts) {          /* a half-made set: none kept */
+        for (int c = 0; c < g->n_consts; c++) { tg_release(p->dev_consts[c]); p->dev_consts[c] = NULL; }
+        p->dev_of_consts = (tg_device){TG_CPU, 0};
+    }
+    for (int v = 0; v < g->n_values && !st; v++) {
+        int c = g->values[v].const_index;
+        if (c >= 0 && p->dev_consts[c]) {
+            val[v] = tg_retain(p->dev_consts[c]);
+            owned[v] = true;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
 /* Runs the nodes in order; out[] receive owned references (not handed out). */
-static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **out, const int64_t *vals,
+static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, const int64_t *vals,
                          const char *const *names) {
     const tg_graph *g = p->g;
     tg_tensor **val = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *val);
@@ -245,17 +282,9 @@ static tg_status execute(const tg_program *p, tg_tensor *const *in, tg_tensor **
     tg_device dev = {TG_CPU, 0};
     for (int i = 0; i < g->n_in; i++)
         if (in[i]->storage->device.kind != TG_CPU) dev = in[i]->storage->device;
-    tg_status st = TG_OK;
-    for (int v = 0; v < g->n_values && !st; v++) {
-        if (g->values[v].const_index < 0) continue;
-        tg_tensor *c = g->consts[g->values[v].const_index];
-        val[v] = c;
-        if (dev.kind != TG_CPU && c->storage->device.kind == TG_CPU && !(c->flags & TG_TFLAG_WEAK)) {
-            val[v] = tg__scope_take(tg_to_device(c, dev));
-            owned[v] = val[v] != NULL;
-            if (!val[v]) st = tg_last_error_code();
-        }
-    }
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].const_index >= 0) val[v] = g->consts[g->values[v].const_index];
+    tg_status st = dev.kind != TG_CPU ? device_consts(p, dev, val, owned) : TG_OK;
     tg_scope_begin();
     tg_no_grad_begin();
     for (int k = 0; k < g->n_nodes && !st; k++) {

@@ -46,11 +46,12 @@ typedef struct tg_vk_pcache_stats {
 int tg__vk_pipeline_cache_stats(int dev, tg_vk_pcache_stats *out);
 
 /* Work a device has been given since it was set up: queue submissions
- * (a full batch, or one the host waits for), dispatches recorded, and small uploads
- * recorded into the command stream instead of submitted. Tests take
+ * (a full batch, or one the host waits for), dispatches recorded, host to
+ * device copies (uploads), and those of them small enough to be recorded
+ * into the command stream instead of submitted (updates). Tests take
  * differences around a call. */
 typedef struct tg_vk_queue_stats {
-    uint64_t submits, dispatches, updates;
+    uint64_t submits, dispatches, updates, uploads;
 } tg_vk_queue_stats;
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out);
 

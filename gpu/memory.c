@@ -326,6 +326,7 @@ static tg_status upload(tg_tensor *t, const void *src, size_t n) {
     tg_vkdev *d = v->dev;
     vk_loc l = tg__vk_locate(t);
     pthread_mutex_lock(&d->lock);
+    d->stats.uploads++;
     if (n > 0 && n <= 65536 && n % 4 == 0 && l.byte_off % 4 == 0) {
         /* Small uploads (scalars, parameters of ops) are recorded into the
          * command stream, ordered after the queued work that may still use

@@ -114,3 +114,42 @@ Test(gpu_program, symbolic_sizes_on_device) {
     tg_program_free(p);
     tg_graph_free(g);
 }
+
+/* x + c with c a 20000-element constant of the trace (80 KB: an upload of
+ * that size would submit and wait): the first device run moves c to the
+ * device, later runs reuse that copy and upload nothing. */
+#define CONST_N 20000
+static tg_status add_table(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    out[0] = tg_add(in[0], (tg_tensor *)ctx);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(gpu_program, constants_stay_on_the_device) {
+    need_gpu();
+    tg_tensor *c = seq(1, CONST_N, 2.0), *x = seq(1, CONST_N, 1.0);
+    tg_graph *g = tg_trace(add_table, c, 1, (tg_spec[]){{TG_F32, "1, 20000"}}, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert(p, "%s", tg_last_error());
+    tg_tensor *gx = tg_to_device(x, VK0), *want = tg_add(x, c);
+    for (int run = 0; run < 3; run++) {
+        tg_vk_queue_stats s0, s1;
+        cr_assert_eq(tg_synchronize(), TG_OK);
+        cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+        tg_tensor *d = NULL;
+        cr_assert_eq(tg_run(p, &gx, &d), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+        cr_expect_eq(s1.uploads - s0.uploads, run == 0, "run %d uploaded %llu times", run,
+                     (unsigned long long)(s1.uploads - s0.uploads));
+        if (run > 0)
+            cr_expect_eq(s1.submits - s0.submits, 0, "run %d submitted %llu times", run,
+                         (unsigned long long)(s1.submits - s0.submits));
+        tg_tensor *back = tg_to_device(d, CPU);
+        check_close(back, want, 0, 0, "x + c on the GPU");
+        tg_release(back);
+        tg_release(d);
+    }
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_release(want); tg_release(gx); tg_release(x); tg_release(c);
+}
