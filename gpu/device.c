@@ -19,7 +19,7 @@
 #include <time.h>
 
 #define MAX_DEVICES 16
-#define BATCH_DISPATCHES 256
+
 #define PARAM_ARENA ((size_t)1 << 20)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -288,6 +288,7 @@ static tg_status create_device(tg_vkdev *d) {
         return tg__error(TG_ERR_DEVICE, "%s: cannot create the pipeline layout", d->label);
     tg__vk_pcache_open(d);
     d->pc.feedback = feedback;
+    tg__vk_profile_open(d);
     tg__vk_debug("%s ready: f64 %d, 8-bit %d, %s memory, heap %llu MiB, blocks %zu MiB, max buffer %zu MiB",
                  d->label, d->f64, d->int8, d->host_visible ? "mapped" : "staged",
                  (unsigned long long)(d->heap_size >> 20), d->block_size >> 20, d->max_buffer >> 20);
@@ -298,6 +299,7 @@ static void destroy_device(tg_vkdev *d) {
     if (!d->dev) return;
     vkDeviceWaitIdle(d->dev);
     for (int i = 0; i < d->n_pipes; i++) vkDestroyPipeline(d->dev, d->pipes[i], NULL);
+    tg__vk_profile_close(d);
     if (d->pcache) vkDestroyPipelineCache(d->dev, d->pcache, NULL);
     if (d->playout) vkDestroyPipelineLayout(d->dev, d->playout, NULL);
     if (d->dsl) vkDestroyDescriptorSetLayout(d->dev, d->dsl, NULL);
@@ -347,6 +349,7 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
 static VkResult frame_retire(tg_vkdev *d, vk_frame *f) {
     if (!f->pending) return VK_SUCCESS;
     VkResult r = vkWaitForFences(d->dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+    if (r == VK_SUCCESS && d->prof) tg__vk_profile_collect(d, (int)(f - d->frames));
     vkResetFences(d->dev, 1, &f->fence);
     vkResetCommandPool(d->dev, f->pool, 0);
     f->pending = false;
@@ -360,6 +363,8 @@ tg_status tg__vk_begin(tg_vkdev *d) {
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     if (r == VK_SUCCESS) r = vkBeginCommandBuffer(d->cmd, &bi);
     if (r != VK_SUCCESS) return tg__error(TG_ERR_DEVICE, "%s: starting a batch: %s", d->label, tg__vk_result_name(r));
+    if (d->prof) tg__vk_profile_begin(d);
+    d->bound = -1;
     d->recording = true;
     d->n_dispatch = 0;
     d->pused = 0;
@@ -420,11 +425,11 @@ static uint32_t name_hash(const char *s) {
     return h;
 }
 
-static VkPipeline find_pipeline(const tg_vkdev *d, const char *name) {
+/* The index of the pipeline named name in pipes[], -1 when there is none. */
+static int find_pipeline(const tg_vkdev *d, const char *name) {
     for (uint32_t h = name_hash(name);; h++) {
         int i = d->pipe_index[h % VK_PIPE_SLOTS] - 1;
-        if (i < 0) return VK_NULL_HANDLE;
-        if (strcmp(d->pipe_names[i], name) == 0) return d->pipes[i];
+        if (i < 0 || strcmp(d->pipe_names[i], name) == 0) return i;
     }
 }
 
@@ -435,11 +440,11 @@ static void index_pipeline(tg_vkdev *d, int i) {
 }
 
 /* Creates (through the persistent cache) and keeps the pipeline of one
- * SPIR-V module under name. */
-static VkPipeline create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, size_t size) {
+ * SPIR-V module under name; its index, -1 on failure (error recorded). */
+static int create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, size_t size) {
     if (d->n_pipes == VK_PIPE_MAX || strlen(name) >= sizeof d->pipe_names[0]) {
         tg__error(TG_ERR_UNSUPPORTED, "%s: no room for compute shader %s", d->label, name);
-        return VK_NULL_HANDLE;
+        return -1;
     }
     VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = size,
                                     .pCode = code};
@@ -447,7 +452,7 @@ static VkPipeline create_pipeline(tg_vkdev *d, const char *name, const uint32_t 
     VkResult r = vkCreateShaderModule(d->dev, &smi, NULL, &sm);
     if (r != VK_SUCCESS) {
         tg__error(TG_ERR_DEVICE, "%s: shader %s: %s", d->label, name, tg__vk_result_name(r));
-        return VK_NULL_HANDLE;
+        return -1;
     }
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
@@ -475,35 +480,35 @@ static VkPipeline create_pipeline(tg_vkdev *d, const char *name, const uint32_t 
     }
     if (r != VK_SUCCESS) {
         tg__error(TG_ERR_DEVICE, "%s: pipeline %s: %s", d->label, name, tg__vk_result_name(r));
-        return VK_NULL_HANDLE;
+        return -1;
     }
     snprintf(d->pipe_names[d->n_pipes], sizeof d->pipe_names[0], "%s", name);
     d->pipes[d->n_pipes] = p;
-    index_pipeline(d, d->n_pipes++);
-    return p;
+    index_pipeline(d, d->n_pipes);
+    return d->n_pipes++;
 }
 
 /* The pipeline of an embedded module (gpu/shaders/<family>.variants). */
-static VkPipeline pipeline(tg_vkdev *d, const char *name) {
-    VkPipeline p = find_pipeline(d, name);
-    if (p) return p;
+static int pipeline(tg_vkdev *d, const char *name) {
+    int i = find_pipeline(d, name);
+    if (i >= 0) return i;
     const tg__spv_module *m = tg__spv_modules;
     while (m->name && strcmp(m->name, name) != 0) m++;
     if (!m->name) {
         tg__error(TG_ERR_UNSUPPORTED, "%s: no compute shader %s", d->label, name);
-        return VK_NULL_HANDLE;
+        return -1;
     }
     return create_pipeline(d, m->name, m->code, m->size);
 }
 
 /* Records a dispatch of pipeline p; params take a slice of the arena in
  * whole TG_VK_PARAM_BYTES units (the offset alignment every device meets). */
-static tg_status record(tg_vkdev *d, VkPipeline p, const void *params, size_t nbytes, int nbuf, const VkBuffer *bufs,
+static tg_status record(tg_vkdev *d, int pi, const void *params, size_t nbytes, int nbuf, const VkBuffer *bufs,
                         uint32_t gx, uint32_t gy, uint32_t gz) {
     size_t slice = nbytes <= TG_VK_PARAM_BYTES ? TG_VK_PARAM_BYTES
                                                : (nbytes + TG_VK_PARAM_BYTES - 1) / TG_VK_PARAM_BYTES * TG_VK_PARAM_BYTES;
     if (slice > TG_VK_PARAM_BYTES_MAX) return tg__error(TG_ERR_ARG, "%s: %zu bytes of kernel parameters", d->label, nbytes);
-    if (d->recording && (d->n_dispatch >= BATCH_DISPATCHES || d->pused + slice > d->psize)) {
+    if (d->recording && (d->n_dispatch >= TG_VK_BATCH_DISPATCHES || d->pused + slice > d->psize)) {
         tg_status st = submit(d);
         if (st) return st;
     }
@@ -520,9 +525,14 @@ static tg_status record(tg_vkdev *d, VkPipeline p, const void *params, size_t nb
         w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstBinding = i,
                                       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                       .pBufferInfo = &info[i]};
-    vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p);
+    if (d->bound != pi) {           /* a chain of one op binds its pipeline once */
+        vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pipes[pi]);
+        d->bound = pi;
+    }
     vkCmdPushDescriptorSetKHR(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->playout, 0, TG_VK_BINDINGS, w);
+    if (d->prof) tg__vk_profile_before(d);
     vkCmdDispatch(d->cmd, gx, gy, gz);
+    if (d->prof) tg__vk_profile_after(d, pi);
     tg__vk_barrier(d);
     d->n_dispatch++;
     d->stats.dispatches++;
@@ -531,16 +541,16 @@ static tg_status record(tg_vkdev *d, VkPipeline p, const void *params, size_t nb
 
 tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, size_t nbytes, int nbuf,
                           const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
-    VkPipeline p = pipeline(d, pipe);
-    if (!p) return tg_last_error_code();
-    return record(d, p, params, nbytes, nbuf, bufs, gx, gy, gz);
+    int pi = pipeline(d, pipe);
+    if (pi < 0) return tg_last_error_code();
+    return record(d, pi, params, nbytes, nbuf, bufs, gx, gy, gz);
 }
 
 tg_status tg__vk_dispatch_spirv(tg_vkdev *d, const char *name, const uint32_t *code, size_t size, const void *params,
                                 size_t nbytes, int nbuf, const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
-    VkPipeline p = find_pipeline(d, name);
-    if (!p && !(p = create_pipeline(d, name, code, size))) return tg_last_error_code();
-    return record(d, p, params, nbytes, nbuf, bufs, gx, gy, gz);
+    int pi = find_pipeline(d, name);
+    if (pi < 0 && (pi = create_pipeline(d, name, code, size)) < 0) return tg_last_error_code();
+    return record(d, pi, params, nbytes, nbuf, bufs, gx, gy, gz);
 }
 
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out) {

@@ -54,6 +54,11 @@ typedef struct tg_vk_queue_stats {
     uint64_t submits, dispatches, updates, uploads;
 } tg_vk_queue_stats;
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out);
+/* Kernel timings (TANGENT_VK_PROFILE set when the device was first used):
+ * the dispatches of the named kernel whose batches have finished, and their
+ * GPU time in ns. 0 and filled; -1 when dev is not a Vulkan device or
+ * profiling is off. */
+int tg__vk_profile_stats(int dev, const char *kernel, uint64_t *calls, double *ns);
 
 /* Kernels generated at run time (gpu/spirv_cache.c), process-wide:
  * compiles (GLSL to SPIR-V by the glslang plugin) and failures, lookups in

@@ -62,6 +62,7 @@ enum { VK_PIPE_MAX = 512, VK_PIPE_SLOTS = 2 * VK_PIPE_MAX };
 /* One batch of recorded work: its command pool and buffer, and the fence its
  * submission signals (pending until waited on). */
 #define TG_VK_FRAMES 3
+#define TG_VK_BATCH_DISPATCHES 256      /* a batch is submitted when it holds this many */
 typedef struct vk_frame {
     VkCommandPool pool;
     VkCommandBuffer cmd;
@@ -112,6 +113,8 @@ typedef struct tg_vkdev {
     char pipe_names[VK_PIPE_MAX][48];   /* a module's name, or a generated kernel's key */
     int n_pipes;
     int16_t pipe_index[VK_PIPE_SLOTS];  /* name hash -> pipes[] index + 1, 0 empty */
+    int bound;                      /* pipes[] index bound in the current batch, -1 none */
+    struct vk_profile *prof;        /* kernel timings (gpu/profile.c), NULL when off */
 } tg_vkdev;
 
 /* Device index -> device, its logical device created on first use; NULL
@@ -155,6 +158,18 @@ bool tg__vk_write_atomic(const char *path, const void *head, size_t nhead, const
  * (gpu/spirv_cache.c); key gets its content key (32 hex digits). The
  * words live until exit. NULL when shaderc is missing or fails. */
 const uint32_t *tg__vk_spirv_get(const char *src, size_t *size, char key[33]);
+
+/* Kernel timings (gpu/profile.c), on when TANGENT_VK_PROFILE is set and the
+ * queue has timestamps: open at device creation sets d->prof; under
+ * dev->lock: begin resets the current frame's queries, before/after bracket
+ * a dispatch of pipes[pipe], collect adds a finished frame's times. At exit
+ * a table per kernel goes to stderr. */
+void tg__vk_profile_open(tg_vkdev *d);
+void tg__vk_profile_close(tg_vkdev *d);
+void tg__vk_profile_begin(tg_vkdev *d);
+void tg__vk_profile_before(tg_vkdev *d);
+void tg__vk_profile_after(tg_vkdev *d, int pipe);
+void tg__vk_profile_collect(tg_vkdev *d, int frame);
 
 /* Memory (gpu/memory.c), under dev->lock unless said otherwise. */
 typedef struct vk_loc {

@@ -599,3 +599,27 @@ Test(gpu, default_device_per_thread) {
     cr_expect_eq(tg_device_of(c).kind, TG_CPU);
     tg_release(z); tg_release(r); tg_release(c);
 }
+
+/* TANGENT_VK_PROFILE: each dispatch is timed on the device and counted
+ * under its kernel once its batch has finished. */
+Test(gpu, kernel_profile_counts_dispatches) {
+    setenv("TANGENT_VK_PROFILE", "1", 1);   /* before the device's first use in this test's process */
+    need_gpu();
+    int64_t s[1] = {4096};
+    tg_tensor *x = rand_cpu(TG_F32, 1, s, -1, 1), *g = gpu(x);
+    uint64_t calls0, calls1;
+    double ns0, ns1;
+    cr_assert_eq(tg_synchronize(), TG_OK);
+    if (tg__vk_profile_stats(0, "binary_f32", &calls0, &ns0) != 0) {
+        tg_clear_error();
+        cr_skip_test("vulkan:0 has no timestamps on its compute queue");
+    }
+    for (int i = 0; i < 300; i++) tg_release(tg_add(g, g));   /* more than one batch */
+    cr_assert_eq(tg_synchronize(), TG_OK);
+    cr_assert_eq(tg__vk_profile_stats(0, "binary_f32", &calls1, &ns1), 0);
+    cr_assert_eq(calls1 - calls0, 300, "%llu dispatches timed", (unsigned long long)(calls1 - calls0));
+    cr_assert_gt(ns1, ns0);
+    unsetenv("TANGENT_VK_PROFILE");
+    tg_release(g);
+    tg_release(x);
+}
