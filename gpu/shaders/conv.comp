@@ -2,17 +2,22 @@
 // buffers, one float dtype T; gpu/conv.c does the products with the matmul
 // kernel. Chosen by a define:
 //   CONV_IM2COL  cols[n, g, kg, l] = x[n0 + n, g Cg + ci, iy, ix] (0 in the
-//                padding), kg = (ci kh + ky) kw + kx, l = oy ow + ox; a
-//                thread per column element, cols written through strides
-//                (the caller picks (n, g, kg, l) or (g, kg, n, l) order)
+//                padding), kg = (ci kh + ky) kw + kx, l = oy ow + ox; cols
+//                written through strides (the caller picks (n, g, kg, l) or
+//                (g, kg, n, l) order). Grid: x the pixel l, y the row
+//                (c, ky, kx) from p[17], z the image n from p[18]: the row
+//                and image come from the workgroup, so a thread divides
+//                only to split l (integer division is the cost of these
+//                kernels, not memory)
 //   CONV_COL2IM  gx[n, c, iy, ix] = sum of the column elements that read
 //                this pixel: a thread per pixel gathering them (no
-//                atomics, the same order on every run)
+//                atomics, the same order on every run). Grid: x the pixel
+//                iy W + ix, y the channel c from p[17], z the image from p[18]
 //   CONV_ACC     o[i] += a[i] (a weight gradient summed over chunks)
-//   p[0] work items  p[1] images in the chunk  p[2] C  p[3] H  p[4] W
+//   p[0] work items (ACC)  p[1] images in the chunk  p[2] C  p[3] H  p[4] W
 //   p[5] groups  p[6] oh  p[7] ow  p[8] kh  p[9] kw  p[10] sh  p[11] sw
-//   p[12] ph  p[13] pw  p[14] dh  p[15] dw
-//   p[20] out base  p[21] in base
+//   p[12] ph  p[13] pw  p[14] dh  p[15] dw  p[17] first row/channel
+//   p[18] first image  p[20] out base  p[21] in base
 //   p[24..27] x strides (IM2COL)  p[28..31] cols strides along (n, g, kg, l)
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -35,34 +40,34 @@ void main() {
     int KH = p[8], KW = p[9], SH = p[10], SW = p[11], PH = p[12], PW = p[13], DH = p[14], DW = p[15];
     int Cg = C / G, L = OH * OW;
 #if defined(CONV_IM2COL)
-    TG_FOR_EACH(i) {
-        int l = int(i % uint(L)), ox = l % OW, oy = l / OW;
-        uint q = i / uint(L);
-        int kx = int(q % uint(KW)), ky = int((q / uint(KW)) % uint(KH));
-        int c = int((q / uint(KW * KH)) % uint(C)), n = int(q / uint(KW * KH * C));
-        int iy = oy * SH - PH + ky * DH, ix = ox * SW - PW + kx * DW;
-        T v = T(0);
-        if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-            v = a[p[21] + n * p[24] + c * p[25] + iy * p[26] + ix * p[27]];
-        o[p[20] + cols_at(n, c / Cg, ((c % Cg) * KH + ky) * KW + kx, l)] = v;
-    }
+    int l = int(gl_GlobalInvocationID.x);
+    if (l >= L) return;
+    int row = p[17] + int(gl_WorkGroupID.y), n = p[18] + int(gl_WorkGroupID.z);
+    int c = row / (KH * KW), r = row - c * (KH * KW), ky = r / KW, kx = r - ky * KW;
+    int oy = l / OW, ox = l - oy * OW;
+    int iy = oy * SH - PH + ky * DH, ix = ox * SW - PW + kx * DW;
+    T v = T(0);
+    if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = a[p[21] + n * p[24] + c * p[25] + iy * p[26] + ix * p[27]];
+    int g = c / Cg;
+    o[p[20] + cols_at(n, g, (c - g * Cg) * (KH * KW) + r, l)] = v;
 #else /* CONV_COL2IM */
-    TG_FOR_EACH(i) {
-        int ix = int(i % uint(W)), iy = int((i / uint(W)) % uint(H));
-        int c = int((i / uint(W * H)) % uint(C)), n = int(i / uint(W * H * C));
-        int g = c / Cg, kg0 = (c % Cg) * KH * KW;
-        T acc = T(0);
-        for (int ky = 0; ky < KH; ky++) {
-            int ty = iy + PH - ky * DH;
-            if (ty < 0 || ty % SH != 0 || ty / SH >= OH) continue;
-            for (int kx = 0; kx < KW; kx++) {
-                int tx = ix + PW - kx * DW;
-                if (tx < 0 || tx % SW != 0 || tx / SW >= OW) continue;
-                acc += a[p[21] + cols_at(n, g, kg0 + ky * KW + kx, (ty / SH) * OW + tx / SW)];
-            }
+    int pix = int(gl_GlobalInvocationID.x);
+    if (pix >= H * W) return;
+    int c = p[17] + int(gl_WorkGroupID.y), n = p[18] + int(gl_WorkGroupID.z);
+    int iy = pix / W, ix = pix - iy * W;
+    int g = c / Cg, kg0 = (c - g * Cg) * KH * KW;
+    bool unit = SH == 1 && SW == 1;      // the common case: no division in the loop
+    T acc = T(0);
+    for (int ky = 0; ky < KH; ky++) {
+        int ty = iy + PH - ky * DH, oy = unit ? ty : ty / SH;
+        if (ty < 0 || (!unit && oy * SH != ty) || oy >= OH) continue;
+        for (int kx = 0; kx < KW; kx++) {
+            int tx = ix + PW - kx * DW, ox = unit ? tx : tx / SW;
+            if (tx < 0 || (!unit && ox * SW != tx) || ox >= OW) continue;
+            acc += a[p[21] + cols_at(n, g, kg0 + ky * KW + kx, oy * OW + ox)];
         }
-        o[p[20] + int(i)] = acc;
     }
+    o[p[20] + ((n * C + c) * H + iy) * W + ix] = acc;
 #endif
 #endif
 }
