@@ -532,7 +532,7 @@ static tg_status record(tg_vkdev *d, int pi, const void *params, size_t nbytes, 
     vkCmdPushDescriptorSetKHR(d->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->playout, 0, TG_VK_BINDINGS, w);
     if (d->prof) tg__vk_profile_before(d);
     vkCmdDispatch(d->cmd, gx, gy, gz);
-    if (d->prof) tg__vk_profile_after(d, pi);
+    if (d->prof) tg__vk_profile_after(d, pi, gx, gy, gz);
     tg__vk_barrier(d);
     d->n_dispatch++;
     d->stats.dispatches++;

@@ -168,7 +168,7 @@ void tg__vk_profile_open(tg_vkdev *d);
 void tg__vk_profile_close(tg_vkdev *d);
 void tg__vk_profile_begin(tg_vkdev *d);
 void tg__vk_profile_before(tg_vkdev *d);
-void tg__vk_profile_after(tg_vkdev *d, int pipe);
+void tg__vk_profile_after(tg_vkdev *d, int pipe, uint32_t gx, uint32_t gy, uint32_t gz);
 void tg__vk_profile_collect(tg_vkdev *d, int frame);
 
 /* Memory (gpu/memory.c), under dev->lock unless said otherwise. */

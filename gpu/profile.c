@@ -12,16 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { QUERIES = 2 * TG_VK_BATCH_DISPATCHES };
+enum { QUERIES = 2 * TG_VK_BATCH_DISPATCHES, SHAPES = 4096 };
+
+/* A kernel on one grid: kernels of the same name on different sizes are
+ * told apart in the table. */
+typedef struct shape_row {
+    int pipe;
+    uint32_t grid[3];
+    double ns;
+    uint64_t calls;
+} shape_row;
 
 typedef struct vk_profile {
     VkQueryPool pool[TG_VK_FRAMES];
     int n_queries[TG_VK_FRAMES];        /* written in the frame's batch */
     int16_t pipe[TG_VK_FRAMES][TG_VK_BATCH_DISPATCHES];
+    uint32_t grid[TG_VK_FRAMES][TG_VK_BATCH_DISPATCHES][3];
     double period_ns;                   /* per timestamp tick */
     uint64_t mask;                      /* valid timestamp bits */
     double ns[VK_PIPE_MAX];
     uint64_t calls[VK_PIPE_MAX];
+    shape_row shapes[SHAPES];           /* the first SHAPES (kernel, grid) pairs seen */
+    int n_shapes;
 } vk_profile;
 
 static tg_vkdev *profiled[16];
@@ -33,6 +45,11 @@ static int by_time(const void *a, const void *b) {
     double x = ((const row *)a)->ns, y = ((const row *)b)->ns;
     return x < y ? 1 : x > y ? -1 : 0;
 }
+static int shape_by_time(const void *a, const void *b) {
+    double x = ((const shape_row *)a)->ns, y = ((const shape_row *)b)->ns;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+enum { SHAPE_LINES = 30 };
 
 /* The table of each profiled device. Reads counters only: no driver call
  * (see gpu/device.c on exit handlers). */
@@ -55,6 +72,15 @@ static void report(void) {
         for (int i = 0; i < n; i++)
             fprintf(stderr, "  %-48s %10llu %12.3f %10.2f %6.1f%%\n", rows[i].name, (unsigned long long)rows[i].calls,
                     rows[i].ns * 1e-6, rows[i].ns * 1e-3 / (double)rows[i].calls, 100.0 * rows[i].ns / (total > 0 ? total : 1));
+        qsort(pr->shapes, (size_t)pr->n_shapes, sizeof *pr->shapes, shape_by_time);
+        fprintf(stderr, "  by grid (workgroups x, y, z), the %d largest:\n", SHAPE_LINES);
+        for (int i = 0; i < pr->n_shapes && i < SHAPE_LINES; i++) {
+            const shape_row *h = &pr->shapes[i];
+            char name[96];
+            snprintf(name, sizeof name, "%s [%u,%u,%u]", d->pipe_names[h->pipe], h->grid[0], h->grid[1], h->grid[2]);
+            fprintf(stderr, "  %-48s %10llu %12.3f %10.2f %6.1f%%\n", name, (unsigned long long)h->calls, h->ns * 1e-6,
+                    h->ns * 1e-3 / (double)h->calls, 100.0 * h->ns / (total > 0 ? total : 1));
+        }
     }
     pthread_mutex_unlock(&report_lock);
 }
@@ -114,11 +140,14 @@ void tg__vk_profile_before(tg_vkdev *d) {
     vkCmdWriteTimestamp(d->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pr->pool[d->cur], (uint32_t)q);
 }
 
-void tg__vk_profile_after(tg_vkdev *d, int pipe) {
+void tg__vk_profile_after(tg_vkdev *d, int pipe, uint32_t gx, uint32_t gy, uint32_t gz) {
     vk_profile *pr = d->prof;
     int q = pr->n_queries[d->cur];
     vkCmdWriteTimestamp(d->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pr->pool[d->cur], (uint32_t)q + 1);
     pr->pipe[d->cur][q / 2] = (int16_t)pipe;
+    pr->grid[d->cur][q / 2][0] = gx;
+    pr->grid[d->cur][q / 2][1] = gy;
+    pr->grid[d->cur][q / 2][2] = gz;
     pr->n_queries[d->cur] = q + 2;
 }
 
@@ -133,9 +162,19 @@ void tg__vk_profile_collect(tg_vkdev *d, int frame) {
         return;
     pthread_mutex_lock(&report_lock);
     for (int i = 0; i < n; i += 2) {
-        uint64_t dt = (ts[i + 1] - ts[i]) & pr->mask;
-        pr->ns[pr->pipe[frame][i / 2]] += (double)dt * pr->period_ns;
-        pr->calls[pr->pipe[frame][i / 2]]++;
+        double dt = (double)((ts[i + 1] - ts[i]) & pr->mask) * pr->period_ns;
+        int pipe = pr->pipe[frame][i / 2];
+        const uint32_t *grid = pr->grid[frame][i / 2];
+        pr->ns[pipe] += dt;
+        pr->calls[pipe]++;
+        int k = 0;
+        while (k < pr->n_shapes && (pr->shapes[k].pipe != pipe || memcmp(pr->shapes[k].grid, grid, sizeof pr->shapes[k].grid)))
+            k++;
+        if (k == pr->n_shapes && k < SHAPES) pr->shapes[pr->n_shapes++] = (shape_row){.pipe = pipe, .grid = {grid[0], grid[1], grid[2]}};
+        if (k < pr->n_shapes) {
+            pr->shapes[k].ns += dt;
+            pr->shapes[k].calls++;
+        }
     }
     pthread_mutex_unlock(&report_lock);
 }
