@@ -34,6 +34,25 @@ static void geom_params(int32_t *p, const red_geom *g, int64_t G) {
     for (int i = 0; i < g->nr; i++) { p[24 + i] = (int32_t)g->rs[i]; p[32 + i] = (int32_t)g->rst[i]; }
 }
 
+/* Drops size-1 axes and merges neighbours that step through memory as one
+ * (stride of the outer = size x stride of the inner): fewer axes, fewer
+ * integer divisions per element in the shader's offset loop. */
+static void collapse(int *n, int64_t *sz, int64_t *st) {
+    int k = 0;
+    for (int i = 0; i < *n; i++) {
+        if (sz[i] == 1) continue;
+        if (k > 0 && st[k - 1] == sz[i] * st[i]) {
+            sz[k - 1] *= sz[i];
+            st[k - 1] = st[i];
+        } else {
+            sz[k] = sz[i];
+            st[k] = st[i];
+            k++;
+        }
+    }
+    *n = k;
+}
+
 /* The second pass's geometry: partials (M, G) contiguous. */
 static red_geom partial_geom(int64_t M, int64_t G) {
     red_geom g = {.nk = 1, .nr = 1, .M = M, .R = G};
@@ -193,6 +212,10 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         else { g.ks[g.nk] = x->shape[i]; g.kst[g.nk++] = x->strides[i]; g.M *= x->shape[i]; }
     }
     if (g.M == 0) return TG_OK;
+    if (which < 4 || which >= 6) {     /* all/any below re-read the strides per original axis */
+        collapse(&g.nk, g.ks, g.kst);
+        collapse(&g.nr, g.rs, g.rst);
+    }
     if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R))
         return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
     if (which >= 6) return arg_run(d, which - 6, x, out[0], &g);
