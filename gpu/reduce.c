@@ -92,12 +92,15 @@ static int32_t dense_runs(const red_geom *g, int64_t base) {
 }
 
 /* ---- sum prod max min all any ---------------------------------------------------- */
-/* wide: the u8 pipeline's counts (sum of bools): x holds 32-bit counts
+/* G: workgroups per output, or -1 for a thread per output. wide: the u8 pipeline's counts (sum of bools): x holds 32-bit counts
  * (an i32 partial) or bytes, dst 32-bit counts (i32) or int64 words. */
 static tg_status reduce_pass(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *dst, const red_geom *g,
                              int64_t G) {
     int32_t p[64];
+    bool per_thread = G < 0;            /* G = -1: a thread per output (p[49]) */
+    if (per_thread) G = 1;
     geom_params(p, g, G);
+    p[49] = per_thread;
     vk_loc lx = tg__vk_locate(x), lo = tg__vk_locate(dst);
     bool out_wide = dst->dtype == TG_I32 || dst->dtype == TG_I64;
     p[5] = (int32_t)(lx.byte_off / (size_t)tg__esize(x->dtype));
@@ -108,11 +111,14 @@ static tg_status reduce_pass(tg_vkdev *d, const char *pipe, int op, tg_tensor *x
     p[48] = dense_runs(g, p[5]);
     /* the u8 pipeline also binds the word views (3, 4) of the same blocks */
     VkBuffer bufs[4] = {lo.block->buf, lx.block->buf, lo.block->buf, lx.block->buf};
-    return record_groups(d, pipe, p, strcmp(pipe, "reduce_u8") == 0 ? 4 : 2, bufs, g->M * G);
+    return record_groups(d, pipe, p, strcmp(pipe, "reduce_u8") == 0 ? 4 : 2, bufs,
+                         per_thread ? (g->M + TG_VK_LOCAL - 1) / TG_VK_LOCAL : g->M * G);
 }
 
 static tg_status reduce_run(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *out, const red_geom *g) {
     int64_t G = groups_per_output(g->M, g->R);
+    /* short reductions of many outputs: a thread per output fills the device */
+    if (g->R <= 64 && g->M >= 4096 && strcmp(pipe, "reduce_u8") != 0) return reduce_pass(d, pipe, op, x, out, g, -1);
     if (G == 1) return reduce_pass(d, pipe, op, x, out, g, 1);
     int64_t pshape[2] = {g->M, G};
     /* partial counts of a sum of bools are 32-bit words */

@@ -150,6 +150,51 @@ Test(gpu_reduce, long_reductions_two_pass) {
     }
 }
 
+/* At most 64 elements for each of at least 4096 outputs: a thread per output
+ * (the split-K partial sums' shape), over a strided axis, several axes, a
+ * permuted layout, with NaN and a mean. */
+Test(gpu_reduce, short_reductions_of_many_outputs) {
+    need_gpu();
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
+        tg_dtype d = DTYPES[k];
+        double rtol, atol;
+        tols(d, &rtol, &atol);
+        for (int op = 0; op < 4; op++) {
+            tg_scope_begin();
+            double lo = op == 1 ? 0.9 : -1, hi = op == 1 ? 1.1 : 1;
+            double rt = op < 2 ? rtol * 5 : 0, at = op < 2 ? atol * 5 : 0;
+            int64_t s[3] = {16, 70, 90};                  /* axis 0: R = 16, M = 6300 */
+            tg_tensor *x = rand_cpu(d, 3, s, lo, hi, 0), *gx = gpu(x);
+            int a0 = 0, a02[2] = {0, 2};
+            char what[96];
+            snprintf(what, sizeof what, "%s over 16 of 6300 outputs, %s", RED_NAMES[op], tg_dtype_name(d));
+            check_gpu(REDS[op](gx, 1, &a0, false), REDS[op](x, 1, &a0, false), rt, at, what);
+            int64_t s2[3] = {8, 4100, 7};                 /* axes (0, 2): R = 56, M = 4100 */
+            tg_tensor *y = rand_cpu(d, 3, s2, lo, hi, 0), *gy = gpu(y);
+            snprintf(what, sizeof what, "%s over axes (0, 2) of 4100 outputs, %s", RED_NAMES[op], tg_dtype_name(d));
+            check_gpu(REDS[op](gy, 2, a02, true), REDS[op](y, 2, a02, true), rt, at, what);
+            int perm[3] = {2, 1, 0};
+            snprintf(what, sizeof what, "%s over a permuted axis, %s", RED_NAMES[op], tg_dtype_name(d));
+            int a2 = 2;
+            check_gpu(REDS[op](tg_permute(gx, perm), 1, &a2, false), REDS[op](tg_permute(x, perm), 1, &a2, false), rt,
+                      at, what);
+            tg_scope_end();
+        }
+        tg_scope_begin();
+        int64_t s[2] = {10, 5000};
+        double *v = calloc(50000, sizeof *v);
+        for (int i = 0; i < 50000; i++) v[i] = sin(0.37 * i);
+        v[3 * 5000 + 17] = NAN;                           /* output 17 of max/min: NaN */
+        tg_tensor *x = from_f64(d, 2, s, v), *gx = gpu(x);
+        free(v);
+        int a0 = 0;
+        check_gpu(tg_max(gx, 1, &a0, false), tg_max(x, 1, &a0, false), 0, 0, "max with a NaN, short");
+        check_gpu(tg_min(gx, 1, &a0, false), tg_min(x, 1, &a0, false), 0, 0, "min with a NaN, short");
+        check_gpu(tg_mean(gx, 1, &a0, false), tg_mean(x, 1, &a0, false), rtol * 5, atol * 5, "mean, short");
+        tg_scope_end();
+    }
+}
+
 /* ---- NaN, infinities, ties ------------------------------------------------------------------ */
 Test(gpu_reduce, nan_inf_and_ties) {
     need_gpu();

@@ -16,6 +16,10 @@
 //   p[48] (not TG_U8) 0: general; 1: each output's R elements are one
 //   contiguous run, element r at base + r; 2: that and every run starts
 //   at a multiple of 4 elements, so threads read 4-vectors (gpu/reduce.c)
+//   p[49] (not TG_U8) 1: a thread per output (G = 1, one workgroup per 256
+//   outputs) looping over its R elements: short reductions of many outputs,
+//   such as the split-K partial sums, where a workgroup per output would
+//   spend its time starting workgroups and combining mostly empty trees
 #version 450
 #ifdef TG_U8
 #extension GL_EXT_shader_8bit_storage : require
@@ -125,6 +129,21 @@ void main() {
     uint M = uint(p[0]), R = uint(p[1]), G = uint(p[2]);
     int op = p[7];
     uint id = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+#ifndef TG_U8
+    if (p[49] != 0) {                  /* uniform: no barrier on this path */
+        uint t = id * 256u + gl_LocalInvocationID.x;
+        if (t >= M) return;
+        int tb = p[5] + offset_of(t, p[3], 8, 16);
+        ACC tacc = identity(op);
+        if (p[4] == 1)
+            for (uint r = 0u; r < R; r++) tacc = combine(op, a[tb + int(r) * p[32]], tacc);
+        else
+            for (uint r = 0u; r < R; r++) tacc = combine(op, a[tb + offset_of(r, p[4], 24, 32)], tacc);
+        if (p[44] != 0) tacc = tacc / T(p[45]);
+        o[p[6] + int(t)] = S(tacc);
+        return;
+    }
+#endif
     if (id >= M * G) return;           /* uniform across the workgroup */
     uint m = id / G, g = id % G, lid = gl_LocalInvocationID.x;
     int base = p[5] + offset_of(m, p[3], 8, 16);
