@@ -26,6 +26,7 @@
 #include <string.h>
 
 #define CHUNK_BYTES ((int64_t)32 << 20)
+#define IM2COL_IMAGES 8         /* images an im2col thread copies its element of */
 
 enum { MODE_FWD, MODE_IGRAD, MODE_WGRAD };
 
@@ -60,22 +61,25 @@ static void fill_geom_params(const geom *g, int32_t *p, int64_t kk) {
     for (int i = 0; i < 15; i++) p[1 + i] = (int32_t)v[i];
 }
 
-/* Records pipe over a grid of gx workgroups by rows by images (conv.comp's
- * IM2COL and COL2IM grids), in slices of at most TG_VK_MAX_GROUPS rows and
- * images (p[17], p[18]: the slice's first row and image). */
+/* Records pipe over a grid of gx workgroups by rows by images / ipt
+ * (conv.comp's IM2COL and COL2IM grids; ipt images per thread, p[19]), in
+ * slices of at most TG_VK_MAX_GROUPS rows and image groups (p[17], p[18]:
+ * the slice's first row and image). */
 static tg_status record_grid(const geom *g, const char *pipe, int32_t *p, const VkBuffer *bufs, int64_t gx, int64_t rows,
-                             int64_t images) {
+                             int64_t images, int64_t ipt) {
     if (gx > (int64_t)TG_VK_MAX_GROUPS)
         return tg__error(TG_ERR_UNSUPPORTED, "%s: %s on %s: images of more than %lld pixels", g->c->def->name, pipe,
                          g->d->label, (long long)TG_VK_MAX_GROUPS * TG_VK_LOCAL);
     tg_status st = TG_OK;
+    int64_t groups = (images + ipt - 1) / ipt;
+    p[19] = (int32_t)ipt;
     for (int64_t r0 = 0; r0 < rows && !st; r0 += TG_VK_MAX_GROUPS)
-        for (int64_t n0 = 0; n0 < images && !st; n0 += TG_VK_MAX_GROUPS) {
+        for (int64_t z0 = 0; z0 < groups && !st; z0 += TG_VK_MAX_GROUPS) {
             int64_t nr = rows - r0 < TG_VK_MAX_GROUPS ? rows - r0 : TG_VK_MAX_GROUPS;
-            int64_t ni = images - n0 < TG_VK_MAX_GROUPS ? images - n0 : TG_VK_MAX_GROUPS;
+            int64_t nz = groups - z0 < TG_VK_MAX_GROUPS ? groups - z0 : TG_VK_MAX_GROUPS;
             p[17] = (int32_t)r0;
-            p[18] = (int32_t)n0;
-            st = tg__vk_record(g->d, pipe, p, 2, bufs, (uint32_t)gx, (uint32_t)nr, (uint32_t)ni);
+            p[18] = (int32_t)(z0 * ipt);
+            st = tg__vk_record(g->d, pipe, p, 2, bufs, (uint32_t)gx, (uint32_t)nr, (uint32_t)nz);
         }
     return st;
 }
@@ -92,7 +96,7 @@ static tg_status im2col(const geom *g, tg_tensor *x, int64_t n0, int64_t kk, tg_
     VkBuffer bufs[2] = {tg__vk_locate(cols).block->buf, tg__vk_locate(x).block->buf};
     char pipe[32];
     snprintf(pipe, sizeof pipe, "conv_im2col_%s", tg__vk_sfx(g->t));
-    return record_grid(g, pipe, p, bufs, (g->L + TG_VK_LOCAL - 1) / TG_VK_LOCAL, g->C * g->kh * g->kw, kk);
+    return record_grid(g, pipe, p, bufs, (g->L + TG_VK_LOCAL - 1) / TG_VK_LOCAL, g->C * g->kh * g->kw, kk, IM2COL_IMAGES);
 }
 
 /* A contiguous version of t on its device (t retained when it is one). */
@@ -162,7 +166,7 @@ static tg_status conv_igrad(const geom *g, tg_tensor *gy, tg_tensor *w, tg_tenso
         VkBuffer bufs[2] = {tg__vk_locate(gx).block->buf, tg__vk_locate(cols).block->buf};
         char pipe[32];
         snprintf(pipe, sizeof pipe, "conv_col2im_%s", tg__vk_sfx(g->t));
-        st = record_grid(g, pipe, p, bufs, (g->H * g->W + TG_VK_LOCAL - 1) / TG_VK_LOCAL, g->C, kk);
+        st = record_grid(g, pipe, p, bufs, (g->H * g->W + TG_VK_LOCAL - 1) / TG_VK_LOCAL, g->C, kk, 1);
     }
     tg_release(wt);
     tg_release(wc);

@@ -5,10 +5,11 @@
 //                padding), kg = (ci kh + ky) kw + kx, l = oy ow + ox; cols
 //                written through strides (the caller picks (n, g, kg, l) or
 //                (g, kg, n, l) order). Grid: x the pixel l, y the row
-//                (c, ky, kx) from p[17], z the image n from p[18]: the row
-//                and image come from the workgroup, so a thread divides
-//                only to split l (integer division is the cost of these
-//                kernels, not memory)
+//                (c, ky, kx) from p[17], z p[19] images from p[18] on
+//                (a thread loops over them): the row and images come from
+//                the workgroup, so a thread divides only to split l, and
+//                there are few enough workgroups that starting them is not
+//                the kernel's cost
 //   CONV_COL2IM  gx[n, c, iy, ix] = sum of the column elements that read
 //                this pixel: a thread per pixel gathering them (no
 //                atomics, the same order on every run). Grid: x the pixel
@@ -17,7 +18,8 @@
 //   p[0] work items (ACC)  p[1] images in the chunk  p[2] C  p[3] H  p[4] W
 //   p[5] groups  p[6] oh  p[7] ow  p[8] kh  p[9] kw  p[10] sh  p[11] sw
 //   p[12] ph  p[13] pw  p[14] dh  p[15] dw  p[17] first row/channel
-//   p[18] first image  p[20] out base  p[21] in base
+//   p[18] first image  p[19] images per thread (IM2COL)  p[20] out base
+//   p[21] in base
 //   p[24..27] x strides (IM2COL)  p[28..31] cols strides along (n, g, kg, l)
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -42,14 +44,15 @@ void main() {
 #if defined(CONV_IM2COL)
     int l = int(gl_GlobalInvocationID.x);
     if (l >= L) return;
-    int row = p[17] + int(gl_WorkGroupID.y), n = p[18] + int(gl_WorkGroupID.z);
+    int row = p[17] + int(gl_WorkGroupID.y), n0 = p[18] + int(gl_WorkGroupID.z) * p[19];
+    int n1 = min(n0 + p[19], p[1]);
     int c = row / (KH * KW), r = row - c * (KH * KW), ky = r / KW, kx = r - ky * KW;
     int oy = l / OW, ox = l - oy * OW;
     int iy = oy * SH - PH + ky * DH, ix = ox * SW - PW + kx * DW;
-    T v = T(0);
-    if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = a[p[21] + n * p[24] + c * p[25] + iy * p[26] + ix * p[27]];
-    int g = c / Cg;
-    o[p[20] + cols_at(n, g, (c - g * Cg) * (KH * KW) + r, l)] = v;
+    bool inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+    int g = c / Cg, src = p[21] + c * p[25] + iy * p[26] + ix * p[27];
+    int dst = p[20] + cols_at(0, g, (c - g * Cg) * (KH * KW) + r, l);
+    for (int n = n0; n < n1; n++) o[dst + n * p[28]] = inside ? a[src + n * p[24]] : T(0);
 #else /* CONV_COL2IM */
     int pix = int(gl_GlobalInvocationID.x);
     if (pix >= H * W) return;
