@@ -145,8 +145,10 @@ static long splits;
 static int64_t split_count(int64_t M, int64_t N, int64_t K) {
     int64_t tiles = ((M + 63) / 64) * ((N + 63) / 64), mn = M > N ? M : N;
     if (K < 2048 || K < 8 * mn || tiles >= 64) return 0;
-    int64_t want = 256 / tiles, best = 0;           /* about 256 workgroups in all */
-    if (want > 64) want = 64;
+    /* about 1024 workgroups in all: several per multiprocessor on a large
+     * GPU (H100: 256 left conv1's weight gradient at 56 of its 132) */
+    int64_t want = 1024 / tiles, best = 0;
+    if (want > 256) want = 256;
     for (int64_t s = 2; s <= want; s++)
         if (K % s == 0 && K / s >= 128) best = s;
     return best >= 4 ? best : 0;
