@@ -105,6 +105,14 @@ bool tg__vk_random_can(int dev, tg_dtype dtype, int64_t n);
 tg_status tg__vk_random_fill(tg_tensor *out, int kind, double a, double b, uint64_t seed, uint64_t offset);
 tg_status tg__vk_randint_fill(tg_tensor *out, int64_t lo, uint64_t width, uint64_t seed, uint64_t offset);
 
+/* Adam's step of a parameter on a Vulkan device in one kernel (gpu/optim.c):
+ * prm, m, v updated in place from g; sc: b1, 1 - b1, b2, 1 - b2,
+ * sqrt(bias correction 2), eps, -lr / bias correction 1, each already
+ * rounded to the dtype. *done false (TG_OK, nothing recorded) when the
+ * tensors are not all contiguous of prm's dtype and size on its device:
+ * the caller then takes the op-by-op path. */
+tg_status tg__vk_adam_step(tg_tensor *prm, tg_tensor *g, tg_tensor *m, tg_tensor *v, const double sc[7], bool *done);
+
 /* Kernel-table entries ([TG_VULKAN]). New families register as
  * `[TG_VULKAN] = TG_VK(tg__vk_<family>_kernel)`: without the backend the
  * entry is NULL (the dispatcher's "no kernel" error) and needs no stub. */

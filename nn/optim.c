@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/gpu.h"
 #include "tangent/autodiff.h"
 #include "tangent/nn.h"
 #include "tensor/ops/elementwise.h"
@@ -149,7 +150,8 @@ static tg_status update_on_device(tg_optimizer *o, int i, tg_tensor *grad) {
     bool first = o->steps[i] == 0;
     tg_no_grad_begin();
     tg_scope_begin();
-    tg_tensor *g = tg_cast(grad, d);
+    /* SGD keeps g as its momentum buffer: a copy; Adam only reads it */
+    tg_tensor *g = o->kind == OPT_SGD || grad->dtype != d ? tg_cast(grad, d) : grad;
     tg_status st = TG_OK;
     if (o->kind == OPT_SGD) {
         tg_tensor *dir = o->wd != 0 ? tg_add(g, tg_mul_scalar(prm, in_dtype(d, o->wd))) : g;
@@ -166,6 +168,30 @@ static tg_status update_on_device(tg_optimizer *o, int i, tg_tensor *grad) {
         double bc1 = 1 - pow(o->a, t), bc2 = 1 - pow(o->b, t);
         double b1 = in_dtype(d, o->a), b2 = in_dtype(d, o->b);
         double step = in_dtype(d, o->lr / bc1), bc2s = in_dtype(d, sqrt(bc2));
+        /* one kernel for the whole update where the device takes it: the
+         * state starts at zero (0 b1 + g (1 - b1) is the first step's m) */
+        for (int k = 0; k < 2 && !st; k++) {
+            tg_tensor **s = k ? &o->s2[i] : &o->s1[i];
+            if (*s) continue;
+            tg_tensor *z = tg_zeros(d, prm->ndim, prm->shape);
+            *s = z ? tg__scope_take(tg_to_device(z, prm->storage->device)) : NULL;
+            tg_release(z);
+            if (!*s) st = tg_last_error_code();
+        }
+        tg_tensor *gc = st ? NULL : tg_contiguous(g);
+        bool done = false;
+        if (gc) {
+            double sc[7] = {b1, in_dtype(d, 1 - b1), b2, in_dtype(d, 1 - b2), bc2s, in_dtype(d, o->eps), -step};
+            st = tg__vk_adam_step(prm, gc, o->s1[i], o->s2[i], sc, &done);
+        } else if (!st) {
+            st = tg_last_error_code();
+        }
+        if (st || done) {
+            tg_scope_end();
+            tg_no_grad_end();
+            if (!st) o->steps[i]++;
+            return st;
+        }
         tg_tensor *m = o->s1[i] ? tg_add(tg_mul_scalar(o->s1[i], b1), tg_mul_scalar(g, in_dtype(d, 1 - b1)))
                                 : tg_mul_scalar(g, in_dtype(d, 1 - b1));
         tg_tensor *v = o->s2[i] ? tg_add(tg_mul_scalar(o->s2[i], b2), tg_mul_scalar(tg_mul(g, g), in_dtype(d, 1 - b2)))

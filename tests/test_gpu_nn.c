@@ -384,3 +384,47 @@ Test(gpu_nn, unsupported_and_mixed_inputs_are_errors) {
     check_gpu(tg_nn_conv2d(gpu(x), gpu(w), NULL, NULL), tg_nn_conv2d(x, w, NULL, NULL), 1e-5, 1e-5, "conv after errors");
     tg_scope_end();
 }
+
+/* ---- optimizers ----------------------------------------------------------------------------- */
+/* Adam and SGD with momentum on device parameters follow the CPU loops'
+ * arithmetic (to the device's sqrt and division rounding); Adam takes one
+ * dispatch per parameter and step; a strided gradient is accepted. */
+Test(gpu_nn, optimizers_on_device_match_cpu) {
+    need_gpu();
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
+        tg_dtype d = DTYPES[t];
+        double rtol = d == TG_F32 ? 2e-6 : 1e-14, atol = rtol;
+        for (int kind = 0; kind < 2; kind++) {
+            tg_tensor *w = rand_cpu(d, 2, (int64_t[]){37, 5}), *b = rand_cpu(d, 1, (int64_t[]){1000});
+            tg_tensor *gw = gpu(w), *gb = gpu(b);
+            tg_tensor *cpu_p[2] = {w, b}, *dev_p[2] = {gw, gb};
+            tg_optimizer *oc = kind ? tg_optim_sgd(2, cpu_p, 0.05, 0.9, 0.01) : tg_optim_adam(2, cpu_p, 0.01, 0.9, 0.999, 1e-8);
+            tg_optimizer *od = kind ? tg_optim_sgd(2, dev_p, 0.05, 0.9, 0.01) : tg_optim_adam(2, dev_p, 0.01, 0.9, 0.999, 1e-8);
+            cr_assert(oc && od, "%s", tg_last_error());
+            for (int step = 0; step < 3; step++) {
+                tg_scope_begin();
+                /* the weight's gradient is a transposed view: not contiguous */
+                tg_tensor *g1 = tg_mT(rand_cpu(d, 2, (int64_t[]){5, 37})), *g2 = rand_cpu(d, 1, (int64_t[]){1000});
+                tg_tensor *hg[2] = {g1, g2}, *dg[2] = {tg_mT(gpu(tg_mT(g1))), gpu(g2)};
+                cr_assert_eq(tg_optim_step(oc, hg), TG_OK, "%s", tg_last_error());
+                tg_vk_queue_stats s0, s1;
+                cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+                cr_assert_eq(tg_optim_step(od, dg), TG_OK, "%s", tg_last_error());
+                cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+                /* Adam after its first step: one kernel per parameter, plus the weight gradient's copy */
+                if (kind == 0 && step > 0)
+                    cr_expect_eq(s1.dispatches - s0.dispatches, 3, "Adam step %d: %llu dispatches", step,
+                                 (unsigned long long)(s1.dispatches - s0.dispatches));
+                char what[96];
+                snprintf(what, sizeof what, "%s step %d, %s: weight", kind ? "SGD" : "Adam", step, tg_dtype_name(d));
+                check_gpu(gw, w, rtol, atol, what);
+                snprintf(what, sizeof what, "%s step %d, %s: bias", kind ? "SGD" : "Adam", step, tg_dtype_name(d));
+                check_gpu(gb, b, rtol, atol, what);
+                tg_scope_end();
+            }
+            tg_optim_free(oc);
+            tg_optim_free(od);
+            tg_release(w); tg_release(b); tg_release(gw); tg_release(gb);
+        }
+    }
+}
