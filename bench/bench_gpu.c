@@ -11,6 +11,8 @@
  *   copy_f32_2^28         tg_copy_(y, x), device to device                  bytes 2 x 4 per element
  *   tiny_add_f32_1        r = a + b on 1 element, result not read: per op, 10000 ops then one
  *                         tg_synchronize
+ *   tiny_add_f32_1_record the host's share of the same op: 200 ops recorded (less than a
+ *                         batch, so none is submitted), timed without waiting for the GPU
  *   roundtrip_add_f32_1   r = a + b then tg_item_f64(r) (op, submit, wait, read back)
  *   node_add_f32_1        a chain of 100 dependent 1-element adds, per node: eager ("tangent")
  *                         and the tg_trace'd, tg_compile'd program run by tg_run on device
@@ -260,6 +262,28 @@ static void case_tiny(void) {
     tg_release(p.b);
 }
 
+/* The host's share of a tiny op: RECORD_OPS ops recorded (fewer than a
+ * batch holds, so nothing is submitted) and timed without waiting for the
+ * GPU; the wait comes after the clock stops. Median of RECORD_SAMPLES. */
+#define RECORD_OPS 200
+#define RECORD_SAMPLES 101
+static void case_tiny_record(void) {
+    pair p = {device_scalar1(1.25), device_scalar1(2.5)};
+    double t[RECORD_SAMPLES];
+    for (int k = 0; k < 10; k++) run_tiny(&p);
+    sync();
+    for (int s = 0; s < RECORD_SAMPLES; s++) {
+        double t0 = bench_now_ns();
+        for (int k = 0; k < RECORD_OPS; k++) run_tiny(&p);
+        t[s] = (bench_now_ns() - t0) / RECORD_OPS;
+        sync();
+    }
+    qsort(t, RECORD_SAMPLES, sizeof t[0], cmp_double);
+    emit("tiny_add_f32_1_record", "tangent", t[RECORD_SAMPLES / 2], RECORD_SAMPLES, NULL, 0);
+    tg_release(p.a);
+    tg_release(p.b);
+}
+
 static void case_roundtrip(void) {
     pair p = {device_scalar1(1.25), device_scalar1(2.5)};
     int ns;
@@ -454,6 +478,7 @@ int main(int argc, char **argv) {
         if (SELECTED(name)) case_bandwidth((bw_kind)kind, big, name);
     }
     if (SELECTED("tiny_add_f32_1")) case_tiny();
+    if (SELECTED("tiny_add_f32_1_record")) case_tiny_record();
     if (SELECTED("roundtrip_add_f32_1")) case_roundtrip();
     if (SELECTED("node_add_f32_1")) case_chain();
     const int64_t chain_n = quick ? (int64_t)1 << 20 : (int64_t)1 << 26;
