@@ -173,7 +173,9 @@ static tg_status update_on_device(tg_optimizer *o, int i, tg_tensor *grad) {
         for (int k = 0; k < 2 && !st; k++) {
             tg_tensor **s = k ? &o->s2[i] : &o->s1[i];
             if (*s) continue;
-            tg_tensor *z = tg_zeros(d, prm->ndim, prm->shape);
+            /* both references out of the scope: tg_to_device returns z itself
+             * when the thread's default device is the parameter's */
+            tg_tensor *z = tg__scope_take(tg_zeros(d, prm->ndim, prm->shape));
             *s = z ? tg__scope_take(tg_to_device(z, prm->storage->device)) : NULL;
             tg_release(z);
             if (!*s) st = tg_last_error_code();
