@@ -99,6 +99,12 @@ static bool split_off(void) {
     return split_env == 1;
 }
 
+/* The share of v's tiles covering an M x N product that is real output. */
+static double used_share(const mm_variant *v, int64_t M, int64_t N) {
+    int64_t pm = (M + v->bm - 1) / v->bm * v->bm, pn = (N + v->bn - 1) / v->bn * v->bn;
+    return (double)(M * N) / (double)(pm * pn);
+}
+
 /* The tiled variant for this product, NULL for the generic kernel. */
 static const mm_variant *pick(const tg_vkdev *d, tg_dtype t, int64_t M, int64_t N, int64_t batches) {
     char want[32];
@@ -107,14 +113,16 @@ static const mm_variant *pick(const tg_vkdev *d, tg_dtype t, int64_t M, int64_t 
     if (strcmp(want, "generic") == 0) return NULL;
     const mm_variant *v = *want ? find_variant(want, t) : NULL;
     if (v && shared_bytes(v) <= limit) return v;
-    /* auto: vectors and thin products on the generic kernel; a large grid
-     * of big tiles when there are enough of them to fill the device */
+    /* auto: vectors and thin products on the generic kernel; else the big
+     * tile when there are enough of them to fill the device (H100, f32:
+     * small best at 1024, 25 TFLOP/s; wide from 2048, 39-40; 128 tiles of
+     * 128x128 is the switch) and it wastes little more of its tile than the
+     * small one does (a conv's 64-row products on the wide 128 x 256 tile
+     * computed as many padding rows as real ones) */
     if (M < 32 || N < 32) return NULL;
-    /* H100, f32: small best at 1024 (25 TFLOP/s), wide from 2048 (39-40);
-     * 128 tiles of 128x128 is the switch */
     const mm_variant *big = find_variant(t == TG_F32 ? "wide" : "big", t), *small = find_variant("small", t);
     int64_t tiles = ((M + 127) / 128) * ((N + 127) / 128) * batches;
-    v = tiles >= 128 ? big : small;
+    v = tiles >= 128 && used_share(big, M, N) >= 0.9 * used_share(small, M, N) ? big : small;
     if (shared_bytes(v) > limit) v = small;
     return shared_bytes(v) <= limit ? v : NULL;
 }

@@ -260,6 +260,14 @@ Test(gpu_matmul, automatic_choice) {
               "300x64x300 ran %s", tg__vk_matmul_last());
     check_product(gma, gm, ma, m, NULL, "auto: 300x64x300");
     tg_release(r);
+    /* enough 128-row tiles for the big one, but 64 rows would leave half of
+     * each big tile padding: the small tile */
+    int64_t s3[3] = {20, 64, 40}, s4[3] = {20, 40, 800};
+    tg_tensor *x3, *gx3, *y3, *gy3;
+    pair(TG_F32, 3, s3, &x3, &gx3);
+    pair(TG_F32, 3, s4, &y3, &gy3);
+    check_product(gx3, gy3, x3, y3, "matmul_small_f32", "auto: 20 x (64x40 @ 40x800) on the small tile");
+    tg_release(x3); tg_release(gx3); tg_release(y3); tg_release(gy3);
     tg_release(v); tg_release(gv); tg_release(m); tg_release(gm); tg_release(ma); tg_release(gma);
 }
 

@@ -1,5 +1,8 @@
 // Batched matmul C[b] = A[b] B[b] of one float dtype T, 16x16 tiles in
-// shared memory, any strides (a transposed view costs no copy).
+// shared memory, any strides (a transposed view costs no copy). An operand
+// whose unit stride runs along the tile's other axis (A along m, B along
+// k: transposed views) is loaded with the tile's threads swapped, so that
+// neighbouring threads read neighbouring elements either way.
 //   p[0] M  p[1] N  p[2] K  p[3] batches  p[4] batch axes (<= 6)
 //   p[5] a base  p[6] b base  p[7] c base (C contiguous)
 //   p[8] a row stride  p[9] a col stride  p[10] b row stride  p[11] b col stride
@@ -10,8 +13,8 @@ layout(std430, binding = 0) readonly buffer Params { int p[]; };
 layout(std430, binding = 1) writeonly buffer C { T c[]; };
 layout(std430, binding = 2) readonly buffer A { T a[]; };
 layout(std430, binding = 3) readonly buffer B { T b[]; };
-shared T As[16][16];
-shared T Bs[16][16];
+shared T As[16][17];                // padded: the swapped stores hit distinct banks
+shared T Bs[16][17];
 
 void main() {
     int M = p[0], N = p[1], K = p[2];
@@ -25,11 +28,15 @@ void main() {
         bb += k * p[24 + d];
     }
     int tx = int(gl_LocalInvocationID.x), ty = int(gl_LocalInvocationID.y);
-    int row = int(gl_WorkGroupID.y) * 16 + ty, col = int(gl_WorkGroupID.x) * 16 + tx;
+    int row0 = int(gl_WorkGroupID.y) * 16, col0 = int(gl_WorkGroupID.x) * 16;
+    int row = row0 + ty, col = col0 + tx;
+    bool aswap = p[8] == 1 && p[9] != 1, bswap = p[10] == 1 && p[11] != 1;
     T acc = T(0);
     for (int t = 0; t < K; t += 16) {
-        As[ty][tx] = (row < M && t + tx < K) ? a[ab + row * p[8] + (t + tx) * p[9]] : T(0);
-        Bs[ty][tx] = (t + ty < K && col < N) ? b[bb + (t + ty) * p[10] + col * p[11]] : T(0);
+        if (aswap) As[tx][ty] = (row0 + tx < M && t + ty < K) ? a[ab + (row0 + tx) * p[8] + (t + ty) * p[9]] : T(0);
+        else As[ty][tx] = (row < M && t + tx < K) ? a[ab + row * p[8] + (t + tx) * p[9]] : T(0);
+        if (bswap) Bs[tx][ty] = (t + tx < K && col0 + ty < N) ? b[bb + (t + tx) * p[10] + (col0 + ty) * p[11]] : T(0);
+        else Bs[ty][tx] = (t + ty < K && col < N) ? b[bb + (t + ty) * p[10] + col * p[11]] : T(0);
         barrier();
         for (int k = 0; k < 16; k++) acc += As[ty][k] * Bs[k][tx];
         barrier();
