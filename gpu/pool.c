@@ -3,7 +3,9 @@
  * nn_max_pool2d_gather (the JVP), f32/f64, any strides
  * (gpu/shaders/pool.comp). Like the CPU kernels they recompute each
  * window's first maximum from x; scatter is written as a gather (a thread
- * per input pixel), so results do not depend on scheduling. Integer inputs
+ * per input pixel), so results do not depend on scheduling, or, where the
+ * windows tile the plane, as a thread per window writing each of its
+ * pixels once. Integer inputs
  * (which the CPU op also takes) are refused. avg_pool2d is not an op of its
  * own (a mean over nn/unfold.c's columns). */
 #ifdef TG_HAVE_VULKAN
@@ -41,6 +43,13 @@ tg_status tg__vk_pool_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     if (total == 0) return TG_OK;
     p[0] = (int32_t)total;
     for (int i = 0; i < 11; i++) p[1 + i] = (int32_t)sizes[i];
+    /* scatter over windows that tile the plane: a thread per window */
+    if (op == 2 && at->i[0] == at->i[2] && at->i[1] == at->i[3] && at->i[4] == 0 && at->i[5] == 0 &&
+        H == oh * at->i[2] && W == ow * at->i[3]) {
+        p[12] = 1;
+        total = tg__numel(4, v->shape);
+        p[0] = (int32_t)total;
+    }
     vk_loc lo = tg__vk_locate(y), lx = tg__vk_locate(x), lv = tg__vk_locate(v ? v : x);
     p[20] = (int32_t)(lo.byte_off / (size_t)tg__esize(y->dtype));
     p[21] = (int32_t)(lx.byte_off / (size_t)tg__esize(x->dtype));

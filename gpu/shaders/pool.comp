@@ -7,7 +7,11 @@
 //   POOL_GATHER   y (N, C, oh, ow) = v (N, C, H, W) at each window's argmax
 //   POOL_SCATTER  y (N, C, H, W) = sum of v (N, C, oh, ow) over the windows
 //                 whose argmax is this pixel (a thread per pixel, windows in
-//                 row-major order: no atomics, the CPU's order of additions)
+//                 row-major order: no atomics, the CPU's order of additions);
+//                 with p[12] set the windows tile the plane exactly (kernel =
+//                 stride, no padding, H = oh sh, W = ow sw: 2x2/2 pooling), so
+//                 a thread per window writes its pixels (0 + v at the argmax,
+//                 the sum the gather would make; 0 elsewhere), p[0] windows
 // The output is contiguous; x and v have any strides.
 //   p[0] work items  p[1] C  p[2] H  p[3] W  p[4] oh  p[5] ow
 //   p[6] kh  p[7] kw  p[8] sh  p[9] sw  p[10] ph  p[11] pw
@@ -44,6 +48,21 @@ ivec2 argmax_of(int n, int c, int oy, int ox, out TX m) {
 void main() {
     int C = p[1], H = p[2], W = p[3], OH = p[4], OW = p[5];
 #ifdef POOL_SCATTER
+    if (p[12] != 0) {
+        TG_FOR_EACH(i) {
+            int ox = int(i % uint(OW)), oy = int((i / uint(OW)) % uint(OH));
+            int c = int((i / uint(OW * OH)) % uint(C)), n = int(i / uint(OW * OH * C));
+            TX m;
+            ivec2 at = argmax_of(n, c, oy, ox, m);
+            TV val = TV(0) + v[v_at(n, c, oy, ox)];
+            for (int ky = 0; ky < p[6]; ky++)
+                for (int kx = 0; kx < p[7]; kx++) {
+                    int iy = oy * p[6] + ky, ix = ox * p[7] + kx;
+                    o[p[20] + ((n * C + c) * H + iy) * W + ix] = ivec2(iy, ix) == at ? val : TV(0);
+                }
+        }
+        return;
+    }
     TG_FOR_EACH(i) {
         int ix = int(i % uint(W)), iy = int((i / uint(W)) % uint(H));
         int c = int((i / uint(W * H)) % uint(C)), n = int(i / uint(W * H * C));
