@@ -441,7 +441,7 @@ static void index_pipeline(tg_vkdev *d, int i) {
 
 /* Creates (through the persistent cache) and keeps the pipeline of one
  * SPIR-V module under name; its index, -1 on failure (error recorded). */
-static int create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, size_t size) {
+static int create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, size_t size, int spec) {
     if (d->n_pipes == VK_PIPE_MAX || strlen(name) >= sizeof d->pipe_names[0]) {
         tg__error(TG_ERR_UNSUPPORTED, "%s: no room for compute shader %s", d->label, name);
         return -1;
@@ -454,10 +454,14 @@ static int create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, 
         tg__error(TG_ERR_DEVICE, "%s: shader %s: %s", d->label, name, tg__vk_result_name(r));
         return -1;
     }
+    int32_t spec_value = spec;
+    VkSpecializationMapEntry entry = {.constantID = 0, .offset = 0, .size = sizeof spec_value};
+    VkSpecializationInfo si = {.mapEntryCount = 1, .pMapEntries = &entry, .dataSize = sizeof spec_value,
+                               .pData = &spec_value};
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                  .module = sm, .pName = "main"},
+                  .module = sm, .pName = "main", .pSpecializationInfo = spec >= 0 ? &si : NULL},
         .layout = d->playout};
     VkPipelineCreationFeedbackEXT fb = {0};
     VkPipelineCreationFeedbackCreateInfoEXT fbi = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CREATION_FEEDBACK_CREATE_INFO_EXT,
@@ -469,7 +473,9 @@ static int create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, 
     r = vkCreateComputePipelines(d->dev, d->pcache, 1, &ci, NULL, &p);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     vkDestroyShaderModule(d->dev, sm, NULL);
-    d->pc.create_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+    d->pc.create_ms += ms;
+    tg__vk_debug("pipeline %s: %.1f ms", name, ms);
     if (r == VK_SUCCESS) {
         d->pc.pipelines++;
         if ((fb.flags & VK_PIPELINE_CREATION_FEEDBACK_VALID_BIT_EXT) &&
@@ -488,17 +494,20 @@ static int create_pipeline(tg_vkdev *d, const char *name, const uint32_t *code, 
     return d->n_pipes++;
 }
 
-/* The pipeline of an embedded module (gpu/shaders/<family>.variants). */
+/* The pipeline of an embedded module (gpu/shaders/<family>.variants);
+ * "<module>#<n>" is that module with specialization constant 0 set to n. */
 static int pipeline(tg_vkdev *d, const char *name) {
     int i = find_pipeline(d, name);
     if (i >= 0) return i;
+    const char *hash = strchr(name, '#');
+    size_t len = hash ? (size_t)(hash - name) : strlen(name);
     const tg__spv_module *m = tg__spv_modules;
-    while (m->name && strcmp(m->name, name) != 0) m++;
+    while (m->name && (strlen(m->name) != len || strncmp(m->name, name, len) != 0)) m++;
     if (!m->name) {
         tg__error(TG_ERR_UNSUPPORTED, "%s: no compute shader %s", d->label, name);
         return -1;
     }
-    return create_pipeline(d, m->name, m->code, m->size);
+    return create_pipeline(d, name, m->code, m->size, hash ? atoi(hash + 1) : -1);
 }
 
 /* Records a dispatch of pipeline p; params take a slice of the arena in
@@ -549,7 +558,7 @@ tg_status tg__vk_dispatch(tg_vkdev *d, const char *pipe, const void *params, siz
 tg_status tg__vk_dispatch_spirv(tg_vkdev *d, const char *name, const uint32_t *code, size_t size, const void *params,
                                 size_t nbytes, int nbuf, const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz) {
     int pi = find_pipeline(d, name);
-    if (pi < 0 && (pi = create_pipeline(d, name, code, size)) < 0) return tg_last_error_code();
+    if (pi < 0 && (pi = create_pipeline(d, name, code, size, -1)) < 0) return tg_last_error_code();
     return record(d, pi, params, nbytes, nbuf, bufs, gx, gy, gz);
 }
 

@@ -179,7 +179,7 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     tg_tensor *x = tg__vk_cast_to(c, in[0], od);
     if (!x) return tg_last_error_code();
     char pipe[32];
-    snprintf(pipe, sizeof pipe, "unary_%s", tg__vk_sfx(od));
+    snprintf(pipe, sizeof pipe, "unary_%s#%d", tg__vk_sfx(od), op);   /* the op specialised in (unary.comp) */
     tg_status st = record_unary(c, d, pipe, op, x, out[0]);
     tg_release(x);
     return st;

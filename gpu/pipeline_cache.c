@@ -172,7 +172,10 @@ void tg__vk_pcache_save(tg_vkdev *d) {
     put32(buf + 12, (uint32_t)((uint64_t)n >> 32));
     put32(buf + 16, d->props.driverVersion);
     put32(buf + 20, (uint32_t)crc32(0L, buf + PC_HEADER, (uInt)n));
-    if (tg__vk_write_atomic(d->pc_path, buf, PC_HEADER + n, NULL, 0)) d->pc.saves++;
+    if (tg__vk_write_atomic(d->pc_path, buf, PC_HEADER + n, NULL, 0)) {
+        d->pc.saves++;
+        tg__vk_debug("pipeline cache: %zu bytes written", n);
+    }
     else tg__vk_debug("pipeline cache: cannot write %s", d->pc_path);
     free(buf);
 }

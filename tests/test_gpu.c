@@ -619,6 +619,11 @@ Test(gpu, kernel_profile_counts_dispatches) {
     cr_assert_eq(tg__vk_profile_stats(0, "binary_f32", &calls1, &ns1), 0);
     cr_assert_eq(calls1 - calls0, 300, "%llu dispatches timed", (unsigned long long)(calls1 - calls0));
     cr_assert_gt(ns1, ns0);
+    /* unary ops run on pipelines with the op specialised in: exp is op 2 of unary.comp */
+    tg_release(tg_exp(g));
+    cr_assert_eq(tg_synchronize(), TG_OK);
+    cr_assert_eq(tg__vk_profile_stats(0, "unary_f32#2", &calls1, &ns1), 0);
+    cr_assert_eq(calls1, 1, "exp ran %llu times on unary_f32#2", (unsigned long long)calls1);
     unsetenv("TANGENT_VK_PROFILE");
     tg_release(g);
     tg_release(x);
