@@ -152,7 +152,10 @@ static long splits;
 
 static int64_t split_count(int64_t M, int64_t N, int64_t K) {
     int64_t tiles = ((M + 63) / 64) * ((N + 63) / 64), mn = M > N ? M : N;
-    if (K < 2048 || K < 8 * mn || tiles >= 64) return 0;
+    /* fewer 64x64 tiles than an H100 has multiprocessors and a depth of at
+     * least twice the larger side: the CNN's fc1 (250 x 3136 @ 3136 x 1024,
+     * 64 tiles) as much as a weight gradient's (64 x 800 @ 10388 deep) */
+    if (K < 1024 || K < 2 * mn || tiles >= 128) return 0;
     /* about 1024 workgroups in all: several per multiprocessor on a large
      * GPU (H100: 256 left conv1's weight gradient at 56 of its 132) */
     int64_t want = 1024 / tiles, best = 0;

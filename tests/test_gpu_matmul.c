@@ -375,6 +375,11 @@ Test(gpu_matmul, split_k_for_long_depth) {
         check_product(tg_unsqueeze(ga, 0), tg_unsqueeze(gb, 0), tg_unsqueeze(at, 0), tg_unsqueeze(b, 0), NULL,
                       "split-K (1, 20, 6144) @ (1, 6144, 30)");
         cr_expect_eq(tg__vk_matmul_splits(), before + 1, "the batch-of-one product was not split");
+        /* few tiles for the device and a depth of twice the larger side (a linear layer's product) */
+        tg_tensor *l = rand_cpu(d, 2, (int64_t[]){100, 2048}), *r = rand_cpu(d, 2, (int64_t[]){2048, 300});
+        before = tg__vk_matmul_splits();
+        check_product(tg_to_device(l, VK0), tg_to_device(r, VK0), l, r, NULL, "split-K 100x2048 @ 2048x300");
+        cr_expect_eq(tg__vk_matmul_splits(), before + 1, "the linear-layer product was not split");
         tg_tensor *p = rand_cpu(d, 2, (int64_t[]){8191, 24}), *q = rand_cpu(d, 2, (int64_t[]){8191, 8});
         before = tg__vk_matmul_splits();
         check_product(tg_mT(tg_to_device(p, VK0)), tg_to_device(q, VK0), tg_mT(p), q, NULL, "prime depth 8191");

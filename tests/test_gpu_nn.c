@@ -78,8 +78,8 @@ static const conv_case CONV_CASES[] = {
     {"odd: 3x2 kernel, stride (2,1), dilation (1,2), groups 3", 3, 3, 13, 11, 6, 3, 2,
      {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .groups = 3}, true, false},
     {"permuted input, no bias", 2, 5, 9, 10, 7, 3, 3, {.padding = {1, 1}}, false, true},
-    /* a column buffer of 2.5 MB (f32) / 5 MB (f64) per image: the batch runs in 2 / 3 chunks of 32 MiB */
-    {"several chunks", 15, 16, 40, 40, 8, 5, 5, {.padding = {2, 2}}, true, false},
+    /* a column buffer of 2.5 MB (f32) / 5 MB (f64) per image: the batch runs in 2 / 3 chunks of 64 MiB */
+    {"several chunks", 30, 16, 40, 40, 8, 5, 5, {.padding = {2, 2}}, true, false},
     /* 7300 x 3 x 3 = 65700 column rows: more than one grid's 65535, so im2col runs in two slices */
     {"65700 column rows", 2, 7300, 3, 3, 2, 3, 3, {.padding = {1, 1}}, false, false},
 };
