@@ -188,26 +188,20 @@ static tg_status update_on_device(tg_optimizer *o, int i, tg_tensor *grad) {
         } else if (!st) {
             st = tg_last_error_code();
         }
-        if (st || done) {
-            tg_scope_end();
-            tg_no_grad_end();
-            if (!st) o->steps[i]++;
-            return st;
-        }
-        tg_tensor *m = o->s1[i] ? tg_add(tg_mul_scalar(o->s1[i], b1), tg_mul_scalar(g, in_dtype(d, 1 - b1)))
-                                : tg_mul_scalar(g, in_dtype(d, 1 - b1));
-        tg_tensor *v = o->s2[i] ? tg_add(tg_mul_scalar(o->s2[i], b2), tg_mul_scalar(tg_mul(g, g), in_dtype(d, 1 - b2)))
-                                : tg_mul_scalar(tg_mul(g, g), in_dtype(d, 1 - b2));
-        tg_tensor *denom = tg_add_scalar(tg_div_scalar(tg_sqrt(v), bc2s), in_dtype(d, o->eps));
-        tg_tensor *upd = tg_mul_scalar(tg_div(m, denom), -step);
-        if (upd) {
-            tg_release(o->s1[i]);
-            tg_release(o->s2[i]);
-            o->s1[i] = tg__scope_take(m);
-            o->s2[i] = tg__scope_take(v);
-            st = tg_add_(prm, upd);
-        } else {
-            st = tg_last_error_code();
+        if (!st && !done) {     /* the same update with public ops (the state exists by now) */
+            tg_tensor *m = tg_add(tg_mul_scalar(o->s1[i], b1), tg_mul_scalar(g, in_dtype(d, 1 - b1)));
+            tg_tensor *v = tg_add(tg_mul_scalar(o->s2[i], b2), tg_mul_scalar(tg_mul(g, g), in_dtype(d, 1 - b2)));
+            tg_tensor *denom = tg_add_scalar(tg_div_scalar(tg_sqrt(v), bc2s), in_dtype(d, o->eps));
+            tg_tensor *upd = tg_mul_scalar(tg_div(m, denom), -step);
+            if (upd) {
+                tg_release(o->s1[i]);
+                tg_release(o->s2[i]);
+                o->s1[i] = tg__scope_take(m);
+                o->s2[i] = tg__scope_take(v);
+                st = tg_add_(prm, upd);
+            } else {
+                st = tg_last_error_code();
+            }
         }
     }
     tg_scope_end();
