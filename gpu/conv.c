@@ -92,8 +92,6 @@ static tg_status record_grid(const geom *g, const char *pipe, int32_t *p, const 
 static tg_status im2col(const geom *g, tg_tensor *x, int64_t n0, int64_t kk, tg_tensor *cols, const int64_t *cst) {
     int32_t p[64];
     fill_geom_params(g, p, kk);
-    int64_t total = kk * g->C * g->kh * g->kw * g->L;
-    p[0] = (int32_t)total;
     p[20] = base_of(cols);
     p[21] = (int32_t)(base_of(x) + n0 * x->strides[0]);
     for (int i = 0; i < 4; i++) { p[24 + i] = (int32_t)x->strides[i]; p[28 + i] = (int32_t)cst[i]; }
@@ -162,8 +160,6 @@ static tg_status conv_igrad(const geom *g, tg_tensor *gy, tg_tensor *w, tg_tenso
         if (st) break;
         int32_t p[64];
         fill_geom_params(g, p, kk);
-        int64_t total = kk * g->C * g->H * g->W;
-        p[0] = (int32_t)total;
         p[20] = (int32_t)(base_of(gx) + n0 * g->C * g->H * g->W);
         p[21] = base_of(cols);
         for (int i = 0; i < 4; i++) p[28 + i] = (int32_t)cst[i];

@@ -19,7 +19,6 @@
 #include <time.h>
 
 #define MAX_DEVICES 16
-
 #define PARAM_ARENA ((size_t)1 << 20)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
