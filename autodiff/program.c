@@ -5,6 +5,7 @@
  * compiles and the distinct bindings seen. */
 #include "autodiff/fusion.h"
 #include "autodiff/graph.h"
+#include "autodiff/replay.h"
 #include "gpu/gpu.h"
 #include "tangent/sizes.h"
 
@@ -29,6 +30,7 @@ struct tg_program {
     int n_seen;
     int64_t seen[MAX_SEEN][MAX_SYMBOLS];
     int64_t bindings;
+    tg_replay_set *replays;        /* recorded device runs (autodiff/replay.c); NULL: off */
 };
 
 static uint64_t compiles;          /* atomic, process-wide */
@@ -149,12 +151,18 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
             strcpy(p->sym[p->n_sym++], name);
         }
     }
+    if (!(opts && opts->no_replay) && tg__vk_device_count() > 0 &&
+        !(p->replays = tg__replay_new(p->g->n_in, p->g->n_out, p->n_sym))) {
+        tg_program_free(p);
+        return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL;
+    }
     __atomic_add_fetch(&compiles, 1, __ATOMIC_RELAXED);
     return p;
 }
 
 void tg_program_free(tg_program *p) {
     if (!p) return;
+    tg__replay_free(p->replays);
     for (int k = 0; p->fused && k < p->g->n_nodes; k++) tg__fused_free(p->fused[k]);
     free(p->fused);
     for (int c = 0; p->dev_consts && c < p->g->n_consts; c++) tg_release(p->dev_consts[c]);
@@ -285,6 +293,19 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
     for (int v = 0; v < g->n_values; v++)
         if (g->values[v].const_index >= 0) val[v] = g->consts[g->values[v].const_index];
     tg_status st = dev.kind != TG_CPU ? device_consts(p, dev, val, owned) : TG_OK;
+    /* on a Vulkan device: this binding's recording, else capture this run */
+    tg_replay_capture *cap = NULL;
+    if (!st && dev.kind == TG_VULKAN && p->replays) {
+        if (tg__replay_run(p->replays, dev, vals, in, out, &st)) {
+            for (int v = 0; v < g->n_values; v++) if (owned[v]) tg_release(val[v]);
+            free(val);
+            free(owned);
+            return st;
+        }
+        tg_tensor *use[TG_MAX_OP_INPUTS > 64 ? TG_MAX_OP_INPUTS : 64];
+        if (g->n_in <= (int)(sizeof use / sizeof use[0]) && (cap = tg__replay_begin(p->replays, dev, in, use)))
+            for (int i = 0; i < g->n_in; i++) val[g->inputs[i]] = use[i];
+    }
     tg_scope_begin();
     tg_no_grad_begin();
     for (int k = 0; k < g->n_nodes && !st; k++) {
@@ -355,6 +376,19 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
         out[j] = val[g->outputs[j]];
         if (owned[g->outputs[j]]) owned[g->outputs[j]] = false;   /* handed over (first use) */
         else tg_retain(out[j]);
+    }
+    if (cap) {
+        /* the recording holds the device constants its commands read */
+        tg_tensor **keep = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *keep);
+        int n_keep = 0;
+        for (int v = 0; keep && v < g->n_values; v++)
+            if (owned[v] && g->values[v].const_index >= 0) keep[n_keep++] = val[v];
+        if (!keep && !st) st = tg__error(TG_ERR_MEMORY, "tg_run: out of memory");
+        st = tg__replay_end(p->replays, cap, vals, n_keep, keep, out, st);
+        free(keep);
+    } else if (dev.kind == TG_VULKAN) {
+        tg_status sub = tg__vk_copy_submit(dev.index, 0, NULL, NULL);     /* the run's batch goes now */
+        if (!st) st = sub;
     }
     for (int v = 0; v < g->n_values; v++) if (owned[v]) tg_release(val[v]);
     free(val);

@@ -356,11 +356,16 @@ static VkResult frame_retire(tg_vkdev *d, vk_frame *f) {
 }
 
 tg_status tg__vk_begin(tg_vkdev *d) {
+    if (d->capture && !pthread_equal(pthread_self(), tg__vk_capture_owner(d->capture))) {
+        /* another thread's work is not part of the captured run */
+        tg_status st = tg__vk_capture_detach(d, false);
+        if (st) return st;
+    }
     if (d->recording) return TG_OK;
     VkResult r = frame_retire(d, &d->frames[d->cur]);     /* its parameter arena is free again too */
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    if (r == VK_SUCCESS) r = vkBeginCommandBuffer(d->cmd, &bi);
+    if (r == VK_SUCCESS) r = vkBeginCommandBuffer(d->frames[d->cur].cmd, &bi);
     if (r != VK_SUCCESS) return tg__error(TG_ERR_DEVICE, "%s: starting a batch: %s", d->label, tg__vk_result_name(r));
     if (d->prof) tg__vk_profile_begin(d);
     d->bound = -1;
@@ -373,8 +378,14 @@ tg_status tg__vk_begin(tg_vkdev *d) {
 /* Submits the batch being recorded without waiting for it, and moves on to
  * the next frame. Every batch ends with the barrier of its last command, so
  * the next batch's work is ordered after it on the one queue. */
-static tg_status submit(tg_vkdev *d) {
+tg_status tg__vk_submit(tg_vkdev *d) {
     if (!d->recording) return TG_OK;
+    if (d->capture) {
+        /* waiting for the queue cuts a captured run in two: not replayable */
+        tg__vk_capture_taint(d);
+        tg_status st = tg__vk_capture_detach(d, false);
+        if (st) return st;
+    }
     d->recording = false;
     vk_frame *f = &d->frames[d->cur];
     VkResult r = vkEndCommandBuffer(f->cmd);
@@ -398,7 +409,7 @@ static tg_status submit(tg_vkdev *d) {
 }
 
 tg_status tg__vk_flush(tg_vkdev *d) {
-    tg_status st = submit(d);
+    tg_status st = tg__vk_submit(d);
     for (int i = 0; i < TG_VK_FRAMES; i++) {
         VkResult r = frame_retire(d, &d->frames[i]);
         if (r != VK_SUCCESS && !st)
@@ -516,17 +527,27 @@ static tg_status record(tg_vkdev *d, int pi, const void *params, size_t nbytes, 
     size_t slice = nbytes <= TG_VK_PARAM_BYTES ? TG_VK_PARAM_BYTES
                                                : (nbytes + TG_VK_PARAM_BYTES - 1) / TG_VK_PARAM_BYTES * TG_VK_PARAM_BYTES;
     if (slice > TG_VK_PARAM_BYTES_MAX) return tg__error(TG_ERR_ARG, "%s: %zu bytes of kernel parameters", d->label, nbytes);
-    if (d->recording && (d->n_dispatch >= TG_VK_BATCH_DISPATCHES || d->pused + slice > d->psize)) {
-        tg_status st = submit(d);
-        if (st) return st;
-    }
     tg_status st = tg__vk_begin(d);
     if (st) return st;
-    size_t off = (size_t)d->cur * d->psize + d->pused;
-    memset(d->pmap + off, 0, slice);
-    memcpy(d->pmap + off, params, nbytes < slice ? nbytes : slice);
-    d->pused += slice;
-    VkDescriptorBufferInfo info[TG_VK_BINDINGS] = {{d->pbuf, off, slice}};
+    /* a captured run's parameters go into its own memory, with no batch limit */
+    VkBuffer pbuf = d->pbuf;
+    size_t off = 0;
+    char *pdst = NULL;
+    if (d->capture && !tg__vk_capture_params(d, slice, &pbuf, &off, &pdst)) {
+        if ((st = tg__vk_capture_detach(d, false))) return st;      /* no memory for it: run on uncaptured */
+        pbuf = d->pbuf;
+    }
+    if (!d->capture) {
+        if (d->n_dispatch >= TG_VK_BATCH_DISPATCHES || d->pused + slice > d->psize) {
+            if ((st = tg__vk_submit(d)) || (st = tg__vk_begin(d))) return st;
+        }
+        off = (size_t)d->cur * d->psize + d->pused;
+        pdst = d->pmap + off;
+        d->pused += slice;
+    }
+    memset(pdst, 0, slice);
+    memcpy(pdst, params, nbytes < slice ? nbytes : slice);
+    VkDescriptorBufferInfo info[TG_VK_BINDINGS] = {{pbuf, off, slice}};
     for (int i = 1; i < TG_VK_BINDINGS; i++) info[i] = (VkDescriptorBufferInfo){bufs[i - 1 < nbuf ? i - 1 : 0], 0, VK_WHOLE_SIZE};
     VkWriteDescriptorSet w[TG_VK_BINDINGS];
     for (uint32_t i = 0; i < TG_VK_BINDINGS; i++)

@@ -52,6 +52,7 @@ int tg__vk_pipeline_cache_stats(int dev, tg_vk_pcache_stats *out);
  * differences around a call. */
 typedef struct tg_vk_queue_stats {
     uint64_t submits, dispatches, updates, uploads;
+    uint64_t replays;               /* captured runs recorded again (gpu/capture.c) */
 } tg_vk_queue_stats;
 int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out);
 /* Kernel timings (TANGENT_VK_PROFILE set when the device was first used):
@@ -59,6 +60,30 @@ int tg__vk_queue_stats(int dev, tg_vk_queue_stats *out);
  * GPU time in ns. 0 and filled; -1 when dev is not a Vulkan device or
  * profiling is off. */
 int tg__vk_profile_stats(int dev, const char *kernel, uint64_t *calls, double *ns);
+
+/* Captured runs (gpu/capture.c, docs/gpu.md "Replayed runs"): a compiled
+ * program's run recorded once on a Vulkan device and replayed while its
+ * binding is unchanged.
+ *   begin: records dst[i] = src[i] (contiguous device tensors of one size)
+ *     into the current batch, then captures the calling thread's work on
+ *     device dev; NULL (no error) when it cannot (a capture is open there,
+ *     or kernel profiling is on).
+ *   end: closes it; the captured commands go into the current batch (this
+ *     run executes them); *replayable false when the run could not be
+ *     captured whole; permanent: whether that cause would stop every
+ *     capture of the program.
+ *   replay: the copies in, the captured commands, the copies out, recorded
+ *     as one, and a submission.
+ *   copy_submit: records dst[i] = src[i] and submits the batch (no wait).
+ *   free: after the queued work that may use it. */
+typedef struct tg_vk_capture tg_vk_capture;
+tg_vk_capture *tg__vk_capture_begin(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src);
+tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable);
+bool tg__vk_capture_permanent(const tg_vk_capture *c);
+tg_status tg__vk_capture_replay(tg_vk_capture *c, int n_in, tg_tensor *const *in_dst, tg_tensor *const *in_src,
+                                int n_out, tg_tensor *const *out_dst, tg_tensor *const *out_src);
+tg_status tg__vk_copy_submit(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src);
+void tg__vk_capture_free(tg_vk_capture *c);
 
 /* Kernels generated at run time (gpu/spirv_cache.c), process-wide:
  * compiles (GLSL to SPIR-V by the glslang plugin) and failures, lookups in

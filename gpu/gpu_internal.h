@@ -115,6 +115,7 @@ typedef struct tg_vkdev {
     int16_t pipe_index[VK_PIPE_SLOTS];  /* name hash -> pipes[] index + 1, 0 empty */
     int bound;                      /* pipes[] index bound in the current batch, -1 none */
     struct vk_profile *prof;        /* kernel timings (gpu/profile.c), NULL when off */
+    struct tg_vk_capture *capture;  /* open capture (gpu/capture.c): d->cmd is its command buffer */
 } tg_vkdev;
 
 /* Device index -> device, its logical device created on first use; NULL
@@ -142,6 +143,22 @@ tg_status tg__vk_dispatch_spirv(tg_vkdev *d, const char *name, const uint32_t *c
                                 size_t nbytes, int nbuf, const VkBuffer *bufs, uint32_t gx, uint32_t gy, uint32_t gz);
 /* Record a whole-block barrier after a transfer command. */
 void tg__vk_barrier(tg_vkdev *d);
+/* Submit the batch being recorded without waiting (nothing when none is). */
+tg_status tg__vk_submit(tg_vkdev *d);
+
+/* The open capture's hooks (gpu/capture.c), under dev->lock: params places
+ * a dispatch's parameter slice in the capture's memory (false: no room);
+ * taint makes it not replayable for good (random draws, a wait for the
+ * queue; from its owner thread only); detach closes it and records it into the batch (replayable false:
+ * cut short); reuse gives a held buffer of exactly size bytes that the run
+ * let go of (a new reference), or NULL; hold keeps s for the capture. reuse
+ * and hold act only for the capture's owner thread. */
+pthread_t tg__vk_capture_owner(const struct tg_vk_capture *c);
+bool tg__vk_capture_params(tg_vkdev *d, size_t slice, VkBuffer *buf, size_t *off, char **map);
+void tg__vk_capture_taint(tg_vkdev *d);
+tg_status tg__vk_capture_detach(tg_vkdev *d, bool replayable);
+tg_storage *tg__vk_capture_reuse(tg_vkdev *d, size_t size);
+void tg__vk_capture_hold(tg_vkdev *d, tg_storage *s);
 
 /* The pipeline cache (gpu/pipeline_cache.c), under dev->lock: open loads
  * the file (after the logical device exists), save writes it atomically. */

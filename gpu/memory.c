@@ -220,6 +220,14 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
     }
     size_t size = (nbytes + ALIGN - 1) / ALIGN * ALIGN;
     if (size == 0) size = ALIGN;
+    pthread_mutex_lock(&d->lock);
+    /* a captured run (gpu/capture.c) reuses the buffers it has let go of */
+    tg_storage *again = d->capture ? tg__vk_capture_reuse(d, size) : NULL;
+    pthread_mutex_unlock(&d->lock);
+    if (again) {
+        again->nbytes = nbytes;
+        return tg__tensor_new(dtype, ndim, shape, again);
+    }
     vk_storage *v = calloc(1, sizeof *v);
     if (!v) { tg__error(TG_ERR_MEMORY, "out of host memory for a storage header"); return NULL; }
     pthread_mutex_lock(&d->lock);
@@ -240,21 +248,24 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
         if (!b && d->heap_used + size > d->heap_size) release_idle_dedicated(d);
         if (!b && (b = block_new(d, size, true, nbytes)) != NULL) range_take(b, size, &off);
     }
+    tg_storage *s = &v->s;
+    if (b) {
+        v->dev = d;
+        v->block = b;
+        v->off = off;
+        v->size = size;
+        s->refcount = 1;
+        s->device = (tg_device){TG_VULKAN, dev};
+        s->data = va_base + ((size_t)b->slot << TG_VK_SLOT_BITS) + off;
+        s->nbytes = nbytes;
+        s->capacity = size;
+        s->deleter = vk_storage_free;
+        s->deleter_ctx = v;
+        s->external = true;         /* the core frees the header with free() */
+        if (d->capture) tg__vk_capture_hold(d, s);
+    }
     pthread_mutex_unlock(&d->lock);
     if (!b) { free(v); return NULL; }
-    v->dev = d;
-    v->block = b;
-    v->off = off;
-    v->size = size;
-    tg_storage *s = &v->s;
-    s->refcount = 1;
-    s->device = (tg_device){TG_VULKAN, dev};
-    s->data = va_base + ((size_t)b->slot << TG_VK_SLOT_BITS) + off;
-    s->nbytes = nbytes;
-    s->capacity = size;
-    s->deleter = vk_storage_free;
-    s->deleter_ctx = v;
-    s->external = true;             /* the core frees the header with free() */
     return tg__tensor_new(dtype, ndim, shape, s);
 }
 

@@ -52,6 +52,9 @@ static tg_status run(tg_tensor *out, const char *pipe, int32_t *p, uint64_t seed
     size_t unit = strcmp(pipe, "philox_int") == 0 ? 4 : (size_t)tg__esize(out->dtype);
     p[3] = (int32_t)(l.byte_off / unit);
     VkBuffer buf = l.block->buf;
+    pthread_mutex_lock(&d->lock);
+    tg__vk_capture_taint(d);            /* a replayed run would draw the same numbers */
+    pthread_mutex_unlock(&d->lock);
     return tg__vk_record(d, pipe, p, 1, &buf, tg__vk_groups_for(blocks), 1, 1);
 }
 

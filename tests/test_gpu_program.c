@@ -1,8 +1,8 @@
 /* Compiled programs on a Vulkan device (issue: one submission per run): a
  * program traced once runs on device inputs of two batch sizes, equals the
- * same program on the CPU, records its whole run into one batch (no queue
- * submission until the host reads), and its gradient program runs there
- * too. */
+ * same program on the CPU, submits its whole run once, and replays its
+ * first run's recording while the binding is unchanged (docs/gpu.md,
+ * "Replayed runs"); its gradient program runs there too. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +36,17 @@ static const tg_spec specs[3] = {{TG_F32, "N, 8"}, {TG_F32, "8, 4"}, {TG_F32, "4
 
 TestSuite(gpu_program, .init = tg_clear_error);
 
-Test(gpu_program, one_submission_per_run_and_same_values_as_cpu) {
+static tg_vk_queue_stats queue_stats(void) {
+    tg_vk_queue_stats s;
+    cr_assert_eq(tg__vk_queue_stats(0, &s), 0);
+    return s;
+}
+
+/* Three runs per binding with new input values each time: the first is
+ * captured, the next two replay it (no dispatch recorded from the host);
+ * each run is one submission, its outputs equal the CPU's, and a replay
+ * leaves the outputs of the run before it untouched. */
+Test(gpu_program, one_submission_per_run_replayed_with_same_values_as_cpu) {
     need_gpu();
     tg_graph *g = tg_trace(mlp_loss, NULL, 3, specs, 1);
     cr_assert(g, "%s", tg_last_error());
@@ -46,35 +56,52 @@ Test(gpu_program, one_submission_per_run_and_same_values_as_cpu) {
     cr_assert(p, "%s", tg_last_error());
     tg_tensor *b1row = seq(1, 4, 0.1), *b1 = tg_reshape(b1row, 1, (int64_t[]){4});
     for (int64_t n = 3; n <= 5; n += 2) {
-        tg_scope_begin();
-        tg_tensor *hin[3] = {seq(n, 8, 1.0), seq(8, 4, 0.5), b1};
-        tg_tensor *din[3];
-        for (int i = 0; i < 3; i++) din[i] = tg_to_device(hin[i], VK0);
-        tg_tensor *hout[3], *dout[3];
-        cr_assert_eq(tg_run(p, hin, hout), TG_OK, "%s", tg_last_error());
-        cr_assert_eq(tg_synchronize(), TG_OK);
-        tg_vk_queue_stats s0, s1, s2;
-        cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
-        cr_assert_eq(tg_run(p, din, dout), TG_OK, "N=%lld on the GPU: %s", (long long)n, tg_last_error());
-        cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
-        cr_expect_eq(s1.submits - s0.submits, 0, "tg_run submitted %llu times before any read",
-                     (unsigned long long)(s1.submits - s0.submits));
-        cr_expect_gt(s1.dispatches - s0.dispatches, 5, "the run recorded %llu dispatches",
-                     (unsigned long long)(s1.dispatches - s0.dispatches));
-        for (int j = 0; j < 3; j++) {
-            cr_expect_eq(tg_device_of(dout[j]).kind, TG_VULKAN, "output %d left the device", j);
-            tg_tensor *back = tg_to_device(dout[j], CPU);
-            check_close(back, hout[j], 1e-5, 1e-6, "program output on the GPU vs the CPU");
-            tg_release(back);
+        tg_tensor *kept[3] = {NULL}, *kept_want[3] = {NULL};
+        for (int run = 0; run < 3; run++) {
+            tg_scope_begin();
+            tg_tensor *hin[3] = {seq(n, 8, 1.0 + run), seq(8, 4, 0.5 - 0.2 * run), b1};
+            tg_tensor *din[3];
+            for (int i = 0; i < 3; i++) din[i] = tg_to_device(hin[i], VK0);
+            tg_tensor *hout[3], *dout[3];
+            cr_assert_eq(tg_run(p, hin, hout), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg_synchronize(), TG_OK);
+            tg_vk_queue_stats s0 = queue_stats();
+            cr_assert_eq(tg_run(p, din, dout), TG_OK, "N=%lld run %d on the GPU: %s", (long long)n, run, tg_last_error());
+            tg_vk_queue_stats s1 = queue_stats();
+            cr_expect_eq(s1.submits - s0.submits, 1, "run %d submitted %llu times", run,
+                         (unsigned long long)(s1.submits - s0.submits));
+            cr_expect_eq(s1.replays - s0.replays, run > 0, "run %d: %llu replays", run,
+                         (unsigned long long)(s1.replays - s0.replays));
+            if (run == 0)
+                cr_expect_gt(s1.dispatches - s0.dispatches, 5, "the captured run recorded %llu dispatches",
+                             (unsigned long long)(s1.dispatches - s0.dispatches));
+            else
+                cr_expect_eq(s1.dispatches - s0.dispatches, 0, "replay %d recorded %llu dispatches", run,
+                             (unsigned long long)(s1.dispatches - s0.dispatches));
+            for (int j = 0; j < 3; j++) {
+                cr_expect_eq(tg_device_of(dout[j]).kind, TG_VULKAN, "output %d left the device", j);
+                tg_tensor *back = tg_to_device(dout[j], CPU);
+                check_close(back, hout[j], 1e-5, 1e-6, "program output on the GPU vs the CPU");
+                tg_release(back);
+            }
+            cr_expect_eq(queue_stats().submits - s1.submits, 0, "reading the outputs submitted again");
+            if (run == 2)       /* run 1's outputs after run 2 replayed into the same recording */
+                for (int j = 0; j < 3; j++) {
+                    tg_tensor *back = tg_to_device(kept[j], CPU);
+                    check_close(back, kept_want[j], 1e-5, 1e-6, "an earlier run's output after a replay");
+                    tg_release(back);
+                }
+            for (int j = 0; j < 3; j++) {
+                if (run == 1) { kept[j] = tg_keep(dout[j]); kept_want[j] = tg_keep(hout[j]); continue; }
+                tg_release(hout[j]);
+                tg_release(dout[j]);
+            }
+            for (int i = 0; i < 3; i++) tg_release(din[i]);
+            tg_release(hin[0]);
+            tg_release(hin[1]);
+            tg_scope_end();
         }
-        cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
-        cr_expect_eq(s2.submits - s1.submits, 1, "reading the outputs took %llu submissions",
-                     (unsigned long long)(s2.submits - s1.submits));
-        for (int j = 0; j < 3; j++) { tg_release(hout[j]); tg_release(dout[j]); }
-        for (int i = 0; i < 3; i++) tg_release(din[i]);
-        tg_release(hin[0]);
-        tg_release(hin[1]);
-        tg_scope_end();
+        for (int j = 0; j < 3; j++) { tg_release(kept[j]); tg_release(kept_want[j]); }
     }
     int64_t compiles, bindings;
     tg_program_stats(p, &compiles, &bindings);
@@ -83,6 +110,95 @@ Test(gpu_program, one_submission_per_run_and_same_values_as_cpu) {
     tg_release(b1row);
     tg_program_free(p);
     tg_graph_free(vg);
+    tg_graph_free(g);
+}
+
+/* loss of x^T (a strided view) and w: a replay copies inputs of any layout,
+ * and outputs stay readable after the program is freed. */
+Test(gpu_program, replays_take_strided_inputs_and_outputs_outlive_the_program) {
+    need_gpu();
+    tg_graph *g = tg_trace(mlp_loss, NULL, 3, specs, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert(p, "%s", tg_last_error());
+    tg_tensor *b = tg_reshape(seq(1, 4, 0.3), 1, (int64_t[]){4}), *w = seq(8, 4, 0.4);
+    tg_tensor *dw = tg_to_device(w, VK0), *db = tg_to_device(b, VK0), *last = NULL, *want = NULL;
+    tg_vk_queue_stats s0 = queue_stats();
+    for (int run = 0; run < 3; run++) {
+        tg_tensor *xt = seq(8, 6, 1.0 + 0.5 * run), *x = tg_transpose(xt, 0, 1);     /* (6, 8), strided */
+        tg_tensor *dxt = tg_to_device(xt, VK0), *dx = tg_transpose(dxt, 0, 1);
+        cr_assert(!tg_is_contiguous(dx));
+        tg_release(want);
+        tg_release(last);
+        cr_assert_eq(tg_run(p, (tg_tensor *[]){x, w, b}, &want), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg_run(p, (tg_tensor *[]){dx, dw, db}, &last), TG_OK, "%s", tg_last_error());
+        tg_tensor *back = tg_to_device(last, CPU);
+        check_close(back, want, 1e-5, 1e-6, "a strided input on the GPU");
+        tg_release(back); tg_release(x); tg_release(xt); tg_release(dx); tg_release(dxt);
+    }
+    cr_expect_eq(queue_stats().replays - s0.replays, 2);
+    tg_program_free(p);
+    tg_tensor *back = tg_to_device(last, CPU);
+    check_close(back, want, 1e-5, 1e-6, "an output after its program was freed");
+    tg_release(back); tg_release(last); tg_release(want);
+    tg_release(dw); tg_release(db); tg_release(w); tg_release(b);
+    tg_graph_free(g);
+}
+
+/* A program that draws random numbers is never replayed (a replay would
+ * repeat its draws); nor is one compiled with no_replay. */
+static tg_status drop_half(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_nn_dropout(in[0], 0.5, true);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(gpu_program, random_draws_and_no_replay_record_every_run) {
+    need_gpu();
+    tg_graph *g = tg_trace(drop_half, NULL, 1, (tg_spec[]){{TG_F32, "64"}}, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert(p, "%s", tg_last_error());
+    tg_tensor *ones = tg_ones(TG_F32, 1, (int64_t[]){64}), *x = tg_to_device(ones, VK0), *prev = NULL;
+    tg_release(ones);
+    tg_vk_queue_stats s0 = queue_stats();
+    for (int run = 0; run < 3; run++) {
+        tg_tensor *y = NULL;
+        cr_assert_eq(tg_run(p, &x, &y), TG_OK, "%s", tg_last_error());
+        tg_tensor *h = tg_to_device(y, CPU);
+        if (prev) {
+            tg_tensor *same = tg_all(tg_eq(h, prev), 0, NULL, false);
+            cr_expect_eq(tg_item_i64(same), 0, "run %d drew the mask of the run before", run);
+            tg_release(same);
+        }
+        tg_release(prev);
+        prev = h;
+        tg_release(y);
+    }
+    cr_expect_eq(queue_stats().replays - s0.replays, 0, "a dropout program was replayed");
+    tg_release(prev);
+    tg_program_free(p);
+    tg_graph_free(g);
+
+    g = tg_trace(mlp_loss, NULL, 3, specs, 1);
+    p = tg_compile(g, &(tg_compile_opts){.no_replay = true});
+    cr_assert(p, "%s", tg_last_error());
+    tg_tensor *in[3] = {tg_to_device(seq(4, 8, 1.0), VK0), tg_to_device(seq(8, 4, 0.5), VK0),
+                        tg_to_device(tg_reshape(seq(1, 4, 0.1), 1, (int64_t[]){4}), VK0)};
+    for (int run = 0; run < 2; run++) {
+        tg_vk_queue_stats a = queue_stats();
+        tg_tensor *y = NULL;
+        cr_assert_eq(tg_run(p, in, &y), TG_OK, "%s", tg_last_error());
+        tg_vk_queue_stats b = queue_stats();
+        cr_expect_gt(b.dispatches - a.dispatches, 3, "no_replay run %d recorded %llu dispatches", run,
+                     (unsigned long long)(b.dispatches - a.dispatches));
+        cr_expect_eq(b.replays - a.replays, 0);
+        cr_expect_eq(b.submits - a.submits, 1);
+        tg_release(y);
+    }
+    for (int i = 0; i < 3; i++) tg_release(in[i]);
+    tg_release(x);
+    tg_program_free(p);
     tg_graph_free(g);
 }
 
@@ -142,7 +258,7 @@ Test(gpu_program, constants_stay_on_the_device) {
         cr_expect_eq(s1.uploads - s0.uploads, run == 0, "run %d uploaded %llu times", run,
                      (unsigned long long)(s1.uploads - s0.uploads));
         if (run > 0)
-            cr_expect_eq(s1.submits - s0.submits, 0, "run %d submitted %llu times", run,
+            cr_expect_eq(s1.submits - s0.submits, 1, "run %d submitted %llu times", run,
                          (unsigned long long)(s1.submits - s0.submits));
         tg_tensor *back = tg_to_device(d, CPU);
         check_close(back, want, 0, 0, "x + c on the GPU");

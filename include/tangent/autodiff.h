@@ -77,6 +77,7 @@ typedef struct tg_compile_opts {    /* zero-initialised means defaults */
     bool no_passes;                 /* skip DCE, CSE, constant folding and simplification */
     bool no_fusion;                 /* run elementwise chains op by op (docs/autodiff.md, "Fusion") */
     bool cpu_only;                  /* generate no GPU kernels (docs/gpu.md, "Fused kernels") */
+    bool no_replay;                 /* on a GPU, record every run anew (docs/gpu.md, "Replayed runs") */
 } tg_compile_opts;
 tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts);
 tg_status   tg_run(const tg_program *p, tg_tensor *const *in, tg_tensor **out); /* out[i] are new references */

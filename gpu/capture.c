@@ -1,0 +1,270 @@
+/* Captured runs: a compiled program's dispatches recorded once into a
+ * command buffer of their own and replayed while the binding is unchanged
+ * (docs/gpu.md, "Replayed runs").
+ *
+ * While a capture is open on a device, the work its owner thread records
+ * (dispatches, barriers, small uploads) goes into the capture's secondary
+ * command buffer instead of the batch, kernel parameters into the capture's
+ * own host-visible chunks, and every device buffer the owner allocates is
+ * held by the capture, so the addresses baked into the commands stay valid
+ * and no one else is handed that memory. A buffer the run has let go of (only
+ * the capture holds it) is handed again to a later allocation of the same
+ * size in the same run, as the allocator would have done. Closing the
+ * capture records it into the current batch (this run executes it); a replay
+ * records it again, between copies of the run's inputs into the buffers the
+ * commands read and of its outputs into new tensors, and submits.
+ *
+ * A capture cannot be replayed (closed with ok false) when the run waited for
+ * the queue (a host read or a large upload: the recording is cut in two),
+ * drew random numbers (a replay would repeat them), or another thread
+ * recorded work on the device meanwhile (its commands are not the run's). */
+#ifdef TG_HAVE_VULKAN
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/gpu_internal.h"
+
+/* Parameter memory in chunks of this size (a CNN training step: ~1 chunk). */
+#define PCHUNK ((size_t)256 << 10)
+
+typedef struct pchunk {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    char *map;
+} pchunk;
+
+struct tg_vk_capture {
+    tg_vkdev *dev;
+    pthread_t owner;
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
+    bool open, ok, permanent;       /* permanent: a cause a later capture would meet again */
+    pchunk *chunks;
+    int n_chunks;
+    size_t used;                    /* in the last chunk */
+    tg_storage **held;
+    int n_held, cap_held;
+    uint64_t dispatches;
+};
+
+static void chunk_free(tg_vkdev *d, pchunk *c) {
+    if (c->map) vkUnmapMemory(d->dev, c->mem);
+    if (c->buf) vkDestroyBuffer(d->dev, c->buf, NULL);
+    if (c->mem) vkFreeMemory(d->dev, c->mem, NULL);
+}
+
+static bool chunk_new(tg_vkdev *d, pchunk *c) {
+    memset(c, 0, sizeof *c);
+    VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = PCHUNK,
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    if (vkCreateBuffer(d->dev, &bci, NULL, &c->buf) != VK_SUCCESS) return false;
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(d->dev, c->buf, &req);
+    VkPhysicalDeviceMemoryProperties mp;
+    vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
+    const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    uint32_t t = 0;
+    while (t < mp.memoryTypeCount &&
+           !((req.memoryTypeBits & (1u << t)) && (mp.memoryTypes[t].propertyFlags & want) == want)) t++;
+    VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
+                                .memoryTypeIndex = t};
+    void *map = NULL;
+    bool ok = t < mp.memoryTypeCount && vkAllocateMemory(d->dev, &mai, NULL, &c->mem) == VK_SUCCESS &&
+              vkBindBufferMemory(d->dev, c->buf, c->mem, 0) == VK_SUCCESS &&
+              vkMapMemory(d->dev, c->mem, 0, VK_WHOLE_SIZE, 0, &map) == VK_SUCCESS;
+    c->map = map;
+    if (!ok) { chunk_free(d, c); memset(c, 0, sizeof *c); }
+    return ok;
+}
+
+/* ---- hooks of the recording context (under dev->lock) ----------------------- */
+bool tg__vk_capture_params(tg_vkdev *d, size_t slice, VkBuffer *buf, size_t *off, char **map) {
+    tg_vk_capture *c = d->capture;
+    if (slice > PCHUNK) return false;
+    if (c->n_chunks == 0 || c->used + slice > PCHUNK) {
+        pchunk *grown = realloc(c->chunks, (size_t)(c->n_chunks + 1) * sizeof *grown);
+        if (!grown) return false;
+        c->chunks = grown;
+        if (!chunk_new(d, &c->chunks[c->n_chunks])) return false;
+        c->n_chunks++;
+        c->used = 0;
+    }
+    pchunk *k = &c->chunks[c->n_chunks - 1];
+    *buf = k->buf;
+    *off = c->used;
+    *map = k->map + c->used;
+    c->used += slice;
+    c->dispatches++;
+    return true;
+}
+
+pthread_t tg__vk_capture_owner(const tg_vk_capture *c) { return c->owner; }
+
+void tg__vk_capture_taint(tg_vkdev *d) {
+    tg_vk_capture *c = d->capture;
+    if (c && pthread_equal(c->owner, pthread_self())) { c->ok = false; c->permanent = true; }
+}
+
+tg_status tg__vk_capture_detach(tg_vkdev *d, bool replayable) {
+    tg_vk_capture *c = d->capture;
+    if (!c) return TG_OK;
+    d->capture = NULL;
+    c->open = false;
+    if (!replayable) c->ok = false;
+    d->cmd = d->frames[d->cur].cmd;
+    d->bound = -1;
+    VkResult r = vkEndCommandBuffer(c->cmd);
+    if (r != VK_SUCCESS) {
+        c->ok = false;
+        return tg__error(TG_ERR_DEVICE, "%s: ending a captured run failed (%s)", d->label, tg__vk_result_name(r));
+    }
+    /* the batch was opened when the capture began and not submitted since
+     * (a submission detaches the capture first) */
+    vkCmdExecuteCommands(d->cmd, 1, &c->cmd);
+    tg__vk_barrier(d);
+    d->n_dispatch += (int)c->dispatches;
+    return TG_OK;
+}
+
+tg_storage *tg__vk_capture_reuse(tg_vkdev *d, size_t size) {
+    tg_vk_capture *c = d->capture;
+    if (!c || !pthread_equal(c->owner, pthread_self())) return NULL;
+    for (int i = c->n_held - 1; i >= 0; i--) {
+        tg_storage *s = c->held[i];
+        if (s->capacity == size && __atomic_load_n(&s->refcount, __ATOMIC_ACQUIRE) == 1) {
+            tg__storage_retain(s);
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void tg__vk_capture_hold(tg_vkdev *d, tg_storage *s) {
+    tg_vk_capture *c = d->capture;
+    if (!c || !c->ok || !pthread_equal(c->owner, pthread_self())) return;
+    if (c->n_held == c->cap_held) {
+        int cap = c->cap_held ? 2 * c->cap_held : 64;
+        tg_storage **grown = realloc(c->held, (size_t)cap * sizeof *grown);
+        if (!grown) { c->ok = false; return; }     /* not held: not replayable */
+        c->held = grown;
+        c->cap_held = cap;
+    }
+    tg__storage_retain(s);
+    c->held[c->n_held++] = s;
+}
+
+/* ---- copies around a run (under dev->lock) ------------------------------------ */
+/* dst[i] = src[i]: contiguous Vulkan tensors of one size on d. */
+static void record_copies(tg_vkdev *d, int n, tg_tensor *const *dst, tg_tensor *const *src) {
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        size_t bytes = (size_t)tg__numel(src[i]->ndim, src[i]->shape) * tg_dtype_size(src[i]->dtype);
+        vk_loc s = tg__vk_locate(src[i]), t = tg__vk_locate(dst[i]);
+        if (bytes == 0 || (s.block == t.block && s.byte_off == t.byte_off)) continue;
+        VkBufferCopy cp = {s.byte_off, t.byte_off, bytes};
+        vkCmdCopyBuffer(d->cmd, s.block->buf, t.block->buf, 1, &cp);
+        any = true;
+    }
+    if (any) tg__vk_barrier(d);
+}
+
+/* ---- the core's side -------------------------------------------------------------- */
+tg_vk_capture *tg__vk_capture_begin(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src) {
+    tg_vkdev *d = tg__vk_dev(dev, "tg_run");
+    if (!d) return NULL;
+    tg_vk_capture *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->dev = d;
+    c->owner = pthread_self();
+    c->ok = true;
+    VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = d->qfam};
+    pthread_mutex_lock(&d->lock);
+    tg_status st = d->capture || d->prof ? TG_ERR_UNSUPPORTED : tg__vk_begin(d);
+    if (!st && vkCreateCommandPool(d->dev, &pci, NULL, &c->pool) != VK_SUCCESS) st = TG_ERR_DEVICE;
+    if (!st) {
+        VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                           .commandPool = c->pool, .level = VK_COMMAND_BUFFER_LEVEL_SECONDARY,
+                                           .commandBufferCount = 1};
+        VkCommandBufferInheritanceInfo inh = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO};
+        /* simultaneous use: replays in consecutive batches may be in flight together */
+        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                       .flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT, .pInheritanceInfo = &inh};
+        if (vkAllocateCommandBuffers(d->dev, &cai, &c->cmd) != VK_SUCCESS || vkBeginCommandBuffer(c->cmd, &bi) != VK_SUCCESS)
+            st = TG_ERR_DEVICE;
+    }
+    if (!st) {
+        record_copies(d, n, dst, src);         /* into the batch, before the captured commands */
+        d->capture = c;
+        c->open = true;
+        d->cmd = c->cmd;
+        d->bound = -1;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (st) {
+        if (c->pool) vkDestroyCommandPool(d->dev, c->pool, NULL);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable) {
+    tg_vkdev *d = c->dev;
+    pthread_mutex_lock(&d->lock);
+    tg_status st = d->capture == c ? tg__vk_capture_detach(d, true) : TG_OK;
+    pthread_mutex_unlock(&d->lock);
+    *replayable = c->ok && !st;
+    return st;
+}
+
+tg_status tg__vk_copy_submit(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src) {
+    tg_vkdev *d = tg__vk_dev(dev, "tg_run");
+    if (!d) return tg_last_error_code();
+    pthread_mutex_lock(&d->lock);
+    tg_status st = n > 0 ? tg__vk_begin(d) : TG_OK;
+    if (!st) {
+        record_copies(d, n, dst, src);
+        st = tg__vk_submit(d);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
+
+bool tg__vk_capture_permanent(const tg_vk_capture *c) { return c->permanent; }
+
+tg_status tg__vk_capture_replay(tg_vk_capture *c, int n_in, tg_tensor *const *in_dst, tg_tensor *const *in_src,
+                                int n_out, tg_tensor *const *out_dst, tg_tensor *const *out_src) {
+    tg_vkdev *d = c->dev;
+    pthread_mutex_lock(&d->lock);
+    tg_status st = tg__vk_begin(d);
+    if (!st) {
+        record_copies(d, n_in, in_dst, in_src);
+        vkCmdExecuteCommands(d->cmd, 1, &c->cmd);
+        tg__vk_barrier(d);
+        d->bound = -1;
+        record_copies(d, n_out, out_dst, out_src);
+        d->stats.replays++;
+        st = tg__vk_submit(d);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
+
+void tg__vk_capture_free(tg_vk_capture *c) {
+    if (!c) return;
+    tg_vkdev *d = c->dev;
+    pthread_mutex_lock(&d->lock);
+    if (d->capture == c) tg__vk_capture_detach(d, false);
+    tg__vk_flush(d);                    /* batches that execute it or use its memory */
+    pthread_mutex_unlock(&d->lock);
+    for (int i = 0; i < c->n_chunks; i++) chunk_free(d, &c->chunks[i]);
+    if (c->pool) vkDestroyCommandPool(d->dev, c->pool, NULL);
+    for (int i = 0; i < c->n_held; i++) tg__storage_release(c->held[i]);
+    free(c->held);
+    free(c->chunks);
+    free(c);
+}
+#else
+/* ISO C forbids an empty translation unit (TANGENT_VULKAN=OFF). */
+typedef int tg__vk_unused_capture;
+#endif
