@@ -121,7 +121,8 @@ Test(gpu_program, replays_take_strided_inputs_and_outputs_outlive_the_program) {
     cr_assert(g, "%s", tg_last_error());
     tg_program *p = tg_compile(g, NULL);
     cr_assert(p, "%s", tg_last_error());
-    tg_tensor *b = tg_reshape(seq(1, 4, 0.3), 1, (int64_t[]){4}), *w = seq(8, 4, 0.4);
+    tg_tensor *brow = seq(1, 4, 0.3), *b = tg_reshape(brow, 1, (int64_t[]){4}), *w = seq(8, 4, 0.4);
+    tg_release(brow);
     tg_tensor *dw = tg_to_device(w, VK0), *db = tg_to_device(b, VK0), *last = NULL, *want = NULL;
     tg_vk_queue_stats s0 = queue_stats();
     for (int run = 0; run < 3; run++) {
@@ -167,9 +168,10 @@ Test(gpu_program, random_draws_and_no_replay_record_every_run) {
         cr_assert_eq(tg_run(p, &x, &y), TG_OK, "%s", tg_last_error());
         tg_tensor *h = tg_to_device(y, CPU);
         if (prev) {
-            tg_tensor *same = tg_all(tg_eq(h, prev), 0, NULL, false);
+            tg_tensor *eq = tg_eq(h, prev), *same = tg_all(eq, 0, NULL, false);
             cr_expect_eq(tg_item_i64(same), 0, "run %d drew the mask of the run before", run);
             tg_release(same);
+            tg_release(eq);
         }
         tg_release(prev);
         prev = h;
@@ -183,8 +185,9 @@ Test(gpu_program, random_draws_and_no_replay_record_every_run) {
     g = tg_trace(mlp_loss, NULL, 3, specs, 1);
     p = tg_compile(g, &(tg_compile_opts){.no_replay = true});
     cr_assert(p, "%s", tg_last_error());
-    tg_tensor *in[3] = {tg_to_device(seq(4, 8, 1.0), VK0), tg_to_device(seq(8, 4, 0.5), VK0),
-                        tg_to_device(tg_reshape(seq(1, 4, 0.1), 1, (int64_t[]){4}), VK0)};
+    tg_tensor *hx = seq(4, 8, 1.0), *hw = seq(8, 4, 0.5), *hb = seq(1, 4, 0.1), *hb1 = tg_reshape(hb, 1, (int64_t[]){4});
+    tg_tensor *in[3] = {tg_to_device(hx, VK0), tg_to_device(hw, VK0), tg_to_device(hb1, VK0)};
+    tg_release(hx); tg_release(hw); tg_release(hb); tg_release(hb1);
     for (int run = 0; run < 2; run++) {
         tg_vk_queue_stats a = queue_stats();
         tg_tensor *y = NULL;
