@@ -303,7 +303,7 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
             return st;
         }
         tg_tensor *use[TG_MAX_OP_INPUTS > 64 ? TG_MAX_OP_INPUTS : 64];
-        if (g->n_in <= (int)(sizeof use / sizeof use[0]) && (cap = tg__replay_begin(p->replays, dev, in, use)))
+        if (g->n_in <= (int)(sizeof use / sizeof use[0]) && (cap = tg__replay_begin(p->replays, dev, vals, in, use)))
             for (int i = 0; i < g->n_in; i++) val[g->inputs[i]] = use[i];
     }
     tg_scope_begin();
@@ -387,7 +387,7 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
         st = tg__replay_end(p->replays, cap, vals, n_keep, keep, out, st);
         free(keep);
     } else if (dev.kind == TG_VULKAN) {
-        tg_status sub = tg__vk_copy_submit(dev.index, 0, NULL, NULL);     /* the run's batch goes now */
+        tg_status sub = tg__vk_submit_batch(dev.index);     /* the run's batch goes now */
         if (!st) st = sub;
     }
     for (int v = 0; v < g->n_values; v++) if (owned[v]) tg_release(val[v]);

@@ -4,11 +4,15 @@
  * of the caller's, made first) and the recording keeps every buffer the run
  * used. A later run of the same binding on that device copies its inputs
  * into those buffers, records the captured commands again and copies the
- * outputs into new tensors, in one submission: no op is dispatched from the
- * host. Outputs are always copies, so a replay never writes a tensor the
- * caller holds. At most MAX_RECORDINGS bindings are kept (the least recently
- * run is dropped first). Runs of one program share its recordings; the lock
- * makes each replay's copies and commands one unit in the queue. */
+ * outputs into new tensors, in one submission: no node is dispatched from
+ * the host. Outputs are always copies, so a replay never writes a tensor the
+ * caller holds. The copies are work a plain run does not do: a binding is
+ * replayed only when they move at most BYTES_PER_DISPATCH per dispatch the
+ * recording saves (a fused chain over large tensors, a few dispatches, is
+ * cheaper recorded anew; a training step of hundreds of small kernels is
+ * not). At most MAX_RECORDINGS bindings are kept (the least recently run is
+ * dropped first). Runs of one program share its recordings; the lock makes
+ * each replay's copies and commands one unit in the queue. */
 #include "autodiff/replay.h"
 
 #include <pthread.h>
@@ -19,9 +23,14 @@
 
 #define MAX_RECORDINGS 4
 #define MAX_SYMBOLS 32
+/* Copy traffic a replay may add per dispatch it saves: recording a dispatch
+ * costs the host 1-4 us (docs/gpu.md), copying 256 KiB well under that on
+ * a discrete GPU. */
+#define BYTES_PER_DISPATCH ((size_t)256 << 10)
 
 typedef struct recording {
     bool used;
+    bool plain;                           /* not worth replaying: runs are recorded anew */
     int64_t vals[MAX_SYMBOLS];
     tg_device dev;
     tg_vk_capture *cap;
@@ -85,15 +94,7 @@ static bool inputs_on(const tg_replay_set *s, tg_device dev, tg_tensor *const *i
     return true;
 }
 
-/* src[i]: in[i] itself when contiguous, else a contiguous copy (new references). */
-static bool contiguous_inputs(int n, tg_tensor *const *in, tg_tensor **src) {
-    bool ok = true;
-    for (int i = 0; i < n; i++) {
-        src[i] = !ok ? NULL : tg__is_contiguous(in[i]) ? tg_retain(in[i]) : tg__vk_contiguous(in[i]);
-        ok = ok && src[i];
-    }
-    return ok;
-}
+static size_t bytes_of(const tg_tensor *t) { return (size_t)tg__numel(t->ndim, t->shape) * tg_dtype_size(t->dtype); }
 
 static recording *find(tg_replay_set *s, tg_device dev, const int64_t *vals) {
     for (int k = 0; k < MAX_RECORDINGS; k++) {
@@ -104,53 +105,67 @@ static recording *find(tg_replay_set *s, tg_device dev, const int64_t *vals) {
     return NULL;
 }
 
+/* The slot for binding vals: its own, else a free one, else the least recently run (dropped). */
+static recording *slot_for(tg_replay_set *s, tg_device dev, const int64_t *vals) {
+    recording *slot = find(s, dev, vals);
+    if (!slot) {
+        slot = &s->rec[0];
+        for (int k = 1; k < MAX_RECORDINGS; k++)
+            if (!s->rec[k].used || (slot->used && s->rec[k].last < slot->last)) slot = &s->rec[k];
+    }
+    drop(s, slot);
+    return slot;
+}
+
+/* out[j]: new contiguous copies of src[j] (device tensors; others shared). */
+static tg_status copy_out(int n, tg_tensor *const *src, tg_tensor **out) {
+    for (int j = 0; j < n; j++) {
+        out[j] = src[j]->storage->device.kind == TG_VULKAN ? tg__vk_contiguous(src[j]) : tg_retain(src[j]);
+        if (!out[j]) {
+            for (int k = 0; k < j; k++) { tg_release(out[k]); out[k] = NULL; }
+            return tg_last_error_code();
+        }
+    }
+    return TG_OK;
+}
+
 bool tg__replay_run(tg_replay_set *s, tg_device dev, const int64_t *vals, tg_tensor *const *in, tg_tensor **out,
                     tg_status *st) {
     if (!s || !inputs_on(s, dev, in)) return false;
     pthread_mutex_lock(&s->lock);
     recording *r = s->off ? NULL : find(s, dev, vals);
-    if (!r) {
+    if (!r || r->plain) {
         pthread_mutex_unlock(&s->lock);
         return false;
     }
     r->last = ++s->tick;
-    tg_tensor **src = calloc((size_t)s->n_in + 1, sizeof *src);
-    tg_tensor **from = calloc((size_t)s->n_out + 1, sizeof *from), **to = calloc((size_t)s->n_out + 1, sizeof *to);
-    if (!src || !from || !to) *st = tg__error(TG_ERR_MEMORY, "tg_run: out of memory");
-    else *st = contiguous_inputs(s->n_in, in, src) ? TG_OK : tg_last_error_code();
-    int m = 0;
-    for (int j = 0; j < s->n_out && !*st; j++) {
-        tg_tensor *o = r->outb[j];
-        if (o->storage->device.kind != TG_VULKAN) { out[j] = tg_retain(o); continue; }
-        out[j] = tg__vk_alloc(dev.index, o->dtype, o->ndim, o->shape);
-        if (!out[j]) { *st = tg_last_error_code(); break; }
-        from[m] = o;
-        to[m++] = out[j];
-    }
-    if (!*st) *st = tg__vk_capture_replay(r->cap, s->n_in, r->inb, src, m, to, from);
-    if (*st)
+    *st = TG_OK;
+    for (int i = 0; i < s->n_in && !*st; i++) *st = tg__vk_copy_into(r->inb[i], in[i]);
+    if (!*st) *st = tg__vk_capture_replay(r->cap);
+    if (!*st) *st = copy_out(s->n_out, r->outb, out);
+    tg_status sub = tg__vk_submit_batch(dev.index);
+    if (!*st && sub) {
+        *st = sub;
         for (int j = 0; j < s->n_out; j++) { tg_release(out[j]); out[j] = NULL; }
+    }
     pthread_mutex_unlock(&s->lock);
-    release_all(src, s->n_in);
-    free(from);
-    free(to);
     return true;
 }
 
-tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, tg_tensor *const *in, tg_tensor **use) {
+tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, const int64_t *vals, tg_tensor *const *in,
+                                    tg_tensor **use) {
     if (!s || !inputs_on(s, dev, in)) return NULL;
     pthread_mutex_lock(&s->lock);
-    bool off = s->off;
+    bool no = s->off || find(s, dev, vals);      /* a binding found here is one not worth replaying */
     pthread_mutex_unlock(&s->lock);
-    if (off) return NULL;
+    if (no) return NULL;
     tg_replay_capture *c = calloc(1, sizeof *c);
-    tg_tensor **src = calloc((size_t)s->n_in + 1, sizeof *src);
     if (c) c->inb = calloc((size_t)s->n_in + 1, sizeof *c->inb);
-    bool ok = c && src && c->inb && contiguous_inputs(s->n_in, in, src);
+    bool ok = c && c->inb;
     for (int i = 0; i < s->n_in && ok; i++)
-        ok = (c->inb[i] = tg__vk_alloc(dev.index, in[i]->dtype, in[i]->ndim, in[i]->shape)) != NULL;
-    if (ok) c->cap = tg__vk_capture_begin(dev.index, s->n_in, c->inb, src);
-    release_all(src, s->n_in);
+        ok = (c->inb[i] = tg__vk_alloc(dev.index, in[i]->dtype, in[i]->ndim, in[i]->shape)) != NULL &&
+             tg__vk_copy_into(c->inb[i], in[i]) == TG_OK;
+    if (ok) c->cap = tg__vk_capture_begin(dev.index);
     if (!ok || !c->cap) {
         tg_clear_error();               /* not captured: the run goes on as usual */
         if (c) release_all(c->inb, s->n_in);
@@ -164,76 +179,53 @@ tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, tg_tensor *
 
 tg_status tg__replay_end(tg_replay_set *s, tg_replay_capture *c, const int64_t *vals, int n_keep,
                          tg_tensor *const *keep, tg_tensor **out, tg_status run_st) {
-    tg_status st = run_st;
-    /* outputs the copies can read directly: contiguous (made so inside the recording) */
-    for (int j = 0; j < s->n_out && !st; j++) {
-        tg_tensor *o = out[j];
-        if (o->storage->device.kind != TG_VULKAN || tg__is_contiguous(o)) continue;
-        if (!(out[j] = tg__vk_contiguous(o))) st = tg_last_error_code();
-        tg_release(o);
-    }
     bool replayable = false;
-    tg_status end = tg__vk_capture_end(c->cap, &replayable);
-    if (!st) st = end;
-    recording r = {.used = true, .dev = c->dev, .cap = c->cap, .inb = c->inb, .n_keep = n_keep};
-    if (!st && replayable) {
+    tg_status st = tg__vk_capture_end(c->cap, &replayable);
+    if (!st) st = run_st;
+    bool permanent = !replayable && tg__vk_capture_permanent(c->cap);
+    size_t copied = 0;
+    for (int i = 0; i < s->n_in; i++) copied += bytes_of(c->inb[i]);
+    for (int j = 0; j < s->n_out && !st; j++) copied += bytes_of(out[j]);
+    bool worth = copied <= tg__vk_capture_dispatches(c->cap) * BYTES_PER_DISPATCH;
+    recording r = {.used = true, .dev = c->dev};
+    memcpy(r.vals, vals, (size_t)s->n_sym * sizeof *vals);
+    bool kept = false;
+    if (!st && replayable && worth) {
+        /* the caller gets copies; the recording keeps what its commands wrote */
+        tg_tensor **copies = calloc((size_t)s->n_out + 1, sizeof *copies);
         r.outb = calloc((size_t)s->n_out + 1, sizeof *r.outb);
         r.keep = calloc((size_t)n_keep + 1, sizeof *r.keep);
-        replayable = r.outb && r.keep;
+        if (copies && r.outb && r.keep && copy_out(s->n_out, out, copies) == TG_OK) {
+            for (int j = 0; j < s->n_out; j++) { r.outb[j] = out[j]; out[j] = copies[j]; }
+            for (int q = 0; q < n_keep; q++) r.keep[q] = tg_retain(keep[q]);
+            r.n_keep = n_keep;
+            r.cap = c->cap;
+            r.inb = c->inb;
+            kept = true;
+        } else {
+            free(r.outb);
+            free(r.keep);
+            r.outb = r.keep = NULL;
+            tg_clear_error();           /* not kept: the run's own outputs stand */
+        }
+        free(copies);
     }
-    /* the caller gets copies; the recording keeps what its commands wrote */
-    tg_tensor **from = NULL, **to = NULL;
-    int m = 0;
-    if (!st && replayable) {
-        from = calloc((size_t)s->n_out + 1, sizeof *from);
-        to = calloc((size_t)s->n_out + 1, sizeof *to);
-        replayable = from && to;
-        for (int j = 0; j < s->n_out && replayable; j++) {
-            tg_tensor *o = out[j];
-            if (o->storage->device.kind != TG_VULKAN) continue;
-            replayable = (to[m] = tg__vk_alloc(c->dev.index, o->dtype, o->ndim, o->shape)) != NULL;
-            if (replayable) from[m++] = o;
-        }
-        if (!replayable) {
-            for (int k = 0; k < m; k++) tg_release(to[k]);
-            m = 0;
-            tg_clear_error();
-        }
-    }
-    tg_status sub = tg__vk_copy_submit(c->dev.index, m, to, from);
-    if (!st) st = sub;
-    if (!st && replayable) {
-        for (int j = 0, k = 0; j < s->n_out; j++) {
-            r.outb[j] = out[j];
-            out[j] = out[j]->storage->device.kind == TG_VULKAN ? to[k++] : tg_retain(out[j]);
-        }
-        for (int q = 0; q < n_keep; q++) r.keep[q] = tg_retain(keep[q]);
-        memcpy(r.vals, vals, (size_t)s->n_sym * sizeof *vals);
-        pthread_mutex_lock(&s->lock);
-        recording *slot = find(s, c->dev, vals);        /* another thread's capture of it: ours goes */
-        if (!slot) {
-            slot = &s->rec[0];
-            for (int k = 1; k < MAX_RECORDINGS; k++)
-                if (!s->rec[k].used || (slot->used && s->rec[k].last < slot->last)) slot = &s->rec[k];
-        }
-        drop(s, slot);
-        r.last = ++s->tick;
-        *slot = r;
-        pthread_mutex_unlock(&s->lock);
-    } else {
-        for (int k = 0; k < m; k++) tg_release(to[k]);
-        if (!replayable && tg__vk_capture_permanent(c->cap)) {
-            pthread_mutex_lock(&s->lock);
-            s->off = true;
-            pthread_mutex_unlock(&s->lock);
-        }
-        free(r.outb);
-        free(r.keep);
+    if (!kept) {
         tg__vk_capture_free(c->cap);
         release_all(c->inb, s->n_in);
+        r.plain = true;                 /* only stored when the run was whole but not worth replaying */
     }
-    free(from);
-    free(to);
+    pthread_mutex_lock(&s->lock);
+    if (permanent) {
+        s->off = true;
+    } else if (!st && (kept || (replayable && !worth))) {
+        recording *slot = slot_for(s, c->dev, vals);
+        r.last = ++s->tick;
+        *slot = r;
+    }
+    pthread_mutex_unlock(&s->lock);
+    tg_status sub = tg__vk_submit_batch(c->dev.index);
+    if (!st) st = sub;
     free(c);
     return st;
 }

@@ -22,12 +22,16 @@ bool tg__replay_run(tg_replay_set *s, tg_device dev, const int64_t *vals, tg_ten
 
 /* Starts capturing a run of binding vals on dev: use[i] is where the run
  * must read input i (a buffer of the recording holding a copy of in[i]);
- * NULL when this run is not captured (use[] untouched). */
-tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, tg_tensor *const *in, tg_tensor **use);
+ * NULL when this run is not captured (use[] untouched): replays are off
+ * for the program, the binding is known not worth replaying, or the
+ * device cannot capture now. */
+tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, const int64_t *vals, tg_tensor *const *in,
+                                    tg_tensor **use);
 /* Ends the capture of a run that returned status run_st with outputs out[]
  * (owned references); keep[0..n_keep) are device tensors its commands read
  * that the program may drop later (its constants): the recording holds
- * them. When the run is kept for replay, out[] are replaced by copies. */
+ * them. When the run is kept for replay, out[] are replaced by copies.
+ * Submits the device's batch either way. */
 tg_status tg__replay_end(tg_replay_set *s, tg_replay_capture *c, const int64_t *vals, int n_keep,
                          tg_tensor *const *keep, tg_tensor **out, tg_status run_st);
 

@@ -3,7 +3,7 @@
  * the data (timing does not depend on pixel values). PyTorch runs the same
  * cases in bench/baseline_cnn.py. Output: DESIGN.md section 9's JSON lines.
  *
- *   bench_cnn [--threads N] [--filter SUBSTRING]
+ *   bench_cnn [--threads N] [--filter SUBSTRING] [--device cpu|vulkan[:I]]
  *
  * Cases (impl "tangent" = eager, "tangent-traced" = compiled program):
  *   cnn_train_step_b250  one Adam step: forward, backward (eager: tg_backward;
@@ -13,7 +13,11 @@
  *   cnn_infer_b1         logits of one image (latency)
  *   cnn_peak_rss         peak resident memory of the process after the
  *                        cases, in bytes (in the median_ns field)
- * Also printed on stderr: the first-run and warm tg_compile times. */
+ * Also printed on stderr: the first-run and warm tg_compile times.
+ * --device vulkan runs the model on a Vulkan GPU (parameters, images and
+ * labels moved there first); every call then ends with tg_synchronize, as
+ * bench/baseline_cnn.py --device cuda ends each with torch.cuda.synchronize,
+ * and the impls are "tangent-vulkan" and "tangent-vulkan-traced". */
 #include <tangent/tangent.h>
 
 #include <stdio.h>
@@ -28,7 +32,15 @@ typedef struct {
     tg_tensor *x, *y, *p[N_PARAMS];
     tg_optimizer *opt;
     tg_program *step, *logits;
+    bool gpu;                     /* end each call with tg_synchronize */
 } job;
+
+static void sync_if(const void *arg) {
+    if (((const job *)arg)->gpu && tg_synchronize() != TG_OK) {
+        fprintf(stderr, "bench_cnn: tg_synchronize failed: %s\n", tg_last_error());
+        exit(1);
+    }
+}
 
 static void die(const char *what) {
     fprintf(stderr, "bench_cnn: %s failed: %s\n", what, tg_last_error());
@@ -43,6 +55,7 @@ static void train_eager(void *arg) {
     if (cnn_loss(NULL, in, &loss) != TG_OK || tg_backward(loss, NULL) != TG_OK) die("eager step");
     if (tg_optim_step(j->opt, NULL) != TG_OK || tg_optim_zero_grad(j->opt) != TG_OK) die("optimizer");
     tg_scope_end();
+    sync_if(j);
 }
 
 static void train_traced(void *arg) {
@@ -52,6 +65,7 @@ static void train_traced(void *arg) {
     if (tg_run(j->step, in, out) != TG_OK) die("tg_run step");
     if (tg_optim_step(j->opt, out + 1) != TG_OK) die("optimizer");
     for (int i = 0; i < 1 + N_PARAMS; i++) tg_release(out[i]);
+    sync_if(j);
 }
 
 static void infer_eager(void *arg) {
@@ -61,6 +75,7 @@ static void infer_eager(void *arg) {
     if (!cnn_logits(j->x, j->p)) die("eager logits");
     tg_no_grad_end();
     tg_scope_end();
+    sync_if(j);
 }
 
 static void infer_traced(void *arg) {
@@ -69,6 +84,7 @@ static void infer_traced(void *arg) {
     memcpy(in + 1, j->p, sizeof j->p);
     if (tg_run(j->logits, in, &out) != TG_OK) die("tg_run logits");
     tg_release(out);
+    sync_if(j);
 }
 
 static tg_status logits_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
@@ -86,23 +102,44 @@ static void emit(const char *name, const char *impl, int threads, double ns, int
 
 int main(int argc, char **argv) {
     int threads = 1;
-    const char *filter = NULL;
+    const char *filter = NULL, *device = "cpu";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_cnn [--threads N] [--filter SUBSTRING]\n");
+            fprintf(stderr, "usage: bench_cnn [--threads N] [--filter SUBSTRING] [--device cpu|vulkan[:I]]\n");
             return 2;
         }
+    }
+    tg_device dev = {TG_CPU, 0};
+    if (!strncmp(device, "vulkan", 6)) {
+        dev = (tg_device){TG_VULKAN, device[6] == ':' ? atoi(device + 7) : 0};
+        if (dev.index >= tg_device_count(TG_VULKAN)) {
+            fprintf(stderr, "bench_cnn: --device %s: %d Vulkan device(s)\n", device, tg_device_count(TG_VULKAN));
+            return 2;
+        }
+    } else if (strcmp(device, "cpu")) {
+        fprintf(stderr, "bench_cnn: --device must be cpu or vulkan[:I]\n");
+        return 2;
     }
     tg_set_num_threads(threads);
     tg_scope_begin();
     tg_manual_seed(0);
     job j = {0};
     if (!cnn_init_params(j.p)) die("init");
-    for (int i = 0; i < N_PARAMS; i++) tg_set_requires_grad(j.p[i], true);
     j.x = tg_rand(TG_F32, 4, (int64_t[]){BATCH, 1, 28, 28});
     j.y = tg_randint(TG_I64, 1, (int64_t[]){BATCH}, 0, CLASSES);
+    if (dev.kind == TG_VULKAN) {
+        j.gpu = true;
+        j.x = tg_to_device(j.x, dev);
+        j.y = tg_to_device(j.y, dev);
+        for (int i = 0; i < N_PARAMS; i++) {
+            j.p[i] = tg_to_device(j.p[i], dev);
+            if (!j.p[i]) die("moving the parameters to the device");
+        }
+    }
+    for (int i = 0; i < N_PARAMS; i++) tg_set_requires_grad(j.p[i], true);
     tg_tensor *x1 = tg_slice(j.x, 0, 0, 1, 1);
     j.opt = tg_optim_adam(N_PARAMS, j.p, 1e-3, 0.9, 0.999, 1e-8);
     if (!j.x || !j.y || !x1 || !j.opt) die("setup");
@@ -141,8 +178,8 @@ int main(int argc, char **argv) {
         double med[2];
         int samples;
         bench_measure(2, fns, &j, med, &samples);
-        emit(cases[k].name, "tangent", threads, med[0], samples);
-        emit(cases[k].name, "tangent-traced", threads, med[1], samples);
+        emit(cases[k].name, j.gpu ? "tangent-vulkan" : "tangent", threads, med[0], samples);
+        emit(cases[k].name, j.gpu ? "tangent-vulkan-traced" : "tangent-traced", threads, med[1], samples);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

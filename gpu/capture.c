@@ -11,8 +11,8 @@
  * the capture holds it) is handed again to a later allocation of the same
  * size in the same run, as the allocator would have done. Closing the
  * capture records it into the current batch (this run executes it); a replay
- * records it again, between copies of the run's inputs into the buffers the
- * commands read and of its outputs into new tensors, and submits.
+ * records it into the batch again (autodiff/replay.c puts the copies of a
+ * run's inputs and outputs around it).
  *
  * A capture cannot be replayed (closed with ok false) when the run waited for
  * the queue (a host read or a large upload: the recording is cut in two),
@@ -153,23 +153,8 @@ void tg__vk_capture_hold(tg_vkdev *d, tg_storage *s) {
     c->held[c->n_held++] = s;
 }
 
-/* ---- copies around a run (under dev->lock) ------------------------------------ */
-/* dst[i] = src[i]: contiguous Vulkan tensors of one size on d. */
-static void record_copies(tg_vkdev *d, int n, tg_tensor *const *dst, tg_tensor *const *src) {
-    bool any = false;
-    for (int i = 0; i < n; i++) {
-        size_t bytes = (size_t)tg__numel(src[i]->ndim, src[i]->shape) * tg_dtype_size(src[i]->dtype);
-        vk_loc s = tg__vk_locate(src[i]), t = tg__vk_locate(dst[i]);
-        if (bytes == 0 || (s.block == t.block && s.byte_off == t.byte_off)) continue;
-        VkBufferCopy cp = {s.byte_off, t.byte_off, bytes};
-        vkCmdCopyBuffer(d->cmd, s.block->buf, t.block->buf, 1, &cp);
-        any = true;
-    }
-    if (any) tg__vk_barrier(d);
-}
-
 /* ---- the core's side -------------------------------------------------------------- */
-tg_vk_capture *tg__vk_capture_begin(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src) {
+tg_vk_capture *tg__vk_capture_begin(int dev) {
     tg_vkdev *d = tg__vk_dev(dev, "tg_run");
     if (!d) return NULL;
     tg_vk_capture *c = calloc(1, sizeof *c);
@@ -193,7 +178,6 @@ tg_vk_capture *tg__vk_capture_begin(int dev, int n, tg_tensor *const *dst, tg_te
             st = TG_ERR_DEVICE;
     }
     if (!st) {
-        record_copies(d, n, dst, src);         /* into the batch, before the captured commands */
         d->capture = c;
         c->open = true;
         d->cmd = c->cmd;
@@ -217,34 +201,29 @@ tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable) {
     return st;
 }
 
-tg_status tg__vk_copy_submit(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src) {
+tg_status tg__vk_submit_batch(int dev) {
     tg_vkdev *d = tg__vk_dev(dev, "tg_run");
     if (!d) return tg_last_error_code();
     pthread_mutex_lock(&d->lock);
-    tg_status st = n > 0 ? tg__vk_begin(d) : TG_OK;
-    if (!st) {
-        record_copies(d, n, dst, src);
-        st = tg__vk_submit(d);
-    }
+    tg_status st = tg__vk_submit(d);
     pthread_mutex_unlock(&d->lock);
     return st;
 }
 
 bool tg__vk_capture_permanent(const tg_vk_capture *c) { return c->permanent; }
 
-tg_status tg__vk_capture_replay(tg_vk_capture *c, int n_in, tg_tensor *const *in_dst, tg_tensor *const *in_src,
-                                int n_out, tg_tensor *const *out_dst, tg_tensor *const *out_src) {
+uint64_t tg__vk_capture_dispatches(const tg_vk_capture *c) { return c->dispatches; }
+
+tg_status tg__vk_capture_replay(tg_vk_capture *c) {
     tg_vkdev *d = c->dev;
     pthread_mutex_lock(&d->lock);
     tg_status st = tg__vk_begin(d);
     if (!st) {
-        record_copies(d, n_in, in_dst, in_src);
         vkCmdExecuteCommands(d->cmd, 1, &c->cmd);
         tg__vk_barrier(d);
         d->bound = -1;
-        record_copies(d, n_out, out_dst, out_src);
+        d->n_dispatch += (int)c->dispatches;
         d->stats.replays++;
-        st = tg__vk_submit(d);
     }
     pthread_mutex_unlock(&d->lock);
     return st;

@@ -64,25 +64,23 @@ int tg__vk_profile_stats(int dev, const char *kernel, uint64_t *calls, double *n
 /* Captured runs (gpu/capture.c, docs/gpu.md "Replayed runs"): a compiled
  * program's run recorded once on a Vulkan device and replayed while its
  * binding is unchanged.
- *   begin: records dst[i] = src[i] (contiguous device tensors of one size)
- *     into the current batch, then captures the calling thread's work on
- *     device dev; NULL (no error) when it cannot (a capture is open there,
- *     or kernel profiling is on).
+ *   begin: captures the calling thread's work on device dev from now on;
+ *     NULL (no error) when it cannot (a capture is open there, or kernel
+ *     profiling is on).
  *   end: closes it; the captured commands go into the current batch (this
  *     run executes them); *replayable false when the run could not be
  *     captured whole; permanent: whether that cause would stop every
- *     capture of the program.
- *   replay: the copies in, the captured commands, the copies out, recorded
- *     as one, and a submission.
- *   copy_submit: records dst[i] = src[i] and submits the batch (no wait).
+ *     capture of the program; dispatches: how many it holds.
+ *   replay: records the captured commands into the current batch again.
+ *   submit_batch: submits dev's current batch (no wait).
  *   free: after the queued work that may use it. */
 typedef struct tg_vk_capture tg_vk_capture;
-tg_vk_capture *tg__vk_capture_begin(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src);
+tg_vk_capture *tg__vk_capture_begin(int dev);
 tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable);
 bool tg__vk_capture_permanent(const tg_vk_capture *c);
-tg_status tg__vk_capture_replay(tg_vk_capture *c, int n_in, tg_tensor *const *in_dst, tg_tensor *const *in_src,
-                                int n_out, tg_tensor *const *out_dst, tg_tensor *const *out_src);
-tg_status tg__vk_copy_submit(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src);
+uint64_t tg__vk_capture_dispatches(const tg_vk_capture *c);
+tg_status tg__vk_capture_replay(tg_vk_capture *c);
+tg_status tg__vk_submit_batch(int dev);
 void tg__vk_capture_free(tg_vk_capture *c);
 
 /* Kernels generated at run time (gpu/spirv_cache.c), process-wide:

@@ -57,8 +57,8 @@ int tg__vk_profile_stats(int dev, const char *kernel, uint64_t *calls, double *n
     no_vulkan(dev);
     return -1;
 }
-tg_vk_capture *tg__vk_capture_begin(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src) {
-    (void)dev; (void)n; (void)dst; (void)src;
+tg_vk_capture *tg__vk_capture_begin(int dev) {
+    (void)dev;
     return NULL;
 }
 tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable) {
@@ -66,15 +66,14 @@ tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable) {
     *replayable = false;
     return TG_OK;
 }
-tg_status tg__vk_copy_submit(int dev, int n, tg_tensor *const *dst, tg_tensor *const *src) {
-    (void)n; (void)dst; (void)src;
-    no_vulkan(dev);
+bool tg__vk_capture_permanent(const tg_vk_capture *c) { (void)c; return true; }
+uint64_t tg__vk_capture_dispatches(const tg_vk_capture *c) { (void)c; return 0; }
+tg_status tg__vk_capture_replay(tg_vk_capture *c) {
+    (void)c;
     return TG_ERR_DEVICE;
 }
-bool tg__vk_capture_permanent(const tg_vk_capture *c) { (void)c; return true; }
-tg_status tg__vk_capture_replay(tg_vk_capture *c, int n_in, tg_tensor *const *in_dst, tg_tensor *const *in_src,
-                                int n_out, tg_tensor *const *out_dst, tg_tensor *const *out_src) {
-    (void)c; (void)n_in; (void)in_dst; (void)in_src; (void)n_out; (void)out_dst; (void)out_src;
+tg_status tg__vk_submit_batch(int dev) {
+    no_vulkan(dev);
     return TG_ERR_DEVICE;
 }
 void tg__vk_capture_free(tg_vk_capture *c) { (void)c; }

@@ -57,7 +57,7 @@ static tg_program *compile_chain(tg_dtype t, bool fuse) {
     tg_spec specs[3] = {{t, "N, 6"}, {t, "N, 6"}, {t, "6"}};
     tg_graph *g = tg_trace(chain, NULL, 3, specs, 2);
     cr_assert(g, "%s", tg_last_error());
-    tg_compile_opts o = {.no_fusion = !fuse};
+    tg_compile_opts o = {.no_fusion = !fuse, .no_replay = true};    /* dispatches counted: the kernels alone */
     tg_program *p = tg_compile(g, &o);
     cr_assert(p, "%s", tg_last_error());
     tg_graph_free(g);
@@ -336,8 +336,9 @@ static void fused_vs_plain(tg_trace_fn fn, const char *name, tg_dtype t, uint64_
     tg_spec specs[2] = {{t, "N"}, {t, "N"}};
     tg_graph *g = tg_trace(fn, NULL, 2, specs, 1);
     cr_assert(g, "%s: %s", name, tg_last_error());
-    tg_compile_opts plain = {.no_fusion = true};
-    tg_program *pf = tg_compile(g, NULL), *pp = tg_compile(g, &plain);
+    /* no replays: the dispatches counted are the kernels alone, not a capture's copies */
+    tg_compile_opts plain = {.no_fusion = true, .no_replay = true}, fused = {.no_replay = true};
+    tg_program *pf = tg_compile(g, &fused), *pp = tg_compile(g, &plain);
     cr_assert(pf && pp, "%s: %s", name, tg_last_error());
     tg_scope_begin();
     /* x over [-3, 3] plus values where functions turn (0, +-1, +-0.5, big) */
