@@ -5,6 +5,7 @@
  * "Replayed runs"); its gradient program runs there too. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -203,6 +204,61 @@ Test(gpu_program, random_draws_and_no_replay_record_every_run) {
     for (int i = 0; i < 3; i++) tg_release(in[i]);
     tg_release(x);
     tg_program_free(p);
+    tg_graph_free(g);
+}
+
+/* Two threads run one program on the GPU at once, each with its own input
+ * values: every run's outputs are that thread's (their captures interrupt
+ * each other, replays share the program's recording, serialised in the
+ * queue). */
+typedef struct {
+    tg_program *p;
+    int id;
+    tg_tensor *want[3];
+    tg_tensor *din[3];
+    int bad;
+} worker;
+
+static void *run_worker(void *arg) {
+    worker *w = arg;
+    for (int run = 0; run < 6; run++) {
+        tg_tensor *out[3] = {NULL};
+        if (tg_run(w->p, w->din, out) != TG_OK) { w->bad++; continue; }
+        for (int j = 0; j < 3; j++) {
+            tg_tensor *back = tg_to_device(out[j], CPU), *diff = back ? tg_sub(back, w->want[j]) : NULL;
+            tg_tensor *a = diff ? tg_abs(diff) : NULL, *m = a ? tg_max(a, 0, NULL, false) : NULL;
+            if (!m || tg_item_f64(m) > 1e-4) w->bad++;
+            tg_release(m); tg_release(a); tg_release(diff); tg_release(back); tg_release(out[j]);
+        }
+    }
+    return NULL;
+}
+
+Test(gpu_program, concurrent_runs_get_their_own_values) {
+    need_gpu();
+    tg_graph *g = tg_trace(mlp_loss, NULL, 3, specs, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 2, (int[]){1, 2});
+    tg_program *p = vg ? tg_compile(vg, NULL) : NULL;
+    cr_assert(p, "%s", tg_last_error());
+    worker w[2];
+    for (int k = 0; k < 2; k++) {
+        w[k] = (worker){.p = p, .id = k};
+        tg_tensor *brow = seq(1, 4, 0.1 + k), *b = tg_reshape(brow, 1, (int64_t[]){4});
+        tg_tensor *hin[3] = {seq(6, 8, 1.0 + 2 * k), seq(8, 4, 0.5 - 0.3 * k), b};
+        cr_assert_eq(tg_run(p, hin, w[k].want), TG_OK, "%s", tg_last_error());
+        for (int i = 0; i < 3; i++) { w[k].din[i] = tg_to_device(hin[i], VK0); tg_release(hin[i]); }
+        tg_release(brow);
+    }
+    pthread_t th[2];
+    for (int k = 0; k < 2; k++) pthread_create(&th[k], NULL, run_worker, &w[k]);
+    for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
+    for (int k = 0; k < 2; k++) {
+        cr_expect_eq(w[k].bad, 0, "thread %d: %d wrong or failed outputs", k, w[k].bad);
+        for (int i = 0; i < 3; i++) { tg_release(w[k].din[i]); tg_release(w[k].want[i]); }
+    }
+    tg_program_free(p);
+    tg_graph_free(vg);
     tg_graph_free(g);
 }
 
