@@ -389,6 +389,39 @@ Test(gpu_nn, unsupported_and_mixed_inputs_are_errors) {
 /* Adam and SGD with momentum on device parameters follow the CPU loops'
  * arithmetic (to the device's sqrt and division rounding); Adam takes one
  * dispatch per parameter and step; a strided gradient is accepted. */
+/* A device parameter that is a strided view (a transposed weight) takes
+ * Adam's op-by-op path (the one-kernel step needs contiguous tensors):
+ * more than one dispatch per step, and the CPU's values. */
+Test(gpu_nn, adam_on_a_strided_device_parameter_matches_cpu) {
+    need_gpu();
+    tg_dtype d = TG_F32;
+    tg_tensor *w = rand_cpu(d, 2, (int64_t[]){5, 37});                      /* CPU: contiguous (5, 37) */
+    tg_tensor *wt = tg_mT(w), *base = gpu(wt), *gw = tg_mT(base);           /* GPU: (5, 37) view of (37, 5) */
+    tg_release(wt);
+    cr_assert(!tg_is_contiguous(gw));
+    tg_optimizer *oc = tg_optim_adam(1, &w, 0.01, 0.9, 0.999, 1e-8), *od = tg_optim_adam(1, &gw, 0.01, 0.9, 0.999, 1e-8);
+    cr_assert(oc && od, "%s", tg_last_error());
+    for (int step = 0; step < 3; step++) {
+        tg_scope_begin();
+        tg_tensor *g = rand_cpu(d, 2, (int64_t[]){5, 37}), *dg = gpu(g);
+        cr_assert_eq(tg_optim_step(oc, &g), TG_OK, "%s", tg_last_error());
+        tg_vk_queue_stats s0, s1;
+        cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+        cr_assert_eq(tg_optim_step(od, &dg), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+        if (step > 0)
+            cr_expect_gt(s1.dispatches - s0.dispatches, 3, "step %d: %llu dispatches (the one-kernel path?)", step,
+                         (unsigned long long)(s1.dispatches - s0.dispatches));
+        char what[64];
+        snprintf(what, sizeof what, "Adam step %d on a strided parameter", step);
+        check_gpu(gw, w, 2e-6, 2e-6, what);
+        tg_scope_end();
+    }
+    tg_optim_free(oc);
+    tg_optim_free(od);
+    tg_release(w); tg_release(gw); tg_release(base);
+}
+
 Test(gpu_nn, optimizers_on_device_match_cpu) {
     need_gpu();
     for (int t = 0; t < gpu_n_dtypes(); t++) {
