@@ -8,6 +8,7 @@
  * of value and index for argmax/argmin), a second pass combines them. */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
+#include "tensor/iter.h"
 #include "tensor/ops/elementwise.h"
 
 #include <stdio.h>
@@ -32,25 +33,6 @@ static void geom_params(int32_t *p, const red_geom *g, int64_t G) {
     p[4] = g->nr;
     for (int i = 0; i < g->nk; i++) { p[8 + i] = (int32_t)g->ks[i]; p[16 + i] = (int32_t)g->kst[i]; }
     for (int i = 0; i < g->nr; i++) { p[24 + i] = (int32_t)g->rs[i]; p[32 + i] = (int32_t)g->rst[i]; }
-}
-
-/* Drops size-1 axes and merges neighbours that step through memory as one
- * (stride of the outer = size x stride of the inner): fewer axes, fewer
- * integer divisions per element in the shader's offset loop. */
-static void collapse(int *n, int64_t *sz, int64_t *st) {
-    int k = 0;
-    for (int i = 0; i < *n; i++) {
-        if (sz[i] == 1) continue;
-        if (k > 0 && st[k - 1] == sz[i] * st[i]) {
-            sz[k - 1] *= sz[i];
-            st[k - 1] = st[i];
-        } else {
-            sz[k] = sz[i];
-            st[k] = st[i];
-            k++;
-        }
-    }
-    *n = k;
 }
 
 /* The second pass's geometry: partials (M, G) contiguous. */
@@ -219,8 +201,8 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     }
     if (g.M == 0) return TG_OK;
     if (which < 4 || which >= 6) {     /* all/any below re-read the strides per original axis */
-        collapse(&g.nk, g.ks, g.kst);
-        collapse(&g.nr, g.rs, g.rst);
+        g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);
+        g.nr = tg__collapse_axes(g.nr, g.rs, 1, &g.rst);
     }
     if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R))
         return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");

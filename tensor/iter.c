@@ -6,31 +6,14 @@
 void tg_iter_init(tg_iter *it, int ndim, const int64_t *shape, int nops, tg_tensor *const *ops) {
     it->nops = nops;
     it->numel = tg__numel(ndim, shape);
-    int64_t st[TG_ITER_MAX_OPS][TG_MAX_DIMS];
     for (int k = 0; k < nops; k++) {
-        tg__broadcast_strides(ops[k], ndim, shape, st[k]);
+        tg__broadcast_strides(ops[k], ndim, shape, it->steps[k]);
         size_t es = tg_dtype_size(ops[k]->dtype);
-        for (int i = 0; i < ndim; i++) st[k][i] *= (int64_t)es;
+        for (int i = 0; i < ndim; i++) it->steps[k][i] *= (int64_t)es;
         it->base[k] = tg__ptr(ops[k]);
     }
-    /* Drop size-1 axes, then merge neighbours that are contiguous for all. */
-    int n = 0;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] == 1) continue;
-        if (n > 0) {
-            bool merge = true;
-            for (int k = 0; k < nops; k++)
-                if (it->steps[k][n - 1] != st[k][i] * shape[i]) { merge = false; break; }
-            if (merge) {
-                it->shape[n - 1] *= shape[i];
-                for (int k = 0; k < nops; k++) it->steps[k][n - 1] = st[k][i];
-                continue;
-            }
-        }
-        it->shape[n] = shape[i];
-        for (int k = 0; k < nops; k++) it->steps[k][n] = st[k][i];
-        n++;
-    }
+    memcpy(it->shape, shape, (size_t)ndim * sizeof *shape);
+    int n = tg__collapse_axes(ndim, it->shape, nops, it->steps);
     if (n == 0) {               /* a scalar or all-ones shape: one run of 1 */
         it->shape[0] = 1;
         for (int k = 0; k < nops; k++) it->steps[k][0] = 0;
