@@ -27,11 +27,42 @@ static const char *icast_name(tg_dtype t) {
 static bool is_half(tg_dtype t) { return t == TG_F16 || t == TG_BF16; }
 static bool half_cast_ok(const tg_vkdev *d, tg_dtype t) { return is_half(t) || tg__vk_float_ok(d, t); }
 
+/* Casts with a complex side, part by part through the real casts: complex
+ * to complex both parts, complex to real or integer the real part (as the
+ * CPU), real to complex the real part and a broadcast zero. */
+static tg_status complex_convert(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
+    bool cs = tg_dtype_is_complex(x->dtype), ct = tg_dtype_is_complex(out->dtype);
+    tg_tensor *xr = cs ? tg__vk_part(x, 0) : tg_retain(x), *yr = ct ? tg__vk_part(out, 0) : tg_retain(out);
+    tg_status st = xr && yr ? tg__vk_convert_into(c, yr, xr) : TG_ERR_MEMORY;
+    if (!st && ct) {
+        tg_tensor *yi = tg__vk_part(out, 1), *xi = NULL;
+        if (cs) {
+            xi = tg__vk_part(x, 1);
+        } else {                        /* a device zero of the real dtype, broadcast */
+            tg_tensor *h = tg__alloc(yi ? yi->dtype : TG_F32, 0, NULL);
+            if (h) memset(tg__ptr(h), 0, tg_dtype_size(h->dtype));
+            xi = h ? tg__vk_transfer(h, out->storage->device) : NULL;
+            tg_release(h);
+        }
+        st = yi && xi ? tg__vk_convert_into(c, yi, xi) : tg_last_error_code();
+        tg_release(yi);
+        tg_release(xi);
+    }
+    tg_release(xr);
+    tg_release(yr);
+    return st;
+}
+
 tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
     tg_vkdev *d = tg__vk_dev_of(out);
     if (!d) return tg_last_error_code();
     char pipe[32];
     tg_dtype s = x->dtype, t = out->dtype;
+    if (s != t && (tg_dtype_is_complex(s) || tg_dtype_is_complex(t))) {
+        /* to bool a complex is true when either part is nonzero: not a part-by-part cast */
+        if (t == TG_BOOL) return tg__vk_unsupported(c, x, "casts from %s to bool", tg_dtype_name(s));
+        return complex_convert(c, out, x);
+    }
     /* 2-byte elements live in uint words: gpu/shaders/half.comp */
     bool half = (s == t && tg__esize(s) == 2) ||
                 ((is_half(s) || is_half(t)) && half_cast_ok(d, s) && half_cast_ok(d, t));
@@ -150,13 +181,17 @@ static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_t
     return record_unary(c, d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", op, x, out);
 }
 
-/* neg and conj of c64/c128 (gpu/shaders/cbinary.comp with UNARY). */
+/* neg and conj of c64/c128 (gpu/shaders/cbinary.comp with UNARY), and abs
+ * to the real dtype (UNARY, TO_REAL). */
 static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *out) {
-    static const char *const names[] = {"neg", "conj"};
-    int op = tg__vk_index_of(c->def->name, names, 2);
-    if (op < 0 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
+    static const char *const names[] = {"neg", "conj", "abs"};
+    int op = tg__vk_index_of(c->def->name, names, 3);
+    bool c128 = x->dtype == TG_C128;
+    if (op == 2 && complex_ok(d, x->dtype) && out->dtype == tg_real_dtype(x->dtype))
+        return record_unary(c, d, c128 ? "cabs_c128" : "cabs_c64", 0, x, out);
+    if (op < 0 || op == 2 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
         return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
-    return record_unary(c, d, x->dtype == TG_C128 ? "cunary_c128" : "cunary_c64", op, x, out);
+    return record_unary(c, d, c128 ? "cunary_c128" : "cunary_c64", op, x, out);
 }
 
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {

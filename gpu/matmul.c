@@ -194,11 +194,51 @@ static tg_status matmul_split_k(const tg_op_call *c, tg_tensor *a, tg_tensor *b,
 }
 long tg__vk_matmul_splits(void) { return __atomic_load_n(&splits, __ATOMIC_RELAXED); }
 
+/* ---- complex products ------------------------------------------------------------ */
+static const tg_op_def vk_internal_sub = {.name = "sub", .n_in = 2, .n_out = 1};
+static const tg_op_def vk_internal_add = {.name = "add", .n_in = 2, .n_out = 1};
+
+/* y = fn(a, b) for a kernel-table entry fn, called as op def. */
+static tg_status call2(const tg_op_def *def, tg_kernel_fn fn, tg_tensor *a, tg_tensor *b, tg_tensor *y) {
+    tg_tensor *in[2] = {a, b};
+    tg_meta metas[2];
+    tg__metas_of(2, in, metas);
+    tg_op_call rc = {def, NULL, 2, metas, NULL};
+    return fn(&rc, in, &y);
+}
+
+/* (ar + i ai)(br + i bi) from four real products on the parts' strided
+ * views, into contiguous temporaries, then y's parts in two elementwise
+ * passes: re = ar br - ai bi, im = ar bi + ai br (the CPU's complex GEMM
+ * sums the same terms, in another order). */
+static tg_status complex_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *const *in, tg_tensor *y) {
+    tg_dtype t = y->dtype, rt = tg_real_dtype(t);
+    if (!tg__vk_float_ok(d, rt)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
+    if (in[0]->dtype != t || in[1]->dtype != t)
+        return tg__vk_unsupported(c, in[0], "%s", "a real operand with a complex one");
+    int dev = y->storage->device.index;
+    tg_tensor *ar = tg__vk_part(in[0], 0), *ai = tg__vk_part(in[0], 1), *br = tg__vk_part(in[1], 0);
+    tg_tensor *bi = tg__vk_part(in[1], 1), *yr = tg__vk_part(y, 0), *yi = tg__vk_part(y, 1), *tmp[4] = {NULL};
+    tg_status st = ar && ai && br && bi && yr && yi ? TG_OK : TG_ERR_MEMORY;
+    for (int k = 0; k < 4 && !st; k++)
+        if (!(tmp[k] = tg__vk_alloc(dev, rt, y->ndim, y->shape))) st = tg_last_error_code();
+    if (!st) st = call2(c->def, tg__vk_matmul_kernel, ar, br, tmp[0]);
+    if (!st) st = call2(c->def, tg__vk_matmul_kernel, ai, bi, tmp[1]);
+    if (!st) st = call2(c->def, tg__vk_matmul_kernel, ar, bi, tmp[2]);
+    if (!st) st = call2(c->def, tg__vk_matmul_kernel, ai, br, tmp[3]);
+    if (!st) st = call2(&vk_internal_sub, tg__vk_binary_kernel, tmp[0], tmp[1], yr);
+    if (!st) st = call2(&vk_internal_add, tg__vk_binary_kernel, tmp[2], tmp[3], yi);
+    tg_tensor *all[] = {ar, ai, br, bi, yr, yi, tmp[0], tmp[1], tmp[2], tmp[3]};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) tg_release(all[k]);
+    return st;
+}
+
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_tensor *y = out[0];
     tg_vkdev *d = tg__vk_dev_of(y);
     if (!d) return tg_last_error_code();
     tg_dtype t = y->dtype;
+    if (tg_dtype_is_complex(t)) return complex_matmul(c, d, in, y);
     if (!tg__vk_float_ok(d, t)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
     tg_tensor *a = tg__vk_cast_to(c, in[0], t), *b = a ? tg__vk_cast_to(c, in[1], t) : NULL;
     tg_status st = a && b ? TG_OK : tg_last_error_code();

@@ -153,6 +153,51 @@ static tg_status arg_run(tg_vkdev *d, int op, tg_tensor *x, tg_tensor *out, cons
     return st;
 }
 
+/* The reduced axes of c's attributes (i[1] count, i[2..] axes) as a mask over x's. */
+static tg_status axes_mask(const tg_op_call *c, const tg_tensor *x, bool *mask) {
+    int64_t na = c->attrs->i[1];
+    if (na > c->attrs->n_int - 2 || na > TG_MAX_DIMS)
+        return tg__op_error(c, TG_ERR_ARG, "%lld axes in %d attributes", (long long)na, c->attrs->n_int);
+    int ax[TG_MAX_DIMS];
+    for (int64_t k = 0; k < na; k++) ax[k] = (int)c->attrs->i[2 + k];
+    char opname[64];
+    snprintf(opname, sizeof opname, "tg_%s", c->def->name);
+    if (tg__axes_mask(opname, na < 0 ? 0 : (int)na, na < 0 ? NULL : ax, x->ndim, mask)) return tg_last_error_code();
+    return TG_OK;
+}
+
+/* A complex sum as the real sum of the (real, imaginary) pairs: x read as
+ * reals with one more kept axis of 2 (stride 1), y written as 2 M reals. */
+static tg_status complex_sum(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *y) {
+    tg_dtype rt = tg_real_dtype(x->dtype);
+    if (!tg__vk_float_ok(d, rt)) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
+    bool mask[TG_MAX_DIMS];
+    if (axes_mask(c, x, mask)) return tg_last_error_code();
+    red_geom g = {.M = 2, .R = 1};
+    int64_t st2[TG_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) {
+        st2[i] = 2 * x->strides[i];
+        if (!tg__vk_fits32(st2[i])) return tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");
+        if (mask[i]) { g.rs[g.nr] = x->shape[i]; g.rst[g.nr++] = st2[i]; g.R *= x->shape[i]; }
+        else { g.ks[g.nk] = x->shape[i]; g.kst[g.nk++] = st2[i]; g.M *= x->shape[i]; }
+    }
+    if (g.M == 0) return TG_OK;
+    g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);
+    g.nr = tg__collapse_axes(g.nr, g.rs, 1, &g.rst);
+    if (g.nk == TG_MAX_DIMS) return tg__vk_unsupported(c, x, "%s (8 kept axes)", "this layout");
+    g.ks[g.nk] = 2;                      /* the pair: real, imaginary */
+    g.kst[g.nk++] = 1;
+    if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R))
+        return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
+    int64_t n2 = g.M, one = 1;
+    tg_tensor *xr = tg__make_view(x, rt, x->ndim, x->shape, st2, 2 * x->offset);
+    tg_tensor *yr = tg__make_view(y, rt, 1, &n2, &one, 2 * y->offset);      /* y is contiguous */
+    tg_status st = xr && yr ? reduce_run(d, rt == TG_F64 ? "reduce_f64" : "reduce_f32", 0, xr, yr, &g) : TG_ERR_MEMORY;
+    tg_release(xr);
+    tg_release(yr);
+    return st;
+}
+
 /* ---- the kernel-table entry ------------------------------------------------------- */
 tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     static const char *const names[] = {"sum", "prod", "max", "min", "all", "any", "argmax", "argmin"};
@@ -162,6 +207,7 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     tg_vkdev *d = tg__vk_dev_of(x);
     if (!d) return tg_last_error_code();
     tg_dtype xd = x->dtype, od = out[0]->dtype;
+    if (which == 0 && tg_dtype_is_complex(xd) && od == xd) return complex_sum(c, d, x, out[0]);
     bool fl = tg__vk_float_ok(d, xd);
     const char *u8 = "%s (the device has no 8-bit storage)";
     switch (which) {
@@ -184,15 +230,8 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         if (!fl || od != TG_I64) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(xd));
         break;
     }
-    int64_t na = c->attrs->i[1];
-    if (na > c->attrs->n_int - 2 || na > TG_MAX_DIMS)
-        return tg__op_error(c, TG_ERR_ARG, "%lld axes in %d attributes", (long long)na, c->attrs->n_int);
-    int ax[TG_MAX_DIMS];
-    for (int64_t k = 0; k < na; k++) ax[k] = (int)c->attrs->i[2 + k];
     bool mask[TG_MAX_DIMS];
-    char opname[64];
-    snprintf(opname, sizeof opname, "tg_%s", c->def->name);
-    if (tg__axes_mask(opname, na < 0 ? 0 : (int)na, na < 0 ? NULL : ax, x->ndim, mask)) return tg_last_error_code();
+    if (axes_mask(c, x, mask)) return tg_last_error_code();
     red_geom g = {.M = 1, .R = 1};
     for (int i = 0; i < x->ndim; i++) {
         if (!tg__vk_fits32(x->strides[i])) return tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");

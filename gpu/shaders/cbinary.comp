@@ -1,21 +1,27 @@
 // Elementwise complex ops (gpu/shaders/complex_funcs.glsl), NumPy
 // broadcasting through strides. Binary op codes are binary.comp's (0 add,
-// 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj. The
-// dense path goes one element at a time (elements are already 8 or 16
-// bytes).
+// 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj; with
+// UNARY and TO_REAL a real result: op 0 abs. The dense path goes one
+// element at a time (elements are already 8 or 16 bytes).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #define TG_NO_VEC4
 layout(local_size_x = 256) in;
 #include "common.glsl"
 #include "complex_funcs.glsl"
+#ifdef TO_REAL
+layout(std430, binding = 1) writeonly buffer O { T o[]; };
+#else
 layout(std430, binding = 1) writeonly buffer O { CT o[]; };
+#endif
 layout(std430, binding = 2) readonly buffer A { CT a[]; };
 #ifndef UNARY
 layout(std430, binding = 3) readonly buffer B { CT b[]; };
 #endif
 
-#ifdef UNARY
+#if defined(UNARY) && defined(TO_REAL)
+T apply(int op, CT x) { return r_abs(x); }
+#elif defined(UNARY)
 CT apply(int op, CT x) { return op == 0 ? u_neg(x) : u_conj(x); }
 #else
 CT apply(int op, CT x, CT y) {

@@ -9,6 +9,19 @@
 #else
 #define CT vec2
 #endif
+// |z| without overflow or underflow in the squares (the CPU's cabs, hypot):
+// the larger part times sqrt(1 + q^2), q the ratio of the parts; an
+// infinite part gives +inf even beside a NaN, as hypot
+T r_abs(CT z) {
+    T a = abs(z.x), b = abs(z.y);
+    if (isinf(a)) return a;             // +inf: a and b are magnitudes
+    if (isinf(b)) return b;
+    if (isnan(a) || isnan(b)) return a + b;
+    T m = max(a, b), n = min(a, b);
+    if (m == T(0)) return T(0);
+    T q = n / m;
+    return m * sqrt(T(1) + q * q);
+}
 CT u_neg(CT x) { return -x; }
 CT u_conj(CT x) { return CT(x.x, -x.y); }
 CT b_add(CT x, CT y) { return x + y; }
