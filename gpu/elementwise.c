@@ -181,17 +181,18 @@ static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_t
     return record_unary(c, d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", op, x, out);
 }
 
-/* neg and conj of c64/c128 (gpu/shaders/cbinary.comp with UNARY), and abs
- * to the real dtype (UNARY, TO_REAL). */
+/* neg, conj, exp, log, sqrt, square and reciprocal of c64/c128
+ * (gpu/shaders/cbinary.comp with UNARY: op codes 0-6 in this order), and
+ * abs to the real dtype (UNARY, TO_REAL). */
 static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *out) {
-    static const char *const names[] = {"neg", "conj", "abs"};
-    int op = tg__vk_index_of(c->def->name, names, 3);
+    static const char *const names[] = {"abs", "neg", "conj", "exp", "log", "sqrt", "square", "reciprocal"};
+    int k = tg__vk_index_of(c->def->name, names, 8);
     bool c128 = x->dtype == TG_C128;
-    if (op == 2 && complex_ok(d, x->dtype) && out->dtype == tg_real_dtype(x->dtype))
+    if (k == 0 && complex_ok(d, x->dtype) && out->dtype == tg_real_dtype(x->dtype))
         return record_unary(c, d, c128 ? "cabs_c128" : "cabs_c64", 0, x, out);
-    if (op < 0 || op == 2 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
+    if (k <= 0 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
         return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
-    return record_unary(c, d, c128 ? "cunary_c128" : "cunary_c64", op, x, out);
+    return record_unary(c, d, c128 ? "cunary_c128" : "cunary_c64", k - 1, x, out);
 }
 
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {

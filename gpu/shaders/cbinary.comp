@@ -1,13 +1,15 @@
 // Elementwise complex ops (gpu/shaders/complex_funcs.glsl), NumPy
 // broadcasting through strides. Binary op codes are binary.comp's (0 add,
-// 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj; with
-// UNARY and TO_REAL a real result: op 0 abs. The dense path goes one
+// 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj, 2 exp,
+// 3 log, 4 sqrt, 5 square, 6 reciprocal; with UNARY and TO_REAL a real
+// result: op 0 abs. The dense path goes one
 // element at a time (elements are already 8 or 16 bytes).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #define TG_NO_VEC4
 layout(local_size_x = 256) in;
 #include "common.glsl"
+#include "elementwise_funcs.glsl"
 #include "complex_funcs.glsl"
 #ifdef TO_REAL
 layout(std430, binding = 1) writeonly buffer O { T o[]; };
@@ -22,7 +24,17 @@ layout(std430, binding = 3) readonly buffer B { CT b[]; };
 #if defined(UNARY) && defined(TO_REAL)
 T apply(int op, CT x) { return r_abs(x); }
 #elif defined(UNARY)
-CT apply(int op, CT x) { return op == 0 ? u_neg(x) : u_conj(x); }
+CT apply(int op, CT x) {
+    switch (op) {
+    case 0: return u_neg(x);
+    case 1: return u_conj(x);
+    case 2: return u_exp(x);
+    case 3: return u_log(x);
+    case 4: return u_sqrt(x);
+    case 5: return u_square(x);
+    default: return b_div(CT(T(1), T(0)), x);
+    }
+}
 #else
 CT apply(int op, CT x, CT y) {
     switch (op) {
