@@ -192,7 +192,9 @@ static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tenso
         return record_unary(c, d, c128 ? "cabs_c128" : "cabs_c64", 0, x, out);
     if (k <= 0 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
         return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
-    return record_unary(c, d, c128 ? "cunary_c128" : "cunary_c64", k - 1, x, out);
+    char pipe[32];              /* the op specialised in, as unary.comp's */
+    snprintf(pipe, sizeof pipe, "%s#%d", c128 ? "cunary_c128" : "cunary_c64", k - 1);
+    return record_unary(c, d, pipe, k - 1, x, out);
 }
 
 tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {

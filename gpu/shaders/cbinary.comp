@@ -46,8 +46,13 @@ CT apply(int op, CT x, CT y) {
 }
 #endif
 
+// The op as a specialization constant ("cunary_c64#<op>", gpu/elementwise.c):
+// the driver compiles that op's code only (NVIDIA's compiler spends seconds
+// on a module holding every f64 function), else the parameter p[2].
+layout(constant_id = 0) const int TG_OP = -1;
+
 void main() {
-    int op = p[2];
+    int op = TG_OP >= 0 ? TG_OP : p[2];
 #ifdef UNARY
     if (p[3] == 0) {
         TG_FOR_EACH(i) o[tg_offset(i, 0)] = apply(op, a[tg_offset(i, 1)]);
