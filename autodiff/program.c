@@ -302,9 +302,10 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
             free(owned);
             return st;
         }
-        tg_tensor *use[TG_MAX_OP_INPUTS > 64 ? TG_MAX_OP_INPUTS : 64];
-        if (g->n_in <= (int)(sizeof use / sizeof use[0]) && (cap = tg__replay_begin(p->replays, dev, vals, in, use)))
+        tg_tensor **use = malloc((size_t)(g->n_in ? g->n_in : 1) * sizeof *use);   /* the recording's input buffers */
+        if (use && (cap = tg__replay_begin(p->replays, dev, vals, in, use)))
             for (int i = 0; i < g->n_in; i++) val[g->inputs[i]] = use[i];
+        free(use);
     }
     tg_scope_begin();
     tg_no_grad_begin();

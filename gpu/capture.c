@@ -38,7 +38,7 @@ struct tg_vk_capture {
     pthread_t owner;
     VkCommandPool pool;
     VkCommandBuffer cmd;
-    bool open, ok, permanent;       /* permanent: a cause a later capture would meet again */
+    bool ok, permanent;             /* permanent: a cause a later capture would meet again */
     pchunk *chunks;
     int n_chunks;
     size_t used;                    /* in the last chunk */
@@ -109,7 +109,6 @@ tg_status tg__vk_capture_detach(tg_vkdev *d, bool replayable) {
     tg_vk_capture *c = d->capture;
     if (!c) return TG_OK;
     d->capture = NULL;
-    c->open = false;
     if (!replayable) c->ok = false;
     d->cmd = d->frames[d->cur].cmd;
     d->bound = -1;
@@ -179,7 +178,6 @@ tg_vk_capture *tg__vk_capture_begin(int dev) {
     }
     if (!st) {
         d->capture = c;
-        c->open = true;
         d->cmd = c->cmd;
         d->bound = -1;
     }
