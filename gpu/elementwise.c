@@ -181,15 +181,17 @@ static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_t
     return record_unary(c, d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", op, x, out);
 }
 
-/* neg, conj, exp, log, sqrt, square and reciprocal of c64/c128
- * (gpu/shaders/cbinary.comp with UNARY: op codes 0-6 in this order), and
- * abs to the real dtype (UNARY, TO_REAL). */
+/* neg, conj, exp, log, sqrt, square, reciprocal, log2, log10 and rsqrt of
+ * c64/c128 (gpu/shaders/cbinary.comp with UNARY: op codes 0-9 in this
+ * order), and abs and angle to the real dtype (UNARY, TO_REAL: 0, 1). */
 static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *out) {
-    static const char *const names[] = {"abs", "neg", "conj", "exp", "log", "sqrt", "square", "reciprocal"};
-    int k = tg__vk_index_of(c->def->name, names, 8);
+    static const char *const to_real[] = {"abs", "angle"};
+    static const char *const names[] = {"", "neg", "conj", "exp", "log", "sqrt", "square", "reciprocal",
+                                        "log2", "log10", "rsqrt"};
+    int r = tg__vk_index_of(c->def->name, to_real, 2), k = tg__vk_index_of(c->def->name, names, 11);
     bool c128 = x->dtype == TG_C128;
-    if (k == 0 && complex_ok(d, x->dtype) && out->dtype == tg_real_dtype(x->dtype))
-        return record_unary(c, d, c128 ? "cabs_c128" : "cabs_c64", 0, x, out);
+    if (r >= 0 && complex_ok(d, x->dtype) && out->dtype == tg_real_dtype(x->dtype))
+        return record_unary(c, d, c128 ? "cabs_c128" : "cabs_c64", r, x, out);
     if (k <= 0 || !complex_ok(d, x->dtype) || out->dtype != x->dtype)
         return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
     char pipe[32];              /* the op specialised in, as unary.comp's */

@@ -1,7 +1,8 @@
 /* Complex tensors on a Vulkan device against the CPU (issue: c64 and c128
  * as pairs; matmul for complex): matrix products (plain, batched,
  * transposed and conjugated views, vectors), sums over axes and means,
- * abs, exp, log, sqrt, square, reciprocal, casts between real and complex
+ * abs, angle, exp, log, log2, log10, sqrt, rsqrt, square, reciprocal,
+ * casts between real and complex
  * dtypes, and a gradient through a complex product. c128 runs where the
  * device has f64. */
 #include <stdlib.h>
@@ -109,31 +110,33 @@ Test(gpu_complex, abs_matches_the_cpu) {
     }
 }
 
-/* exp, log, sqrt, square and reciprocal against the CPU: random points,
+/* exp, log, sqrt, square, reciprocal, log2, log10, rsqrt and angle (real)
+ * against the CPU: random points,
  * both sides of the branch cut on the negative real axis (a signed zero
  * imaginary part), zeros, |z| near 1 (log's cancellation), huge parts
  * (sqrt's scaling) and a large imaginary part for exp. */
 Test(gpu_complex, elementary_functions_match_the_cpu) {
     need_gpu();
     typedef tg_tensor *(*fn1)(tg_tensor *);
-    static const fn1 fns[] = {tg_exp, tg_log, tg_sqrt, tg_square, tg_reciprocal};
-    static const char *const names[] = {"exp", "log", "sqrt", "square", "reciprocal"};
+    static const fn1 fns[] = {tg_exp, tg_log, tg_sqrt, tg_square, tg_reciprocal, tg_log2, tg_log10, tg_rsqrt, tg_angle};
+    static const char *const names[] = {"exp", "log", "sqrt", "square", "reciprocal", "log2", "log10", "rsqrt", "angle"};
+    enum { N_FNS = sizeof fns / sizeof fns[0] };
     for (int k = 0; k < n_complex(); k++) {
         tg_dtype d = CDT[k];
         tg_scope_begin();
         double big = d == TG_C64 ? 3e37 : 3e307;
-        double v[] = {-1, 0.0, -1, -0.0, -4, 0.0, -4, -0.0, 0.0, 0.0, -0.0, 2, 0.6, 0.8, 0.999, -0.04,
+        double v[] = {-1, 0.0, -1, -0.0, -4, 0.0, -4, -0.0, 0.0, 0.0, -0.0, 2, -0.0, 0.0, 0.6, 0.8, 0.999, -0.04,
                       big, big, -big, 1, 2.5, -1.5, 0.3, 40, -3, -7};
         int64_t n = (int64_t)(sizeof v / sizeof v[0]) / 2;
         tg_tensor *s128 = tg_from_data(TG_C128, 1, &n, v), *sp = tg_cast(s128, d), *gsp = gpu(sp);
         tg_tensor *x = crand(d, 2, (int64_t[]){19, 23}), *gx = tg_mT(gpu(x)), *xt = tg_mT(x);
-        for (int f = 0; f < 5; f++) {
+        for (int f = 0; f < N_FNS; f++) {
             char what[64];
             snprintf(what, sizeof what, "%s %s, random (transposed view)", names[f], tg_dtype_name(d));
-            expect_close(fns[f](gx), fns[f](xt), d, what);
+            expect_close(fns[f](gx), fns[f](xt), f == 8 ? tg_real_dtype(d) : d, what);
             if (f == 3) continue;           /* square of huge parts overflows on both sides alike */
             snprintf(what, sizeof what, "%s %s, special points", names[f], tg_dtype_name(d));
-            expect_close(fns[f](gsp), fns[f](sp), d, what);
+            expect_close(fns[f](gsp), fns[f](sp), f == 8 ? tg_real_dtype(d) : d, what);
         }
         tg_release(s128);
         tg_scope_end();

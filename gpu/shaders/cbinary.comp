@@ -1,8 +1,8 @@
 // Elementwise complex ops (gpu/shaders/complex_funcs.glsl), NumPy
 // broadcasting through strides. Binary op codes are binary.comp's (0 add,
 // 1 sub, 2 mul, 3 div); with UNARY one input and op 0 neg, 1 conj, 2 exp,
-// 3 log, 4 sqrt, 5 square, 6 reciprocal; with UNARY and TO_REAL a real
-// result: op 0 abs. The dense path goes one
+// 3 log, 4 sqrt, 5 square, 6 reciprocal, 7 log2, 8 log10, 9 rsqrt; with
+// UNARY and TO_REAL a real result: op 0 abs, 1 angle. The dense path goes one
 // element at a time (elements are already 8 or 16 bytes).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -22,7 +22,7 @@ layout(std430, binding = 3) readonly buffer B { CT b[]; };
 #endif
 
 #if defined(UNARY) && defined(TO_REAL)
-T apply(int op, CT x) { return r_abs(x); }
+T apply(int op, CT x) { return op == 0 ? r_abs(x) : r_atan2(x.y, x.x); }
 #elif defined(UNARY)
 CT apply(int op, CT x) {
     switch (op) {
@@ -32,7 +32,10 @@ CT apply(int op, CT x) {
     case 3: return u_log(x);
     case 4: return u_sqrt(x);
     case 5: return u_square(x);
-    default: return b_div(CT(T(1), T(0)), x);
+    case 6: return b_div(CT(T(1), T(0)), x);
+    case 7: return u_log(x) * LOG2E;
+    case 8: return u_log(x) * LOG10E;
+    default: return b_div(CT(T(1), T(0)), u_sqrt(x));
     }
 }
 #else
