@@ -296,12 +296,7 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
     /* on a Vulkan device: this binding's recording, else capture this run */
     tg_replay_capture *cap = NULL;
     if (!st && dev.kind == TG_VULKAN && p->replays) {
-        if (tg__replay_run(p->replays, dev, vals, in, out, &st)) {
-            for (int v = 0; v < g->n_values; v++) if (owned[v]) tg_release(val[v]);
-            free(val);
-            free(owned);
-            return st;
-        }
+        if (tg__replay_run(p->replays, dev, vals, in, out, &st)) goto done;
         tg_tensor **use = malloc((size_t)(g->n_in ? g->n_in : 1) * sizeof *use);   /* the recording's input buffers */
         if (use && (cap = tg__replay_begin(p->replays, dev, vals, in, use)))
             for (int i = 0; i < g->n_in; i++) val[g->inputs[i]] = use[i];
@@ -391,6 +386,7 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
         tg_status sub = tg__vk_submit_batch(dev.index);     /* the run's batch goes now */
         if (!st) st = sub;
     }
+done:
     for (int v = 0; v < g->n_values; v++) if (owned[v]) tg_release(val[v]);
     free(val);
     free(owned);

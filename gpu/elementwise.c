@@ -32,12 +32,12 @@ static bool half_cast_ok(const tg_vkdev *d, tg_dtype t) { return is_half(t) || t
  * CPU), real to complex the real part and a broadcast zero. */
 static tg_status complex_convert(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
     bool cs = tg_dtype_is_complex(x->dtype), ct = tg_dtype_is_complex(out->dtype);
-    tg_tensor *xr = cs ? tg__vk_part(x, 0) : tg_retain(x), *yr = ct ? tg__vk_part(out, 0) : tg_retain(out);
+    tg_tensor *xr = cs ? tg__complex_part(x, 0) : tg_retain(x), *yr = ct ? tg__complex_part(out, 0) : tg_retain(out);
     tg_status st = xr && yr ? tg__vk_convert_into(c, yr, xr) : TG_ERR_MEMORY;
     if (!st && ct) {
-        tg_tensor *yi = tg__vk_part(out, 1), *xi = NULL;
+        tg_tensor *yi = tg__complex_part(out, 1), *xi = NULL;
         if (cs) {
-            xi = tg__vk_part(x, 1);
+            xi = tg__complex_part(x, 1);
         } else {                        /* a device zero of the real dtype, broadcast */
             tg_tensor *h = tg__alloc(yi ? yi->dtype : TG_F32, 0, NULL);
             if (h) memset(tg__ptr(h), 0, tg_dtype_size(h->dtype));

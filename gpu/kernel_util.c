@@ -79,12 +79,6 @@ tg_tensor *tg__vk_cast_to(const tg_op_call *c, tg_tensor *x, tg_dtype t) {
     return y;
 }
 
-tg_tensor *tg__vk_part(tg_tensor *z, int which) {
-    int64_t st[TG_MAX_DIMS];
-    for (int i = 0; i < z->ndim; i++) st[i] = 2 * z->strides[i];
-    return tg__make_view(z, tg_real_dtype(z->dtype), z->ndim, z->shape, st, 2 * z->offset + which);
-}
-
 int tg__vk_index_of(const char *name, const char *const *names, int n) {
     for (int i = 0; i < n; i++) if (strcmp(name, names[i]) == 0) return i;
     return -1;

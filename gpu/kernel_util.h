@@ -41,9 +41,6 @@ tg_status tg__vk_record(tg_vkdev *d, const char *pipe, const int32_t *p, int nbu
  * converted to out's dtype (gpu/elementwise.c). */
 tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x);
 /* x as dtype t on its device: a new reference (x itself when it has t). */
-/* The real (which 0) or imaginary (1) part of complex z as a real view of
- * its storage (a new reference). */
-tg_tensor *tg__vk_part(tg_tensor *z, int which);
 tg_tensor *tg__vk_cast_to(const tg_op_call *c, tg_tensor *x, tg_dtype t);
 /* Index of name in names[0..n), -1 when absent. */
 int tg__vk_index_of(const char *name, const char *const *names, int n);

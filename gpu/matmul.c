@@ -217,8 +217,8 @@ static tg_status complex_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *con
     if (in[0]->dtype != t || in[1]->dtype != t)
         return tg__vk_unsupported(c, in[0], "%s", "a real operand with a complex one");
     int dev = y->storage->device.index;
-    tg_tensor *ar = tg__vk_part(in[0], 0), *ai = tg__vk_part(in[0], 1), *br = tg__vk_part(in[1], 0);
-    tg_tensor *bi = tg__vk_part(in[1], 1), *yr = tg__vk_part(y, 0), *yi = tg__vk_part(y, 1), *tmp[4] = {NULL};
+    tg_tensor *ar = tg__complex_part(in[0], 0), *ai = tg__complex_part(in[0], 1), *br = tg__complex_part(in[1], 0);
+    tg_tensor *bi = tg__complex_part(in[1], 1), *yr = tg__complex_part(y, 0), *yi = tg__complex_part(y, 1), *tmp[4] = {NULL};
     tg_status st = ar && ai && br && bi && yr && yi ? TG_OK : TG_ERR_MEMORY;
     for (int k = 0; k < 4 && !st; k++)
         if (!(tmp[k] = tg__vk_alloc(dev, rt, y->ndim, y->shape))) st = tg_last_error_code();

@@ -220,17 +220,17 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
     }
     size_t size = (nbytes + ALIGN - 1) / ALIGN * ALIGN;
     if (size == 0) size = ALIGN;
-    pthread_mutex_lock(&d->lock);
-    /* a captured run (gpu/capture.c) reuses the buffers it has let go of */
-    tg_storage *again = d->capture ? tg__vk_capture_reuse(d, size) : NULL;
-    pthread_mutex_unlock(&d->lock);
-    if (again) {
-        again->nbytes = nbytes;
-        return tg__tensor_new(dtype, ndim, shape, again);
-    }
     vk_storage *v = calloc(1, sizeof *v);
     if (!v) { tg__error(TG_ERR_MEMORY, "out of host memory for a storage header"); return NULL; }
     pthread_mutex_lock(&d->lock);
+    /* a captured run (gpu/capture.c) reuses the buffers it has let go of */
+    tg_storage *again = d->capture ? tg__vk_capture_reuse(d, size) : NULL;
+    if (again) {
+        pthread_mutex_unlock(&d->lock);
+        free(v);
+        again->nbytes = nbytes;
+        return tg__tensor_new(dtype, ndim, shape, again);
+    }
     vk_block *b = NULL;
     size_t off = 0;
     if (size <= d->block_size) {

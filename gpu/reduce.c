@@ -166,35 +166,48 @@ static tg_status axes_mask(const tg_op_call *c, const tg_tensor *x, bool *mask) 
     return TG_OK;
 }
 
-/* A complex sum as the real sum of the (real, imaginary) pairs: x read as
- * reals with one more kept axis of 2 (stride 1), y written as 2 M reals. */
+/* x's axes split by mask into kept (ks, kst) and reduced (rs, rst) ones;
+ * false (error recorded) when a stride does not fit the shader's 32 bits. */
+static bool split_axes(const tg_op_call *c, const tg_tensor *x, const bool *mask, red_geom *g) {
+    *g = (red_geom){.M = 1, .R = 1};
+    for (int i = 0; i < x->ndim; i++) {
+        if (!tg__vk_fits32(x->strides[i])) {
+            tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");
+            return false;
+        }
+        if (mask[i]) { g->rs[g->nr] = x->shape[i]; g->rst[g->nr++] = x->strides[i]; g->R *= x->shape[i]; }
+        else { g->ks[g->nk] = x->shape[i]; g->kst[g->nk++] = x->strides[i]; g->M *= x->shape[i]; }
+    }
+    return true;
+}
+
+/* A complex sum as the real sum of the (real, imaginary) pairs: x's real
+ * part view (doubled strides) with one more kept axis of 2 (stride 1), y
+ * written as 2 M reals. */
 static tg_status complex_sum(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *y) {
     tg_dtype rt = tg_real_dtype(x->dtype);
     if (!tg__vk_float_ok(d, rt)) return tg__vk_unsupported(c, x, "dtype %s", tg_dtype_name(x->dtype));
     bool mask[TG_MAX_DIMS];
     if (axes_mask(c, x, mask)) return tg_last_error_code();
-    red_geom g = {.M = 2, .R = 1};
-    int64_t st2[TG_MAX_DIMS];
-    for (int i = 0; i < x->ndim; i++) {
-        st2[i] = 2 * x->strides[i];
-        if (!tg__vk_fits32(st2[i])) return tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");
-        if (mask[i]) { g.rs[g.nr] = x->shape[i]; g.rst[g.nr++] = st2[i]; g.R *= x->shape[i]; }
-        else { g.ks[g.nk] = x->shape[i]; g.kst[g.nk++] = st2[i]; g.M *= x->shape[i]; }
+    tg_tensor *xr = tg__complex_part(x, 0);
+    if (!xr) return TG_ERR_MEMORY;
+    red_geom g;
+    tg_status st = split_axes(c, xr, mask, &g) ? TG_OK : tg_last_error_code();
+    if (!st && g.M > 0) {
+        g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);
+        g.nr = tg__collapse_axes(g.nr, g.rs, 1, &g.rst);
+        if (g.nk == TG_MAX_DIMS) st = tg__vk_unsupported(c, x, "%s (8 kept axes)", "this layout");
+        g.ks[g.nk] = 2;                  /* the pair: real, imaginary */
+        g.kst[g.nk++] = 1;
+        g.M *= 2;
+        if (!st && (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R)))
+            st = tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
+        int64_t n2 = g.M, one = 1;
+        tg_tensor *yr = st ? NULL : tg__make_view(y, rt, 1, &n2, &one, 2 * y->offset);      /* y is contiguous */
+        if (!st) st = yr ? reduce_run(d, rt == TG_F64 ? "reduce_f64" : "reduce_f32", 0, xr, yr, &g) : TG_ERR_MEMORY;
+        tg_release(yr);
     }
-    if (g.M == 0) return TG_OK;
-    g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);
-    g.nr = tg__collapse_axes(g.nr, g.rs, 1, &g.rst);
-    if (g.nk == TG_MAX_DIMS) return tg__vk_unsupported(c, x, "%s (8 kept axes)", "this layout");
-    g.ks[g.nk] = 2;                      /* the pair: real, imaginary */
-    g.kst[g.nk++] = 1;
-    if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R))
-        return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
-    int64_t n2 = g.M, one = 1;
-    tg_tensor *xr = tg__make_view(x, rt, x->ndim, x->shape, st2, 2 * x->offset);
-    tg_tensor *yr = tg__make_view(y, rt, 1, &n2, &one, 2 * y->offset);      /* y is contiguous */
-    tg_status st = xr && yr ? reduce_run(d, rt == TG_F64 ? "reduce_f64" : "reduce_f32", 0, xr, yr, &g) : TG_ERR_MEMORY;
     tg_release(xr);
-    tg_release(yr);
     return st;
 }
 
@@ -232,12 +245,8 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     }
     bool mask[TG_MAX_DIMS];
     if (axes_mask(c, x, mask)) return tg_last_error_code();
-    red_geom g = {.M = 1, .R = 1};
-    for (int i = 0; i < x->ndim; i++) {
-        if (!tg__vk_fits32(x->strides[i])) return tg__vk_unsupported(c, x, "%s (strides beyond 32 bits)", "this layout");
-        if (mask[i]) { g.rs[g.nr] = x->shape[i]; g.rst[g.nr++] = x->strides[i]; g.R *= x->shape[i]; }
-        else { g.ks[g.nk] = x->shape[i]; g.kst[g.nk++] = x->strides[i]; g.M *= x->shape[i]; }
-    }
+    red_geom g;
+    if (!split_axes(c, x, mask, &g)) return tg_last_error_code();
     if (g.M == 0) return TG_OK;
     if (which < 4 || which >= 6) {     /* all/any below re-read the strides per original axis */
         g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);

@@ -88,6 +88,9 @@ tg_tensor *tg__alloc(tg_dtype dtype, int ndim, const int64_t *shape);
 /* A view header over x's storage with the given geometry. */
 tg_tensor *tg__make_view(tg_tensor *x, tg_dtype dtype, int ndim, const int64_t *shape,
                          const int64_t *strides, int64_t offset);
+/* The real (which 0) or imaginary (1) part of complex z as a real view of
+ * its storage (a new reference, not handed out): tg_real/tg_imag's kernel. */
+tg_tensor *tg__complex_part(tg_tensor *z, int which);
 tg_storage *tg__storage_new(size_t nbytes);
 /* Zero-copy wrap of user memory (no scope hand-out). */
 tg_tensor *tg__wrap_raw(tg_dtype dtype, int ndim, const int64_t *shape, const int64_t *strides,

@@ -543,11 +543,13 @@ static tg_status part_infer(const tg_op_call *c, tg_meta *out) {
     out->dtype = tg_real_dtype(c->in[0].dtype);
     return TG_OK;
 }
-static tg_status part_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    tg_tensor *x = in[0];
+tg_tensor *tg__complex_part(tg_tensor *z, int which) {
     int64_t st[TG_MAX_DIMS];
-    for (int i = 0; i < x->ndim; i++) st[i] = 2 * x->strides[i];
-    out[0] = tg__make_view(x, tg_real_dtype(x->dtype), x->ndim, x->shape, st, 2 * x->offset + c->attrs->i[0]);
+    for (int i = 0; i < z->ndim; i++) st[i] = 2 * z->strides[i];
+    return tg__make_view(z, tg_real_dtype(z->dtype), z->ndim, z->shape, st, 2 * z->offset + which);
+}
+static tg_status part_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    out[0] = tg__complex_part(in[0], (int)c->attrs->i[0]);
     return out[0] ? TG_OK : TG_ERR_MEMORY;
 }
 const tg_op_def tg_op_real = {.name = "real", .n_in = 1, .n_out = 1, .flags = TG_OP_MAKES_OUTPUTS,
