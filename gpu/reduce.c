@@ -196,10 +196,13 @@ static tg_status complex_sum(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_
     if (!st && g.M > 0) {
         g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);
         g.nr = tg__collapse_axes(g.nr, g.rs, 1, &g.rst);
-        if (g.nk == TG_MAX_DIMS) st = tg__vk_unsupported(c, x, "%s (8 kept axes)", "this layout");
-        g.ks[g.nk] = 2;                  /* the pair: real, imaginary */
-        g.kst[g.nk++] = 1;
-        g.M *= 2;
+        if (g.nk == TG_MAX_DIMS) {
+            st = tg__vk_unsupported(c, x, "%s (8 kept axes)", "this layout");
+        } else {
+            g.ks[g.nk] = 2;              /* the pair: real, imaginary */
+            g.kst[g.nk++] = 1;
+            g.M *= 2;
+        }
         if (!st && (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R)))
             st = tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
         int64_t n2 = g.M, one = 1;
