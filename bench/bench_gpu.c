@@ -5,6 +5,8 @@
  *
  * Cases (--quick: 2^20 elements and 256 x 256 matrices, for lavapipe):
  *   sgemm_f32_N           C = A B, N x N f32 (N = 1024, 2048, 4096, 8192)  flop 2 N^3
+ *   gemm_f16_N            C = A B, N x N f16, f32 accumulation (N = 4096, 8192; cooperative
+ *                         matrices where the device has them)  flop 2 N^3
  *   add_f32_2^28          r = a + b (a new result each call)                bytes 3 x 4 per element
  *   add_inplace_f32_2^28  a += b (tg_add_)                                  bytes 3 x 4 per element
  *   sum_f32_2^28          tg_sum over all elements                          bytes 4 per element
@@ -154,17 +156,34 @@ static void verdict(const char *name, double err, double tol) {
 typedef struct { tg_tensor *a, *b; } pair;
 static void run_matmul(void *p) { tg_release(check(tg_matmul(((pair *)p)->a, ((pair *)p)->b), "tg_matmul")); }
 
-static void case_sgemm(int64_t n) {
+/* C = A B, n x n, f32 (sgemm_f32_N) or f16 (gemm_f16_N: cooperative
+ * matrices where the device has them, f32 accumulation). */
+static void case_gemm(int64_t n, tg_dtype dt) {
     char name[64];
-    snprintf(name, sizeof name, "sgemm_f32_%lld", (long long)n);
+    snprintf(name, sizeof name, dt == TG_F16 ? "gemm_f16_%lld" : "sgemm_f32_%lld", (long long)n);
     int64_t shape[2] = {n, n};
     tg_tensor *ha, *hb;
     pair p = {device_uniform(2, shape, &ha), device_uniform(2, shape, &hb)};
+    if (dt != TG_F32) {             /* operands and their host copies rounded to dt */
+        tg_tensor *q[4] = {p.a, p.b, ha, hb};
+        for (int i = 0; i < 4; i++) {
+            tg_tensor *h = check(tg_cast(q[i], dt), "tg_cast");
+            tg_release(q[i]);
+            q[i] = i < 2 ? h : check(tg_cast(h, TG_F32), "tg_cast");
+            if (i >= 2) tg_release(h);
+        }
+        p.a = q[0]; p.b = q[1]; ha = q[2]; hb = q[3];
+    }
     int ns;
     double t = gpu_measure(run_matmul, &p, 0, &ns);
     emit(name, "tangent", t, ns, "flop", 2.0 * (double)n * (double)n * (double)n);
-    /* 64 entries against f64 dot products of the same f32 inputs */
+    /* 64 entries against f64 dot products of the same inputs */
     tg_tensor *c = check(tg_matmul(p.a, p.b), "tg_matmul");
+    if (dt != TG_F32) {
+        tg_tensor *c32 = check(tg_cast(c, TG_F32), "tg_cast");
+        tg_release(c);
+        c = c32;
+    }
     float *cv = download(c);
     const float *av = tg_data(ha), *bv = tg_data(hb);
     double worst = 0;
@@ -174,7 +193,7 @@ static void case_sgemm(int64_t n) {
         for (int64_t q = 0; q < n; q++) ref += (double)av[i * n + q] * (double)bv[q * n + j];
         worst = fmax(worst, fabs(cv[i * n + j] - ref) / fabs(ref));
     }
-    verdict(name, worst, 1e-3);
+    verdict(name, worst, dt == TG_F32 ? 1e-3 : 2e-3);
     free(cv);
     tg_release(c);
     tg_release(ha);
@@ -470,7 +489,11 @@ int main(int argc, char **argv) {
     char name[64];
     for (int i = 0; i < n_gemm; i++) {
         snprintf(name, sizeof name, "sgemm_f32_%lld", (long long)gemm[i]);
-        if (SELECTED(name)) case_sgemm(gemm[i]);
+        if (SELECTED(name)) case_gemm(gemm[i], TG_F32);
+    }
+    for (int i = quick ? 0 : 2; i < n_gemm; i++) {       /* f16: 4096 and 8192 */
+        snprintf(name, sizeof name, "gemm_f16_%lld", (long long)gemm[i]);
+        if (SELECTED(name)) case_gemm(gemm[i], TG_F16);
     }
     static const char *const bw_names[] = {"add", "add_inplace", "sum", "copy"};
     for (int kind = BW_ADD; kind <= BW_COPY; kind++) {

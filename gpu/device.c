@@ -170,6 +170,38 @@ static bool pick_memory(tg_vkdev *d) {
     return true;
 }
 
+/* The cooperative-matrix shape gpu/shaders/matmul_coop.comp is written for:
+ * 16x8x16, f16 A and B, f32 C and D, subgroup scope, on 32-lane subgroups
+ * (NVIDIA's VK_NV_cooperative_matrix). TANGENT_VK_COOP=0 turns it off. */
+static bool coop16_offered(VkPhysicalDevice p) {
+    const char *e = getenv("TANGENT_VK_COOP");
+    if ((e && !strcmp(e, "0")) || !has_extension(p, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) ||
+        !vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
+        return false;
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &cf};
+    vkGetPhysicalDeviceFeatures2(p, &f2);
+    VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
+    vkGetPhysicalDeviceProperties2(p, &p2);
+    if (!cf.cooperativeMatrix || sg.subgroupSize != 32 || !(sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)) return false;
+    uint32_t n = 0;
+    if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(p, &n, NULL) != VK_SUCCESS || n == 0) return false;
+    VkCooperativeMatrixPropertiesNV *props = calloc(n, sizeof *props);
+    if (!props) return false;
+    for (uint32_t i = 0; i < n; i++) props[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+    bool found = false;
+    if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(p, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) {
+            const VkCooperativeMatrixPropertiesNV *c = &props[i];
+            found = c->MSize == 16 && c->NSize == 8 && c->KSize == 16 && c->AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+                    c->BType == VK_COMPONENT_TYPE_FLOAT16_NV && c->CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+                    c->DType == VK_COMPONENT_TYPE_FLOAT32_NV && c->scope == VK_SCOPE_SUBGROUP_NV;
+        }
+    free(props);
+    return found;
+}
+
 static tg_status create_device(tg_vkdev *d) {
     VkPhysicalDeviceFeatures f;
     vkGetPhysicalDeviceFeatures(d->phys, &f);
@@ -183,26 +215,31 @@ static tg_status create_device(tg_vkdev *d) {
     if (ext8) vkGetPhysicalDeviceFeatures2(d->phys, &f2);
     d->f64 = f.shaderFloat64;
     d->int8 = ext8 && s8.storageBuffer8BitAccess && f16i8.shaderInt8;
+    d->coop16 = ext8 && f16i8.shaderFloat16 && coop16_offered(d->phys);
     if (!pick_memory(d)) return tg__error(TG_ERR_DEVICE, "%s: no usable memory type", d->label);
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = d->qfam,
                                    .queueCount = 1, .pQueuePriorities = &prio};
     VkPhysicalDeviceFeatures enable = {.shaderFloat64 = d->f64, .shaderInt64 = f.shaderInt64};
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV ecoop = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV, .cooperativeMatrix = VK_TRUE};
     VkPhysicalDeviceShaderFloat16Int8FeaturesKHR e16i8 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .shaderInt8 = VK_TRUE};
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .pNext = d->coop16 ? &ecoop : NULL,
+        .shaderFloat16 = d->coop16, .shaderInt8 = d->int8};
     VkPhysicalDevice8BitStorageFeaturesKHR e8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR,
-                                                  .pNext = &e16i8, .storageBuffer8BitAccess = VK_TRUE};
-    const char *exts[4] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+                                                  .pNext = &e16i8, .storageBuffer8BitAccess = d->int8};
+    const char *exts[6] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
     uint32_t n_ext = 1;
-    if (d->int8) {
+    if (d->int8 || d->coop16) {
         exts[n_ext++] = VK_KHR_8BIT_STORAGE_EXTENSION_NAME;
         exts[n_ext++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
     }
+    if (d->coop16) exts[n_ext++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
     /* creation feedback tells whether a pipeline came from the cache */
     bool feedback = has_extension(d->phys, VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME);
     if (feedback) exts[n_ext++] = VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME;
-    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = d->int8 ? &e8 : NULL,
+    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = d->int8 || d->coop16 ? &e8 : NULL,
                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
                               .enabledExtensionCount = n_ext, .ppEnabledExtensionNames = exts,
                               .pEnabledFeatures = &enable};
@@ -288,8 +325,8 @@ static tg_status create_device(tg_vkdev *d) {
     tg__vk_pcache_open(d);
     d->pc.feedback = feedback;
     tg__vk_profile_open(d);
-    tg__vk_debug("%s ready: f64 %d, 8-bit %d, %s memory, heap %llu MiB, blocks %zu MiB, max buffer %zu MiB",
-                 d->label, d->f64, d->int8, d->host_visible ? "mapped" : "staged",
+    tg__vk_debug("%s ready: f64 %d, 8-bit %d, coop f16 %d, %s memory, heap %llu MiB, blocks %zu MiB, max buffer %zu MiB",
+                 d->label, d->f64, d->int8, d->coop16, d->host_visible ? "mapped" : "staged",
                  (unsigned long long)(d->heap_size >> 20), d->block_size >> 20, d->max_buffer >> 20);
     return TG_OK;
 }

@@ -76,6 +76,7 @@ typedef struct tg_vkdev {
     VkPhysicalDeviceProperties props;
     char label[300];                /* "vulkan:0 (name)" */
     bool f64, int8;                 /* shaderFloat64; 8-bit storage + shaderInt8 */
+    bool coop16;                    /* NV cooperative matrices 16x8x16, f16 -> f32, 32 lanes */
     bool ready, failed;             /* logical device created / creation failed */
     uint32_t qfam;
     VkDevice dev;

@@ -13,6 +13,10 @@ const char *tg__vk_matmul_force(const char *variant);
 const char *tg__vk_matmul_last(void);
 /* Products computed with split-K in this process (tests). */
 long tg__vk_matmul_splits(void);
+/* Products computed on cooperative matrices (f16) in this process, and
+ * whether device dev has them (tests, benchmarks). */
+long tg__vk_matmul_coop_count(void);
+bool tg__vk_matmul_has_coop(int dev);
 
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
@@ -233,40 +237,137 @@ static tg_status complex_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *con
     return st;
 }
 
+/* The sizes and strides of a product y = a b in the kernels' parameter
+ * layout (matmul.comp: p[0..4], p[8..29]); p[5..7] (bases) are filled by
+ * fill_bases. False when they do not fit the kernels (more than 6 batch
+ * axes, 65535 batches or 2^31 elements). */
+typedef struct mm_dims { int64_t M, N, K, ars, acs, brs, bcs, batches; int nb; } mm_dims;
+
+static bool product_params(const tg_tensor *a, const tg_tensor *b, const tg_tensor *y, int32_t *p, mm_dims *m) {
+    m->M = 1; m->N = 1;
+    if (a->ndim == 1) { m->K = a->shape[0]; m->ars = 0; m->acs = a->strides[0]; }
+    else { m->M = a->shape[a->ndim - 2]; m->K = a->shape[a->ndim - 1]; m->ars = a->strides[a->ndim - 2]; m->acs = a->strides[a->ndim - 1]; }
+    if (b->ndim == 1) { m->brs = b->strides[0]; m->bcs = 0; }
+    else { m->N = b->shape[b->ndim - 1]; m->brs = b->strides[b->ndim - 2]; m->bcs = b->strides[b->ndim - 1]; }
+    int nb = m->nb = y->ndim - (a->ndim > 1) - (b->ndim > 1);
+    int nba = a->ndim > 2 ? a->ndim - 2 : 0, nbb = b->ndim > 2 ? b->ndim - 2 : 0;
+    m->batches = tg__numel(nb, y->shape);
+    int64_t M = m->M, N = m->N;
+    bool ok = nb <= 6 && m->batches <= TG_VK_MAX_GROUPS && M <= 16 * (int64_t)TG_VK_MAX_GROUPS && N <= 16 * (int64_t)TG_VK_MAX_GROUPS &&
+              tg__vk_fits32(M) && tg__vk_fits32(N) && tg__vk_fits32(m->K) && tg__vk_fits32(m->ars) &&
+              tg__vk_fits32(m->acs) && tg__vk_fits32(m->brs) && tg__vk_fits32(m->bcs) && tg__vk_fits32(M * N * m->batches);
+    for (int i = 0; ok && i < nb; i++) {
+        int ia = i - (nb - nba), ib = i - (nb - nbb);
+        int64_t sa = ia >= 0 && a->shape[ia] != 1 ? a->strides[ia] : 0;
+        int64_t sb = ib >= 0 && b->shape[ib] != 1 ? b->strides[ib] : 0;
+        ok = tg__vk_fits32(sa) && tg__vk_fits32(sb);
+        p[12 + i] = (int32_t)y->shape[i];
+        p[18 + i] = (int32_t)sa;
+        p[24 + i] = (int32_t)sb;
+    }
+    p[0] = (int32_t)M; p[1] = (int32_t)N; p[2] = (int32_t)m->K; p[3] = (int32_t)m->batches; p[4] = nb;
+    p[8] = (int32_t)m->ars; p[9] = (int32_t)m->acs; p[10] = (int32_t)m->brs; p[11] = (int32_t)m->bcs;
+    return ok;
+}
+
+/* p[5..7]: the element offsets of a, b and y in their buffers; bufs: y, a, b. */
+static void fill_bases(const tg_tensor *a, const tg_tensor *b, const tg_tensor *y, int32_t *p, VkBuffer *bufs) {
+    vk_loc la = tg__vk_locate(a), lb = tg__vk_locate(b), lc = tg__vk_locate(y);
+    size_t es = (size_t)tg__esize(y->dtype);
+    p[5] = (int32_t)(la.byte_off / es);
+    p[6] = (int32_t)(lb.byte_off / es);
+    p[7] = (int32_t)(lc.byte_off / es);
+    bufs[0] = lc.block->buf; bufs[1] = la.block->buf; bufs[2] = lb.block->buf;
+}
+
+/* ---- f16 and bf16 products ------------------------------------------------------- */
+/* Products computed on cooperative matrices in this process (tests). */
+static long coop_products;
+long tg__vk_matmul_coop_count(void) { return __atomic_load_n(&coop_products, __ATOMIC_RELAXED); }
+bool tg__vk_matmul_has_coop(int dev) {
+    tg_vkdev *d = tg__vk_dev(dev, "matmul");
+    return d && d->coop16;
+}
+
+/* An operand the coop kernel reads: one axis of unit stride whose size is a
+ * multiple of 8 (whole uvec4s), the other strides and the base multiples of
+ * 8. rows x cols with strides rs, cs; sets *colmajor when rows are the fast axis. */
+static bool coop_operand(int64_t rows, int64_t cols, int64_t rs, int64_t cs, int32_t base, const int32_t *bstrides, int nb,
+                         int32_t *colmajor) {
+    bool ok;
+    if (cs == 1 && cols % 8 == 0 && (rows == 1 || rs % 8 == 0)) { ok = true; *colmajor = 0; }
+    else if (rs == 1 && rows % 8 == 0 && (cols == 1 || cs % 8 == 0)) { ok = true; *colmajor = 1; }
+    else ok = false;
+    for (int i = 0; ok && i < nb; i++) ok = bstrides[i] % 8 == 0;
+    return ok && base % 8 == 0;
+}
+
+/* y = a b on cooperative matrices when both are f16 and the layouts allow
+ * (coop_operand; y contiguous with N and its base even); *done false
+ * otherwise, and nothing is recorded. */
+static tg_status coop_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *a, tg_tensor *b, tg_tensor *y, bool *done) {
+    *done = false;
+    int32_t p[64] = {0};
+    mm_dims m;
+    if (a->dtype != TG_F16 || b->dtype != TG_F16 || !tg__is_contiguous(y) || !product_params(a, b, y, p, &m)) return TG_OK;
+    if (m.M < 16 || m.N < 16 || m.K < 16 || m.N % 2) return TG_OK;
+    VkBuffer bufs[3];
+    fill_bases(a, b, y, p, bufs);
+    if (p[7] % 2 || !coop_operand(m.M, m.K, m.ars, m.acs, p[5], p + 18, m.nb, &p[30]) ||
+        !coop_operand(m.K, m.N, m.brs, m.bcs, p[6], p + 24, m.nb, &p[31]))
+        return TG_OK;
+    tg_status st = tg__vk_record(d, "matmul_coop_f16", p, 3, bufs, (uint32_t)((m.N + 127) / 128),
+                                 (uint32_t)((m.M + 127) / 128), (uint32_t)m.batches);
+    (void)c;
+    if (!st) {
+        *done = true;
+        __atomic_add_fetch(&coop_products, 1, __ATOMIC_RELAXED);
+        snprintf(last_pipe, sizeof last_pipe, "matmul_coop_f16");
+    }
+    return st;
+}
+
+/* f16/bf16 results: f16 operands on cooperative matrices where the device
+ * has them; otherwise (and for bf16) the f32 kernel on f32 copies of the
+ * operands, rounded into y (f32 accumulation either way, as the CPU). */
+static tg_status half_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *const *in, tg_tensor *y) {
+    tg_dtype t = y->dtype;
+    tg_tensor *a = tg__vk_cast_to(c, in[0], t), *b = a ? tg__vk_cast_to(c, in[1], t) : NULL;
+    tg_status st = b ? TG_OK : tg_last_error_code();
+    bool done = false;
+    if (!st && t == TG_F16 && d->coop16 && tg__numel(y->ndim, y->shape) > 0) st = coop_matmul(c, d, a, b, y, &done);
+    tg_release(a);
+    tg_release(b);
+    if (st || done) return st;
+    tg_tensor *a32 = tg__vk_cast_to(c, in[0], TG_F32), *b32 = a32 ? tg__vk_cast_to(c, in[1], TG_F32) : NULL;
+    tg_tensor *y32 = b32 ? tg__vk_alloc(y->storage->device.index, TG_F32, y->ndim, y->shape) : NULL;
+    st = y32 ? call2(c->def, tg__vk_matmul_kernel, a32, b32, y32) : tg_last_error_code();
+    if (!st) st = tg__vk_convert_into(c, y, y32);
+    tg_release(a32);
+    tg_release(b32);
+    tg_release(y32);
+    return st;
+}
+
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_tensor *y = out[0];
     tg_vkdev *d = tg__vk_dev_of(y);
     if (!d) return tg_last_error_code();
     tg_dtype t = y->dtype;
     if (tg_dtype_is_complex(t)) return complex_matmul(c, d, in, y);
+    if (t == TG_F16 || t == TG_BF16) return half_matmul(c, d, in, y);
     if (!tg__vk_float_ok(d, t)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
     tg_tensor *a = tg__vk_cast_to(c, in[0], t), *b = a ? tg__vk_cast_to(c, in[1], t) : NULL;
     tg_status st = a && b ? TG_OK : tg_last_error_code();
     int32_t p[64] = {0};
-    int64_t M = 1, N = 1, K, ars, acs, brs, bcs;
+    mm_dims m;
+    if (!st && !product_params(a, b, y, p, &m))
+        st = tg__vk_unsupported(c, in[0], "%s (more than 6 batch axes, 65535 batches or 2^31 elements)", "these sizes");
     if (!st) {
-        if (a->ndim == 1) { K = a->shape[0]; ars = 0; acs = a->strides[0]; }
-        else { M = a->shape[a->ndim - 2]; K = a->shape[a->ndim - 1]; ars = a->strides[a->ndim - 2]; acs = a->strides[a->ndim - 1]; }
-        if (b->ndim == 1) { brs = b->strides[0]; bcs = 0; }
-        else { N = b->shape[b->ndim - 1]; brs = b->strides[b->ndim - 2]; bcs = b->strides[b->ndim - 1]; }
-        int nb = y->ndim - (a->ndim > 1) - (b->ndim > 1);
-        int nba = a->ndim > 2 ? a->ndim - 2 : 0, nbb = b->ndim > 2 ? b->ndim - 2 : 0;
-        int64_t batches = tg__numel(nb, y->shape);
-        bool ok = nb <= 6 && batches <= TG_VK_MAX_GROUPS && M <= 16 * (int64_t)TG_VK_MAX_GROUPS && N <= 16 * (int64_t)TG_VK_MAX_GROUPS && tg__vk_fits32(M) && tg__vk_fits32(N) && tg__vk_fits32(K) && tg__vk_fits32(ars) &&
-                  tg__vk_fits32(acs) && tg__vk_fits32(brs) && tg__vk_fits32(bcs) && tg__vk_fits32(M * N * batches);
-        for (int i = 0; ok && i < nb; i++) {
-            int ia = i - (nb - nba), ib = i - (nb - nbb);
-            int64_t sa = ia >= 0 && a->shape[ia] != 1 ? a->strides[ia] : 0;
-            int64_t sb = ib >= 0 && b->shape[ib] != 1 ? b->strides[ib] : 0;
-            ok = tg__vk_fits32(sa) && tg__vk_fits32(sb);
-            p[12 + i] = (int32_t)y->shape[i];
-            p[18 + i] = (int32_t)sa;
-            p[24 + i] = (int32_t)sb;
-        }
-        if (!ok) st = tg__vk_unsupported(c, in[0], "%s (more than 6 batch axes, 65535 batches or 2^31 elements)", "these sizes");
+        int64_t M = m.M, N = m.N, K = m.K;
         /* split-K takes matrices: leading axes of size 1 (one batch, as a
          * convolution with one group passes) are dropped by views */
-        int64_t S = !st && batches == 1 && a->ndim >= 2 && b->ndim >= 2 && !split_off() ? split_count(M, N, K) : 0;
+        int64_t S = m.batches == 1 && a->ndim >= 2 && b->ndim >= 2 && !split_off() ? split_count(M, N, K) : 0;
         bool split_done = false;
         if (S) {
             tg_tensor *a2 = tg__make_view(a, a->dtype, 2, a->shape + a->ndim - 2, a->strides + a->ndim - 2, a->offset);
@@ -277,24 +378,16 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
             tg_release(b2);
             tg_release(y2);
         }
-        if (!st && !split_done && M * N * batches > 0) {
-            vk_loc la = tg__vk_locate(a), lb = tg__vk_locate(b), lc = tg__vk_locate(y);
-            int64_t es = tg__esize(t);
-            int64_t abase = (int64_t)(la.byte_off / (size_t)es), bbase = (int64_t)(lb.byte_off / (size_t)es);
-            int64_t cbase = (int64_t)(lc.byte_off / (size_t)es);
-            p[0] = (int32_t)M; p[1] = (int32_t)N; p[2] = (int32_t)K; p[3] = (int32_t)batches; p[4] = nb;
-            p[5] = (int32_t)abase;
-            p[6] = (int32_t)bbase;
-            p[7] = (int32_t)cbase;
-            p[8] = (int32_t)ars; p[9] = (int32_t)acs; p[10] = (int32_t)brs; p[11] = (int32_t)bcs;
-            VkBuffer bufs[3] = {lc.block->buf, la.block->buf, lb.block->buf};
-            const mm_variant *v = pick(d, t, M, N, batches);
+        if (!st && !split_done && M * N * m.batches > 0) {
+            VkBuffer bufs[3];
+            fill_bases(a, b, y, p, bufs);
+            const mm_variant *v = pick(d, t, M, N, m.batches);
             char pipe[32];
             uint32_t gx, gy;
             if (v) {
-                p[30] = operand_mode(acs, ars, abase, p + 18, nb);
-                p[31] = operand_mode(bcs, brs, bbase, p + 24, nb);
-                p[32] = N % 4 == 0 && cbase % 4 == 0;
+                p[30] = operand_mode(m.acs, m.ars, p[5], p + 18, m.nb);
+                p[31] = operand_mode(m.bcs, m.brs, p[6], p + 24, m.nb);
+                p[32] = N % 4 == 0 && p[7] % 4 == 0;
                 snprintf(pipe, sizeof pipe, "matmul_%s_%s", v->name, tg__vk_sfx(t));
                 gx = (uint32_t)((N + v->bn - 1) / v->bn);
                 gy = (uint32_t)((M + v->bm - 1) / v->bm);
@@ -303,7 +396,7 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
                 gx = (uint32_t)((N + 15) / 16);
                 gy = (uint32_t)((M + 15) / 16);
             }
-            st = tg__vk_record(d, pipe, p, 3, bufs, gx, gy, (uint32_t)batches);
+            st = tg__vk_record(d, pipe, p, 3, bufs, gx, gy, (uint32_t)m.batches);
             if (!st) snprintf(last_pipe, sizeof last_pipe, "%s", pipe);
         }
     }
@@ -316,4 +409,6 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
 const char *tg__vk_matmul_force(const char *variant) { (void)variant; return ""; }
 const char *tg__vk_matmul_last(void) { return ""; }
 long tg__vk_matmul_splits(void) { return 0; }
+long tg__vk_matmul_coop_count(void) { return 0; }
+bool tg__vk_matmul_has_coop(int dev) { (void)dev; return false; }
 #endif

@@ -23,7 +23,7 @@ GEN = "oracles/gen_core.py"
 warnings.filterwarnings("ignore", category=RuntimeWarning)   # NaN/inf results are intended
 
 NP = {"bool": np.bool_, "i32": np.int32, "i64": np.int64, "f32": np.float32,
-      "f64": np.float64, "c64": np.complex64, "c128": np.complex128}
+      "f64": np.float64, "c64": np.complex64, "c128": np.complex128, "f16": np.float16}
 NAME = {np.dtype(v): k for k, v in NP.items()}
 FLOATS = ["f32", "f64"]
 CPLX = ["c64", "c128"]
@@ -134,7 +134,7 @@ class Family:
             return r.random(shape) < 0.5
         if d in INTS:
             return r.integers(int(np.floor(lo)), int(np.floor(hi)) + 1, size=shape).astype(NP[d])
-        if d in FLOATS:
+        if d in FLOATS or d == "f16":
             return r.uniform(lo, hi, size=shape).astype(NP[d])
         return (r.uniform(lo, hi, size=shape) + 1j * r.uniform(lo, hi, size=shape)).astype(NP[d])
 
@@ -1119,6 +1119,22 @@ def gen_matmul():
     F.add("matmul/promote_f32_f64", "matmul", [F.rand("f32", [2, 3]), F.rand("f64", [3, 2])], fn=mm)
     F.add("matmul/promote_i32_f32", "matmul", [F.rand("i32", [2, 3]), F.rand("f32", [3, 2])], fn=mm)
     F.add("matmul/promote_c64_f64", "matmul", [F.rand("c64", [2, 3]), F.rand("f64", [3])], fn=mm)
+    # f16 (storage dtype): the exact product of the f16 operands rounded once
+    # to f16; Tangent accumulates in f32, so a result may be 1 ulp away
+    def mm16(a, b):
+        return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.float16)
+    for nm, sa, sb in [("2d_2d", [3, 4], [4, 2]), ("1d_2d", [4], [4, 3]), ("batched", [2, 3, 4], [2, 4, 5]),
+                       ("bcast_batch", [2, 1, 3, 8], [3, 8, 2]), ("tiles", [40, 72], [72, 48]),
+                       ("tiles_batched", [3, 20, 24], [3, 24, 136]), ("k0", [3, 0], [0, 2])]:
+        F.add("matmul/f16_%s" % nm, "matmul", [F.rand("f16", sa), F.rand("f16", sb)], fn=mm16, rtol=1e-3, atol=1e-3)
+    F.add("matmul/f16_transposed", "matmul", [(F.rand("f16", [64, 32]), [["permute", [1, 0]]]),
+                                             (F.rand("f16", [48, 64]), [["permute", [1, 0]]])],
+          fn=mm16, rtol=1e-3, atol=1e-3)
+    F.add("matmul/f16_col_sliced", "matmul", [(F.rand("f16", [24, 40]), [["slice", 1, 8, 40, None]]),
+                                             (F.rand("f16", [32, 33]), [["slice", 1, 1, 33, None]])],
+          fn=mm16, rtol=1e-3, atol=1e-3)
+    F.add("matmul/promote_f16_f32", "matmul", [F.rand("f16", [2, 3]), F.rand("f32", [3, 2])],
+          fn=lambda a, b: np.matmul(a.astype(np.float32), b), atol=1e-5)
     F.add("matmul/inner_mismatch", "matmul", [F.rand("f32", [2, 3]), F.rand("f32", [4, 2])], error="TG_ERR_SHAPE")
     F.add("matmul/1d_mismatch", "matmul", [F.rand("f64", [3]), F.rand("f64", [4])], error="TG_ERR_SHAPE")
     F.add("matmul/batch_mismatch", "matmul", [F.rand("f32", [2, 2, 3]), F.rand("f32", [3, 3, 2])],

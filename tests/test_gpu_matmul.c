@@ -20,6 +20,8 @@
 const char *tg__vk_matmul_force(const char *variant);
 const char *tg__vk_matmul_last(void);
 long tg__vk_matmul_splits(void);
+long tg__vk_matmul_coop_count(void);
+bool tg__vk_matmul_has_coop(int dev);
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static double urand(void) { return lcg_uniform(&rng); }
@@ -66,14 +68,17 @@ static double *host_f64(tg_tensor *x, int64_t *n) {
 static void check_product(tg_tensor *ga, tg_tensor *gb, tg_tensor *a, tg_tensor *b, const char *expect, const char *what) {
     tg_scope_begin();
     tg_dtype d = tg_dtype_of(a);
-    double tol = d == TG_F32 ? 1e-5 : 1e-12;
+    /* f16/bf16: the CPU's and the GPU's f32 sums may round to neighbours */
+    double tol = d == TG_F32 ? 1e-5 : d == TG_F16 ? 1e-3 : d == TG_BF16 ? 8e-3 : 1e-12;
     tg_tensor *got = tg_matmul(ga, gb);
     cr_assert_not_null(got, "%s: %s", what, tg_last_error());
     cr_assert_eq(tg_device_of(got).kind, TG_VULKAN, "%s: result not on the GPU", what);
     cr_assert_eq(tg_dtype_of(got), d, "%s: dtype", what);
     if (expect && tg_numel(got) > 0)
         cr_assert_str_eq(tg__vk_matmul_last(), expect, "%s: ran %s, not %s", what, tg__vk_matmul_last(), expect);
-    tg_tensor *want = tg_matmul(a, b), *bound = tg_matmul(tg_abs(a), tg_abs(b));
+    bool half = d == TG_F16 || d == TG_BF16;          /* no abs of halves: bound in f32 */
+    tg_tensor *a32 = half ? tg_cast(a, TG_F32) : a, *b32 = half ? tg_cast(b, TG_F32) : b;
+    tg_tensor *want = tg_matmul(a, b), *bound = tg_matmul(tg_abs(a32), tg_abs(b32));
     cr_assert(want && bound, "%s: CPU: %s", what, tg_last_error());
     cr_assert_eq(tg_ndim(got), tg_ndim(want), "%s: rank", what);
     for (int i = 0; i < tg_ndim(got); i++)
@@ -384,6 +389,70 @@ Test(gpu_matmul, split_k_for_long_depth) {
         before = tg__vk_matmul_splits();
         check_product(tg_mT(tg_to_device(p, VK0)), tg_to_device(q, VK0), tg_mT(p), q, NULL, "prime depth 8191");
         cr_expect_eq(tg__vk_matmul_splits(), before, "a prime depth cannot be split into equal chunks");
+        tg_scope_end();
+    }
+}
+
+/* f16 products: on cooperative matrices where vulkan:0 has them (NVIDIA),
+ * else the f32 kernel on f32 copies; every layout against the CPU (which
+ * also sums in f32 and rounds once). Sizes cross the coop kernel's 128 x 128
+ * tiles and 32-deep steps; depths that are not multiples of 8, unaligned
+ * and strided views take the fallback on every device. */
+Test(gpu_matmul, half_products_every_layout) {
+    need_gpu();
+    bool coop = tg__vk_matmul_has_coop(0);
+    static const int64_t SIZES[][3] = {{5, 3, 4}, {16, 16, 16}, {40, 72, 48}, {128, 64, 128}, {200, 40, 136}, {33, 24, 250}};
+    for (size_t si = 0; si < sizeof SIZES / sizeof SIZES[0]; si++) {
+        int64_t M = SIZES[si][0], K = SIZES[si][1], N = SIZES[si][2];
+        for (int la = 0; la < N_LAYOUTS; la++)
+            for (int lb = 0; lb < N_LAYOUTS; lb++) {
+                if (M * K * N > 5000 && la != 0 && lb != 0 && !(la == L_TRANS && lb == L_TRANS)) continue;
+                tg_tensor *a, *ga, *b, *gb;
+                make_operand(TG_F16, M, K, la, &a, &ga);
+                make_operand(TG_F16, K, N, lb, &b, &gb);
+                char what[200];
+                snprintf(what, sizeof what, "f16 %lldx%lldx%lld, A %s, B %s", (long long)M, (long long)K, (long long)N,
+                         LAYOUT_NAMES[la], LAYOUT_NAMES[lb]);
+                long before = tg__vk_matmul_coop_count();
+                check_product(ga, gb, a, b, NULL, what);
+                /* plain and transposed operands of these sizes fit the coop kernel */
+                bool fits = M >= 16 && N >= 16 && K % 8 == 0 && (la == L_PLAIN || la == L_TRANS) &&
+                            (lb == L_PLAIN || lb == L_TRANS) && (la == L_PLAIN || M % 8 == 0) && (lb == L_PLAIN ? N % 8 == 0 : 1);
+                if (coop && fits) cr_assert_gt(tg__vk_matmul_coop_count(), before, "%s: not on cooperative matrices", what);
+                if (!coop) cr_assert_eq(tg__vk_matmul_coop_count(), before, "%s", what);
+                tg_release(a); tg_release(ga); tg_release(b); tg_release(gb);
+            }
+    }
+}
+
+/* Batched and broadcast f16 products, and bf16 (always the fallback):
+ * small integers, whose products and sums are exact in both. */
+Test(gpu_matmul, half_products_batched_and_bf16) {
+    need_gpu();
+    int64_t sa[3] = {3, 64, 32}, sb[2] = {32, 80};
+    tg_tensor *a = rand_cpu(TG_F16, 3, sa), *b = rand_cpu(TG_F16, 2, sb);
+    tg_tensor *ga = gpu(a), *gb = gpu(b);
+    check_product(ga, gb, a, b, NULL, "f16 batch of 3 against a broadcast matrix");
+    tg_tensor *bt = tg_mT(b), *gbt = tg_mT(gb), *at = tg_mT(a), *gat = tg_mT(ga);
+    check_product(gbt, gat, bt, at, NULL, "f16 transposed operands, batched");
+    tg_release(a); tg_release(b); tg_release(ga); tg_release(gb);
+    tg_release(bt); tg_release(gbt); tg_release(at); tg_release(gat);
+
+    static const double X[4] = {1, 2, 3, 4}, Y[4] = {5, 6, 7, 8}, XY[4] = {19, 22, 43, 50};
+    int64_t s2[2] = {2, 2};
+    for (int k = 0; k < 2; k++) {
+        tg_dtype d = k ? TG_BF16 : TG_F16;
+        tg_scope_begin();
+        tg_tensor *x = tg_cast(tg_from_data(TG_F64, 2, s2, X), d), *y = tg_cast(tg_from_data(TG_F64, 2, s2, Y), d);
+        for (int on_gpu = 0; on_gpu < 2; on_gpu++) {
+            tg_tensor *z = on_gpu ? tg_matmul(gpu(x), gpu(y)) : tg_matmul(x, y);
+            cr_assert_not_null(z, "%s: %s", tg_dtype_name(d), tg_last_error());
+            cr_assert_eq(tg_dtype_of(z), d);
+            double got[4];
+            cr_assert_eq(tg_copy_to(tg_cast(tg_to_device(z, CPU), TG_F64), got, sizeof got), TG_OK, "%s", tg_last_error());
+            for (int i = 0; i < 4; i++)
+                cr_assert_eq(got[i], XY[i], "%s on %s, element %d: %g", tg_dtype_name(d), on_gpu ? "GPU" : "CPU", i, got[i]);
+        }
         tg_scope_end();
     }
 }

@@ -18,6 +18,7 @@
 #define TG_NO_VEC4
 layout(local_size_x = 256) in;
 #include "common.glsl"
+#include "half_bits.glsl"
 layout(std430, binding = 1) buffer O { uint ow[]; };
 layout(std430, binding = 1) writeonly buffer O64 { uvec2 o64[]; };
 layout(std430, binding = 2) readonly buffer A { uint aw[]; };
@@ -37,23 +38,6 @@ uint f16_to_f32_bits(uint h) {
     }
     if (e == 31u) return sign | 0x7f800000u | m << 13;
     return sign | (e + 112u) << 23 | m << 13;
-}
-
-uint f32_to_f16_bits(uint x) {
-    uint sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
-    if (ax >= 0x7f800000u) return sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0u);
-    if (ax >= 0x477ff000u) return sign | 0x7c00u;          // overflow to inf
-    if (ax < 0x38800000u) {                                // subnormal or zero
-        if (ax < 0x33000000u) return sign;
-        uint m = (ax & 0x7fffffu) | 0x800000u, shift = 126u - (ax >> 23);
-        uint h = m >> shift, rem = m & ((1u << shift) - 1u), mid = 1u << (shift - 1u);
-        if (rem > mid || (rem == mid && (h & 1u) != 0u)) h++;
-        return sign | h;
-    }
-    uint r = ax - 0x38000000u;                             // rebias the exponent
-    uint h = r >> 13, rem = r & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u) != 0u)) h++;
-    return sign | h;
 }
 
 uint f32_to_bf16_bits(uint x) {

@@ -11,7 +11,7 @@ static tg_status matmul_infer(const tg_op_call *c, tg_meta *out) {
     const tg_meta *a = &c->in[0], *b = &c->in[1];
     if (a->ndim == 0 || b->ndim == 0) return tg__op_error(c, TG_ERR_SHAPE, "operands must have at least 1 axis");
     tg_dtype d = tg_promote_types(a->dtype, b->dtype);
-    if (d == TG_BOOL || d == TG_F16 || d == TG_BF16)
+    if (d == TG_BOOL)
         return tg__op_error(c, TG_ERR_DTYPE, "not defined for dtype %s", tg_dtype_name(d));
     int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2], ka = a->shape[a->ndim - 1];
     int64_t kb = b->ndim == 1 ? b->shape[0] : b->shape[b->ndim - 2], n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
@@ -130,8 +130,28 @@ static tg_status make_readable(operand *o, bool lhs, int nb, int64_t rows, int64
     return TG_OK;
 }
 
+static tg_status matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out);
+
+/* f16/bf16 products: SGEMM on f32 copies of the operands, the result rounded
+ * to the half dtype (to nearest even), as the GPU's f32 accumulation. */
+static tg_status half_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    tg_tensor *a = tg__cast_raw(in[0], TG_F32), *b = a ? tg__cast_raw(in[1], TG_F32) : NULL;
+    tg_tensor *y = b ? tg__alloc(TG_F32, out[0]->ndim, out[0]->shape) : NULL;
+    tg_status st = y ? TG_OK : tg_last_error_code();
+    if (!st) {
+        tg_tensor *ops[2] = {a, b};
+        st = matmul_kernel(c, ops, &y);
+    }
+    if (!st) tg__copy_into(out[0], y);
+    tg_release(a);
+    tg_release(b);
+    tg_release(y);
+    return st;
+}
+
 static tg_status matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
+    if (d == TG_F16 || d == TG_BF16) return half_matmul_kernel(c, in, out);
     operand A = {0}, B = {0};
     A.t = tg__cast_raw(in[0], d);
     B.t = tg__cast_raw(in[1], d);

@@ -119,8 +119,8 @@ const char *oracle_attr_str(const oracle_case *c, const char *key, const char *d
 }
 
 int oracle_dtype_from_name(const char *name) {
-    static const char *names[] = {"bool", "i32", "i64", "f32", "f64", "c64", "c128"};
-    static const tg_dtype ds[] = {TG_BOOL, TG_I32, TG_I64, TG_F32, TG_F64, TG_C64, TG_C128};
+    static const char *names[] = {"bool", "i32", "i64", "f32", "f64", "c64", "c128", "f16"};
+    static const tg_dtype ds[] = {TG_BOOL, TG_I32, TG_I64, TG_F32, TG_F64, TG_C64, TG_C128, TG_F16};
     if (!name) return -1;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (!strcmp(name, names[i])) return (int)ds[i];
@@ -234,7 +234,18 @@ static tg_tensor *jtensor_make(const jtensor *t) {
         default: break;
         }
     }
-    tg_tensor *r = tg_from_data(t->dtype, t->ndim, t->shape, buf);
+    tg_tensor *r;
+    if (t->dtype == TG_F16) {             /* the exact f16 values, through f64 */
+        double *d = calloc((size_t)(t->n ? t->n : 1), sizeof *d);
+        cr_assert(d, "out of memory");
+        for (int64_t i = 0; i < t->n; i++) d[i] = t->re[i];
+        tg_tensor *w = tg_from_data(TG_F64, t->ndim, t->shape, d);
+        r = w ? tg_cast(w, TG_F16) : NULL;
+        if (tg_scope_depth() == 0) tg_release(w);
+        free(d);
+    } else {
+        r = tg_from_data(t->dtype, t->ndim, t->shape, buf);
+    }
     free(buf);
     return r;
 }
@@ -293,6 +304,13 @@ static tg_tensor *apply_views(tg_tensor *x, const cJSON *views, verdict *v, cons
 /* got's values converted from its own dtype, row-major. */
 static void read_values(const tg_tensor *t, int64_t n, double *re, double *im, int64_t *iv) {
     tg_dtype d = tg_dtype_of(t);
+    if (d == TG_F16) {                    /* exact in f64 */
+        tg_tensor *w = tg_cast((tg_tensor *)t, TG_F64);
+        cr_assert(w, "cast to f64 failed: %s", tg_last_error());
+        read_values(w, n, re, im, iv);
+        if (tg_scope_depth() == 0) tg_release(w);
+        return;
+    }
     size_t es = tg_dtype_size(d);
     char *buf = calloc((size_t)(n ? n : 1), es);
     cr_assert(buf, "out of memory");
