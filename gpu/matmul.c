@@ -63,7 +63,7 @@ static _Thread_local char last_pipe[32];   /* the pipeline of this thread's last
 static void read_env(void) {
     const char *e = getenv("TANGENT_VK_MATMUL");
     if (!e || !*e || strcmp(e, "auto") == 0) return;
-    bool known = strcmp(e, "generic") == 0;
+    bool known = strcmp(e, "generic") == 0 || strncmp(e, "coop", 4) == 0;   /* coop names: checked in pick_coop */
     for (int i = 0; i < N_VARIANTS && !known; i++) known = strcmp(VARIANTS[i].name, e) == 0;
     if (!known) {
         tg__vk_debug("TANGENT_VK_MATMUL=%s: not generic, auto or a variant of matmul_tiled.variants; ignored", e);
@@ -289,6 +289,31 @@ bool tg__vk_matmul_has_coop(int dev) {
     return d && d->coop16;
 }
 
+/* The coop kernel's tile shapes (gpu/shaders/matmul_coop.variants repeats
+ * them): wm x wn subgroups of fm x fn 16x8 accumulators, bk deep, db: two
+ * shared buffers. TANGENT_VK_MATMUL=<name> forces one as for the f32 ones. */
+typedef struct coop_variant { const char *name; int wm, wn, fm, fn, bk, db; } coop_variant;
+static const coop_variant COOP[] = {
+    {"coop", 2, 2, 4, 8, 32, 1},    {"coop_k64", 2, 2, 4, 8, 64, 0}, {"coop_w8", 2, 4, 4, 8, 32, 0},
+    {"coop_t8", 4, 2, 4, 8, 32, 0}, {"coop_s8", 2, 4, 4, 4, 32, 1},  {"coop_m2", 2, 2, 2, 8, 32, 1},
+};
+enum { N_COOP = sizeof COOP / sizeof COOP[0] };
+
+static size_t coop_shared(const coop_variant *v) {
+    int bm = v->wm * v->fm * 16, bn = v->wn * v->fn * 8;
+    int sa = bm * (v->bk / 8 + 1), sa2 = v->bk * (bm / 8 + 1), sb = v->bk * (bn / 8 + 1), sb2 = bn * (v->bk / 8 + 1);
+    return (size_t)(v->db + 1) * (size_t)((sa > sa2 ? sa : sa2) + (sb > sb2 ? sb : sb2)) * 16 + (size_t)v->wm * v->wn * 512;
+}
+
+static const coop_variant *pick_coop(const tg_vkdev *d) {
+    char want[32];
+    choice(want, sizeof want);
+    size_t limit = d->props.limits.maxComputeSharedMemorySize;
+    for (int i = 0; i < N_COOP; i++)
+        if (!strcmp(COOP[i].name, want) && coop_shared(&COOP[i]) <= limit) return &COOP[i];
+    return coop_shared(&COOP[0]) <= limit ? &COOP[0] : NULL;
+}
+
 /* An operand the coop kernel reads: one axis of unit stride whose size is a
  * multiple of 8 (whole uvec4s), the other strides and the base multiples of
  * 8. rows x cols with strides rs, cs; sets *colmajor when rows are the fast axis. */
@@ -311,18 +336,23 @@ static tg_status coop_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *a, tg_
     mm_dims m;
     if (a->dtype != TG_F16 || b->dtype != TG_F16 || !tg__is_contiguous(y) || !product_params(a, b, y, p, &m)) return TG_OK;
     if (m.M < 16 || m.N < 16 || m.K < 16 || m.N % 2) return TG_OK;
+    const coop_variant *v = pick_coop(d);
+    if (!v) return TG_OK;
     VkBuffer bufs[3];
     fill_bases(a, b, y, p, bufs);
     if (p[7] % 2 || !coop_operand(m.M, m.K, m.ars, m.acs, p[5], p + 18, m.nb, &p[30]) ||
         !coop_operand(m.K, m.N, m.brs, m.bcs, p[6], p + 24, m.nb, &p[31]))
         return TG_OK;
-    tg_status st = tg__vk_record(d, "matmul_coop_f16", p, 3, bufs, (uint32_t)((m.N + 127) / 128),
-                                 (uint32_t)((m.M + 127) / 128), (uint32_t)m.batches);
+    int64_t bm = v->wm * v->fm * 16, bn = v->wn * v->fn * 8;
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "matmul_%s_f16", v->name);
+    tg_status st = tg__vk_record(d, pipe, p, 3, bufs, (uint32_t)((m.N + bn - 1) / bn), (uint32_t)((m.M + bm - 1) / bm),
+                                 (uint32_t)m.batches);
     (void)c;
     if (!st) {
         *done = true;
         __atomic_add_fetch(&coop_products, 1, __ATOMIC_RELAXED);
-        snprintf(last_pipe, sizeof last_pipe, "matmul_coop_f16");
+        snprintf(last_pipe, sizeof last_pipe, "%s", pipe);
     }
     return st;
 }
