@@ -236,3 +236,22 @@ Test(autodiff, hundred_thousand_steps_keep_memory_flat, .timeout = 120) {
     (void)growth;
 #endif
 }
+
+/* f16 matmul differentiates through its own rule (matmuls of f16 values):
+ * d/dA sum(A B) = 1 B^T, exact on these small integers; the gradient keeps
+ * A's dtype. */
+Test(autodiff, f16_matmul_gradient) {
+    static const double X[4] = {1, 2, 3, 4}, Y[4] = {5, 6, 7, 8}, WANT[4] = {11, 15, 11, 15};
+    int64_t s[2] = {2, 2};
+    tg_scope_begin();
+    tg_tensor *a = tg_cast(tg_from_data(TG_F64, 2, s, X), TG_F16), *b = tg_cast(tg_from_data(TG_F64, 2, s, Y), TG_F16);
+    tg_set_requires_grad(a, true);
+    tg_tensor *loss = tg_sum(tg_cast(tg_matmul(a, b), TG_F32), 0, NULL, false);
+    cr_assert_not_null(loss, "%s", tg_last_error());
+    cr_assert_eq(tg_backward(loss, NULL), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_dtype_of(tg_grad(a)), TG_F16);
+    double got[4];
+    cr_assert_eq(tg_copy_to(tg_cast(tg_grad(a), TG_F64), got, sizeof got), TG_OK);
+    for (int i = 0; i < 4; i++) cr_assert_eq(got[i], WANT[i], "element %d: %g", i, got[i]);
+    tg_scope_end();
+}
