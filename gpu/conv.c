@@ -49,13 +49,32 @@ static tg_tensor *view(tg_tensor *t, int nd, const int64_t *shape, const int64_t
 
 static int32_t base_of(const tg_tensor *t) { return (int32_t)tg__vk_elem_offset(t); }
 
-/* y = a @ b through the matmul kernel (y contiguous, of a and b's dtype). */
-static tg_status mm(const geom *g, tg_tensor *a, tg_tensor *b, tg_tensor *y) {
+/* y = a @ b through the matmul kernel (y contiguous, of a and b's dtype),
+ * with the epilogue ep (NULL: none). */
+static tg_status mm_ep(const geom *g, tg_tensor *a, tg_tensor *b, tg_tensor *y, tg_vk_epilogue *ep) {
     tg_tensor *in[2] = {a, b};
     tg_meta metas[2];
     tg__metas_of(2, in, metas);
     tg_op_call mc = {g->c->def, NULL, 2, metas, NULL};
-    return tg__vk_matmul_kernel(&mc, in, &y);
+    return tg__vk_matmul_ep(&mc, in, &y, ep);
+}
+static tg_status mm(const geom *g, tg_tensor *a, tg_tensor *b, tg_tensor *y) { return mm_ep(g, a, b, y, NULL); }
+
+/* y[0 .. n) += bias[(i / L) % O] in place (linear.comp), y contiguous from
+ * the start of an image. */
+static tg_status bias_pass(const geom *g, tg_tensor *y, tg_tensor *bias, int64_t first, int64_t n) {
+    int32_t p[64] = {0};
+    p[0] = (int32_t)n;
+    p[1] = (int32_t)g->O;
+    p[2] = 1;
+    p[4] = (int32_t)g->L;
+    p[20] = (int32_t)(base_of(y) + first);
+    p[21] = base_of(bias);
+    p[22] = (int32_t)bias->strides[0];
+    VkBuffer bufs[2] = {tg__vk_locate(y).block->buf, tg__vk_locate(bias).block->buf};
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "linear_epilogue_%s", tg__vk_sfx(g->t));
+    return tg__vk_record(g->d, pipe, p, 2, bufs, tg__vk_groups_for(n), 1, 1);
 }
 
 static void fill_geom_params(const geom *g, int32_t *p, int64_t kk) {
@@ -116,24 +135,14 @@ static tg_status conv_fwd(const geom *g, tg_tensor *x, tg_tensor *w, tg_tensor *
         tg_tensor *cv = view(cols, 4, (int64_t[]){kk, g->G, g->Kg, g->L}, cst, 0);
         tg_tensor *yv = view(y, 4, (int64_t[]){kk, g->G, g->Og, g->L},
                              (int64_t[]){g->O * g->L, g->Og * g->L, g->L, 1}, n0 * g->O * g->L);
-        st = cv && yv ? mm(g, wv, cv, yv) : tg_last_error_code();
+        /* one group: the bias (one per row, an output channel) is added as
+         * the product is stored; else, or where the kernel cannot, in a
+         * pass over this chunk */
+        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, false, false};
+        st = cv && yv ? mm_ep(g, wv, cv, yv, bias && g->G == 1 ? &ep : NULL) : tg_last_error_code();
+        if (!st && bias && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
         tg_release(cv);
         tg_release(yv);
-    }
-    if (!st && bias) {
-        int32_t p[64] = {0};
-        int64_t total = g->N * g->O * g->L;
-        p[0] = (int32_t)total;
-        p[1] = (int32_t)g->O;
-        p[2] = 1;
-        p[4] = (int32_t)g->L;
-        p[20] = base_of(y);
-        p[21] = base_of(bias);
-        p[22] = (int32_t)bias->strides[0];
-        VkBuffer bufs[2] = {tg__vk_locate(y).block->buf, tg__vk_locate(bias).block->buf};
-        char pipe[32];
-        snprintf(pipe, sizeof pipe, "linear_epilogue_%s", tg__vk_sfx(g->t));
-        st = tg__vk_record(g->d, pipe, p, 2, bufs, tg__vk_groups_for(total), 1, 1);
     }
     tg_release(wv);
     tg_release(wc);

@@ -2,8 +2,9 @@
  * with act none or ReLU, f32/f64 (operands converted to the output's dtype
  * on the device). The product goes through the Vulkan matmul kernel
  * (tg__vk_matmul_kernel, gpu/matmul.c) with W^T as a transposed view (no
- * copy), writing straight into the output; then one in-place epilogue pass
- * adds the bias and applies the activation (gpu/shaders/linear.comp). */
+ * copy), writing straight into the output, with the bias and activation
+ * applied as it stores (tg_vk_epilogue); where that kernel path takes no
+ * epilogue (split-K), one in-place pass does it (gpu/shaders/linear.comp). */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/kernel_util.h"
 #include "tangent/nn.h"
@@ -33,12 +34,19 @@ tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     tg_meta metas[2];
     tg__metas_of(2, mm_in, metas);
     tg_op_call mc = {c->def, NULL, 2, metas, NULL};
-    tg_status st = tg__vk_matmul_kernel(&mc, mm_in, out);
-    tg_release(wt);
-    if (st) return st;
     tg_tensor *b = c->n_in > 2 ? tg__vk_cast_to(c, in[2], t) : NULL;
-    if (c->n_in > 2 && !b) return tg_last_error_code();
-    if (!b && act == TG_ACT_NONE) return TG_OK;
+    if (c->n_in > 2 && !b) {
+        tg_release(wt);
+        return tg_last_error_code();
+    }
+    /* the bias (one per column) and ReLU as the product is stored */
+    tg_vk_epilogue ep = {b, 0, b ? b->strides[0] : 0, act == TG_ACT_RELU, false};
+    tg_status st = tg__vk_matmul_ep(&mc, mm_in, out, &ep);
+    tg_release(wt);
+    if (st || ep.applied || (!b && act == TG_ACT_NONE)) {
+        tg_release(b);
+        return st;
+    }
     if (!tg__vk_fits32(total) || (b && !tg__vk_fits32(b->strides[0]))) {
         tg_release(b);
         return tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");

@@ -380,6 +380,31 @@ static tg_status half_matmul(const tg_op_call *c, tg_vkdev *d, tg_tensor *const 
 }
 
 tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return tg__vk_matmul_ep(c, in, out, NULL);
+}
+
+/* p[40..43] and the fourth buffer for ep; false when it does not fit (the
+ * product is then stored plain). */
+static bool fill_epilogue(const tg_vk_epilogue *ep, const tg_tensor *y, int32_t *p, VkBuffer *bufs) {
+    bufs[3] = bufs[0];
+    if (!ep || (!ep->bias && !ep->relu)) return false;
+    if (ep->bias) {
+        const tg_tensor *b = ep->bias;
+        if (b->dtype != y->dtype || b->storage->device.kind != TG_VULKAN || b->storage->device.index != y->storage->device.index ||
+            !tg__vk_fits32(ep->rs) || !tg__vk_fits32(ep->cs))
+            return false;
+        vk_loc lb = tg__vk_locate(b);
+        p[41] = (int32_t)(lb.byte_off / (size_t)tg__esize(b->dtype));
+        p[42] = (int32_t)ep->rs;
+        p[43] = (int32_t)ep->cs;
+        bufs[3] = lb.block->buf;
+    }
+    p[40] = (ep->bias ? 1 : 0) | (ep->relu ? 2 : 0);
+    return true;
+}
+
+tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, tg_vk_epilogue *ep) {
+    if (ep) ep->applied = false;
     tg_tensor *y = out[0];
     tg_vkdev *d = tg__vk_dev_of(y);
     if (!d) return tg_last_error_code();
@@ -409,8 +434,9 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
             tg_release(y2);
         }
         if (!st && !split_done && M * N * m.batches > 0) {
-            VkBuffer bufs[3];
+            VkBuffer bufs[4];
             fill_bases(a, b, y, p, bufs);
+            bool with_ep = fill_epilogue(ep, y, p, bufs);
             const mm_variant *v = pick(d, t, M, N, m.batches);
             char pipe[32];
             uint32_t gx, gy;
@@ -426,8 +452,9 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
                 gx = (uint32_t)((N + 15) / 16);
                 gy = (uint32_t)((M + 15) / 16);
             }
-            st = tg__vk_record(d, pipe, p, 3, bufs, gx, gy, (uint32_t)m.batches);
+            st = tg__vk_record(d, pipe, p, 4, bufs, gx, gy, (uint32_t)m.batches);
             if (!st) snprintf(last_pipe, sizeof last_pipe, "%s", pipe);
+            if (!st && with_ep) ep->applied = true;
         }
     }
     tg_release(a);

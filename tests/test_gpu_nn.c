@@ -461,3 +461,60 @@ Test(gpu_nn, optimizers_on_device_match_cpu) {
         }
     }
 }
+
+/* Both as host doubles, equal bit for bit (NaN to NaN), or the test fails. */
+static void check_bitwise(tg_tensor *got, tg_tensor *want, const char *what) {
+    cr_assert(got && want, "%s: %s", what, tg_last_error());
+    int64_t n = tg_numel(want);
+    cr_assert_eq(tg_numel(got), n, "%s: sizes", what);
+    tg_dtype d = tg_dtype_of(want);
+    cr_assert_eq(tg_dtype_of(got), d, "%s: dtype", what);
+    size_t es = tg_dtype_size(d);
+    unsigned char *g = malloc((size_t)n * es + 1), *w = malloc((size_t)n * es + 1);
+    cr_assert_eq(tg_copy_to(tg_to_device(got, CPU), g, (size_t)n * es), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_copy_to(tg_to_device(want, CPU), w, (size_t)n * es), TG_OK, "%s", tg_last_error());
+    for (int64_t i = 0; i < n; i++)
+        cr_assert(memcmp(g + i * (int64_t)es, w + i * (int64_t)es, es) == 0, "%s: element %lld differs", what, (long long)i);
+    free(g);
+    free(w);
+}
+
+/* The matmul kernels add the bias and apply ReLU as they store the product
+ * (tg_vk_epilogue): the fused linear and conv2d_bias equal, bit for bit,
+ * the unfused chain of separate GPU ops (the same product, then add and
+ * relu), on the generic kernel (an output of 5 columns), the tiled ones and
+ * leading batch axes; a long depth takes split-K and its separate pass. */
+Test(gpu_nn, epilogue_in_the_product_is_bitwise_the_unfused_chain) {
+    need_gpu();
+    for (int t = 0; t < gpu_n_dtypes(); t++) {
+        tg_dtype d = DTYPES[t];
+        struct { int nd; int64_t xs[3]; int64_t in, out; } cases[] = {
+            {2, {7, 13}, 13, 5}, {2, {64, 96}, 96, 48}, {3, {2, 33, 40}, 40, 24}, {2, {16, 4096}, 4096, 64},
+        };
+        for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+            for (int relu = 0; relu < 2; relu++) {
+                tg_scope_begin();
+                tg_tensor *x = gpu(rand_cpu(d, cases[ci].nd, cases[ci].xs));
+                tg_tensor *w = gpu(rand_cpu(d, 2, (int64_t[]){cases[ci].out, cases[ci].in}));
+                tg_tensor *b = gpu(rand_cpu(d, 1, (int64_t[]){cases[ci].out}));
+                tg_tensor *chain = tg_add(tg_matmul(x, tg_mT(w)), b);
+                if (relu) chain = tg_relu(chain);
+                char what[96];
+                snprintf(what, sizeof what, "linear case %zu%s %s", ci, relu ? " relu" : "", tg_dtype_name(d));
+                check_bitwise(tg_nn_linear(x, w, b, relu ? TG_ACT_RELU : TG_ACT_NONE), chain, what);
+                if (relu) check_bitwise(tg_nn_linear(x, w, NULL, TG_ACT_RELU), tg_relu(tg_matmul(x, tg_mT(w))), what);
+                tg_scope_end();
+            }
+        for (size_t ci = 0; ci < 3; ci++) {      /* one group, with a bias */
+            const conv_case *k = &CONV_CASES[ci];
+            tg_scope_begin();
+            tg_tensor *x = gpu(conv_input(d, k)), *w = gpu(rand_cpu(d, 4, (int64_t[]){k->O, k->C, k->kh, k->kw}));
+            tg_tensor *b = gpu(rand_cpu(d, 1, (int64_t[]){k->O}));
+            tg_tensor *chain = tg_add(tg_nn_conv2d(x, w, NULL, &k->o), tg_reshape(b, 3, (int64_t[]){k->O, 1, 1}));
+            char what[96];
+            snprintf(what, sizeof what, "conv %s %s", k->name, tg_dtype_name(d));
+            check_bitwise(tg_nn_conv2d(x, w, b, &k->o), chain, what);
+            tg_scope_end();
+        }
+    }
+}

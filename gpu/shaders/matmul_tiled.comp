@@ -15,6 +15,7 @@
 //   p[31] B mode: bit 1 set: B is read with k fastest (row stride 1), else n
 //         fastest; bit 0: vec4 loads aligned, as for A
 //   p[32] 1: C rows may be written as vec4 (N and the C base multiples of 4)
+//   p[40..43] the epilogue of matmul.comp (bias from binding 4, ReLU)
 // Edges (M, N, K not multiples of the tile) are bounds-checked per vec4:
 // partial vectors fall back to scalar loads/stores.
 #version 450
@@ -44,6 +45,7 @@ layout(std430, binding = 2) readonly restrict buffer A { T a[]; };
 layout(std430, binding = 2) readonly restrict buffer A4 { V a4[]; };
 layout(std430, binding = 3) readonly restrict buffer B { T b[]; };
 layout(std430, binding = 3) readonly restrict buffer B4 { V b4[]; };
+layout(std430, binding = 4) readonly buffer E { T e[]; };
 
 shared V As[2][BK][APAD];
 shared V Bs[2][BK][BPAD];
@@ -172,6 +174,7 @@ void main() {
     }
 
     bool cvec = p[32] != 0;
+    int ep = p[40];
     int cb = p[7] + int(batch) * M * N;
     [[unroll]] for (int i = 0; i < RM; i++)
         [[unroll]] for (int ii = 0; ii < 4; ii++) {
@@ -181,6 +184,11 @@ void main() {
                 int col = n0 + j * 4 * TX + tx * 4;
                 int o = cb + row * N + col;
                 V r = acc[i * 4 + ii][j];
+                if (ep != 0)
+                    [[unroll]] for (int q = 0; q < 4; q++) {
+                        if ((ep & 1) != 0 && col + q < N) r[q] += e[p[41] + row * p[42] + (col + q) * p[43]];
+                        if ((ep & 2) != 0) r[q] = r[q] < T(0) ? T(0) : r[q];
+                    }
                 if (cvec && col + 3 < N) c4[uint(o) >> 2] = r;
                 else
                     [[unroll]] for (int q = 0; q < 4; q++) if (col + q < N) c[o + q] = r[q];
