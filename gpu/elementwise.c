@@ -53,14 +53,30 @@ static tg_status complex_convert(const tg_op_call *c, tg_tensor *out, tg_tensor 
     return st;
 }
 
+/* c64 as float pairs; c128 as double pairs, where the device has shaderFloat64 */
+static bool complex_ok(const tg_vkdev *d, tg_dtype t) { return t == TG_C64 || (t == TG_C128 && d->f64); }
+
+static tg_status record_unary(const tg_op_call *c, tg_vkdev *d, const char *pipe, int op, tg_tensor *x,
+                              tg_tensor *out);
+
+/* A bool of each complex element (gpu/shaders/cbinary.comp, UNARY and
+ * TO_BOOL): op 0 isnan, 1 isinf, 2 isfinite, 3 logical_not, 4 nonzero. */
+static tg_status complex_pred(const tg_op_call *c, tg_vkdev *d, int op, tg_tensor *x, tg_tensor *out) {
+    return record_unary(c, d, x->dtype == TG_C128 ? "cbool_c128" : "cbool_c64", op, x, out);
+}
+
 tg_status tg__vk_convert_into(const tg_op_call *c, tg_tensor *out, tg_tensor *x) {
     tg_vkdev *d = tg__vk_dev_of(out);
     if (!d) return tg_last_error_code();
     char pipe[32];
     tg_dtype s = x->dtype, t = out->dtype;
     if (s != t && (tg_dtype_is_complex(s) || tg_dtype_is_complex(t))) {
-        /* to bool a complex is true when either part is nonzero: not a part-by-part cast */
-        if (t == TG_BOOL) return tg__vk_unsupported(c, x, "casts from %s to bool", tg_dtype_name(s));
+        /* to bool a complex is true when either part is nonzero (NaN
+         * included): not a part-by-part cast, cbinary.comp's TO_BOOL op 4 */
+        if (t == TG_BOOL) {
+            if (!complex_ok(d, s) || !d->int8) return tg__vk_unsupported(c, x, "casts from %s to bool", tg_dtype_name(s));
+            return complex_pred(c, d, 4, x, out);
+        }
         return complex_convert(c, out, x);
     }
     /* 2-byte elements live in uint words: gpu/shaders/half.comp */
@@ -124,24 +140,23 @@ tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src) {
 }
 
 /* ---- elementwise ------------------------------------------------------------- */
-/* c64 as float pairs; c128 as double pairs, where the device has shaderFloat64 */
-static bool complex_ok(const tg_vkdev *d, tg_dtype t) { return t == TG_C64 || (t == TG_C128 && d->f64); }
 
 tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    static const char *const arith[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
+    static const char *const arith[] = {"add", "sub", "mul", "div", "maximum", "minimum", "remainder"};
     static const char *const cmp[] = {"eq", "ne", "lt", "le", "gt", "ge"};
-    int op = tg__vk_index_of(c->def->name, arith, 6);
+    int op = tg__vk_index_of(c->def->name, arith, 7);
     int cop = op < 0 ? tg__vk_index_of(c->def->name, cmp, 6) : -1;
     if (op < 0 && cop < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
     tg_vkdev *d = tg__vk_dev_of(out[0]);
     if (!d) return tg_last_error_code();
     tg_dtype cd = op >= 0 ? out[0]->dtype : tg__promote_meta(&c->in[0], &c->in[1]);
     /* i32/i64: gpu/shaders/ibinary.comp, all but division (which is never
-     * integer here: div promotes to f64) */
+     * integer here: div promotes to f64); remainder of integers only */
     bool ints = is_int(cd) && op != 3;
     /* c64/c128 add, sub, mul, div: gpu/shaders/cbinary.comp */
     bool cplx = complex_ok(d, cd) && op >= 0 && op <= 3;
-    if (!ints && !cplx && !tg__vk_float_ok(d, cd)) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(cd));
+    if ((!ints && !cplx && !tg__vk_float_ok(d, cd)) || (op == 6 && !ints))
+        return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(cd));
     if (cop >= 0 && !d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
     tg_tensor *x[2] = {tg__vk_cast_to(c, in[0], cd), NULL};
     if (x[0]) x[1] = tg__vk_cast_to(c, in[1], cd);
@@ -181,14 +196,17 @@ static tg_status tg__vk_int_unary(const tg_op_call *c, tg_vkdev *d, int op, tg_t
     return record_unary(c, d, x->dtype == TG_I64 ? "iunary_i64" : "iunary_i32", op, x, out);
 }
 
-/* neg, conj, exp, log, sqrt, square, reciprocal, log2, log10 and rsqrt of
- * c64/c128 (gpu/shaders/cbinary.comp with UNARY: op codes 0-9 in this
- * order), and abs and angle to the real dtype (UNARY, TO_REAL: 0, 1). */
+/* The unary ops the CPU defines on c64/c128 (gpu/shaders/cbinary.comp with
+ * UNARY: op codes 0-25 in this order), and abs and angle to the real dtype
+ * (UNARY, TO_REAL: 0, 1). */
 static tg_status tg__vk_complex_unary(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_tensor *out) {
     static const char *const to_real[] = {"abs", "angle"};
     static const char *const names[] = {"", "neg", "conj", "exp", "log", "sqrt", "square", "reciprocal",
-                                        "log2", "log10", "rsqrt"};
-    int r = tg__vk_index_of(c->def->name, to_real, 2), k = tg__vk_index_of(c->def->name, names, 11);
+                                        "log2", "log10", "rsqrt", "sin", "cos", "tan", "asin", "acos",
+                                        "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+                                        "expm1", "log1p", "sigmoid", "sign"};
+    int r = tg__vk_index_of(c->def->name, to_real, 2);
+    int k = tg__vk_index_of(c->def->name, names, (int)(sizeof names / sizeof *names));
     bool c128 = x->dtype == TG_C128;
     if (r >= 0 && complex_ok(d, x->dtype) && out->dtype == tg_real_dtype(x->dtype))
         return record_unary(c, d, c128 ? "cabs_c128" : "cabs_c64", r, x, out);
@@ -225,7 +243,7 @@ tg_status tg__vk_unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return st;
 }
 
-/* isnan, isinf, isfinite, logical_not: float or bool input, bool output. */
+/* isnan, isinf, isfinite, logical_not: float, complex or bool input, bool output. */
 tg_status tg__vk_pred_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     static const char *const names[] = {"isnan", "isinf", "isfinite", "logical_not"};
     int op = tg__vk_index_of(c->def->name, names, 4);
@@ -234,6 +252,7 @@ tg_status tg__vk_pred_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
     if (!d) return tg_last_error_code();
     tg_dtype t = in[0]->dtype;
     if (!d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
+    if (complex_ok(d, t)) return complex_pred(c, d, op, in[0], out[0]);
     if (!tg__vk_float_ok(d, t) && t != TG_BOOL) return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(t));
     return record_unary(c, d, t == TG_BOOL ? "pred_u8" : t == TG_F64 ? "pred_f64" : "pred_f32", op, in[0], out[0]);
 }

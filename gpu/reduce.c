@@ -1,5 +1,6 @@
 /* Vulkan reductions over any set of axes: sum prod max min all any
- * (gpu/shaders/reduce.comp) and argmax argmin (gpu/shaders/reduce_arg.comp).
+ * (gpu/shaders/reduce.comp; complex sum and prod too, as the CPU: no
+ * complex max/min) and argmax argmin (gpu/shaders/reduce_arg.comp).
  * Semantics follow tensor/ops/reduce.c: max/min propagate NaN, an empty
  * reduction gives the identity (max/min/argmax/argmin of an empty axis are
  * rejected by the op's infer before a kernel runs), argmax/argmin return
@@ -224,7 +225,9 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     if (!d) return tg_last_error_code();
     tg_dtype xd = x->dtype, od = out[0]->dtype;
     if (which == 0 && tg_dtype_is_complex(xd) && od == xd) return complex_sum(c, d, x, out[0]);
-    bool fl = tg__vk_float_ok(d, xd);
+    /* complex prod: reduce.comp's CPLX builds (c128 where the device has f64) */
+    bool cprod = which == 1 && od == xd && (xd == TG_C64 || (xd == TG_C128 && d->f64));
+    bool fl = tg__vk_float_ok(d, xd) || cprod;
     const char *u8 = "%s (the device has no 8-bit storage)";
     switch (which) {
     case 0: case 1:                      /* sum prod: float in, same dtype out; sum of bools: int64 */
@@ -271,7 +274,7 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         return st;
     }
     char pipe[32];
-    snprintf(pipe, sizeof pipe, "reduce_%s", xd == TG_BOOL ? "u8" : tg__vk_sfx(xd));
+    snprintf(pipe, sizeof pipe, "reduce_%s", xd == TG_BOOL ? "u8" : cprod ? tg_dtype_name(xd) : tg__vk_sfx(xd));
     return reduce_run(d, pipe, which, x, out[0], &g);
 }
 

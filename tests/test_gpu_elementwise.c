@@ -305,18 +305,18 @@ Test(gpu_elementwise, int_unary) {
     }
 }
 
-/* Integer division has no kernel: an explicit TG_ERR_UNSUPPORTED (through
- * remainder, the one integer-result division op). */
-Test(gpu_elementwise, int_remainder_unsupported) {
+/* Float remainder has no kernel: an explicit TG_ERR_UNSUPPORTED (the
+ * integer one is tests/test_gpu_complex_funcs.c's). */
+Test(gpu_elementwise, float_remainder_unsupported) {
     need_gpu();
     const int64_t s[1] = {4};
-    tg_tensor *a = int_tensor(TG_I32, 1, s, 0), *ga = to_vk(a);
+    tg_tensor *a = int_tensor(TG_I32, 1, s, 0), *f = tg_cast(a, TG_F32), *gf = to_vk(f);
     tg_clear_error();
-    tg_tensor *r = tg_remainder(ga, ga);
+    tg_tensor *r = tg_remainder(gf, gf);
     cr_assert_null(r);
     cr_assert_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED, "%s", tg_last_error());
     tg_clear_error();
-    tg_release(ga); tg_release(a);
+    tg_release(gf); tg_release(f); tg_release(a);
 }
 
 /* ---- complex: float pairs ---------------------------------------------------------------- */

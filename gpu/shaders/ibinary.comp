@@ -1,7 +1,7 @@
 // Elementwise binary ops and comparisons on one integer dtype I (int for
 // i32, uvec2 for i64: gpu/shaders/int_funcs.glsl), NumPy broadcasting
 // through strides. Arithmetic op codes are binary.comp's (0 add, 1 sub,
-// 2 mul, 4 maximum, 5 minimum; no integer division); with CMP the result
+// 2 mul, 4 maximum, 5 minimum, 6 remainder; no integer division); with CMP the result
 // is a bool (byte) and op is compare.comp's (0 eq, 1 ne, 2 lt, 3 le, 4 gt,
 // 5 ge). i32 has the 4-vector dense path (I4 ivec4); i64 builds with
 // TG_NO_VEC4.
@@ -46,7 +46,8 @@ R apply(int op, I x, I y) {
     case 1: return b_sub(x, y);
     case 2: return b_mul(x, y);
     case 4: return b_maximum(x, y);
-    default: return b_minimum(x, y);
+    case 5: return b_minimum(x, y);
+    default: return b_remainder(x, y);
     }
 #endif
 }

@@ -1,5 +1,7 @@
 // Reductions of one storage dtype S accumulated as ACC: op p[7] is
 // 0 sum, 1 prod, 2 max, 3 min (max/min propagate NaN, as the CPU kernel).
+// The CPLX builds (c64, c128 as float/double pairs; TG_F64 for c128) do
+// sum and prod only, prod with C's complex product.
 // The u8 build (TG_U8: bools as bytes 0/1, ACC uint) serves all (min), any
 // (max), max/min of bools and the sum of bools (a count, int64 out): then
 // p[46] = 1 reads 32-bit counts from aw (a second pass) and p[47] writes
@@ -29,6 +31,14 @@
 #define IS_NAN(x) false
 #define POS_INF 1u
 #define NEG_INF 0u
+#elif defined(CPLX)
+// c64/c128 (vec2/dvec2 pairs): sum and prod only, no 4-vector path
+#ifdef TG_F64
+#define S dvec2
+#else
+#define S vec2
+#endif
+#define ACC S
 #else
 #define S T
 #define ACC T
@@ -69,6 +79,14 @@ int offset_of(uint i, int nd, int sizes, int strides) {
     return o;
 }
 
+#ifdef CPLX
+ACC identity(int op) { return op == 1 ? ACC(1, 0) : ACC(0); }
+// C's complex product (the finite case of Annex G's)
+ACC combine(int op, ACC x, ACC y) {
+    if (op != 1) return x + y;
+    return ACC(x.x * y.x - x.y * y.y, x.x * y.y + x.y * y.x);
+}
+#else
 ACC identity(int op) {
     switch (op) {
     case 0: return ACC(0);
@@ -87,8 +105,9 @@ ACC combine(int op, ACC x, ACC y) {
     default: return (x < y || IS_NAN(x)) ? x : y;
     }
 }
+#endif
 
-#ifndef TG_U8
+#if !defined(TG_U8) && !defined(CPLX)
 T4 combine4(int op, T4 x, T4 y) {
     switch (op) {
     case 0: return x + y;
@@ -148,7 +167,11 @@ void main() {
     uint m = id / G, g = id % G, lid = gl_LocalInvocationID.x;
     int base = p[5] + offset_of(m, p[3], 8, 16);
     ACC acc = identity(op);
-#ifndef TG_U8
+#if defined(CPLX)
+    if (p[48] != 0)
+        for (uint r = g * 256u + lid; r < R; r += G * 256u) acc = combine(op, a[base + int(r)], acc);
+    else
+#elif !defined(TG_U8)
     if (p[48] != 0) acc = dense_run(op, uint(base), R, g * 256u + lid, G * 256u);
     else
 #endif
