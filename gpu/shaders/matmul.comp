@@ -7,7 +7,7 @@
 //   p[5] a base  p[6] b base  p[7] c base (C contiguous)
 //   p[8] a row stride  p[9] a col stride  p[10] b row stride  p[11] b col stride
 //   p[12 + d] batch sizes  p[18 + d] a batch strides  p[24 + d] b batch strides
-//   p[40] epilogue: bit 0 adds e[p[41] + row p[42] + col p[43]] (a bias
+//   p[40] epilogue (the EPILOGUE builds only): bit 0 adds e[p[41] + row p[42] + col p[43]] (a bias
 //         broadcast over the product, binding 4), bit 1 then applies ReLU;
 //         the same operations, in the same order, as the separate pass of
 //         linear.comp, so fused and unfused results are equal bit for bit
@@ -17,7 +17,9 @@ layout(std430, binding = 0) readonly buffer Params { int p[]; };
 layout(std430, binding = 1) writeonly buffer C { T c[]; };
 layout(std430, binding = 2) readonly buffer A { T a[]; };
 layout(std430, binding = 3) readonly buffer B { T b[]; };
-layout(std430, binding = 4) readonly buffer E { T e[]; };
+#ifdef EPILOGUE
+layout(std430, binding = 4) readonly restrict buffer E { T e[]; };
+#endif
 shared T As[16][17];                // padded: the swapped stores hit distinct banks
 shared T Bs[16][17];
 
@@ -48,8 +50,10 @@ void main() {
     }
     if (row < M && col < N) {
         T v = acc;
+#ifdef EPILOGUE
         if ((p[40] & 1) != 0) v += e[p[41] + row * p[42] + col * p[43]];
         if ((p[40] & 2) != 0) v = v < T(0) ? T(0) : v;
+#endif
         c[p[7] + int(batch) * M * N + row * N + col] = v;
     }
 }

@@ -15,7 +15,8 @@
 //   p[31] B mode: bit 1 set: B is read with k fastest (row stride 1), else n
 //         fastest; bit 0: vec4 loads aligned, as for A
 //   p[32] 1: C rows may be written as vec4 (N and the C base multiples of 4)
-//   p[40..43] the epilogue of matmul.comp (bias from binding 4, ReLU)
+//   p[40..43] the epilogue of matmul.comp (EPILOGUE builds: bias from
+//         binding 4, ReLU; separate modules, so plain products carry none of it)
 // Edges (M, N, K not multiples of the tile) are bounds-checked per vec4:
 // partial vectors fall back to scalar loads/stores.
 #version 450
@@ -45,7 +46,9 @@ layout(std430, binding = 2) readonly restrict buffer A { T a[]; };
 layout(std430, binding = 2) readonly restrict buffer A4 { V a4[]; };
 layout(std430, binding = 3) readonly restrict buffer B { T b[]; };
 layout(std430, binding = 3) readonly restrict buffer B4 { V b4[]; };
-layout(std430, binding = 4) readonly buffer E { T e[]; };
+#ifdef EPILOGUE
+layout(std430, binding = 4) readonly restrict buffer E { T e[]; };
+#endif
 
 shared V As[2][BK][APAD];
 shared V Bs[2][BK][BPAD];
@@ -119,6 +122,23 @@ void store_tiles(int buf) {
     }
 }
 
+#ifdef EPILOGUE
+// The bias and ReLU of four outputs (row, col .. col + 3) as whole-vector
+// operations: per component the separate pass's v + b, then v < 0 ? 0 : v
+// (mix keeps NaN and -0 as that does). Columns past N get 0 (never stored).
+V epilogue(V r, int row, int col) {
+    int ep = p[40];
+    if ((ep & 1) != 0) {
+        int o = p[41] + row * p[42] + col * p[43];
+        V bias = V(col < N ? e[o] : T(0), col + 1 < N ? e[o + p[43]] : T(0), col + 2 < N ? e[o + 2 * p[43]] : T(0),
+                   col + 3 < N ? e[o + 3 * p[43]] : T(0));
+        r += bias;
+    }
+    if ((ep & 2) != 0) r = mix(r, V(0), lessThan(r, V(0)));
+    return r;
+}
+#endif
+
 void main() {
     M = p[0]; N = p[1]; K = p[2];
     ars = p[8]; acs = p[9]; brs = p[10]; bcs = p[11];
@@ -174,7 +194,6 @@ void main() {
     }
 
     bool cvec = p[32] != 0;
-    int ep = p[40];
     int cb = p[7] + int(batch) * M * N;
     [[unroll]] for (int i = 0; i < RM; i++)
         [[unroll]] for (int ii = 0; ii < 4; ii++) {
@@ -184,11 +203,9 @@ void main() {
                 int col = n0 + j * 4 * TX + tx * 4;
                 int o = cb + row * N + col;
                 V r = acc[i * 4 + ii][j];
-                if (ep != 0)
-                    [[unroll]] for (int q = 0; q < 4; q++) {
-                        if ((ep & 1) != 0 && col + q < N) r[q] += e[p[41] + row * p[42] + (col + q) * p[43]];
-                        if ((ep & 2) != 0) r[q] = r[q] < T(0) ? T(0) : r[q];
-                    }
+#ifdef EPILOGUE
+                r = epilogue(r, row, col);
+#endif
                 if (cvec && col + 3 < N) c4[uint(o) >> 2] = r;
                 else
                     [[unroll]] for (int q = 0; q < 4; q++) if (col + q < N) c[o + q] = r[q];
