@@ -26,16 +26,28 @@ T r_abs(CT z) {
 #ifdef TG_F64
 bool sign_bit(T x) { return (unpackDouble2x32(x).y >> 31) != 0u; }
 double c_inf() { return packDouble2x32(uvec2(0u, 0x7ff00000u)); }
+T c_negate(T x) { uvec2 u = unpackDouble2x32(x); return packDouble2x32(uvec2(u.x, u.y ^ 0x80000000u)); }
+T c_zero(bool neg) { return packDouble2x32(uvec2(0u, neg ? 0x80000000u : 0u)); }
+T c_copysign(T m, T s) {
+    uvec2 a = unpackDouble2x32(m), b = unpackDouble2x32(s);
+    return packDouble2x32(uvec2(a.x, (a.y & 0x7fffffffu) | (b.y & 0x80000000u)));
+}
 const double C_BIG = 1e300LF;               // sqrt scales parts above this
 #else
 bool sign_bit(T x) { return (floatBitsToUint(x) >> 31) != 0u; }
 float c_inf() { return uintBitsToFloat(0x7f800000u); }
+T c_negate(T x) { return uintBitsToFloat(floatBitsToUint(x) ^ 0x80000000u); }
+T c_zero(bool neg) { return uintBitsToFloat(neg ? 0x80000000u : 0u); }
+T c_copysign(T m, T s) { return uintBitsToFloat((floatBitsToUint(m) & 0x7fffffffu) | (floatBitsToUint(s) & 0x80000000u)); }
 const float C_BIG = 1e36;
 #endif
 bool c_finite(T x) { return !isinf(x) && !isnan(x); }
-T c_copysign(T m, T s) { return sign_bit(s) ? -abs(m) : abs(m); }
-CT u_neg(CT x) { return -x; }
-CT u_conj(CT x) { return CT(x.x, -x.y); }
+// Signs are set on the bits (c_negate, c_zero, c_copysign above): without
+// Vulkan's SignedZeroInfNanPreserve float control a driver may treat -0 and
+// +0 as one value, folding `c ? -0.0 : 0.0` to one constant and -x to
+// 0 - x (NVIDIA's f32 did both, giving zero parts the other sign than C).
+CT u_neg(CT x) { return CT(c_negate(x.x), c_negate(x.y)); }
+CT u_conj(CT x) { return CT(x.x, c_negate(x.y)); }
 CT b_add(CT x, CT y) { return x + y; }
 CT b_sub(CT x, CT y) { return x - y; }
 CT b_mul(CT x, CT y) { return CT(x.x * y.x - x.y * y.y, x.x * y.y + x.y * y.x); }
@@ -46,7 +58,7 @@ CT b_div(CT x, CT y) {
     if (y.x == T(0) && y.y == T(0) && !(isnan(x.x) && isnan(x.y))) {
         // C's division by a complex zero: copysign(inf, y.x) times each part
         // (inf times a zero part is NaN; spelled out, as drivers may fold it to 0)
-        T inf = sign_bit(y.x) ? -c_inf() : c_inf();
+        T inf = c_copysign(c_inf(), y.x);
         return CT(x.x == T(0) ? f_nan() : inf * x.x, x.y == T(0) ? f_nan() : inf * x.y);
     }
     // precise: a zero part of x must not let the driver fold 0 - a into -a
@@ -72,14 +84,14 @@ CT c_recip(CT y) {
         bool c1 = isinf(y.x), sc = sign_bit(y.x), sd = sign_bit(y.y);
         bool nr = c1 ? sc : sc && sd;          // sign of c' + 0 d'
         bool ni = isinf(y.y) ? !sd : sc && !sd; // sign of 0 c' - d'
-        return CT(nr ? -T(0) : T(0), ni ? -T(0) : T(0));
+        return CT(c_zero(nr), c_zero(ni));
     }
     if (abs(y.x) >= abs(y.y)) {
         precise T r = y.y / y.x, den = y.x + y.y * r;
-        return CT(T(1) / den, (r == T(0) ? T(0) : -r) / den);
+        return CT(T(1) / den, (r == T(0) ? c_zero(false) : c_negate(r)) / den);
     }
     precise T r = y.x / y.y, den = y.x * r + y.y;
-    return CT((r == T(0) ? T(0) : r) / den, T(-1) / den);
+    return CT((r == T(0) ? c_zero(false) : r) / den, T(-1) / den);
 }
 // atan2(y, x) as C's: the quadrant from the signs, zeros included
 T r_atan2(T y, T x) {
@@ -90,7 +102,7 @@ T r_atan2(T y, T x) {
     else if (ax >= ay) a = atan_pos(ay / ax);
     else a = (PIO2_HI - atan_pos(ax / ay)) + PIO2_LO;
     if (sign_bit(x)) a = (T(2) * PIO2_HI - a) + T(2) * PIO2_LO;
-    return sign_bit(y) ? -a : a;
+    return sign_bit(y) ? c_negate(a) : a;
 }
 // e^x (cos y + i sin y); a zero imaginary part stays (e^x of a real)
 // (C's cexp at infinities: +inf + i NaN and +-0 for an infinite or NaN y
@@ -123,7 +135,7 @@ CT u_sqrt(CT z) {
     bool big = max(abs(x), abs(y)) > C_BIG;
     CT w = big ? z * T(0.25) : z;
     T t = sqrt((abs(w.x) + r_abs(w)) * T(0.5));
-    CT r = w.x >= T(0) ? CT(t, w.y / (T(2) * t)) : CT(abs(w.y) / (T(2) * t), sign_bit(w.y) ? -t : t);
+    CT r = w.x >= T(0) ? CT(t, w.y / (T(2) * t)) : CT(abs(w.y) / (T(2) * t), sign_bit(w.y) ? c_negate(t) : t);
     return big ? r * T(2) : r;
 }
 CT u_square(CT z) { return CT((z.x - z.y) * (z.x + z.y), T(2) * z.x * z.y); }
@@ -145,8 +157,8 @@ const float C_EPS = 1.1920929e-07;
 const float C_SPLIT = 4097.0;
 const float TANH_BIG = 44.0;
 #endif
-CT c_mul_i(CT z) { return CT(-z.y, z.x); }         // i z
-CT c_div_i(CT z) { return CT(z.y, -z.x); }         // -i z
+CT c_mul_i(CT z) { return CT(c_negate(z.y), z.x); }   // i z
+CT c_div_i(CT z) { return CT(z.y, c_negate(z.x)); }   // -i z
 // c e^a / 2 for a >= 0 and |c| <= 1: e^a is split in two halves where it
 // would overflow on its own; a zero c stays (with its sign)
 T exp_half_mul(T c, T a) {
@@ -178,7 +190,7 @@ CT u_sinh(CT z) {
 CT u_cosh(CT z) {
     T x = z.x, y = z.y;
     if (c_finite(x) && c_finite(y)) return sinh_cosh_fin(x, y, true);
-    if (c_finite(x)) return CT(f_nan(), x == T(0) ? T(0) : f_nan());
+    if (c_finite(x)) return CT(f_nan(), x == T(0) ? c_zero(false) : f_nan());
     if (isinf(x)) {
         T inf = c_inf(), sg = x < T(0) ? T(-1) : T(1);
         if (c_finite(y) && y != T(0)) return CT(c_copysign(inf, u_cos(y)), sg * c_copysign(inf, u_sin(y)));
@@ -194,7 +206,7 @@ CT u_tanh(CT z) {
     if (!c_finite(x) || !c_finite(y)) {
         if (isinf(x)) {
             T im = c_finite(y) && abs(y) > T(1) ? u_sin(y) * u_cos(y) : y;
-            return CT(x < T(0) ? T(-1) : T(1), sign_bit(im) ? -T(0) : T(0));
+            return CT(x < T(0) ? T(-1) : T(1), c_zero(sign_bit(im)));
         }
         if (y == T(0)) return CT(x, y);
         return CT(x == T(0) ? x : f_nan(), f_nan());       // C2x: tanh(+-0 + i inf) = +-0 + i NaN
@@ -261,11 +273,11 @@ CT u_atanh(CT z) {
     T m = max(ax, ay), n = min(ax, ay), d;
     if (n < T(0.5) * C_EPS) {
         d = (T(1) - m) * (T(1) + m);
-        if (d == T(0)) d = T(0);        // +0
+        if (d == T(0)) d = c_zero(false);        // +0
     } else if (m >= T(1)) {
         d = (T(1) - m) * (T(1) + m) - n * n;
     } else if (m >= T(0.75) || n >= T(0.5)) {
-        d = -x2y2m1(m, n);
+        d = c_negate(x2y2m1(m, n));
     } else {
         d = (T(1) - m) * (T(1) + m) - n * n;
     }
@@ -283,7 +295,7 @@ CT u_asinh(CT z) {
         return CT(f_nan(), f_nan());
     }
     if (x == T(0) && y == T(0)) return z;
-    CT s1 = u_sqrt(CT(T(1) + y, -x)), s2 = u_sqrt(CT(T(1) - y, x));
+    CT s1 = u_sqrt(CT(T(1) + y, c_negate(x))), s2 = u_sqrt(CT(T(1) - y, x));
     return CT(u_asinh(s1.x * s2.y - s1.y * s2.x), r_atan2(y, s1.x * s2.x - s1.y * s2.y));
 }
 CT u_asin(CT z) {
@@ -302,9 +314,9 @@ CT u_acos(CT z) {
     if (!c_finite(x) || !c_finite(y) || (x == T(0) && y == T(0))) {
         CT w = u_asin(z);
         T re = PIO2_HI - w.x;
-        return CT(re == T(0) ? T(0) : re, -w.y);
+        return CT(re == T(0) ? c_zero(false) : re, c_negate(w.y));
     }
-    CT a = u_sqrt(CT(T(1) + x, y)), b = u_sqrt(CT(T(1) - x, -y));
+    CT a = u_sqrt(CT(T(1) + x, y)), b = u_sqrt(CT(T(1) - x, c_negate(y)));
     return CT(T(2) * r_atan2(b.x, a.x), u_asinh(a.x * b.y - a.y * b.x));
 }
 // Kahan: acosh z = asinh(Re(conj(sqrt(z - 1)) sqrt(z + 1)))
@@ -327,6 +339,6 @@ CT u_acosh(CT z) {
 // 1 / (1 + cexp(-z)) and z / |z| (0 at 0)
 CT u_expm1(CT z) { CT e = u_exp(z); return CT(e.x - T(1), e.y); }
 CT u_log1p(CT z) { return u_log(CT(T(1) + z.x, z.y)); }
-CT u_sigmoid(CT z) { CT e = u_exp(-z); return c_recip(CT(T(1) + e.x, e.y)); }
+CT u_sigmoid(CT z) { CT e = u_exp(u_neg(z)); return c_recip(CT(T(1) + e.x, e.y)); }
 CT u_sign(CT z) { T r = r_abs(z); return r == T(0) ? CT(T(0)) : z / r; }
 #endif
