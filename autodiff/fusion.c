@@ -46,22 +46,105 @@ static bool same_shape(const tg_value *a, const tg_value *b) {
     return true;
 }
 
+static bool is_op(const tg_gnode *nd, const char *name) { return !strcmp(nd->def->name, name); }
+
+/* A value the epilogue may absorb: read once (by the next node of the
+ * chain) and not returned, so no one needs it written out. */
+static bool private_value(const int *uses, const bool *returned, int v) { return uses[v] == 1 && !returned[v]; }
+
+/* How many nodes after matmul node k form its epilogue: an add of the
+ * product and a bias, then a relu, or either alone; 0 when none. The bias
+ * is any value of the product's dtype that broadcasts to it without
+ * growing it and varies only along its last two axes (the matmul kernels
+ * read it as bias[r * rs + c * cs]); weak scalars are left to the add. */
+static int epilogue_len(const tg_graph *g, const int *uses, const bool *returned, int k) {
+    const tg_gnode *mm = &g->nodes[k];
+    if (!is_op(mm, "matmul") || mm->n_out != 1) return 0;
+    int v = mm->out[0];
+    const tg_value *pv = &g->values[v];
+    if (pv->ndim < 2 || (pv->dtype != TG_F32 && pv->dtype != TG_F64)) return 0;
+    int n = 0;
+    if (k + 1 < g->n_nodes && is_op(&g->nodes[k + 1], "add") && private_value(uses, returned, v)) {
+        const tg_gnode *ad = &g->nodes[k + 1];
+        int bias = ad->in[0] == v ? ad->in[1] : ad->in[0];
+        const tg_value *b = &g->values[bias], *o = &g->values[ad->out[0]];
+        bool ok = bias != v && (ad->in[0] == v || ad->in[1] == v) && same_shape(o, pv) && b->dtype == pv->dtype &&
+                  b->ndim <= pv->ndim && o->dtype == pv->dtype;
+        for (int d = 0; ok && d + 2 < b->ndim; d++) ok = b->shape[d] == 1;
+        if (ok && b->const_index >= 0) ok = !(g->consts[b->const_index]->flags & TG_TFLAG_WEAK);
+        if (ok) {
+            n = 1;
+            v = ad->out[0];
+        }
+    }
+    if (k + n + 1 < g->n_nodes && is_op(&g->nodes[k + n + 1], "relu") && g->nodes[k + n + 1].in[0] == v &&
+        private_value(uses, returned, v))
+        n++;
+    return n;
+}
+
+/* Whether node t can end the elementwise run that ends at node e: a sum,
+ * prod, max or min of e's output (read by nobody else, not returned) that
+ * keeps axis 0. Each block of rows then reduces its own rows with the
+ * reduction's own kernel, so the chain's output is never written whole
+ * and the values equal the unfused reduction's bitwise (a row's result
+ * depends only on that row). */
+static bool reduction_tail(const tg_graph *g, const int *uses, const bool *returned, int e, int t) {
+    if (!uses || t >= g->n_nodes) return false;
+    const tg_gnode *nd = &g->nodes[t];
+    if (!(is_op(nd, "sum") || is_op(nd, "prod") || is_op(nd, "max") || is_op(nd, "min")) || nd->n_in != 1 ||
+        nd->n_out != 1 || !nd->def->kernel[TG_CPU])
+        return false;
+    int v = g->nodes[e].out[0];
+    const tg_value *x = &g->values[v];
+    if (nd->in[0] != v || !private_value(uses, returned, v) || x->ndim < 2 || nd->attrs.n_int < 2) return false;
+    int64_t naxes = nd->attrs.i[1];
+    if (naxes < 0) return false;   /* every axis */
+    for (int q = 0; q < naxes && 2 + q < nd->attrs.n_int; q++)
+        if (nd->attrs.i[2 + q] == 0 || nd->attrs.i[2 + q] == -x->ndim) return false;
+    return naxes <= nd->attrs.n_int - 2;
+}
+
+bool tg__fusion_has_tail(const tg_graph *g, int e) { return !(g->nodes[e].def->flags & TG_OP_ELEMENTWISE); }
+
 int tg__graph_fuse(tg_graph *g) {
     int groups = 0;
-    for (int k = 0; k < g->n_nodes; k++) g->nodes[k].fusion_group = 0;
+    for (int k = 0; k < g->n_nodes; k++) g->nodes[k].fusion_group = g->nodes[k].epilogue = 0;
+    int *uses = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *uses);
+    bool *returned = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *returned);
+    if (!uses || !returned) {   /* no epilogues then: only an optimisation */
+        free(uses);
+        free(returned);
+        uses = NULL;
+        returned = NULL;
+    }
+    for (int k = 0; uses && k < g->n_nodes; k++)
+        for (int i = 0; i < g->nodes[k].n_in; i++) uses[g->nodes[k].in[i]]++;
+    for (int j = 0; uses && j < g->n_out; j++) returned[g->outputs[j]] = true;
     for (int k = 0; k < g->n_nodes;) {
+        int ep = uses ? epilogue_len(g, uses, returned, k) : 0;
+        if (ep) {
+            groups++;
+            g->nodes[k].epilogue = ep;
+            for (int j = k; j <= k + ep; j++) g->nodes[j].fusion_group = groups;
+            k += ep + 1;
+            continue;
+        }
         if (!fusible(g, k)) { k++; continue; }
         const tg_value *shape = &g->values[g->nodes[k].out[0]];
         int end = k;
         while (end + 1 < g->n_nodes && end + 1 - k < TG_FUSION_MAX_NODES && fusible(g, end + 1) &&
                same_shape(&g->values[g->nodes[end + 1].out[0]], shape))
             end++;
+        if (reduction_tail(g, uses, returned, end, end + 1)) end++;
         if (end > k) {
             groups++;
             for (int j = k; j <= end; j++) g->nodes[j].fusion_group = groups;
         }
         k = end + 1;
     }
+    free(uses);
+    free(returned);
     return groups;
 }
 
@@ -92,23 +175,27 @@ static tg_status run_into(const tg_gnode *nd, const tg_attrs *a, tg_tensor *cons
     return nd->def->kernel[TG_CPU](&call, in, outs);
 }
 
-static atomic_llong group_runs;
+static atomic_llong group_runs, epilogue_runs;
 long long tg__fusion_group_runs(void) { return atomic_load(&group_runs); }
+long long tg__fusion_epilogue_runs(void) { return atomic_load(&epilogue_runs); }
+void tg__fusion_count_epilogue(void) { atomic_fetch_add(&epilogue_runs, 1); }
 
 tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs, const bool *escapes,
-                         tg_tensor **val, const int64_t *shape) {
+                         tg_tensor **val, const int64_t *shape, const int64_t *tail_shape) {
     atomic_fetch_add(&group_runs, 1);
     const tg_value *ov = &g->values[g->nodes[k].out[0]];
     int nd = ov->ndim;
     int64_t rows = shape[0], inner = 1;
     for (int d = 1; d < nd; d++) inner *= shape[d];
     int n = e - k + 1;
-    tg_tensor *full[TG_FUSION_MAX_NODES] = {NULL};  /* whole outputs of the values read after the group */
+    int tail = tail_shape ? n - 1 : -1;                 /* the reduction ending the group, if any */
+    int tail_nd = tail_shape ? g->values[g->nodes[e].out[0]].ndim : 0;
+    tg_tensor *full[TG_FUSION_MAX_NODES + 1] = {NULL};  /* whole outputs of the values read after the group */
     tg_status st = TG_OK;
     for (int j = 0; j < n && !st; j++) {
         const tg_gnode *node = &g->nodes[k + j];
         if (!escapes[node->out[0]]) continue;
-        full[j] = tg__alloc(g->values[node->out[0]].dtype, nd, shape);
+        full[j] = tg__alloc(g->values[node->out[0]].dtype, j == tail ? tail_nd : nd, j == tail ? tail_shape : shape);
         if (!full[j]) st = tg_last_error_code();
     }
     int64_t block = inner >= TG_FUSION_BLOCK_ELEMS ? 1 : TG_FUSION_BLOCK_ELEMS / (inner ? inner : 1);
@@ -129,7 +216,7 @@ tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs,
             int64_t bshape[TG_MAX_DIMS];
             memcpy(bshape, shape, sizeof(int64_t) * (size_t)nd);
             bshape[0] = len;
-            tg_tensor *local[TG_FUSION_MAX_NODES] = {NULL};   /* this block of each node's output */
+            tg_tensor *local[TG_FUSION_MAX_NODES + 1] = {NULL};   /* this block of each node's output */
             for (int j = 0; j < n && !my; j++) {
                 const tg_gnode *node = &g->nodes[k + j];
                 tg_tensor *args[TG_MAX_OP_INPUTS];
@@ -139,7 +226,14 @@ tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs,
                     if (p >= k && p <= e) args[n_args++] = tg_retain(local[p - k]);
                     else if (!(args[n_args++] = rows_of(val[v], nd, rows, r0, len))) my = tg_last_error_code();
                 }
-                if (!my) {
+                if (!my && j == tail) {   /* this block's rows of the reduction */
+                    int64_t tshape[TG_MAX_DIMS];
+                    memcpy(tshape, tail_shape, sizeof(int64_t) * (size_t)tail_nd);
+                    tshape[0] = len;
+                    local[j] = full[j] ? rows_of(full[j], tail_nd, rows, r0, len)
+                                       : tg__alloc(g->values[node->out[0]].dtype, tail_nd, tshape);
+                    my = local[j] ? run_into(node, &attrs[j], args, local[j]) : tg_last_error_code();
+                } else if (!my) {
                     local[j] = full[j] ? rows_of(full[j], nd, rows, r0, len)
                                        : tg__alloc(g->values[node->out[0]].dtype, nd, bshape);
                     my = local[j] ? run_into(node, &attrs[j], args, local[j]) : tg_last_error_code();
@@ -163,4 +257,47 @@ tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs,
         else tg_release(full[j]);
     }
     return st;
+}
+
+tg_status tg__fusion_run_epilogue(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tensor *const *val,
+                                  tg_tensor *y) {
+    tg__fusion_count_epilogue();
+    int nd = y->ndim;
+    int64_t rows = y->shape[0], inner = tg__numel(nd - 1, y->shape + 1);
+    int64_t block = inner >= TG_FUSION_BLOCK_ELEMS ? 1 : TG_FUSION_BLOCK_ELEMS / (inner ? inner : 1);
+    int64_t blocks = rows ? (rows + block - 1) / block : 0;
+    int nth = rows * inner >= PAR_MIN_ELEMS ? tg__num_threads() : 1;
+    if (nth > blocks) nth = (int)(blocks ? blocks : 1);
+    int bad = TG_OK;   /* an int for omp atomic */
+    char msg[512] = "";
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        int seen;
+#pragma omp atomic read
+        seen = bad;
+        if (seen) continue;
+        int64_t r0 = b * block, len = rows - r0 < block ? rows - r0 : block;
+        tg_tensor *cur = rows_of(y, nd, rows, r0, len);   /* this block of the product, then of each output */
+        tg_status my = cur ? TG_OK : tg_last_error_code();
+        for (int j = k + 1; j <= e && !my; j++) {
+            const tg_gnode *node = &g->nodes[j];
+            int chain = g->values[node->in[0]].producer == j - 1 ? 0 : 1;   /* which input is the chain's */
+            tg_tensor *args[2] = {NULL, NULL};
+            for (int i = 0; i < node->n_in; i++)
+                args[i] = i == chain ? tg_retain(cur) : rows_of(val[node->in[i]], nd, rows, r0, len);
+            for (int i = 0; i < node->n_in; i++)
+                if (!args[i]) my = tg_last_error_code();
+            if (!my) my = run_into(node, &attrs[j - k - 1], args, cur);   /* in place: elementwise */
+            for (int i = 0; i < node->n_in; i++) tg_release(args[i]);
+        }
+        tg_release(cur);
+        if (my) {
+#pragma omp critical(tg_fusion_error)
+            if (!bad) {
+                bad = my;
+                snprintf(msg, sizeof msg, "%s", tg_last_error());
+            }
+        }
+    }
+    return bad ? tg__error((tg_status)bad, "%s", msg) : TG_OK;
 }

@@ -13,19 +13,37 @@
 #define TG_FUSION_BLOCK_ELEMS (1 << 14)
 
 /* Marks the groups in g (tg_gnode.fusion_group: 1, 2, ...; 0 for nodes in
- * none) and returns their number. Clears earlier marks first. */
+ * none) and returns their number. Clears earlier marks first. A group is
+ * either a run of elementwise nodes (possibly ended by a reduction that
+ * keeps axis 0), or a matmul and its epilogue: an add
+ * of a bias and/or a relu right after it (tg_gnode.epilogue on the matmul:
+ * how many nodes follow it in the group). */
 int tg__graph_fuse(tg_graph *g);
 /* The last node of the group that node k starts. */
 int tg__fusion_group_end(const tg_graph *g, int k);
 /* Runs nodes k..e (one group) block by block. attrs: each node's attributes
  * for this binding; escapes: per value, read after the group or returned;
  * val: the program's values (read for the group's inputs; the escaping
- * outputs are stored there, new references); shape: the group's output
- * shape for this binding. Every input must be a CPU tensor. */
+ * outputs are stored there, new references); shape: the group's
+ * elementwise output shape for this binding; tail_shape: the output shape
+ * of the reduction that ends the group (tg__fusion_has_tail), else NULL.
+ * Every input must be a CPU tensor. */
 tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs, const bool *escapes,
-                         tg_tensor **val, const int64_t *shape);
+                         tg_tensor **val, const int64_t *shape, const int64_t *tail_shape);
+/* Whether the group ending at node e ends with a reduction (a sum, prod,
+ * max or min over axes other than 0 of the chain's last value). */
+bool tg__fusion_has_tail(const tg_graph *g, int e);
+/* Runs nodes k..e, a matmul's epilogue (add of a bias, relu), in place
+ * over y, the matmul's product (a CPU tensor the caller owns, contiguous),
+ * block by block with each node's own kernel: bitwise the unfused chain.
+ * val: the program's values (the bias is read there). */
+tg_status tg__fusion_run_epilogue(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tensor *const *val,
+                                  tg_tensor *y);
 
 /* Groups run block by block so far in the process (tests). */
 long long tg__fusion_group_runs(void);
+/* Matmul epilogues run fused so far, on the CPU or a device (tests). */
+long long tg__fusion_epilogue_runs(void);
+void tg__fusion_count_epilogue(void);
 
 #endif

@@ -24,6 +24,7 @@ typedef struct tg_gnode {
     const char *file;             /* where the user's code called the op */
     int line;
     int fusion_group;             /* autodiff/fusion.c: 1, 2, ... or 0 (not fused) */
+    int epilogue;                 /* a matmul whose store also runs the next 1-2 nodes (fusion.c) */
 } tg_gnode;
 
 struct tg_graph {

@@ -104,7 +104,8 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     p->g = tg__graph_clone(g);
     if (!p->g) { free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
     if (!(opts && opts->no_passes) && tg__graph_passes(p->g)) { tg_program_free(p); return NULL; }
-    if (opts && opts->no_fusion) for (int k = 0; k < p->g->n_nodes; k++) p->g->nodes[k].fusion_group = 0;
+    if (opts && opts->no_fusion)
+        for (int k = 0; k < p->g->n_nodes; k++) p->g->nodes[k].fusion_group = p->g->nodes[k].epilogue = 0;
     else tg__graph_fuse(p->g);
     /* Memory plan: every intermediate is released right after its last
      * reader, so the storage cache hands its block to the next op. */
@@ -130,8 +131,21 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     if (!p->fused) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
     if (!(opts && (opts->no_fusion || opts->cpu_only)) && tg__vk_device_count() > 0)
         for (int k = 0; k < p->g->n_nodes; k++)
-            if (p->g->nodes[k].fusion_group && (k == 0 || p->g->nodes[k - 1].fusion_group != p->g->nodes[k].fusion_group))
-                p->fused[k] = tg__fused_build(p->g, k, tg__fusion_group_end(p->g, k), p->escapes);
+            if (p->g->nodes[k].fusion_group && !p->g->nodes[k].epilogue &&
+                (k == 0 || p->g->nodes[k - 1].fusion_group != p->g->nodes[k].fusion_group)) {
+                int e = tg__fusion_group_end(p->g, k);
+                if (!tg__fusion_has_tail(p->g, e)) {
+                    p->fused[k] = tg__fused_build(p->g, k, e, p->escapes);
+                    continue;
+                }
+                /* a reduction ends the group: the kernel covers the chain
+                 * and writes the reduction's input, which runs after it */
+                int v = p->g->nodes[e - 1].out[0];
+                bool was = p->escapes[v];
+                p->escapes[v] = true;
+                if (e - 1 > k) p->fused[k] = tg__fused_build(p->g, k, e - 1, p->escapes);
+                p->escapes[v] = was;
+            }
     for (int k = 0; k < p->g->n_nodes; k++)
         for (int q = 0; q < p->g->nodes[k].attrs.n_int; q++)
             p->sym_attrs[k] = p->sym_attrs[k] || p->g->nodes[k].attrs.i[q] >= TG_SYM_BASE;
@@ -222,10 +236,26 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
         if ((shape[d] = tg_size_eval(ov->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
         elems *= shape[d];
     }
+    bool tail = tg__fusion_has_tail(g, e);
     if (p->fused[k]) {        /* inputs on a device: the generated kernel, if it takes them */
         if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
         tg_status st = tg__fused_run(p->fused[k], val, ov->ndim, shape, ran);
-        if (st || *ran) return st;
+        if (st || (*ran && !tail)) return st;
+        if (*ran) {   /* then the reduction ending the group, on the kernel's output */
+            const tg_gnode *r = &g->nodes[e];
+            tg_attrs a;
+            tg_tensor *y = NULL;
+            if (r->file) tg__set_location(r->file, r->line);
+            if (!(st = bind_attrs(p, e, vals, names, &a)) && !(st = tg__apply(r->def, 1, &val[r->in[0]], &a, 1, &y)))
+                val[r->out[0]] = tg__scope_take(y);
+            return st;
+        }
+    }
+    int64_t tail_shape[TG_MAX_DIMS];
+    if (tail) {
+        const tg_value *tv = &g->values[g->nodes[e].out[0]];
+        for (int d = 0; d < tv->ndim; d++)
+            if ((tail_shape[d] = tg_size_eval(tv->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
     }
     if (elems <= TG_FUSION_BLOCK_ELEMS) return TG_OK;   /* one block: op by op is as good and cheaper */
     for (int j = k; j <= e; j++)
@@ -233,14 +263,66 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
             int v = g->nodes[j].in[i], prod = g->values[v].producer;
             if ((prod < k || prod > e) && (!val[v] || val[v]->storage->device.kind != TG_CPU)) return TG_OK;
         }
-    tg_attrs attrs[TG_FUSION_MAX_NODES];
+    tg_attrs attrs[TG_FUSION_MAX_NODES + 1];
     for (int j = k; j <= e; j++) {
         tg_status st = bind_attrs(p, j, vals, names, &attrs[j - k]);
         if (st) return st;
     }
     if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
     *ran = true;
-    return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape);
+    return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape, tail ? tail_shape : NULL);
+}
+
+/* Nodes k..e, a matmul and its epilogue (an add of a bias, a relu;
+ * autodiff/fusion.c): on a device the matmul kernel applies them as it
+ * stores the product; on the CPU they run in place over the product, block
+ * by block. Bitwise the unfused chain either way. *ran false: operands on
+ * several devices, or a layout or dtype the device path does not take; the
+ * caller runs the nodes one by one. */
+static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val, const int64_t *vals,
+                              const char *const *names, bool *ran) {
+    const tg_graph *g = p->g;
+    const tg_gnode *mm = &g->nodes[k];
+    *ran = false;
+    tg_tensor *a = val[mm->in[0]], *b = val[mm->in[1]], *bias = NULL;
+    const tg_gnode *add = !strcmp(g->nodes[k + 1].def->name, "add") ? &g->nodes[k + 1] : NULL;
+    if (add) bias = val[add->in[0] == mm->out[0] ? add->in[1] : add->in[0]];
+    bool relu = !strcmp(g->nodes[e].def->name, "relu");
+    bool cpu = a->storage->device.kind == TG_CPU && b->storage->device.kind == TG_CPU &&
+               (!bias || bias->storage->device.kind == TG_CPU);
+    tg_attrs attrs[3];
+    for (int j = k; j <= e; j++) {
+        tg_status st = bind_attrs(p, j, vals, names, &attrs[j - k]);
+        if (st) return st;
+    }
+    if (mm->file) tg__set_location(mm->file, mm->line);
+    tg_tensor *y = NULL;
+    bool applied = false;
+    tg_status st = cpu ? tg__apply_plain(mm->def, 2, (tg_tensor *[]){a, b}, &attrs[0], 1, &y)
+                       : tg__vk_matmul_epilogue(a, b, bias, relu, &y, &applied);
+    if (st || !y) return st;
+    if (cpu) {
+        st = tg__fusion_run_epilogue(g, k, e, attrs + 1, val, y);
+    } else if (applied) {
+        tg__fusion_count_epilogue();
+    } else {   /* the product's path stores it plain: the add and relu op by op */
+        for (int j = k + 1; j <= e && !st; j++) {
+            const tg_gnode *nd = &g->nodes[j];
+            tg_tensor *args[2], *r = NULL;
+            for (int i = 0; i < nd->n_in; i++) args[i] = g->values[nd->in[i]].producer == j - 1 ? y : val[nd->in[i]];
+            if (nd->file) tg__set_location(nd->file, nd->line);
+            st = tg__apply(nd->def, nd->n_in, args, &attrs[j - k], 1, &r);
+            tg_release(y);
+            y = st ? NULL : tg__scope_take(r);
+        }
+    }
+    if (st) {
+        tg_release(y);
+        return st;
+    }
+    val[g->nodes[e].out[0]] = y;
+    *ran = true;
+    return TG_OK;
 }
 
 /* The program's constants on dev, uploaded on its first run there and kept
@@ -309,7 +391,7 @@ static tg_status execute(tg_program *p, tg_tensor *const *in, tg_tensor **out, c
         if (nd->fusion_group && (k == 0 || g->nodes[k - 1].fusion_group != nd->fusion_group)) {
             int e = tg__fusion_group_end(g, k);
             bool ran = false;
-            st = run_group(p, k, e, val, vals, names, &ran);
+            st = nd->epilogue ? run_epilogue(p, k, e, val, vals, names, &ran) : run_group(p, k, e, val, vals, names, &ran);
             if (ran) {
                 for (int j = k; j <= e; j++) {
                     int o = g->nodes[j].out[0];

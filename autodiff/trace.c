@@ -296,6 +296,13 @@ static void fmt_value(const tg_graph *g, int id, char *buf, size_t n) {
     if (k < n) snprintf(buf + k, n - k, "%s) %s", v->ndim == 1 ? "," : "", tg_dtype_name(v->dtype));
 }
 
+/* Whether node k is in a matmul's epilogue group (autodiff/fusion.c). */
+static bool in_epilogue(const tg_graph *g, int k) {
+    int grp = g->nodes[k].fusion_group;
+    while (k > 0 && g->nodes[k - 1].fusion_group == grp) k--;
+    return grp && g->nodes[k].epilogue;
+}
+
 tg_status tg_graph_print(const tg_graph *g, FILE *f) {
     if (!g || !f) return tg__error(TG_ERR_ARG, "tg_graph_print: graph and file are required");
     char s[512];
@@ -330,7 +337,7 @@ tg_status tg_graph_print(const tg_graph *g, FILE *f) {
             fmt_value(g, nd->out[j], s, sizeof s);
             fprintf(f, " : %s", s);
         }
-        if (nd->fusion_group) fprintf(f, "   {fused %d}", nd->fusion_group);
+        if (nd->fusion_group) fprintf(f, "   {fused %d%s}", nd->fusion_group, in_epilogue(g, k) ? ": matmul epilogue" : "");
         if (nd->file) fprintf(f, "   # %s:%d", nd->file, nd->line);
         fprintf(f, "\n");
     }
@@ -363,7 +370,8 @@ tg_status tg_graph_to_dot(const tg_graph *g, FILE *f) {
     for (int k = 0; k < g->n_nodes; k++) {
         int grp = g->nodes[k].fusion_group;
         if (!grp || (k > 0 && g->nodes[k - 1].fusion_group == grp)) continue;
-        fprintf(f, "  subgraph cluster_fused_%d {\n    label=\"fused %d\"; style=dashed;\n    ", grp, grp);
+        fprintf(f, "  subgraph cluster_fused_%d {\n    label=\"fused %d%s\"; style=dashed;\n    ", grp, grp,
+                g->nodes[k].epilogue ? ": matmul epilogue" : "");
         for (int j = k; j < g->n_nodes && g->nodes[j].fusion_group == grp; j++) fprintf(f, "n%d; ", j);
         fprintf(f, "\n  }\n");
     }

@@ -409,7 +409,7 @@ static void case_chain20(int64_t n, const char *name) {
 }
 
 /* ---- fused linear + bias + ReLU ------------------------------------------ */
-typedef struct { tg_tensor *x, *w, *b; } lin_job;
+typedef struct { tg_tensor *x, *w, *b; tg_program *fused, *unfused; } lin_job;
 static void run_linear_fused(void *p) {
     lin_job *j = p;
     tg_release(check(tg_nn_linear(j->x, j->w, j->b, TG_ACT_RELU), "tg_nn_linear"));
@@ -421,13 +421,31 @@ static void run_linear_unfused(void *p) {
     tg_scope_end();
 }
 
+static tg_status linear_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_relu(tg_add(tg_matmul(in[0], tg_mT(in[1])), in[2]));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static void run_linear_program(tg_program *p, lin_job *j) {
+    tg_tensor *in[3] = {j->x, j->w, j->b}, *y;
+    if (tg_run(p, in, &y)) {
+        fprintf(stderr, "bench_gpu: tg_run: %s\n", tg_last_error());
+        exit(1);
+    }
+    tg_release(y);
+}
+static void run_linear_traced(void *p) { run_linear_program(((lin_job *)p)->fused, p); }
+static void run_linear_traced_unfused(void *p) { run_linear_program(((lin_job *)p)->unfused, p); }
+
 /* tg_nn_linear (the GEMM, then bias and ReLU in one pass) against
- * relu(add(matmul(x, w^T), b)) on the device, forward, f32. */
+ * relu(add(matmul(x, w^T), b)) on the device, forward, f32; and that chain
+ * traced and compiled, with its matmul epilogue group (autodiff/fusion.c)
+ * and with no_fusion. */
 static void case_linear(int64_t m, int64_t k, int64_t n) {
     char name[64];
     snprintf(name, sizeof name, "linear_relu_f32_%lldx%lldx%lld", (long long)m, (long long)k, (long long)n);
     int64_t xs[2] = {m, k}, ws[2] = {n, k};
-    lin_job j = {device_uniform(2, xs, NULL), device_uniform(2, ws, NULL), device_uniform(1, &n, NULL)};
+    lin_job j = {device_uniform(2, xs, NULL), device_uniform(2, ws, NULL), device_uniform(1, &n, NULL), NULL, NULL};
     tg_tensor *a = check(tg_nn_linear(j.x, j.w, j.b, TG_ACT_RELU), "tg_nn_linear");
     tg_scope_begin();
     tg_tensor *r = check(tg_relu(tg_add(tg_matmul(j.x, tg_mT(j.w)), j.b)), "unfused");
@@ -439,13 +457,24 @@ static void case_linear(int64_t m, int64_t k, int64_t n) {
     free(av);
     free(rv);
     tg_release(a);
-    static const bench_fn fns[] = {run_linear_fused, run_linear_unfused};
-    static const char *const impl[] = {"tangent", "tangent-unfused"};
-    for (int q = 0; q < 2; q++) {
+    tg_spec specs[3] = {{TG_F32, "M, K"}, {TG_F32, "N, K"}, {TG_F32, "N"}};
+    tg_graph *g = tg_trace(linear_layer, NULL, 3, specs, 1);
+    j.fused = g ? tg_compile(g, NULL) : NULL;
+    j.unfused = g ? tg_compile(g, &(tg_compile_opts){.no_fusion = true}) : NULL;
+    if (!j.fused || !j.unfused) {
+        fprintf(stderr, "bench_gpu: %s: %s\n", name, tg_last_error());
+        exit(1);
+    }
+    static const bench_fn fns[] = {run_linear_fused, run_linear_unfused, run_linear_traced, run_linear_traced_unfused};
+    static const char *const impl[] = {"tangent", "tangent-unfused", "tangent-traced", "tangent-traced-unfused"};
+    for (int q = 0; q < 4; q++) {
         int ns;
         double t = gpu_measure(fns[q], &j, 0, &ns);
         emit(name, impl[q], t, ns, "flop", 2.0 * (double)m * (double)k * (double)n);
     }
+    tg_program_free(j.fused);
+    tg_program_free(j.unfused);
+    tg_graph_free(g);
     tg_release(j.x);
     tg_release(j.w);
     tg_release(j.b);

@@ -109,6 +109,16 @@ tg_status tg__fused_run(const tg_fused_kernel *f, tg_tensor **val, int ndim, con
 void tg__fused_free(tg_fused_kernel *f);
 const char *tg__fused_source(const tg_fused_kernel *f);     /* the GLSL text */
 
+/* A compiled program's matmul epilogue group (autodiff/fusion.c) on the
+ * device (gpu/linear.c): *product = act(a @ b + bias), act ReLU when relu,
+ * bias NULL or varying only along the product's last two axes, in one
+ * dispatch. *applied false: the path the product took stores it plain
+ * (split-K, the wide tile), so the caller runs the add and relu itself.
+ * *product NULL (and TG_OK, nothing dispatched): the operands are not
+ * f32/f64 of one dtype with at least 2 axes on one Vulkan device. */
+tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
+                                 bool *applied);
+
 /* The calling thread's default device (tensor/create.c): where tg_zeros,
  * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as
  * TANGENT_DEVICE; DESIGN.md section 10 has no public setter. */

@@ -69,6 +69,47 @@ tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     tg_release(b);
     return st;
 }
+/* The same epilogue for a compiled program's matmul -> add -> relu group
+ * (autodiff/fusion.c). */
+tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
+                                 bool *applied) {
+    *product = NULL;
+    *applied = false;
+    tg_device da = a->storage->device, db = b->storage->device;
+    tg_dtype t = a->dtype;
+    bool fits = da.kind == TG_VULKAN && db.kind == TG_VULKAN && da.index == db.index && b->dtype == t &&
+                (t == TG_F32 || t == TG_F64) && a->ndim >= 2 && b->ndim >= 2;
+    if (bias) {
+        tg_device dc = bias->storage->device;
+        fits = fits && dc.kind == TG_VULKAN && dc.index == da.index && bias->dtype == t;
+        for (int d = 0; fits && d + 2 < bias->ndim; d++) fits = bias->shape[d] == 1;
+    }
+    tg_vkdev *d = fits ? tg__vk_dev_of(a) : NULL;
+    if (!d || !tg__vk_float_ok(d, t)) return TG_OK;
+    const tg_op_def *mm = tg__op_lookup("matmul");
+    tg_tensor *in[2] = {a, b};
+    tg_meta metas[2], om;
+    tg__metas_of(2, in, metas);
+    tg_op_call call = {mm, NULL, 2, metas, NULL};
+    tg_status st = mm->infer(&call, &om);
+    if (st) return st;
+    tg_tensor *y = tg__vk_alloc(da.index, t, om.ndim, om.shape);
+    if (!y) return tg_last_error_code();
+    /* the bias's last two axes against the product's rows and columns;
+     * size 1 (or absent) broadcasts: stride 0 */
+    int bn = bias ? bias->ndim : 0;
+    int64_t rs = bn >= 2 && bias->shape[bn - 2] != 1 ? bias->strides[bn - 2] : 0;
+    int64_t cs = bn >= 1 && bias->shape[bn - 1] != 1 ? bias->strides[bn - 1] : 0;
+    tg_vk_epilogue ep = {bias, rs, cs, relu, false};
+    st = tg__vk_matmul_ep(&call, in, &y, &ep);
+    if (st) {
+        tg_release(y);
+        return st;
+    }
+    *product = y;
+    *applied = ep.applied;
+    return TG_OK;
+}
 #else
 /* ISO C forbids an empty translation unit (TANGENT_VULKAN=OFF). */
 typedef int tg__vk_unused_linear;

@@ -28,6 +28,13 @@ tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_ten
     no_vulkan(dev.index);
     return TG_ERR_DEVICE;
 }
+tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
+                                 bool *applied) {
+    (void)a; (void)b; (void)bias; (void)relu;
+    *product = NULL;
+    *applied = false;
+    return TG_OK;
+}
 static tg_status no_kernel(const tg_op_call *c) {
     return tg__op_error(c, TG_ERR_UNSUPPORTED, "this build has no Vulkan backend");
 }

@@ -211,7 +211,7 @@ Test(fusion, every_elementwise_op_fuses_bitwise) {
                 tg_tensor *a, *b;
                 long long runs = tg__fusion_group_runs();
                 cr_assert_eq(tg_run(fused, x, &a), TG_OK, "%s: %s", def->name, tg_last_error());
-                cr_expect_eq(tg__fusion_group_runs() - runs, n > 1 ? 1 : 0, "%s: group runs", def->name);
+                cr_expect_eq(tg__fusion_group_runs() - runs, n > 1 ? 1 : 0, "%s: group runs %lld n %lld", def->name, tg__fusion_group_runs() - runs, (long long)n);
                 cr_assert_eq(tg_run(plain, x, &b), TG_OK, "%s: %s", def->name, tg_last_error());
                 cr_expect(same_bits(a, b), "%s (%s), N = %lld: fused differs", def->name, tg_dtype_name(d),
                           (long long)n);
@@ -228,4 +228,71 @@ Test(fusion, every_elementwise_op_fuses_bitwise) {
     }
     cr_expect(tested >= 60, "only %d (op, dtype) pairs ran", tested);
     fprintf(stderr, "fusion: %d (op, dtype) pairs checked\n", tested);
+}
+
+/* A reduction that keeps axis 0 ends the group that computes its input
+ * (sum, prod, max, min): each block of rows reduces its own rows, so the
+ * chain's output is never written whole and the values are bitwise the
+ * unfused program's. A reduction over axis 0, or of a value read again,
+ * stays out of the group. */
+typedef struct { const char *op; int naxes; int axes[2]; bool keepdim; bool reread; } tail_case;
+
+static tg_status chain_then_reduce(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const tail_case *c = ctx;
+    tg_tensor *h = tg_mul(tg_tanh(tg_sub(in[0], in[1])), in[1]);   /* in[1] broadcast along axis 0 */
+    tg_tensor *(*reduce)(tg_tensor *, int, const int *, bool) =
+        !strcmp(c->op, "sum") ? tg_sum : !strcmp(c->op, "prod") ? tg_prod : !strcmp(c->op, "max") ? tg_max : tg_min;
+    out[0] = reduce(h, c->naxes, c->axes, c->keepdim);
+    if (c->reread) out[0] = tg_add(out[0], tg_sum(h, 0, NULL, false));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(fusion, reductions_end_the_group_bitwise) {
+    tg_scope_begin();
+    tg_manual_seed(8);
+    tail_case cases[] = {
+        {"sum", 1, {2}, false, false}, {"sum", 2, {1, 2}, true, false}, {"prod", 1, {-1}, false, false},
+        {"max", 1, {1}, false, false}, {"min", 2, {-2, -1}, false, false},
+    };
+    tail_case outside[] = {{"sum", 1, {0}, false, false}, {"sum", 1, {-3}, false, false}, {"max", 1, {2}, false, true}};
+    for (int t = 0; t < 2; t++) {
+        tg_dtype d = t ? TG_F64 : TG_F32;
+        tg_spec specs[2] = {{d, "N, 6, 9"}, {d, "6, 9"}};
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0] + sizeof outside / sizeof outside[0]; c++) {
+            bool fuses = c < sizeof cases / sizeof cases[0];
+            tail_case *tc = fuses ? &cases[c] : &outside[c - sizeof cases / sizeof cases[0]];
+            tg_graph *g = tg_trace(chain_then_reduce, tc, 2, specs, 1);
+            cr_assert_not_null(g, "%s", tg_last_error());
+            tg_graph *o = tg_graph_optimize(g);
+            char *text = print_graph(o, false);
+            /* the group: sub, tanh, mul and (fusing) the reduction */
+            char tag[64];
+            snprintf(tag, sizeof tag, "= %s(", tc->op);
+            const char *line = strstr(text, tag);
+            cr_assert(line, "%s", text);
+            const char *eol = strchr(line, '\n');
+            bool marked = strstr(line, "{fused 1}") && strstr(line, "{fused 1}") < eol;
+            cr_expect_eq(marked, fuses, "%s (case %zu) %s the group:\n%s", tc->op, c, fuses ? "not in" : "in", text);
+            free(text);
+            tg_graph_free(o);
+            tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+            cr_assert(fused && plain, "%s", tg_last_error());
+            for (int64_t n = 1; n <= 1000; n += 999) {   /* one block (op by op); four blocks of 303 rows */
+                tg_tensor *x[2] = {tg_randn(d, 3, (int64_t[]){n, 6, 9}), tg_randn(d, 2, (int64_t[]){6, 9})}, *a, *b;
+                long long runs = tg__fusion_group_runs();
+                cr_assert_eq(tg_run(fused, x, &a), TG_OK, "%s", tg_last_error());
+                cr_expect_eq(tg__fusion_group_runs() - runs, n > 1 ? 1 : 0, "%s case %zu N = %lld: group runs", tc->op,
+                             c, (long long)n);
+                cr_assert_eq(tg_run(plain, x, &b), TG_OK, "%s", tg_last_error());
+                cr_expect(same_bits(a, b), "%s (%s) case %zu, N = %lld: fused differs", tc->op, tg_dtype_name(d), c,
+                          (long long)n);
+                tg_release(a);
+                tg_release(b);
+            }
+            tg_program_free(fused);
+            tg_program_free(plain);
+            tg_graph_free(g);
+        }
+    }
+    tg_scope_end();
 }

@@ -64,19 +64,6 @@ static tg_program *compile_chain(tg_dtype t, bool fuse) {
     return p;
 }
 
-static void expect_same_bits(tg_tensor *a, tg_tensor *b, const char *what) {
-    tg_tensor *ha = tg_contiguous(tg_to_device(a, CPU)), *hb = tg_contiguous(tg_to_device(b, CPU));
-    cr_assert(ha && hb, "%s", tg_last_error());
-    size_t n = (size_t)tg_numel(ha) * tg_dtype_size(tg_dtype_of(ha));
-    cr_assert_eq(tg_numel(ha), tg_numel(hb));
-    const unsigned char *pa = tg_data(ha), *pb = tg_data(hb);
-    size_t diff = 0;
-    while (diff < n && pa[diff] == pb[diff]) diff++;
-    cr_expect_eq(diff, n, "%s: fused and op-by-op results differ at byte %zu", what, diff);
-    tg_release(ha);
-    tg_release(hb);
-}
-
 TestSuite(gpu_fused, .init = tg_clear_error);
 
 Test(gpu_fused, equals_op_by_op_bitwise_in_fewer_dispatches) {
@@ -390,4 +377,45 @@ Test(gpu_fused, every_fusible_op_equals_its_own_kernel) {
             fused_vs_plain(one_binary, binary_ops[op_index].name, t, &rng);
     }
     cr_expect_eq(st.failures, 0, "a generated kernel did not compile");
+}
+
+/* A chain ended by a reduction that keeps axis 0 (a group with a
+ * reduction tail, autodiff/fusion.c): on the device the generated kernel
+ * runs the chain and writes the reduction's input, then the reduction
+ * runs; bitwise the op-by-op program, in fewer dispatches. */
+static tg_status chain_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *h = tg_mul(tg_tanh(tg_sub(in[0], in[1])), in[1]);
+    out[0] = tg_sum(h, 1, (int[]){1}, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(gpu_fused, reduction_tail_on_the_device) {
+    need_gpu();
+    tg_spec specs[2] = {{TG_F32, "N, 6"}, {TG_F32, "6"}};
+    tg_graph *g = tg_trace(chain_sum, NULL, 2, specs, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
+    tg_program *fused = tg_compile(g, &fo), *plain = tg_compile(g, &po);
+    cr_assert(fused && plain, "%s", tg_last_error());
+    uint64_t rng = 5;
+    tg_scope_begin();
+    tg_tensor *x = tg_to_device(inputs_on(TG_F32, 300, 0, &rng), VK0), *b = tg_to_device(inputs_on(TG_F32, 1, 2, &rng), VK0);
+    tg_tensor *in[2] = {x, b}, *f, *p;
+    tg_vk_queue_stats s0, s1, s2;
+    cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+    cr_assert_eq(tg_run(fused, in, &f), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+    cr_assert_eq(tg_run(plain, in, &p), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
+    uint64_t nf = s1.dispatches - s0.dispatches, np = s2.dispatches - s1.dispatches;
+    tg_vk_shader_stats ss;
+    tg__vk_shader_stats(&ss);
+    if (ss.compiler >= 0)
+        cr_expect_lt(nf, np, "fused run %llu dispatches, op by op %llu", (unsigned long long)nf, (unsigned long long)np);
+    expect_same_bits(f, p, "chain then sum");
+    tg_scope_end();
+    tg_program_free(fused);
+    tg_program_free(plain);
+    tg_graph_free(g);
 }

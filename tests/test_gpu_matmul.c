@@ -154,29 +154,44 @@ static void make_operand(tg_dtype d, int64_t r, int64_t c, int l, tg_tensor **cp
 static const tg_dtype DTYPES[2] = {TG_F32, TG_F64};
 
 /* Every kernel, f32 and f64, every size, every layout of A and of B. */
-static void sizes_and_layouts(tg_dtype d, const char *kernel) {
-    char pipe[40];
-    if (!pipeline_of(kernel, d, pipe, sizeof pipe)) return;
-    tg__vk_matmul_force(kernel);
-    static const int64_t SIZES[][3] = {{1, 1, 1}, {7, 13, 5}, {13, 7, 5}, {64, 64, 64}, {129, 257, 65}, {300, 200, 100}};
-    for (size_t si = 0; si < sizeof SIZES / sizeof SIZES[0]; si++) {
-        int64_t M = SIZES[si][0], K = SIZES[si][1], N = SIZES[si][2];
+/* One product of each size against pairs of operand layouts: every pair
+ * on the small sizes; on the large ones each layout once against a
+ * contiguous operand, plus both transposed. check gets the CPU and GPU
+ * operands and a description. */
+typedef void (*layout_check)(void *ctx, tg_tensor *ga, tg_tensor *gb, tg_tensor *a, tg_tensor *b, int la, int lb,
+                             const int64_t *mkn, const char *what);
+
+static void each_size_and_layout(tg_dtype d, const int64_t (*sizes)[3], size_t n_sizes, const char *label,
+                                 layout_check check, void *ctx) {
+    for (size_t si = 0; si < n_sizes; si++) {
+        int64_t M = sizes[si][0], K = sizes[si][1], N = sizes[si][2];
         for (int la = 0; la < N_LAYOUTS; la++)
             for (int lb = 0; lb < N_LAYOUTS; lb++) {
-                /* all pairs on the small sizes; on the large ones each
-                 * layout once against a contiguous operand, plus both
-                 * transposed */
                 if (M * K * N > 5000 && la != 0 && lb != 0 && !(la == L_TRANS && lb == L_TRANS)) continue;
                 tg_tensor *a, *ga, *b, *gb;
                 make_operand(d, M, K, la, &a, &ga);
                 make_operand(d, K, N, lb, &b, &gb);
                 char what[200];
-                snprintf(what, sizeof what, "%s %s: %lldx%lldx%lld, A %s, B %s", kernel, tg_dtype_name(d), (long long)M,
+                snprintf(what, sizeof what, "%s %s: %lldx%lldx%lld, A %s, B %s", label, tg_dtype_name(d), (long long)M,
                          (long long)K, (long long)N, LAYOUT_NAMES[la], LAYOUT_NAMES[lb]);
-                check_product(ga, gb, a, b, pipe, what);
+                check(ctx, ga, gb, a, b, la, lb, sizes[si], what);
                 tg_release(a); tg_release(ga); tg_release(b); tg_release(gb);
             }
     }
+}
+
+static void check_on_pipeline(void *pipe, tg_tensor *ga, tg_tensor *gb, tg_tensor *a, tg_tensor *b, int la, int lb,
+                              const int64_t *mkn, const char *what) {
+    (void)la; (void)lb; (void)mkn;
+    check_product(ga, gb, a, b, pipe, what);
+}
+
+static void sizes_and_layouts(tg_dtype d, const char *kernel) {
+    char pipe[40];
+    if (!pipeline_of(kernel, d, pipe, sizeof pipe)) return;
+    tg__vk_matmul_force(kernel);
+    static const int64_t SIZES[][3] = {{1, 1, 1}, {7, 13, 5}, {13, 7, 5}, {64, 64, 64}, {129, 257, 65}, {300, 200, 100}};
+    each_size_and_layout(d, SIZES, sizeof SIZES / sizeof SIZES[0], kernel, check_on_pipeline, pipe);
     tg__vk_matmul_force(NULL);
 }
 
@@ -398,31 +413,24 @@ Test(gpu_matmul, split_k_for_long_depth) {
  * also sums in f32 and rounds once). Sizes cross the coop kernel's 128 x 128
  * tiles and 32-deep steps; depths that are not multiples of 8, unaligned
  * and strided views take the fallback on every device. */
+/* An f16 product, and whether it ran on cooperative matrices where the
+ * device has them: plain and transposed operands of these sizes fit. */
+static void check_half(void *coop, tg_tensor *ga, tg_tensor *gb, tg_tensor *a, tg_tensor *b, int la, int lb,
+                       const int64_t *mkn, const char *what) {
+    int64_t M = mkn[0], K = mkn[1], N = mkn[2];
+    long before = tg__vk_matmul_coop_count();
+    check_product(ga, gb, a, b, NULL, what);
+    bool fits = M >= 16 && N >= 16 && K % 8 == 0 && (la == L_PLAIN || la == L_TRANS) &&
+                (lb == L_PLAIN || lb == L_TRANS) && (la == L_PLAIN || M % 8 == 0) && (lb == L_PLAIN ? N % 8 == 0 : 1);
+    if (*(bool *)coop && fits) cr_assert_gt(tg__vk_matmul_coop_count(), before, "%s: not on cooperative matrices", what);
+    if (!*(bool *)coop) cr_assert_eq(tg__vk_matmul_coop_count(), before, "%s", what);
+}
+
 Test(gpu_matmul, half_products_every_layout) {
     need_gpu();
     bool coop = tg__vk_matmul_has_coop(0);
     static const int64_t SIZES[][3] = {{5, 3, 4}, {16, 16, 16}, {40, 72, 48}, {128, 64, 128}, {200, 40, 136}, {33, 24, 250}};
-    for (size_t si = 0; si < sizeof SIZES / sizeof SIZES[0]; si++) {
-        int64_t M = SIZES[si][0], K = SIZES[si][1], N = SIZES[si][2];
-        for (int la = 0; la < N_LAYOUTS; la++)
-            for (int lb = 0; lb < N_LAYOUTS; lb++) {
-                if (M * K * N > 5000 && la != 0 && lb != 0 && !(la == L_TRANS && lb == L_TRANS)) continue;
-                tg_tensor *a, *ga, *b, *gb;
-                make_operand(TG_F16, M, K, la, &a, &ga);
-                make_operand(TG_F16, K, N, lb, &b, &gb);
-                char what[200];
-                snprintf(what, sizeof what, "f16 %lldx%lldx%lld, A %s, B %s", (long long)M, (long long)K, (long long)N,
-                         LAYOUT_NAMES[la], LAYOUT_NAMES[lb]);
-                long before = tg__vk_matmul_coop_count();
-                check_product(ga, gb, a, b, NULL, what);
-                /* plain and transposed operands of these sizes fit the coop kernel */
-                bool fits = M >= 16 && N >= 16 && K % 8 == 0 && (la == L_PLAIN || la == L_TRANS) &&
-                            (lb == L_PLAIN || lb == L_TRANS) && (la == L_PLAIN || M % 8 == 0) && (lb == L_PLAIN ? N % 8 == 0 : 1);
-                if (coop && fits) cr_assert_gt(tg__vk_matmul_coop_count(), before, "%s: not on cooperative matrices", what);
-                if (!coop) cr_assert_eq(tg__vk_matmul_coop_count(), before, "%s", what);
-                tg_release(a); tg_release(ga); tg_release(b); tg_release(gb);
-            }
-    }
+    each_size_and_layout(TG_F16, SIZES, sizeof SIZES / sizeof SIZES[0], "half", check_half, &coop);
 }
 
 /* Batched and broadcast f16 products, and bf16 (always the fallback):

@@ -463,22 +463,6 @@ Test(gpu_nn, optimizers_on_device_match_cpu) {
 }
 
 /* Both as host doubles, equal bit for bit (NaN to NaN), or the test fails. */
-static void check_bitwise(tg_tensor *got, tg_tensor *want, const char *what) {
-    cr_assert(got && want, "%s: %s", what, tg_last_error());
-    int64_t n = tg_numel(want);
-    cr_assert_eq(tg_numel(got), n, "%s: sizes", what);
-    tg_dtype d = tg_dtype_of(want);
-    cr_assert_eq(tg_dtype_of(got), d, "%s: dtype", what);
-    size_t es = tg_dtype_size(d);
-    unsigned char *g = malloc((size_t)n * es + 1), *w = malloc((size_t)n * es + 1);
-    cr_assert_eq(tg_copy_to(tg_to_device(got, CPU), g, (size_t)n * es), TG_OK, "%s", tg_last_error());
-    cr_assert_eq(tg_copy_to(tg_to_device(want, CPU), w, (size_t)n * es), TG_OK, "%s", tg_last_error());
-    for (int64_t i = 0; i < n; i++)
-        cr_assert(memcmp(g + i * (int64_t)es, w + i * (int64_t)es, es) == 0, "%s: element %lld differs", what, (long long)i);
-    free(g);
-    free(w);
-}
-
 /* The matmul kernels add the bias and apply ReLU as they store the product
  * (tg_vk_epilogue): the fused linear and conv2d_bias equal, bit for bit,
  * the unfused chain of separate GPU ops (the same product, then add and
@@ -501,8 +485,8 @@ Test(gpu_nn, epilogue_in_the_product_is_bitwise_the_unfused_chain) {
                 if (relu) chain = tg_relu(chain);
                 char what[96];
                 snprintf(what, sizeof what, "linear case %zu%s %s", ci, relu ? " relu" : "", tg_dtype_name(d));
-                check_bitwise(tg_nn_linear(x, w, b, relu ? TG_ACT_RELU : TG_ACT_NONE), chain, what);
-                if (relu) check_bitwise(tg_nn_linear(x, w, NULL, TG_ACT_RELU), tg_relu(tg_matmul(x, tg_mT(w))), what);
+                expect_same_bits(tg_nn_linear(x, w, b, relu ? TG_ACT_RELU : TG_ACT_NONE), chain, what);
+                if (relu) expect_same_bits(tg_nn_linear(x, w, NULL, TG_ACT_RELU), tg_relu(tg_matmul(x, tg_mT(w))), what);
                 tg_scope_end();
             }
         for (size_t ci = 0; ci < 3; ci++) {      /* one group, with a bias */
@@ -513,7 +497,7 @@ Test(gpu_nn, epilogue_in_the_product_is_bitwise_the_unfused_chain) {
             tg_tensor *chain = tg_add(tg_nn_conv2d(x, w, NULL, &k->o), tg_reshape(b, 3, (int64_t[]){k->O, 1, 1}));
             char what[96];
             snprintf(what, sizeof what, "conv %s %s", k->name, tg_dtype_name(d));
-            check_bitwise(tg_nn_conv2d(x, w, b, &k->o), chain, what);
+            expect_same_bits(tg_nn_conv2d(x, w, b, &k->o), chain, what);
             tg_scope_end();
         }
     }

@@ -46,6 +46,27 @@ double lcg_uniform(uint64_t *state) {
     return (double)(*state >> 11) / 9007199254740992.0;
 }
 
+void expect_same_bits(tg_tensor *got, tg_tensor *want, const char *what) {
+    cr_assert(got && want, "%s: %s", what, tg_last_error());
+    int64_t n = tg_numel(want);
+    tg_dtype d = tg_dtype_of(want);
+    cr_assert_eq(tg_numel(got), n, "%s: sizes", what);
+    cr_assert_eq(tg_dtype_of(got), d, "%s: dtype", what);
+    size_t es = tg_dtype_size(d);
+    unsigned char *g = malloc((size_t)n * es + 1), *w = malloc((size_t)n * es + 1);
+    tg_scope_begin();   /* owns the host copies */
+    tg_tensor *hg = tg_to_device(got, CPU), *hw = tg_to_device(want, CPU);
+    cr_assert(g && w && hg && hw, "%s: %s", what, tg_last_error());
+    cr_assert_eq(tg_copy_to(hg, g, (size_t)n * es), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_copy_to(hw, w, (size_t)n * es), TG_OK, "%s", tg_last_error());
+    int64_t i = 0;
+    while (i < n && memcmp(g + i * (int64_t)es, w + i * (int64_t)es, es) == 0) i++;
+    cr_expect_eq(i, n, "%s: element %lld differs", what, (long long)i);
+    tg_scope_end();
+    free(g);
+    free(w);
+}
+
 tg_tensor *gpu(tg_tensor *t) {
     tg_tensor *g = tg_to_device(t, VK0);
     cr_assert_not_null(g, "tg_to_device: %s", tg_last_error());

@@ -23,6 +23,9 @@ bool gpu_has_f64(void);
 int gpu_n_dtypes(void);
 /* t copied to vulkan:0 (a new reference); a failure fails the test. */
 tg_tensor *gpu(tg_tensor *t);
+/* Expects got and want (on any device) to hold the same bytes, naming the
+ * first element that differs; NULL, or another size or dtype, fails. */
+void expect_same_bits(tg_tensor *got, tg_tensor *want, const char *what);
 /* Runs body(fd) in a forked child, as a new program would run, with
  * TANGENT_CACHE_DIR=dir (NULL: left as it is). The child writes n bytes of
  * what it saw to fd and returns 0, GPU_CHILD_SKIP when there is no

@@ -1,0 +1,224 @@
+/* Matmul epilogues in compiled programs (autodiff/fusion.c): the pass puts
+ * a matmul and the add of a bias and/or the relu right after it in one
+ * group, shown by tg_graph_print and the DOT export, only where the
+ * intermediates are read by nobody else; the compiled program then runs
+ * the add and relu in place over the product, block by block, and gives
+ * bitwise the values of the program compiled with no_fusion (hence of
+ * eager mode) for every bias shape, batched products, one block and many,
+ * and in gradient programs. */
+#define _GNU_SOURCE   /* open_memstream */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/check.h"
+
+TestSuite(fusion_epilogue, .init = tg_clear_error, .fini = tg_clear_error);
+
+/* matmul epilogues the library has run fused (the tests link it statically) */
+long long tg__fusion_epilogue_runs(void);
+
+typedef struct {
+    bool relu, return_sum;   /* apply relu; return the sum before it too */
+} layer_kind;
+
+/* relu(x @ w + b) (in: x, w, b) */
+static tg_status layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const layer_kind *k = ctx;
+    tg_tensor *s = tg_add(tg_matmul(in[0], in[1]), in[2]);
+    out[0] = k->relu ? tg_relu(s) : s;
+    if (k->return_sum) out[1] = s;
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static char *print_graph(const tg_graph *g, bool dot) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(f);
+    cr_assert_eq(dot ? tg_graph_to_dot(g, f) : tg_graph_print(g, f), TG_OK);
+    fclose(f);
+    return buf;
+}
+
+static int count(const char *text, const char *what) {
+    int n = 0;
+    for (const char *q = text; (q = strstr(q, what)); q++) n++;
+    return n;
+}
+
+static bool same_bits(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b || tg_numel(a) != tg_numel(b) || tg_dtype_of(a) != tg_dtype_of(b)) return false;
+    size_t n = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
+    char *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
+    bool same = tg_copy_to(a, x, n) == TG_OK && tg_copy_to(b, y, n) == TG_OK && memcmp(x, y, n) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static tg_graph *trace_layer(layer_kind *k, tg_dtype t, const char *x, const char *w, const char *b) {
+    tg_spec specs[3] = {{t, x}, {t, w}, {t, b}};
+    tg_graph *g = tg_trace(layer, k, 3, specs, k->return_sum ? 2 : 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    return g;
+}
+
+/* How many nodes the printed optimised graph puts in a matmul epilogue. */
+static int epilogue_nodes(const tg_graph *g) {
+    tg_graph *o = tg_graph_optimize(g);
+    cr_assert_not_null(o, "%s", tg_last_error());
+    char *text = print_graph(o, false), *dot = print_graph(o, true);
+    int n = count(text, ": matmul epilogue}");
+    cr_expect_eq(count(dot, "label=\"fused 1: matmul epilogue\""), n ? 1 : 0, "DOT:\n%s", dot);
+    free(text);
+    free(dot);
+    tg_graph_free(o);
+    return n;
+}
+
+Test(fusion_epilogue, groups_only_what_no_one_else_reads) {
+    tg_scope_begin();
+    layer_kind full = {true, false}, bias_only = {false, false}, sum_returned = {true, true};
+    tg_graph *g = trace_layer(&full, TG_F32, "N, 8", "8, 5", "5");
+    cr_expect_eq(epilogue_nodes(g), 3, "matmul, add, relu in one group");
+    tg_graph_free(g);
+    g = trace_layer(&bias_only, TG_F32, "N, 8", "8, 5", "1, 5");
+    cr_expect_eq(epilogue_nodes(g), 2, "matmul and add");
+    tg_graph_free(g);
+    /* the sum is returned as well: it must be written, so relu stays out */
+    g = trace_layer(&sum_returned, TG_F32, "N, 8", "8, 5", "5");
+    cr_expect_eq(epilogue_nodes(g), 2, "matmul and add (the sum is returned)");
+    tg_graph_free(g);
+    /* a bias that varies along a batch axis is not one the kernel reads */
+    g = trace_layer(&full, TG_F32, "B, N, 8", "8, 5", "B, 1, 5");
+    cr_expect_eq(epilogue_nodes(g), 0, "a bias over the batch axis");
+    tg_graph_free(g);
+    /* a bias of another dtype: the add promotes, so it is not an epilogue */
+    tg_spec specs[3] = {{TG_F32, "N, 8"}, {TG_F32, "8, 5"}, {TG_F64, "5"}};
+    g = tg_trace(layer, &full, 3, specs, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    cr_expect_eq(epilogue_nodes(g), 0, "a promoting add");
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* Runs both programs on (x, w, b); expects equal bits and one fused
+ * epilogue run in the fused program. */
+static void check_binding(tg_program *fused, tg_program *plain, tg_tensor *x, tg_tensor *w, tg_tensor *b, int n_out,
+                          const char *what) {
+    tg_tensor *in[3] = {x, w, b}, *f[2] = {NULL, NULL}, *u[2] = {NULL, NULL};
+    long long runs = tg__fusion_epilogue_runs();
+    cr_assert_eq(tg_run(fused, in, f), TG_OK, "%s: %s", what, tg_last_error());
+    cr_expect_eq(tg__fusion_epilogue_runs() - runs, 1, "%s: epilogue runs", what);
+    cr_assert_eq(tg_run(plain, in, u), TG_OK, "%s: %s", what, tg_last_error());
+    for (int j = 0; j < n_out; j++) cr_expect(same_bits(f[j], u[j]), "%s: output %d differs from the unfused program", what, j);
+    for (int j = 0; j < n_out; j++) {
+        tg_release(f[j]);
+        tg_release(u[j]);
+    }
+}
+
+Test(fusion_epilogue, fused_equals_unfused_bitwise) {
+    tg_scope_begin();
+    tg_manual_seed(11);
+    layer_kind kinds[2] = {{true, false}, {true, true}};
+    struct { const char *x, *b; int xd, bd; int64_t bshape[2]; } cases[] = {
+        {"N, 24", "5", 2, 1, {5, 0}},             /* a bias per column */
+        {"N, 24", "1, 5", 2, 2, {1, 5}},
+        {"N, 24", "N, 1", 2, 2, {-1, 1}},         /* per row (N: the binding's rows) */
+        {"N, 24", "N, 5", 2, 2, {-1, 5}},         /* a whole matrix (a residual) */
+        {"3, N, 24", "5", 3, 1, {5, 0}},          /* batched: one bias for every batch */
+    };
+    int64_t rows[] = {1, 7, 4000};   /* one row, one block, several blocks of 3276 rows (16 Ki elements) */
+    for (int t = 0; t < 2; t++) {
+        tg_dtype d = t ? TG_F64 : TG_F32;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            for (int k = 0; k < 2; k++) {
+                tg_graph *g = trace_layer(&kinds[k], d, cases[c].x, "24, 5", cases[c].b);
+                tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+                cr_assert(fused && plain, "%s", tg_last_error());
+                for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+                    int64_t n = rows[r], xs[3] = {3, n, 24}, bs[2] = {cases[c].bshape[0], cases[c].bshape[1]};
+                    if (cases[c].xd == 2) { xs[0] = n; xs[1] = 24; }
+                    if (bs[0] < 0) bs[0] = n;
+                    tg_tensor *x = tg_randn(d, cases[c].xd, xs), *w = tg_randn(d, 2, (int64_t[]){24, 5});
+                    tg_tensor *b = tg_randn(d, cases[c].bd, bs);
+                    char what[128];
+                    snprintf(what, sizeof what, "%s, x (%s), bias (%s), N = %lld%s", tg_dtype_name(d), cases[c].x,
+                             cases[c].b, (long long)n, k ? ", sum returned" : "");
+                    check_binding(fused, plain, x, w, b, k ? 2 : 1, what);
+                }
+                tg_program_free(fused);
+                tg_program_free(plain);
+                tg_graph_free(g);
+            }
+    }
+    tg_scope_end();
+}
+
+/* A strided operand (a transposed weight) and eager mode. */
+Test(fusion_epilogue, equals_eager_mode_with_a_transposed_weight) {
+    tg_scope_begin();
+    tg_manual_seed(12);
+    layer_kind full = {true, false};
+    tg_graph *g = trace_layer(&full, TG_F32, "N, 30", "30, 20", "20");
+    tg_program *fused = tg_compile(g, NULL);
+    cr_assert_not_null(fused, "%s", tg_last_error());
+    tg_tensor *x = tg_randn(TG_F32, 2, (int64_t[]){1500, 30}), *wt = tg_randn(TG_F32, 2, (int64_t[]){20, 30});
+    tg_tensor *w = tg_permute(wt, (int[]){1, 0}), *b = tg_randn(TG_F32, 1, (int64_t[]){20});
+    tg_tensor *in[3] = {x, w, b}, *eager, *got;
+    cr_assert_eq(layer(&full, in, &eager), TG_OK, "%s", tg_last_error());
+    long long runs = tg__fusion_epilogue_runs();
+    cr_assert_eq(tg_run(fused, in, &got), TG_OK, "%s", tg_last_error());
+    cr_expect_eq(tg__fusion_epilogue_runs() - runs, 1);
+    cr_expect(same_bits(eager, got), "the fused program differs from eager mode");
+    tg_release(got);
+    tg_program_free(fused);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* value_and_grad of a two-layer loss: the forward products keep their
+ * bias adds (relu's input is read by its derivative, so relu stays out),
+ * and the program gives the unfused program's value and gradients. */
+static tg_status two_layers(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *h = tg_relu(tg_add(tg_matmul(in[0], in[1]), in[2]));
+    tg_tensor *y = tg_add(tg_matmul(h, in[3]), in[4]);
+    out[0] = tg_sum(tg_square(y), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(fusion_epilogue, gradient_programs_agree) {
+    tg_scope_begin();
+    tg_manual_seed(13);
+    tg_spec specs[5] = {{TG_F64, "N, 12"}, {TG_F64, "12, 9"}, {TG_F64, "9"}, {TG_F64, "9, 4"}, {TG_F64, "4"}};
+    tg_graph *g = tg_trace(two_layers, NULL, 5, specs, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 4, (int[]){1, 2, 3, 4});
+    cr_assert_not_null(vg, "%s", tg_last_error());
+    cr_expect_geq(epilogue_nodes(vg), 4, "both forward products with their bias adds");
+    tg_program *fused = tg_compile(vg, NULL), *plain = tg_compile(vg, &(tg_compile_opts){.no_fusion = true});
+    cr_assert(fused && plain, "%s", tg_last_error());
+    for (int64_t n = 3; n <= 3000; n += 2997) {
+        tg_tensor *in[5] = {tg_randn(TG_F64, 2, (int64_t[]){n, 12}), tg_randn(TG_F64, 2, (int64_t[]){12, 9}),
+                            tg_randn(TG_F64, 1, (int64_t[]){9}), tg_randn(TG_F64, 2, (int64_t[]){9, 4}),
+                            tg_randn(TG_F64, 1, (int64_t[]){4})};
+        tg_tensor *a[5], *b[5];
+        long long runs = tg__fusion_epilogue_runs();
+        cr_assert_eq(tg_run(fused, in, a), TG_OK, "%s", tg_last_error());
+        cr_expect_geq(tg__fusion_epilogue_runs() - runs, 2, "N = %lld: epilogue runs", (long long)n);
+        cr_assert_eq(tg_run(plain, in, b), TG_OK, "%s", tg_last_error());
+        for (int j = 0; j < 5; j++) {
+            cr_expect(same_bits(a[j], b[j]), "N = %lld: output %d differs", (long long)n, j);
+            tg_release(a[j]);
+            tg_release(b[j]);
+        }
+    }
+    tg_program_free(fused);
+    tg_program_free(plain);
+    tg_graph_free(vg);
+    tg_graph_free(g);
+    tg_scope_end();
+}

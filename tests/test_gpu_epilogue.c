@@ -1,0 +1,131 @@
+/* Matmul epilogues of compiled programs on the GPU (autodiff/fusion.c,
+ * tg__vk_matmul_epilogue in gpu/linear.c): relu(x @ w + b) traced and
+ * compiled runs as one dispatch (the matmul kernel adds the bias and
+ * applies relu as it stores), bit for bit what the program compiled with
+ * no_fusion computes in three, for f32 and f64 (where the device has it),
+ * per-column, per-row and whole-matrix biases, batched products and a
+ * transposed weight; a product whose kernel path takes no epilogue
+ * (split-K) runs the add and relu op by op with the same bits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/gpu.h"
+#include "support/check.h"
+#include "support/gpu.h"
+
+long long tg__fusion_epilogue_runs(void);
+
+static tg_status layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_relu(tg_add(tg_matmul(in[0], in[1]), in[2]));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static tg_program *compile_layer(tg_dtype t, const char *x, const char *w, const char *b, bool fuse) {
+    tg_spec specs[3] = {{t, x}, {t, w}, {t, b}};
+    tg_graph *g = tg_trace(layer, NULL, 3, specs, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_compile_opts o = {.no_fusion = !fuse, .no_replay = true};    /* dispatches counted: the kernels alone */
+    tg_program *p = tg_compile(g, &o);
+    cr_assert(p, "%s", tg_last_error());
+    tg_graph_free(g);
+    return p;
+}
+
+static tg_tensor *random_on_gpu(tg_dtype t, int ndim, const int64_t *shape) {
+    tg_tensor *h = tg_randn(t, ndim, shape), *d = tg_to_device(h, VK0);
+    cr_assert(d, "%s", tg_last_error());
+    tg_release(h);
+    return d;
+}
+
+/* Runs both programs on in[]; expects equal bits, and (fused_dispatches
+ * >= 0) that many dispatches in the fused run against 3 op by op. */
+static void check(tg_program *fused, tg_program *plain, tg_tensor **in, int fused_dispatches, const char *what) {
+    tg_vk_queue_stats s0, s1, s2;
+    tg_tensor *f, *u;
+    long long runs = tg__fusion_epilogue_runs();
+    cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+    cr_assert_eq(tg_run(fused, in, &f), TG_OK, "%s: %s", what, tg_last_error());
+    cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+    cr_assert_eq(tg_run(plain, in, &u), TG_OK, "%s: %s", what, tg_last_error());
+    cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
+    uint64_t nf = s1.dispatches - s0.dispatches, np = s2.dispatches - s1.dispatches;
+    if (fused_dispatches >= 0) {
+        cr_expect_eq(nf, (uint64_t)fused_dispatches, "%s: the fused run made %llu dispatches", what,
+                     (unsigned long long)nf);
+        cr_expect_eq(np, 3, "%s: op by op made %llu dispatches", what, (unsigned long long)np);
+        cr_expect_eq(tg__fusion_epilogue_runs() - runs, 1, "%s: the epilogue did not run fused", what);
+    }
+    expect_same_bits(f, u, what);
+    tg_release(f);
+    tg_release(u);
+}
+
+Test(gpu_epilogue, one_dispatch_bitwise_the_unfused_chain) {
+    need_gpu();
+    struct { const char *x, *b; int xd, bd; int64_t bshape[2]; } cases[] = {
+        {"N, 40", "24", 2, 1, {24, 0}},             /* a bias per column */
+        {"N, 40", "N, 1", 2, 2, {-1, 1}},           /* per row */
+        {"N, 40", "N, 24", 2, 2, {-1, 24}},         /* a whole matrix */
+        {"3, N, 40", "1, 24", 3, 2, {1, 24}},       /* batched, one bias for every batch */
+    };
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
+        tg_dtype t = di ? TG_F64 : TG_F32;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            tg_program *fused = compile_layer(t, cases[c].x, "40, 24", cases[c].b, true);
+            tg_program *plain = compile_layer(t, cases[c].x, "40, 24", cases[c].b, false);
+            for (int64_t n = 1; n <= 70; n += 69) {
+                tg_scope_begin();
+                int64_t xs[3] = {3, n, 40}, bs[2] = {cases[c].bshape[0] < 0 ? n : cases[c].bshape[0], cases[c].bshape[1]};
+                if (cases[c].xd == 2) { xs[0] = n; xs[1] = 40; }
+                tg_tensor *in[3] = {random_on_gpu(t, cases[c].xd, xs), random_on_gpu(t, 2, (int64_t[]){40, 24}),
+                                    random_on_gpu(t, cases[c].bd, bs)};
+                char what[96];
+                snprintf(what, sizeof what, "%s x (%s) bias (%s) N=%lld", tg_dtype_name(t), cases[c].x, cases[c].b,
+                         (long long)n);
+                check(fused, plain, in, 1, what);
+                for (int i = 0; i < 3; i++) tg_release(in[i]);
+                tg_scope_end();
+            }
+            tg_program_free(fused);
+            tg_program_free(plain);
+        }
+    }
+}
+
+Test(gpu_epilogue, transposed_weight_and_the_cpu) {
+    need_gpu();
+    tg_program *fused = compile_layer(TG_F32, "N, 40", "40, 24", "24", true);
+    tg_program *plain = compile_layer(TG_F32, "N, 40", "40, 24", "24", false);
+    tg_scope_begin();
+    tg_tensor *x = random_on_gpu(TG_F32, 2, (int64_t[]){33, 40}), *wt = random_on_gpu(TG_F32, 2, (int64_t[]){24, 40});
+    tg_tensor *w = tg_permute(wt, (int[]){1, 0}), *b = random_on_gpu(TG_F32, 1, (int64_t[]){24});
+    tg_tensor *in[3] = {x, w, b};
+    check(fused, plain, in, 1, "transposed weight");
+    /* and the GPU's values are the CPU's (its own summation order) */
+    tg_tensor *host[3] = {tg_to_device(x, CPU), tg_to_device(w, CPU), tg_to_device(b, CPU)}, *g, *h;
+    cr_assert_eq(tg_run(fused, in, &g), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_run(fused, host, &h), TG_OK, "%s", tg_last_error());
+    tg_tensor *back = tg_to_device(g, CPU);
+    check_close(back, h, 1e-5, 1e-6, "GPU vs CPU");
+    tg_scope_end();
+    tg_program_free(fused);
+    tg_program_free(plain);
+}
+
+/* 8 x 1024 @ 1024 x 8 takes split-K, whose kernels store the product
+ * plain: the add and relu then run op by op, with the same bits. */
+Test(gpu_epilogue, split_k_products_run_the_chain_op_by_op) {
+    need_gpu();
+    tg_program *fused = compile_layer(TG_F32, "N, 1024", "1024, 8", "8", true);
+    tg_program *plain = compile_layer(TG_F32, "N, 1024", "1024, 8", "8", false);
+    tg_scope_begin();
+    tg_tensor *in[3] = {random_on_gpu(TG_F32, 2, (int64_t[]){8, 1024}), random_on_gpu(TG_F32, 2, (int64_t[]){1024, 8}),
+                        random_on_gpu(TG_F32, 1, (int64_t[]){8})};
+    check(fused, plain, in, -1, "split-K");
+    tg_scope_end();
+    tg_program_free(fused);
+    tg_program_free(plain);
+}
