@@ -9,9 +9,11 @@
  *
  *   bench_fusion [--threads N] [--filter SUBSTRING]
  *
- * and a dense layer relu(x @ w + b) (2048 x 1024 @ 1024 x 1024), whose
- * compiled program runs the add and relu in place over the product (a
- * matmul epilogue group), three ways: eager, unfused, traced.
+ * and a dense layer relu(x @ w + b), deep (2048 x 1024 @ 1024 x 1024: the
+ * GEMM dominates) and thin (16384 x 32 @ 32 x 512: the passes over the
+ * output weigh), whose compiled program runs the add and relu in place
+ * over the product (a matmul epilogue group), three ways: eager, unfused,
+ * traced.
  *
  * Output: DESIGN.md section 9's JSON lines (suite "fusion"). Before timing,
  * the fused result is checked bitwise against the unfused one. */
@@ -107,13 +109,12 @@ static void run_layer_program(tg_program *prog, tg_tensor *const *in) {
 static void run_layer_fused(void *p) { run_layer_program(((layer_job *)p)->fused, ((layer_job *)p)->in); }
 static void run_layer_unfused(void *p) { run_layer_program(((layer_job *)p)->unfused, ((layer_job *)p)->in); }
 
-static void case_layer(int threads) {
-    const char *name = "linear_relu_f32_2048x1024x1024";
+static void case_layer(const char *name, int64_t m, int64_t k, int64_t n, int threads) {
     layer_job j;
-    j.in[0] = tg_randn(TG_F32, 2, (int64_t[]){2048, 1024});
-    j.in[1] = tg_randn(TG_F32, 2, (int64_t[]){1024, 1024});
-    j.in[2] = tg_randn(TG_F32, 1, (int64_t[]){1024});
-    tg_graph *g = tg_trace(layer, NULL, 3, (tg_spec[]){{TG_F32, "M, 1024"}, {TG_F32, "1024, 1024"}, {TG_F32, "1024"}}, 1);
+    j.in[0] = tg_randn(TG_F32, 2, (int64_t[]){m, k});
+    j.in[1] = tg_randn(TG_F32, 2, (int64_t[]){k, n});
+    j.in[2] = tg_randn(TG_F32, 1, (int64_t[]){n});
+    tg_graph *g = tg_trace(layer, NULL, 3, (tg_spec[]){{TG_F32, "M, K"}, {TG_F32, "K, N"}, {TG_F32, "N"}}, 1);
     if (!g) die("trace");
     j.fused = tg_compile(g, NULL);
     j.unfused = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
@@ -151,7 +152,13 @@ int main(int argc, char **argv) {
         }
     }
     tg_set_num_threads(threads);
-    if (!filter || strstr("linear_relu_f32_2048x1024x1024", filter)) case_layer(threads);
+    static const int64_t layers[2][3] = {{2048, 1024, 1024}, {16384, 32, 512}};
+    for (int i = 0; i < 2; i++) {
+        char lname[64];
+        snprintf(lname, sizeof lname, "linear_relu_f32_%lldx%lldx%lld", (long long)layers[i][0], (long long)layers[i][1],
+                 (long long)layers[i][2]);
+        if (!filter || strstr(lname, filter)) case_layer(lname, layers[i][0], layers[i][1], layers[i][2], threads);
+    }
     const char *name = "chain20_f32_2^24";
     if (filter && !strstr(name, filter)) return 0;
     job j = {.c = {tg_scalar(TG_F32, 0.5), tg_scalar(TG_F32, 1.0), tg_scalar(TG_F32, 3.0)}};

@@ -76,7 +76,7 @@ for n in 1 "$T2"; do
   env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$PY" "$BENCH_DIR/baseline_cnn.py" --threads "$n" \
     ${filter[@]+"${filter[@]}"} >>"$RESULTS"
 done
-# the fusion suite (a compiled 20-op elementwise chain, fused and not), 1 and T2 threads
+# the fusion suite (a compiled 20-op elementwise chain and two dense layers, fused and not), 1 and T2 threads
 for n in 1 "$T2"; do
   env OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" "$BUILD/bench/bench_fusion" --threads "$n" \
     ${filter[@]+"${filter[@]}"} >>"$RESULTS"
