@@ -69,6 +69,37 @@ tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     tg_release(b);
     return st;
 }
+/* y (contiguous, (.., M, N)) = act(y + bias[r * rs + c * cs]) in one
+ * in-place pass, for products whose path stores them plain (split-K, the
+ * wide tile); *done false where the sizes do not fit 32-bit indices. */
+static tg_status bias_relu_pass(tg_vkdev *d, tg_tensor *y, tg_tensor *bias, int64_t rs, int64_t cs, bool relu,
+                                bool *done) {
+    int64_t total = tg__numel(y->ndim, y->shape), N = y->shape[y->ndim - 1], M = y->shape[y->ndim - 2];
+    *done = false;
+    if (!tg__vk_fits32(total) || !tg__vk_fits32(rs) || !tg__vk_fits32(cs)) return TG_OK;
+    *done = true;
+    if (total == 0) return TG_OK;
+    int32_t p[64] = {0};
+    vk_loc ly = tg__vk_locate(y), lb = tg__vk_locate(bias ? bias : y);
+    int64_t es = tg__esize(y->dtype);
+    p[0] = (int32_t)total;
+    p[1] = 1;
+    p[2] = bias != NULL;
+    p[3] = relu;
+    p[4] = 1;
+    p[5] = 1;
+    p[6] = (int32_t)N;
+    p[7] = (int32_t)M;
+    p[20] = (int32_t)(ly.byte_off / (size_t)es);
+    p[21] = (int32_t)(lb.byte_off / (size_t)es);
+    p[22] = (int32_t)cs;
+    p[23] = (int32_t)rs;
+    VkBuffer bufs[2] = {ly.block->buf, lb.block->buf};
+    char pipe[32];
+    snprintf(pipe, sizeof pipe, "linear_epilogue_%s", tg__vk_sfx(y->dtype));
+    return tg__vk_record(d, pipe, p, 2, bufs, tg__vk_groups_for(total), 1, 1);
+}
+
 /* The same epilogue for a compiled program's matmul -> add -> relu group
  * (autodiff/fusion.c). */
 tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
@@ -102,6 +133,7 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     int64_t cs = bn >= 1 && bias->shape[bn - 1] != 1 ? bias->strides[bn - 1] : 0;
     tg_vk_epilogue ep = {bias, rs, cs, relu, false};
     st = tg__vk_matmul_ep(&call, in, &y, &ep);
+    if (!st && !ep.applied) st = bias_relu_pass(d, y, bias, rs, cs, relu, &ep.applied);
     if (st) {
         tg_release(y);
         return st;

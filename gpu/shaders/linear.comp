@@ -5,6 +5,10 @@
 //   p[0] elements  p[1] n (bias length)  p[2] has bias  p[3] relu
 //   p[4] L (elements per bias entry: 1 for linear, oh ow for conv)
 //   p[20] y base  p[21] bias base  p[22] bias stride
+// With p[5] != 0, a bias over the last two axes of a (.., M, N) result
+// (a compiled program's matmul epilogue group whose product took a path
+// that stores it plain): b[r * p[23] + c * p[22]], r = (i / N) % M,
+// c = i % N, N = p[6], M = p[7].
 #version 450
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 256) in;
@@ -16,7 +20,10 @@ void main() {
     TG_FOR_EACH(i) {
         int k = p[20] + int(i);
         T v = y[k];
-        if (p[2] != 0) v += b[p[21] + int((i / uint(p[4])) % uint(p[1])) * p[22]];
+        if (p[2] != 0 && p[5] != 0)
+            v += b[p[21] + int((i / uint(p[6])) % uint(p[7])) * p[23] + int(i % uint(p[6])) * p[22]];
+        else if (p[2] != 0)
+            v += b[p[21] + int((i / uint(p[4])) % uint(p[1])) * p[22]];
         if (p[3] != 0) v = v < T(0) ? T(0) : v;
         y[k] = v;
     }
