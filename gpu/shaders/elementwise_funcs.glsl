@@ -16,17 +16,19 @@ const double LOG2E = 1.44269504088896340736LF, LOG10E = 0.43429448190325182765LF
 
 // e^r - 1 for |r| <= ln2 / 2: Horner form of the Taylor series to r^17.
 double expm1_small(double r) {
-    double t = 1.0LF;
+    precise double t = 1.0LF;
     for (int k = 17; k >= 2; k--) t = 1.0LF + r * t / double(k);
-    return r * t;
+    precise double e = r * t;
+    return e;
 }
 double f_exp(double x) {
     if (x != x) return x;
     if (x > 709.782712893384LF) return 1.0LF / 0.0LF;
     if (x < -745.2LF) return 0.0LF;
     double k = roundEven(x * INV_LN2);
-    double r = (x - k * LN2_HI) - k * LN2_LO;
-    return ldexp(1.0LF + expm1_small(r), int(k));
+    precise double r = (x - k * LN2_HI) - k * LN2_LO;
+    precise double m = 1.0LF + expm1_small(r);
+    return ldexp(m, int(k));
 }
 double f_expm1(double x) { return abs(x) <= 0.34657359LF ? expm1_small(x) : f_exp(x) - 1.0LF; }
 double f_log(double x) {
@@ -36,10 +38,11 @@ double f_log(double x) {
     int e;
     double m = frexp(x, e);
     if (m < 0.70710678118654752LF) { m *= 2.0LF; e -= 1; }
-    double s = (m - 1.0LF) / (m + 1.0LF), z = s * s, t = 0.0LF;
+    precise double s = (m - 1.0LF) / (m + 1.0LF), z = s * s, t = 0.0LF;
     for (int k = 10; k >= 1; k--) t = z * (1.0LF / double(2 * k + 1) + t);
-    double lm = 2.0LF * s + 2.0LF * s * t;
-    return double(e) * LN2_HI + (lm + double(e) * LN2_LO);
+    precise double lm = 2.0LF * s + 2.0LF * s * t;
+    precise double l = double(e) * LN2_HI + (lm + double(e) * LN2_LO);
+    return l;
 }
 double f_log1p(double x) {
     // Goldberg's trick: exact where 1 + x rounds (precise: u - 1 must not
@@ -61,15 +64,17 @@ const float LOG2E = 1.44269504, LOG10E = 0.434294482;
 float f_exp(float x) { return exp(x); }
 float f_expm1(float x) {
     if (abs(x) >= 0.34657359) return exp(x) - 1.0;
-    float t = 1.0;
+    precise float t = 1.0;
     for (int k = 10; k >= 2; k--) t = 1.0 + x * t / float(k);
-    return x * t;
+    precise float e = x * t;
+    return e;
 }
 // log(1 + x) for |x| < 1/32 by its series (error below 2^-30 relative)
 float log1p_small(float x) {
-    float t = 0.0;
+    precise float t = 0.0;
     for (int k = 8; k >= 1; k--) t = 1.0 / float(k) - x * t;
-    return x * t;
+    precise float l = x * t;
+    return l;
 }
 float f_log1p(float x) { return abs(x) < 0.03125 ? log1p_small(x) : log(1.0 + x); }
 float f_log(float x) { return abs(x - 1.0) < 0.03125 ? log1p_small(x - 1.0) : log(x); }
@@ -107,7 +112,8 @@ double exp_parts(double y, out int k) {
     double kf = roundEven(y * INV_LN2);
     precise double r = (y - kf * LN2_HI) - kf * LN2_LO;
     k = int(kf);
-    return 1.0LF + expm1_small(r);
+    precise double m = 1.0LF + expm1_small(r);
+    return m;
 }
 // m 2^k; ldexp may flush below 2^-1022, a multiplication may not
 double scale2(double m, int k) { return k < -1000 ? ldexp(m, k + 64) * 5.42101086242752217e-20LF : ldexp(m, k); }
@@ -142,7 +148,7 @@ float exp_parts(float y, out int k) {
     float kf = roundEven(y * INV_LN2);
     precise float r = (y - kf * LN2_HI) - kf * LN2_LO;
     k = int(kf);
-    float t = EXP_C[EXP_C.length() - 1];
+    precise float t = EXP_C[EXP_C.length() - 1];
     for (int i = EXP_C.length() - 2; i >= 0; i--) t = EXP_C[i] + r * t;
     return t;
 }
@@ -158,12 +164,13 @@ float split_hi(float z) { return floor(z * 256.0) / 256.0; }
 #endif
 
 T k_sin(T r) {
-    T z = r * r, t = SIN_C[SIN_C.length() - 1];
+    precise T z = r * r, t = SIN_C[SIN_C.length() - 1];
     for (int i = SIN_C.length() - 2; i >= 0; i--) t = SIN_C[i] + z * t;
-    return r * t;
+    precise T v = r * t;
+    return v;
 }
 T k_cos(T r) {
-    T z = r * r, t = COS_C[COS_C.length() - 1];
+    precise T z = r * r, t = COS_C[COS_C.length() - 1];
     for (int i = COS_C.length() - 2; i >= 0; i--) t = COS_C[i] + z * t;
     return t;
 }
@@ -175,10 +182,11 @@ T atan_pos(T a) {
     if (inv) a = T(1) / a;
     T base = T(0);
     if (a > TAN_PI8) { a = (a - T(1)) / (a + T(1)); base = PIO4; }
-    a = a / (T(1) + sqrt(T(1) + a * a));
-    T z = a * a, t = ATAN_C[ATAN_C.length() - 1];
+    precise T a2 = T(1) + a * a;
+    a = a / (T(1) + sqrt(a2));
+    precise T z = a * a, t = ATAN_C[ATAN_C.length() - 1];
     for (int i = ATAN_C.length() - 2; i >= 0; i--) t = ATAN_C[i] + z * t;
-    T r = base + T(2) * (a * t);
+    precise T r = base + T(2) * (a * t);
     return inv ? (PIO2_HI - r) + PIO2_LO : r;
 }
 // e^y within a few ulps (f32: GLSL's exp may be off by 3 + 2|y| ulps)
@@ -195,14 +203,14 @@ T expm1_acc(T x) { return abs(x) <= T(0.34657359) ? f_expm1(x) : exp_acc(x) - T(
 // reaches the exponential
 T erfc_pos(T z) {
     if (z > ERFC_ZERO) return T(0);
-    T t = T(2) / (T(2) + z), u2 = T(4) * t - T(2);
-    T b1 = T(0), b2 = T(0);   // Clenshaw on u = 2t - 1
+    precise T t = T(2) / (T(2) + z), u2 = T(4) * t - T(2);
+    precise T b1 = T(0), b2 = T(0);   // Clenshaw on u = 2t - 1
     for (int j = ERFC_CH.length() - 1; j > 0; j--) {
-        T b = u2 * b1 - b2 + ERFC_CH[j];
+        precise T b = u2 * b1 - b2 + ERFC_CH[j];
         b2 = b1;
         b1 = b;
     }
-    T p = T(0.5) * u2 * b1 - b2 + ERFC_CH[0];
+    precise T p = T(0.5) * u2 * b1 - b2 + ERFC_CH[0];
     T zh = split_hi(z);
     precise T lo = p - (z - zh) * (z + zh);
     int k;
@@ -210,9 +218,10 @@ T erfc_pos(T z) {
     return scale2(t * m * exp_acc(lo), k);
 }
 T erf_small(T x) {
-    T z = x * x, t = ERF_C[ERF_C.length() - 1];
+    precise T z = x * x, t = ERF_C[ERF_C.length() - 1];
     for (int i = ERF_C.length() - 2; i >= 0; i--) t = ERF_C[i] + z * t;
-    return x * t;
+    precise T v = x * t;
+    return v;
 }
 
 
@@ -271,7 +280,8 @@ T u_sinh(T x) {
     if (a < TRIG_TINY) return x;
     if (a < T(22)) {
         T t = expm1_acc(a);   // no cancellation for small x
-        r = a < T(1) ? T(0.5) * (T(2) * t - t * t / (t + T(1))) : T(0.5) * (t + t / (t + T(1)));
+        precise T s = a < T(1) ? T(0.5) * (T(2) * t - t * t / (t + T(1))) : T(0.5) * (t + t / (t + T(1)));
+        r = s;
     } else if (a < EXP_OVER) {
         r = T(0.5) * exp_acc(a);
     } else {   // e^a overflows before e^a / 2 does
@@ -288,7 +298,8 @@ T u_cosh(T x) {
     }
     if (a < T(22)) {
         T e = exp_acc(a);
-        return T(0.5) * e + T(0.5) / e;
+        precise T c = T(0.5) * e + T(0.5) / e;
+        return c;
     }
     if (a < EXP_OVER) return T(0.5) * exp_acc(a);
     T h = exp_acc(T(0.5) * a);
@@ -297,18 +308,20 @@ T u_cosh(T x) {
 T u_asinh(T x) {
     T a = abs(x), r;
     if (a < TRIG_TINY || x != x) return x;
+    precise T a2 = a * a + T(1), w = a > T(2) ? T(2) * a + T(1) / (sqrt(a2) + a) : a + a * a / (T(1) + sqrt(a2));
     if (a > HYP_BIG) r = f_log(a) + LN2;
-    else if (a > T(2)) r = f_log(T(2) * a + T(1) / (sqrt(a * a + T(1)) + a));
-    else r = f_log1p(a + a * a / (T(1) + sqrt(T(1) + a * a)));
+    else if (a > T(2)) r = f_log(w);
+    else r = f_log1p(w);
     return x < T(0) ? -r : r;
 }
 T u_acosh(T x) {
     if (x != x) return x;
     if (x < T(1)) return f_nan();
     if (x > HYP_BIG) return f_log(x) + LN2;
-    if (x > T(2)) return f_log(T(2) * x - T(1) / (x + sqrt(x * x - T(1))));
-    T t = x - T(1);
-    return f_log1p(t + sqrt(T(2) * t + t * t));
+    precise T x2 = x * x - T(1), w = T(2) * x - T(1) / (x + sqrt(x2));
+    if (x > T(2)) return f_log(w);
+    precise T t = x - T(1), u = T(2) * t + t * t, v = t + sqrt(u);
+    return f_log1p(v);
 }
 T u_atanh(T x) {
     T a = abs(x);
