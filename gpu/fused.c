@@ -16,6 +16,7 @@
  *   layout (no broadcast, no strides: offsets are base + i)   p[3] 1 when
  *   also every base is a multiple of 4 (vec4 loads and stores; the chain
  *   itself still runs element by element, so results do not change)
+ *   p[4] 0, xor-ed into the scalar literals so no driver folds them
  *   p[8 + d] output shape
  *   p[16 + 10 j] element offset of operand j, p[17 + 10 j] its binding
  *   (1..5), p[18 + 10 j + d] its stride along axis d (0 when broadcast);
@@ -93,15 +94,18 @@ static bool literal(const tg_graph *g, int v, tg_dtype t, char *buf, size_t n) {
     case TG_I32: { int32_t i; memcpy(&i, p, 4); x = i; break; }
     default: return false;
     }
+    /* ^ p[4] (always 0): a value the driver cannot see, as the op's own
+     * kernel gets the scalar as a parameter; a constant let NVIDIA's f64
+     * code divide by 3 differently from a division by a runtime 3 */
     if (t == TG_F32) {
         float f = (float)x;
         uint32_t u;
         memcpy(&u, &f, 4);
-        snprintf(buf, n, "uintBitsToFloat(0x%08xu)", u);
+        snprintf(buf, n, "uintBitsToFloat(0x%08xu ^ uint(p[4]))", u);
     } else {
         uint64_t u;
         memcpy(&u, &x, 8);
-        snprintf(buf, n, "packDouble2x32(uvec2(0x%08xu, 0x%08xu))", (uint32_t)u, (uint32_t)(u >> 32));
+        snprintf(buf, n, "packDouble2x32(uvec2(0x%08xu ^ uint(p[4]), 0x%08xu))", (uint32_t)u, (uint32_t)(u >> 32));
     }
     return true;
 }

@@ -76,8 +76,31 @@ float log1p_small(float x) {
     precise float l = x * t;
     return l;
 }
-float f_log1p(float x) { return abs(x) < 0.03125 ? log1p_small(x) : log(1.0 + x); }
-float f_log(float x) { return abs(x - 1.0) < 0.03125 ? log1p_small(x - 1.0) : log(x); }
+// log x = e ln2 + 2 atanh(s), s = (m - 1) / (m + 1), m = x 2^-e in
+// [0.707, 1.414]: GLSL's log has an absolute error bound (NVIDIA's was
+// 2e-6 relative at log(1.045)), this a few ulps
+float log_series(float x) {
+    if (x != x || x < 0.0) return uintBitsToFloat(0x7fc00000u);
+    if (x == 0.0) return uintBitsToFloat(0xff800000u);
+    if (isinf(x)) return x;
+    int e;
+    float m = frexp(x, e);
+    if (m < 0.70710678) { m *= 2.0; e -= 1; }
+    const float ln2_hi = 0.693145752, ln2_lo = 1.42860677e-06;   // e ln2_hi exact
+    precise float s = (m - 1.0) / (m + 1.0), z = s * s, t = 0.0;
+    for (int k = 5; k >= 1; k--) t = z * (1.0 / float(2 * k + 1) + t);
+    precise float l = float(e) * ln2_hi + ((2.0 * s + 2.0 * s * t) + float(e) * ln2_lo);
+    return l;
+}
+// Goldberg's trick above the series' range: exact where 1 + x rounds
+float f_log1p(float x) {
+    if (abs(x) < 0.03125) return log1p_small(x);
+    precise float u = 1.0 + x;
+    if (u > 3.40282347e38) return u;   // +inf (-inf: log_series gives NaN)
+    precise float d = u - 1.0, r = log_series(u) * (x / d);
+    return r;
+}
+float f_log(float x) { return abs(x - 1.0) < 0.03125 ? log1p_small(x - 1.0) : log_series(x); }
 float f_tanh(float x) { return abs(x) > 10.0 ? sign(x) : tanh(x); }
 #endif
 
@@ -286,7 +309,8 @@ T u_sinh(T x) {
         r = T(0.5) * exp_acc(a);
     } else {   // e^a overflows before e^a / 2 does
         T h = exp_acc(T(0.5) * a);
-        r = (T(0.5) * h) * h;
+        precise T hh = T(0.5) * h, v = hh * h;   // in this order: h * h overflows
+        r = v;
     }
     return x < T(0) ? -r : r;
 }
@@ -303,7 +327,8 @@ T u_cosh(T x) {
     }
     if (a < EXP_OVER) return T(0.5) * exp_acc(a);
     T h = exp_acc(T(0.5) * a);
-    return (T(0.5) * h) * h;
+    precise T hh = T(0.5) * h, v = hh * h;   // in this order: h * h overflows
+    return v;
 }
 T u_asinh(T x) {
     T a = abs(x), r;
