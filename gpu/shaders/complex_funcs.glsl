@@ -25,7 +25,6 @@ T r_abs(CT z) {
 }
 #ifdef TG_F64
 bool sign_bit(T x) { return (unpackDouble2x32(x).y >> 31) != 0u; }
-bool c_isinf(T x) { uvec2 u = unpackDouble2x32(x); return (u.y & 0x7fffffffu) == 0x7ff00000u && u.x == 0u; }
 double c_inf() { return packDouble2x32(uvec2(0u, 0x7ff00000u)); }
 T c_negate(T x) { uvec2 u = unpackDouble2x32(x); return packDouble2x32(uvec2(u.x, u.y ^ 0x80000000u)); }
 T c_zero(bool neg) { return packDouble2x32(uvec2(0u, neg ? 0x80000000u : 0u)); }
@@ -36,7 +35,6 @@ T c_copysign(T m, T s) {
 const double C_BIG = 1e300LF;               // sqrt scales parts above this
 #else
 bool sign_bit(T x) { return (floatBitsToUint(x) >> 31) != 0u; }
-bool c_isinf(T x) { return (floatBitsToUint(x) & 0x7fffffffu) == 0x7f800000u; }
 float c_inf() { return uintBitsToFloat(0x7f800000u); }
 T c_negate(T x) { return uintBitsToFloat(floatBitsToUint(x) ^ 0x80000000u); }
 T c_zero(bool neg) { return uintBitsToFloat(neg ? 0x80000000u : 0u); }
@@ -81,12 +79,11 @@ CT c_recip(CT y) {
     // an infinite part beside an infinite or NaN one (Smith's gives NaN):
     // C's recovery, 0 (a c' + b d') + i 0 (b c' - a d') for 1 + 0i, with
     // c', d' the parts as +-1 where infinite, else +-0
-    // (infinities told by their bits: NVIDIA's isinf held for a NaN here)
-    if ((c_isinf(y.x) && !c_finite(y.y)) || (c_isinf(y.y) && !c_finite(y.x))) {
+    if ((isinf(y.x) && !c_finite(y.y)) || (isinf(y.y) && !c_finite(y.x))) {
         // only signs are left: worked out here, as drivers fold 0 * a to +0
-        bool c1 = c_isinf(y.x), sc = sign_bit(y.x), sd = sign_bit(y.y);
-        bool nr = c1 ? sc : sc && sd;            // sign of c' + 0 d'
-        bool ni = c_isinf(y.y) ? !sd : sc && !sd; // sign of 0 c' - d'
+        bool c1 = isinf(y.x), sc = sign_bit(y.x), sd = sign_bit(y.y);
+        bool nr = c1 ? sc : sc && sd;          // sign of c' + 0 d'
+        bool ni = isinf(y.y) ? !sd : sc && !sd; // sign of 0 c' - d'
         return CT(c_zero(nr), c_zero(ni));
     }
     if (abs(y.x) >= abs(y.y)) {
