@@ -151,11 +151,11 @@ tg_status tg__vk_binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     if (!d) return tg_last_error_code();
     tg_dtype cd = op >= 0 ? out[0]->dtype : tg__promote_meta(&c->in[0], &c->in[1]);
     /* i32/i64: gpu/shaders/ibinary.comp, all but division (which is never
-     * integer here: div promotes to f64); remainder of integers only */
+     * integer here: div promotes to f64) */
     bool ints = is_int(cd) && op != 3;
     /* c64/c128 add, sub, mul, div: gpu/shaders/cbinary.comp */
     bool cplx = complex_ok(d, cd) && op >= 0 && op <= 3;
-    if ((!ints && !cplx && !tg__vk_float_ok(d, cd)) || (op == 6 && !ints))
+    if ((!ints && !cplx && !tg__vk_float_ok(d, cd)) || (op == 6 && tg_dtype_is_complex(cd)))
         return tg__vk_unsupported(c, in[0], "dtype %s", tg_dtype_name(cd));
     if (cop >= 0 && !d->int8) return tg__vk_unsupported(c, in[0], "%s (the device has no 8-bit storage)", "bool results");
     tg_tensor *x[2] = {tg__vk_cast_to(c, in[0], cd), NULL};

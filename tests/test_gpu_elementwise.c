@@ -305,18 +305,58 @@ Test(gpu_elementwise, int_unary) {
     }
 }
 
-/* Float remainder has no kernel: an explicit TG_ERR_UNSUPPORTED (the
- * integer one is tests/test_gpu_complex_funcs.c's). */
-Test(gpu_elementwise, float_remainder_unsupported) {
+/* Float remainder (Python's %: fmod moved to the divisor's sign) is the
+ * CPU's bit for bit: random operands, quotients up to 2^250 (f32) and
+ * 2^1990 (f64), the signs of zero results, infinite and NaN operands, a
+ * zero divisor; broadcast and transposed operands. (The integer one is
+ * tests/test_gpu_complex_funcs.c's.) */
+static void check_remainder(const char *what, tg_tensor *x, tg_tensor *y) {
+    tg_tensor *got = tg_remainder(to_vk(x), to_vk(y)), *want = tg_remainder(x, y);
+    cr_assert(got && want, "%s: %s", what, tg_last_error());
+    int64_t n = tg_numel(want);
+    cr_assert_eq(tg_numel(got), n);
+    double *g = read_f64(to_cpu(got), n), *w = read_f64(want, n);
+    double *xv = read_f64(tg_contiguous(tg_expand(x, tg_ndim(want), tg_shape(want))), n);
+    for (int64_t i = 0; i < n; i++) {
+        bool ok = isnan(w[i]) ? isnan(g[i]) : g[i] == w[i] && signbit(g[i]) == signbit(w[i]);
+        cr_assert(ok, "%s: element %lld (x = %.17g): GPU %.17g, CPU %.17g", what, (long long)i, xv[i], g[i], w[i]);
+    }
+    free(g); free(w); free(xv);
+}
+
+Test(gpu_elementwise, float_remainder_matches_the_cpu) {
     need_gpu();
-    const int64_t s[1] = {4};
-    tg_tensor *a = int_tensor(TG_I32, 1, s, 0), *f = tg_cast(a, TG_F32), *gf = to_vk(f);
-    tg_clear_error();
-    tg_tensor *r = tg_remainder(gf, gf);
-    cr_assert_null(r);
-    cr_assert_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED, "%s", tg_last_error());
-    tg_clear_error();
-    tg_release(gf); tg_release(f); tg_release(a);
+    for (int k = 0; k < gpu_n_dtypes(); k++) {
+        tg_dtype d = k ? TG_F64 : TG_F32;
+        tg_scope_begin();
+        double big = k ? 1e300 : 1e37, small = k ? 1e-299 : 1e-36;
+        const double xs[] = {5, INFINITY, 3, -3, -3, 3, NAN, 2, -0.0, 0.0, -4, 4, 1e30, -1e30, 1e-30, -1e-30, 7.5,
+                             -7.5, big, -big, 1e-3, 123456.789, -0.0, 1};
+        const double ys[] = {0, 3, INFINITY, INFINITY, -INFINITY, -INFINITY, 2, NAN, 3, -3, 2, -2, 3, 3, 3, 3, 2.5,
+                             2.5, small, 7, -0.37, -0.1, -2, -0.0};
+        int64_t ns = (int64_t)(sizeof xs / sizeof xs[0]);
+        char what[64];
+        snprintf(what, sizeof what, "remainder %s, special", tg_dtype_name(d));
+        check_remainder(what, tg_cast(tg_from_data(TG_F64, 1, &ns, xs), d), tg_cast(tg_from_data(TG_F64, 1, &ns, ys), d));
+        int64_t n = 2000, s2[2] = {40, 50};
+        double *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+        for (int64_t i = 0; i < n; i++) {
+            a[i] = 100 * lcg_uniform(&rng) - 50;
+            b[i] = (7 * lcg_uniform(&rng) - 3.5) * (i % 3 == 0 ? 1e-3 : 1);
+            if (b[i] == 0) b[i] = 1;
+        }
+        tg_tensor *x = tg_cast(tg_from_data(TG_F64, 2, s2, a), d), *y = tg_cast(tg_from_data(TG_F64, 2, s2, b), d);
+        snprintf(what, sizeof what, "remainder %s, random", tg_dtype_name(d));
+        check_remainder(what, x, y);
+        snprintf(what, sizeof what, "remainder %s, transposed", tg_dtype_name(d));
+        check_remainder(what, tg_transpose(x, 0, 1), tg_transpose(y, 0, 1));
+        int64_t sr[2] = {1, 50};
+        tg_tensor *row = tg_cast(tg_from_data(TG_F64, 2, sr, b), d);
+        snprintf(what, sizeof what, "remainder %s, broadcast", tg_dtype_name(d));
+        check_remainder(what, x, row);
+        free(a); free(b);
+        tg_scope_end();
+    }
 }
 
 /* ---- complex: float pairs ---------------------------------------------------------------- */

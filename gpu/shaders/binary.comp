@@ -1,6 +1,6 @@
 // Elementwise binary ops on one float dtype T, NumPy broadcasting through
 // strides (0 for a broadcast axis). op: 0 add, 1 sub, 2 mul, 3 div,
-// 4 maximum, 5 minimum; the formulas are the b_<op> functions of
+// 4 maximum, 5 minimum, 6 remainder; the formulas are the b_<op> functions of
 // elementwise_funcs.glsl.
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -27,7 +27,8 @@ T apply(int op, T x, T y) {
     case 2: return b_mul(x, y);
     case 3: return b_div(x, y);
     case 4: return b_maximum(x, y);
-    default: return b_minimum(x, y);
+    case 5: return b_minimum(x, y);
+    default: return b_remainder(x, y);
     }
 }
 

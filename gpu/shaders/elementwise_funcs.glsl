@@ -377,6 +377,41 @@ T b_add(T x, T y) { precise T r = x + y; return r; }
 T b_sub(T x, T y) { precise T r = x - y; return r; }
 T b_mul(T x, T y) { precise T r = x * y; return r; }
 T b_div(T x, T y) { return x / y; }
+// x with the sign bit of s, on the bits (drivers may fold -0 to +0)
+#ifdef TG_F64
+T f_copysign(T x, T s) {
+    uvec2 a = unpackDouble2x32(x), b = unpackDouble2x32(s);
+    return packDouble2x32(uvec2(a.x, (a.y & 0x7fffffffu) | (b.y & 0x80000000u)));
+}
+#else
+T f_copysign(T x, T s) { return uintBitsToFloat((floatBitsToUint(x) & 0x7fffffffu) | (floatBitsToUint(s) & 0x80000000u)); }
+#endif
+// C's fmod, exact: |x| loses |y| 2^k, the largest such not above it, until
+// it is below |y|; each subtraction is exact (the two are within a factor
+// of 2, Sterbenz), so the result is the CPU's bit for bit (normal numbers;
+// a device that flushes subnormals flushes them here too). The loop runs
+// once per binade between x and y.
+T f_fmod(T x, T y) {
+    if (isnan(x) || isnan(y) || isinf(x) || y == T(0)) return f_nan();
+    T ax = abs(x), ay = abs(y);
+    if (isinf(y) || ax < ay) return x;
+    int ey, ex;
+    frexp(ay, ey);
+    while (ax >= ay) {
+        frexp(ax, ex);
+        T t = ldexp(ay, ex - ey);
+        if (t > ax) t = ldexp(ay, ex - ey - 1);
+        precise T left = ax - t;
+        ax = left;
+    }
+    return f_copysign(ax, x);
+}
+// Python's %, as the CPU: fmod moved to the divisor's sign
+T b_remainder(T x, T y) {
+    T r = f_fmod(x, y);
+    precise T moved = r + y;
+    return (r != T(0) && ((r < T(0)) != (y < T(0)))) ? moved : r;
+}
 T b_maximum(T x, T y) { return (x != x || y != y) ? x + y : max(x, y); }
 T b_minimum(T x, T y) { return (x != x || y != y) ? x + y : min(x, y); }
 #endif
