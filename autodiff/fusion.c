@@ -175,6 +175,15 @@ static tg_status run_into(const tg_gnode *nd, const tg_attrs *a, tg_tensor *cons
     return nd->def->kernel[TG_CPU](&call, in, outs);
 }
 
+/* Rows per block (16 Ki elements of rows of inner elements, at least one
+ * row), their count, and the threads to spread them over. */
+static int plan_blocks(int64_t rows, int64_t inner, int64_t *block, int64_t *blocks) {
+    *block = inner >= TG_FUSION_BLOCK_ELEMS ? 1 : TG_FUSION_BLOCK_ELEMS / (inner ? inner : 1);
+    *blocks = rows ? (rows + *block - 1) / *block : 0;
+    int nth = rows * inner >= PAR_MIN_ELEMS ? tg__num_threads() : 1;
+    return nth > *blocks ? (int)(*blocks ? *blocks : 1) : nth;
+}
+
 static atomic_llong group_runs, epilogue_runs;
 long long tg__fusion_group_runs(void) { return atomic_load(&group_runs); }
 long long tg__fusion_epilogue_runs(void) { return atomic_load(&epilogue_runs); }
@@ -198,10 +207,8 @@ tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs,
         full[j] = tg__alloc(g->values[node->out[0]].dtype, j == tail ? tail_nd : nd, j == tail ? tail_shape : shape);
         if (!full[j]) st = tg_last_error_code();
     }
-    int64_t block = inner >= TG_FUSION_BLOCK_ELEMS ? 1 : TG_FUSION_BLOCK_ELEMS / (inner ? inner : 1);
-    int64_t blocks = rows ? (rows + block - 1) / block : 0;
-    int nth = rows * inner >= PAR_MIN_ELEMS ? tg__num_threads() : 1;
-    if (nth > blocks) nth = (int)(blocks ? blocks : 1);
+    int64_t block, blocks;
+    int nth = plan_blocks(rows, inner, &block, &blocks);
     char msg[512] = "";
     int bad = TG_OK;   /* an int for omp atomic */
     if (!st) {
@@ -264,10 +271,8 @@ tg_status tg__fusion_run_epilogue(const tg_graph *g, int k, int e, const tg_attr
     tg__fusion_count_epilogue();
     int nd = y->ndim;
     int64_t rows = y->shape[0], inner = tg__numel(nd - 1, y->shape + 1);
-    int64_t block = inner >= TG_FUSION_BLOCK_ELEMS ? 1 : TG_FUSION_BLOCK_ELEMS / (inner ? inner : 1);
-    int64_t blocks = rows ? (rows + block - 1) / block : 0;
-    int nth = rows * inner >= PAR_MIN_ELEMS ? tg__num_threads() : 1;
-    if (nth > blocks) nth = (int)(blocks ? blocks : 1);
+    int64_t block, blocks;
+    int nth = plan_blocks(rows, inner, &block, &blocks);
     int bad = TG_OK;   /* an int for omp atomic */
     char msg[512] = "";
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)

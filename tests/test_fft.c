@@ -116,17 +116,6 @@ Test(fft, gradcheck_hermitian_and_shift) {
 /* ---- eager vs traced ------------------------------------------------------------------------- */
 /* Traces with fixed sizes only: a symbolic size on a transformed axis is
  * TG_ERR_UNSUPPORTED (the plan and the output length depend on it). */
-static bool bitwise_equal(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b || tg_dtype_of(a) != tg_dtype_of(b) || tg_ndim(a) != tg_ndim(b) || tg_numel(a) != tg_numel(b)) return false;
-    for (int i = 0; i < tg_ndim(a); i++) if (tg_dim(a, i) != tg_dim(b, i)) return false;
-    size_t nb = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
-    char *pa = malloc(nb + 1), *pb = malloc(nb + 1);
-    bool eq = tg_copy_to(a, pa, nb) == TG_OK && tg_copy_to(b, pb, nb) == TG_OK && memcmp(pa, pb, nb) == 0;
-    free(pa);
-    free(pb);
-    return eq;
-}
-
 static void check_traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, const int64_t *shape, int64_t n,
                                 const char *norm) {
     tg_scope_begin();

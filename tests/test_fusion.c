@@ -4,7 +4,6 @@
  * program compiled with no_fusion (hence of eager mode) on every binding:
  * one block and many, broadcast operands, a cast and a comparison in the
  * chain, intermediates read after the group, 1 and 2 threads. */
-#define _GNU_SOURCE   /* open_memstream */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,26 +33,6 @@ static tg_status chain(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     return out[0] && out[1] ? TG_OK : tg_last_error_code();
 }
 
-static char *print_graph(const tg_graph *g, bool dot) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert(f);
-    cr_assert_eq(dot ? tg_graph_to_dot(g, f) : tg_graph_print(g, f), TG_OK);
-    fclose(f);
-    return buf;
-}
-
-static bool same_bits(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b || tg_numel(a) != tg_numel(b) || tg_dtype_of(a) != tg_dtype_of(b)) return false;
-    size_t n = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
-    char *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
-    bool same = tg_copy_to(a, x, n) == TG_OK && tg_copy_to(b, y, n) == TG_OK && memcmp(x, y, n) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 Test(fusion, groups_are_printed_and_exported) {
     tg_scope_begin();
     params p = {tg_randn(TG_F32, 2, (int64_t[]){1, 5}), tg_randn(TG_F32, 1, (int64_t[]){5})};
@@ -61,7 +40,7 @@ Test(fusion, groups_are_printed_and_exported) {
     cr_assert_not_null(g, "%s", tg_last_error());
     tg_graph *o = tg_graph_optimize(g);
     cr_assert_not_null(o, "%s", tg_last_error());
-    char *text = print_graph(o, false), *dot = print_graph(o, true);
+    char *text = graph_text(o, false), *dot = graph_text(o, true);
     /* the 10 elementwise ops before the sum form group 1; the sum ends it,
      * and the sub after it is alone (a group needs two ops) */
     int fused = 0;
@@ -85,7 +64,7 @@ static void check_binding(tg_program *fused, tg_program *plain, tg_tensor *x, co
     cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s: %s", what, tg_last_error());
     cr_expect_eq(tg__fusion_group_runs() - runs, tg_numel(x) > (1 << 14) ? 1 : 0, "%s: group runs", what);
     cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s: %s", what, tg_last_error());
-    for (int j = 0; j < 2; j++) cr_expect(same_bits(a[j], b[j]), "%s: output %d differs from the unfused program", what, j);
+    for (int j = 0; j < 2; j++) cr_expect(bitwise_equal(a[j], b[j]), "%s: output %d differs from the unfused program", what, j);
     tg_release(a[0]); tg_release(a[1]); tg_release(b[0]); tg_release(b[1]);
 }
 
@@ -114,7 +93,7 @@ Test(fusion, fused_equals_unfused_bitwise_on_every_binding) {
     tg_tensor *x = tg_randn(TG_F32, 2, (int64_t[]){700, C}), *eager[2], *got[2];
     cr_assert_eq(chain(&p, &x, eager), TG_OK);
     cr_assert_eq(tg_run(fused, &x, got), TG_OK, "%s", tg_last_error());
-    cr_expect(same_bits(eager[0], got[0]) && same_bits(eager[1], got[1]), "fused program differs from eager mode");
+    cr_expect(bitwise_equal(eager[0], got[0]) && bitwise_equal(eager[1], got[1]), "fused program differs from eager mode");
     tg_release(got[0]);
     tg_release(got[1]);
     tg_program_free(fused);
@@ -144,7 +123,7 @@ Test(fusion, gradient_programs_fuse_and_agree) {
     tg_program *fused = tg_compile(vg, NULL), *plain = tg_compile(vg, &(tg_compile_opts){.no_fusion = true});
     cr_assert(fused && plain, "%s", tg_last_error());
     tg_graph *o = tg_graph_optimize(vg);
-    char *text = print_graph(o, false);
+    char *text = graph_text(o, false);
     cr_expect(strstr(text, "{fused 2}"), "the backward pass forms groups too:\n%s", text);
     free(text);
     for (int64_t n = 100; n <= 3000; n += 2900) {
@@ -153,7 +132,7 @@ Test(fusion, gradient_programs_fuse_and_agree) {
         cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s", tg_last_error());
         cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s", tg_last_error());
         cr_expect(n < 1000 || tg__fusion_group_runs() - runs >= 2, "N = %lld: the groups did not run fused", (long long)n);
-        cr_expect(same_bits(a[0], b[0]) && same_bits(a[1], b[1]), "N = %lld: value or gradient differs", (long long)n);
+        cr_expect(bitwise_equal(a[0], b[0]) && bitwise_equal(a[1], b[1]), "N = %lld: value or gradient differs", (long long)n);
         tg_release(a[0]); tg_release(a[1]); tg_release(b[0]); tg_release(b[1]);
     }
     tg_graph_free(o);
@@ -202,7 +181,7 @@ Test(fusion, every_elementwise_op_fuses_bitwise) {
             tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
             tg_graph *o = tg_graph_optimize(g);
             cr_assert(fused && plain && o, "%s: %s", def->name, tg_last_error());
-            char *text = print_graph(o, false);
+            char *text = graph_text(o, false);
             cr_expect(strstr(text, "{fused 1}"), "%s (%s) not fused:\n%s", def->name, tg_dtype_name(d), text);
             free(text);
             for (int64_t n = 1; n <= 2001; n += 2000) {   /* one block; five blocks of 496 rows */
@@ -213,7 +192,7 @@ Test(fusion, every_elementwise_op_fuses_bitwise) {
                 cr_assert_eq(tg_run(fused, x, &a), TG_OK, "%s: %s", def->name, tg_last_error());
                 cr_expect_eq(tg__fusion_group_runs() - runs, n > 1 ? 1 : 0, "%s: group runs %lld n %lld", def->name, tg__fusion_group_runs() - runs, (long long)n);
                 cr_assert_eq(tg_run(plain, x, &b), TG_OK, "%s: %s", def->name, tg_last_error());
-                cr_expect(same_bits(a, b), "%s (%s), N = %lld: fused differs", def->name, tg_dtype_name(d),
+                cr_expect(bitwise_equal(a, b), "%s (%s), N = %lld: fused differs", def->name, tg_dtype_name(d),
                           (long long)n);
                 tg_release(a);
                 tg_release(b);
@@ -264,7 +243,7 @@ Test(fusion, reductions_end_the_group_bitwise) {
             tg_graph *g = tg_trace(chain_then_reduce, tc, 2, specs, 1);
             cr_assert_not_null(g, "%s", tg_last_error());
             tg_graph *o = tg_graph_optimize(g);
-            char *text = print_graph(o, false);
+            char *text = graph_text(o, false);
             /* the group: sub, tanh, mul and (fusing) the reduction */
             char tag[64];
             snprintf(tag, sizeof tag, "= %s(", tc->op);
@@ -284,7 +263,7 @@ Test(fusion, reductions_end_the_group_bitwise) {
                 cr_expect_eq(tg__fusion_group_runs() - runs, n > 1 ? 1 : 0, "%s case %zu N = %lld: group runs", tc->op,
                              c, (long long)n);
                 cr_assert_eq(tg_run(plain, x, &b), TG_OK, "%s", tg_last_error());
-                cr_expect(same_bits(a, b), "%s (%s) case %zu, N = %lld: fused differs", tc->op, tg_dtype_name(d), c,
+                cr_expect(bitwise_equal(a, b), "%s (%s) case %zu, N = %lld: fused differs", tc->op, tg_dtype_name(d), c,
                           (long long)n);
                 tg_release(a);
                 tg_release(b);

@@ -6,7 +6,6 @@
  * bitwise the values of the program compiled with no_fusion (hence of
  * eager mode) for every bias shape, batched products, one block and many,
  * and in gradient programs. */
-#define _GNU_SOURCE   /* open_memstream */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,30 +30,10 @@ static tg_status layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     return out[0] ? TG_OK : tg_last_error_code();
 }
 
-static char *print_graph(const tg_graph *g, bool dot) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert(f);
-    cr_assert_eq(dot ? tg_graph_to_dot(g, f) : tg_graph_print(g, f), TG_OK);
-    fclose(f);
-    return buf;
-}
-
 static int count(const char *text, const char *what) {
     int n = 0;
     for (const char *q = text; (q = strstr(q, what)); q++) n++;
     return n;
-}
-
-static bool same_bits(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b || tg_numel(a) != tg_numel(b) || tg_dtype_of(a) != tg_dtype_of(b)) return false;
-    size_t n = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
-    char *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
-    bool same = tg_copy_to(a, x, n) == TG_OK && tg_copy_to(b, y, n) == TG_OK && memcmp(x, y, n) == 0;
-    free(x);
-    free(y);
-    return same;
 }
 
 static tg_graph *trace_layer(layer_kind *k, tg_dtype t, const char *x, const char *w, const char *b) {
@@ -68,7 +47,7 @@ static tg_graph *trace_layer(layer_kind *k, tg_dtype t, const char *x, const cha
 static int epilogue_nodes(const tg_graph *g) {
     tg_graph *o = tg_graph_optimize(g);
     cr_assert_not_null(o, "%s", tg_last_error());
-    char *text = print_graph(o, false), *dot = print_graph(o, true);
+    char *text = graph_text(o, false), *dot = graph_text(o, true);
     int n = count(text, ": matmul epilogue}");
     cr_expect_eq(count(dot, "label=\"fused 1: matmul epilogue\""), n ? 1 : 0, "DOT:\n%s", dot);
     free(text);
@@ -112,7 +91,7 @@ static void check_binding(tg_program *fused, tg_program *plain, tg_tensor *x, tg
     cr_assert_eq(tg_run(fused, in, f), TG_OK, "%s: %s", what, tg_last_error());
     cr_expect_eq(tg__fusion_epilogue_runs() - runs, 1, "%s: epilogue runs", what);
     cr_assert_eq(tg_run(plain, in, u), TG_OK, "%s: %s", what, tg_last_error());
-    for (int j = 0; j < n_out; j++) cr_expect(same_bits(f[j], u[j]), "%s: output %d differs from the unfused program", what, j);
+    for (int j = 0; j < n_out; j++) cr_expect(bitwise_equal(f[j], u[j]), "%s: output %d differs from the unfused program", what, j);
     for (int j = 0; j < n_out; j++) {
         tg_release(f[j]);
         tg_release(u[j]);
@@ -172,7 +151,7 @@ Test(fusion_epilogue, equals_eager_mode_with_a_transposed_weight) {
     long long runs = tg__fusion_epilogue_runs();
     cr_assert_eq(tg_run(fused, in, &got), TG_OK, "%s", tg_last_error());
     cr_expect_eq(tg__fusion_epilogue_runs() - runs, 1);
-    cr_expect(same_bits(eager[0], got), "the fused program differs from eager mode");
+    cr_expect(bitwise_equal(eager[0], got), "the fused program differs from eager mode");
     tg_release(got);
     tg_program_free(fused);
     tg_graph_free(g);
@@ -211,7 +190,7 @@ Test(fusion_epilogue, gradient_programs_agree) {
         cr_expect_geq(tg__fusion_epilogue_runs() - runs, 2, "N = %lld: epilogue runs", (long long)n);
         cr_assert_eq(tg_run(plain, in, b), TG_OK, "%s", tg_last_error());
         for (int j = 0; j < 5; j++) {
-            cr_expect(same_bits(a[j], b[j]), "N = %lld: output %d differs", (long long)n, j);
+            cr_expect(bitwise_equal(a[j], b[j]), "N = %lld: output %d differs", (long long)n, j);
             tg_release(a[j]);
             tg_release(b[j]);
         }

@@ -1,8 +1,10 @@
+#define _GNU_SOURCE   /* open_memstream */
 #include "support/check.h"
 
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 void tol_for(tg_dtype d, double *rtol, double *atol) {
@@ -94,4 +96,26 @@ void check_status(tg_status got, tg_status want, const char *what) {
         cr_assert_eq(code, want, "%s: recorded %s, expected %s", what, tg_status_name(code), tg_status_name(want));
         cr_assert(msg[0] != 0, "%s: no error message recorded", what);
     }
+}
+
+bool bitwise_equal(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b || tg_dtype_of(a) != tg_dtype_of(b) || tg_ndim(a) != tg_ndim(b)) return false;
+    for (int i = 0; i < tg_ndim(a); i++)
+        if (tg_dim(a, i) != tg_dim(b, i)) return false;
+    size_t n = (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a));
+    char *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
+    bool same = x && y && tg_copy_to(a, x, n) == TG_OK && tg_copy_to(b, y, n) == TG_OK && memcmp(x, y, n) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+char *graph_text(const tg_graph *g, bool dot) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(f);
+    cr_assert_eq(dot ? tg_graph_to_dot(g, f) : tg_graph_print(g, f), TG_OK);
+    fclose(f);
+    return buf;
 }

@@ -22,4 +22,9 @@ void check_values_f64(const tg_tensor *got, int64_t n, const double *want, doubl
 void check_error(const void *result, tg_status want, const char *what);
 void check_status(tg_status got, tg_status want, const char *what);
 
+/* Whether a and b (CPU tensors) have one shape and dtype and the same bytes. */
+bool bitwise_equal(tg_tensor *a, tg_tensor *b);
+/* tg_graph_print (dot: tg_graph_to_dot) of g as a string; the caller frees. */
+char *graph_text(const tg_graph *g, bool dot);
+
 #endif
