@@ -48,7 +48,9 @@
 #error "the program file format stores constants' raw data: little-endian hosts only"
 #endif
 
-#define FORMAT_VERSION 1u
+/* 2: tensors of up to 16 axes; view_scatter's attribute layout widened
+ * (format 1 files still load: program_load.c widens them) */
+#define FORMAT_VERSION 2u
 #define MAGIC "TANGENTP"
 #define HEADER_BYTES 24u
 #define MAX_SYM_ENTRIES (1 << 20)

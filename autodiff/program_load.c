@@ -108,6 +108,7 @@ typedef struct {
     pconst *consts;
     pnode *nodes;
     int *inputs, *outputs;
+    uint32_t version;             /* the file's format version */
 } parsed;
 
 static void parsed_free(parsed *f) {
@@ -269,6 +270,24 @@ static bool parse_consts(rbuf *r, lctx *c, parsed *f) {
     return true;
 }
 
+/* Format 1 was written when tensors had at most 8 axes: view_scatter's
+ * attributes held the base shape in 8 slots, then the dtype (i[9]), then the
+ * view's own attributes. Format 2 gives the shape TG_MAX_DIMS slots
+ * (tensor/ops/views.c); widen the old layout in place. */
+static bool widen_view_scatter(lctx *c, const parsed *f, const char *op, uint32_t k, pnode *nd) {
+    enum { OLD_SLOTS = 8, OLD_ATTRS = OLD_SLOTS + 2, GROW = TG_MAX_DIMS - OLD_SLOTS };
+    if (f->version >= 2 || strcmp(op, "view_scatter") != 0) return true;
+    if (nd->n_int < OLD_ATTRS || nd->n_int + GROW > TG_MAX_ATTR_INTS) {
+        fail(c, TG_ERR_IO, "corrupt: node %u (%s) has %d ints", k, op, nd->n_int);
+        return false;
+    }
+    memmove(&nd->ints[OLD_SLOTS + 1 + GROW], &nd->ints[OLD_SLOTS + 1],
+            (size_t)(nd->n_int - OLD_SLOTS - 1) * sizeof nd->ints[0]);
+    for (int q = OLD_SLOTS + 1; q < OLD_SLOTS + 1 + GROW; q++) nd->ints[q] = (sref){0};
+    nd->n_int += GROW;
+    return true;
+}
+
 static bool parse_nodes(rbuf *r, lctx *c, parsed *f) {
     if (!get_count(r, c, 8, 1u << 24, &f->n_nodes)) return false;
     f->nodes = calloc(f->n_nodes ? f->n_nodes : 1, sizeof *f->nodes);
@@ -301,6 +320,7 @@ static bool parse_nodes(rbuf *r, lctx *c, parsed *f) {
             snprintf(what, sizeof what, "attribute %d of node %u (%s)", q, k, op);
             if (!get_size(r, c, f, f->n_sym, INT64_MIN, &nd->ints[q], what)) return false;
         }
+        if (!widen_view_scatter(c, f, op, k, nd)) return false;
         for (int q = 0; q < nd->n_real; q++) {
             uint64_t u = get_u64(r, c);
             memcpy(&nd->reals[q], &u, 8);
@@ -588,6 +608,7 @@ static tg_program *load(lctx *c, const unsigned char *p, size_t n) {
         goto done;
     }
     if (version == 0) { fail(c, TG_ERR_IO, "corrupt: file format version 0"); goto done; }
+    f.version = version;
     if (flags != 0) { fail(c, TG_ERR_IO, "corrupt: unknown header flags 0x%x", flags); goto done; }
     if (body > n - HEADER_BYTES || n - HEADER_BYTES - body < 4) {
         fail(c, TG_ERR_IO, "truncated: the header announces %llu bytes of body and a 4-byte CRC, %zu bytes follow",

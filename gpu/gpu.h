@@ -6,6 +6,10 @@
 
 #include "tensor/registry.h"
 
+/* Tensors on a Vulkan device have at most this many axes (the kernels'
+ * parameter blocks hold 8 shapes and strides); the CPU takes TG_MAX_DIMS. */
+#define TG_VK_MAX_DIMS 8
+
 int tg__vk_device_count(void);                      /* 0: no loader, driver or device */
 /* "vulkan:0 (llvmpipe ...)" for messages. */
 const char *tg__vk_device_name(int dev);

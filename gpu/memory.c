@@ -210,6 +210,10 @@ static void vk_storage_free(void *data, void *ctx) {
 tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape) {
     tg_vkdev *d = tg__vk_dev(dev, "tg_to_device");
     if (!d) return NULL;
+    if (ndim > TG_VK_MAX_DIMS) {
+        tg__error(TG_ERR_UNSUPPORTED, "%s holds tensors of at most %d axes, not %d", d->label, TG_VK_MAX_DIMS, ndim);
+        return NULL;
+    }
     pthread_once(&va_once, va_reserve);
     if (!va_base) { tg__error(TG_ERR_MEMORY, "%s: cannot reserve address space for device memory", d->label); return NULL; }
     size_t nbytes = (size_t)tg__numel(ndim, shape) * tg_dtype_size(dtype);

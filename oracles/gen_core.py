@@ -671,6 +671,9 @@ def gen_binary():
     F.add("fill_/f64_view", "fill_", [(F.rand("f64", V_NEG[0]), V_NEG[1])], attrs={"value": -2.5},
           fn=lambda a: np.full(a.shape, -2.5))
     F.add("fill_/i32", "fill_", [F.rand("i32", [2, 2])], attrs={"value": 7}, fn=lambda a: np.full(a.shape, 7, np.int32))
+    # 16 axes (TG_MAX_DIMS), one operand of 15 broadcast against it
+    F.add("add/f64_rank16_bcast", "add", [F.rand("f64", [2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2]), F.rand("f64", [2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2][1:])], fn=np.add)
+    F.add("mul/c128_rank16_bcast", "mul", [F.rand("c128", [2] + [1] * 15), F.rand("c128", [2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2])], fn=np.multiply)
     return F
 
 
@@ -881,6 +884,13 @@ def gen_reduce():
               fn=lambda a, f=f: f(a, axis=0).astype(np.int64))
         F.add("%s/c64_error" % op, op, [F.rand("c64", [3])], attrs={"axis": 0}, error="TG_ERR_DTYPE")
         F.add("%s/bad_axis" % op, op, [F.rand("f32", [3])], attrs={"axis": 1}, error="TG_ERR_ARG")
+    # 16 axes (TG_MAX_DIMS)
+    h = F.rand("f64", [2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2])
+    F.add("sum/f64_rank16_axes", "sum", [h], attrs={"axes": [0, 5, 15], "keepdim": False},
+          fn=red(np.sum, [0, 5, 15], False))
+    F.add("max/f64_rank16_keep", "max", [h], attrs={"axes": [2, 8], "keepdim": True}, fn=red(np.max, [2, 8], True))
+    F.add("sum/f32_rank16_view_all", "sum", [(F.rand("f32", [2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2]), [["permute", list(range(15, -1, -1))]])],
+          attrs={}, fn=red(np.sum, None, False))
     return F
 
 
@@ -1073,6 +1083,13 @@ def gen_views():
         tag = "%s_%s" % (d, "view" if view else "contig")
         add("contiguous/%s" % tag, "contiguous", base, view, {}, lambda a: np.ascontiguousarray(a))
         add("copy/%s" % tag, "copy", base, view, {}, lambda a: np.array(a, copy=True))
+    # 16 axes (TG_MAX_DIMS): permute, unsqueeze past the limit
+    h = F.rand("f64", [2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2])
+    add("permute/rank16_reversed", "permute", h, None, {"perm": list(range(15, -1, -1))},
+        lambda a: np.transpose(a, list(range(15, -1, -1))))
+    add("permute/rank16_of_view", "permute", h, [["slice", 0, None, None, -1]], {"perm": [1, 0] + list(range(2, 16))},
+        lambda a: np.transpose(a, [1, 0] + list(range(2, 16))))
+    add("unsqueeze/rank16_over_max", "unsqueeze", h, None, {"axis": 0}, None, error="TG_ERR_SHAPE")
     return F
 
 

@@ -138,7 +138,7 @@ def main():
     crafted("negative_dim.npy", d % "(-2, 3)", "TG_ERR_SHAPE")
     crafted("overflow_dim.npy", d % "(99999999999999999999999, 3)", "TG_ERR_SHAPE")
     crafted("overflow_numel.npy", d % "(4294967296, 4294967296, 4)", "TG_ERR_SHAPE")
-    crafted("nine_dims.npy", d % "(1, 1, 1, 1, 1, 1, 1, 1, 6)", "TG_ERR_SHAPE")
+    crafted("seventeen_dims.npy", d % "(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6)", "TG_ERR_SHAPE")
     crafted("bad_fortran.npy", "{'descr': '<f8', 'fortran_order': 0, 'shape': (2, 3), }", "TG_ERR_IO")
     crafted("unclosed_dict.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), ", "TG_ERR_IO")
     crafted("not_a_dict.npy", "(1, 2, 3)", "TG_ERR_IO")

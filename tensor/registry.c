@@ -102,6 +102,17 @@ static tg_status mixed_devices(const tg_op_def *def, int n_in, tg_tensor *const 
     return TG_OK;
 }
 
+/* The Vulkan kernels' parameter blocks hold TG_VK_MAX_DIMS axes. */
+static tg_status vk_rank_check(const tg_op_call *c, int n_in, tg_tensor *const *in, int n_out, const tg_meta *out) {
+    for (int k = 0; k < n_in + n_out; k++) {
+        int nd = k < n_in ? in[k]->ndim : out[k - n_in].ndim;
+        if (nd > TG_VK_MAX_DIMS)
+            return tg__op_error(c, TG_ERR_UNSUPPORTED, "no Vulkan kernel for tensors of more than %d axes (%s %d has %d)",
+                                TG_VK_MAX_DIMS, k < n_in ? "input" : "output", k < n_in ? k : k - n_in, nd);
+    }
+    return TG_OK;
+}
+
 tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
                     const tg_attrs *attrs, int n_out, tg_tensor **out) {
     static const tg_attrs no_attrs;
@@ -144,6 +155,7 @@ tg_status tg__apply(const tg_op_def *def, int n_in, tg_tensor *const *in,
                           device_name(dn, sizeof dn, dev));
         goto done;
     }
+    if (dev.kind == TG_VULKAN && (st = vk_rank_check(&call, n_in, in, n_out, out_meta))) goto done;
     if (!(def->flags & TG_OP_MAKES_OUTPUTS)) {
         for (int j = 0; j < n_out; j++) {
             out[j] = dev.kind == TG_CPU ? tg__alloc(out_meta[j].dtype, out_meta[j].ndim, out_meta[j].shape)

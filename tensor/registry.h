@@ -8,7 +8,7 @@
 
 #include "tensor/tensor_impl.h"
 
-#define TG_MAX_ATTR_INTS 24
+#define TG_MAX_ATTR_INTS 48
 #define TG_MAX_ATTR_REALS 4
 #define TG_MAX_OP_INPUTS 64
 #define TG_MAX_OP_OUTPUTS 64

@@ -42,7 +42,7 @@ Test(errors, first_error_is_kept_and_null_propagates) {
 }
 
 Test(errors, bad_shapes_and_sizes) {
-    check_error(tg_zeros(TG_F32, 9, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}), TG_ERR_SHAPE, "rank over max");
+    check_error(tg_zeros(TG_F32, TG_MAX_DIMS + 1, (int64_t[TG_MAX_DIMS + 1]){0}), TG_ERR_SHAPE, "rank over max");
     check_error(tg_zeros(TG_F32, -1, NULL), TG_ERR_SHAPE, "negative rank");
     check_error(tg_zeros(TG_F32, 2, (int64_t[]){3, -2}), TG_ERR_SHAPE, "negative size");
     check_error(tg_zeros(TG_F32, 3, (int64_t[]){INT64_MAX / 2, 4, 4}), TG_ERR_SHAPE, "overflowing size");

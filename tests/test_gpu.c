@@ -357,6 +357,18 @@ Test(gpu, mixed_devices_and_unsupported_ops) {
     cr_assert_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED);
     tg_clear_error();
     tg_release(gb);
+    /* more than 8 axes: the CPU takes 16, a device's kernels 8 */
+    int64_t s9[9] = {3, 1, 1, 1, 1, 1, 1, 1, 4};
+    tg_tensor *x9 = tg_reshape(x, 9, s9);
+    cr_assert_null(tg_to_device(x9, VK0));
+    cr_assert_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED);
+    cr_assert(strstr(tg_last_error(), "at most 8 axes, not 9"), "%s", tg_last_error());
+    tg_clear_error();
+    cr_assert_null(tg_reshape(gx, 9, s9));
+    cr_assert_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED);
+    cr_assert(strstr(tg_last_error(), "reshape") && strstr(tg_last_error(), "more than 8 axes"), "%s", tg_last_error());
+    tg_clear_error();
+    tg_release(x9);
     /* a borrowed host pointer is CPU-only */
     cr_assert_null(tg_data(gx));
     cr_assert_eq(tg_last_error_code(), TG_ERR_DEVICE);

@@ -157,3 +157,75 @@ Test(gradcheck_ops, no_scope_no_leak) {
     cr_expect_eq(tg_gradgradcheck(f_tanh_sum, NULL, 1, &x, 1, NULL), TG_OK, "%s", tg_last_error());
     tg_release(x);
 }
+
+/* Tensors of TG_MAX_DIMS (16) axes: views whose VJPs scatter into the base
+ * (slice), pad with its 32 attributes, permute, broadcasting multiply and
+ * reductions over scattered axes, to second order, real and complex. */
+static const int64_t shape16[16] = {2, 1, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2};
+static tg_status f_rank16(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    int64_t pads[32] = {0};
+    pads[2 * 15] = 1;               /* axis 15: 2 -> 3 */
+    pads[2 * 2 + 1] = 1;            /* axis 2: 3 -> 4 */
+    int perm[16];
+    for (int i = 0; i < 16; i++) perm[i] = 15 - i;
+    tg_tensor *p = tg_pad(in[0], pads, 0.5);
+    tg_tensor *s = tg_slice(tg_slice(p, 2, 1, 4, 1), 15, 0, 2, 1);  /* x's shape, shifted values */
+    tg_tensor *m = tg_mul(tg_permute(s, perm), tg_permute(in[0], perm));
+    out[0] = tg_sum(tg_square(m), 3, (int[]){0, 13, 15}, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+Test(gradcheck_ops, sixteen_axes) {
+    tg_scope_begin();
+    cr_assert_eq(TG_MAX_DIMS, 16);
+    for (int cplx = 0; cplx < 2; cplx++) {
+        tg_manual_seed(16);
+        tg_tensor *x = tg_uniform(TG_F64, 16, shape16, -2, 2);
+        if (cplx) x = tg_complex(x, tg_uniform(TG_F64, 16, shape16, -2, 2));
+        tg_tensor *y = NULL;
+        cr_assert_eq(f_rank16(NULL, &x, &y), TG_OK, "%s", tg_last_error());
+        cr_expect_eq(tg_ndim(y), 13);
+        cr_expect_eq(tg_gradcheck(f_rank16, NULL, 1, &x, 1, NULL), TG_OK, "%s", tg_last_error());
+        cr_expect_eq(tg_gradgradcheck(f_rank16, NULL, 1, &x, 1, NULL), TG_OK, "%s", tg_last_error());
+        tg_clear_error();
+    }
+    tg_scope_end();
+}
+
+/* The same function traced with 16 symbolic-or-fixed axes, its gradient
+ * compiled: the graph's values and the eager ones agree. */
+static tg_status f_rank16_loss(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    tg_status st = f_rank16(ctx, in, out);
+    if (!st) out[0] = tg_sum(out[0], 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+Test(gradcheck_ops, sixteen_axes_traced) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_rank16_loss, NULL, 1,
+                           (tg_spec[]){{TG_F64, "N, 1, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2"}}, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 0, NULL);
+    cr_assert(vg, "%s", tg_last_error());
+    tg_program *p = tg_compile(vg, NULL);
+    cr_assert(p, "%s", tg_last_error());
+    for (int n = 2; n <= 3; n++) {
+        int64_t sh[16];
+        memcpy(sh, shape16, sizeof sh);
+        sh[0] = n;
+        tg_tensor *x = tg_uniform(TG_F64, 16, sh, -2, 2), *y[2];
+        cr_assert_eq(tg_run(p, &x, y), TG_OK, "%s", tg_last_error());
+        tg_tensor *xe = tg_detach(x);
+        tg_set_requires_grad(xe, true);
+        tg_tensor *l = NULL;
+        cr_assert_eq(f_rank16_loss(NULL, &xe, &l), TG_OK);
+        cr_assert_eq(tg_backward(l, NULL), TG_OK, "%s", tg_last_error());
+        check_close(y[0], l, 1e-12, 1e-12, "traced value");
+        check_close(y[1], tg_grad(xe), 1e-12, 1e-12, "traced gradient");
+        tg_release(y[0]);
+        tg_release(y[1]);
+    }
+    tg_program_free(p);
+    tg_graph_free(vg);
+    tg_graph_free(g);
+    tg_scope_end();
+}

@@ -203,7 +203,7 @@ Test(io, error_messages_name_the_problem) {
     expect_message("truncated_data.npy", "truncated: shape (2, 3) of f64 needs 48 data bytes", TG_ERR_IO);
     expect_message("bad_magic.npy", "magic", TG_ERR_IO);
     expect_message("missing_shape.npy", "'shape'", TG_ERR_IO);
-    expect_message("nine_dims.npy", "dimensions", TG_ERR_SHAPE);
+    expect_message("seventeen_dims.npy", "dimensions", TG_ERR_SHAPE);
 }
 
 /* Every prefix of a valid file is an error (the data are always short);

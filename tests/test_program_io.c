@@ -264,10 +264,10 @@ Test(program_io, a_newer_format_version_is_a_clear_error) {
     unsigned char *buf;
     size_t len;
     save(p, &buf, &len);
-    cr_assert_eq(buf[8], 1, "format version 1");
+    cr_assert_eq(buf[8], 2, "format version 2");
     buf[8] = 7;
     fix_crc(buf, len);
-    expect_load_error(buf, len, TG_ERR_IO, "file format version 7 is newer than this library's 1", "version 7");
+    expect_load_error(buf, len, TG_ERR_IO, "file format version 7 is newer than this library's 2", "version 7");
     memcpy(buf, "TANGENTX", 8);
     expect_load_error(buf, len, TG_ERR_IO, "bad magic", "magic");
     free(buf);
@@ -376,6 +376,31 @@ Test(program_io, committed_version_1_files_still_load) {
     tg_program *p = tg_program_load(path);
     check_status(tg_run(p, &x, y), TG_OK, "run");
     check_values_f64(y[0], 2, (double[]){24, 24}, 0, "2 * sum over (N + 1) // 2 = 2 entries");
+    tg_program_free(p);
+    tg_scope_end();
+}
+
+/* A format 1 file whose gradient holds view_scatter nodes, written by the
+ * library of 8 axes (f(x) = sum(x[:, 1:3]^2) + sum(x[:, ::2]), value and
+ * gradient): the loader widens their attributes, and the gradient is
+ * 2x on columns 1-2 plus 1 on columns 0 and 2. */
+Test(program_io, version_1_view_scatter_attributes_are_widened) {
+    tg_scope_begin();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../../fuzz/corpus/program_load/view_scatter_v1.tgp", TG_ORACLE_DIR);
+    tg_program *p = tg_program_load(path);
+    cr_assert_not_null(p, "%s", tg_last_error());
+    double xs[12], want[12], value = 0;
+    for (int i = 0; i < 12; i++) {
+        int col = i % 4;
+        xs[i] = 0.5 * i - 2;
+        want[i] = (col == 1 || col == 2 ? 2 * xs[i] : 0) + (col % 2 == 0 ? 1 : 0);
+        value += (col == 1 || col == 2 ? xs[i] * xs[i] : 0) + (col % 2 == 0 ? xs[i] : 0);
+    }
+    tg_tensor *x = tg_from_data(TG_F64, 2, (int64_t[]){3, 4}, xs), *y[2];
+    check_status(tg_run(p, &x, y), TG_OK, "run");
+    check_values_f64(y[0], 1, &value, 1e-12, "value");
+    check_values_f64(y[1], 12, want, 1e-12, "gradient");
     tg_program_free(p);
     tg_scope_end();
 }

@@ -255,7 +255,7 @@ static const malformed corpus[] = {
     E(p_squeeze_fixed, 1, S1(F32("N, 3")), TG_ERR_SHAPE, "tg_squeeze", "axis 1 has size 3, not 1", "(N, 3) f32"),
     E(p_squeeze_range, 1, S1(F32("N, 1")), TG_ERR_ARG, "tg_squeeze", "axis 2 is out of range for rank 2"),
     E(p_unsqueeze_range, 1, S1(F32("N, 3")), TG_ERR_ARG, "tg_unsqueeze", "axis 4 is out of range for rank 3"),
-    E(p_unsqueeze_rank, 1, S1(F32("N, 1, 1, 1, 1, 1, 1, 1")), TG_ERR_SHAPE, "tg_unsqueeze", "rank would exceed 8", "(N, 1, 1, 1, 1, 1, 1, 1) f32"),
+    E(p_unsqueeze_rank, 1, S1(F32("N, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1")), TG_ERR_SHAPE, "tg_unsqueeze", "rank would exceed 16", "(N, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1) f32"),
     E(p_flip_repeated, 1, S1(F32("N, C")), TG_ERR_ARG, "tg_flip", "axis 1 is repeated"),
     E(p_diagonal_same_axis, 1, S1(F32("N, 3")), TG_ERR_ARG, "tg_diagonal", "same axis", "(N, 3) f32"),
     E(p_sort_axis, 1, S1(F32("N, 3")), TG_ERR_ARG, "tg_sort", "axis 2 is out of range for rank 2"),
@@ -300,7 +300,7 @@ static const malformed corpus[] = {
     E(p_identity, 1, S1(F32("N 3")), TG_ERR_ARG, "tg_size_parse_shape", "expected ','", "\"N 3\""),
     E(p_identity, 1, S1(F32("N, -1")), TG_ERR_ARG, "tg_size_parse_shape", "'-'", "\"N, -1\""),
     E(p_identity, 1, S1(F32("N,,3")), TG_ERR_ARG, "tg_size_parse_shape", "\"N,,3\""),
-    E(p_identity, 1, S1(F32("1, 2, 3, 4, 5, 6, 7, 8, 9")), TG_ERR_SHAPE, "tg_size_parse_shape", "more than 8 sizes"),
+    E(p_identity, 1, S1(F32("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17")), TG_ERR_SHAPE, "tg_size_parse_shape", "more than 16 sizes"),
     E(p_identity, 1, S1(F32("a_name_that_is_far_too_long_for_a_symbol")), TG_ERR_ARG, "tg_size_parse_shape", "name too long"),
     E(p_identity, 1, S1(BADDT("N")), TG_ERR_DTYPE, "tg_trace", "spec 0", "invalid dtype"),
     /* outputs and status */

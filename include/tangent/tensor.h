@@ -21,7 +21,9 @@
 extern "C" {
 #endif
 
-#define TG_MAX_DIMS 8
+/* Axes of a tensor on the CPU; a Vulkan device holds at most 8 (its kernels'
+ * parameter blocks), and refuses more with TG_ERR_UNSUPPORTED. */
+#define TG_MAX_DIMS 16
 
 typedef enum { TG_BOOL, TG_I32, TG_I64, TG_F32, TG_F64, TG_C64, TG_C128,
                TG_F16, TG_BF16 /* storage types for the GPU */ } tg_dtype;

@@ -569,13 +569,16 @@ tg_tensor *tg_imag(tg_tensor *x) {
 /* ---- view_scatter: the VJP of selecting views ------------------------------ */
 /* Zeros of the base's shape with g written into the same view of them: the
  * adjoint of slice, diagonal, real and imag (AD-REFERENCE.md section 3).
- * attrs: i[0] base rank, i[1..8] base shape, i[9] base dtype, i[10..] the view
- * op's own attrs; str: the view op's name. Its VJP is the view itself. */
-#define VS_ATTRS 10
+ * attrs: i[0] base rank, i[1..TG_MAX_DIMS] base shape, i[TG_MAX_DIMS + 1] base
+ * dtype, then the view op's own attrs; str: the view op's name. Its VJP is
+ * the view itself. (Program files of format 1 had 8 shape slots:
+ * program_load.c widens them.) */
+#define VS_DTYPE (TG_MAX_DIMS + 1)
+#define VS_ATTRS (TG_MAX_DIMS + 2)
 static tg_status view_scatter_infer(const tg_op_call *c, tg_meta *out) {
     out->ndim = (int)c->attrs->i[0];
     for (int i = 0; i < out->ndim; i++) out->shape[i] = c->attrs->i[1 + i];
-    out->dtype = (tg_dtype)c->attrs->i[9];
+    out->dtype = (tg_dtype)c->attrs->i[VS_DTYPE];
     return TG_OK;
 }
 static void view_attrs(const tg_attrs *a, tg_attrs *v) {
@@ -650,7 +653,7 @@ static tg_status view_scatter_vjp_of(const tg_op_call *c, tg_tensor *const *in, 
     tg_attrs a = {.n_int = VS_ATTRS + c->attrs->n_int, .str = c->def->name};
     a.i[0] = x->ndim;
     for (int i = 0; i < x->ndim; i++) a.i[1 + i] = x->shape[i];
-    a.i[9] = x->dtype;
+    a.i[VS_DTYPE] = x->dtype;
     for (int k = 0; k < c->attrs->n_int; k++) a.i[VS_ATTRS + k] = c->attrs->i[k];
     tg_tensor *gv = g[0];
     ic[0] = tg__apply1(&tg_op_view_scatter, 1, &gv, &a);
