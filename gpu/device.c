@@ -350,11 +350,33 @@ static void destroy_device(tg_vkdev *d) {
     d->dev = VK_NULL_HANDLE;
 }
 
-/* Nothing is torn down at exit: work still queued then is dropped (no one
- * can read its results), and the driver's objects stay reachable from
- * devices[] (so leak checkers do not report them). Calling into the driver
- * from an exit handler is not safe: llvmpipe's LLVM has destructors of its
- * own registered after ours, which run first. */
+/* Nothing is torn down at exit: the driver's objects stay reachable from
+ * devices[] (so leak checkers do not report them), and destroying them from
+ * an exit handler is not safe: llvmpipe's LLVM has destructors of its own,
+ * some registered after ours, which run first.
+ *
+ * Work still queued at exit is waited for, though. lavapipe runs submitted
+ * batches on a thread of its own and compiles a pipeline's machine code there
+ * on its first dispatch; a process that exits meanwhile destroys LLVM's
+ * statics under that thread, which then aborts ("LLVM ERROR: out of memory").
+ * The handler is registered once the first device exists, so it runs before
+ * the destructors the driver registered while loading. It only waits on
+ * fences (no LLVM), skips a device whose lock another thread holds, and gives
+ * up after a few seconds rather than hang the exit. */
+static void drain_at_exit(void) {
+    for (int i = 0; i < n_devices; i++) {
+        tg_vkdev *d = &devices[i];
+        if (!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE) || pthread_mutex_trylock(&d->lock)) continue;
+        VkFence pending[TG_VK_FRAMES];
+        uint32_t n = 0;
+        for (int f = 0; f < TG_VK_FRAMES; f++)
+            if (d->frames[f].pending) pending[n++] = d->frames[f].fence;
+        if (n) vkWaitForFences(d->dev, n, pending, VK_TRUE, 5000000000ull);
+        pthread_mutex_unlock(&d->lock);
+    }
+}
+
+static void register_drain(void) { atexit(drain_at_exit); }
 
 tg_vkdev *tg__vk_dev(int index, const char *op) {
     int n = tg__vk_device_count();
@@ -370,7 +392,11 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
     if (__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE)) return d;
     pthread_mutex_lock(&d->lock);
     if (!d->ready && !d->failed) {
-        if (create_device(d) == TG_OK) __atomic_store_n(&d->ready, true, __ATOMIC_RELEASE);
+        if (create_device(d) == TG_OK) {
+            static pthread_once_t drain_once = PTHREAD_ONCE_INIT;
+            pthread_once(&drain_once, register_drain);
+            __atomic_store_n(&d->ready, true, __ATOMIC_RELEASE);
+        }
         else { destroy_device(d); d->failed = true; }
     } else if (d->failed) {
         tg__error(TG_ERR_DEVICE, "%s: %s could not be initialised (run with TANGENT_DEBUG=1 for details)", op,
