@@ -106,6 +106,15 @@ def matmul(n, dtype, trans_a=False):
     return make
 
 
+def transpose(shape, dtype):
+    def make(lib):
+        a = uniform(lib, shape, dtype)
+        if lib == "numpy":
+            return lambda: np.ascontiguousarray(a.T)
+        return lambda: a.T.contiguous()
+    return make
+
+
 CASES = [
     ("add_f32_1", False, binary("add", (1,))),
     ("exp_f32_1", False, unary("exp", (1,))),
@@ -122,6 +131,8 @@ CASES = [
     ("matmul_f64_1024", True, matmul(1024, np.float64)),
     ("matmul_f64_2048", True, matmul(2048, np.float64)),
     ("matmul_tn_f32_1024", True, matmul(1024, np.float32, trans_a=True)),
+    ("transpose_f32_4096x8192", True, transpose((4096, 8192), np.float32)),
+    ("transpose_f64_4096x4096", True, transpose((4096, 4096), np.float64)),
 ]
 
 

@@ -24,7 +24,7 @@
 #include <string.h>
 
 /* ---- cases -------------------------------------------------------------- */
-typedef enum { OP_UNARY, OP_BINARY, OP_SUM, OP_MATMUL, OP_MATMUL_TN } op_kind;
+typedef enum { OP_UNARY, OP_BINARY, OP_SUM, OP_MATMUL, OP_MATMUL_TN, OP_TRANSPOSE } op_kind;
 
 typedef struct bench_case {
     const char *name;
@@ -61,6 +61,9 @@ static const bench_case cases[] = {
     MATMUL("matmul_f64_1024", OP_MATMUL, TG_F64, 1024),
     MATMUL("matmul_f64_2048", OP_MATMUL, TG_F64, 2048),
     MATMUL("matmul_tn_f32_1024", OP_MATMUL_TN, TG_F32, 1024),   /* a.T @ b, a row-major */
+    /* contiguous copy of a.T (tensor/copy_tiled.c) */
+    {.name = "transpose_f32_4096x8192", .kind = OP_TRANSPOSE, .dtype = TG_F32, .ndim = 2, .shape = {4096, 8192}},
+    {.name = "transpose_f64_4096x4096", .kind = OP_TRANSPOSE, .dtype = TG_F64, .ndim = 2, .shape = {4096, 4096}},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -87,10 +90,10 @@ static void state_init(bench_state *s, const bench_case *c) {
     s->c = c;
     /* Inputs in [0.5, 1.5): exp stays finite, no denormals. */
     s->a = check(tg_uniform(c->dtype, c->ndim, c->shape, 0.5, 1.5), "tg_uniform");
-    if (c->kind != OP_UNARY && c->kind != OP_SUM)
+    if (c->kind != OP_UNARY && c->kind != OP_SUM && c->kind != OP_TRANSPOSE)
         s->b = check(tg_uniform(c->dtype, c->ndim, c->shape, 0.5, 1.5), "tg_uniform");
     if (c->kind == OP_MATMUL) s->lhs = tg_retain(s->a);
-    if (c->kind == OP_MATMUL_TN) s->lhs = check(tg_transpose(s->a, 0, 1), "tg_transpose");
+    if (c->kind == OP_MATMUL_TN || c->kind == OP_TRANSPOSE) s->lhs = check(tg_transpose(s->a, 0, 1), "tg_transpose");
     if (c->kind == OP_MATMUL || c->kind == OP_MATMUL_TN) {
         /* 64-byte aligned, as Tangent's storage */
         size_t bytes = (size_t)(c->shape[0] * c->shape[1]) * tg_dtype_size(c->dtype);
@@ -112,6 +115,7 @@ static tg_tensor *tangent_op(const bench_state *s) {
     case OP_UNARY: return c->unary(s->a);
     case OP_BINARY: return c->binary(s->a, s->b);
     case OP_SUM: return c->axis < 0 ? tg_sum(s->a, 0, NULL, false) : tg_sum(s->a, 1, &c->axis, false);
+    case OP_TRANSPOSE: return tg_contiguous(s->lhs);
     default: return tg_matmul(s->lhs, s->b);
     }
 }

@@ -2,6 +2,8 @@
 #include "support/check.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 TestSuite(core, .init = tg_clear_error);
@@ -75,5 +77,68 @@ Test(core, items_and_version) {
     check_status(tg_item_c128(tg_scalar_complex(TG_C64, 1, -2), &re, &im), TG_OK, "item_c128");
     cr_assert(re == 1 && im == -2);
     cr_assert(tg_version()[0] != 0);
+    tg_scope_end();
+}
+
+/* Permuted copies take the tiled path (tensor/copy_tiled.c) for every
+ * element size: each output element is the source's element at the
+ * permuted index, on planes of sizes that leave partial tiles, with outer
+ * axes, a negative stride and a broadcast axis, and into a transposed
+ * destination. Values encode the source index (mod m, exact in the dtype). */
+static void check_permuted_copy(tg_dtype dt, int64_t m, int nd, const int64_t *shape, const int *perm, bool flip0) {
+    int64_t n = 1, xs[4], idx[4];
+    for (int a = 0; a < nd; a++) n *= shape[a];
+    double *v = malloc((size_t)n * sizeof *v), *want = malloc((size_t)n * sizeof *want);
+    for (int64_t k = 0; k < n; k++) v[k] = (double)(k % m);
+    tg_tensor *x = tg_cast(tg_from_data(TG_F64, nd, shape, v), dt);
+    if (flip0) x = tg_flip(x, 1, (int[]){0});
+    tg_tensor *y = tg_contiguous(tg_permute(x, perm));
+    cr_assert(y, "%s", tg_last_error());
+    xs[nd - 1] = 1;
+    for (int a = nd - 2; a >= 0; a--) xs[a] = xs[a + 1] * shape[a + 1];
+    int64_t ys[4];
+    for (int a = 0; a < nd; a++) ys[a] = shape[perm[a]];
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = k, src = 0;
+        for (int a = nd - 1; a >= 0; a--) { idx[a] = r % ys[a]; r /= ys[a]; }
+        for (int a = 0; a < nd; a++) {
+            int64_t i = idx[a];
+            if (flip0 && perm[a] == 0) i = shape[0] - 1 - i;
+            src += i * xs[perm[a]];
+        }
+        want[k] = (double)(src % m);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "%s permuted copy, rank %d", tg_dtype_name(dt), nd);
+    check_values_f64(tg_cast(y, TG_F64), n, want, 0, what);     /* c128: the real part */
+    free(v);
+    free(want);
+}
+
+Test(core, permuted_copies_every_element_size) {
+    tg_scope_begin();
+    const struct { tg_dtype dt; int64_t m; } types[] = {{TG_BOOL, 2}, {TG_F16, 1024}, {TG_I32, 1 << 30},
+                                                        {TG_F64, 1 << 30}, {TG_C128, 1 << 30}};
+    for (int t = 0; t < 5; t++) {
+        check_permuted_copy(types[t].dt, types[t].m, 2, (int64_t[]){37, 45}, (int[]){1, 0}, false);
+        check_permuted_copy(types[t].dt, types[t].m, 3, (int64_t[]){5, 33, 40}, (int[]){2, 1, 0}, false);
+        check_permuted_copy(types[t].dt, types[t].m, 3, (int64_t[]){5, 33, 40}, (int[]){0, 2, 1}, false);
+        check_permuted_copy(types[t].dt, types[t].m, 4, (int64_t[]){3, 9, 4, 70}, (int[]){3, 1, 2, 0}, true);
+    }
+    /* a broadcast axis outside the plane, and a transposed destination */
+    tg_tensor *col = tg_arange(TG_F64, 0, 64 * 40, 1);
+    tg_tensor *b = tg_expand(tg_reshape(col, 3, (int64_t[]){1, 64, 40}), 3, (int64_t[]){3, 64, 40});
+    tg_tensor *bt = tg_contiguous(tg_permute(b, (int[]){0, 2, 1}));
+    tg_tensor *dst = tg_mT(tg_zeros(TG_F64, 2, (int64_t[]){40, 64}));    /* (64, 40), i strided */
+    check_status(tg_copy_(dst, tg_mT(tg_reshape(col, 2, (int64_t[]){40, 64}))), TG_OK, "copy_ into a transpose");
+    double *w = malloc(3 * 64 * 40 * sizeof *w);
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < 40; i++)
+            for (int j = 0; j < 64; j++) w[(r * 40 + i) * 64 + j] = j * 40 + i;
+    check_values_f64(bt, 3 * 64 * 40, w, 0, "permuted broadcast");
+    for (int i = 0; i < 64; i++)
+        for (int j = 0; j < 40; j++) w[i * 40 + j] = j * 64 + i;
+    check_values_f64(tg_contiguous(dst), 64 * 40, w, 0, "transposed destination");
+    free(w);
     tg_scope_end();
 }

@@ -1,6 +1,7 @@
 /* dtype conversion and copies: cast, contiguous, copy, in-place copy_/fill_
  * and the in-place arithmetic used by optimisers. */
 #include "tensor/ops/elementwise.h"
+#include "tensor/copy_tiled.h"
 #include "gpu/gpu.h"
 
 #include <string.h>
@@ -126,6 +127,7 @@ static tg_loop_fn copy_loop(tg_dtype src, tg_dtype dst) {
 
 /* dst (any strides) = src broadcast and converted; no checks. */
 void tg__copy_into(tg_tensor *dst, tg_tensor *src) {
+    if (tg__copy_tiled(dst, src)) return;
     tg_iter_apply(copy_loop(src->dtype, dst->dtype), NULL, dst, 1, &src);
 }
 
