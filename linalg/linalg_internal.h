@@ -107,6 +107,9 @@ static inline tg_tensor *tg__linalg_diag_embed(tg_tensor *x) {
 
 /* Internal matrix-only entry points used by the derivative rules. */
 tg_tensor *tg__linalg_solve_mat(tg_tensor *a, tg_tensor *b);
+/* solve_lu.c: X = A^{-1} B through a factorisation the derivative rules
+ * reuse (for solves that will be differentiated on the CPU). */
+tg_tensor *tg__linalg_solve_reusing_lu(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg__linalg_trsolve_mat(tg_tensor *a, tg_tensor *b, bool upper, bool unit);
 /* PyTorch's constant-rank pseudo-inverse rules (pinv.c; lstsq's rules use
  * them): P = pinv(A); JVP P-dot for A-dot, VJP A-bar for P-bar = g. */

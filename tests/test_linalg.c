@@ -23,6 +23,13 @@ Test(linalg, errors) {
     cr_expect_null(tg_linalg_solve(a, b));
     cr_expect_eq(tg_last_error_code(), TG_ERR_NUMERIC);
     expect_msg("matrix 1 of the batch is singular");
+    /* the same when the solve will be differentiated (it keeps A's factors
+     * for the rules: linalg_solve_lu) */
+    tg_tensor *ag = tg_detach(a);
+    tg_set_requires_grad(ag, true);
+    cr_expect_null(tg_linalg_solve(ag, b));
+    cr_expect_eq(tg_last_error_code(), TG_ERR_NUMERIC);
+    expect_msg("matrix 1 of the batch is singular (U[1,1] = 0)");
     cr_expect_null(tg_linalg_inv(a));
     expect_msg("singular");
     double np[2][2] = {{1, 2}, {2, 1}};
