@@ -298,41 +298,55 @@ static int getrs(tg_dtype d, char tr, int n, int k, const void *a, const int *ip
     }
 }
 
+typedef struct {
+    tg_tensor *a, *b, *pv, *x;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], sp[TG_MAX_DIMS], n, k, es;
+    char tr;
+} lus_job;
+
+/* One batch item, on any thread (its pivots were validated before). */
+static int lus_item(void *ctx, int64_t t) {
+    const lus_job *j = ctx;
+    int64_t n = j->n, k = j->k, es = j->es;
+    char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
+    if (!work) return TG_LINALG_NO_MEMORY;
+    const int *piv = (const int *)tg__ptr(j->pv) + tg__linalg_batch_offset(&j->bt, j->sp, t);
+    char *x = tg__ptr(j->x) + t * n * k * es;
+    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
+    return getrs(j->x->dtype, j->tr, (int)n, (int)k, work, piv, x);
+}
+
 static tg_status lus_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d), *b = tg__cast_raw(in[1], d), *pv = contig_pivots(in[2]);
+    lus_job j = {.a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .pv = contig_pivots(in[2]), .x = out[0],
+                 .tr = c->attrs->i[ATTR_ADJOINT] ? 'C' : 'N'};
     tg_status st = TG_OK;
-    char *work = NULL;
     int64_t *perm = NULL;
-    if (!a || !b || !pv) { st = tg_last_error_code(); goto done; }
-    int64_t n = a->shape[a->ndim - 1], k = b->shape[b->ndim - 1], es = tg__esize(d);
-    if (n > INT32_MAX / 2 || k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
-    tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, out[0]->ndim - 2, out[0]->shape);
-    if (n == 0 || k == 0 || bt.count == 0) goto done;
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], sp[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    tg__linalg_batch_strides(&bt, b, 2, sb);
-    tg__linalg_batch_strides(&bt, pv, 1, sp);
-    work = malloc((size_t)(n * n * es));
-    perm = malloc((size_t)n * sizeof(int64_t));
-    if (!work || !perm) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_lu_solve: out of memory"); goto done; }
-    char tr = c->attrs->i[ATTR_ADJOINT] ? 'C' : 'N';
-    for (int64_t t = 0; t < bt.count; t++) {
-        const int *piv = (const int *)tg__ptr(pv) + tg__linalg_batch_offset(&bt, sp, t);
-        if ((st = piv_to_perm(c, piv, n, n, t, perm))) goto done;     /* validates the pivots */
-        char *x = tg__ptr(out[0]) + t * n * k * es;
-        tg__linalg_gather(work, a, tg__linalg_batch_offset(&bt, sa, t), n, n);
-        tg__linalg_gather(x, b, tg__linalg_batch_offset(&bt, sb, t), n, k);
-        int info = getrs(d, tr, (int)n, (int)k, work, piv, x);
-        if (info) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK getrs argument %d invalid", -info); goto done; }
-    }
+    if (!j.a || !j.b || !j.pv) { st = tg_last_error_code(); goto done; }
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.k = j.b->shape[j.b->ndim - 1];
+    j.es = tg__esize(d);
+    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    tg__linalg_batch_init(&j.bt, out[0]->ndim - 2, out[0]->shape);
+    if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
+    tg__linalg_batch_strides(&j.bt, j.pv, 1, j.sp);
+    perm = malloc((size_t)j.n * sizeof(int64_t));
+    if (!perm) { st = tg__error(TG_ERR_MEMORY, "tg_linalg_lu_solve: out of memory"); goto done; }
+    for (int64_t t = 0; t < j.bt.count && !st; t++)     /* the pivots are checked first, in order */
+        st = piv_to_perm(c, (const int *)tg__ptr(j.pv) + tg__linalg_batch_offset(&j.bt, j.sp, t), j.n, j.n, t, perm);
+    if (st) goto done;
+    int info;
+    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.k, lus_item, &j, &info);
+    if (t >= 0) st = tg__linalg_info_error(c, "getrs", t, info, "");
 done:
-    free(work);
     free(perm);
-    tg_release(a);
-    tg_release(b);
-    tg_release(pv);
+    tg_release(j.a);
+    tg_release(j.b);
+    tg_release(j.pv);
     return st;
 }
 
