@@ -82,73 +82,85 @@ static tg_status lstsq_infer(const tg_op_call *c, tg_meta *out) {
     return tg__linalg_dtype(c, tg_promote_types(a->dtype, b->dtype), &out[0].dtype);
 }
 
+typedef struct {
+    tg_tensor *a, *b, *x, *rank;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], m, n, k, es;
+    double rcond;
+} lstsq_job;
+
+/* One batch item, on any thread, in that thread's workspace: slot 0 A
+ * column-major (with slack), 1 B column-major (max(m, n) rows), 2 the
+ * row-major staging, 3 the singular values. */
+static int lstsq_item(void *ctx, int64_t t) {
+    const lstsq_job *j = ctx;
+    int64_t m = j->m, n = j->n, k = j->k, es = j->es, mx = m > n ? m : n, mn = m < n ? m : n;
+    int64_t slack = 2 * (m + n) + 16, rm = m * n > m * k ? m * n : m * k;
+    tg_dtype d = j->x->dtype;
+    char *x = tg__ptr(j->x) + t * n * k * es;
+    int64_t *rk = (int64_t *)tg__ptr(j->rank);
+    if (m == 0 || n == 0) {
+        memset(x, 0, (size_t)(n * k * es));   /* no equations or no unknowns: X = 0 */
+        rk[t] = 0;
+        return 0;
+    }
+    char *wa = tg__linalg_scratch(0, (size_t)((m * n + slack) * es)), *wb = tg__linalg_scratch(1, (size_t)((mx * k + slack) * es));
+    char *wr = tg__linalg_scratch(2, (size_t)((rm > 0 ? rm : 1) * es));
+    double *s = tg__linalg_scratch(3, (size_t)(mn > 0 ? mn : 1) * sizeof(double));
+    if (!wa || !wb || !wr || !s) return TG_LINALG_NO_MEMORY;
+    memset(wa, 0, (size_t)((m * n + slack) * es));
+    tg__linalg_gather(wr, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
+    bool finite = tg__linalg_all_finite(d, wr, m * n);
+    to_cm(wa, wr, m, n, m, es);
+    memset(wb, 0, (size_t)((mx * k + slack) * es));
+    if (k > 0) {
+        tg__linalg_gather(wr, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), m, k);
+        finite = finite && tg__linalg_all_finite(d, wr, m * k);
+        to_cm(wb, wr, m, k, mx, es);
+    }
+    if (!finite) return TG_LINALG_NOT_FINITE;
+    int rank = 0;
+    int info = gelsd(d, (int)m, (int)n, (int)k, wa, wb, (int)mx, s, j->rcond, &rank);
+    if (info) return info;
+    for (int64_t i = 0; i < n; i++)   /* X: the first n rows of B, back to row-major */
+        for (int64_t c = 0; c < k; c++) memcpy(x + (i * k + c) * es, wb + (c * mx + i) * es, (size_t)es);
+    rk[t] = rank;
+    return 0;
+}
+
 static tg_status lstsq_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
-    tg_tensor *a = tg__cast_raw(in[0], d), *b = a ? tg__cast_raw(in[1], d) : NULL;
+    lstsq_job j = {.a = tg__cast_raw(in[0], d), .x = out[0], .rank = out[1]};
+    j.b = j.a ? tg__cast_raw(in[1], d) : NULL;
     tg_status st = TG_OK;
-    char *wa = NULL, *wb = NULL, *wr = NULL;
-    double *s = NULL;
-    if (!b) { tg_release(a); return tg_last_error_code(); }
-    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1], k = b->shape[b->ndim - 1], es = tg__esize(d);
-    int64_t mx = m > n ? m : n, mn = m < n ? m : n, slack = 2 * (m + n) + 16;
+    if (!j.b) { tg_release(j.a); return tg_last_error_code(); }
+    j.m = j.a->shape[j.a->ndim - 2];
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.k = j.b->shape[j.b->ndim - 1];
+    j.es = tg__esize(d);
+    int64_t m = j.m, n = j.n, k = j.k, mx = m > n ? m : n, mn = m < n ? m : n;
     if (mx > INT32_MAX / 2 || k > INT32_MAX / 2 || m * n > INT32_MAX / 2 || mx * k > INT32_MAX / 2) {
         st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range");
         goto done;
     }
-    tg_linalg_batch bt;
-    tg__linalg_batch_init(&bt, out[1]->ndim, out[1]->shape);
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
-    tg__linalg_batch_strides(&bt, a, 2, sa);
-    tg__linalg_batch_strides(&bt, b, 2, sb);
-    int64_t rm = m * n > m * k ? m * n : m * k;   /* row-major staging of A or B */
-    wa = malloc((size_t)((m * n + slack) * es));
-    wb = malloc((size_t)((mx * k + slack) * es));
-    wr = malloc((size_t)((rm > 0 ? rm : 1) * es));
-    s = malloc((size_t)(mn > 0 ? mn : 1) * sizeof(double));
-    if (!wa || !wb || !wr || !s) { st = tg__op_error(c, TG_ERR_MEMORY, "out of memory"); goto done; }
-    memset(wa, 0, (size_t)((m * n + slack) * es));
-    double rc = eff_rcond(d, c->attrs->d[0], m, n);
-    int64_t *rk = (int64_t *)tg__ptr(out[1]);
-    for (int64_t t = 0; t < bt.count; t++) {
-        char *x = tg__ptr(out[0]) + t * n * k * es;
-        int rank = 0;
-        if (m == 0 || n == 0) {
-            memset(x, 0, (size_t)(n * k * es));   /* no equations or no unknowns: X = 0 */
-            rk[t] = 0;
-            continue;
-        }
-        tg__linalg_gather(wr, a, tg__linalg_batch_offset(&bt, sa, t), m, n);
-        bool finite = tg__linalg_all_finite(d, wr, m * n);
-        to_cm(wa, wr, m, n, m, es);
-        memset(wb, 0, (size_t)((mx * k + slack) * es));
-        if (k > 0) {
-            tg__linalg_gather(wr, b, tg__linalg_batch_offset(&bt, sb, t), m, k);
-            finite = finite && tg__linalg_all_finite(d, wr, m * k);
-            to_cm(wb, wr, m, k, mx, es);
-        }
-        if (!finite) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: A or B contains non-finite values",
-                              (long long)t);
-            goto done;
-        }
-        int info = gelsd(d, (int)m, (int)n, (int)k, wa, wb, (int)mx, s, rc, &rank);
-        if (info > 0) {
-            st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: the SVD did not converge (gelsd info %d)",
-                              (long long)t, info);
-            goto done;
-        }
-        if (info < 0) { st = tg__op_error(c, TG_ERR_NUMERIC, "LAPACK gelsd argument %d invalid", -info); goto done; }
-        for (int64_t i = 0; i < n; i++)   /* X: the first n rows of B, back to row-major */
-            for (int64_t j = 0; j < k; j++) memcpy(x + (i * k + j) * es, wb + (j * mx + i) * es, (size_t)es);
-        rk[t] = rank;
-    }
+    tg__linalg_batch_init(&j.bt, out[1]->ndim, out[1]->shape);
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
+    j.rcond = eff_rcond(d, c->attrs->d[0], m, n);
+    int info;
+    double cost = (double)mx * (double)mn * (double)(mn + k);
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, lstsq_item, &j, &info);
+    if (t < 0) goto done;
+    if (info == TG_LINALG_NOT_FINITE)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: A or B contains non-finite values", (long long)t);
+    else if (info > 0)
+        st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: the SVD did not converge (gelsd info %d)",
+                          (long long)t, info);
+    else
+        st = tg__linalg_info_error(c, "gelsd", t, info, "");
 done:
-    free(wa);
-    free(wb);
-    free(wr);
-    free(s);
-    tg_release(a);
-    tg_release(b);
+    tg_release(j.a);
+    tg_release(j.b);
     return st;
 }
 

@@ -82,7 +82,7 @@ Test(linalg, parallel_batches) {
     tg_tensor *a = tg_contiguous(tg_add(tg_randn(TG_F64, 3, shape), tg_mul_scalar(tg_eye(TG_F64, 16, -1), 8.0)));
     tg_tensor *b = tg_randn(TG_F64, 3, (int64_t[]){64, 16, 3});
     tg_tensor *spd = tg_add(tg_matmul(a, tg_mT(a)), tg_mul_scalar(tg_eye(TG_F64, 16, -1), 1.0));
-    tg_tensor *r1[17], *r2[17];
+    tg_tensor *r1[19], *r2[19];
     for (int pass = 0; pass < 2; pass++) {
         tg_set_num_threads(pass ? 2 : 1);
         tg_tensor **r = pass ? r2 : r1;
@@ -97,8 +97,11 @@ Test(linalg, parallel_batches) {
         cr_assert_eq(tg_linalg_eig(a, &r[13], &r[14]), TG_OK, "%s", tg_last_error());
         r[15] = tg_linalg_lu_solve(r[11], r[12], b, false);
         r[16] = tg_linalg_lu_solve(r[11], r[12], b, true);
+        tg_tensor *tall = tg_slice(tg_concat(2, (tg_tensor *[]){a, a}, 1), 2, 0, 12, 1);   /* (64, 32, 12) */
+        cr_assert_eq(tg_linalg_lstsq(tall, tg_concat(2, (tg_tensor *[]){b, b}, 1), -1, &r[17], NULL, &r[18], NULL),
+                     TG_OK, "%s", tg_last_error());
     }
-    for (int i = 0; i < 17; i++) check_close(r2[i], r1[i], 0, 0, "2 threads equal 1 thread");
+    for (int i = 0; i < 19; i++) check_close(r2[i], r1[i], 0, 0, "2 threads equal 1 thread");
     tg_tensor *bad = tg_copy(spd);
     tg_copy_(tg_select(tg_select(bad, 0, 33), 0, 5), tg_scalar(TG_F64, NAN));
     tg_tensor *w, *v;
