@@ -3,7 +3,8 @@
 solve, inv, matrix_power, cross, vector_norm, det, slogdet, triangular solves (scipy.linalg.solve_triangular)
 and cholesky in f32/f64/c64/c128 on well-conditioned (I*2 + 0.3 noise) or SPD
 matrices, and torch.linalg VJPs (PyTorch 1.13) for solve, inv, det,
-cholesky, cross, vector_norm and matrix_power (n = 3 and -2). Run with /usr/bin/python3."""
+cholesky, cross, vector_norm and matrix_power (n = 3 and -2), and torch forward-mode
+JVPs for solve, inv, det, cholesky and matrix_power (n = -2). Run with /usr/bin/python3."""
 import json, pathlib
 import numpy as np
 import scipy.linalg
@@ -83,6 +84,29 @@ for dt in ('f64', 'c128'):
              "matrix_power")
     tvjp("det", torch.linalg.det, [wellcond((2, 3, 3), dt)])
     tvjp("cholesky", torch.linalg.cholesky, [spd((3, 3), dt)], {"upper": False})
+
+# ---- JVPs (op "jvp:<name>": primals, then one tangent per primal -> the output tangent; torch forward AD) ----
+import torch.autograd.forward_ad as fwAD
+
+def tjvp(name, fn, primals, attrs=None, op=None, hermitian=False):
+    tans = [rnd(p.shape, 'c128' if np.iscomplexobj(p) else 'f64').astype(p.dtype) for p in primals]
+    if hermitian:  # cholesky reads one triangle, torch's rule assumes A-dot = A-dot^H: give it one
+        tans = [(t + np.conj(np.swapaxes(t, -1, -2))) / 2 for t in tans]
+    with fwAD.dual_level():
+        y = fn(*[fwAD.make_dual(torch.tensor(p), torch.tensor(t)) for p, t in zip(primals, tans)])
+        yt = fwAD.unpack_dual(y).tangent
+    cases.append({"name": f"jvp:{name}/{primals[0].dtype}", "op": f"jvp:{op or name}", "attrs": attrs or {},
+                  "inputs": [enc(p) for p in primals] + [enc(t) for t in tans], "outputs": [enc(yt.numpy())],
+                  "rtol": 1e-9, "atol": 1e-11})
+
+for dt in ('f64', 'c128'):
+    tjvp("solve", torch.linalg.solve, [wellcond((2, 3, 3), dt), rnd((2, 3, 2), dt)])
+    tjvp("solve_broadcast_b", torch.linalg.solve, [wellcond((2, 3, 3), dt), rnd((3, 2), dt)], op="solve")
+    tjvp("inv", torch.linalg.inv, [wellcond((3, 3), dt)])
+    tjvp("det", torch.linalg.det, [wellcond((2, 3, 3), dt)])
+    tjvp("cholesky", torch.linalg.cholesky, [spd((3, 3), dt)], {"upper": False}, hermitian=True)
+    tjvp("matrix_power_-2", lambda a: torch.linalg.matrix_power(a, -2), [wellcond((2, 3, 3), dt)], {"n": -2},
+         "matrix_power")
 
 out = {"generator": "oracles/gen_linalg.py", "numpy": np.__version__, "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg.json"

@@ -1,5 +1,5 @@
 /* The linalg module against oracles/data/linalg.json (oracles/gen_linalg.py:
- * numpy.linalg / scipy values, torch.linalg VJPs). attrs: "upper", "left",
+ * numpy.linalg / scipy values, torch.linalg VJPs and forward-mode JVPs). attrs: "upper", "left",
  * "unit" (triangular_solve, cholesky), "n" (matrix_power), "dim" (cross), "ord", "axes",
  * "keepdim" (vector_norm). */
 #include <criterion/criterion.h>
@@ -44,6 +44,19 @@ static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     }
 VJP(solve, 2) VJP(inv, 1) VJP(det, 1) VJP(cholesky, 1) VJP(matrix_power, 1) VJP(cross, 2) VJP(vector_norm, 1)
 
+/* ---- JVPs: inputs (primals..., one tangent per primal), output the output's tangent ---- */
+#define JVP(op, np)                                                                                      \
+    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
+                                  tg_tensor **out) {                                                    \
+        (void)n_in; (void)n_out;                                                                        \
+        vjp_ctx v = {c, run_##op, np};                                                                  \
+        tg_tensor *y = NULL;                                                                            \
+        tg_status st = tg_jvp(vjp_fn, &v, np, in, &in[np], 1, &y, out);                                 \
+        tg_release(y);                                                                                  \
+        return st;                                                                                      \
+    }
+JVP(solve, 2) JVP(inv, 1) JVP(det, 1) JVP(cholesky, 1) JVP(matrix_power, 1)
+
 static const oracle_entry table[] = {
     ORACLE_ENTRY(solve), ORACLE_ENTRY(inv), ORACLE_ENTRY(det), ORACLE_ENTRY(slogdet),
     ORACLE_ENTRY(triangular_solve), ORACLE_ENTRY(cholesky), ORACLE_ENTRY(matrix_power), ORACLE_ENTRY(cross),
@@ -51,5 +64,7 @@ static const oracle_entry table[] = {
     {"vjp:solve", run_vjp_solve}, {"vjp:inv", run_vjp_inv}, {"vjp:det", run_vjp_det},
     {"vjp:cholesky", run_vjp_cholesky}, {"vjp:matrix_power", run_vjp_matrix_power},
     {"vjp:cross", run_vjp_cross}, {"vjp:vector_norm", run_vjp_vector_norm},
+    {"jvp:solve", run_jvp_solve}, {"jvp:inv", run_jvp_inv}, {"jvp:det", run_jvp_det},
+    {"jvp:cholesky", run_jvp_cholesky}, {"jvp:matrix_power", run_jvp_matrix_power},
 };
 Test(oracle_linalg, all) { check_oracle_file("linalg.json", table, sizeof table / sizeof table[0]); }
