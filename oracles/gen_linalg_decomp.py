@@ -167,6 +167,38 @@ for dt in ('f64', 'c128'):
     tgrad("grad:eigvals_loss", "grad:eigvals", lambda a, c: torch.real(c * torch.linalg.eigvals(a) ** 3).sum(),
           rnd((2, 3, 3), dt), [c])
 
+# ---- forward mode (torch forward AD): inputs primals + one tangent per differentiable primal, outputs
+# the tangents of the outputs ----
+import torch.autograd.forward_ad as fwAD
+
+def tjvp(name, op, fn, primals, attrs=None, wrt=None):
+    wrt = list(range(len(primals))) if wrt is None else wrt
+    tans = [rnd(primals[i].shape, 'c128' if np.iscomplexobj(primals[i]) else 'f64').astype(primals[i].dtype)
+            for i in wrt]
+    with fwAD.dual_level():
+        ts = [torch.tensor(p) for p in primals]
+        for k, i in enumerate(wrt):
+            ts[i] = fwAD.make_dual(ts[i], torch.tensor(tans[k]))
+        ys = fn(*ts)
+        ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
+        yts = [fwAD.unpack_dual(y).tangent.numpy() for y in ys]
+    cases.append({"name": f"jvp:{name}/{primals[0].dtype}", "op": f"jvp:{op}", "attrs": attrs or {},
+                  "inputs": [enc(p) for p in primals] + [enc(t) for t in tans],
+                  "outputs": [enc(t) for t in yts], "rtol": 1e-9, "atol": 1e-10})
+
+
+for dt in ('f64', 'c128'):
+    for nm, shp in (("tall", (2, 4, 3)), ("square", (3, 3)), ("wide", (2, 3, 5))):
+        tjvp(f"qr_{nm}", "qr", lambda a: torch.linalg.qr(a, mode='reduced'), [rnd(shp, dt)], {"complete": False})
+    for nm, shp in (("square", (2, 3, 3)), ("tall", (5, 3)), ("wide", (2, 3, 5))):
+        tjvp(f"lu_{nm}", "lu", lambda a: torch.linalg.lu(a)[1:], [rnd(shp, dt)])
+    a = wellcond((2, 3, 3), dt)
+    lu, piv = torch.linalg.lu_factor(torch.tensor(a))
+    for adj in (False, True):
+        tjvp(f"lu_solve_adjoint_{adj}", "lu_solve",
+             lambda lu_, p_, b_, adj=adj: torch.linalg.lu_solve(lu_, p_, b_, adjoint=adj),
+             [lu.numpy(), piv.numpy(), rnd((3, 2), dt)], {"adjoint": adj}, wrt=[0, 2])
+
 out = {"generator": "oracles/gen_linalg_decomp.py", "numpy": np.__version__, "scipy": scipy.__version__,
        "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_decomp.json"

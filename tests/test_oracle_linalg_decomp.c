@@ -1,6 +1,6 @@
 /* qr, lu_factor, lu, lu_solve, eig and eigvals against
  * oracles/data/linalg_decomp.json (oracles/gen_linalg_decomp.py: NumPy/SciPy
- * values, torch.linalg.lu_factor pivots, PyTorch VJPs). attrs: "complete"
+ * values, torch.linalg.lu_factor pivots, PyTorch VJPs and forward-mode JVPs). attrs: "complete"
  * (qr), "adjoint" (lu_solve). Eigenvalues are compared sorted by (real,
  * imag), eigenvectors through |V|^2 with the columns in that order. */
 #include <complex.h>
@@ -111,6 +111,32 @@ static tg_status run_vjp_lu_solve(const oracle_case *c, int n_in, tg_tensor *con
     return tg_vjp(f_lu_solve, &v, 2, primals, 1, &in[3], NULL, out);
 }
 
+/* ---- JVPs: inputs (primals..., one tangent per differentiable primal), outputs the outputs' tangents ---- */
+static tg_status jvp_outputs(tg_trace_fn f, vctx *v, int n_prim, tg_tensor *const *prim, tg_tensor *const *tan,
+                             int n_out, tg_tensor **out) {
+    tg_tensor *y[2] = {NULL, NULL};
+    tg_status st = tg_jvp(f, v, n_prim, prim, tan, n_out, y, out);
+    for (int j = 0; j < n_out; j++) tg_release(y[j]);
+    return st;
+}
+static tg_status run_jvp_qr(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out, tg_tensor **out) {
+    (void)n_in; (void)n_out;
+    vctx v = {c, NULL};
+    return jvp_outputs(f_qr, &v, 1, in, &in[1], 2, out);
+}
+static tg_status run_jvp_lu(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out, tg_tensor **out) {
+    (void)n_in; (void)n_out;
+    vctx v = {c, NULL};
+    return jvp_outputs(f_lu, &v, 1, in, &in[1], 2, out);
+}
+/* inputs LU, pivots, B, LU-dot, B-dot; output X-dot */
+static tg_status run_jvp_lu_solve(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out, tg_tensor **out) {
+    (void)n_in; (void)n_out;
+    vctx v = {c, in[1]};
+    tg_tensor *primals[2] = {in[0], in[2]};
+    return jvp_outputs(f_lu_solve, &v, 2, primals, &in[3], 1, out);
+}
+
 /* grad:eig: sum_j Re(c w_j^2) + sum_ij h_i Re(w_j) |V_ij|^2; grad:eigvals: sum_j Re(c w_j^3). */
 typedef struct { tg_tensor *c, *h; } lctx;
 static tg_status f_eig_loss(void *ctx, tg_tensor *const *in, tg_tensor **out) {
@@ -146,5 +172,6 @@ static const oracle_entry table[] = {
     ORACLE_ENTRY(eigvals),
     {"vjp:qr", run_vjp_qr}, {"vjp:lu_factor", run_vjp_lu_factor}, {"vjp:lu", run_vjp_lu},
     {"vjp:lu_solve", run_vjp_lu_solve}, {"grad:eig", run_grad_eig}, {"grad:eigvals", run_grad_eigvals},
+    {"jvp:qr", run_jvp_qr}, {"jvp:lu", run_jvp_lu}, {"jvp:lu_solve", run_jvp_lu_solve},
 };
 Test(oracle_linalg_decomp, all) { check_oracle_file("linalg_decomp.json", table, sizeof table / sizeof table[0]); }
