@@ -152,6 +152,32 @@ for dt in ('f64', 'c128'):
                 tvjp(f"svd_{loss}_{tag}_{f}", "svd_loss", lambda x, l=loss, fu=full: t_svd(x, l, fu), a,
                      {"loss": loss, "full": full})
 
+# ---- forward-mode JVPs from torch (inputs A, A-dot; outputs the losses' tangents) ----
+import torch.autograd.forward_ad as fwAD
+
+def tjvp(name, op, fn, a, attrs, hermitian=False):
+    t = rnd(a.shape, 'c128' if np.iscomplexobj(a) else 'f64').astype(a.dtype)
+    if hermitian:  # eigh reads one triangle; torch's rule assumes A-dot = A-dot^H
+        t = (t + np.conj(np.swapaxes(t, -1, -2))) / 2
+    with fwAD.dual_level():
+        ys = fn(fwAD.make_dual(torch.tensor(a), torch.tensor(t)))
+        yts = [fwAD.unpack_dual(y).tangent.numpy() for y in ys]
+    cases.append({"name": f"jvp:{name}/{a.dtype}", "op": f"jvp:{op}", "attrs": {**attrs, "nout": len(ys)},
+                  "inputs": [enc(a), enc(t)], "outputs": [enc(y) for y in yts], "rtol": 1e-9, "atol": 1e-11})
+
+
+for dt in ('f64', 'c128'):
+    h = herm((2, 4, 4), dt)
+    for loss in ('w', 'w_absv', 'sinw'):
+        tjvp(f"eigh_{loss}", "eigh_loss", lambda x, l=loss: t_eigh(x, l, False), h, {"loss": loss, "upper": False},
+             hermitian=True)
+    for shape, tag in (((2, 5, 3), "tall"), ((2, 3, 5), "wide"), ((2, 4, 4), "square")):
+        a = rnd(shape, dt)
+        tjvp(f"svdvals_{tag}", "svd_loss", lambda x: t_svd(x, 's', False), a, {"loss": "s", "full": False})
+        for loss in ('recon', 'abs', 'uvh'):
+            tjvp(f"svd_{loss}_{tag}", "svd_loss", lambda x, l=loss: t_svd(x, l, False), a,
+                 {"loss": loss, "full": False})
+
 out = {"generator": "oracles/gen_linalg_spectral.py", "numpy": np.__version__, "torch": torch.__version__,
        "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_spectral.json"

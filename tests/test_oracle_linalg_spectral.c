@@ -70,9 +70,24 @@ static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     }
 VJP(eigh_loss) VJP(svd_loss)
 
+/* ---- JVPs: inputs (A, A-dot), outputs the tangents of the loss's outputs ---- */
+#define JVP(op)                                                                                          \
+    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
+                                  tg_tensor **out) {                                                    \
+        (void)n_in;                                                                                     \
+        vjp_ctx v = {c, run_##op};                                                                      \
+        tg_tensor *y[4] = {NULL, NULL, NULL, NULL};                                                     \
+        if (n_out > 4) return TG_ERR_ARG;                                                               \
+        tg_status st = tg_jvp(vjp_fn, &v, 1, in, &in[1], n_out, y, out);                                \
+        for (int j = 0; j < n_out; j++) tg_release(y[j]);                                               \
+        return st;                                                                                      \
+    }
+JVP(eigh_loss) JVP(svd_loss)
+
 static const oracle_entry table[] = {
     ORACLE_ENTRY(eigh_loss), ORACLE_ENTRY(svd_loss),
     {"vjp:eigh_loss", run_vjp_eigh_loss}, {"vjp:svd_loss", run_vjp_svd_loss},
+    {"jvp:eigh_loss", run_jvp_eigh_loss}, {"jvp:svd_loss", run_jvp_svd_loss},
 };
 Test(oracle_linalg_spectral, all) {
     check_oracle_file("linalg_spectral.json", table, sizeof table / sizeof table[0]);
