@@ -2,8 +2,12 @@
  * sign(P) prod(diag U). Rules (AD-REFERENCE.md 4): det: A-bar = y-bar
  * conj(d) A^{-H}, JVP d tr(A^{-1} A-dot); slogdet: A-bar = (l-bar -
  * i Im(conj(s-bar) s)) A^{-H}, JVP l-dot = Re t, s-dot = i Im(t) s with
- * t = tr(A^{-1} A-dot). Both need an invertible A for their derivatives;
- * the forward values are defined for singular A (det 0, sign 0, -inf). */
+ * t = tr(A^{-1} A-dot). det's rules use the adjugate, y-bar adj(A)^H and
+ * tr(adj(A) A-dot), which the SVD gives at singular A too (PyTorch 1.13
+ * returns 0 there); second order there holds for real A only (the complex
+ * SVD rule's phase term divides by the zero singular value). slogdet's
+ * rules need an invertible A. The forward values are
+ * defined for singular A (det 0, sign 0, -inf). */
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
@@ -117,18 +121,56 @@ static tg_tensor *trace_solve(tg_tensor *a, tg_tensor *adot) {
     return m ? tg_sum(tg_diagonal(m, 0, -2, -1), 1, (int[]){-1}, false) : NULL;
 }
 
+/* prod_{j != i} s_j along the last axis (exact with zeros: no division),
+ * from the products before and after i. */
+static tg_tensor *products_of_others(tg_tensor *s) {
+    int nd = tg_ndim(s);
+    int64_t n = tg_dim(s, -1), *pads = calloc((size_t)(2 * nd), sizeof *pads);
+    if (!pads) return tg__error(TG_ERR_MEMORY, "det: out of memory"), NULL;
+    pads[2 * (nd - 1)] = 1;         /* one 1 before: exclusive prefix products */
+    tg_tensor *before = tg_pad(tg_slice(tg_cumprod(s, -1), -1, 0, n - 1, 1), pads, 1.0);
+    tg_tensor *rev = tg_flip(s, 1, (int[]){-1});
+    tg_tensor *after = tg_flip(tg_pad(tg_slice(tg_cumprod(rev, -1), -1, 0, n - 1, 1), pads, 1.0), 1, (int[]){-1});
+    free(pads);
+    return tg_mul(before, after);
+}
+
+/* adj(A) = det(A) A^{-1}, also at singular A, through A = U diag(s) V^H:
+ * adj(A) = det(U) conj(det(V)) V diag(prod_{j != i} s_j) U^H, and
+ * conj(det(V)) = det(V^H). Written with public ops, so it differentiates
+ * (where the SVD does: distinct singular values). */
+static tg_tensor *adjugate_svd(tg_tensor *a) {
+    tg_tensor *u = NULL, *s = NULL, *vh = NULL;
+    if (tg_linalg_svd(a, false, &u, &s, &vh)) return NULL;
+    tg_tensor *phase = tg_mul(tg_linalg_det(u), tg_linalg_det(vh));
+    tg_tensor *p = products_of_others(s);
+    tg_tensor *vp = p ? tg_mul(tg__mH(vh), tg_unsqueeze(p, -2)) : NULL;
+    return vp && phase ? tg_mul(as_mat_scale(phase), tg_matmul(vp, tg__mH(u))) : NULL;
+}
+
+/* The adjugate for the rules: det(A) A^{-1} (one solve) when A is
+ * invertible, through the SVD when a matrix of the batch is singular. */
+static tg_tensor *adjugate(tg_tensor *a, tg_tensor *det) {
+    tg_tensor *inv = tg_linalg_inv(a);
+    if (inv) return tg_mul(as_mat_scale(det), inv);
+    if (tg_last_error_code() != TG_ERR_NUMERIC) return NULL;
+    tg_clear_error();
+    return adjugate_svd(a);
+}
+
 static tg_status det_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
     (void)c;
-    tg_tensor *inv = tg_linalg_inv(in[0]);
-    ic[0] = inv ? tg_mul(as_mat_scale(tg_mul(g[0], tg_conj(out[0]))), tg__mH(inv)) : NULL;
+    tg_tensor *adj = adjugate(in[0], out[0]);
+    ic[0] = adj ? tg_mul(as_mat_scale(g[0]), tg__mH(adj)) : NULL;
     return TG_RULE_RESULT(ic[0]);
 }
+/* det-dot = tr(adj(A) A-dot) */
 static tg_status det_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                          tg_tensor **ot) {
     (void)c;
-    tg_tensor *tr = trace_solve(in[0], t[0]);
-    ot[0] = tr ? tg_mul(out[0], tr) : NULL;
+    tg_tensor *adj = adjugate(in[0], out[0]);
+    ot[0] = adj ? tg_sum(tg_mul(tg_mT(adj), t[0]), 2, (int[]){-2, -1}, false) : NULL;
     return TG_RULE_RESULT(ot[0]);
 }
 

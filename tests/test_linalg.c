@@ -294,3 +294,39 @@ static void check_grads_for(tg_dtype dt) {
 
 Test(linalg, gradcheck_f64) { check_grads_for(TG_F64); }
 Test(linalg, gradcheck_c128) { check_grads_for(TG_C128); }
+
+/* det's derivatives at a singular A (rank n - 1) come from the adjugate
+ * through the SVD: the gradient is the cofactor matrix (NumPy, from the
+ * 2x2 minors; PyTorch 1.13 returns 0 here), the JVP tr(adj(A) A-dot), and
+ * both agree with finite differences: to second order for real A, to first
+ * order for complex A. */
+static tg_status f_det(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_linalg_det(in[0]);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+Test(linalg, det_derivatives_at_singular_matrices) {
+    tg_scope_begin();
+    double sing[3][3] = {{1, 2, 3}, {2, 4, 6}, {1, 0, 1}};
+    const double cofactors[9] = {4, 4, -4, -2, -2, 2, 0, 0, 0};
+    tg_tensor *a = tg_from_data(TG_F64, 2, (int64_t[]){3, 3}, sing);
+    tg_tensor *g = NULL, *one = tg_scalar(TG_F64, 1.0);
+    cr_assert_eq(tg_vjp(f_det, NULL, 1, &a, 1, &one, NULL, &g), TG_OK, "%s", tg_last_error());
+    check_values_f64(g, 9, cofactors, 1e-12, "gradient of det at a singular A");
+    double dots[9] = {0.5, -1, 2, 0.25, 3, -2, 1, 1, -0.5}, want = 0;
+    for (int i = 0; i < 9; i++) want += cofactors[i] * dots[i];
+    tg_tensor *t = tg_from_data(TG_F64, 2, (int64_t[]){3, 3}, dots), *y = NULL, *yt = NULL;
+    cr_assert_eq(tg_jvp(f_det, NULL, 1, &a, &t, 1, &y, &yt), TG_OK, "%s", tg_last_error());
+    check_values_f64(yt, 1, &want, 1e-12, "JVP of det at a singular A");
+    cr_expect_eq(tg_gradcheck(f_det, NULL, 1, &a, 1, NULL), TG_OK, "%s", tg_last_error());
+    cr_expect_eq(tg_gradgradcheck(f_det, NULL, 1, &a, 1, NULL), TG_OK, "%s", tg_last_error());
+    /* complex, batched: item 1 singular (row 2 = (1 + 2i) row 0), item 0 not */
+    tg_manual_seed(9);
+    tg_tensor *z = tg_complex(tg_randn(TG_F64, 3, (int64_t[]){2, 3, 3}), tg_randn(TG_F64, 3, (int64_t[]){2, 3, 3}));
+    tg_tensor *row0 = tg_select(tg_select(z, 0, 1), 0, 0);
+    tg_copy_(tg_select(tg_select(z, 0, 1), 0, 2), tg_mul(row0, tg_complex(tg_scalar(TG_F64, 1), tg_scalar(TG_F64, 2))));
+    cr_expect_lt(tg_item_f64(tg_abs(tg_select(tg_linalg_det(z), 0, 1))), 1e-12, "item 1 is singular");
+    cr_expect_eq(tg_gradcheck(f_det, NULL, 1, &z, 1, NULL), TG_OK, "%s", tg_last_error());
+    tg_clear_error();      /* (second order at a singular complex A: not yet, docs/linalg.md) */
+    tg_scope_end();
+}
