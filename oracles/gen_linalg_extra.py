@@ -169,6 +169,30 @@ for dt in ('f64', 'c128'):
     tvjp("lstsq_vector", lambda a, b: torch.linalg.lstsq(a, b[:, None], driver='gelsd').solution[:, 0],
          [rnd((5, 3), dt), rnd((5,), dt)], {"rcond": -1}, "lstsq")
 
+# ---- forward-mode JVPs (op "jvp:<name>": primals, then one tangent per primal -> the output's tangent) ----
+import torch.autograd.forward_ad as fwAD
+
+def tjvp(name, fn, primals, attrs=None, op=None):
+    tans = [rnd(p.shape, 'c128' if np.iscomplexobj(p) else 'f64').astype(p.dtype) for p in primals]
+    try:
+        with fwAD.dual_level():
+            y = fn(*[fwAD.make_dual(torch.tensor(p), torch.tensor(t)) for p, t in zip(primals, tans)])
+            yt = fwAD.unpack_dual(y).tangent.numpy()
+    except (RuntimeError, NotImplementedError) as e:   # no forward AD for this op in this torch
+        print(f"jvp:{name}: skipped ({str(e).splitlines()[0][:80]})")
+        return
+    cases.append({"name": f"jvp:{name}/{primals[0].dtype}", "op": f"jvp:{op or name}", "attrs": attrs or {},
+                  "inputs": [enc(p) for p in primals] + [enc(t) for t in tans], "outputs": [enc(yt)],
+                  "rtol": 1e-9, "atol": 1e-11})
+
+for dt in ('f64', 'c128'):
+    tjvp("matrix_exp", torch.linalg.matrix_exp, [0.5 * rnd((2, 3, 3), dt)])
+    tjvp("matrix_exp_squared", torch.linalg.matrix_exp, [3.0 * rnd((3, 3), dt)], op="matrix_exp")
+    tjvp("pinv_tall", torch.linalg.pinv, [rnd((2, 5, 3), dt)], {"rtol": -1, "hermitian": False}, "pinv")
+    tjvp("pinv_wide", torch.linalg.pinv, [rnd((3, 5), dt)], {"rtol": -1, "hermitian": False}, "pinv")
+    tjvp("lstsq_tall", lambda a, b: torch.linalg.lstsq(a, b, driver='gelsd').solution,
+         [rnd((2, 5, 3), dt), rnd((2, 5, 2), dt)], {"rcond": -1}, "lstsq")
+
 out = {"generator": "oracles/gen_linalg_extra.py", "numpy": np.__version__, "scipy": scipy.__version__,
        "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_extra.json"

@@ -1,6 +1,6 @@
 /* matrix_exp, matrix_norm, cond, pinv and lstsq against
  * oracles/data/linalg_extra.json (oracles/gen_linalg_extra.py: SciPy/NumPy
- * values, torch.linalg VJPs). attrs: "ord" (string or null), "keepdim"
+ * values, torch.linalg VJPs and forward-mode JVPs). attrs: "ord" (string or null), "keepdim"
  * (matrix_norm), "rtol", "hermitian" (pinv), "rcond" (lstsq; outputs x,
  * residuals, rank, sv). */
 #include <criterion/criterion.h>
@@ -33,9 +33,23 @@ static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     }
 VJP(matrix_exp, 1) VJP(matrix_norm, 1) VJP(cond, 1) VJP(pinv, 1) VJP(lstsq, 2)
 
+/* ---- JVPs: inputs (primals..., one tangent per primal), output the first output's tangent ---- */
+#define JVP(op, np)                                                                                      \
+    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
+                                  tg_tensor **out) {                                                    \
+        (void)n_in; (void)n_out;                                                                        \
+        vjp_ctx v = {c, run_##op, np};                                                                  \
+        tg_tensor *y = NULL;                                                                            \
+        tg_status st = tg_jvp(vjp_fn, &v, np, in, &in[np], 1, &y, out);                                 \
+        tg_release(y);                                                                                  \
+        return st;                                                                                      \
+    }
+JVP(matrix_exp, 1) JVP(pinv, 1) JVP(lstsq, 2)
+
 static const oracle_entry table[] = {
     ORACLE_ENTRY(matrix_exp), ORACLE_ENTRY(matrix_norm), ORACLE_ENTRY(cond), ORACLE_ENTRY(pinv), ORACLE_ENTRY(lstsq),
     {"vjp:matrix_exp", run_vjp_matrix_exp}, {"vjp:matrix_norm", run_vjp_matrix_norm}, {"vjp:cond", run_vjp_cond},
     {"vjp:pinv", run_vjp_pinv}, {"vjp:lstsq", run_vjp_lstsq},
+    {"jvp:matrix_exp", run_jvp_matrix_exp}, {"jvp:pinv", run_jvp_pinv}, {"jvp:lstsq", run_jvp_lstsq},
 };
 Test(oracle_linalg_extra, all) { check_oracle_file("linalg_extra.json", table, sizeof table / sizeof table[0]); }
