@@ -275,21 +275,31 @@ typedef struct {
     int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
 } axb_job;
 
-/* The row-major copy of A is A^T column-major, so A is copied once. A single
- * right-hand side is its own column-major layout; several go through a
- * transposed copy (slot 1). */
+char *tg__linalg_rhs_load(char *x, const tg_tensor *b, int64_t off, int64_t n, int64_t k, int64_t es) {
+    if (k == 1) {
+        tg__linalg_gather(x, b, off, n, 1);
+        return x;
+    }
+    char *bcm = tg__linalg_scratch(1, (size_t)(n * k * es));
+    if (bcm) tg__linalg_gather_cm(bcm, b, off, n, k);
+    return bcm;
+}
+
+void tg__linalg_rhs_store(char *x, const char *rhs, int64_t n, int64_t k, int64_t es) {
+    if (rhs != x) tg__linalg_store_cm(x, rhs, n, k, es);
+}
+
+/* The row-major copy of A is A^T column-major, so A is copied once. */
 static int axb_item(void *ctx, int64_t t) {
     const axb_job *j = ctx;
     int64_t n = j->n, k = j->k, es = j->es;
     char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
-    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
-    if (!work || (k > 1 && !bcm)) return TG_LINALG_NO_MEMORY;
     char *x = tg__ptr(j->x) + t * n * k * es;
+    char *rhs = work ? tg__linalg_rhs_load(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k, es) : NULL;
+    if (!rhs) return TG_LINALG_NO_MEMORY;
     tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    if (k == 1) tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, 1);
-    else tg__linalg_gather_cm(bcm, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
-    int info = j->fn(j->c, j->x->dtype, (int)n, (int)k, work, k == 1 ? x : bcm);
-    if (info == 0 && k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
+    int info = j->fn(j->c, j->x->dtype, (int)n, (int)k, work, rhs);
+    if (info == 0) tg__linalg_rhs_store(x, rhs, n, k, es);
     return info;
 }
 

@@ -125,13 +125,11 @@ static tg_tensor *trace_solve(tg_tensor *a, tg_tensor *adot) {
  * from the products before and after i. */
 static tg_tensor *products_of_others(tg_tensor *s) {
     int nd = tg_ndim(s);
-    int64_t n = tg_dim(s, -1), *pads = calloc((size_t)(2 * nd), sizeof *pads);
-    if (!pads) return tg__error(TG_ERR_MEMORY, "det: out of memory"), NULL;
+    int64_t n = tg_dim(s, -1), pads[2 * TG_MAX_DIMS] = {0};
     pads[2 * (nd - 1)] = 1;         /* one 1 before: exclusive prefix products */
     tg_tensor *before = tg_pad(tg_slice(tg_cumprod(s, -1), -1, 0, n - 1, 1), pads, 1.0);
     tg_tensor *rev = tg_flip(s, 1, (int[]){-1});
     tg_tensor *after = tg_flip(tg_pad(tg_slice(tg_cumprod(rev, -1), -1, 0, n - 1, 1), pads, 1.0), 1, (int[]){-1});
-    free(pads);
     return tg_mul(before, after);
 }
 

@@ -54,6 +54,12 @@ void tg__linalg_gather(char *dst, const tg_tensor *x, int64_t off, int64_t rows,
  * buffer read as column-major is A^T, which the kernels exploit. */
 void tg__linalg_gather_cm(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols);
 void tg__linalg_store_cm(char *dst, const char *src, int64_t rows, int64_t cols, int64_t es);
+/* The right-hand side of a column-major LAPACK solve, item at element offset
+ * off of b (n x k): a single column is gathered straight into x (n x k
+ * row-major output), several go column-major into scratch slot 1; NULL when
+ * out of memory. rhs_store moves the solution into x (nothing for a column). */
+char *tg__linalg_rhs_load(char *x, const tg_tensor *b, int64_t off, int64_t n, int64_t k, int64_t es);
+void tg__linalg_rhs_store(char *x, const char *rhs, int64_t n, int64_t k, int64_t es);
 /* Per-thread workspace slot (0-3) of at least bytes, reused across calls so
  * repeated ops neither allocate nor fault pages in; valid until the next call
  * with the same slot on this thread. NULL (TG_ERR_MEMORY recorded) when out of memory. */

@@ -92,18 +92,16 @@ static int slu_item(void *ctx, int64_t t) {
     const slu_job *j = ctx;
     int64_t n = j->n, k = j->k, es = j->es;
     tg_dtype d = j->x->dtype;
-    char *bcm = k > 1 ? tg__linalg_scratch(1, (size_t)(n * k * es)) : NULL;
-    if (k > 1 && !bcm) return TG_LINALG_NO_MEMORY;
-    char *x = tg__ptr(j->x) + t * n * k * es, *rhs = k == 1 ? x : bcm;
-    if (k == 1) tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, 1);
-    else tg__linalg_gather_cm(bcm, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
+    char *x = tg__ptr(j->x) + t * n * k * es;
+    char *rhs = tg__linalg_rhs_load(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k, es);
+    if (!rhs) return TG_LINALG_NO_MEMORY;
     const char *f = tg__ptr(j->f) + tg__linalg_batch_offset(&j->bt, j->sf, t) * es;
     const int *piv = (const int *)tg__ptr(j->piv) + tg__linalg_batch_offset(&j->bt, j->sp, t);
     /* F factors A^T: A X = B is getrs('T'); A^H X = B is A^T conj(X) = conj(B) */
     if (j->adjoint) conj_in_place(d, rhs, n * k);
     int info = tg__lapack_getrs_cm(d, j->adjoint ? 'N' : 'T', (int)n, (int)k, f, piv, rhs);
     if (j->adjoint) conj_in_place(d, rhs, n * k);
-    if (info == 0 && k > 1) tg__linalg_store_cm(x, bcm, n, k, es);
+    if (info == 0) tg__linalg_rhs_store(x, rhs, n, k, es);
     return info;
 }
 

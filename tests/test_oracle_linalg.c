@@ -29,33 +29,11 @@ static tg_status run_slogdet(const oracle_case *c, int n_in, tg_tensor *const *i
     return tg_linalg_slogdet(in[0], &out[0], &out[1]);
 }
 
-/* ---- VJPs: inputs (primals..., cotangent), outputs the primals' cotangents ---- */
-typedef struct { const oracle_case *c; oracle_fn fwd; int n; } vjp_ctx;
-static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
-    vjp_ctx *v = ctx;
-    return v->fwd(v->c, v->n, in, 1, out);
-}
-#define VJP(op, np)                                                                                      \
-    static tg_status run_vjp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
-                                  tg_tensor **out) {                                                    \
-        (void)n_in; (void)n_out;                                                                        \
-        vjp_ctx v = {c, run_##op, np};                                                                  \
-        return tg_vjp(vjp_fn, &v, np, in, 1, &in[np], NULL, out);                                       \
-    }
-VJP(solve, 2) VJP(inv, 1) VJP(det, 1) VJP(cholesky, 1) VJP(matrix_power, 1) VJP(cross, 2) VJP(vector_norm, 1)
-
-/* ---- JVPs: inputs (primals..., one tangent per primal), output the output's tangent ---- */
-#define JVP(op, np)                                                                                      \
-    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
-                                  tg_tensor **out) {                                                    \
-        (void)n_in; (void)n_out;                                                                        \
-        vjp_ctx v = {c, run_##op, np};                                                                  \
-        tg_tensor *y = NULL;                                                                            \
-        tg_status st = tg_jvp(vjp_fn, &v, np, in, &in[np], 1, &y, out);                                 \
-        tg_release(y);                                                                                  \
-        return st;                                                                                      \
-    }
-JVP(solve, 2) JVP(inv, 1) JVP(det, 1) JVP(cholesky, 1) JVP(matrix_power, 1)
+/* ---- derivatives (tests/support/oracle.h): VJPs take (primals..., cotangent) and give the primals'
+ * cotangents; JVPs take (primals..., one tangent per primal) and give the output's tangent ---- */
+ORACLE_VJP(solve, 2) ORACLE_VJP(inv, 1) ORACLE_VJP(det, 1) ORACLE_VJP(cholesky, 1) ORACLE_VJP(matrix_power, 1)
+ORACLE_VJP(cross, 2) ORACLE_VJP(vector_norm, 1)
+ORACLE_JVP(solve, 2) ORACLE_JVP(inv, 1) ORACLE_JVP(det, 1) ORACLE_JVP(cholesky, 1) ORACLE_JVP(matrix_power, 1)
 
 static const oracle_entry table[] = {
     ORACLE_ENTRY(solve), ORACLE_ENTRY(inv), ORACLE_ENTRY(det), ORACLE_ENTRY(slogdet),

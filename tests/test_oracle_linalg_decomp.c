@@ -114,10 +114,8 @@ static tg_status run_vjp_lu_solve(const oracle_case *c, int n_in, tg_tensor *con
 /* ---- JVPs: inputs (primals..., one tangent per differentiable primal), outputs the outputs' tangents ---- */
 static tg_status jvp_outputs(tg_trace_fn f, vctx *v, int n_prim, tg_tensor *const *prim, tg_tensor *const *tan,
                              int n_out, tg_tensor **out) {
-    tg_tensor *y[2] = {NULL, NULL};
-    tg_status st = tg_jvp(f, v, n_prim, prim, tan, n_out, y, out);
-    for (int j = 0; j < n_out; j++) tg_release(y[j]);
-    return st;
+    tg_tensor *y[2];       /* the primal outputs: the harness's scope releases them */
+    return tg_jvp(f, v, n_prim, prim, tan, n_out, y, out);
 }
 static tg_status run_jvp_qr(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out, tg_tensor **out) {
     (void)n_in; (void)n_out;

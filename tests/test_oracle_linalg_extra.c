@@ -18,33 +18,10 @@ static tg_status run_lstsq(const oracle_case *c, int n_in, tg_tensor *const *in,
                            n_out > 2 ? &out[2] : NULL, n_out > 3 ? &out[3] : NULL);
 }
 
-/* ---- VJPs: inputs (primals..., cotangent), outputs the primals' cotangents ---- */
-typedef struct { const oracle_case *c; oracle_fn fwd; int n; } vjp_ctx;
-static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
-    vjp_ctx *v = ctx;
-    return v->fwd(v->c, v->n, in, 1, out);
-}
-#define VJP(op, np)                                                                                      \
-    static tg_status run_vjp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
-                                  tg_tensor **out) {                                                    \
-        (void)n_in; (void)n_out;                                                                        \
-        vjp_ctx v = {c, run_##op, np};                                                                  \
-        return tg_vjp(vjp_fn, &v, np, in, 1, &in[np], NULL, out);                                       \
-    }
-VJP(matrix_exp, 1) VJP(matrix_norm, 1) VJP(cond, 1) VJP(pinv, 1) VJP(lstsq, 2)
-
-/* ---- JVPs: inputs (primals..., one tangent per primal), output the first output's tangent ---- */
-#define JVP(op, np)                                                                                      \
-    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
-                                  tg_tensor **out) {                                                    \
-        (void)n_in; (void)n_out;                                                                        \
-        vjp_ctx v = {c, run_##op, np};                                                                  \
-        tg_tensor *y = NULL;                                                                            \
-        tg_status st = tg_jvp(vjp_fn, &v, np, in, &in[np], 1, &y, out);                                 \
-        tg_release(y);                                                                                  \
-        return st;                                                                                      \
-    }
-JVP(matrix_exp, 1) JVP(pinv, 1) JVP(lstsq, 2)
+/* ---- derivatives (tests/support/oracle.h): VJPs take (primals..., cotangent) and give the primals'
+ * cotangents; JVPs take (primals..., one tangent per primal) and give the output's tangent ---- */
+ORACLE_VJP(matrix_exp, 1) ORACLE_VJP(matrix_norm, 1) ORACLE_VJP(cond, 1) ORACLE_VJP(pinv, 1) ORACLE_VJP(lstsq, 2)
+ORACLE_JVP(matrix_exp, 1) ORACLE_JVP(pinv, 1) ORACLE_JVP(lstsq, 2)
 
 static const oracle_entry table[] = {
     ORACLE_ENTRY(matrix_exp), ORACLE_ENTRY(matrix_norm), ORACLE_ENTRY(cond), ORACLE_ENTRY(pinv), ORACLE_ENTRY(lstsq),

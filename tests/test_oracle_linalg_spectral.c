@@ -55,34 +55,10 @@ static tg_status run_svd_loss(const oracle_case *c, int n_in, tg_tensor *const *
     return out[0] && out[1] ? TG_OK : tg_last_error_code();
 }
 
-/* ---- VJPs: inputs (A, one cotangent per output), output A-bar ---- */
-typedef struct { const oracle_case *c; oracle_fn fwd; } vjp_ctx;
-static tg_status vjp_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
-    vjp_ctx *v = ctx;
-    return v->fwd(v->c, 1, in, (int)oracle_attr_int(v->c, "nout", 1), out);
-}
-#define VJP(op)                                                                                          \
-    static tg_status run_vjp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
-                                  tg_tensor **out) {                                                    \
-        (void)n_in; (void)n_out;                                                                        \
-        vjp_ctx v = {c, run_##op};                                                                      \
-        return tg_vjp(vjp_fn, &v, 1, in, (int)oracle_attr_int(c, "nout", 1), &in[1], NULL, out);        \
-    }
-VJP(eigh_loss) VJP(svd_loss)
-
-/* ---- JVPs: inputs (A, A-dot), outputs the tangents of the loss's outputs ---- */
-#define JVP(op)                                                                                          \
-    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,      \
-                                  tg_tensor **out) {                                                    \
-        (void)n_in;                                                                                     \
-        vjp_ctx v = {c, run_##op};                                                                      \
-        tg_tensor *y[4] = {NULL, NULL, NULL, NULL};                                                     \
-        if (n_out > 4) return TG_ERR_ARG;                                                               \
-        tg_status st = tg_jvp(vjp_fn, &v, 1, in, &in[1], n_out, y, out);                                \
-        for (int j = 0; j < n_out; j++) tg_release(y[j]);                                               \
-        return st;                                                                                      \
-    }
-JVP(eigh_loss) JVP(svd_loss)
+/* ---- derivatives (tests/support/oracle.h; attrs.nout outputs): VJPs take (A, one cotangent per
+ * output) and give A-bar; JVPs take (A, A-dot) and give the outputs' tangents ---- */
+ORACLE_VJP(eigh_loss, 1) ORACLE_VJP(svd_loss, 1)
+ORACLE_JVP(eigh_loss, 1) ORACLE_JVP(svd_loss, 1)
 
 static const oracle_entry table[] = {
     ORACLE_ENTRY(eigh_loss), ORACLE_ENTRY(svd_loss),

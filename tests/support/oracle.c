@@ -667,3 +667,22 @@ tg_status oracle_run_jvp(oracle_fwd_fn fn, const oracle_case *c, int n_in, tg_te
     for (int i = 0; i < g.n_wrt; i++) diff[i] = in[g.wrt[i]];
     return tg_jvp(traced, &g, g.n_wrt, diff, in + g.n_primal, n_out, primal_out, out);
 }
+
+/* The function tg_vjp / tg_jvp see: adapter fwd on its np primals. */
+typedef struct { const oracle_case *c; oracle_fn fwd; int np, nout; } of_ctx;
+static tg_status of_fn(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    of_ctx *f = ctx;
+    return f->fwd(f->c, f->np, in, f->nout, out);
+}
+
+tg_status oracle_vjp_of(oracle_fn fwd, int np, const oracle_case *c, tg_tensor *const *in, tg_tensor **out) {
+    of_ctx f = {c, fwd, np, (int)oracle_attr_int(c, "nout", 1)};
+    return tg_vjp(of_fn, &f, np, in, f.nout, &in[np], NULL, out);
+}
+
+tg_status oracle_jvp_of(oracle_fn fwd, int np, const oracle_case *c, tg_tensor *const *in, tg_tensor **out) {
+    of_ctx f = {c, fwd, np, (int)oracle_attr_int(c, "nout", 1)};
+    tg_tensor *y[ORACLE_MAX_IO];       /* the primal outputs: the caller's scope releases them */
+    if (f.nout > ORACLE_MAX_IO) return TG_ERR_ARG;
+    return tg_jvp(of_fn, &f, np, in, &in[np], f.nout, y, out);
+}

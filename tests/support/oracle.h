@@ -64,6 +64,27 @@ tg_status oracle_run_vjp(oracle_fwd_fn fwd, const oracle_case *c, int n_in, tg_t
 tg_status oracle_run_jvp(oracle_fwd_fn fwd, const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,
                          tg_tensor **out);
 
+/* Derivative cases of the linalg generators: the first np inputs are the
+ * primals of adapter fwd, all differentiated; then for "vjp:" one cotangent
+ * per output of fwd, for "jvp:" one tangent per primal. fwd has attrs.nout
+ * outputs (1 when absent). out: the primals' cotangents / the outputs'
+ * tangents. Everything made stays in the caller's scope. ORACLE_VJP and
+ * ORACLE_JVP define the adapters run_vjp_<op> / run_jvp_<op> of run_<op>. */
+tg_status oracle_vjp_of(oracle_fn fwd, int np, const oracle_case *c, tg_tensor *const *in, tg_tensor **out);
+tg_status oracle_jvp_of(oracle_fn fwd, int np, const oracle_case *c, tg_tensor *const *in, tg_tensor **out);
+#define ORACLE_VJP(op, np)                                                                             \
+    static tg_status run_vjp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,    \
+                                  tg_tensor **out) {                                                  \
+        (void)n_in; (void)n_out;                                                                      \
+        return oracle_vjp_of(run_##op, np, c, in, out);                                               \
+    }
+#define ORACLE_JVP(op, np)                                                                             \
+    static tg_status run_jvp_##op(const oracle_case *c, int n_in, tg_tensor *const *in, int n_out,    \
+                                  tg_tensor **out) {                                                  \
+        (void)n_in; (void)n_out;                                                                      \
+        return oracle_jvp_of(run_##op, np, c, in, out);                                               \
+    }
+
 /* Inside an adapter: stores a tensor result in out[0] and returns its status. */
 #define ORACLE_RETURN(expr)                                    \
     do {                                                       \
