@@ -54,6 +54,10 @@ void tg__linalg_gather(char *dst, const tg_tensor *x, int64_t off, int64_t rows,
  * buffer read as column-major is A^T, which the kernels exploit. */
 void tg__linalg_gather_cm(char *dst, const tg_tensor *x, int64_t off, int64_t rows, int64_t cols);
 void tg__linalg_store_cm(char *dst, const char *src, int64_t rows, int64_t cols, int64_t es);
+/* dst(i, j) = src(i, j), rows x cols, row and column strides in elements
+ * (transposing copies go in cache tiles). */
+void tg__linalg_copy_matrix(char *dst, int64_t drs, int64_t dcs, const char *src, int64_t srs, int64_t scs,
+                            int64_t rows, int64_t cols, int64_t es);
 /* The right-hand side of a column-major LAPACK solve, item at element offset
  * off of b (n x k): a single column is gathered straight into x (n x k
  * row-major output), several go column-major into scratch slot 1; NULL when

@@ -23,7 +23,7 @@
 #include "gpu/gpu.h"
 
 enum { ATTR_COMPLETE };
-#define RM LAPACK_ROW_MAJOR
+#define CM LAPACK_COL_MAJOR
 
 /* k = min(m, n), also for symbolic sizes when it is provable (m == n). */
 static tg_status qr_min(const tg_op_call *c, int64_t m, int64_t n, int64_t *k) {
@@ -73,23 +73,25 @@ static tg_status qr_infer(const tg_op_call *c, tg_meta *out) {
 #define LCF lapack_complex_float
 #define LCD lapack_complex_double
 
+/* Column-major drivers (ld = m): LAPACKE's row-major entry points would
+ * transpose in and out with untiled loops and allocate a copy per call. */
 static int geqrf(tg_dtype d, int m, int n, void *a, void *tau) {
     switch (d) {
-    case TG_F32: WITH_WORK(float, RE, LAPACKE_sgeqrf_work(RM, m, n, a, n, tau, work, lwork));
-    case TG_F64: WITH_WORK(double, RE, LAPACKE_dgeqrf_work(RM, m, n, a, n, tau, work, lwork));
-    case TG_C64: WITH_WORK(LCF, crealf, LAPACKE_cgeqrf_work(RM, m, n, (LCF *)a, n, (LCF *)tau, work, lwork));
-    default: WITH_WORK(LCD, creal, LAPACKE_zgeqrf_work(RM, m, n, (LCD *)a, n, (LCD *)tau, work, lwork));
+    case TG_F32: WITH_WORK(float, RE, LAPACKE_sgeqrf_work(CM, m, n, a, m, tau, work, lwork));
+    case TG_F64: WITH_WORK(double, RE, LAPACKE_dgeqrf_work(CM, m, n, a, m, tau, work, lwork));
+    case TG_C64: WITH_WORK(LCF, crealf, LAPACKE_cgeqrf_work(CM, m, n, (LCF *)a, m, (LCF *)tau, work, lwork));
+    default: WITH_WORK(LCD, creal, LAPACKE_zgeqrf_work(CM, m, n, (LCD *)a, m, (LCD *)tau, work, lwork));
     }
 }
 
-/* Q (m x qc, row-major) from the first k reflectors stored in q. */
+/* Q (m x qc, column-major, ld m) from the first k reflectors stored in q. */
 static int orgqr(tg_dtype d, int m, int qc, int k, void *q, const void *tau) {
     switch (d) {
-    case TG_F32: WITH_WORK(float, RE, LAPACKE_sorgqr_work(RM, m, qc, k, q, qc, tau, work, lwork));
-    case TG_F64: WITH_WORK(double, RE, LAPACKE_dorgqr_work(RM, m, qc, k, q, qc, tau, work, lwork));
+    case TG_F32: WITH_WORK(float, RE, LAPACKE_sorgqr_work(CM, m, qc, k, q, m, tau, work, lwork));
+    case TG_F64: WITH_WORK(double, RE, LAPACKE_dorgqr_work(CM, m, qc, k, q, m, tau, work, lwork));
     case TG_C64:
-        WITH_WORK(LCF, crealf, LAPACKE_cungqr_work(RM, m, qc, k, (LCF *)q, qc, (const LCF *)tau, work, lwork));
-    default: WITH_WORK(LCD, creal, LAPACKE_zungqr_work(RM, m, qc, k, (LCD *)q, qc, (const LCD *)tau, work, lwork));
+        WITH_WORK(LCF, crealf, LAPACKE_cungqr_work(CM, m, qc, k, (LCF *)q, m, (const LCF *)tau, work, lwork));
+    default: WITH_WORK(LCD, creal, LAPACKE_zungqr_work(CM, m, qc, k, (LCD *)q, m, (const LCD *)tau, work, lwork));
     }
 }
 
@@ -116,27 +118,32 @@ typedef struct {
     int64_t sa[TG_MAX_DIMS], m, n, k, qc, rr, es;
 } qr_job;
 
+/* A is copied once, column-major; R is read out of the factored copy and Q
+ * is formed in place (or in a wider copy for complete Q of a tall A), then
+ * stored row-major. */
 static int qr_item(void *ctx, int64_t t) {
     const qr_job *j = ctx;
     int64_t m = j->m, n = j->n, k = j->k, qc = j->qc, rr = j->rr, es = j->es;
     char *q = tg__ptr(j->out[0]) + t * m * qc * es, *r = tg__ptr(j->out[1]) + t * rr * n * es;
-    memset(q, 0, (size_t)(m * qc * es));
     memset(r, 0, (size_t)(rr * n * es));
     if (k == 0) {                     /* n = 0: Q is the identity (complete) or empty */
+        memset(q, 0, (size_t)(m * qc * es));
         for (int64_t i = 0; i < qc; i++) set_one(j->d, q + (i * qc + i) * es);
         return 0;
     }
-    char *work = tg__linalg_scratch(0, (size_t)(m * n * es)), *tau = tg__linalg_scratch(1, (size_t)(k * es));
+    int64_t wc = qc > n ? qc : n;     /* the work array holds A, then Q */
+    char *work = tg__linalg_scratch(0, (size_t)(m * wc * es)), *tau = tg__linalg_scratch(1, (size_t)(k * es));
     if (!work || !tau) return TG_LINALG_NO_MEMORY;
-    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
+    tg__linalg_gather_cm(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
     int info = geqrf(j->d, (int)m, (int)n, work, tau);
     if (info) return info;
-    for (int64_t i = 0; i < k; i++)   /* R: the upper triangle of the first k rows */
-        memcpy(r + (i * n + i) * es, work + (i * n + i) * es, (size_t)((n - i) * es));
-    for (int64_t i = 0; i < m; i++)   /* reflectors: the first k columns */
-        memcpy(q + i * qc * es, work + i * n * es, (size_t)(k * es));
-    info = orgqr(j->d, (int)m, (int)qc, (int)k, q, tau);
-    return info ? ORGQR_TAG + info : 0;
+    /* R: the upper triangle of the first k rows, (i, j) at work[i + j m] */
+    tg__linalg_copy_matrix(r, n, 1, work, 1, m, k, n, es);
+    for (int64_t i = 1; i < k; i++) memset(r + i * n * es, 0, (size_t)(i * es));
+    info = orgqr(j->d, (int)m, (int)qc, (int)k, work, tau);
+    if (info) return ORGQR_TAG + info;
+    tg__linalg_store_cm(q, work, m, qc, es);
+    return 0;
 }
 
 /* One matrix per batch item, across threads when the batch is large. */

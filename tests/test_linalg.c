@@ -69,6 +69,18 @@ Test(linalg, errors) {
     check_error(tg_linalg_matrix_power(tg_ones(TG_F64, 1, (int64_t[]){3}), 0), TG_ERR_SHAPE, "matrix_power 1-d");
     check_error(tg_linalg_matrix_power(a, -1), TG_ERR_NUMERIC, "matrix_power of a singular A, n < 0");
     check_error(tg_linalg_matrix_power(a, INT64_MIN), TG_ERR_ARG, "matrix_power INT64_MIN");
+    /* NaN in A or in B is LAPACKE's invalid-argument report (docs/linalg.md),
+     * also with the factors reused (getrs checks B only) */
+    double wc[2][2] = {{2, 1}, {1, 3}};
+    tg_tensor *aw = tg_from_data(TG_F64, 2, (int64_t[]){2, 2}, wc);
+    tg_tensor *bn = tg_from_data(TG_F64, 2, (int64_t[]){2, 1}, (double[]){1, NAN});
+    tg_tensor *an = tg_copy(aw);
+    tg_copy_(tg_select(tg_select(an, 0, 1), 0, 0), tg_scalar(TG_F64, NAN));
+    check_error(tg_linalg_solve(an, tg_ones(TG_F64, 2, (int64_t[]){2, 1})), TG_ERR_NUMERIC, "solve NaN in A");
+    check_error(tg_linalg_solve(aw, bn), TG_ERR_NUMERIC, "solve NaN in B");
+    tg_tensor *awg = tg_detach(aw);
+    tg_set_requires_grad(awg, true);
+    check_error(tg_linalg_solve(awg, bn), TG_ERR_NUMERIC, "solve NaN in B, factors kept");
     tg_scope_end();
 }
 
