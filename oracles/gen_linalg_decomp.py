@@ -12,7 +12,12 @@ one cotangent per output; outputs the primals' cotangents) for qr (tall,
 square, wide, complete wide), lu_factor, lu (L, U), lu_solve (both adjoint
 modes, B broadcast); "grad:eig" / "grad:eigvals": the gradient of the
 gauge- and order-invariant loss sum_j Re(c w_j^2) + sum_ij h_i Re(w_j) |V_ij|^2
-(eigvals: sum_j Re(c w_j^3)). Run with /usr/bin/python3."""
+(eigvals: sum_j Re(c w_j^3)). Forward mode (torch forward AD): "jvp:<op>"
+cases (primals, then one tangent per differentiable primal; outputs the
+outputs' tangents) for qr, lu, lu_solve and eig (attrs.nout 2: the tangents of
+the sorted eigenvalues and of |V|^2, as the "eig" values; eigenvalues at least
+0.3 apart; batched with conjugate pairs, and a transposed view). Run with
+/usr/bin/python3."""
 import json, pathlib
 import numpy as np
 import scipy.linalg
@@ -71,11 +76,17 @@ def torch_lu_factor(a):
     return lu, piv.astype(np.int32)
 
 
+def eig_order(w):
+    """Indices sorting each row of w by (real, imag)."""
+    w = w.astype(np.complex128)          # NumPy returns real w when every eigenvalue is real
+    return np.lexsort((w.imag, w.real), axis=-1) if w.ndim == 1 else \
+        np.stack([np.lexsort((x.imag, x.real)) for x in w.reshape(-1, w.shape[-1])]).reshape(w.shape)
+
+
 def eig_sorted(a):
     w, v = np.linalg.eig(a)
-    w = w.astype(np.complex128)          # NumPy returns real w when every eigenvalue is real
-    order = np.lexsort((w.imag, w.real), axis=-1) if w.ndim == 1 else \
-        np.stack([np.lexsort((x.imag, x.real)) for x in w.reshape(-1, w.shape[-1])]).reshape(w.shape)
+    w = w.astype(np.complex128)
+    order = eig_order(w)
     ws = np.take_along_axis(w, order, -1)
     v2 = np.abs(v) ** 2
     vs = np.take_along_axis(v2, np.broadcast_to(order[..., None, :], v2.shape), -1)
@@ -171,19 +182,24 @@ for dt in ('f64', 'c128'):
 # the tangents of the outputs ----
 import torch.autograd.forward_ad as fwAD
 
-def tjvp(name, op, fn, primals, attrs=None, wrt=None):
+def tjvp(name, op, fn, primals, attrs=None, wrt=None, transpose0=False):
+    """transpose0: primal 0 is stored as its transpose and reaches fn as a permute view."""
     wrt = list(range(len(primals))) if wrt is None else wrt
-    tans = [rnd(primals[i].shape, 'c128' if np.iscomplexobj(primals[i]) else 'f64').astype(primals[i].dtype)
+    seen = [mT(p) if i == 0 and transpose0 else p for i, p in enumerate(primals)]
+    tans = [rnd(seen[i].shape, 'c128' if np.iscomplexobj(seen[i]) else 'f64').astype(seen[i].dtype)
             for i in wrt]
+    nd = np.ndim(primals[0])
+    view = [["permute", list(range(nd - 2)) + [nd - 1, nd - 2]]] if transpose0 else None
     with fwAD.dual_level():
-        ts = [torch.tensor(p) for p in primals]
+        ts = [torch.tensor(p) for p in seen]
         for k, i in enumerate(wrt):
             ts[i] = fwAD.make_dual(ts[i], torch.tensor(tans[k]))
         ys = fn(*ts)
         ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
         yts = [fwAD.unpack_dual(y).tangent.numpy() for y in ys]
     cases.append({"name": f"jvp:{name}/{primals[0].dtype}", "op": f"jvp:{op}", "attrs": attrs or {},
-                  "inputs": [enc(p) for p in primals] + [enc(t) for t in tans],
+                  "inputs": [enc(p, view if i == 0 else None) for i, p in enumerate(primals)] +
+                            [enc(t) for t in tans],
                   "outputs": [enc(t) for t in yts], "rtol": 1e-9, "atol": 1e-10})
 
 
@@ -198,6 +214,36 @@ for dt in ('f64', 'c128'):
         tjvp(f"lu_solve_adjoint_{adj}", "lu_solve",
              lambda lu_, p_, b_, adj=adj: torch.linalg.lu_solve(lu_, p_, b_, adjoint=adj),
              [lu.numpy(), piv.numpy(), rnd((3, 2), dt)], {"adjoint": adj}, wrt=[0, 2])
+
+
+# eig in forward mode through the gauge-invariant outputs of the "eig" value cases: the eigenvalues
+# sorted by (real, imag) and |V|^2 with its columns in that order (|V_ij|^2 does not see the arbitrary
+# phase of a column, nor a phase drift i theta_j V_j of its tangent). The order comes from the primal.
+def t_eig_sorted(a):
+    w, v = torch.linalg.eig(a)
+    idx = torch.tensor(eig_order(fwAD.unpack_dual(w).primal.numpy()))
+    v2 = torch.real(v * torch.conj(v))
+    return [torch.take_along_dim(w, idx, -1), torch.take_along_dim(v2, idx.unsqueeze(-2).expand(v2.shape), -1)]
+
+
+def eig_separated(shape, dt, gap=0.3):
+    """rnd(shape, dt) redrawn until every matrix has eigenvalues at least gap apart whose real parts
+    (the sort key) differ by gap as well, but for the conjugate pairs of a real matrix."""
+    while True:
+        a = rnd(shape, dt)
+        ok = True
+        for w in np.linalg.eig(a)[0].astype(np.complex128).reshape(-1, shape[-1]):
+            d = np.abs(w[:, None] - w[None, :]) + np.eye(len(w)) * 1e9
+            dr = np.abs(w.real[:, None] - w.real[None, :]) + np.eye(len(w)) * 1e9
+            pair = np.abs(w[:, None] - np.conj(w)[None, :]) < 1e-12
+            ok &= bool(d.min() > gap and ((dr > gap) | pair).all())
+        if ok:
+            return a
+
+
+for dt in ('f64', 'c128'):
+    tjvp("eig_batched", "eig", t_eig_sorted, [eig_separated((2, 4, 4), dt)], {"nout": 2})
+    tjvp("eig_transposed_view", "eig", t_eig_sorted, [eig_separated((3, 3), dt)], {"nout": 2}, transpose0=True)
 
 out = {"generator": "oracles/gen_linalg_decomp.py", "numpy": np.__version__, "scipy": scipy.__version__,
        "torch": torch.__version__, "cases": cases}

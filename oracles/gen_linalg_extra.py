@@ -4,8 +4,11 @@
 numpy.linalg.cond, numpy.linalg.pinv, numpy.linalg.lstsq) in f32/f64/c64/c128
 (batched, one transposed view each), and torch.linalg VJPs (PyTorch 1.13) of
 matrix_exp, matrix_norm (every ord), cond, pinv (tall, wide, hermitian) and
-lstsq (driver gelsd; solution only). Inputs are computed in f64/c128 and the
-expected values rounded to the case's dtype. Run with /usr/bin/python3."""
+lstsq (driver gelsd; solution only), and forward-mode JVPs (torch forward AD)
+of matrix_exp, pinv (tall, wide), lstsq, matrix_norm (every ord, plain and
+keepdim of a transposed view) and cond (every ord; 2 / -2 tall and wide, the
+others square). Inputs are computed in f64/c128 and the expected values
+rounded to the case's dtype. Run with /usr/bin/python3."""
 import json, pathlib
 import numpy as np
 import scipy.linalg
@@ -172,18 +175,20 @@ for dt in ('f64', 'c128'):
 # ---- forward-mode JVPs (op "jvp:<name>": primals, then one tangent per primal -> the output's tangent) ----
 import torch.autograd.forward_ad as fwAD
 
-def tjvp(name, fn, primals, attrs=None, op=None):
-    tans = [rnd(p.shape, 'c128' if np.iscomplexobj(p) else 'f64').astype(p.dtype) for p in primals]
+def tjvp(name, fn, primals, attrs=None, op=None, views=None):
+    """views (per primal, optional) as add()'s: fn sees the permuted primals, the tangents have their shapes."""
+    seen = [np.transpose(p, views[i][0][1]) if views and views[i] else p for i, p in enumerate(primals)]
+    tans = [rnd(p.shape, 'c128' if np.iscomplexobj(p) else 'f64').astype(p.dtype) for p in seen]
     try:
         with fwAD.dual_level():
-            y = fn(*[fwAD.make_dual(torch.tensor(p), torch.tensor(t)) for p, t in zip(primals, tans)])
+            y = fn(*[fwAD.make_dual(torch.tensor(p), torch.tensor(t)) for p, t in zip(seen, tans)])
             yt = fwAD.unpack_dual(y).tangent.numpy()
     except (RuntimeError, NotImplementedError) as e:   # no forward AD for this op in this torch
         print(f"jvp:{name}: skipped ({str(e).splitlines()[0][:80]})")
         return
     cases.append({"name": f"jvp:{name}/{primals[0].dtype}", "op": f"jvp:{op or name}", "attrs": attrs or {},
-                  "inputs": [enc(p) for p in primals] + [enc(t) for t in tans], "outputs": [enc(yt)],
-                  "rtol": 1e-9, "atol": 1e-11})
+                  "inputs": [enc(p, views[i] if views else None) for i, p in enumerate(primals)] +
+                            [enc(t) for t in tans], "outputs": [enc(yt)], "rtol": 1e-9, "atol": 1e-11})
 
 for dt in ('f64', 'c128'):
     tjvp("matrix_exp", torch.linalg.matrix_exp, [0.5 * rnd((2, 3, 3), dt)])
@@ -192,6 +197,22 @@ for dt in ('f64', 'c128'):
     tjvp("pinv_wide", torch.linalg.pinv, [rnd((3, 5), dt)], {"rtol": -1, "hermitian": False}, "pinv")
     tjvp("lstsq_tall", lambda a, b: torch.linalg.lstsq(a, b, driver='gelsd').solution,
          [rnd((2, 5, 3), dt), rnd((2, 5, 2), dt)], {"rcond": -1}, "lstsq")
+
+# matrix_norm (every ord; distinct singular values for 2 / -2 / nuc, distinct row and column sums for the
+# others) and cond (every ord: 2 and -2 for any shape, the others for square A), batched
+for dt in ('f64', 'c128'):
+    a = with_sv((2, 3, 4), [3.0, 2.0, 1.2], dt)
+    for o, po in ORDS.items():
+        tjvp(f"matrix_norm_{o}", lambda x, po=po: torch.linalg.matrix_norm(x, po), [a], {"ord": o, "keepdim": False},
+             "matrix_norm")
+        tjvp(f"matrix_norm_{o}_keepdim_T", lambda x, po=po: torch.linalg.matrix_norm(x, po, keepdim=True), [a],
+             {"ord": o, "keepdim": True}, "matrix_norm", views=[tview(3)])
+    tjvp("cond_None_tall", torch.linalg.cond, [with_sv((2, 4, 3), [3.0, 2.0, 1.2], dt)], {"ord": None}, "cond")
+    tjvp("cond_-2_wide", lambda x: torch.linalg.cond(x, -2), [with_sv((2, 3, 4), [3.0, 2.0, 1.2], dt)],
+         {"ord": "-2"}, "cond")
+    s = wellcond((2, 3, 3), dt)
+    for o, po in ORDS.items():
+        tjvp(f"cond_{o}_square", lambda x, po=po: torch.linalg.cond(x, po), [s], {"ord": o}, "cond")
 
 out = {"generator": "oracles/gen_linalg_extra.py", "numpy": np.__version__, "scipy": scipy.__version__,
        "torch": torch.__version__, "cases": cases}

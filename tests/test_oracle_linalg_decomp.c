@@ -1,8 +1,8 @@
 /* qr, lu_factor, lu, lu_solve, eig and eigvals against
  * oracles/data/linalg_decomp.json (oracles/gen_linalg_decomp.py: NumPy/SciPy
  * values, torch.linalg.lu_factor pivots, PyTorch VJPs and forward-mode JVPs). attrs: "complete"
- * (qr), "adjoint" (lu_solve). Eigenvalues are compared sorted by (real,
- * imag), eigenvectors through |V|^2 with the columns in that order. */
+ * (qr), "adjoint" (lu_solve), "nout" (jvp:eig). Eigenvalues are compared sorted by (real,
+ * imag), eigenvectors through |V|^2 with the columns in that order (eig's JVP too). */
 #include <complex.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -134,6 +134,9 @@ static tg_status run_jvp_lu_solve(const oracle_case *c, int n_in, tg_tensor *con
     tg_tensor *primals[2] = {in[0], in[2]};
     return jvp_outputs(f_lu_solve, &v, 2, primals, &in[3], 1, out);
 }
+/* eig in forward mode through run_eig's gauge-invariant outputs (attrs.nout = 2): the tangents of the
+ * sorted eigenvalues and of |V|^2 (the order is the primal's, a constant) */
+ORACLE_JVP(eig, 1)
 
 /* grad:eig: sum_j Re(c w_j^2) + sum_ij h_i Re(w_j) |V_ij|^2; grad:eigvals: sum_j Re(c w_j^3). */
 typedef struct { tg_tensor *c, *h; } lctx;
@@ -170,6 +173,6 @@ static const oracle_entry table[] = {
     ORACLE_ENTRY(eigvals),
     {"vjp:qr", run_vjp_qr}, {"vjp:lu_factor", run_vjp_lu_factor}, {"vjp:lu", run_vjp_lu},
     {"vjp:lu_solve", run_vjp_lu_solve}, {"grad:eig", run_grad_eig}, {"grad:eigvals", run_grad_eigvals},
-    {"jvp:qr", run_jvp_qr}, {"jvp:lu", run_jvp_lu}, {"jvp:lu_solve", run_jvp_lu_solve},
+    {"jvp:qr", run_jvp_qr}, {"jvp:lu", run_jvp_lu}, {"jvp:lu_solve", run_jvp_lu_solve}, {"jvp:eig", run_jvp_eig},
 };
 Test(oracle_linalg_decomp, all) { check_oracle_file("linalg_decomp.json", table, sizeof table / sizeof table[0]); }

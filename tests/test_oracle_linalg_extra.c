@@ -21,12 +21,13 @@ static tg_status run_lstsq(const oracle_case *c, int n_in, tg_tensor *const *in,
 /* ---- derivatives (tests/support/oracle.h): VJPs take (primals..., cotangent) and give the primals'
  * cotangents; JVPs take (primals..., one tangent per primal) and give the output's tangent ---- */
 ORACLE_VJP(matrix_exp, 1) ORACLE_VJP(matrix_norm, 1) ORACLE_VJP(cond, 1) ORACLE_VJP(pinv, 1) ORACLE_VJP(lstsq, 2)
-ORACLE_JVP(matrix_exp, 1) ORACLE_JVP(pinv, 1) ORACLE_JVP(lstsq, 2)
+ORACLE_JVP(matrix_exp, 1) ORACLE_JVP(matrix_norm, 1) ORACLE_JVP(cond, 1) ORACLE_JVP(pinv, 1) ORACLE_JVP(lstsq, 2)
 
 static const oracle_entry table[] = {
     ORACLE_ENTRY(matrix_exp), ORACLE_ENTRY(matrix_norm), ORACLE_ENTRY(cond), ORACLE_ENTRY(pinv), ORACLE_ENTRY(lstsq),
     {"vjp:matrix_exp", run_vjp_matrix_exp}, {"vjp:matrix_norm", run_vjp_matrix_norm}, {"vjp:cond", run_vjp_cond},
     {"vjp:pinv", run_vjp_pinv}, {"vjp:lstsq", run_vjp_lstsq},
-    {"jvp:matrix_exp", run_jvp_matrix_exp}, {"jvp:pinv", run_jvp_pinv}, {"jvp:lstsq", run_jvp_lstsq},
+    {"jvp:matrix_exp", run_jvp_matrix_exp}, {"jvp:matrix_norm", run_jvp_matrix_norm}, {"jvp:cond", run_jvp_cond},
+    {"jvp:pinv", run_jvp_pinv}, {"jvp:lstsq", run_jvp_lstsq},
 };
 Test(oracle_linalg_extra, all) { check_oracle_file("linalg_extra.json", table, sizeof table / sizeof table[0]); }
