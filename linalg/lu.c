@@ -29,7 +29,6 @@
 #include "linalg/linalg_internal.h"
 #include "gpu/gpu.h"
 
-#define RM LAPACK_ROW_MAJOR
 enum { ATTR_CHECK };      /* lu_factor: singular U is an error (torch.linalg.lu_factor) */
 enum { ATTR_ADJOINT };    /* lu_solve */
 
@@ -82,28 +81,55 @@ typedef struct {
     int64_t sa[TG_MAX_DIMS], m, n, k, es;
 } luf_job;
 
+/* Each item's LU is factored where it is returned: out[0] is a view of a
+ * column-major buffer. */
 static int luf_item(void *ctx, int64_t t) {
     const luf_job *j = ctx;
     int64_t m = j->m, n = j->n, es = j->es;
-    char *w = tg__linalg_scratch(0, (size_t)(m * n * es));
-    if (!w) return TG_LINALG_NO_MEMORY;
+    char *w = tg__ptr(j->out[0]) + t * m * n * es;
     tg__linalg_gather_cm(w, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
     int info = getrf_cm(j->out[0]->dtype, (int)m, (int)n, w, (int *)tg__ptr(j->out[1]) + t * j->k);
-    tg__linalg_store_cm(tg__ptr(j->out[0]) + t * m * n * es, w, m, n, es);
     return info > 0 && !j->check ? 0 : info;
+}
+
+/* The outputs, made here (TG_OP_MAKES_OUTPUTS): LU (..., m, n) with each
+ * matrix column-major (strides (1, m) on the last two axes, as PyTorch
+ * returns it), so getrf works in place and no copy goes back to row-major;
+ * the pivots (..., k) contiguous. */
+static tg_status luf_outputs(tg_dtype d, const tg_tensor *a, int64_t k, tg_tensor **out) {
+    int nd = a->ndim;
+    int64_t sh[TG_MAX_DIMS], st[TG_MAX_DIMS];
+    for (int i = 0; i < nd; i++) sh[i] = a->shape[i];
+    sh[nd - 2] = a->shape[nd - 1];
+    sh[nd - 1] = a->shape[nd - 2];             /* the buffer: (..., n, m) row-major */
+    tg_tensor *buf = tg__alloc(d, nd, sh);
+    if (!buf) return tg_last_error_code();
+    for (int i = 0; i < nd; i++) st[i] = buf->strides[i];
+    st[nd - 2] = 1;
+    st[nd - 1] = sh[nd - 1];
+    out[0] = tg__make_view(buf, d, nd, a->shape, st, 0);
+    tg_release(buf);
+    sh[nd - 2] = k;
+    out[1] = out[0] ? tg__alloc(TG_I32, nd - 1, sh) : NULL;
+    if (out[1]) return TG_OK;
+    tg_release(out[0]);
+    out[0] = NULL;
+    return TG_ERR_MEMORY;
 }
 
 /* One matrix per batch item (copied once, column-major), across threads
  * when the batch is large. */
 static tg_status luf_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    tg_dtype d = out[0]->dtype;
+    tg_dtype d;
+    tg_status st = tg__linalg_dtype(c, in[0]->dtype, &d);
+    if (st) return st;
     luf_job j = {.a = tg__cast_raw(in[0], d), .out = out, .check = c->attrs->i[ATTR_CHECK] != 0};
     if (!j.a) return tg_last_error_code();
-    tg_status st = TG_OK;
     j.m = j.a->shape[j.a->ndim - 2];
     j.n = j.a->shape[j.a->ndim - 1];
     j.k = j.m < j.n ? j.m : j.n;
     j.es = tg__esize(d);
+    if ((st = luf_outputs(d, j.a, j.k, out))) goto done;
     tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
     tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
     if (j.m > INT32_MAX / 2 || j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
@@ -118,6 +144,11 @@ static tg_status luf_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     else if (t >= 0) st = tg__linalg_info_error(c, "getrf", t, info, "");
 done:
     tg_release(j.a);
+    if (st) {
+        tg_release(out[0]);
+        tg_release(out[1]);
+        out[0] = out[1] = NULL;
+    }
     return st;
 }
 
@@ -266,7 +297,8 @@ static tg_status luf_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     return TG_RULE_RESULT(ot[0]);
 }
 
-const tg_op_def tg_op_linalg_lu_factor = {.name = "linalg_lu_factor", .n_in = 1, .n_out = 2, .infer = luf_infer,
+const tg_op_def tg_op_linalg_lu_factor = {.name = "linalg_lu_factor", .n_in = 1, .n_out = 2,
+                                          .flags = TG_OP_MAKES_OUTPUTS, .infer = luf_infer,
                                           .kernel = {[TG_CPU] = luf_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = luf_vjp, .jvp = luf_jvp};
 
 /* ---- lu_solve: in (LU (..., n, n), B (..., n, k), pivots (..., n)) --------------------- */
@@ -287,14 +319,17 @@ static tg_status lus_infer(const tg_op_call *c, tg_meta *out) {
     return TG_OK;
 }
 
+/* Column-major getrs without LAPACKE's NaN scan: NaN in B propagates, as
+ * in torch.linalg.lu_solve. */
 static int getrs(tg_dtype d, char tr, int n, int k, const void *a, const int *ipiv, void *b) {
+    const int cm = LAPACK_COL_MAJOR;
     switch (d) {
-    case TG_F32: return LAPACKE_sgetrs_work(RM, tr == 'C' ? 'T' : 'N', n, k, a, n, ipiv, b, k);
-    case TG_F64: return LAPACKE_dgetrs_work(RM, tr == 'C' ? 'T' : 'N', n, k, a, n, ipiv, b, k);
+    case TG_F32: return LAPACKE_sgetrs_work(cm, tr == 'C' ? 'T' : 'N', n, k, a, n, ipiv, b, n);
+    case TG_F64: return LAPACKE_dgetrs_work(cm, tr == 'C' ? 'T' : 'N', n, k, a, n, ipiv, b, n);
     case TG_C64:
-        return LAPACKE_cgetrs_work(RM, tr, n, k, (const lapack_complex_float *)a, n, ipiv, (lapack_complex_float *)b, k);
+        return LAPACKE_cgetrs_work(cm, tr, n, k, (const lapack_complex_float *)a, n, ipiv, (lapack_complex_float *)b, n);
     default:
-        return LAPACKE_zgetrs_work(RM, tr, n, k, (const lapack_complex_double *)a, n, ipiv, (lapack_complex_double *)b, k);
+        return LAPACKE_zgetrs_work(cm, tr, n, k, (const lapack_complex_double *)a, n, ipiv, (lapack_complex_double *)b, n);
     }
 }
 
@@ -313,9 +348,13 @@ static int lus_item(void *ctx, int64_t t) {
     if (!work) return TG_LINALG_NO_MEMORY;
     const int *piv = (const int *)tg__ptr(j->pv) + tg__linalg_batch_offset(&j->bt, j->sp, t);
     char *x = tg__ptr(j->x) + t * n * k * es;
-    tg__linalg_gather(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
-    return getrs(j->x->dtype, j->tr, (int)n, (int)k, work, piv, x);
+    /* column-major: LU from tg_linalg_lu_factor is, so this copy is a memcpy */
+    tg__linalg_gather_cm(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    char *rhs = tg__linalg_rhs_load(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k, es);
+    if (!rhs) return TG_LINALG_NO_MEMORY;
+    int info = getrs(j->x->dtype, j->tr, (int)n, (int)k, work, piv, rhs);
+    if (info == 0) tg__linalg_rhs_store(x, rhs, n, k, es);
+    return info;
 }
 
 static tg_status lus_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {

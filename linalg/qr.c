@@ -118,9 +118,11 @@ typedef struct {
     int64_t sa[TG_MAX_DIMS], m, n, k, qc, rr, es;
 } qr_job;
 
-/* A is copied once, column-major; R is read out of the factored copy and Q
- * is formed in place (or in a wider copy for complete Q of a tall A), then
- * stored row-major. */
+/* Q (m x qc) and R (rr x n) are returned column-major per matrix (strides
+ * (1, rows) on the last two axes, as torch.linalg.qr returns them): A is
+ * copied once into Q's buffer when it fits there (qc >= n), factored in
+ * place, R's upper triangle copied out column by column, and Q formed in
+ * place; a wide A (m < n) is factored in a scratch copy first. */
 static int qr_item(void *ctx, int64_t t) {
     const qr_job *j = ctx;
     int64_t m = j->m, n = j->n, k = j->k, qc = j->qc, rr = j->rr, es = j->es;
@@ -128,36 +130,59 @@ static int qr_item(void *ctx, int64_t t) {
     memset(r, 0, (size_t)(rr * n * es));
     if (k == 0) {                     /* n = 0: Q is the identity (complete) or empty */
         memset(q, 0, (size_t)(m * qc * es));
-        for (int64_t i = 0; i < qc; i++) set_one(j->d, q + (i * qc + i) * es);
+        for (int64_t i = 0; i < qc; i++) set_one(j->d, q + (i * m + i) * es);
         return 0;
     }
-    int64_t wc = qc > n ? qc : n;     /* the work array holds A, then Q */
-    char *work = tg__linalg_scratch(0, (size_t)(m * wc * es)), *tau = tg__linalg_scratch(1, (size_t)(k * es));
+    char *tau = tg__linalg_scratch(1, (size_t)(k * es));
+    char *work = qc >= n ? q : tg__linalg_scratch(0, (size_t)(m * n * es));
     if (!work || !tau) return TG_LINALG_NO_MEMORY;
     tg__linalg_gather_cm(work, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), m, n);
     int info = geqrf(j->d, (int)m, (int)n, work, tau);
     if (info) return info;
-    /* R: the upper triangle of the first k rows, (i, j) at work[i + j m] */
-    tg__linalg_copy_matrix(r, n, 1, work, 1, m, k, n, es);
-    for (int64_t i = 1; i < k; i++) memset(r + i * n * es, 0, (size_t)(i * es));
-    info = orgqr(j->d, (int)m, (int)qc, (int)k, work, tau);
-    if (info) return ORGQR_TAG + info;
-    tg__linalg_store_cm(q, work, m, qc, es);
-    return 0;
+    for (int64_t c = 0; c < n; c++)   /* R: rows 0 .. min(c, k - 1) of column c */
+        memcpy(r + c * rr * es, work + c * m * es, (size_t)(((c < k ? c + 1 : k)) * es));
+    if (work != q) memcpy(q, work, (size_t)(m * qc * es));   /* the first qc (= m) reflector columns */
+    info = orgqr(j->d, (int)m, (int)qc, (int)k, q, tau);
+    return info ? ORGQR_TAG + info : 0;
+}
+
+/* A view of a fresh buffer: shape like[0..nd-2] + (rows, cols), each
+ * matrix column-major. */
+static tg_tensor *col_major(tg_dtype d, const tg_tensor *like, int64_t rows, int64_t cols) {
+    int nd = like->ndim;
+    int64_t sh[TG_MAX_DIMS], st[TG_MAX_DIMS];
+    for (int i = 0; i < nd - 2; i++) sh[i] = like->shape[i];
+    sh[nd - 2] = cols;
+    sh[nd - 1] = rows;
+    tg_tensor *buf = tg__alloc(d, nd, sh);
+    if (!buf) return NULL;
+    for (int i = 0; i < nd - 2; i++) st[i] = buf->strides[i];
+    st[nd - 2] = 1;
+    st[nd - 1] = rows;
+    sh[nd - 2] = rows;
+    sh[nd - 1] = cols;
+    tg_tensor *v = tg__make_view(buf, d, nd, sh, st, 0);
+    tg_release(buf);
+    return v;
 }
 
 /* One matrix per batch item, across threads when the batch is large. */
 static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    qr_job j = {.d = out[0]->dtype, .out = out};
+    qr_job j = {.out = out};
+    tg_status st = tg__linalg_dtype(c, in[0]->dtype, &j.d);
+    if (st) return st;
     j.a = tg__cast_raw(in[0], j.d);
     if (!j.a) return tg_last_error_code();
-    tg_status st = TG_OK;
     j.m = j.a->shape[j.a->ndim - 2];
     j.n = j.a->shape[j.a->ndim - 1];
     j.es = tg__esize(j.d);
     j.k = j.m < j.n ? j.m : j.n;
-    j.qc = out[0]->shape[out[0]->ndim - 1];
-    j.rr = out[1]->shape[out[1]->ndim - 2];
+    bool complete = c->attrs->i[ATTR_COMPLETE] != 0;
+    j.qc = complete ? j.m : j.k;
+    j.rr = complete ? j.m : j.k;
+    out[0] = col_major(j.d, j.a, j.m, j.qc);
+    out[1] = out[0] ? col_major(j.d, j.a, j.rr, j.n) : NULL;
+    if (!out[1]) { st = tg_last_error_code() ? tg_last_error_code() : TG_ERR_MEMORY; goto done; }
     tg__linalg_batch_init(&j.bt, j.a->ndim - 2, j.a->shape);
     tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
     if (j.m > INT32_MAX / 2 || j.n > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
@@ -171,6 +196,11 @@ static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
     else if (t >= 0) st = lapack_error(c, "geqrf", info);
 done:
     tg_release(j.a);
+    if (st) {
+        tg_release(out[0]);
+        tg_release(out[1]);
+        out[0] = out[1] = NULL;
+    }
     return st;
 }
 
@@ -248,7 +278,8 @@ static tg_status qr_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *co
     return ot[1] ? TG_OK : tg_last_error_code();
 }
 
-const tg_op_def tg_op_linalg_qr = {.name = "linalg_qr", .n_in = 1, .n_out = 2, .infer = qr_infer,
+const tg_op_def tg_op_linalg_qr = {.name = "linalg_qr", .n_in = 1, .n_out = 2, .flags = TG_OP_MAKES_OUTPUTS,
+                                   .infer = qr_infer,
                                    .kernel = {[TG_CPU] = qr_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}, .vjp = qr_vjp, .jvp = qr_jvp};
 
 tg_status tg_linalg_qr(tg_tensor *a, bool complete, tg_tensor **q, tg_tensor **r) {

@@ -115,6 +115,10 @@ Test(linalg_decomp, qr_values) {
                 tg_tensor *x = tg_randn(dt, 3, shapes[si]);
                 cr_assert_eq(tg_linalg_qr(x, complete, &q, &r), TG_OK, "%s", tg_last_error());
                 cr_expect(tg_dim(q, 1) == m && tg_dim(q, 2) == qc && tg_dim(r, 1) == qc && tg_dim(r, 2) == n);
+                /* column-major per matrix, as torch.linalg.qr (docs/linalg.md) */
+                cr_expect(tg_strides(q)[1] == 1 && tg_strides(q)[2] == m && tg_strides(r)[1] == 1 &&
+                          tg_strides(r)[2] == qc, "Q, R strides");
+                check_close(tg_tril(r, -1), tg_zeros(dt, 3, (int64_t[]){shapes[si][0], qc, n}), 0, 0, "R upper");
                 double tol = dt == TG_F32 ? 1e-5 : 1e-13;
                 check_close(tg_matmul(q, r), x, tol, tol, "Q R = A");
                 check_close(tg_matmul(mh(q), q), tg_broadcast_to(eye_like(dt, qc), 3, (int64_t[]){shapes[si][0], qc, qc}),
@@ -172,6 +176,13 @@ Test(linalg_decomp, lu_values) {
         check_close(tg_diagonal(l, 0, -2, -1), tg_ones(TG_C128, 2, (int64_t[]){2, k}), 0, 0, "unit L");
         cr_assert_eq(tg_linalg_lu_factor(y, &lu, &piv), TG_OK);
         cr_expect(tg_dim(piv, 0) == 2 && tg_dim(piv, 1) == k);
+        /* LU comes column-major per matrix (docs/linalg.md), packing L and U */
+        const int64_t *ls = tg_strides(lu);
+        cr_expect(ls[0] == m * n && ls[1] == 1 && ls[2] == m, "LU strides (%lld, %lld, %lld)", (long long)ls[0],
+                  (long long)ls[1], (long long)ls[2]);
+        tg_tensor *lk = tg_slice(lu, 2, 0, k, 1), *uk = tg_slice(lu, 1, 0, k, 1);
+        check_close(tg_add(tg_tril(lk, -1), tg_slice(eye_like(TG_C128, m), 1, 0, k, 1)), l, 0, 0, "L from LU");
+        check_close(tg_triu(uk, 0), u, 0, 0, "U from LU");
     }
     /* lu_solve with a complex batch, B broadcast over it, adjoint: A^H X = B */
     tg_tensor *c = tg_add(tg_randn(TG_C128, 3, (int64_t[]){2, 3, 3}), tg_mul_scalar(eye_like(TG_C128, 3), 3));
