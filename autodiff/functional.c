@@ -45,10 +45,10 @@ static tg_tensor *capture_alias(tg_tensor *p, tg_tensor **slot) {
     return a;
 }
 
-tg_status tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, int n_out,
-                 tg_tensor *const *cotangents, tg_tensor **outs, tg_tensor **grads) {
-    if (!fn || n_in < 1 || n_out < 1 || !primals || !cotangents || !grads)
-        return tg__error(TG_ERR_ARG, "tg_vjp: bad arguments (fn, counts or arrays missing)");
+/* cotangents NULL: tg_grad_fn's case, one output that must be a scalar and
+ * is seeded with 1 once it exists (the function runs once). */
+static tg_status vjp_run(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, int n_out,
+                         tg_tensor *const *cotangents, tg_tensor **outs, tg_tensor **grads) {
     if (n_in > TG_MAX_OP_INPUTS || n_out > TG_MAX_OP_OUTPUTS)
         return tg__error(TG_ERR_ARG, "tg_vjp: too many inputs or outputs");
     for (int i = 0; i < n_in; i++) grads[i] = NULL;
@@ -58,7 +58,7 @@ tg_status tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals,
         if (!primals[i]) return tg__error(TG_ERR_ARG, "tg_vjp: primal %d is NULL", i);
         create = create || (tg__needs_grad(primals[i]) && tg_grad_enabled());
     }
-    for (int j = 0; j < n_out; j++) {
+    for (int j = 0; cotangents && j < n_out; j++) {
         if (!cotangents[j]) return tg__error(TG_ERR_ARG, "tg_vjp: cotangent %d is NULL", j);
         create = create || (tg__needs_grad(cotangents[j]) && tg_grad_enabled());
     }
@@ -70,6 +70,19 @@ tg_status tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals,
         if (!alias[i]) st = tg_last_error_code();
     }
     if (!st) st = fn(ctx, alias, res);
+    tg_tensor *seed[1] = {NULL};
+    if (!cotangents && !st) {
+        if (!res[0]) {
+            st = tg__error(TG_ERR_ARG, "tg_grad_fn: the function returned no output (%s)", tg_last_error());
+        } else if (tg__numel(res[0]->ndim, res[0]->shape) != 1) {
+            char sh[160];
+            st = tg__error(TG_ERR_SHAPE, "tg_grad_fn: the function's output of shape %s is not a scalar",
+                           tg__fmt_shape(sh, sizeof sh, res[0]->ndim, res[0]->shape));
+        } else if (!(seed[0] = tg_ones_like(res[0]))) {
+            st = tg_last_error_code();
+        }
+        cotangents = seed;
+    }
     for (int j = 0; j < n_out && !st; j++)
         if (!res[j]) st = tg__error(TG_ERR_ARG, "tg_vjp: the function left output %d NULL (%s)", j, tg_last_error());
     /* One backward pass over the sum of <cotangent_j, out_j>: seeding each
@@ -123,35 +136,19 @@ tg_status tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals,
     return st;
 }
 
+tg_status tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, int n_out,
+                 tg_tensor *const *cotangents, tg_tensor **outs, tg_tensor **grads) {
+    if (!fn || n_in < 1 || n_out < 1 || !primals || !cotangents || !grads)
+        return tg__error(TG_ERR_ARG, "tg_vjp: bad arguments (fn, counts or arrays missing)");
+    return vjp_run(fn, ctx, n_in, primals, n_out, cotangents, outs, grads);
+}
+
 tg_status tg_grad_fn(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, tg_tensor **value,
                      tg_tensor **grads) {
     if (!fn || n_in < 1 || !primals || !grads) return tg__error(TG_ERR_ARG, "tg_grad_fn: bad arguments");
-    /* The cotangent of a scalar output is 1; the shape is learned from a
-     * first evaluation under no-grad, which also validates the output. */
-    tg_tensor *probe[1] = {NULL}, *alias[TG_MAX_OP_INPUTS];
-    tg_status st;
-    tg_scope_begin();
-    tg_no_grad_begin();
-    for (int i = 0; i < n_in; i++) alias[i] = primals[i];
-    st = fn(ctx, alias, probe);
-    tg_no_grad_end();
-    tg_tensor *one = NULL;
-    if (!st && !probe[0]) st = tg__error(TG_ERR_ARG, "tg_grad_fn: the function returned no output (%s)", tg_last_error());
-    if (!st && tg__numel(probe[0]->ndim, probe[0]->shape) != 1) {
-        char s[160];
-        st = tg__error(TG_ERR_SHAPE, "tg_grad_fn: the function's output of shape %s is not a scalar",
-                       tg__fmt_shape(s, sizeof s, probe[0]->ndim, probe[0]->shape));
-    }
-    if (!st) {
-        one = tg_ones_like(probe[0]);
-        if (!one) st = tg_last_error_code();
-        else tg_retain(one);
-    }
-    tg_scope_end();
-    if (st) return st;
+    if (value) *value = NULL;
     tg_tensor *outs[1] = {NULL};
-    st = tg_vjp(fn, ctx, n_in, primals, 1, &one, value ? outs : NULL, grads);
-    tg_release(one);
+    tg_status st = vjp_run(fn, ctx, n_in, primals, 1, NULL, value ? outs : NULL, grads);
     if (value) *value = outs[0];
     return st;
 }

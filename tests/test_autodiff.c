@@ -180,6 +180,42 @@ Test(autodiff, grad_of_grad_through_the_functional_api) {
     tg_scope_end();
 }
 
+/* counts its calls: tg_grad_fn evaluates the function once */
+static tg_status f_counted_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (*(int *)ctx)++;
+    out[0] = tg_sum(tg_square(in[0]), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static tg_status f_counted_vector(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (*(int *)ctx)++;
+    out[0] = tg_square(in[0]);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static tg_status f_no_output(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx; (void)in;
+    out[0] = NULL;
+    return TG_OK;
+}
+
+Test(autodiff, grad_fn_runs_the_function_once) {
+    tg_scope_begin();
+    tg_tensor *x = vec(2, (double[]){3, -1}), *g[1], *v;
+    int calls = 0;
+    check_status(tg_grad_fn(f_counted_sum, &calls, 1, &x, &v, g), TG_OK, "grad");
+    cr_expect_eq(calls, 1, "the function ran %d times", calls);
+    check_values_f64(g[0], 2, (double[]){6, -2}, 0, "2x");
+    cr_assert_float_eq(tg_item_f64(v), 10, 0);
+    calls = 0;
+    cr_expect_eq(tg_grad_fn(f_counted_vector, &calls, 1, &x, &v, g), TG_ERR_SHAPE);
+    cr_expect(strstr(tg_last_error(), "output of shape (2,) is not a scalar") != NULL, "%s", tg_last_error());
+    cr_expect(g[0] == NULL && v == NULL && calls == 1);
+    tg_clear_error();
+    cr_expect_eq(tg_grad_fn(f_no_output, NULL, 1, &x, NULL, g), TG_ERR_ARG);
+    cr_expect(strstr(tg_last_error(), "returned no output") != NULL, "%s", tg_last_error());
+    tg_clear_error();
+    tg_scope_end();
+}
+
 Test(autodiff, long_training_loop_keeps_memory_flat) {
     tg_tensor *w = tg_randn(TG_F32, 2, (int64_t[]){8, 8});
     tg_set_requires_grad(w, true);
