@@ -226,15 +226,6 @@ int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, co
     }
 }
 
-int tg__lapack_trtrs_cm(tg_dtype d, char uplo, char trans, char diag, int n, int k, const void *a, void *b) {
-    switch (d) {
-    case TG_F32: return LAPACKE_strtrs(CM, uplo, trans, diag, n, k, a, n, b, n);
-    case TG_F64: return LAPACKE_dtrtrs(CM, uplo, trans, diag, n, k, a, n, b, n);
-    case TG_C64: return LAPACKE_ctrtrs(CM, uplo, trans, diag, n, k, (const cf *)a, n, (cf *)b, n);
-    default: return LAPACKE_ztrtrs(CM, uplo, trans, diag, n, k, (const cd *)a, n, (cd *)b, n);
-    }
-}
-
 int tg__lapack_potrf_cm(tg_dtype d, char uplo, int n, void *a) {
     switch (d) {
     case TG_F32: return LAPACKE_spotrf(CM, uplo, n, a, n);

@@ -91,7 +91,6 @@ bool tg__linalg_all_finite(tg_dtype d, const void *p, int64_t count);
 /* Column-major LAPACKE (leading dimensions n). */
 int tg__lapack_getrf_cm(tg_dtype d, int n, void *a, int *ipiv);
 int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, const int *ipiv, void *b);
-int tg__lapack_trtrs_cm(tg_dtype d, char uplo, char trans, char diag, int n, int k, const void *a, void *b);
 int tg__lapack_potrf_cm(tg_dtype d, char uplo, int n, void *a);
 
 /* Solve A X = B (row-major, A n x n overwritten by LU, B n x k overwritten by X). */

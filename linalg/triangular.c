@@ -1,7 +1,9 @@
-/* linalg_triangular_solve: A X = B with A triangular (trtrs), batched with
- * broadcast batch axes. Right-side solves X A = B go through transposes:
+/* linalg_triangular_solve: A X = B with A triangular (BLAS trsm on the
+ * row-major data, A read in place when its rows or columns are unit-stride),
+ * batched with broadcast batch axes. Right-side solves X A = B go through transposes:
  * A^T X^T = B^T. Rules as solve with the cotangent of A masked to the
  * triangle read (strictly, when unitriangular). */
+#include <cblas.h>
 #include <stdlib.h>
 
 #include "linalg/linalg_internal.h"
@@ -11,15 +13,89 @@ enum { ATTR_UPPER, ATTR_UNIT };
 
 static tg_status tri_infer(const tg_op_call *c, tg_meta *out) { return tg__linalg_solve_infer(c, out, 2); }
 
-/* at is A^T column-major: trtrs with trans 'T' and the other triangle
- * solves A X = B. */
-static int tri_trtrs(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs) {
-    bool upper = c->attrs->i[ATTR_UPPER] != 0, unit = c->attrs->i[ATTR_UNIT] != 0;
-    return tg__lapack_trtrs_cm(d, upper ? 'L' : 'U', 'T', unit ? 'U' : 'N', n, k, at, rhs);
+/* Row-major trsm, in place on X (n x k, ld k). A's matrix is read where it
+ * lies when one of its strides is 1: rows of stride lda (op N), or columns
+ * of stride lda, which is A^T row-major (op T on the other triangle). */
+static void trsm_rm(tg_dtype d, bool upper, bool unit, bool transposed, int n, int k, const void *a, int lda,
+                    void *x) {
+    CBLAS_UPLO ul = upper != transposed ? CblasUpper : CblasLower;
+    CBLAS_TRANSPOSE op = transposed ? CblasTrans : CblasNoTrans;
+    CBLAS_DIAG dg = unit ? CblasUnit : CblasNonUnit;
+    static const float one_c[2] = {1, 0};
+    static const double one_z[2] = {1, 0};
+    switch (d) {
+    case TG_F32: cblas_strsm(CblasRowMajor, CblasLeft, ul, op, dg, n, k, 1.0f, a, lda, x, k); break;
+    case TG_F64: cblas_dtrsm(CblasRowMajor, CblasLeft, ul, op, dg, n, k, 1.0, a, lda, x, k); break;
+    case TG_C64: cblas_ctrsm(CblasRowMajor, CblasLeft, ul, op, dg, n, k, one_c, a, lda, x, k); break;
+    default: cblas_ztrsm(CblasRowMajor, CblasLeft, ul, op, dg, n, k, one_z, a, lda, x, k); break;
+    }
+}
+
+typedef struct {
+    tg_tensor *a, *b, *x;
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
+    bool upper, unit;
+} tri_job;
+
+static bool is_zero(const char *p, int64_t es) {
+    switch (es) {
+    case 4: return *(const float *)p == 0;
+    case 8: return *(const double *)p == 0;
+    case 16: return ((const double *)p)[0] == 0 && ((const double *)p)[1] == 0;
+    default: return ((const float *)p)[0] == 0 && ((const float *)p)[1] == 0;
+    }
+}
+
+/* X = B copied in place (row-major, as returned), A read in place or from
+ * a row-major copy; a zero on A's diagonal is LAPACK trtrs's info (i + 1),
+ * checked first as trtrs does. NaN propagates (no LAPACKE scan). */
+static int tri_item(void *ctx, int64_t t) {
+    const tri_job *j = ctx;
+    int64_t n = j->n, k = j->k, es = j->es, rs = j->a->strides[j->a->ndim - 2], cs = j->a->strides[j->a->ndim - 1];
+    const char *a = tg__ptr(j->a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+    int64_t lda;
+    bool transposed;
+    if (cs == 1 && rs >= n) { lda = rs; transposed = false; }
+    else if (rs == 1 && cs >= n) { lda = cs; transposed = true; }
+    else {
+        char *w = tg__linalg_scratch(0, (size_t)(n * n * es));
+        if (!w) return TG_LINALG_NO_MEMORY;
+        tg__linalg_gather(w, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+        a = w;
+        lda = n;
+        transposed = false;
+    }
+    if (!j->unit)
+        for (int64_t i = 0; i < n; i++)
+            if (is_zero(a + i * (lda + 1) * es, es)) return (int)(i + 1);
+    char *x = tg__ptr(j->x) + t * n * k * es;
+    tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
+    trsm_rm(j->x->dtype, j->upper, j->unit, transposed, (int)n, (int)k, a, (int)lda, x);
+    return 0;
 }
 
 static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    return tg__linalg_axb_kernel(c, in, out[0], false, tri_trtrs, "trtrs", "is singular (A[%d,%d] = 0)");
+    tg_dtype d = out[0]->dtype;
+    tri_job j = {.a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out[0],
+                 .upper = c->attrs->i[ATTR_UPPER] != 0, .unit = c->attrs->i[ATTR_UNIT] != 0};
+    tg_status st = TG_OK;
+    if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
+    j.n = j.a->shape[j.a->ndim - 1];
+    j.k = j.b->shape[j.b->ndim - 1];
+    j.es = tg__esize(d);
+    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed BLAS's int range"); goto done; }
+    tg__linalg_batch_init(&j.bt, out[0]->ndim - 2, out[0]->shape);
+    if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
+    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
+    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
+    int info;
+    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.k, tri_item, &j, &info);
+    if (t >= 0) st = tg__linalg_info_error(c, "trsm", t, info, "is singular (A[%d,%d] = 0)");
+done:
+    tg_release(j.a);
+    tg_release(j.b);
+    return st;
 }
 
 static tg_tensor *mask(tg_tensor *x, bool upper, bool unit) {

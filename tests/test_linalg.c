@@ -78,6 +78,32 @@ Test(linalg, errors) {
     tg_copy_(tg_select(tg_select(an, 0, 1), 0, 0), tg_scalar(TG_F64, NAN));
     check_error(tg_linalg_solve(an, tg_ones(TG_F64, 2, (int64_t[]){2, 1})), TG_ERR_NUMERIC, "solve NaN in A");
     check_error(tg_linalg_solve(aw, bn), TG_ERR_NUMERIC, "solve NaN in B");
+    /* triangular_solve: a zero diagonal is an error naming it (unless unit),
+     * NaN in B propagates (as torch.linalg.solve_triangular), and A read in
+     * place by rows, by columns or copied gives the same X */
+    double tz[3][3] = {{2, 1, 1}, {0, 0, 1}, {0, 0, 4}};
+    tg_tensor *az = tg_from_data(TG_F64, 2, (int64_t[]){3, 3}, tz), *b3 = tg_ones(TG_F64, 2, (int64_t[]){3, 2});
+    check_error(tg_linalg_triangular_solve(az, b3, true, true, false), TG_ERR_NUMERIC, "zero diagonal");
+    cr_expect(tg_linalg_triangular_solve(az, b3, true, true, false) == NULL &&
+              strstr(tg_last_error(), "is singular (A[1,1] = 0)") != NULL, "%s", tg_last_error());
+    tg_clear_error();
+    check_values_f64(tg_linalg_triangular_solve(az, b3, true, true, true), 6, (double[]){0, 0, 0, 0, 1, 1}, 0,
+                     "unit diagonal ignores the zero");
+    tg_tensor *xn = tg_linalg_triangular_solve(aw, tg_from_data(TG_F64, 2, (int64_t[]){2, 1}, (double[]){NAN, 1}),
+                                               false, true, false);
+    cr_expect(xn && isnan(tg_item_f64(tg_select(tg_select(xn, 0, 0), 0, 0))), "NaN in B propagates");
+    tg_tensor *ar = tg_randn(TG_C128, 3, (int64_t[]){2, 5, 5}), *br = tg_randn(TG_C128, 3, (int64_t[]){2, 5, 3});
+    ar = tg_add(ar, tg_mul_scalar(tg_eye(TG_C128, 5, -1), 4));
+    tg_tensor *want = tg_linalg_triangular_solve(ar, br, false, true, false);
+    check_close(tg_matmul(tg_tril(ar, 0), want), br, 1e-12, 1e-12, "L X = B");
+    tg_tensor *acm = tg_mT(tg_contiguous(tg_mT(ar)));                  /* columns unit-stride */
+    tg_tensor *wide = tg_zeros(TG_C128, 3, (int64_t[]){2, 5, 10});
+    tg_copy_(tg_slice(wide, 2, 0, 10, 2), ar);
+    tg_tensor *ast = tg_slice(wide, 2, 0, 10, 2);                      /* column stride 2 */
+    check_close(tg_linalg_triangular_solve(acm, br, false, true, false), want, 1e-14, 1e-14, "A by columns");
+    check_close(tg_linalg_triangular_solve(ast, br, false, true, false), want, 1e-14, 1e-14, "A strided, copied");
+    check_close(tg_linalg_triangular_solve(tg_mT(tg_contiguous(tg_mT(ar))), tg_mT(tg_contiguous(tg_mT(br))), false,
+                                           true, false), want, 1e-14, 1e-14, "B by columns");
     tg_tensor *awg = tg_detach(aw);
     tg_set_requires_grad(awg, true);
     check_error(tg_linalg_solve(awg, bn), TG_ERR_NUMERIC, "solve NaN in B, factors kept");
