@@ -35,7 +35,7 @@ bool       tg_grad_enabled(void);
  * the results carry history, so tg_vjp nests: grad of grad, and so on. */
 tg_status  tg_vjp(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, int n_out,
                   tg_tensor *const *cotangents, tg_tensor **outs, tg_tensor **grads);
-/* Gradient of a function with one scalar output; value may be NULL. */
+/* Gradient of a function with one scalar output (fn runs once, recorded); value may be NULL. */
 tg_status  tg_grad_fn(tg_trace_fn fn, void *ctx, int n_in, tg_tensor *const *primals, tg_tensor **value,
                       tg_tensor **grads);
 
