@@ -157,22 +157,60 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
 
 /* The common 2x2 window with stride 2 and no padding, branch-free (random
  * data makes the general loop's comparisons mispredict): the same first
- * maximum in row-major order, NaN taken as it comes. */
+ * maximum in row-major order, NaN taken as it comes (the last NaN of a
+ * window wins). The argmax takes two passes over a run of windows: the
+ * maxima (the forward loop, which the compiler vectorises), then the first
+ * element equal to each (the last NaN when it is NaN) by arithmetic on the
+ * comparisons. Choosing the index
+ * inside the running maximum kept the loop scalar and branchy: the
+ * backward's argmax pass ran 13x slower than the forward pass. */
+#define MAXPOOL_RUN 256
 #define MAXPOOL_2X2(name, T)                                                                \
     static void name(const pgeom *g, const T *x, T *y, int32_t *idx) {                      \
+        if (!idx) {                                                                         \
+            for (int64_t oy = 0; oy < g->oh; oy++) {                                        \
+                const T *r0 = x + 2 * oy * g->W, *r1 = r0 + g->W;                           \
+                for (int64_t ox = 0; ox < g->ow; ox++) {                                    \
+                    T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};      \
+                    T m = v[0];                                                             \
+                    for (int q = 1; q < 4; q++) {                                           \
+                        bool t = v[q] > m || v[q] != v[q];                                  \
+                        m = t ? v[q] : m;                                                   \
+                    }                                                                       \
+                    y[oy * g->ow + ox] = m;                                                 \
+                }                                                                           \
+            }                                                                               \
+            return;                                                                         \
+        }                                                                                   \
+        T buf[MAXPOOL_RUN];                                                                 \
         for (int64_t oy = 0; oy < g->oh; oy++) {                                            \
             const T *r0 = x + 2 * oy * g->W, *r1 = r0 + g->W;                               \
-            for (int64_t ox = 0; ox < g->ow; ox++) {                                        \
-                T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};          \
-                T m = v[0];                                                                 \
-                int k = 0;                                                                  \
-                for (int q = 1; q < 4; q++) {                                               \
-                    bool t = v[q] > m || v[q] != v[q];                                      \
-                    m = t ? v[q] : m;                                                       \
-                    k = t ? q : k;                                                          \
+            for (int64_t o0 = 0; o0 < g->ow; o0 += MAXPOOL_RUN) {                           \
+                int64_t n = g->ow - o0 < MAXPOOL_RUN ? g->ow - o0 : MAXPOOL_RUN;            \
+                T *mo = y ? y + oy * g->ow + o0 : buf;   /* y and idx: both written */      \
+                for (int64_t j = 0; j < n; j++) {                                           \
+                    int64_t ox = o0 + j;                                                    \
+                    T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};      \
+                    T m = v[0];                                                             \
+                    for (int q = 1; q < 4; q++) {                                           \
+                        bool t = v[q] > m || v[q] != v[q];                                  \
+                        m = t ? v[q] : m;                                                   \
+                    }                                                                       \
+                    mo[j] = m;                                                              \
                 }                                                                           \
-                if (y) y[oy * g->ow + ox] = m;                                              \
-                if (idx) idx[oy * g->ow + ox] = (int32_t)((2 * oy + (k >> 1)) * g->W + 2 * ox + (k & 1)); \
+                int32_t *io = idx + oy * g->ow + o0;                                        \
+                int32_t row0 = (int32_t)(2 * oy * g->W), row1 = (int32_t)((2 * oy + 1) * g->W); \
+                for (int64_t j = 0; j < n; j++) {                                           \
+                    int32_t ox2 = (int32_t)(2 * (o0 + j));                                  \
+                    T m = mo[j], b = r0[ox2 + 1], c = r1[ox2], d = r1[ox2 + 1];             \
+                    int ca = r0[ox2] == m, cb = b == m, cc = c == m;                        \
+                    int nb = b != b, nc = c != c, nd = d != d, nan = m != m;                \
+                    /* the first equal to m; with NaN the last NaN, as the running max */   \
+                    int keq = (1 - ca) * (1 + (1 - cb) * (1 + (1 - cc)));                   \
+                    int knan = nd * 3 + (1 - nd) * (nc * 2 + (1 - nc) * nb);                \
+                    int k = nan * knan + (1 - nan) * keq;                                   \
+                    io[j] = ((k >> 1) ? row1 : row0) + ox2 + (k & 1);                       \
+                }                                                                           \
             }                                                                               \
         }                                                                                   \
     }

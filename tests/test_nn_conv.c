@@ -129,6 +129,23 @@ Test(nn_conv, values) {
     check_values_f64(tp, 2, (double[]){5, 5}, 0, "max pool ties");
     cr_assert_eq(tg_backward(tg_sum(tp, 0, NULL, false), NULL), TG_OK, "%s", tg_last_error());
     check_values_f64(tg_grad(t), 6, (double[]){1, 1, 0, 0, 0, 0}, 0, "first maximum gets the gradient");
+    /* the 2x2 stride-2 path (its own argmax pass), f32 and f64: ties and
+     * signed zeros go to the first maximum, a window's last NaN gets the
+     * gradient (as the running maximum, and torch, take NaN) */
+    for (int di = 0; di < 2; di++) {
+        tg_dtype dt = di ? TG_F64 : TG_F32;
+        double v4[16] = {5, 5, -0.0, 0.0, 1, 2, -1, -2, NAN, 1, 1, 3, NAN, 0, 3, 2};
+        tg_tensor *w4 = tg_cast(tg_from_data(TG_F64, 4, (int64_t[]){1, 1, 4, 4}, v4), dt);
+        cr_assert_eq(tg_set_requires_grad(w4, true), TG_OK);
+        tg_tensor *wp = tg_nn_max_pool2d(w4, &(tg_pool2d_opts){.kernel = {2, 2}, .stride = {2, 2}});
+        double wv[4];
+        cr_assert_eq(tg_copy_to(tg_cast(wp, TG_F64), wv, sizeof wv), TG_OK);
+        cr_expect(wv[0] == 5 && wv[1] == 0 && signbit(wv[1]) && isnan(wv[2]) && wv[3] == 3,
+                  "2x2 maxima %g %g %g %g", wv[0], wv[1], wv[2], wv[3]);
+        cr_assert_eq(tg_backward(tg_sum(wp, 0, NULL, false), NULL), TG_OK, "%s", tg_last_error());
+        check_values_f64(tg_grad(w4), 16, (double[]){1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0}, 0,
+                         "2x2 stride 2: first maximum, last NaN");
+    }
     /* NaN propagates */
     tg_tensor *nn = tg_from_data(TG_F32, 4, (int64_t[]){1, 1, 1, 4}, (float[]){1, NAN, 3, 2});
     tg_tensor *np = tg_nn_max_pool2d(nn, &(tg_pool2d_opts){.kernel = {1, 2}});
