@@ -6,6 +6,7 @@
 #include "tensor/tensor_impl.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,31 @@ static _Thread_local int header_cached;
 #define N_CLASSES 168   /* up to 2^46 bytes */
 #define CACHE_BUDGET ((size_t)256 << 20)
 static _Thread_local tg_storage *bins[N_CLASSES];
-static _Thread_local size_t cached_bytes;
+static _Thread_local size_t cached_bytes, cached_large;
+
+/* Work whose tensors peak above CACHE_BUDGET (an einsum network's
+ * intermediates: 330 MB) would hand the excess back at every call and
+ * fault it in again at the next, the kernel zeroing every page. So a
+ * thread may cache as much as the large blocks the process ever held live
+ * at once: memory it has used already. Only blocks of LARGE_BYTES and more
+ * are counted, so small tensors pay no atomic; small blocks keep the
+ * CACHE_BUDGET of their own. */
+#define LARGE_BYTES ((size_t)1 << 20)
+static _Atomic size_t large_live, large_peak;
+static void large_alloc(size_t cap) {
+    if (cap < LARGE_BYTES) return;
+    size_t now = atomic_fetch_add(&large_live, cap) + cap, peak = atomic_load(&large_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&large_peak, &peak, now)) {}
+}
+static void large_free(size_t cap) {
+    if (cap >= LARGE_BYTES) atomic_fetch_sub(&large_live, cap);
+}
+/* Small blocks share CACHE_BUDGET; large ones may fill the peak. */
+static bool cache_takes(size_t cap) {
+    if (cap < LARGE_BYTES) return cached_bytes - cached_large + cap <= CACHE_BUDGET;
+    size_t peak = atomic_load(&large_peak);
+    return cached_large + cap <= (peak > CACHE_BUDGET ? peak : CACHE_BUDGET);
+}
 static void cache_register(void);
 
 static int class_of(size_t n) {
@@ -58,6 +83,7 @@ tg_storage *tg__storage_new(size_t nbytes) {
     if (s) {
         bins[c] = s->next_free;
         cached_bytes -= s->capacity;
+        if (s->capacity >= LARGE_BYTES) cached_large -= s->capacity;
     } else {
         size_t body = class_bytes(c);
         if (head + body >= HUGE_THRESHOLD) {
@@ -78,6 +104,7 @@ tg_storage *tg__storage_new(size_t nbytes) {
         s->capacity = body;
         s->data = (char *)s + head;
     }
+    large_alloc(s->capacity);
     s->refcount = 1;
     s->device = (tg_device){TG_CPU, 0};
     s->nbytes = nbytes;
@@ -91,12 +118,14 @@ void tg__storage_retain(tg_storage *s) { __atomic_add_fetch(&s->refcount, 1, __A
 void tg__storage_release(tg_storage *s) {
     if (!s || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     if (s->deleter) s->deleter(s->data, s->deleter_ctx);
-    if (!s->external && cached_bytes + s->capacity <= CACHE_BUDGET) {
+    if (!s->external) large_free(s->capacity);
+    if (!s->external && cache_takes(s->capacity)) {
         cache_register();
         int c = class_of(s->capacity);
         s->next_free = bins[c];
         bins[c] = s;
         cached_bytes += s->capacity;
+        if (s->capacity >= LARGE_BYTES) cached_large += s->capacity;
         return;
     }
     free(s);
@@ -116,7 +145,7 @@ static void cache_flush(void *unused) {
     while (header_cached) free(header_cache[--header_cached]);
     for (int c = 0; c < N_CLASSES; c++)
         while (bins[c]) { tg_storage *s = bins[c]; bins[c] = s->next_free; free(s); }
-    cached_bytes = 0;
+    cached_bytes = cached_large = 0;
 }
 static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
 static _Thread_local bool cache_registered;

@@ -105,3 +105,23 @@ Test(memory, many_small_ops_in_a_scope_per_step_do_not_grow) {
     }
     tg_release(x);      /* LeakSanitizer in the asan preset proves nothing leaked */
 }
+
+/* Tensors live at once beyond the storage cache's 256 MiB floor (five of
+ * 64 MiB) come back from the cache on the next step: the cache may hold
+ * as much as the process has held live. A cached block keeps its old
+ * contents, which tg_empty shows; a fresh one would be the kernel's zero
+ * pages (or the sanitizer's fill). */
+Test(memory, steps_above_the_cache_floor_reuse_every_block) {
+    enum { N = 5 };
+    int64_t n = (int64_t)16 << 20;                 /* 64 MiB of f32 */
+    tg_tensor *t[N];
+    for (int k = 0; k < N; k++) cr_assert_not_null(t[k] = tg_full(TG_F32, 1, &n, 7.0));
+    for (int k = 0; k < N; k++) tg_release(t[k]);
+    for (int k = 0; k < N; k++) {
+        cr_assert_not_null(t[k] = tg_empty(TG_F32, 1, &n));
+        float first[1];
+        cr_assert_eq(tg_copy_to(tg_slice(t[k], 0, 0, 1, 1), first, sizeof first), TG_OK);
+        cr_expect_eq(first[0], 7.0f, "block %d is not a cached one (first element %g)", k, first[0]);
+    }
+    for (int k = 0; k < N; k++) tg_release(t[k]);
+}
