@@ -117,11 +117,12 @@ Test(memory, steps_above_the_cache_floor_reuse_every_block) {
     tg_tensor *t[N];
     for (int k = 0; k < N; k++) cr_assert_not_null(t[k] = tg_full(TG_F32, 1, &n, 7.0));
     for (int k = 0; k < N; k++) tg_release(t[k]);
+    float first[N];
     for (int k = 0; k < N; k++) {
         cr_assert_not_null(t[k] = tg_empty(TG_F32, 1, &n));
-        float first[1];
-        cr_assert_eq(tg_copy_to(tg_slice(t[k], 0, 0, 1, 1), first, sizeof first), TG_OK);
-        cr_expect_eq(first[0], 7.0f, "block %d is not a cached one (first element %g)", k, first[0]);
+        first[k] = ((const float *)tg_data(t[k]))[0];
     }
     for (int k = 0; k < N; k++) tg_release(t[k]);
+    for (int k = 0; k < N; k++)
+        cr_expect_eq(first[k], 7.0f, "block %d is not a cached one (first element %g)", k, first[k]);
 }
