@@ -161,9 +161,9 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
  * window wins). The argmax takes two passes over a run of windows: the
  * maxima (the forward loop, which the compiler vectorises), then the first
  * element equal to each (the last NaN when it is NaN) by arithmetic on the
- * comparisons. Choosing the index
- * inside the running maximum kept the loop scalar and branchy: the
- * backward's argmax pass ran 13x slower than the forward pass. */
+ * comparisons. Choosing the index inside the running maximum kept the loop
+ * scalar and branchy: the backward's argmax pass ran 13x slower than the
+ * forward pass. */
 #define MAXPOOL_RUN 256
 #define MAXPOOL_2X2(name, T)                                                                \
     static void name(const pgeom *g, const T *x, T *y, int32_t *idx) {                      \
