@@ -290,13 +290,6 @@ bool tg__linalg_will_differentiate(const tg_tensor *a) {
 }
 
 /* ---- A X = B kernels (solve, triangular_solve) ---------------------------- */
-typedef struct {
-    const tg_op_call *c;
-    tg_linalg_axb_fn fn;
-    tg_tensor *a, *b, *x;
-    tg_linalg_batch bt;
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
-} axb_job;
 
 char *tg__linalg_rhs_load(char *x, const tg_tensor *b, int64_t off, int64_t n, int64_t k, int64_t es) {
     if (k == 1) {
@@ -314,7 +307,7 @@ void tg__linalg_rhs_store(char *x, const char *rhs, int64_t n, int64_t k, int64_
 
 /* The row-major copy of A is A^T column-major, so A is copied once. */
 static int axb_item(void *ctx, int64_t t) {
-    const axb_job *j = ctx;
+    const tg_linalg_axb_job *j = ctx;
     int64_t n = j->n, k = j->k, es = j->es;
     char *work = tg__linalg_scratch(0, (size_t)(n * n * es));
     char *x = tg__ptr(j->x) + t * n * k * es;
@@ -327,22 +320,22 @@ static int axb_item(void *ctx, int64_t t) {
 }
 
 tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
-                                tg_linalg_axb_fn fn, const char *routine, const char *what) {
+                                tg_linalg_item_fn item, tg_linalg_axb_fn fn, const char *routine, const char *what) {
     tg_dtype d = out->dtype;
-    axb_job j = {.c = c, .fn = fn, .a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out};
+    tg_linalg_axb_job j = {.c = c, .fn = fn, .a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out};
     tg_status st = TG_OK;
     if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
     j.n = j.a->shape[j.a->ndim - 1];
     j.k = j.b->shape[j.b->ndim - 1];
     j.es = tg__esize(d);
-    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed LAPACK's int range"); goto done; }
+    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed BLAS/LAPACK's int range"); goto done; }
     tg__linalg_batch_init(&j.bt, out->ndim - 2, out->shape);
     if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
     tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
     tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
     int info;
     double cost = (double)j.n * (double)j.n * (double)(factorises ? j.n + j.k : j.k);
-    int64_t t = tg__linalg_batch_run(j.bt.count, cost, axb_item, &j, &info);
+    int64_t t = tg__linalg_batch_run(j.bt.count, cost, item ? item : axb_item, &j, &info);
     if (t >= 0) st = tg__linalg_info_error(c, routine, t, info, what);
 done:
     tg_release(j.a);

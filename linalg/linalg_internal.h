@@ -16,16 +16,6 @@ tg_status tg__linalg_square(const tg_op_call *c, const tg_meta *m, const char *w
  * B (..., n, k), batch axes broadcast; b_min_axes names the rank of B the
  * public function accepts (its error message). */
 tg_status tg__linalg_solve_infer(const tg_op_call *c, tg_meta *out, int b_min_axes);
-/* The CPU kernel of A X = B ops (solve, triangular_solve), inputs a and b
- * as tg__linalg_solve_infer shapes them. Per batch item, A's row-major copy
- * (A^T read column-major) goes to fn with B column-major (n x k; a single
- * column is written straight into out); fn returns a LAPACK info code.
- * factorises: fn factors A (cost n^2 (n + k) per item, else n^2 k). On
- * failure the error names routine and, for info > 0, what (as
- * tg__linalg_info_error). */
-typedef int (*tg_linalg_axb_fn)(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs);
-tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
-                                tg_linalg_axb_fn fn, const char *routine, const char *what);
 /* Public composites: a is non-NULL and (..., n, n); otherwise records
  * TG_ERR_ARG / TG_ERR_SHAPE naming fn and returns false. */
 bool tg__linalg_check_square(const char *fn, const tg_tensor *a);
@@ -78,6 +68,26 @@ typedef int (*tg_linalg_item_fn)(void *ctx, int64_t t);
 #define TG_LINALG_NO_MEMORY (-100000)   /* an item fn's code: its workspace could not be allocated */
 #define TG_LINALG_NOT_FINITE (-200000)  /* an item fn's code: its input holds inf or NaN */
 int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn fn, void *ctx, int *info);
+
+/* The CPU kernel of A X = B ops (solve, triangular_solve), inputs a and b
+ * as tg__linalg_solve_infer shapes them: casts, size checks, the broadcast
+ * batch, and item run over it with the job below as its context. item NULL
+ * is the LAPACK path: per batch item, A's row-major copy (A^T read
+ * column-major) goes to fn with B column-major (n x k; a single column is
+ * written straight into out); fn returns a LAPACK info code.
+ * factorises: an item factors A (cost n^2 (n + k) per item, else n^2 k).
+ * On failure the error names routine and, for info > 0, what (as
+ * tg__linalg_info_error). */
+typedef int (*tg_linalg_axb_fn)(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs);
+typedef struct {
+    const tg_op_call *c;
+    tg_linalg_axb_fn fn;
+    tg_tensor *a, *b, *x;           /* a, b cast to x's dtype */
+    tg_linalg_batch bt;
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
+} tg_linalg_axb_job;
+tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
+                                tg_linalg_item_fn item, tg_linalg_axb_fn fn, const char *routine, const char *what);
 
 /* The op error for batch item t failing with LAPACK code info: info > 0
  * gives "matrix t of the batch <what>" where what is a printf format with

@@ -22,7 +22,7 @@ static int solve_lu(const tg_op_call *c, tg_dtype d, int n, int k, void *at, voi
 }
 
 static tg_status solve_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    return tg__linalg_axb_kernel(c, in, out[0], true, solve_lu, "getrf/getrs", "is singular (U[%d,%d] = 0)");
+    return tg__linalg_axb_kernel(c, in, out[0], true, NULL, solve_lu, "getrf/getrs", "is singular (U[%d,%d] = 0)");
 }
 
 static tg_tensor *sum_to_like(tg_tensor *g, const tg_tensor *x) { return g ? tg__sum_to(g, x->ndim, x->shape) : NULL; }

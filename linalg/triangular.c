@@ -31,13 +31,6 @@ static void trsm_rm(tg_dtype d, bool upper, bool unit, bool transposed, int n, i
     }
 }
 
-typedef struct {
-    tg_tensor *a, *b, *x;
-    tg_linalg_batch bt;
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
-    bool upper, unit;
-} tri_job;
-
 static bool is_zero(const char *p, int64_t es) {
     switch (es) {
     case 4: return *(const float *)p == 0;
@@ -51,7 +44,8 @@ static bool is_zero(const char *p, int64_t es) {
  * a row-major copy; a zero on A's diagonal is LAPACK trtrs's info (i + 1),
  * checked first as trtrs does. NaN propagates (no LAPACKE scan). */
 static int tri_item(void *ctx, int64_t t) {
-    const tri_job *j = ctx;
+    const tg_linalg_axb_job *j = ctx;
+    bool upper = j->c->attrs->i[ATTR_UPPER] != 0, unit = j->c->attrs->i[ATTR_UNIT] != 0;
     int64_t n = j->n, k = j->k, es = j->es, rs = j->a->strides[j->a->ndim - 2], cs = j->a->strides[j->a->ndim - 1];
     const char *a = tg__ptr(j->a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
     int64_t lda;
@@ -66,36 +60,17 @@ static int tri_item(void *ctx, int64_t t) {
         lda = n;
         transposed = false;
     }
-    if (!j->unit)
+    if (!unit)
         for (int64_t i = 0; i < n; i++)
             if (is_zero(a + i * (lda + 1) * es, es)) return (int)(i + 1);
     char *x = tg__ptr(j->x) + t * n * k * es;
     tg__linalg_gather(x, j->b, tg__linalg_batch_offset(&j->bt, j->sb, t), n, k);
-    trsm_rm(j->x->dtype, j->upper, j->unit, transposed, (int)n, (int)k, a, (int)lda, x);
+    trsm_rm(j->x->dtype, upper, unit, transposed, (int)n, (int)k, a, (int)lda, x);
     return 0;
 }
 
 static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    tg_dtype d = out[0]->dtype;
-    tri_job j = {.a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out[0],
-                 .upper = c->attrs->i[ATTR_UPPER] != 0, .unit = c->attrs->i[ATTR_UNIT] != 0};
-    tg_status st = TG_OK;
-    if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
-    j.n = j.a->shape[j.a->ndim - 1];
-    j.k = j.b->shape[j.b->ndim - 1];
-    j.es = tg__esize(d);
-    if (j.n > INT32_MAX / 2 || j.k > INT32_MAX / 2) { st = tg__op_error(c, TG_ERR_SHAPE, "sizes exceed BLAS's int range"); goto done; }
-    tg__linalg_batch_init(&j.bt, out[0]->ndim - 2, out[0]->shape);
-    if (j.n == 0 || j.k == 0 || j.bt.count == 0) goto done;
-    tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
-    tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
-    int info;
-    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.k, tri_item, &j, &info);
-    if (t >= 0) st = tg__linalg_info_error(c, "trsm", t, info, "is singular (A[%d,%d] = 0)");
-done:
-    tg_release(j.a);
-    tg_release(j.b);
-    return st;
+    return tg__linalg_axb_kernel(c, in, out[0], false, tri_item, NULL, "trsm", "is singular (A[%d,%d] = 0)");
 }
 
 static tg_tensor *mask(tg_tensor *x, bool upper, bool unit) {
