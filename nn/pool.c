@@ -166,20 +166,23 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
  * forward pass. */
 #define MAXPOOL_RUN 256
 #define MAXPOOL_2X2(name, T)                                                                \
+    /* mo[j] = the maximum of window o0 + j of rows r0, r1, for j < n */                    \
+    static inline void name##_maxima(const T *r0, const T *r1, int64_t o0, int64_t n, T *mo) { \
+        for (int64_t j = 0; j < n; j++) {                                                   \
+            int64_t ox = o0 + j;                                                            \
+            T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};              \
+            T m = v[0];                                                                     \
+            for (int q = 1; q < 4; q++) {                                                   \
+                bool t = v[q] > m || v[q] != v[q];                                          \
+                m = t ? v[q] : m;                                                           \
+            }                                                                               \
+            mo[j] = m;                                                                      \
+        }                                                                                   \
+    }                                                                                       \
     static void name(const pgeom *g, const T *x, T *y, int32_t *idx) {                      \
         if (!idx) {                                                                         \
-            for (int64_t oy = 0; oy < g->oh; oy++) {                                        \
-                const T *r0 = x + 2 * oy * g->W, *r1 = r0 + g->W;                           \
-                for (int64_t ox = 0; ox < g->ow; ox++) {                                    \
-                    T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};      \
-                    T m = v[0];                                                             \
-                    for (int q = 1; q < 4; q++) {                                           \
-                        bool t = v[q] > m || v[q] != v[q];                                  \
-                        m = t ? v[q] : m;                                                   \
-                    }                                                                       \
-                    y[oy * g->ow + ox] = m;                                                 \
-                }                                                                           \
-            }                                                                               \
+            for (int64_t oy = 0; oy < g->oh; oy++)                                          \
+                name##_maxima(x + 2 * oy * g->W, x + (2 * oy + 1) * g->W, 0, g->ow, y + oy * g->ow); \
             return;                                                                         \
         }                                                                                   \
         T buf[MAXPOOL_RUN];                                                                 \
@@ -188,16 +191,7 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
             for (int64_t o0 = 0; o0 < g->ow; o0 += MAXPOOL_RUN) {                           \
                 int64_t n = g->ow - o0 < MAXPOOL_RUN ? g->ow - o0 : MAXPOOL_RUN;            \
                 T *mo = y ? y + oy * g->ow + o0 : buf;   /* y and idx: both written */      \
-                for (int64_t j = 0; j < n; j++) {                                           \
-                    int64_t ox = o0 + j;                                                    \
-                    T v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};      \
-                    T m = v[0];                                                             \
-                    for (int q = 1; q < 4; q++) {                                           \
-                        bool t = v[q] > m || v[q] != v[q];                                  \
-                        m = t ? v[q] : m;                                                   \
-                    }                                                                       \
-                    mo[j] = m;                                                              \
-                }                                                                           \
+                name##_maxima(r0, r1, o0, n, mo);                                           \
                 int32_t *io = idx + oy * g->ow + o0;                                        \
                 int32_t row0 = (int32_t)(2 * oy * g->W), row1 = (int32_t)((2 * oy + 1) * g->W); \
                 for (int64_t j = 0; j < n; j++) {                                           \
