@@ -81,7 +81,7 @@ void tg__linalg_batch_strides(const tg_linalg_batch *b, const tg_tensor *x, int 
     }
 }
 
-int64_t tg__linalg_batch_offset(const tg_linalg_batch *b, const int64_t *strides, int64_t t) {
+int64_t tg__linalg_batch_offset_nd(const tg_linalg_batch *b, const int64_t *strides, int64_t t) {
     int64_t off = 0;
     for (int i = b->nb - 1; i >= 0; i--) {
         int64_t k = t % b->shape[i];
@@ -196,6 +196,7 @@ typedef lapack_complex_float cf;
 typedef lapack_complex_double cd;
 
 int tg__lapack_getrf_cm(tg_dtype d, int n, void *a, int *ipiv) {
+    if (tg__linalg_small(d, n)) return tg__small_getrf(d, n, a, ipiv);
     switch (d) {
     case TG_F32: return LAPACKE_sgetrf(CM, n, n, a, n, ipiv);
     case TG_F64: return LAPACKE_dgetrf(CM, n, n, a, n, ipiv);
@@ -217,6 +218,7 @@ static bool any_nan(tg_dtype d, const void *p, int64_t count) {
 }
 
 int tg__lapack_getrs_cm(tg_dtype d, char trans, int n, int k, const void *lu, const int *ipiv, void *b) {
+    if (tg__linalg_small(d, n)) return tg__small_getrs(d, trans, n, k, lu, ipiv, b);
     if (any_nan(d, b, (int64_t)n * k)) return -8;
     switch (d) {
     case TG_F32: return LAPACKE_sgetrs_work(CM, trans, n, k, lu, n, ipiv, b, n);
@@ -272,7 +274,9 @@ int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn 
 
 tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_t t, int info, const char *what) {
     if (info == TG_LINALG_NO_MEMORY) return tg__op_error(c, TG_ERR_MEMORY, "out of memory for LAPACK workspace");
-    if (info < 0) return tg__op_error(c, TG_ERR_NUMERIC, "LAPACK %s argument %d invalid", routine, -info);
+    if (info < 0)   /* in practice LAPACKE's NaN check of an input */
+        return tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch: LAPACK %s argument %d invalid (LAPACKE's NaN check)",
+                            (long long)t, routine, -info);
     char msg[160];
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -319,10 +323,17 @@ static int axb_item(void *ctx, int64_t t) {
     return info;
 }
 
+void tg__linalg_note_bad(int64_t *bad, int64_t t) {
+    int64_t cur = __atomic_load_n(bad, __ATOMIC_RELAXED);
+    while (t < cur && !__atomic_compare_exchange_n(bad, &cur, t, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+}
+
 tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
-                                tg_linalg_item_fn item, tg_linalg_axb_fn fn, const char *routine, const char *what) {
+                                tg_linalg_item_fn item, int64_t block, tg_linalg_axb_fn fn, const char *routine,
+                                const char *what) {
     tg_dtype d = out->dtype;
-    tg_linalg_axb_job j = {.c = c, .fn = fn, .a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out};
+    tg_linalg_axb_job j = {.c = c, .fn = fn, .a = tg__cast_raw(in[0], d), .b = tg__cast_raw(in[1], d), .x = out,
+                           .block = block, .bad_item = INT64_MAX};
     tg_status st = TG_OK;
     if (!j.a || !j.b) { st = tg_last_error_code(); goto done; }
     j.n = j.a->shape[j.a->ndim - 1];
@@ -335,8 +346,9 @@ tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     tg__linalg_batch_strides(&j.bt, j.b, 2, j.sb);
     int info;
     double cost = (double)j.n * (double)j.n * (double)(factorises ? j.n + j.k : j.k);
-    int64_t t = tg__linalg_batch_run(j.bt.count, cost, item ? item : axb_item, &j, &info);
-    if (t >= 0) st = tg__linalg_info_error(c, routine, t, info, what);
+    int64_t runs = (j.bt.count + block - 1) / block;
+    int64_t t = tg__linalg_batch_run(runs, cost * (double)block, item ? item : axb_item, &j, &info);
+    if (t >= 0) st = tg__linalg_info_error(c, routine, block > 1 ? j.bad_item : t, info, what);
 done:
     tg_release(j.a);
     tg_release(j.b);

@@ -32,7 +32,10 @@ void tg__linalg_batch_init(tg_linalg_batch *b, int nb, const int64_t *shape);
  * matrix axes after its batch axes; nmat of them). */
 void tg__linalg_batch_strides(const tg_linalg_batch *b, const tg_tensor *x, int nmat, int64_t *strides);
 /* Element offset of batch item t for the given batch strides. */
-int64_t tg__linalg_batch_offset(const tg_linalg_batch *b, const int64_t *strides, int64_t t);
+int64_t tg__linalg_batch_offset_nd(const tg_linalg_batch *b, const int64_t *strides, int64_t t);
+static inline int64_t tg__linalg_batch_offset(const tg_linalg_batch *b, const int64_t *strides, int64_t t) {
+    return b->nb == 1 ? t * strides[0] : tg__linalg_batch_offset_nd(b, strides, t);
+}
 
 /* Copy the rows x cols matrix at element offset off of x (last two strides)
  * into dst, contiguous row-major. */
@@ -76,6 +79,9 @@ int64_t tg__linalg_batch_run(int64_t count, double item_cost, tg_linalg_item_fn 
  * column-major) goes to fn with B column-major (n x k; a single column is
  * written straight into out); fn returns a LAPACK info code.
  * factorises: an item factors A (cost n^2 (n + k) per item, else n^2 k).
+ * block > 1: item(ctx, tb) runs items tb * block ... (tb + 1) * block - 1
+ * (those that exist) and, when one fails, returns its code and records its
+ * index in bad_item with tg__linalg_note_bad.
  * On failure the error names routine and, for info > 0, what (as
  * tg__linalg_info_error). */
 typedef int (*tg_linalg_axb_fn)(const tg_op_call *c, tg_dtype d, int n, int k, void *at, void *rhs);
@@ -85,9 +91,15 @@ typedef struct {
     tg_tensor *a, *b, *x;           /* a, b cast to x's dtype */
     tg_linalg_batch bt;
     int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS], n, k, es;
+    int64_t block;                  /* items per call of item (1, or TG_SMALL_W for a lanes kernel) */
+    int64_t bad_item;               /* block > 1: the first failing item, atomic min across blocks */
 } tg_linalg_axb_job;
 tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
-                                tg_linalg_item_fn item, tg_linalg_axb_fn fn, const char *routine, const char *what);
+                                tg_linalg_item_fn item, int64_t block, tg_linalg_axb_fn fn, const char *routine,
+                                const char *what);
+
+/* *bad = min(*bad, t), atomically (blocks may run on several threads). */
+void tg__linalg_note_bad(int64_t *bad, int64_t t);
 
 /* The op error for batch item t failing with LAPACK code info: info > 0
  * gives "matrix t of the batch <what>" where what is a printf format with
@@ -112,6 +124,36 @@ int tg__lapack_gesv(tg_dtype d, int n, int k, void *a, int *ipiv, void *b);
  * the rule (as PyTorch does). Not under a trace: a compiled forward stays
  * bitwise equal to the eager forward without gradients. */
 bool tg__linalg_will_differentiate(const tg_tensor *a);
+
+/* small.c: unrolled kernels for real (f32, f64) matrices of order 1-4,
+ * where a LAPACK call per batch item costs far more than the arithmetic.
+ * tg__linalg_small says whether dtype d and order n have them. Strides are
+ * in elements; each returns its LAPACK path's info code. */
+bool tg__linalg_small(tg_dtype d, int64_t n);
+/* A X = B as getrf + getrs: A n x n, B n x k, X row-major n x k. */
+int tg__small_solve(tg_dtype d, int n, int64_t k, const void *a, int64_t ars, int64_t acs, const void *b,
+                    int64_t brs, int64_t bcs, void *x);
+
+/* getrf / getrs (column-major, leading dimension n) as tg__lapack_getrf_cm
+ * and tg__lapack_getrs_cm, which call these for small real matrices. */
+int tg__small_getrf(tg_dtype d, int n, void *f, int *ipiv);
+int tg__small_getrs(tg_dtype d, char trans, int n, int64_t k, const void *f, const int *ipiv, void *b);
+
+/* W problems at once (structure of arrays, vector code across the batch):
+ * lane w reads A at a[w] (strides ars, acs) and B at b[w] (brs, bcs) and
+ * writes its result to x[w] (row-major, contiguous). A short batch
+ * repeats a lane. The lanes
+ * functions return true when some lane would fail (NaN, singular): the
+ * caller then runs the scalar kernel on each of them for the exact code. */
+#define TG_SMALL_W 8
+#define TG_SMALL_KMAX 4      /* right-hand sides the lanes path takes */
+typedef struct {
+    const void *a[TG_SMALL_W], *b[TG_SMALL_W];
+    void *x[TG_SMALL_W];
+    int64_t ars, acs, brs, bcs;
+    bool packed;             /* a[w] = a[0] + w n n, b[w] = b[0] + w n k, rows contiguous */
+} tg_small_lanes;
+bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *lanes);
 
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }

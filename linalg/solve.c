@@ -21,8 +21,43 @@ static int solve_lu(const tg_op_call *c, tg_dtype d, int n, int k, void *at, voi
     return info ? info : tg__lapack_getrs_cm(d, 'T', n, k, at, ipiv, rhs);
 }
 
+/* Real matrices of order up to 4 (small.c), read in place: TG_SMALL_W
+ * items per call through the lanes kernel; a failing block is rerun item
+ * by item for the first failure's own code. */
+static int solve_small_block(void *ctx, int64_t tb) {
+    tg_linalg_axb_job *j = ctx;
+    const tg_tensor *a = j->a, *b = j->b;
+    int64_t t0 = tb * TG_SMALL_W, n = j->n, k = j->k, es = j->es;
+    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    tg_small_lanes L;          /* every field set below (an initializer would clear it first) */
+    L.ars = a->strides[a->ndim - 2];
+    L.acs = a->strides[a->ndim - 1];
+    L.brs = b->strides[b->ndim - 2];
+    L.bcs = b->strides[b->ndim - 1];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        int64_t t = t0 + (w < cnt ? w : cnt - 1);
+        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        L.b[w] = tg__ptr(b) + tg__linalg_batch_offset(&j->bt, j->sb, t) * es;
+        L.x[w] = tg__ptr(j->x) + t * n * k * es;
+    }
+    L.packed = cnt == TG_SMALL_W && L.acs == 1 && L.ars == n && L.bcs == 1 && L.brs == k && j->bt.nb == 1 &&
+               j->sa[0] == n * n && j->sb[0] == n * k;
+    if (!tg__small_solve_lanes(j->x->dtype, (int)n, k, &L)) return 0;
+    for (int w = 0; w < cnt; w++) {
+        int info = tg__small_solve(j->x->dtype, (int)n, k, L.a[w], L.ars, L.acs, L.b[w], L.brs, L.bcs, L.x[w]);
+        if (info) {
+            tg__linalg_note_bad(&j->bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 static tg_status solve_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    return tg__linalg_axb_kernel(c, in, out[0], true, NULL, solve_lu, "getrf/getrs", "is singular (U[%d,%d] = 0)");
+    if (tg__linalg_small(out[0]->dtype, in[0]->shape[in[0]->ndim - 1]))
+        return tg__linalg_axb_kernel(c, in, out[0], true, solve_small_block, TG_SMALL_W, solve_lu, "getrf/getrs",
+                                     "is singular (U[%d,%d] = 0)");
+    return tg__linalg_axb_kernel(c, in, out[0], true, NULL, 1, solve_lu, "getrf/getrs", "is singular (U[%d,%d] = 0)");
 }
 
 static tg_tensor *sum_to_like(tg_tensor *g, const tg_tensor *x) { return g ? tg__sum_to(g, x->ndim, x->shape) : NULL; }

@@ -70,7 +70,7 @@ static int tri_item(void *ctx, int64_t t) {
 }
 
 static tg_status tri_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    return tg__linalg_axb_kernel(c, in, out[0], false, tri_item, NULL, "trsm", "is singular (A[%d,%d] = 0)");
+    return tg__linalg_axb_kernel(c, in, out[0], false, tri_item, 1, NULL, "trsm", "is singular (A[%d,%d] = 0)");
 }
 
 static tg_tensor *mask(tg_tensor *x, bool upper, bool unit) {

@@ -108,6 +108,29 @@ for dt in ('f64', 'c128'):
     tjvp("matrix_power_-2", lambda a: torch.linalg.matrix_power(a, -2), [wellcond((2, 3, 3), dt)], {"n": -2},
          "matrix_power")
 
+# ---- small batched solves (linalg/small.c): orders 1-4 over batches of two
+# full blocks of eight and a part, a broadcast B and a transposed A (strided
+# lanes), more right-hand sides than the lanes path takes, inv and det ----
+def pivoting(shape, dt):
+    """wellcond with each matrix's rows shuffled: partial pivoting must swap."""
+    a = wellcond(shape, dt)
+    for i in range(shape[0]):
+        a[i] = a[i][rng.permutation(shape[-1])]
+    return a
+
+for dt in DT:
+    for n in (1, 2, 4):
+        add(f"solve_small_{n}", "solve", [pivoting((19, n, n), dt), rnd((19, n, 2), dt)],
+            lambda a, b: [np.linalg.solve(a, b)], dt=dt)
+    add("solve_small_broadcast_b", "solve", [pivoting((19, 3, 3), dt), rnd((3, 1), dt)],
+        lambda a, b: [np.linalg.solve(a, np.broadcast_to(b, (19, 3, 1)))], dt=dt)
+    add("solve_small_transposed_a", "solve_mT", [pivoting((13, 4, 4), dt), rnd((13, 4, 1), dt)],
+        lambda at, b: [np.linalg.solve(np.swapaxes(at, -1, -2), b)], dt=dt)
+    add("solve_small_rhs6", "solve", [pivoting((11, 4, 4), dt), rnd((11, 4, 6), dt)],
+        lambda a, b: [np.linalg.solve(a, b)], dt=dt)
+    add("inv_small", "inv", [pivoting((10, 4, 4), dt)], lambda a: [np.linalg.inv(a)], dt=dt)
+    add("det_small", "det", [pivoting((10, 3, 3), dt)], lambda a: [np.linalg.det(a)], dt=dt)
+
 out = {"generator": "oracles/gen_linalg.py", "numpy": np.__version__, "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg.json"
 path.write_text(json.dumps(out, separators=(",", ":")) + "\n")

@@ -58,6 +58,7 @@ static bool cache_takes(size_t cap) {
     return cached_large + cap <= (peak > CACHE_BUDGET ? peak : CACHE_BUDGET);
 }
 static void cache_register(void);
+static void scopes_free(void);
 
 static int class_of(size_t n) {
     if (n <= SMALL_BYTES) return 0;
@@ -146,6 +147,7 @@ static void cache_flush(void *unused) {
     for (int c = 0; c < N_CLASSES; c++)
         while (bins[c]) { tg_storage *s = bins[c]; bins[c] = s->next_free; free(s); }
     cached_bytes = cached_large = 0;
+    scopes_free();
 }
 static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
 static _Thread_local bool cache_registered;
@@ -234,6 +236,13 @@ typedef struct scope {
 
 static _Thread_local scope *scopes;
 static _Thread_local int scope_n, scope_cap;
+#define SCOPE_KEEP 1024     /* entries a fully unwound scope keeps */
+static void scopes_free(void) {
+    for (int i = 0; i < scope_cap; i++) free(scopes[i].items);
+    free(scopes);
+    scopes = NULL;
+    scope_n = scope_cap = 0;
+}
 
 void tg_scope_begin(void) {
     if (scope_n == scope_cap) {
@@ -256,11 +265,16 @@ void tg_scope_end(void) {
     /* Release newest first: later tensors may hold graph nodes of earlier ones. */
     for (int64_t i = s->n - 1; i >= 0; i--) tg_release(s->items[i]);
     s->n = 0;
-    if (scope_n == 0) {                 /* free the buffers once fully unwound */
-        for (int i = 0; i < scope_cap; i++) free(scopes[i].items);
-        free(scopes);
-        scopes = NULL;
-        scope_n = scope_cap = 0;
+    if (scope_n == 0) {
+        /* Fully unwound: large lists go back to the heap; small ones stay
+         * for the next scope (a loop of scoped steps would otherwise pay a
+         * malloc and free per step) until the thread exits. */
+        for (int i = 0; i < scope_cap; i++)
+            if (scopes[i].cap > SCOPE_KEEP) {
+                free(scopes[i].items);
+                scopes[i] = (scope){0};
+            }
+        cache_register();
     }
 }
 

@@ -7,6 +7,8 @@
 #include "support/oracle.h"
 
 ORACLE_ADAPTER(solve, tg_linalg_solve(in[0], in[1]))
+/* A given transposed: solve through the strided view mT(A^T) */
+ORACLE_ADAPTER(solve_mT, tg_linalg_solve(tg_mT(in[0]), in[1]))
 ORACLE_ADAPTER(inv, tg_linalg_inv(in[0]))
 ORACLE_ADAPTER(det, tg_linalg_det(in[0]))
 ORACLE_ADAPTER(cross, tg_linalg_cross(in[0], in[1], (int)oracle_attr_int(c, "dim", -1)))
@@ -36,7 +38,7 @@ ORACLE_VJP(cross, 2) ORACLE_VJP(vector_norm, 1)
 ORACLE_JVP(solve, 2) ORACLE_JVP(inv, 1) ORACLE_JVP(det, 1) ORACLE_JVP(cholesky, 1) ORACLE_JVP(matrix_power, 1)
 
 static const oracle_entry table[] = {
-    ORACLE_ENTRY(solve), ORACLE_ENTRY(inv), ORACLE_ENTRY(det), ORACLE_ENTRY(slogdet),
+    ORACLE_ENTRY(solve), ORACLE_ENTRY(solve_mT), ORACLE_ENTRY(inv), ORACLE_ENTRY(det), ORACLE_ENTRY(slogdet),
     ORACLE_ENTRY(triangular_solve), ORACLE_ENTRY(cholesky), ORACLE_ENTRY(matrix_power), ORACLE_ENTRY(cross),
     ORACLE_ENTRY(vector_norm),
     {"vjp:solve", run_vjp_solve}, {"vjp:inv", run_vjp_inv}, {"vjp:det", run_vjp_det},

@@ -21,11 +21,6 @@ typedef double complex tg_c128_t;
 #define TG_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TG_SIMD_CLONES
-/* ---- helpers for derivative rules (built from public ops) ---------------- */
-/* g summed down to shape: the VJP of NumPy broadcasting. */
-tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape);
-#define TG_RULE_RESULT(t) ((t) ? TG_OK : tg_last_error_code())
-
 #endif
 
 /* Loop over one input: R out = EXPR(x) with x of type T. */
