@@ -91,6 +91,7 @@ typedef struct {
     tg_dtype d;
     tg_linalg_batch bt;
     int64_t sa[TG_MAX_DIMS], n, es, rs;
+    int64_t bad_item;        /* the small path's first failing item */
 } eigh_job;
 
 static int eigh_item(void *ctx, int64_t t) {
@@ -106,12 +107,41 @@ static int eigh_item(void *ctx, int64_t t) {
     return info;
 }
 
+/* Real matrices of order up to 4: TG_SMALL_W items per call through
+ * small.c's Jacobi lanes; a lane it reports (non-finite, not converged)
+ * runs through LAPACK, which gives its result or its error. */
+static int eigh_small_block(void *ctx, int64_t tb) {
+    eigh_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t t0 = tb * TG_SMALL_W, n = j->n, es = j->es;
+    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    tg_small_lanes L;
+    L.ars = a->strides[a->ndim - 2];
+    L.acs = a->strides[a->ndim - 1];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        int64_t t = t0 + (w < cnt ? w : cnt - 1);
+        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        L.x[w] = tg__ptr(j->out[0]) + t * n * j->rs;
+        L.y[w] = j->vectors ? tg__ptr(j->out[1]) + t * n * n * es : NULL;
+    }
+    unsigned bad = tg__small_eigh_lanes(j->d, (int)n, j->upper, j->vectors, &L);
+    for (int w = 0; w < cnt; w++) {
+        if (!(bad >> w & 1)) continue;
+        int info = eigh_item(j, t0 + w);
+        if (info) {
+            tg__linalg_note_bad(&j->bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 /* One matrix per batch item, across threads when the batch is large. */
 static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
     tg_dtype d = vectors ? out[1]->dtype : tg_dtype_of(in[0]);
     if (!vectors && tg__linalg_dtype(c, d, &d)) return tg_last_error_code();
     eigh_job j = {.out = out, .vectors = vectors, .d = d,
-                  .upper = c->attrs && c->attrs->n_int > 0 && c->attrs->i[0]};
+                  .upper = c->attrs && c->attrs->n_int > 0 && c->attrs->i[0], .bad_item = INT64_MAX};
     j.a = tg__cast_raw(in[0], d);
     if (!j.a) return tg_last_error_code();
     tg_status st = TG_OK;
@@ -124,7 +154,14 @@ static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, t
     if (j.n == 0) goto done;
     int info;
     double cost = 9.0 * (double)j.n * (double)j.n * (double)j.n;
-    int64_t t = tg__linalg_batch_run(j.bt.count, cost, eigh_item, &j, &info);
+    int64_t t;
+    if (tg__linalg_small(d, j.n) && tg__small_lanes_available()) {
+        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, eigh_small_block, &j,
+                                 &info);
+        if (t >= 0) t = j.bad_item;
+    } else {
+        t = tg__linalg_batch_run(j.bt.count, cost, eigh_item, &j, &info);
+    }
     if (t >= 0 && info == TG_LINALG_NOT_FINITE)
         st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
     else if (t >= 0 && info > 0)

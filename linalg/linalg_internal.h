@@ -149,11 +149,19 @@ int tg__small_getrs(tg_dtype d, char trans, int n, int64_t k, const void *f, con
 #define TG_SMALL_KMAX 4      /* right-hand sides the lanes path takes */
 typedef struct {
     const void *a[TG_SMALL_W], *b[TG_SMALL_W];
-    void *x[TG_SMALL_W];
+    void *x[TG_SMALL_W], *y[TG_SMALL_W];
     int64_t ars, acs, brs, bcs;
     bool packed;             /* a[w] = a[0] + w n n, b[w] = b[0] + w n k, rows contiguous */
 } tg_small_lanes;
 bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *lanes);
+/* Whether this CPU runs the lanes kernels below (AVX-512); the callers of
+ * those use LAPACK otherwise. */
+bool tg__small_lanes_available(void);
+/* Symmetric eigenproblem by cyclic Jacobi, from the lower (or upper)
+ * triangle of A: x[w] gets w ascending (n values), y[w] (when vectors) V
+ * row-major, columns orthonormal. Returns the mask of lanes that hold a
+ * non-finite value or did not converge (their outputs are unspecified). */
+unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const tg_small_lanes *lanes);
 
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }

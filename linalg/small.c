@@ -10,6 +10,9 @@
  * Householder vectors with LAPACK's sign of beta). Results equal LAPACK's to
  * rounding, not bitwise. */
 #include <float.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -201,6 +204,22 @@ static bool have_v4(void) {
 #define SMALL_V4
 static bool have_v4(void) { return false; }
 #endif
+/* Lane-wise square roots (the vector extensions have no operator for it). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VSQRT_double(x) ((v_double)_mm512_sqrt_pd((__m512d)(x)))
+#define VSQRT_float(x) ((v_float)_mm256_sqrt_ps((__m256)(x)))
+#else
+#define VSQRT_double(x) vsqrt_double(x)
+#define VSQRT_float(x) vsqrt_float(x)
+static inline v_double vsqrt_double(v_double x) {
+    for (int w = 0; w < TG_SMALL_W; w++) x[w] = sqrt(x[w]);
+    return x;
+}
+static inline v_float vsqrt_float(v_float x) {
+    for (int w = 0; w < TG_SMALL_W; w++) x[w] = sqrtf(x[w]);
+    return x;
+}
+#endif
 #define SEL(T, M, A, B) ((v_##T)(((m_##T)(A) & (M)) | ((m_##T)(B) & ~(M))))
 #define VABS(T, V) SEL(T, (V) < 0, -(V), V)
 /* NaN lanes, from the bits: GCC scalarises the vector form of x != x. */
@@ -317,4 +336,120 @@ bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *L
     for (int w = 0; w < TG_SMALL_W; w++)
         bad |= tg__small_solve(d, n, k, L->a[w], L->ars, L->acs, L->b[w], L->brs, L->bcs, L->x[w]) != 0;
     return bad;
+}
+
+bool tg__small_lanes_available(void) { return have_v4(); }
+
+/* ---- eigh: cyclic Jacobi --------------------------------------------------------
+ * Each rotation zeroes a[p][q] with the stable form of the 2 x 2 symmetric
+ * Schur decomposition (t the smaller root of t^2 + 2 tau t - 1 = 0,
+ * tau = (a_qq - a_pp) / (2 a_pq)); sweeps run until the off-diagonal mass of
+ * every lane is below (eps |A|_F)^2, which leaves the eigenvalues accurate
+ * to a few eps |A|_F as LAPACK's are, or until MAX_SWEEPS (then the lane is
+ * reported and its item goes to LAPACK). A sorting network orders w
+ * ascending with V's columns. */
+#define MAX_SWEEPS 15
+#define EPS_double DBL_EPSILON
+#define EPS_float FLT_EPSILON
+/* compare-exchange pairs putting n <= 4 values in order */
+static const int sort_net[4][5][2] = {
+    {{0, 0}}, {{0, 1}}, {{0, 1}, {1, 2}, {0, 1}}, {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}}};
+static const int sort_len[4] = {0, 1, 3, 5};
+
+#define DEFINE_EIGH(T, N)                                                                                          \
+    SMALL_V4 static unsigned eigh_lanes_##T##_##N(const tg_small_lanes *L, bool upper, bool vectors) {            \
+        v_##T a[N][N], v[N][N], zero = {0}, one = zero + 1;                                                       \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            const T *p = L->a[w];                                                                                  \
+            for (int i = 0; i < N; i++)                                                                            \
+                for (int j = 0; j <= i; j++) {                                                                     \
+                    T e = upper ? p[j * L->ars + i * L->acs] : p[i * L->ars + j * L->acs];                         \
+                    a[i][j][w] = e;                                                                                \
+                    a[j][i][w] = e;                                                                                \
+                }                                                                                                  \
+        }                                                                                                          \
+        m_##T bad = {0};                                                                                           \
+        v_##T norm2 = zero;                                                                                        \
+        for (int i = 0; i < N; i++)                                                                                \
+            for (int j = 0; j < N; j++) {                                                                          \
+                bad |= VISNAN(T, a[i][j] - a[i][j]);      /* inf - inf and NaN: not finite */                      \
+                norm2 += a[i][j] * a[i][j];                                                                        \
+                v[i][j] = i == j ? one : zero;                                                                     \
+            }                                                                                                      \
+        v_##T tol = norm2 * (EPS_##T * EPS_##T);                                                                   \
+        m_##T done = bad;                                                                                          \
+        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
+            v_##T off = zero;                                                                                      \
+            for (int p = 0; p < N; p++)                                                                            \
+                for (int q = p + 1; q < N; q++) off += a[p][q] * a[p][q];                                          \
+            done |= 2 * off <= tol;                                                                                \
+            bool all = true;                                                                                       \
+            for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
+            if (all) break;                                                                                        \
+            for (int p = 0; p < N; p++)                                                                            \
+                for (int q = p + 1; q < N; q++) {                                                                  \
+                    v_##T apq = a[p][q];                                                                           \
+                    v_##T tau = (a[q][q] - a[p][p]) / (2 * apq);                                                   \
+                    v_##T at = VABS(T, tau);                                                                       \
+                    v_##T t = one / (at + VSQRT_##T(one + tau * tau));                               \
+                    t = SEL(T, tau < 0, -t, t);                                                                    \
+                    t = SEL(T, apq == 0, zero, t);          /* nothing to rotate (also tau NaN or inf) */          \
+                    v_##T c = one / VSQRT_##T(one + t * t), s = t * c;                               \
+                    a[p][p] -= t * apq;                                                                            \
+                    a[q][q] += t * apq;                                                                            \
+                    a[p][q] = a[q][p] = zero;                                                                      \
+                    for (int r = 0; r < N; r++) {                                                                  \
+                        if (r == p || r == q) continue;                                                            \
+                        v_##T x = a[r][p], y = a[r][q];                                                            \
+                        a[r][p] = a[p][r] = c * x - s * y;                                                         \
+                        a[r][q] = a[q][r] = s * x + c * y;                                                         \
+                    }                                                                                              \
+                    for (int r = 0; r < N; r++) {                                                                  \
+                        v_##T x = v[r][p], y = v[r][q];                                                            \
+                        v[r][p] = c * x - s * y;                                                                   \
+                        v[r][q] = s * x + c * y;                                                                   \
+                    }                                                                                              \
+                }                                                                                                  \
+        }                                                                                                          \
+        v_##T ev[N];                                                                                               \
+        for (int i = 0; i < N; i++) ev[i] = a[i][i];                                                               \
+        for (int k = 0; k < sort_len[N - 1]; k++) {                                                                \
+            int i = sort_net[N - 1][k][0], j = sort_net[N - 1][k][1];                                              \
+            m_##T sw = ev[i] > ev[j];                                                                              \
+            v_##T lo = SEL(T, sw, ev[j], ev[i]), hi = SEL(T, sw, ev[i], ev[j]);                                    \
+            ev[i] = lo;                                                                                            \
+            ev[j] = hi;                                                                                            \
+            for (int r = 0; r < N; r++) {                                                                          \
+                v_##T x = v[r][i], y = v[r][j];                                                                    \
+                v[r][i] = SEL(T, sw, y, x);                                                                        \
+                v[r][j] = SEL(T, sw, x, y);                                                                        \
+            }                                                                                                      \
+        }                                                                                                          \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            T *wo = L->x[w];                                                                                       \
+            for (int i = 0; i < N; i++) wo[i] = ev[i][w];                                                          \
+            if (vectors) {                                                                                         \
+                T *vo = L->y[w];                                                                                   \
+                for (int i = 0; i < N; i++)                                                                        \
+                    for (int j = 0; j < N; j++) vo[i * N + j] = v[i][j][w];                                        \
+            }                                                                                                      \
+        }                                                                                                          \
+        unsigned mask = 0;                                                                                         \
+        for (int w = 0; w < TG_SMALL_W; w++) mask |= (bad[w] != 0 || done[w] == 0 ? 1u : 0u) << w;                \
+        return mask;                                                                                               \
+    }
+DEFINE_EIGH(float, 1)
+DEFINE_EIGH(float, 2)
+DEFINE_EIGH(float, 3)
+DEFINE_EIGH(float, 4)
+DEFINE_EIGH(double, 1)
+DEFINE_EIGH(double, 2)
+DEFINE_EIGH(double, 3)
+DEFINE_EIGH(double, 4)
+
+unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const tg_small_lanes *L) {
+    static unsigned (*const fns[2][4])(const tg_small_lanes *, bool, bool) = {
+        {eigh_lanes_float_1, eigh_lanes_float_2, eigh_lanes_float_3, eigh_lanes_float_4},
+        {eigh_lanes_double_1, eigh_lanes_double_2, eigh_lanes_double_3, eigh_lanes_double_4}};
+    return fns[d == TG_F64][n - 1](L, upper, vectors);
 }

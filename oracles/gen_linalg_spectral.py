@@ -178,6 +178,34 @@ for dt in ('f64', 'c128'):
             tjvp(f"svd_{loss}_{tag}", "svd_loss", lambda x, l=loss: t_svd(x, l, False), a,
                  {"loss": loss, "full": False})
 
+# ---- small real batches (linalg/small.c's lanes): orders 1-4, two full blocks of
+# eight and a part, both triangles, degenerate and graded spectra, a strided view ----
+def rotated(diag, count, dt):
+    """Q diag Q^T for random orthogonal Q: a chosen spectrum."""
+    q, _ = np.linalg.qr(rng.standard_normal((count, len(diag), len(diag))))
+    return ((q * np.asarray(diag, dtype=float)[None, None, :]) @ np.swapaxes(q, -1, -2)).astype(DT[dt])
+
+for dt in ('f32', 'f64'):
+    for n in (1, 2, 3, 4):
+        a = rnd((19, n, n), dt)
+        for upper in (False, True):
+            u = 'upper' if upper else 'lower'
+            add(f"eigh_small_{n}_{u}", "eigh_loss", a, lambda x, up=upper: eigh_np(x, 'w_absv', up),
+                {"loss": "w_absv", "upper": upper}, dt)
+        add(f"eigh_small_{n}_sinw", "eigh_loss", a, lambda x: eigh_np(x, 'sinw', False),
+            {"loss": "sinw", "upper": False}, dt)
+        add(f"eigvalsh_small_{n}", "eigh_loss", a, lambda x: eigh_np(x, 'w', False), {"loss": "w", "upper": False}, dt)
+    # (a graded spectrum's vectors and sin(w) are ill-conditioned: values only)
+    for tag, diag in (("degenerate", [1, 1, 2, 2]), ("graded", [1e6, 1, 1e-6, -3]), ("zero", [0, 0, 0, 0])):
+        a = rotated(diag, 9, dt)
+        if tag != "graded":
+            add(f"eigh_small_{tag}_sinw", "eigh_loss", a, lambda x: eigh_np(x, 'sinw', False),
+                {"loss": "sinw", "upper": False}, dt)
+        add(f"eigvalsh_small_{tag}", "eigh_loss", a, lambda x: eigh_np(x, 'w', False),
+            {"loss": "w", "upper": False}, dt)
+    add("eigh_small_transposed_view", "eigh_loss", herm((11, 4, 4), dt), lambda x: eigh_np(x, 'w_absv', False),
+        {"loss": "w_absv", "upper": False}, dt, transpose=True)
+
 out = {"generator": "oracles/gen_linalg_spectral.py", "numpy": np.__version__, "torch": torch.__version__,
        "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_spectral.json"

@@ -410,12 +410,24 @@ Test(linalg, small_matrix_kernels) {
         tg_tensor *x6 = tg_linalg_solve(a, b6);
         double tol = pass ? 2e-5 : 1e-13;
         check_close(tg_matmul(a, x6), b6, tol, tol, "A X = B, 6 right-hand sides");
-        /* det(A) A^{-1} (the adjugate) at a nearly singular A: det and inv
-         * round alike, so the product stays within a few ulps of the exact
-         * cofactors of the singular neighbour */
+        /* eigh: a non-finite entry in the triangle read names its item; one
+         * in the other triangle is ignored. NaN at (13, 1, 0): lower only;
+         * inf at (17, 0, 3): upper only. */
+        tg_tensor *h = tg_copy(a), *w = NULL, *v = NULL;
+        tg_copy_(tg_select(tg_select(tg_select(h, 0, 17), 0, 0), 0, 3), tg_scalar(dt, INFINITY));
+        tg_copy_(tg_select(tg_select(tg_select(h, 0, 13), 0, 1), 0, 0), tg_scalar(dt, NAN));
+        cr_expect_eq(tg_linalg_eigh(h, &w, &v), TG_ERR_NUMERIC);
+        expect_msg("matrix 13 of the batch contains non-finite values");
+        cr_expect_null(tg_linalg_eigvalsh(h, false));
+        expect_msg("matrix 13 of the batch contains non-finite values");
+        cr_expect_eq(tg_linalg_eigh_uplo(h, true, &w, &v), TG_ERR_NUMERIC);
+        expect_msg("matrix 17 of the batch contains non-finite values");
     }
     /* row 2 = 0.6 row 0 + 1.7 row 1, then 1e-9 off; cof: NumPy's cofactors
      * of the singular matrix (the perturbation moves them by < 2e-9) */
+    /* det(A) A^{-1} (the adjugate) at a nearly singular A: det and inv
+     * round alike, so the product stays within a few ulps of the exact
+     * cofactors of the singular neighbour */
     double near[3][3] = {{0.7, 1.3, 2.1}, {1.9, 0.4, 3.3}, {3.65, 1.46, 6.87 + 1e-9}};
     const double cof[9] = {-2.07, -1.008, 1.314, -5.865, -2.856, 3.723, 3.45, 1.68, -2.19};
     tg_tensor *an = tg_from_data(TG_F64, 2, (int64_t[]){3, 3}, near);
