@@ -162,6 +162,11 @@ bool tg__small_lanes_available(void);
  * row-major, columns orthonormal. Returns the mask of lanes that hold a
  * non-finite value or did not converge (their outputs are unspecified). */
 unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const tg_small_lanes *lanes);
+/* SVD of a square A by one-sided Jacobi: x[w] gets S descending; when
+ * vectors, y[w] U and vh[w] Vh, both row-major n x n. Returns the
+ * mask of lanes that are non-finite, did not converge or are numerically
+ * rank deficient (U is then not fixed by A V / S: LAPACK completes it). */
+unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lanes *lanes, void *const *vh);
 
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }

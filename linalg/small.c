@@ -453,3 +453,119 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
         {eigh_lanes_double_1, eigh_lanes_double_2, eigh_lanes_double_3, eigh_lanes_double_4}};
     return fns[d == TG_F64][n - 1](L, upper, vectors);
 }
+
+/* ---- svd: one-sided Jacobi ------------------------------------------------------
+ * Rotations from the right orthogonalise A's columns (Hestenes): for each
+ * pair, alpha = |a_p|^2, beta = |a_q|^2, gamma = a_p . a_q and the rotation
+ * of the 2 x 2 Gram matrix's Schur form; V accumulates them. A sweep with
+ * every |gamma| <= eps sqrt(alpha beta) ends it; then S_j = |a_j| and
+ * U_j = a_j / S_j, sorted by S descending. A lane whose smallest S is below
+ * n eps S_max (rank deficient: those U columns are not determined) is
+ * reported, as are non-finite and unconverged ones. */
+#define DEFINE_SVD(T, N)                                                                                           \
+    SMALL_V4 static unsigned svd_lanes_##T##_##N(const tg_small_lanes *L, bool vectors, void *const *vh) {         \
+        v_##T a[N][N], v[N][N], zero = {0}, one = zero + 1;                                                       \
+        m_##T bad = {0};                                                                                           \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            const T *p = L->a[w];                                                                                  \
+            for (int i = 0; i < N; i++)                                                                            \
+                for (int j = 0; j < N; j++) a[i][j][w] = p[i * L->ars + j * L->acs];                               \
+        }                                                                                                          \
+        for (int i = 0; i < N; i++)                                                                                \
+            for (int j = 0; j < N; j++) {                                                                          \
+                bad |= VISNAN(T, a[i][j] - a[i][j]);                                                               \
+                v[i][j] = i == j ? one : zero;                                                                     \
+            }                                                                                                      \
+        m_##T done = bad;                                                                                          \
+        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
+            m_##T rotated = {0};                                                                                   \
+            for (int p = 0; p < N; p++)                                                                            \
+                for (int q = p + 1; q < N; q++) {                                                                  \
+                    v_##T al = zero, be = zero, ga = zero;                                                         \
+                    for (int r = 0; r < N; r++) {                                                                  \
+                        al += a[r][p] * a[r][p];                                                                   \
+                        be += a[r][q] * a[r][q];                                                                   \
+                        ga += a[r][p] * a[r][q];                                                                   \
+                    }                                                                                              \
+                    m_##T act = VABS(T, ga) > EPS_##T * VSQRT_##T(al * be);                                        \
+                    rotated |= act;                                                                                \
+                    v_##T zeta = (be - al) / (2 * ga);                                                             \
+                    v_##T t = one / (VABS(T, zeta) + VSQRT_##T(one + zeta * zeta));                                \
+                    t = SEL(T, zeta < 0, -t, t);                                                                   \
+                    t = SEL(T, act, t, zero);                                                                      \
+                    v_##T c = one / VSQRT_##T(one + t * t), s = t * c;                                             \
+                    for (int r = 0; r < N; r++) {                                                                  \
+                        v_##T x = a[r][p], y = a[r][q];                                                            \
+                        a[r][p] = c * x - s * y;                                                                   \
+                        a[r][q] = s * x + c * y;                                                                   \
+                    }                                                                                              \
+                    if (vectors)                                                                                   \
+                        for (int r = 0; r < N; r++) {                                                              \
+                            v_##T x = v[r][p], y = v[r][q];                                                        \
+                            v[r][p] = c * x - s * y;                                                               \
+                            v[r][q] = s * x + c * y;                                                               \
+                        }                                                                                          \
+                }                                                                                                  \
+            done |= ~rotated;                                                                                      \
+            bool all = true;                                                                                       \
+            for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
+            if (all) break;                                                                                        \
+        }                                                                                                          \
+        v_##T sv[N], smax = zero, smin;                                                                            \
+        for (int j = 0; j < N; j++) {                                                                              \
+            v_##T n2 = zero;                                                                                       \
+            for (int r = 0; r < N; r++) n2 += a[r][j] * a[r][j];                                                   \
+            sv[j] = VSQRT_##T(n2);                                                                                 \
+            smax = SEL(T, sv[j] > smax, sv[j], smax);                                                              \
+        }                                                                                                          \
+        smin = sv[0];                                                                                              \
+        for (int j = 1; j < N; j++) smin = SEL(T, sv[j] < smin, sv[j], smin);                                      \
+        if (vectors) bad |= smin <= (N * EPS_##T) * smax;                                                          \
+        /* descending: the sorting network with the comparison reversed */                                       \
+        for (int k = 0; k < sort_len[N - 1]; k++) {                                                                \
+            int i = sort_net[N - 1][k][0], j = sort_net[N - 1][k][1];                                              \
+            m_##T sw = sv[i] < sv[j];                                                                              \
+            v_##T hi = SEL(T, sw, sv[j], sv[i]), lo = SEL(T, sw, sv[i], sv[j]);                                    \
+            sv[i] = hi;                                                                                            \
+            sv[j] = lo;                                                                                            \
+            if (vectors)                                                                                           \
+                for (int r = 0; r < N; r++) {                                                                      \
+                    v_##T x = a[r][i], y = a[r][j];                                                                \
+                    a[r][i] = SEL(T, sw, y, x);                                                                    \
+                    a[r][j] = SEL(T, sw, x, y);                                                                    \
+                    x = v[r][i], y = v[r][j];                                                                      \
+                    v[r][i] = SEL(T, sw, y, x);                                                                    \
+                    v[r][j] = SEL(T, sw, x, y);                                                                    \
+                }                                                                                                  \
+        }                                                                                                          \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            T *so = L->x[w];                                                                                       \
+            for (int i = 0; i < N; i++) so[i] = sv[i][w];                                                          \
+            if (vectors) {                                                                                         \
+                T *uo = L->y[w], *vo = vh[w];                                                                      \
+                for (int i = 0; i < N; i++)                                                                        \
+                    for (int j = 0; j < N; j++) {                                                                  \
+                        uo[i * N + j] = a[i][j][w] / sv[j][w];                                                     \
+                        vo[i * N + j] = v[j][i][w];                                                                \
+                    }                                                                                              \
+            }                                                                                                      \
+        }                                                                                                          \
+        unsigned mask = 0;                                                                                         \
+        for (int w = 0; w < TG_SMALL_W; w++) mask |= (bad[w] != 0 || done[w] == 0 ? 1u : 0u) << w;                \
+        return mask;                                                                                               \
+    }
+DEFINE_SVD(float, 1)
+DEFINE_SVD(float, 2)
+DEFINE_SVD(float, 3)
+DEFINE_SVD(float, 4)
+DEFINE_SVD(double, 1)
+DEFINE_SVD(double, 2)
+DEFINE_SVD(double, 3)
+DEFINE_SVD(double, 4)
+
+unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lanes *L, void *const *vh) {
+    static unsigned (*const fns[2][4])(const tg_small_lanes *, bool, void *const *) = {
+        {svd_lanes_float_1, svd_lanes_float_2, svd_lanes_float_3, svd_lanes_float_4},
+        {svd_lanes_double_1, svd_lanes_double_2, svd_lanes_double_3, svd_lanes_double_4}};
+    return fns[d == TG_F64][n - 1](L, vectors, vh);
+}

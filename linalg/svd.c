@@ -115,6 +115,7 @@ typedef struct {
     tg_dtype d;
     tg_linalg_batch bt;
     int64_t sa[TG_MAX_DIMS], m, n, k, ku, kv, es, rs;
+    int64_t bad_item;        /* the small path's first failing item */
 } svd_job;
 
 static int svd_item(void *ctx, int64_t t) {
@@ -144,9 +145,40 @@ static int svd_item(void *ctx, int64_t t) {
     return info;
 }
 
+/* Square real matrices of order up to 4: TG_SMALL_W items per call through
+ * small.c's one-sided Jacobi lanes; a lane it reports (non-finite, rank
+ * deficient, not converged) runs through LAPACK. */
+static int svd_small_block(void *ctx, int64_t tb) {
+    svd_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t t0 = tb * TG_SMALL_W, n = j->n, es = j->es;
+    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    tg_small_lanes L;
+    void *vh[TG_SMALL_W];
+    L.ars = a->strides[a->ndim - 2];
+    L.acs = a->strides[a->ndim - 1];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        int64_t t = t0 + (w < cnt ? w : cnt - 1);
+        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        L.x[w] = tg__ptr(j->so) + t * n * j->rs;
+        L.y[w] = j->vectors ? tg__ptr(j->out[0]) + t * n * n * es : NULL;
+        vh[w] = j->vectors ? tg__ptr(j->out[2]) + t * n * n * es : NULL;
+    }
+    unsigned bad = tg__small_svd_lanes(j->d, (int)n, j->vectors, &L, vh);
+    for (int w = 0; w < cnt; w++) {
+        if (!(bad >> w & 1)) continue;
+        int info = svd_item(j, t0 + w);
+        if (info) {
+            tg__linalg_note_bad(&j->bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 /* One matrix per batch item, across threads when the batch is large. */
 static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
-    svd_job j = {.out = out, .vectors = vectors};
+    svd_job j = {.out = out, .vectors = vectors, .bad_item = INT64_MAX};
     if (tg__linalg_dtype(c, tg_dtype_of(in[0]), &j.d)) return tg_last_error_code();
     j.a = tg__cast_raw(in[0], j.d);
     if (!j.a) return tg_last_error_code();
@@ -169,7 +201,14 @@ static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg
     tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
     int info;
     double cost = 12.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
-    int64_t t = tg__linalg_batch_run(j.bt.count, cost, svd_item, &j, &info);
+    int64_t t;
+    if (j.m == j.n && tg__linalg_small(j.d, j.n) && tg__small_lanes_available()) {
+        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, svd_small_block, &j,
+                                 &info);
+        if (t >= 0) t = j.bad_item;
+    } else {
+        t = tg__linalg_batch_run(j.bt.count, cost, svd_item, &j, &info);
+    }
     if (t >= 0 && info == TG_LINALG_NOT_FINITE)
         st = tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch contains non-finite values", (long long)t);
     else if (t >= 0 && info > 0)

@@ -206,6 +206,29 @@ for dt in ('f32', 'f64'):
     add("eigh_small_transposed_view", "eigh_loss", herm((11, 4, 4), dt), lambda x: eigh_np(x, 'w_absv', False),
         {"loss": "w_absv", "upper": False}, dt, transpose=True)
 
+    for n in (1, 2, 3, 4):
+        a = rnd((19, n, n), dt)
+        for loss in ('recon', 'abs', 'orth'):
+            add(f"svd_small_{n}_{loss}", "svd_loss", a, lambda x, l=loss: svd_np(x, l, False),
+                {"loss": loss, "full": False}, dt)
+        add(f"svdvals_small_{n}", "svd_loss", a, lambda x: svd_np(x, 's', False), {"loss": "s", "full": False}, dt)
+    # rank 2 of 4 (LAPACK completes U) and a repeated singular value (U Vh is still fixed)
+    lowrank = (rnd((9, 4, 2), dt) @ rnd((9, 2, 4), dt)).astype(DT[dt])
+    add("svd_small_rank2_orth", "svd_loss", lowrank, lambda x: svd_np(x, 'orth', True), {"loss": "orth", "full": True}, dt)
+    add("svd_small_rank2_s", "svd_loss", lowrank, lambda x: svd_np(x, 's', False), {"loss": "s", "full": False}, dt)
+    zcol = rnd((9, 4, 4), dt)
+    zcol[:, :, 2] = 0                          # an exact zero singular value: U's column from LAPACK
+    zcol[4] = 0                                # and a zero matrix
+    add("svd_small_zero_column_orth", "svd_loss", zcol, lambda x: svd_np(x, 'orth', True),
+        {"loss": "orth", "full": True}, dt)
+    add("svd_small_zero_column_recon", "svd_loss", zcol, lambda x: svd_np(x, 'recon', True),
+        {"loss": "recon", "full": True}, dt)
+    ortho = rotated([1, 1, 1, 1], 9, dt)      # orthogonal: S = 1, 1, 1, 1
+    add("svd_small_repeated_uvh", "svd_loss", ortho, lambda x: svd_np(x, 'uvh', False),
+        {"loss": "uvh", "full": False}, dt)
+    add("svd_small_transposed_view", "svd_loss", rnd((11, 3, 3), dt), lambda x: svd_np(x, 'recon', False),
+        {"loss": "recon", "full": False}, dt, transpose=True)
+
 out = {"generator": "oracles/gen_linalg_spectral.py", "numpy": np.__version__, "torch": torch.__version__,
        "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_spectral.json"

@@ -422,6 +422,12 @@ Test(linalg, small_matrix_kernels) {
         expect_msg("matrix 13 of the batch contains non-finite values");
         cr_expect_eq(tg_linalg_eigh_uplo(h, true, &w, &v), TG_ERR_NUMERIC);
         expect_msg("matrix 17 of the batch contains non-finite values");
+        /* svd, svdvals: any non-finite entry; the first item named */
+        tg_tensor *u = NULL, *sv = NULL, *vh = NULL;
+        cr_expect_eq(tg_linalg_svd(h, false, &u, &sv, &vh), TG_ERR_NUMERIC);
+        expect_msg("matrix 13 of the batch contains non-finite values");
+        cr_expect_null(tg_linalg_svdvals(h));
+        expect_msg("matrix 13 of the batch contains non-finite values");
     }
     /* row 2 = 0.6 row 0 + 1.7 row 1, then 1e-9 off; cof: NumPy's cofactors
      * of the singular matrix (the perturbation moves them by < 2e-9) */
