@@ -167,6 +167,12 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
  * mask of lanes that are non-finite, did not converge or are numerically
  * rank deficient (U is then not fixed by A V / S: LAPACK completes it). */
 unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lanes *lanes, void *const *vh);
+/* QR of a square A by Householder reflections with LAPACK's conventions
+ * (geqrf's beta = -sign(alpha) |x|, tau = 0 for a zero column below the
+ * diagonal; Q formed from them): x[w] gets Q, y[w] R, both column-major
+ * n x n. Returns the mask of lanes holding non-finite values or values so
+ * small or large that LAPACK's scaling matters (LAPACK runs those). */
+unsigned tg__small_qr_lanes(tg_dtype d, int n, const tg_small_lanes *lanes);
 
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }

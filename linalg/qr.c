@@ -116,6 +116,7 @@ typedef struct {
     tg_dtype d;
     tg_linalg_batch bt;
     int64_t sa[TG_MAX_DIMS], m, n, k, qc, rr, es;
+    int64_t bad_item;        /* the small path's first failing item */
 } qr_job;
 
 /* Q (m x qc) and R (rr x n) are returned column-major per matrix (strides
@@ -146,6 +147,35 @@ static int qr_item(void *ctx, int64_t t) {
     return info ? ORGQR_TAG + info : 0;
 }
 
+/* Square real matrices of order up to 4: TG_SMALL_W items per call through
+ * small.c's Householder lanes; a lane it reports (non-finite, extreme
+ * values) runs through LAPACK. */
+static int qr_small_block(void *ctx, int64_t tb) {
+    qr_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t t0 = tb * TG_SMALL_W, n = j->n, es = j->es;
+    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    tg_small_lanes L;
+    L.ars = a->strides[a->ndim - 2];
+    L.acs = a->strides[a->ndim - 1];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        int64_t t = t0 + (w < cnt ? w : cnt - 1);
+        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        L.x[w] = tg__ptr(j->out[0]) + t * n * n * es;
+        L.y[w] = tg__ptr(j->out[1]) + t * n * n * es;
+    }
+    unsigned bad = tg__small_qr_lanes(j->d, (int)n, &L);
+    for (int w = 0; w < cnt; w++) {
+        if (!(bad >> w & 1)) continue;
+        int info = qr_item(j, t0 + w);
+        if (info) {
+            tg__linalg_note_bad(&j->bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 /* A view of a fresh buffer: shape like[0..nd-2] + (rows, cols), each
  * matrix column-major. */
 static tg_tensor *col_major(tg_dtype d, const tg_tensor *like, int64_t rows, int64_t cols) {
@@ -168,7 +198,7 @@ static tg_tensor *col_major(tg_dtype d, const tg_tensor *like, int64_t rows, int
 
 /* One matrix per batch item, across threads when the batch is large. */
 static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    qr_job j = {.out = out};
+    qr_job j = {.out = out, .bad_item = INT64_MAX};
     tg_status st = tg__linalg_dtype(c, in[0]->dtype, &j.d);
     if (st) return st;
     j.a = tg__cast_raw(in[0], j.d);
@@ -189,7 +219,14 @@ static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
     if (j.bt.count == 0 || j.m == 0) goto done;
     int info;
     double cost = 4.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
-    int64_t t = tg__linalg_batch_run(j.bt.count, cost, qr_item, &j, &info);
+    int64_t t;
+    if (j.m == j.n && tg__linalg_small(j.d, j.n) && tg__small_lanes_available()) {
+        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, qr_small_block, &j,
+                                 &info);
+        if (t >= 0) t = j.bad_item;
+    } else {
+        t = tg__linalg_batch_run(j.bt.count, cost, qr_item, &j, &info);
+    }
     if (t >= 0 && info == TG_LINALG_NO_MEMORY) st = tg__linalg_info_error(c, "geqrf", t, info, "");
     else if (t >= 0 && info <= ORGQR_TAG + 100000 && info > ORGQR_TAG - 100000)
         st = lapack_error(c, "orgqr/ungqr", info - ORGQR_TAG);

@@ -569,3 +569,80 @@ unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lan
         {svd_lanes_double_1, svd_lanes_double_2, svd_lanes_double_3, svd_lanes_double_4}};
     return fns[d == TG_F64][n - 1](L, vectors, vh);
 }
+
+/* ---- qr: Householder ------------------------------------------------------------- */
+#define SAFE_LO_double 1e-140
+#define SAFE_HI_double 1e140
+#define SAFE_LO_float 1e-17f
+#define SAFE_HI_float 1e17f
+
+#define DEFINE_QR(T, N)                                                                                            \
+    SMALL_V4 static unsigned qr_lanes_##T##_##N(const tg_small_lanes *L) {                                         \
+        v_##T a[N][N], q[N][N], tau[N], zero = {0}, one = zero + 1;                                                \
+        m_##T bad = {0};                                                                                           \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            const T *p = L->a[w];                                                                                  \
+            for (int i = 0; i < N; i++)                                                                            \
+                for (int j = 0; j < N; j++) a[i][j][w] = p[i * L->ars + j * L->acs];                               \
+        }                                                                                                          \
+        for (int i = 0; i < N; i++)                                                                                \
+            for (int j = 0; j < N; j++) {                                                                          \
+                v_##T x = VABS(T, a[i][j]);                                                                        \
+                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > SAFE_HI_##T) | ((x < SAFE_LO_##T) & (x != 0));          \
+            }                                                                                                      \
+        for (int j = 0; j < N; j++) {                                                                              \
+            v_##T x2 = zero;                                                                                       \
+            for (int i = j + 1; i < N; i++) x2 += a[i][j] * a[i][j];                                               \
+            v_##T alpha = a[j][j], beta = VSQRT_##T(alpha * alpha + x2);                                           \
+            beta = SEL(T, alpha < 0, beta, -beta);            /* -sign(alpha) |(alpha, x)|, sign(0) = + */         \
+            m_##T refl = x2 != 0;                                                                                  \
+            tau[j] = SEL(T, refl, (beta - alpha) / beta, zero);                                                    \
+            v_##T scale = SEL(T, refl, one / (alpha - beta), zero);                                                \
+            for (int i = j + 1; i < N; i++) a[i][j] *= scale;                                                      \
+            a[j][j] = SEL(T, refl, beta, alpha);                                                                   \
+            for (int c = j + 1; c < N; c++) {                                                                      \
+                v_##T s = a[j][c];                                                                                 \
+                for (int i = j + 1; i < N; i++) s += a[i][j] * a[i][c];                                            \
+                s *= tau[j];                                                                                       \
+                a[j][c] -= s;                                                                                      \
+                for (int i = j + 1; i < N; i++) a[i][c] -= a[i][j] * s;                                            \
+            }                                                                                                      \
+        }                                                                                                          \
+        /* Q = H_0 ... H_{n-1} I, applied from the last reflector back */                                         \
+        for (int i = 0; i < N; i++)                                                                                \
+            for (int c = 0; c < N; c++) q[i][c] = i == c ? one : zero;                                             \
+        for (int j = N - 1; j >= 0; j--)                                                                           \
+            for (int c = j; c < N; c++) {                                                                          \
+                v_##T s = q[j][c];                                                                                 \
+                for (int i = j + 1; i < N; i++) s += a[i][j] * q[i][c];                                            \
+                s *= tau[j];                                                                                       \
+                q[j][c] -= s;                                                                                      \
+                for (int i = j + 1; i < N; i++) q[i][c] -= a[i][j] * s;                                            \
+            }                                                                                                      \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            T *qo = L->x[w], *ro = L->y[w];                                                                        \
+            for (int c = 0; c < N; c++)                                                                            \
+                for (int i = 0; i < N; i++) {                                                                      \
+                    qo[i + c * N] = q[i][c][w];                                                                    \
+                    ro[i + c * N] = i <= c ? a[i][c][w] : 0;                                                       \
+                }                                                                                                  \
+        }                                                                                                          \
+        unsigned mask = 0;                                                                                         \
+        for (int w = 0; w < TG_SMALL_W; w++) mask |= (bad[w] != 0 ? 1u : 0u) << w;                                \
+        return mask;                                                                                               \
+    }
+DEFINE_QR(float, 1)
+DEFINE_QR(float, 2)
+DEFINE_QR(float, 3)
+DEFINE_QR(float, 4)
+DEFINE_QR(double, 1)
+DEFINE_QR(double, 2)
+DEFINE_QR(double, 3)
+DEFINE_QR(double, 4)
+
+unsigned tg__small_qr_lanes(tg_dtype d, int n, const tg_small_lanes *L) {
+    static unsigned (*const fns[2][4])(const tg_small_lanes *) = {
+        {qr_lanes_float_1, qr_lanes_float_2, qr_lanes_float_3, qr_lanes_float_4},
+        {qr_lanes_double_1, qr_lanes_double_2, qr_lanes_double_3, qr_lanes_double_4}};
+    return fns[d == TG_F64][n - 1](L);
+}

@@ -245,6 +245,27 @@ for dt in ('f64', 'c128'):
     tjvp("eig_batched", "eig", t_eig_sorted, [eig_separated((2, 4, 4), dt)], {"nout": 2})
     tjvp("eig_transposed_view", "eig", t_eig_sorted, [eig_separated((3, 3), dt)], {"nout": 2}, transpose0=True)
 
+# ---- small real square batches (linalg/small.c's Householder lanes): Q and R
+# compared as they are (LAPACK's sign conventions, which numpy.linalg.qr
+# returns); orders 1-4 over two blocks of eight and a part, upper triangular
+# input with negative diagonal (no reflection: tau = 0 keeps the sign), a
+# zero column, a transposed view; lu_factor of the same sizes ----
+for dt in ('f32', 'f64'):
+    for n in (1, 2, 3, 4):
+        a = rnd((19, n, n), dt)
+        add(f"qr_small_{n}", "qr", [a], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False}, dt)
+        add(f"qr_small_{n}_complete", "qr", [a], lambda a: list(np.linalg.qr(a, mode='complete')),
+            {"complete": True}, dt)
+        add(f"lu_factor_small_{n}", "lu_factor", [rnd((19, n, n), dt)], lambda a: list(torch_lu_factor(a)), dt=dt)
+    tri = np.triu(rnd((9, 4, 4), dt))
+    tri[:, 1, 1] = -np.abs(tri[:, 1, 1]) - 0.5
+    add("qr_small_triangular", "qr", [tri], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False}, dt)
+    zc = rnd((9, 4, 4), dt)
+    zc[:, :, 1] = 0
+    add("qr_small_zero_column", "qr", [zc], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False}, dt)
+    add("qr_small_transposed_view", "qr", [rnd((11, 4, 4), dt)], lambda a: list(np.linalg.qr(a, mode='reduced')),
+        {"complete": False}, dt, transpose0=True)
+
 out = {"generator": "oracles/gen_linalg_decomp.py", "numpy": np.__version__, "scipy": scipy.__version__,
        "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_decomp.json"

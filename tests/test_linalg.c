@@ -428,6 +428,12 @@ Test(linalg, small_matrix_kernels) {
         expect_msg("matrix 13 of the batch contains non-finite values");
         cr_expect_null(tg_linalg_svdvals(h));
         expect_msg("matrix 13 of the batch contains non-finite values");
+        /* qr propagates NaN (LAPACK runs that item): item 13's factors hold
+         * NaN, item 12's do not */
+        tg_tensor *q = NULL, *r = NULL;
+        cr_assert_eq(tg_linalg_qr(h, false, &q, &r), TG_OK, "%s", tg_last_error());
+        cr_expect(tg_item_i64(tg_any(tg_isnan(tg_select(r, 0, 13)), 0, NULL, false)) == 1, "NaN in R of item 13");
+        cr_expect(tg_item_i64(tg_any(tg_isnan(tg_select(q, 0, 12)), 0, NULL, false)) == 0, "Q of item 12 finite");
     }
     /* row 2 = 0.6 row 0 + 1.7 row 1, then 1e-9 off; cof: NumPy's cofactors
      * of the singular matrix (the perturbation moves them by < 2e-9) */
