@@ -154,6 +154,15 @@ typedef struct {
     bool packed;             /* a[w] = a[0] + w n n, b[w] = b[0] + w n k, rows contiguous */
 } tg_small_lanes;
 bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *lanes);
+/* getrf of lane w's A (a[w], strides ars, acs), as tg__lapack_getrf_cm of
+ * its row-major copy: F column-major to x[w], 1-based pivots (int) to y[w].
+ * getrs (trans 'N' or 'T'/'C') with F at a[w] and pivots at b[w] on one
+ * right-hand side x[w] (n contiguous, in place). Both return the mask of
+ * lanes with a NaN or (getrf) a zero pivot, whose outputs are unspecified:
+ * the scalar kernels give those lanes' results and codes. */
+unsigned tg__small_getrf_lanes(tg_dtype d, int n, const tg_small_lanes *lanes);
+unsigned tg__small_getrs_lanes(tg_dtype d, int n, char trans, const tg_small_lanes *lanes);
+
 /* Whether this CPU runs the lanes kernels below (AVX-512); the callers of
  * those use LAPACK otherwise. */
 bool tg__small_lanes_available(void);

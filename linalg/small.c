@@ -231,9 +231,12 @@ static inline v_float vsqrt_float(v_float x) {
 #define TINY_double DBL_MIN
 #define TINY_float FLT_MIN
 
-#define DEFINE_SOLVE_BLOCK(T, N)                                                                                    \
-    SMALL_V4 static bool solve_block_##T##_##N(v_##T m[N][N], v_##T y[][N], int64_t k) {                          \
-        v_##T piv[N], zero = {0};                                                                                  \
+/* getrf of W matrices (m holds each lane's M = A^T, row i column j): LU in
+ * place, piv[j] the row swapped with j at step j. A lane is bad for a NaN
+ * or a zero pivot. The arithmetic is the scalar getrf's. */
+#define DEFINE_LU_BLOCK(T, N)                                                                                       \
+    SMALL_V4 static m_##T lu_block_##T##_##N(v_##T m[N][N], v_##T piv[N]) {                                       \
+        v_##T zero = {0};                                                                                          \
         m_##T bad = {0};                                                                                           \
         for (int i = 0; i < N; i++)                                                                                \
             for (int j = 0; j < N; j++) bad |= VISNAN(T, m[i][j]);                                                 \
@@ -263,60 +266,139 @@ static inline v_float vsqrt_float(v_float x) {
                 for (int c = j + 1; c < N; c++) m[i][c] -= m[i][j] * m[j][c];                                      \
             }                                                                                                      \
         }                                                                                                          \
-        /* getrs('T'): U^T w = b, L^T z = w, x = P z */                                                            \
-        for (int64_t c = 0; c < k; c++) {                                                                          \
-            v_##T *v = y[c];                                                                                       \
-            for (int i = 0; i < N; i++) bad |= VISNAN(T, v[i]);                                                    \
-            for (int i = 0; i < N; i++) {                                                                          \
-                for (int l = 0; l < i; l++) v[i] -= m[l][i] * v[l];                                                \
-                v[i] /= m[i][i];                                                                                   \
-            }                                                                                                      \
-            for (int i = N - 2; i >= 0; i--)                                                                       \
-                for (int l = i + 1; l < N; l++) v[i] -= m[l][i] * v[l];                                            \
-            for (int j = N - 1; j >= 0; j--)                                                                       \
+        return bad;                                                                                                \
+    }
+
+/* getrs on W factorisations, one right-hand side v per lane: trans 'T'
+ * solves M^T x = b (A x = b for M = A^T): U^T w = b, L^T z = w, x = P z;
+ * 'N' solves M x = b: P^T b, then L, then U. NaN in b marks the lane. */
+#define DEFINE_GETRS_BLOCK(T, N)                                                                                    \
+    SMALL_V4 static m_##T getrs_block_##T##_##N(char trans, v_##T m[N][N], const v_##T piv[N], v_##T v[N]) {       \
+        m_##T bad = {0};                                                                                           \
+        for (int i = 0; i < N; i++) bad |= VISNAN(T, v[i]);                                                        \
+        if (trans == 'N') {                                                                                        \
+            for (int j = 0; j < N; j++)                                                                            \
                 for (int i = j + 1; i < N; i++) {                                                                  \
                     m_##T s = piv[j] == (T)i;                                                                      \
                     v_##T top = v[j], row = v[i];                                                                  \
                     v[j] = SEL(T, s, row, top);                                                                    \
                     v[i] = SEL(T, s, top, row);                                                                    \
                 }                                                                                                  \
+            for (int i = 1; i < N; i++)                                                                            \
+                for (int l = 0; l < i; l++) v[i] -= m[i][l] * v[l];                                                \
+            for (int i = N - 1; i >= 0; i--) {                                                                     \
+                for (int l = i + 1; l < N; l++) v[i] -= m[i][l] * v[l];                                            \
+                v[i] /= m[i][i];                                                                                   \
+            }                                                                                                      \
+            return bad;                                                                                            \
         }                                                                                                          \
-        bool any = false;                                                                                          \
-        for (int w = 0; w < TG_SMALL_W; w++) any |= bad[w] != 0;                                                   \
-        return any;                                                                                                \
+        for (int i = 0; i < N; i++) {                                                                              \
+            for (int l = 0; l < i; l++) v[i] -= m[l][i] * v[l];                                                    \
+            v[i] /= m[i][i];                                                                                       \
+        }                                                                                                          \
+        for (int i = N - 2; i >= 0; i--)                                                                           \
+            for (int l = i + 1; l < N; l++) v[i] -= m[l][i] * v[l];                                                \
+        for (int j = N - 1; j >= 0; j--)                                                                           \
+            for (int i = j + 1; i < N; i++) {                                                                      \
+                m_##T s = piv[j] == (T)i;                                                                          \
+                v_##T top = v[j], row = v[i];                                                                      \
+                v[j] = SEL(T, s, row, top);                                                                        \
+                v[i] = SEL(T, s, top, row);                                                                        \
+            }                                                                                                      \
+        return bad;                                                                                                \
     }
 
-/* Gathers each lane's A and its k
- * right-hand sides, solves, and writes X row-major (n x k). A packed batch
- * (consecutive row-major items) is read with constant offsets. */
+SMALL_V4 static inline bool any_lane_d(m_double m) {
+    bool any = false;
+    for (int w = 0; w < TG_SMALL_W; w++) any |= m[w] != 0;
+    return any;
+}
+SMALL_V4 static inline bool any_lane_f(m_float m) {
+    bool any = false;
+    for (int w = 0; w < TG_SMALL_W; w++) any |= m[w] != 0;
+    return any;
+}
+#define ANY_LANE_double any_lane_d
+#define ANY_LANE_float any_lane_f
+
+/* Solve: gathers lane w's A^T (the scalar path's factorisation, to the bit)
+ * and its k right-hand sides, factors, solves, and writes X row-major
+ * (n x k). A packed batch (consecutive row-major items) is read with
+ * constant offsets. */
 #define DEFINE_SOLVE_LANES(T, N)                                                                                    \
-    DEFINE_SOLVE_BLOCK(T, N)                                                                                       \
-    SMALL_V4 static bool solve_lanes_##T##_##N(const tg_small_lanes *L, int64_t k) {                                        \
-        v_##T m[N][N], y[TG_SMALL_KMAX][N];                                                                  \
+    DEFINE_LU_BLOCK(T, N)                                                                                          \
+    DEFINE_GETRS_BLOCK(T, N)                                                                                       \
+    SMALL_V4 static bool solve_lanes_##T##_##N(const tg_small_lanes *L, int64_t k) {                               \
+        v_##T m[N][N], y[TG_SMALL_KMAX][N], piv[N];                                                                \
         if (L->packed) {                                                                                           \
             const T *a = L->a[0], *b = L->b[0];                                                                    \
             for (int w = 0; w < TG_SMALL_W; w++)                                                                   \
                 for (int i = 0; i < N; i++)                                                                        \
-                    for (int j = 0; j < N; j++) m[i][j][w] = a[(w * N + j) * N + i];                  \
+                    for (int j = 0; j < N; j++) m[i][j][w] = a[(w * N + j) * N + i];                               \
             for (int w = 0; w < TG_SMALL_W; w++)                                                                   \
                 for (int i = 0; i < N; i++)                                                                        \
-                    for (int64_t c = 0; c < k; c++) y[c][i][w] = b[(w * N + i) * k + c];              \
+                    for (int64_t c = 0; c < k; c++) y[c][i][w] = b[(w * N + i) * k + c];                           \
         } else {                                                                                                   \
             for (int w = 0; w < TG_SMALL_W; w++) {                                                                 \
                 const T *a = L->a[w], *b = L->b[w];                                                                \
                 for (int i = 0; i < N; i++)                                                                        \
-                    for (int j = 0; j < N; j++) m[i][j][w] = a[j * L->ars + i * L->acs];              \
+                    for (int j = 0; j < N; j++) m[i][j][w] = a[j * L->ars + i * L->acs];                           \
                 for (int64_t c = 0; c < k; c++)                                                                    \
-                    for (int i = 0; i < N; i++) y[c][i][w] = b[i * L->brs + c * L->bcs];              \
+                    for (int i = 0; i < N; i++) y[c][i][w] = b[i * L->brs + c * L->bcs];                           \
             }                                                                                                      \
         }                                                                                                          \
-        bool bad = solve_block_##T##_##N(m, y, k);                                                                 \
+        m_##T bad = lu_block_##T##_##N(m, piv);                                                                    \
+        for (int64_t c = 0; c < k; c++) bad |= getrs_block_##T##_##N('T', m, piv, y[c]);                           \
         for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
             T *x = L->x[w];                                                                                        \
             for (int i = 0; i < N; i++)                                                                            \
-                for (int64_t c = 0; c < k; c++) x[i * k + c] = y[c][i][w];                            \
+                for (int64_t c = 0; c < k; c++) x[i * k + c] = y[c][i][w];                                         \
         }                                                                                                          \
-        return bad;                                                                                                \
+        return ANY_LANE_##T(bad);                                                                                  \
+    }                                                                                                              \
+    /* getrf: lane w's A (strides ars, acs) read as M = A^T (a row-major copy \
+     * read column-major); F column-major to x[w], 1-based pivots to y[w] */    \
+    SMALL_V4 static unsigned getrf_lanes_##T##_##N(const tg_small_lanes *L) {                                      \
+        v_##T m[N][N], piv[N];                                                                                     \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            const T *a = L->a[w];                                                                                  \
+            for (int i = 0; i < N; i++)                                                                            \
+                for (int j = 0; j < N; j++) m[i][j][w] = a[j * L->ars + i * L->acs];                               \
+        }                                                                                                          \
+        m_##T bad = lu_block_##T##_##N(m, piv);                                                                    \
+        unsigned mask = 0;                                                                                         \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            T *f = L->x[w];                                                                                        \
+            int *ip = L->y[w];                                                                                     \
+            for (int j = 0; j < N; j++) {                                                                          \
+                ip[j] = (int)piv[j][w] + 1;                                                                        \
+                for (int i = 0; i < N; i++) f[i + j * N] = m[i][j][w];                                             \
+            }                                                                                                      \
+            mask |= (bad[w] != 0 ? 1u : 0u) << w;                                                                  \
+        }                                                                                                          \
+        return mask;                                                                                               \
+    }                                                                                                              \
+    /* getrs, one right-hand side: F column-major at a[w], pivots at b[w],   \
+     * x[w] (n contiguous) in place */                                                                             \
+    SMALL_V4 static unsigned getrs_lanes_##T##_##N(char trans, const tg_small_lanes *L) {                          \
+        v_##T m[N][N], piv[N], v[N];                                                                               \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            const T *f = L->a[w], *x = L->x[w];                                                                    \
+            const int *ip = L->b[w];                                                                               \
+            for (int j = 0; j < N; j++) {                                                                          \
+                piv[j][w] = (T)(ip[j] - 1);                                                                        \
+                v[j][w] = x[j];                                                                                    \
+                for (int i = 0; i < N; i++) m[i][j][w] = f[i + j * N];                                             \
+            }                                                                                                      \
+        }                                                                                                          \
+        m_##T bad = getrs_block_##T##_##N(trans, m, piv, v);                                                       \
+        unsigned mask = 0;                                                                                         \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            T *x = L->x[w];                                                                                        \
+            for (int i = 0; i < N; i++) x[i] = v[i][w];                                                            \
+            mask |= (bad[w] != 0 ? 1u : 0u) << w;                                                                  \
+        }                                                                                                          \
+        return mask;                                                                                               \
     }
 DEFINE_SOLVE_LANES(float, 1)
 DEFINE_SOLVE_LANES(float, 2)
@@ -326,6 +408,20 @@ DEFINE_SOLVE_LANES(double, 1)
 DEFINE_SOLVE_LANES(double, 2)
 DEFINE_SOLVE_LANES(double, 3)
 DEFINE_SOLVE_LANES(double, 4)
+
+unsigned tg__small_getrf_lanes(tg_dtype d, int n, const tg_small_lanes *L) {
+    static unsigned (*const fns[2][4])(const tg_small_lanes *) = {
+        {getrf_lanes_float_1, getrf_lanes_float_2, getrf_lanes_float_3, getrf_lanes_float_4},
+        {getrf_lanes_double_1, getrf_lanes_double_2, getrf_lanes_double_3, getrf_lanes_double_4}};
+    return fns[d == TG_F64][n - 1](L);
+}
+
+unsigned tg__small_getrs_lanes(tg_dtype d, int n, char trans, const tg_small_lanes *L) {
+    static unsigned (*const fns[2][4])(char, const tg_small_lanes *) = {
+        {getrs_lanes_float_1, getrs_lanes_float_2, getrs_lanes_float_3, getrs_lanes_float_4},
+        {getrs_lanes_double_1, getrs_lanes_double_2, getrs_lanes_double_3, getrs_lanes_double_4}};
+    return fns[d == TG_F64][n - 1](trans == 'N' ? 'N' : 'T', L);
+}
 
 bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *L) {
     static bool (*const fns[2][4])(const tg_small_lanes *, int64_t) = {

@@ -35,6 +35,7 @@ typedef struct {
     tg_tensor *a, *f, *piv;
     tg_linalg_batch bt;
     int64_t sa[TG_MAX_DIMS], n;
+    int64_t bad_item;        /* the lanes path's first failing item */
 } factor_job;
 
 static int factor_item(void *ctx, int64_t t) {
@@ -45,8 +46,36 @@ static int factor_item(void *ctx, int64_t t) {
     return tg__lapack_getrf_cm(j->f->dtype, (int)n, f, (int *)tg__ptr(j->piv) + t * n);
 }
 
+/* Small real matrices: TG_SMALL_W items per call through small.c's lanes;
+ * a lane they report (NaN, zero pivot) reruns item by item for its code. */
+static int factor_block(void *ctx, int64_t tb) {
+    factor_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t t0 = tb * TG_SMALL_W, n = j->n, es = tg__esize(j->f->dtype);
+    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    tg_small_lanes L;
+    L.ars = a->strides[a->ndim - 2];
+    L.acs = a->strides[a->ndim - 1];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        int64_t t = t0 + (w < cnt ? w : cnt - 1);
+        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        L.x[w] = tg__ptr(j->f) + t * n * n * es;
+        L.y[w] = (int *)tg__ptr(j->piv) + t * n;
+    }
+    unsigned bad = tg__small_getrf_lanes(j->f->dtype, (int)n, &L);
+    for (int w = 0; w < cnt; w++) {
+        if (!(bad >> w & 1)) continue;
+        int info = factor_item(j, t0 + w);
+        if (info) {
+            tg__linalg_note_bad(&j->bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 static tg_status factor_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    factor_job j = {.a = tg__cast_raw(in[0], out[0]->dtype), .f = out[0], .piv = out[1]};
+    factor_job j = {.a = tg__cast_raw(in[0], out[0]->dtype), .f = out[0], .piv = out[1], .bad_item = INT64_MAX};
     if (!j.a) return tg_last_error_code();
     j.n = j.a->shape[j.a->ndim - 1];
     tg_status st = TG_OK;
@@ -55,7 +84,15 @@ static tg_status factor_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     if (j.n == 0 || j.bt.count == 0) goto done;
     tg__linalg_batch_strides(&j.bt, j.a, 2, j.sa);
     int info;
-    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.n, factor_item, &j, &info);
+    double cost = (double)j.n * (double)j.n * (double)j.n;
+    int64_t t;
+    if (tg__linalg_small(j.f->dtype, j.n) && tg__small_lanes_available()) {
+        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, factor_block, &j,
+                                 &info);
+        if (t >= 0) t = j.bad_item;
+    } else {
+        t = tg__linalg_batch_run(j.bt.count, cost, factor_item, &j, &info);
+    }
     if (t >= 0) st = tg__linalg_info_error(c, "getrf", t, info, "is singular (U[%d,%d] = 0)");
 done:
     tg_release(j.a);
@@ -81,6 +118,7 @@ typedef struct {
     tg_linalg_batch bt;
     int64_t sb[TG_MAX_DIMS], sf[TG_MAX_DIMS], sp[TG_MAX_DIMS], n, k, es;
     bool adjoint;
+    int64_t bad_item;        /* the lanes path's first failing item */
 } slu_job;
 
 static void conj_in_place(tg_dtype d, char *p, int64_t count) {
@@ -105,13 +143,47 @@ static int slu_item(void *ctx, int64_t t) {
     return info;
 }
 
+/* Small real matrices, one right-hand side: TG_SMALL_W items per call
+ * (B gathered into X, solved there in place); a lane with a NaN in B
+ * reruns item by item for its code. Real: the adjoint is the transpose. */
+static int slu_block(void *ctx, int64_t tb) {
+    slu_job *j = ctx;
+    int64_t t0 = tb * TG_SMALL_W, n = j->n, es = j->es;
+    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    tg_small_lanes L;
+    int64_t brs = j->b->strides[j->b->ndim - 2];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        int64_t t = t0 + (w < cnt ? w : cnt - 1);
+        L.a[w] = tg__ptr(j->f) + tg__linalg_batch_offset(&j->bt, j->sf, t) * es;
+        L.b[w] = (const int *)tg__ptr(j->piv) + tg__linalg_batch_offset(&j->bt, j->sp, t);
+        L.x[w] = tg__ptr(j->x) + t * n * es;
+        if (w >= cnt) continue;
+        const char *b = tg__ptr(j->b) + tg__linalg_batch_offset(&j->bt, j->sb, t) * es;
+        if (es == 8)
+            for (int64_t i = 0; i < n; i++) ((double *)L.x[w])[i] = ((const double *)b)[i * brs];
+        else
+            for (int64_t i = 0; i < n; i++) ((float *)L.x[w])[i] = ((const float *)b)[i * brs];
+    }
+    unsigned bad = tg__small_getrs_lanes(j->x->dtype, (int)n, j->adjoint ? 'N' : 'T', &L);
+    for (int w = 0; w < cnt; w++) {
+        if (!(bad >> w & 1)) continue;
+        int info = slu_item(j, t0 + w);
+        if (info) {
+            tg__linalg_note_bad(&j->bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 static tg_status slu_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
     /* the factors come contiguous from linalg_solve_factor (kernels call no
      * public op: those hand their results to the caller's scope) */
     if (!tg__is_contiguous(in[2]) || !tg__is_contiguous(in[3]))
         return tg__op_error(c, TG_ERR_ARG, "the factors are not contiguous (internal)");
-    slu_job j = {.b = tg__cast_raw(in[1], d), .f = in[2], .piv = in[3], .x = out[0], .adjoint = c->attrs->i[0] != 0};
+    slu_job j = {.b = tg__cast_raw(in[1], d), .f = in[2], .piv = in[3], .x = out[0], .adjoint = c->attrs->i[0] != 0,
+                 .bad_item = INT64_MAX};
     tg_status st = TG_OK;
     if (!j.b) { st = tg_last_error_code(); goto done; }
     j.n = j.f->shape[j.f->ndim - 1];
@@ -124,7 +196,14 @@ static tg_status slu_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     tg__linalg_batch_strides(&j.bt, j.f, 2, j.sf);
     tg__linalg_batch_strides(&j.bt, j.piv, 1, j.sp);
     int info;
-    int64_t t = tg__linalg_batch_run(j.bt.count, (double)j.n * (double)j.n * (double)j.k, slu_item, &j, &info);
+    double cost = (double)j.n * (double)j.n * (double)j.k;
+    int64_t t;
+    if (j.k == 1 && tg__linalg_small(d, j.n) && tg__small_lanes_available()) {
+        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, slu_block, &j, &info);
+        if (t >= 0) t = j.bad_item;
+    } else {
+        t = tg__linalg_batch_run(j.bt.count, cost, slu_item, &j, &info);
+    }
     if (t >= 0) st = tg__linalg_info_error(c, "getrs", t, info, "");
 done:
     tg_release(j.b);

@@ -131,6 +131,10 @@ for dt in DT:
     add("inv_small", "inv", [pivoting((10, 4, 4), dt)], lambda a: [np.linalg.inv(a)], dt=dt)
     add("det_small", "det", [pivoting((10, 3, 3), dt)], lambda a: [np.linalg.det(a)], dt=dt)
 
+# the differentiated small solve (factors kept, lanes with one right-hand side, the adjoint solve)
+tvjp("solve_small", torch.linalg.solve, [pivoting((19, 4, 4), "f64"), rnd((19, 4, 1), "f64")], op="solve")
+tjvp("solve_small", torch.linalg.solve, [pivoting((19, 2, 2), "f64"), rnd((19, 2, 1), "f64")], op="solve")
+
 out = {"generator": "oracles/gen_linalg.py", "numpy": np.__version__, "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg.json"
 path.write_text(json.dumps(out, separators=(",", ":")) + "\n")

@@ -90,6 +90,31 @@ static void gemm(tg_dtype d, bool ta, bool tb, int64_t m, int64_t n, int64_t k, 
 INT_MATMUL(matmul_i32, int32_t)
 INT_MATMUL(matmul_i64, int64_t)
 
+/* Real products of at most TINY_MADDS multiply-adds (a batch of 4 x 4
+ * matrices, outer products of short vectors): a BLAS call per item costs
+ * 50-100 ns of set-up, these loops a few, and read any strides. Each
+ * output is the plain k-ordered sum. */
+#define TINY_MADDS 64
+#define FLOAT_MATMUL(name, T)                                                                      \
+    static void name(int64_t m, int64_t n, int64_t k, const char *a, int64_t ars, int64_t acs,     \
+                     const char *b, int64_t brs, int64_t bcs, char *c) {                           \
+        T *o = (T *)c;                                                                             \
+        for (int64_t i = 0; i < m; i++) {                                                          \
+            const T *ar = (const T *)a + i * ars;                                                  \
+            T *orow = o + i * n;                                                                   \
+            /* the first term assigns: a zeroing pass would be stored in   \
+             * 8-byte pieces and reloaded in 16, a store-forwarding stall */ \
+            for (int64_t j = 0; j < n; j++) orow[j] = ar[0] * ((const T *)b)[j * bcs];             \
+            for (int64_t p = 1; p < k; p++) {                                                      \
+                T av = ar[p * acs];                                                                \
+                const T *br = (const T *)b + p * brs;                                              \
+                for (int64_t j = 0; j < n; j++) orow[j] += av * br[j * bcs];                       \
+            }                                                                                      \
+        }                                                                                          \
+    }
+FLOAT_MATMUL(matmul_tiny_f32, float)
+FLOAT_MATMUL(matmul_tiny_f64, double)
+
 /* BLAS takes int sizes. */
 static bool fits_int(int64_t v) { return v <= INT32_MAX; }
 
@@ -172,7 +197,8 @@ static tg_status matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     char *op = tg__ptr(out[0]);
     if (m == 0 || n == 0 || batches == 0) goto done;
     if (k == 0) { memset(op, 0, (size_t)(batches * m * n * es)); goto done; }
-    if (!tg_dtype_is_integer(d)) {
+    bool tiny = (d == TG_F32 || d == TG_F64) && m * n * k <= TINY_MADDS;
+    if (!tg_dtype_is_integer(d) && !tiny) {
         if ((st = make_readable(&A, true, nb, m, k)) || (st = make_readable(&B, false, nb, k, n))) goto done;
     }
     int64_t idx[TG_MAX_DIMS] = {0};
@@ -181,7 +207,9 @@ static tg_status matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         for (int i = 0; i < nb; i++) { offa += idx[i] * A.bs[i]; offb += idx[i] * B.bs[i]; }
         const char *pa = tg__ptr(A.t) + offa * es, *pb = tg__ptr(B.t) + offb * es;
         char *pc = op + t * m * n * es;
-        if (d == TG_I32) matmul_i32(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
+        if (tiny && d == TG_F64) matmul_tiny_f64(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
+        else if (tiny) matmul_tiny_f32(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
+        else if (d == TG_I32) matmul_i32(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
         else if (d == TG_I64) matmul_i64(m, n, k, pa, A.rs, A.cs, pb, B.rs, B.cs, pc);
         else gemm(d, A.v.trans, B.v.trans, m, n, k, pa, A.v.ld, pb, B.v.ld, pc);
         for (int i = nb - 1; i >= 0; i--) {
