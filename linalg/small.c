@@ -220,6 +220,26 @@ static inline v_float vsqrt_float(v_float x) {
     return x;
 }
 #endif
+/* Lane-wise 1 / sqrt(x) for x in [1, 2] (the rotations' 1 + t^2): AVX-512's
+ * 14-bit estimate and Newton steps (two for f64, one for f32), a third of
+ * the latency of a square root and a division. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VRSQRT_double(x) vrsqrt_double(x)
+#define VRSQRT_float(x) vrsqrt_float(x)
+#define NEWTON_RSQRT(y, x) ((y) * (1.5 - 0.5 * (x) * (y) * (y)))
+SMALL_V4 static inline v_double vrsqrt_double(v_double x) {
+    v_double y = (v_double)_mm512_rsqrt14_pd((__m512d)x);
+    y = NEWTON_RSQRT(y, x);
+    return NEWTON_RSQRT(y, x);
+}
+SMALL_V4 static inline v_float vrsqrt_float(v_float x) {
+    v_float y = (v_float)_mm256_rsqrt14_ps((__m256)x);
+    return y * (1.5f - 0.5f * x * y * y);
+}
+#else
+#define VRSQRT_double(x) (1 / VSQRT_double(x))
+#define VRSQRT_float(x) (1 / VSQRT_float(x))
+#endif
 #define SEL(T, M, A, B) ((v_##T)(((m_##T)(A) & (M)) | ((m_##T)(B) & ~(M))))
 #define VABS(T, V) SEL(T, (V) < 0, -(V), V)
 /* NaN lanes, from the bits: GCC scalarises the vector form of x != x. */
@@ -451,6 +471,22 @@ bool tg__small_lanes_available(void) { return have_v4(); }
 static const int sort_net[4][5][2] = {
     {{0, 0}}, {{0, 1}}, {{0, 1}, {1, 2}, {0, 1}}, {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}}};
 static const int sort_len[4] = {0, 1, 3, 5};
+/* Jacobi rotation pairs in rounds of disjoint pairs ((0,1) with (2,3), ...):
+ * the two rotations of a round do not touch each other's angle inputs, so
+ * their chains of divisions and square roots overlap. */
+static const int jacobi_pairs[4][6][2] = {
+    {{0, 0}}, {{0, 1}}, {{0, 1}, {0, 2}, {1, 2}}, {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {0, 3}, {1, 2}}};
+
+/* The smaller root t of t^2 + 2 tau t - 1 = 0, tau = d / e, without
+ * forming tau: sign(d) e / (|d| + sqrt(d^2 + e^2)) (sign(0) = +1). */
+#define DEFINE_JACOBI_T(T)                                                                                         \
+    SMALL_V4 static inline v_##T jacobi_t_##T(v_##T d, v_##T e) {                                                  \
+        v_##T t = e / (VABS(T, d) + VSQRT_##T(d * d + e * e));                                                     \
+        return SEL(T, d < 0, -t, t);                                                                               \
+    }
+DEFINE_JACOBI_T(double)
+DEFINE_JACOBI_T(float)
+#define JACOBI_T(T, d, e) jacobi_t_##T(d, e)
 
 #define DEFINE_EIGH(T, N)                                                                                          \
     SMALL_V4 static unsigned eigh_lanes_##T##_##N(const tg_small_lanes *L, bool upper, bool vectors) {            \
@@ -482,15 +518,12 @@ static const int sort_len[4] = {0, 1, 3, 5};
             bool all = true;                                                                                       \
             for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
             if (all) break;                                                                                        \
-            for (int p = 0; p < N; p++)                                                                            \
-                for (int q = p + 1; q < N; q++) {                                                                  \
+            for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
+                    int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                            \
                     v_##T apq = a[p][q];                                                                           \
-                    v_##T tau = (a[q][q] - a[p][p]) / (2 * apq);                                                   \
-                    v_##T at = VABS(T, tau);                                                                       \
-                    v_##T t = one / (at + VSQRT_##T(one + tau * tau));                               \
-                    t = SEL(T, tau < 0, -t, t);                                                                    \
-                    t = SEL(T, apq == 0, zero, t);          /* nothing to rotate (also tau NaN or inf) */          \
-                    v_##T c = one / VSQRT_##T(one + t * t), s = t * c;                               \
+                    v_##T t = JACOBI_T(T, a[q][q] - a[p][p], 2 * apq);                                             \
+                    t = SEL(T, apq == 0, zero, t);          /* nothing to rotate (also 0 / 0) */                   \
+                    v_##T c = VRSQRT_##T(one + t * t), s = t * c;                                                  \
                     a[p][p] -= t * apq;                                                                            \
                     a[q][q] += t * apq;                                                                            \
                     a[p][q] = a[q][p] = zero;                                                                      \
@@ -575,8 +608,8 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
         m_##T done = bad;                                                                                          \
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
             m_##T rotated = {0};                                                                                   \
-            for (int p = 0; p < N; p++)                                                                            \
-                for (int q = p + 1; q < N; q++) {                                                                  \
+            for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
+                    int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                            \
                     v_##T al = zero, be = zero, ga = zero;                                                         \
                     for (int r = 0; r < N; r++) {                                                                  \
                         al += a[r][p] * a[r][p];                                                                   \
@@ -585,11 +618,9 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                     }                                                                                              \
                     m_##T act = VABS(T, ga) > EPS_##T * VSQRT_##T(al * be);                                        \
                     rotated |= act;                                                                                \
-                    v_##T zeta = (be - al) / (2 * ga);                                                             \
-                    v_##T t = one / (VABS(T, zeta) + VSQRT_##T(one + zeta * zeta));                                \
-                    t = SEL(T, zeta < 0, -t, t);                                                                   \
+                    v_##T t = JACOBI_T(T, be - al, 2 * ga);                                                        \
                     t = SEL(T, act, t, zero);                                                                      \
-                    v_##T c = one / VSQRT_##T(one + t * t), s = t * c;                                             \
+                    v_##T c = VRSQRT_##T(one + t * t), s = t * c;                                                  \
                     for (int r = 0; r < N; r++) {                                                                  \
                         v_##T x = a[r][p], y = a[r][q];                                                            \
                         a[r][p] = c * x - s * y;                                                                   \
