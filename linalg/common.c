@@ -328,6 +328,25 @@ void tg__linalg_note_bad(int64_t *bad, int64_t t) {
     while (t < cur && !__atomic_compare_exchange_n(bad, &cur, t, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
 }
 
+int64_t tg__linalg_blocks_run(int64_t count, double item_cost, tg_linalg_item_fn block, void *ctx,
+                              const int64_t *bad_item, int *info) {
+    int64_t tb = tg__linalg_batch_run((count + TG_SMALL_W - 1) / TG_SMALL_W, item_cost * TG_SMALL_W, block, ctx, info);
+    return tb >= 0 ? *bad_item : -1;
+}
+
+int tg__linalg_lanes_rerun(unsigned bad, int64_t t0, int64_t cnt, tg_linalg_item_fn item, void *ctx,
+                           int64_t *bad_item) {
+    for (int w = 0; w < cnt; w++) {
+        if (!(bad >> w & 1)) continue;
+        int info = item(ctx, t0 + w);
+        if (info) {
+            tg__linalg_note_bad(bad_item, t0 + w);
+            return info;
+        }
+    }
+    return 0;
+}
+
 tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor *out, bool factorises,
                                 tg_linalg_item_fn item, int64_t block, tg_linalg_axb_fn fn, const char *routine,
                                 const char *what) {

@@ -125,15 +125,7 @@ static int eigh_small_block(void *ctx, int64_t tb) {
         L.y[w] = j->vectors ? tg__ptr(j->out[1]) + t * n * n * es : NULL;
     }
     unsigned bad = tg__small_eigh_lanes(j->d, (int)n, j->upper, j->vectors, &L);
-    for (int w = 0; w < cnt; w++) {
-        if (!(bad >> w & 1)) continue;
-        int info = eigh_item(j, t0 + w);
-        if (info) {
-            tg__linalg_note_bad(&j->bad_item, t0 + w);
-            return info;
-        }
-    }
-    return 0;
+    return tg__linalg_lanes_rerun(bad, t0, cnt, eigh_item, j, &j->bad_item);
 }
 
 /* One matrix per batch item, across threads when the batch is large. */
@@ -156,9 +148,7 @@ static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, t
     double cost = 9.0 * (double)j.n * (double)j.n * (double)j.n;
     int64_t t;
     if (tg__linalg_small(d, j.n) && tg__small_lanes_available()) {
-        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, eigh_small_block, &j,
-                                 &info);
-        if (t >= 0) t = j.bad_item;
+        t = tg__linalg_blocks_run(j.bt.count, cost, eigh_small_block, &j, &j.bad_item, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, eigh_item, &j, &info);
     }

@@ -100,6 +100,17 @@ tg_status tg__linalg_axb_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
 
 /* *bad = min(*bad, t), atomically (blocks may run on several threads). */
 void tg__linalg_note_bad(int64_t *bad, int64_t t);
+/* A lanes kernel's batch: block(ctx, tb) runs items tb * TG_SMALL_W ...
+ * (as tg__linalg_batch_run runs items, across threads when large); a
+ * failing block notes its item in *bad_item. Returns that first failing
+ * item (its code in *info) or -1. */
+int64_t tg__linalg_blocks_run(int64_t count, double item_cost, tg_linalg_item_fn block, void *ctx,
+                              const int64_t *bad_item, int *info);
+/* After a lanes kernel reported the lanes in bad (of the cnt items from
+ * t0): runs each through item (the LAPACK path), which gives its result or
+ * its error; returns 0 or the first failure's code, noted in *bad_item. */
+int tg__linalg_lanes_rerun(unsigned bad, int64_t t0, int64_t cnt, tg_linalg_item_fn item, void *ctx,
+                           int64_t *bad_item);
 
 /* The op error for batch item t failing with LAPACK code info: info > 0
  * gives "matrix t of the batch <what>" where what is a printf format with

@@ -165,15 +165,7 @@ static int qr_small_block(void *ctx, int64_t tb) {
         L.y[w] = tg__ptr(j->out[1]) + t * n * n * es;
     }
     unsigned bad = tg__small_qr_lanes(j->d, (int)n, &L);
-    for (int w = 0; w < cnt; w++) {
-        if (!(bad >> w & 1)) continue;
-        int info = qr_item(j, t0 + w);
-        if (info) {
-            tg__linalg_note_bad(&j->bad_item, t0 + w);
-            return info;
-        }
-    }
-    return 0;
+    return tg__linalg_lanes_rerun(bad, t0, cnt, qr_item, j, &j->bad_item);
 }
 
 /* A view of a fresh buffer: shape like[0..nd-2] + (rows, cols), each
@@ -221,9 +213,7 @@ static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
     double cost = 4.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
     int64_t t;
     if (j.m == j.n && tg__linalg_small(j.d, j.n) && tg__small_lanes_available()) {
-        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, qr_small_block, &j,
-                                 &info);
-        if (t >= 0) t = j.bad_item;
+        t = tg__linalg_blocks_run(j.bt.count, cost, qr_small_block, &j, &j.bad_item, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, qr_item, &j, &info);
     }

@@ -63,15 +63,7 @@ static int factor_block(void *ctx, int64_t tb) {
         L.y[w] = (int *)tg__ptr(j->piv) + t * n;
     }
     unsigned bad = tg__small_getrf_lanes(j->f->dtype, (int)n, &L);
-    for (int w = 0; w < cnt; w++) {
-        if (!(bad >> w & 1)) continue;
-        int info = factor_item(j, t0 + w);
-        if (info) {
-            tg__linalg_note_bad(&j->bad_item, t0 + w);
-            return info;
-        }
-    }
-    return 0;
+    return tg__linalg_lanes_rerun(bad, t0, cnt, factor_item, j, &j->bad_item);
 }
 
 static tg_status factor_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
@@ -87,9 +79,7 @@ static tg_status factor_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     double cost = (double)j.n * (double)j.n * (double)j.n;
     int64_t t;
     if (tg__linalg_small(j.f->dtype, j.n) && tg__small_lanes_available()) {
-        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, factor_block, &j,
-                                 &info);
-        if (t >= 0) t = j.bad_item;
+        t = tg__linalg_blocks_run(j.bt.count, cost, factor_block, &j, &j.bad_item, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, factor_item, &j, &info);
     }
@@ -165,15 +155,7 @@ static int slu_block(void *ctx, int64_t tb) {
             for (int64_t i = 0; i < n; i++) ((float *)L.x[w])[i] = ((const float *)b)[i * brs];
     }
     unsigned bad = tg__small_getrs_lanes(j->x->dtype, (int)n, j->adjoint ? 'N' : 'T', &L);
-    for (int w = 0; w < cnt; w++) {
-        if (!(bad >> w & 1)) continue;
-        int info = slu_item(j, t0 + w);
-        if (info) {
-            tg__linalg_note_bad(&j->bad_item, t0 + w);
-            return info;
-        }
-    }
-    return 0;
+    return tg__linalg_lanes_rerun(bad, t0, cnt, slu_item, j, &j->bad_item);
 }
 
 static tg_status slu_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
@@ -199,8 +181,7 @@ static tg_status slu_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     double cost = (double)j.n * (double)j.n * (double)j.k;
     int64_t t;
     if (j.k == 1 && tg__linalg_small(d, j.n) && tg__small_lanes_available()) {
-        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, slu_block, &j, &info);
-        if (t >= 0) t = j.bad_item;
+        t = tg__linalg_blocks_run(j.bt.count, cost, slu_block, &j, &j.bad_item, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, slu_item, &j, &info);
     }

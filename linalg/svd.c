@@ -165,15 +165,7 @@ static int svd_small_block(void *ctx, int64_t tb) {
         vh[w] = j->vectors ? tg__ptr(j->out[2]) + t * n * n * es : NULL;
     }
     unsigned bad = tg__small_svd_lanes(j->d, (int)n, j->vectors, &L, vh);
-    for (int w = 0; w < cnt; w++) {
-        if (!(bad >> w & 1)) continue;
-        int info = svd_item(j, t0 + w);
-        if (info) {
-            tg__linalg_note_bad(&j->bad_item, t0 + w);
-            return info;
-        }
-    }
-    return 0;
+    return tg__linalg_lanes_rerun(bad, t0, cnt, svd_item, j, &j->bad_item);
 }
 
 /* One matrix per batch item, across threads when the batch is large. */
@@ -203,9 +195,7 @@ static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg
     double cost = 12.0 * (double)j.m * (double)j.n * (double)(j.k ? j.k : 1);
     int64_t t;
     if (j.m == j.n && tg__linalg_small(j.d, j.n) && tg__small_lanes_available()) {
-        t = tg__linalg_batch_run((j.bt.count + TG_SMALL_W - 1) / TG_SMALL_W, cost * TG_SMALL_W, svd_small_block, &j,
-                                 &info);
-        if (t >= 0) t = j.bad_item;
+        t = tg__linalg_blocks_run(j.bt.count, cost, svd_small_block, &j, &j.bad_item, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, svd_item, &j, &info);
     }
