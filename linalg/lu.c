@@ -224,15 +224,22 @@ static tg_tensor *lu_perm(tg_tensor *lu, tg_tensor *piv) {
     return tg__apply1(&tg_op_linalg_lu_perm, 2, in, NULL);
 }
 
-/* P z for the P of lu's pivots. Without batch axes, a row selection:
- * P[perm[i], i] = 1, so row a of P z is row argmax(P[a, :]) of z (m^2 work
- * where the product is m^2 k; both are differentiable in z). */
+/* P z for the P of lu's pivots, as a row selection: P[perm[i], i] = 1, so
+ * row a of P z is row argmax(P[a, :]) of z (m^2 work where the product is
+ * m^2 k; both are differentiable in z). With batch axes, a gather along
+ * the rows with each item's indices; the product when P's and z's batch
+ * axes differ (one broadcasts against the other). */
 static tg_tensor *lu_perm_rows(tg_tensor *lu, tg_tensor *piv, tg_tensor *z) {
     tg_tensor *p = lu_perm(lu, piv);
     if (!p || !z) return NULL;
-    if (p->ndim != 2 || z->ndim != 2) return tg_matmul(p, z);
+    bool same = p->ndim == z->ndim;
+    for (int i = 0; same && i < p->ndim - 2; i++) same = p->shape[i] == z->shape[i];
+    if (!same) return tg_matmul(p, z);
     if (tg_dtype_is_complex(p->dtype)) p = tg_real(p);
-    return tg_index_select(z, 0, tg_argmax(p, 1, false));
+    tg_tensor *rows = tg_argmax(p, -1, false);
+    if (p->ndim == 2) return tg_index_select(z, 0, rows);
+    tg_tensor *idx = rows ? tg_expand(tg_unsqueeze(rows, -1), z->ndim, z->shape) : NULL;
+    return idx ? tg_gather(z, -2, idx) : NULL;
 }
 
 /* ---- lu_factor rules --------------------------------------------------------------------- */
