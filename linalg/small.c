@@ -518,7 +518,7 @@ DEFINE_JACOBI_T(float)
             bool all = true;                                                                                       \
             for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
             if (all) break;                                                                                        \
-            for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
+            _Pragma("GCC unroll 6") for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
                     int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                            \
                     v_##T apq = a[p][q];                                                                           \
                     v_##T t = JACOBI_T(T, a[q][q] - a[p][p], 2 * apq);                                             \
@@ -607,8 +607,25 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
             }                                                                                                      \
         m_##T done = bad;                                                                                          \
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
-            m_##T rotated = {0};                                                                                   \
-            for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
+            /* converged lanes: every pair orthogonal to eps, checked up front \
+             * (the independent dot products of all pairs cost less than the  \
+             * chain of a sweep that would rotate by nothing) */              \
+            m_##T open = {0};                                                                                      \
+            _Pragma("GCC unroll 6") for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
+                int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                                \
+                v_##T al = zero, be = zero, ga = zero;                                                             \
+                for (int r = 0; r < N; r++) {                                                                      \
+                    al += a[r][p] * a[r][p];                                                                       \
+                    be += a[r][q] * a[r][q];                                                                       \
+                    ga += a[r][p] * a[r][q];                                                                       \
+                }                                                                                                  \
+                open |= VABS(T, ga) > EPS_##T * VSQRT_##T(al * be);                                                \
+            }                                                                                                      \
+            done |= ~open;                                                                                         \
+            bool all = true;                                                                                       \
+            for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
+            if (all) break;                                                                                        \
+            _Pragma("GCC unroll 6") for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
                     int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                            \
                     v_##T al = zero, be = zero, ga = zero;                                                         \
                     for (int r = 0; r < N; r++) {                                                                  \
@@ -617,7 +634,6 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                         ga += a[r][p] * a[r][q];                                                                   \
                     }                                                                                              \
                     m_##T act = VABS(T, ga) > EPS_##T * VSQRT_##T(al * be);                                        \
-                    rotated |= act;                                                                                \
                     v_##T t = JACOBI_T(T, be - al, 2 * ga);                                                        \
                     t = SEL(T, act, t, zero);                                                                      \
                     v_##T c = VRSQRT_##T(one + t * t), s = t * c;                                                  \
@@ -633,10 +649,6 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                             v[r][q] = s * x + c * y;                                                               \
                         }                                                                                          \
                 }                                                                                                  \
-            done |= ~rotated;                                                                                      \
-            bool all = true;                                                                                       \
-            for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
-            if (all) break;                                                                                        \
         }                                                                                                          \
         v_##T sv[N], smax = zero, smin;                                                                            \
         for (int j = 0; j < N; j++) {                                                                              \
@@ -665,6 +677,12 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                     v[r][j] = SEL(T, sw, x, y);                                                                    \
                 }                                                                                                  \
         }                                                                                                          \
+        if (vectors) {                       /* U = A V / S, one division per column */                        \
+            for (int j = 0; j < N; j++) {                                                                          \
+                v_##T rs = one / sv[j];                                                                            \
+                for (int i = 0; i < N; i++) a[i][j] *= rs;                                                         \
+            }                                                                                                      \
+        }                                                                                                          \
         for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
             T *so = L->x[w];                                                                                       \
             for (int i = 0; i < N; i++) so[i] = sv[i][w];                                                          \
@@ -672,7 +690,7 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                 T *uo = L->y[w], *vo = vh[w];                                                                      \
                 for (int i = 0; i < N; i++)                                                                        \
                     for (int j = 0; j < N; j++) {                                                                  \
-                        uo[i * N + j] = a[i][j][w] / sv[j][w];                                                     \
+                        uo[i * N + j] = a[i][j][w];                                                                \
                         vo[i * N + j] = v[j][i][w];                                                                \
                     }                                                                                              \
             }                                                                                                      \
