@@ -591,6 +591,18 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
  * U_j = a_j / S_j, sorted by S descending. A lane whose smallest S is below
  * n eps S_max (rank deficient: those U columns are not determined) is
  * reported, as are non-finite and unconverged ones. */
+/* |ga| > eps sqrt(al be): columns p, q not orthogonal to working accuracy.
+ * f64 compares squares (no square root: their throughput bounds a sweep);
+ * its lanes keep |A| within SVD_RANGE, so al be cannot overflow or
+ * underflow (others go to LAPACK). f32's range would be too narrow for
+ * that: it keeps the root. */
+#define NOT_ORTHOGONAL_double(ga, al, be) ((ga) * (ga) > (EPS_double * EPS_double) * ((al) * (be)))
+#define NOT_ORTHOGONAL_float(ga, al, be) (VABS(float, ga) > EPS_float * VSQRT_float((al) * (be)))
+#define SVD_RANGE_HI_double 1e70
+#define SVD_RANGE_LO_double 1e-70
+#define SVD_RANGE_HI_float 3e38f
+#define SVD_RANGE_LO_float 0.0f
+
 #define DEFINE_SVD(T, N)                                                                                           \
     SMALL_V4 static unsigned svd_lanes_##T##_##N(const tg_small_lanes *L, bool vectors, void *const *vh) {         \
         v_##T a[N][N], v[N][N], zero = {0}, one = zero + 1;                                                       \
@@ -602,7 +614,9 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
         }                                                                                                          \
         for (int i = 0; i < N; i++)                                                                                \
             for (int j = 0; j < N; j++) {                                                                          \
-                bad |= VISNAN(T, a[i][j] - a[i][j]);                                                               \
+                v_##T x = VABS(T, a[i][j]);                                                                        \
+                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > SVD_RANGE_HI_##T) |                                     \
+                       ((x < SVD_RANGE_LO_##T) & (x != 0));                                                        \
                 v[i][j] = i == j ? one : zero;                                                                     \
             }                                                                                                      \
         m_##T done = bad;                                                                                          \
@@ -619,7 +633,7 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                     be += a[r][q] * a[r][q];                                                                       \
                     ga += a[r][p] * a[r][q];                                                                       \
                 }                                                                                                  \
-                open |= VABS(T, ga) > EPS_##T * VSQRT_##T(al * be);                                                \
+                open |= NOT_ORTHOGONAL_##T(ga, al, be);                                                            \
             }                                                                                                      \
             done |= ~open;                                                                                         \
             bool all = true;                                                                                       \
@@ -633,7 +647,7 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
                         be += a[r][q] * a[r][q];                                                                   \
                         ga += a[r][p] * a[r][q];                                                                   \
                     }                                                                                              \
-                    m_##T act = VABS(T, ga) > EPS_##T * VSQRT_##T(al * be);                                        \
+                    m_##T act = NOT_ORTHOGONAL_##T(ga, al, be);                                                    \
                     v_##T t = JACOBI_T(T, be - al, 2 * ga);                                                        \
                     t = SEL(T, act, t, zero);                                                                      \
                     v_##T c = VRSQRT_##T(one + t * t), s = t * c;                                                  \

@@ -229,6 +229,16 @@ for dt in ('f32', 'f64'):
     add("svd_small_transposed_view", "svd_loss", rnd((11, 3, 3), dt), lambda x: svd_np(x, 'recon', False),
         {"loss": "recon", "full": False}, dt, transpose=True)
 
+# f64 entries beyond 1e70 or below 1e-70 (squares of squares would overflow or
+# underflow in the lanes' orthogonality test: LAPACK takes them); U^H U and U Vh
+# are scale-free checks
+for tag, scale in (("huge", 1e100), ("tiny", 1e-100)):
+    a = rnd((9, 4, 4), 'f64') * scale
+    add(f"svd_small_{tag}_orth", "svd_loss", a, lambda x: svd_np(x, 'orth', False), {"loss": "orth", "full": False},
+        'f64')
+    add(f"svd_small_{tag}_uvh", "svd_loss", a, lambda x: svd_np(x, 'uvh', False), {"loss": "uvh", "full": False},
+        'f64')
+
 out = {"generator": "oracles/gen_linalg_spectral.py", "numpy": np.__version__, "torch": torch.__version__,
        "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_spectral.json"
