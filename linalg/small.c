@@ -1,14 +1,18 @@
-/* Unrolled kernels for real matrices of order 1 to 4 (f32, f64), the
- * batched small-matrix case (docs/linalg.md, "Small matrices").
+/* Kernels for real matrices of order 1 to 4 (f32, f64), the batched
+ * small-matrix case (docs/linalg.md, "Small matrices").
  *
  * A batch of 2 x 2 or 4 x 4 problems spends 100-400 ns per item in a LAPACK
  * call (argument and NaN checks, workspace, blocked code paths built for
- * large n); these loops have constant bounds, the compiler unrolls them, and
- * an item costs a few nanoseconds. Each kernel reproduces what its LAPACK
- * path reports: the same info codes (NaN arguments, singular pivots) and
- * the same conventions (partial pivoting on the first largest entry,
- * Householder vectors with LAPACK's sign of beta). Results equal LAPACK's to
- * rounding, not bitwise. */
+ * large n). Two kinds of kernel replace it:
+ *   - scalar getrf / getrs / solve, one item per call, loops of constant
+ *     bounds that the compiler unrolls (any CPU);
+ *   - "lanes" kernels (solve, getrf, getrs, eigh, svd, qr) that run
+ *     TG_SMALL_W items at once, item w in lane w of AVX-512 vectors.
+ * Each reproduces what its LAPACK path reports: the same info codes (NaN
+ * arguments, singular pivots) and the same conventions (partial pivoting on
+ * the first largest entry, Householder vectors with LAPACK's sign of beta).
+ * Results equal LAPACK's to rounding, not bitwise; the scalar and lanes LU
+ * equal each other bitwise (no FMA in this file: CMakeLists.txt). */
 #include <float.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
