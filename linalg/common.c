@@ -334,6 +334,19 @@ int64_t tg__linalg_blocks_run(int64_t count, double item_cost, tg_linalg_item_fn
     return tb >= 0 ? *bad_item : -1;
 }
 
+int64_t tg__linalg_lanes_begin(const tg_linalg_batch *bt, const tg_tensor *a, const int64_t *sa, int64_t tb,
+                               tg_small_lanes *L, int64_t *t) {
+    int64_t t0 = tb * TG_SMALL_W, es = tg__esize(a->dtype);
+    int64_t cnt = bt->count - t0 < TG_SMALL_W ? bt->count - t0 : TG_SMALL_W;
+    L->ars = a->strides[a->ndim - 2];
+    L->acs = a->strides[a->ndim - 1];
+    for (int w = 0; w < TG_SMALL_W; w++) {
+        t[w] = t0 + (w < cnt ? w : cnt - 1);
+        L->a[w] = tg__ptr(a) + tg__linalg_batch_offset(bt, sa, t[w]) * es;
+    }
+    return cnt;
+}
+
 int tg__linalg_lanes_rerun(unsigned bad, int64_t t0, int64_t cnt, tg_linalg_item_fn item, void *ctx,
                            int64_t *bad_item) {
     for (int w = 0; w < cnt; w++) {

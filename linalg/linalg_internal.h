@@ -165,6 +165,12 @@ typedef struct {
     bool packed;             /* a[w] = a[0] + w n n, b[w] = b[0] + w n k, rows contiguous */
 } tg_small_lanes;
 bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *lanes);
+/* Block tb of a batch bt for a lanes kernel: t[w] the item of lane w (past
+ * the batch's end, its last item again), L's a[w] that item's matrix of a
+ * (batch strides sa) with a's matrix strides; returns the number of items
+ * the block really holds. */
+int64_t tg__linalg_lanes_begin(const tg_linalg_batch *bt, const tg_tensor *a, const int64_t *sa, int64_t tb,
+                               tg_small_lanes *L, int64_t *t);
 /* getrf of lane w's A (a[w], strides ars, acs), as tg__lapack_getrf_cm of
  * its row-major copy: F column-major to x[w], 1-based pivots (int) to y[w].
  * getrs (trans 'N' or 'T'/'C') with F at a[w] and pivots at b[w] on one

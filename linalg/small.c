@@ -6,22 +6,17 @@
  * large n). Two kinds of kernel replace it:
  *   - scalar getrf / getrs / solve, one item per call, loops of constant
  *     bounds that the compiler unrolls (any CPU);
- *   - "lanes" kernels (solve, getrf, getrs, eigh, svd, qr) that run
- *     TG_SMALL_W items at once, item w in lane w of AVX-512 vectors.
+ *   - "lanes" kernels (solve, getrf, getrs here; eigh, svd, qr in
+ *     small_decomp.c) that run TG_SMALL_W items at once, item w in lane w
+ *     of AVX-512 vectors (small_lanes.h).
  * Each reproduces what its LAPACK path reports: the same info codes (NaN
  * arguments, singular pivots) and the same conventions (partial pivoting on
  * the first largest entry, Householder vectors with LAPACK's sign of beta).
  * Results equal LAPACK's to rounding, not bitwise; the scalar and lanes LU
- * equal each other bitwise (no FMA in this file: CMakeLists.txt). */
-#include <float.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-#include <math.h>
-#include <stdbool.h>
+ * equal each other bitwise (no FMA in these files: CMakeLists.txt). */
 #include <string.h>
 
-#include "linalg/linalg_internal.h"
+#include "linalg/small_lanes.h"
 
 bool tg__linalg_small(tg_dtype d, int64_t n) { return (d == TG_F64 || d == TG_F32) && n >= 1 && n <= 4; }
 
@@ -149,111 +144,34 @@ int tg__small_getrs(tg_dtype d, char trans, int n, int64_t k, const void *f, con
  * column-major, then getrs('T'). det factors the same copy, so det(A) and
  * A^{-1} share their rounding (their product, the adjugate, stays accurate
  * at nearly singular A). */
+#define DEFINE_SMALL_SOLVE(T)                                                                                   \
+    static int small_solve_##T(tg_dtype d, int n, int64_t k, const T *a, int64_t ars, int64_t acs, const T *b,  \
+                               int64_t brs, int64_t bcs, T *x) {                                                \
+        int ipiv[4];                                                                                            \
+        T f[16], col[4];                                                                                        \
+        for (int i = 0; i < n; i++)                                                                             \
+            for (int j = 0; j < n; j++) f[i * n + j] = a[i * ars + j * acs];                                    \
+        int info = tg__small_getrf(d, n, f, ipiv);                                                              \
+        for (int64_t c = 0; c < k && !info; c++) {                                                              \
+            for (int i = 0; i < n; i++) col[i] = b[i * brs + c * bcs];                                          \
+            info = tg__small_getrs(d, 'T', n, 1, f, ipiv, col);                                                 \
+            for (int i = 0; i < n && !info; i++) x[i * k + c] = col[i];                                         \
+        }                                                                                                       \
+        return info;                                                                                            \
+    }
+DEFINE_SMALL_SOLVE(float)
+DEFINE_SMALL_SOLVE(double)
+
 int tg__small_solve(tg_dtype d, int n, int64_t k, const void *a, int64_t ars, int64_t acs, const void *b,
                     int64_t brs, int64_t bcs, void *x) {
-    int ipiv[4];
-    if (d == TG_F64) {
-        double f[16], col[4];
-        const double *pa = a, *pb = b;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) f[i * n + j] = pa[i * ars + j * acs];
-        int info = tg__small_getrf(d, n, f, ipiv);
-        for (int64_t c = 0; c < k && !info; c++) {
-            for (int i = 0; i < n; i++) col[i] = pb[i * brs + c * bcs];
-            info = tg__small_getrs(d, 'T', n, 1, f, ipiv, col);
-            for (int i = 0; i < n && !info; i++) ((double *)x)[i * k + c] = col[i];
-        }
-        return info;
-    }
-    float f[16], col[4];
-    const float *pa = a, *pb = b;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) f[i * n + j] = pa[i * ars + j * acs];
-    int info = tg__small_getrf(d, n, f, ipiv);
-    for (int64_t c = 0; c < k && !info; c++) {
-        for (int i = 0; i < n; i++) col[i] = pb[i * brs + c * bcs];
-        info = tg__small_getrs(d, 'T', n, 1, f, ipiv, col);
-        for (int i = 0; i < n && !info; i++) ((float *)x)[i * k + c] = col[i];
-    }
-    return info;
+    if (d == TG_F64) return small_solve_double(d, n, k, a, ars, acs, b, brs, bcs, x);
+    return small_solve_float(d, n, k, a, ars, acs, b, brs, bcs, x);
 }
 
 /* ---- solve, W items at a time ----------------------------------------------
  * The scalar kernel above runs one chain of dependent divisions and
- * data-dependent pivot branches per item (127 ns for 4 x 4). Here W items
- * sit side by side (structure of arrays, lane w = item w), every step is a
- * loop over the lanes that the compiler turns into vector code, and
- * pivoting is a per-lane select. Lanes do not interact, so an item's
- * result does not depend on its neighbours. */
-/* Vectors of TG_SMALL_W lanes (GCC vector extensions; each clone of
- * TG_SIMD_CLONES maps them onto its registers). Comparisons give lane masks
- * of all ones or zeros; SEL picks lanes by mask. */
-typedef double v_double __attribute__((vector_size(TG_SMALL_W * sizeof(double))));
-typedef float v_float __attribute__((vector_size(TG_SMALL_W * sizeof(float))));
-/* the element types GCC gives a comparison's result (long, not long long) */
-typedef long m_double __attribute__((vector_size(TG_SMALL_W * sizeof(long))));
-typedef int m_float __attribute__((vector_size(TG_SMALL_W * sizeof(int))));
-/* The lanes kernels are built for AVX-512 (x86-64-v4: eight f64 lanes in
- * one register, compares into lane masks) and used where the CPU has it;
- * elsewhere each lane runs the scalar kernel. Not target_clones: GCC 12
- * lowers these vector compares to scalar code in cloned functions, and in
- * vectors wider than the target's registers. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SMALL_V4 __attribute__((target("arch=x86-64-v4")))
-static bool have_v4(void) {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-}
-#else
-#define SMALL_V4
-static bool have_v4(void) { return false; }
-#endif
-/* Lane-wise square roots (the vector extensions have no operator for it). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VSQRT_double(x) ((v_double)_mm512_sqrt_pd((__m512d)(x)))
-#define VSQRT_float(x) ((v_float)_mm256_sqrt_ps((__m256)(x)))
-#else
-#define VSQRT_double(x) vsqrt_double(x)
-#define VSQRT_float(x) vsqrt_float(x)
-static inline v_double vsqrt_double(v_double x) {
-    for (int w = 0; w < TG_SMALL_W; w++) x[w] = sqrt(x[w]);
-    return x;
-}
-static inline v_float vsqrt_float(v_float x) {
-    for (int w = 0; w < TG_SMALL_W; w++) x[w] = sqrtf(x[w]);
-    return x;
-}
-#endif
-/* Lane-wise 1 / sqrt(x) for x in [1, 2] (the rotations' 1 + t^2): AVX-512's
- * 14-bit estimate and Newton steps (two for f64, one for f32), a third of
- * the latency of a square root and a division. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VRSQRT_double(x) vrsqrt_double(x)
-#define VRSQRT_float(x) vrsqrt_float(x)
-#define NEWTON_RSQRT(y, x) ((y) * (1.5 - 0.5 * (x) * (y) * (y)))
-SMALL_V4 static inline v_double vrsqrt_double(v_double x) {
-    v_double y = (v_double)_mm512_rsqrt14_pd((__m512d)x);
-    y = NEWTON_RSQRT(y, x);
-    return NEWTON_RSQRT(y, x);
-}
-SMALL_V4 static inline v_float vrsqrt_float(v_float x) {
-    v_float y = (v_float)_mm256_rsqrt14_ps((__m256)x);
-    return y * (1.5f - 0.5f * x * y * y);
-}
-#else
-#define VRSQRT_double(x) (1 / VSQRT_double(x))
-#define VRSQRT_float(x) (1 / VSQRT_float(x))
-#endif
-#define SEL(T, M, A, B) ((v_##T)(((m_##T)(A) & (M)) | ((m_##T)(B) & ~(M))))
-#define VABS(T, V) SEL(T, (V) < 0, -(V), V)
-/* NaN lanes, from the bits: GCC scalarises the vector form of x != x. */
-#define VISNAN(T, V) ((((m_##T)(V)) & ABS_BITS_##T) > INF_BITS_##T)
-#define ABS_BITS_double 0x7fffffffffffffffL
-#define INF_BITS_double 0x7ff0000000000000L
-#define ABS_BITS_float 0x7fffffff
-#define INF_BITS_float 0x7f800000
-#define TINY_double DBL_MIN
-#define TINY_float FLT_MIN
+ * data-dependent pivot branches per item (127 ns for 4 x 4); the lanes
+ * (small_lanes.h) run TG_SMALL_W of them side by side. */
 
 /* getrf of W matrices (m holds each lane's M = A^T, row i column j): LU in
  * place, piv[j] the row swapped with j at step j. A lane is bad for a NaN
@@ -424,14 +342,7 @@ SMALL_V4 static inline bool any_lane_f(m_float m) {
         }                                                                                                          \
         return mask;                                                                                               \
     }
-DEFINE_SOLVE_LANES(float, 1)
-DEFINE_SOLVE_LANES(float, 2)
-DEFINE_SOLVE_LANES(float, 3)
-DEFINE_SOLVE_LANES(float, 4)
-DEFINE_SOLVE_LANES(double, 1)
-DEFINE_SOLVE_LANES(double, 2)
-DEFINE_SOLVE_LANES(double, 3)
-DEFINE_SOLVE_LANES(double, 4)
+SMALL_FOR_EACH(DEFINE_SOLVE_LANES)
 
 unsigned tg__small_getrf_lanes(tg_dtype d, int n, const tg_small_lanes *L) {
     static unsigned (*const fns[2][4])(const tg_small_lanes *) = {
@@ -459,353 +370,3 @@ bool tg__small_solve_lanes(tg_dtype d, int n, int64_t k, const tg_small_lanes *L
 }
 
 bool tg__small_lanes_available(void) { return have_v4(); }
-
-/* ---- eigh: cyclic Jacobi --------------------------------------------------------
- * Each rotation zeroes a[p][q] with the stable form of the 2 x 2 symmetric
- * Schur decomposition (t the smaller root of t^2 + 2 tau t - 1 = 0,
- * tau = (a_qq - a_pp) / (2 a_pq)); sweeps run until the off-diagonal mass of
- * every lane is below (eps |A|_F)^2, which leaves the eigenvalues accurate
- * to a few eps |A|_F as LAPACK's are, or until MAX_SWEEPS (then the lane is
- * reported and its item goes to LAPACK). A sorting network orders w
- * ascending with V's columns. */
-#define MAX_SWEEPS 15
-#define EPS_double DBL_EPSILON
-#define EPS_float FLT_EPSILON
-/* compare-exchange pairs putting n <= 4 values in order */
-static const int sort_net[4][5][2] = {
-    {{0, 0}}, {{0, 1}}, {{0, 1}, {1, 2}, {0, 1}}, {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}}};
-static const int sort_len[4] = {0, 1, 3, 5};
-/* Jacobi rotation pairs in rounds of disjoint pairs ((0,1) with (2,3), ...):
- * the two rotations of a round do not touch each other's angle inputs, so
- * their chains of divisions and square roots overlap. */
-static const int jacobi_pairs[4][6][2] = {
-    {{0, 0}}, {{0, 1}}, {{0, 1}, {0, 2}, {1, 2}}, {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {0, 3}, {1, 2}}};
-
-/* The smaller root t of t^2 + 2 tau t - 1 = 0, tau = d / e, without
- * forming tau: sign(d) e / (|d| + sqrt(d^2 + e^2)) (sign(0) = +1). */
-#define DEFINE_JACOBI_T(T)                                                                                         \
-    SMALL_V4 static inline v_##T jacobi_t_##T(v_##T d, v_##T e) {                                                  \
-        v_##T t = e / (VABS(T, d) + VSQRT_##T(d * d + e * e));                                                     \
-        return SEL(T, d < 0, -t, t);                                                                               \
-    }
-DEFINE_JACOBI_T(double)
-DEFINE_JACOBI_T(float)
-#define JACOBI_T(T, d, e) jacobi_t_##T(d, e)
-
-#define DEFINE_EIGH(T, N)                                                                                          \
-    SMALL_V4 static unsigned eigh_lanes_##T##_##N(const tg_small_lanes *L, bool upper, bool vectors) {            \
-        v_##T a[N][N], v[N][N], zero = {0}, one = zero + 1;                                                       \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            const T *p = L->a[w];                                                                                  \
-            for (int i = 0; i < N; i++)                                                                            \
-                for (int j = 0; j <= i; j++) {                                                                     \
-                    T e = upper ? p[j * L->ars + i * L->acs] : p[i * L->ars + j * L->acs];                         \
-                    a[i][j][w] = e;                                                                                \
-                    a[j][i][w] = e;                                                                                \
-                }                                                                                                  \
-        }                                                                                                          \
-        m_##T bad = {0};                                                                                           \
-        v_##T norm2 = zero;                                                                                        \
-        for (int i = 0; i < N; i++)                                                                                \
-            for (int j = 0; j < N; j++) {                                                                          \
-                bad |= VISNAN(T, a[i][j] - a[i][j]);      /* inf - inf and NaN: not finite */                      \
-                norm2 += a[i][j] * a[i][j];                                                                        \
-                v[i][j] = i == j ? one : zero;                                                                     \
-            }                                                                                                      \
-        v_##T tol = norm2 * (EPS_##T * EPS_##T);                                                                   \
-        m_##T done = bad;                                                                                          \
-        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
-            v_##T off = zero;                                                                                      \
-            for (int p = 0; p < N; p++)                                                                            \
-                for (int q = p + 1; q < N; q++) off += a[p][q] * a[p][q];                                          \
-            done |= 2 * off <= tol;                                                                                \
-            bool all = true;                                                                                       \
-            for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
-            if (all) break;                                                                                        \
-            _Pragma("GCC unroll 6") for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
-                    int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                            \
-                    v_##T apq = a[p][q];                                                                           \
-                    v_##T t = JACOBI_T(T, a[q][q] - a[p][p], 2 * apq);                                             \
-                    t = SEL(T, apq == 0, zero, t);          /* nothing to rotate (also 0 / 0) */                   \
-                    v_##T c = VRSQRT_##T(one + t * t), s = t * c;                                                  \
-                    a[p][p] -= t * apq;                                                                            \
-                    a[q][q] += t * apq;                                                                            \
-                    a[p][q] = a[q][p] = zero;                                                                      \
-                    for (int r = 0; r < N; r++) {                                                                  \
-                        if (r == p || r == q) continue;                                                            \
-                        v_##T x = a[r][p], y = a[r][q];                                                            \
-                        a[r][p] = a[p][r] = c * x - s * y;                                                         \
-                        a[r][q] = a[q][r] = s * x + c * y;                                                         \
-                    }                                                                                              \
-                    for (int r = 0; r < N; r++) {                                                                  \
-                        v_##T x = v[r][p], y = v[r][q];                                                            \
-                        v[r][p] = c * x - s * y;                                                                   \
-                        v[r][q] = s * x + c * y;                                                                   \
-                    }                                                                                              \
-                }                                                                                                  \
-        }                                                                                                          \
-        v_##T ev[N];                                                                                               \
-        for (int i = 0; i < N; i++) ev[i] = a[i][i];                                                               \
-        for (int k = 0; k < sort_len[N - 1]; k++) {                                                                \
-            int i = sort_net[N - 1][k][0], j = sort_net[N - 1][k][1];                                              \
-            m_##T sw = ev[i] > ev[j];                                                                              \
-            v_##T lo = SEL(T, sw, ev[j], ev[i]), hi = SEL(T, sw, ev[i], ev[j]);                                    \
-            ev[i] = lo;                                                                                            \
-            ev[j] = hi;                                                                                            \
-            for (int r = 0; r < N; r++) {                                                                          \
-                v_##T x = v[r][i], y = v[r][j];                                                                    \
-                v[r][i] = SEL(T, sw, y, x);                                                                        \
-                v[r][j] = SEL(T, sw, x, y);                                                                        \
-            }                                                                                                      \
-        }                                                                                                          \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            T *wo = L->x[w];                                                                                       \
-            for (int i = 0; i < N; i++) wo[i] = ev[i][w];                                                          \
-            if (vectors) {                                                                                         \
-                T *vo = L->y[w];                                                                                   \
-                for (int i = 0; i < N; i++)                                                                        \
-                    for (int j = 0; j < N; j++) vo[i * N + j] = v[i][j][w];                                        \
-            }                                                                                                      \
-        }                                                                                                          \
-        unsigned mask = 0;                                                                                         \
-        for (int w = 0; w < TG_SMALL_W; w++) mask |= (bad[w] != 0 || done[w] == 0 ? 1u : 0u) << w;                \
-        return mask;                                                                                               \
-    }
-DEFINE_EIGH(float, 1)
-DEFINE_EIGH(float, 2)
-DEFINE_EIGH(float, 3)
-DEFINE_EIGH(float, 4)
-DEFINE_EIGH(double, 1)
-DEFINE_EIGH(double, 2)
-DEFINE_EIGH(double, 3)
-DEFINE_EIGH(double, 4)
-
-unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const tg_small_lanes *L) {
-    static unsigned (*const fns[2][4])(const tg_small_lanes *, bool, bool) = {
-        {eigh_lanes_float_1, eigh_lanes_float_2, eigh_lanes_float_3, eigh_lanes_float_4},
-        {eigh_lanes_double_1, eigh_lanes_double_2, eigh_lanes_double_3, eigh_lanes_double_4}};
-    return fns[d == TG_F64][n - 1](L, upper, vectors);
-}
-
-/* ---- svd: one-sided Jacobi ------------------------------------------------------
- * Rotations from the right orthogonalise A's columns (Hestenes): for each
- * pair, alpha = |a_p|^2, beta = |a_q|^2, gamma = a_p . a_q and the rotation
- * of the 2 x 2 Gram matrix's Schur form; V accumulates them. A sweep with
- * every |gamma| <= eps sqrt(alpha beta) ends it; then S_j = |a_j| and
- * U_j = a_j / S_j, sorted by S descending. A lane whose smallest S is below
- * n eps S_max (rank deficient: those U columns are not determined) is
- * reported, as are non-finite and unconverged ones. */
-/* |ga| > eps sqrt(al be): columns p, q not orthogonal to working accuracy.
- * f64 compares squares (no square root: their throughput bounds a sweep);
- * its lanes keep |A| within SVD_RANGE, so al be cannot overflow or
- * underflow (others go to LAPACK). f32's range would be too narrow for
- * that: it keeps the root. */
-#define NOT_ORTHOGONAL_double(ga, al, be) ((ga) * (ga) > (EPS_double * EPS_double) * ((al) * (be)))
-#define NOT_ORTHOGONAL_float(ga, al, be) (VABS(float, ga) > EPS_float * VSQRT_float((al) * (be)))
-#define SVD_RANGE_HI_double 1e70
-#define SVD_RANGE_LO_double 1e-70
-#define SVD_RANGE_HI_float 3e38f
-#define SVD_RANGE_LO_float 0.0f
-
-#define DEFINE_SVD(T, N)                                                                                           \
-    SMALL_V4 static unsigned svd_lanes_##T##_##N(const tg_small_lanes *L, bool vectors, void *const *vh) {         \
-        v_##T a[N][N], v[N][N], zero = {0}, one = zero + 1;                                                       \
-        m_##T bad = {0};                                                                                           \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            const T *p = L->a[w];                                                                                  \
-            for (int i = 0; i < N; i++)                                                                            \
-                for (int j = 0; j < N; j++) a[i][j][w] = p[i * L->ars + j * L->acs];                               \
-        }                                                                                                          \
-        for (int i = 0; i < N; i++)                                                                                \
-            for (int j = 0; j < N; j++) {                                                                          \
-                v_##T x = VABS(T, a[i][j]);                                                                        \
-                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > SVD_RANGE_HI_##T) |                                     \
-                       ((x < SVD_RANGE_LO_##T) & (x != 0));                                                        \
-                v[i][j] = i == j ? one : zero;                                                                     \
-            }                                                                                                      \
-        m_##T done = bad;                                                                                          \
-        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
-            /* converged lanes: every pair orthogonal to eps, checked up front \
-             * (the independent dot products of all pairs cost less than the  \
-             * chain of a sweep that would rotate by nothing) */              \
-            m_##T open = {0};                                                                                      \
-            _Pragma("GCC unroll 6") for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
-                int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                                \
-                v_##T al = zero, be = zero, ga = zero;                                                             \
-                for (int r = 0; r < N; r++) {                                                                      \
-                    al += a[r][p] * a[r][p];                                                                       \
-                    be += a[r][q] * a[r][q];                                                                       \
-                    ga += a[r][p] * a[r][q];                                                                       \
-                }                                                                                                  \
-                open |= NOT_ORTHOGONAL_##T(ga, al, be);                                                            \
-            }                                                                                                      \
-            done |= ~open;                                                                                         \
-            bool all = true;                                                                                       \
-            for (int w = 0; w < TG_SMALL_W; w++) all &= done[w] != 0;                                              \
-            if (all) break;                                                                                        \
-            _Pragma("GCC unroll 6") for (int pr = 0; pr < N * (N - 1) / 2; pr++) {                                                         \
-                    int p = jacobi_pairs[N - 1][pr][0], q = jacobi_pairs[N - 1][pr][1];                            \
-                    v_##T al = zero, be = zero, ga = zero;                                                         \
-                    for (int r = 0; r < N; r++) {                                                                  \
-                        al += a[r][p] * a[r][p];                                                                   \
-                        be += a[r][q] * a[r][q];                                                                   \
-                        ga += a[r][p] * a[r][q];                                                                   \
-                    }                                                                                              \
-                    m_##T act = NOT_ORTHOGONAL_##T(ga, al, be);                                                    \
-                    v_##T t = JACOBI_T(T, be - al, 2 * ga);                                                        \
-                    t = SEL(T, act, t, zero);                                                                      \
-                    v_##T c = VRSQRT_##T(one + t * t), s = t * c;                                                  \
-                    for (int r = 0; r < N; r++) {                                                                  \
-                        v_##T x = a[r][p], y = a[r][q];                                                            \
-                        a[r][p] = c * x - s * y;                                                                   \
-                        a[r][q] = s * x + c * y;                                                                   \
-                    }                                                                                              \
-                    if (vectors)                                                                                   \
-                        for (int r = 0; r < N; r++) {                                                              \
-                            v_##T x = v[r][p], y = v[r][q];                                                        \
-                            v[r][p] = c * x - s * y;                                                               \
-                            v[r][q] = s * x + c * y;                                                               \
-                        }                                                                                          \
-                }                                                                                                  \
-        }                                                                                                          \
-        v_##T sv[N], smax = zero, smin;                                                                            \
-        for (int j = 0; j < N; j++) {                                                                              \
-            v_##T n2 = zero;                                                                                       \
-            for (int r = 0; r < N; r++) n2 += a[r][j] * a[r][j];                                                   \
-            sv[j] = VSQRT_##T(n2);                                                                                 \
-            smax = SEL(T, sv[j] > smax, sv[j], smax);                                                              \
-        }                                                                                                          \
-        smin = sv[0];                                                                                              \
-        for (int j = 1; j < N; j++) smin = SEL(T, sv[j] < smin, sv[j], smin);                                      \
-        if (vectors) bad |= smin <= (N * EPS_##T) * smax;                                                          \
-        /* descending: the sorting network with the comparison reversed */                                       \
-        for (int k = 0; k < sort_len[N - 1]; k++) {                                                                \
-            int i = sort_net[N - 1][k][0], j = sort_net[N - 1][k][1];                                              \
-            m_##T sw = sv[i] < sv[j];                                                                              \
-            v_##T hi = SEL(T, sw, sv[j], sv[i]), lo = SEL(T, sw, sv[i], sv[j]);                                    \
-            sv[i] = hi;                                                                                            \
-            sv[j] = lo;                                                                                            \
-            if (vectors)                                                                                           \
-                for (int r = 0; r < N; r++) {                                                                      \
-                    v_##T x = a[r][i], y = a[r][j];                                                                \
-                    a[r][i] = SEL(T, sw, y, x);                                                                    \
-                    a[r][j] = SEL(T, sw, x, y);                                                                    \
-                    x = v[r][i], y = v[r][j];                                                                      \
-                    v[r][i] = SEL(T, sw, y, x);                                                                    \
-                    v[r][j] = SEL(T, sw, x, y);                                                                    \
-                }                                                                                                  \
-        }                                                                                                          \
-        if (vectors) {                       /* U = A V / S, one division per column */                        \
-            for (int j = 0; j < N; j++) {                                                                          \
-                v_##T rs = one / sv[j];                                                                            \
-                for (int i = 0; i < N; i++) a[i][j] *= rs;                                                         \
-            }                                                                                                      \
-        }                                                                                                          \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            T *so = L->x[w];                                                                                       \
-            for (int i = 0; i < N; i++) so[i] = sv[i][w];                                                          \
-            if (vectors) {                                                                                         \
-                T *uo = L->y[w], *vo = vh[w];                                                                      \
-                for (int i = 0; i < N; i++)                                                                        \
-                    for (int j = 0; j < N; j++) {                                                                  \
-                        uo[i * N + j] = a[i][j][w];                                                                \
-                        vo[i * N + j] = v[j][i][w];                                                                \
-                    }                                                                                              \
-            }                                                                                                      \
-        }                                                                                                          \
-        unsigned mask = 0;                                                                                         \
-        for (int w = 0; w < TG_SMALL_W; w++) mask |= (bad[w] != 0 || done[w] == 0 ? 1u : 0u) << w;                \
-        return mask;                                                                                               \
-    }
-DEFINE_SVD(float, 1)
-DEFINE_SVD(float, 2)
-DEFINE_SVD(float, 3)
-DEFINE_SVD(float, 4)
-DEFINE_SVD(double, 1)
-DEFINE_SVD(double, 2)
-DEFINE_SVD(double, 3)
-DEFINE_SVD(double, 4)
-
-unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lanes *L, void *const *vh) {
-    static unsigned (*const fns[2][4])(const tg_small_lanes *, bool, void *const *) = {
-        {svd_lanes_float_1, svd_lanes_float_2, svd_lanes_float_3, svd_lanes_float_4},
-        {svd_lanes_double_1, svd_lanes_double_2, svd_lanes_double_3, svd_lanes_double_4}};
-    return fns[d == TG_F64][n - 1](L, vectors, vh);
-}
-
-/* ---- qr: Householder ------------------------------------------------------------- */
-#define SAFE_LO_double 1e-140
-#define SAFE_HI_double 1e140
-#define SAFE_LO_float 1e-17f
-#define SAFE_HI_float 1e17f
-
-#define DEFINE_QR(T, N)                                                                                            \
-    SMALL_V4 static unsigned qr_lanes_##T##_##N(const tg_small_lanes *L) {                                         \
-        v_##T a[N][N], q[N][N], tau[N], zero = {0}, one = zero + 1;                                                \
-        m_##T bad = {0};                                                                                           \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            const T *p = L->a[w];                                                                                  \
-            for (int i = 0; i < N; i++)                                                                            \
-                for (int j = 0; j < N; j++) a[i][j][w] = p[i * L->ars + j * L->acs];                               \
-        }                                                                                                          \
-        for (int i = 0; i < N; i++)                                                                                \
-            for (int j = 0; j < N; j++) {                                                                          \
-                v_##T x = VABS(T, a[i][j]);                                                                        \
-                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > SAFE_HI_##T) | ((x < SAFE_LO_##T) & (x != 0));          \
-            }                                                                                                      \
-        for (int j = 0; j < N; j++) {                                                                              \
-            v_##T x2 = zero;                                                                                       \
-            for (int i = j + 1; i < N; i++) x2 += a[i][j] * a[i][j];                                               \
-            v_##T alpha = a[j][j], beta = VSQRT_##T(alpha * alpha + x2);                                           \
-            beta = SEL(T, alpha < 0, beta, -beta);            /* -sign(alpha) |(alpha, x)|, sign(0) = + */         \
-            m_##T refl = x2 != 0;                                                                                  \
-            tau[j] = SEL(T, refl, (beta - alpha) / beta, zero);                                                    \
-            v_##T scale = SEL(T, refl, one / (alpha - beta), zero);                                                \
-            for (int i = j + 1; i < N; i++) a[i][j] *= scale;                                                      \
-            a[j][j] = SEL(T, refl, beta, alpha);                                                                   \
-            for (int c = j + 1; c < N; c++) {                                                                      \
-                v_##T s = a[j][c];                                                                                 \
-                for (int i = j + 1; i < N; i++) s += a[i][j] * a[i][c];                                            \
-                s *= tau[j];                                                                                       \
-                a[j][c] -= s;                                                                                      \
-                for (int i = j + 1; i < N; i++) a[i][c] -= a[i][j] * s;                                            \
-            }                                                                                                      \
-        }                                                                                                          \
-        /* Q = H_0 ... H_{n-1} I, applied from the last reflector back */                                         \
-        for (int i = 0; i < N; i++)                                                                                \
-            for (int c = 0; c < N; c++) q[i][c] = i == c ? one : zero;                                             \
-        for (int j = N - 1; j >= 0; j--)                                                                           \
-            for (int c = j; c < N; c++) {                                                                          \
-                v_##T s = q[j][c];                                                                                 \
-                for (int i = j + 1; i < N; i++) s += a[i][j] * q[i][c];                                            \
-                s *= tau[j];                                                                                       \
-                q[j][c] -= s;                                                                                      \
-                for (int i = j + 1; i < N; i++) q[i][c] -= a[i][j] * s;                                            \
-            }                                                                                                      \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            T *qo = L->x[w], *ro = L->y[w];                                                                        \
-            for (int c = 0; c < N; c++)                                                                            \
-                for (int i = 0; i < N; i++) {                                                                      \
-                    qo[i + c * N] = q[i][c][w];                                                                    \
-                    ro[i + c * N] = i <= c ? a[i][c][w] : 0;                                                       \
-                }                                                                                                  \
-        }                                                                                                          \
-        unsigned mask = 0;                                                                                         \
-        for (int w = 0; w < TG_SMALL_W; w++) mask |= (bad[w] != 0 ? 1u : 0u) << w;                                \
-        return mask;                                                                                               \
-    }
-DEFINE_QR(float, 1)
-DEFINE_QR(float, 2)
-DEFINE_QR(float, 3)
-DEFINE_QR(float, 4)
-DEFINE_QR(double, 1)
-DEFINE_QR(double, 2)
-DEFINE_QR(double, 3)
-DEFINE_QR(double, 4)
-
-unsigned tg__small_qr_lanes(tg_dtype d, int n, const tg_small_lanes *L) {
-    static unsigned (*const fns[2][4])(const tg_small_lanes *) = {
-        {qr_lanes_float_1, qr_lanes_float_2, qr_lanes_float_3, qr_lanes_float_4},
-        {qr_lanes_double_1, qr_lanes_double_2, qr_lanes_double_3, qr_lanes_double_4}};
-    return fns[d == TG_F64][n - 1](L);
-}

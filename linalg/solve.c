@@ -27,16 +27,13 @@ static int solve_lu(const tg_op_call *c, tg_dtype d, int n, int k, void *at, voi
 static int solve_small_block(void *ctx, int64_t tb) {
     tg_linalg_axb_job *j = ctx;
     const tg_tensor *a = j->a, *b = j->b;
-    int64_t t0 = tb * TG_SMALL_W, n = j->n, k = j->k, es = j->es;
-    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
-    tg_small_lanes L;          /* every field set below (an initializer would clear it first) */
-    L.ars = a->strides[a->ndim - 2];
-    L.acs = a->strides[a->ndim - 1];
+    int64_t n = j->n, k = j->k, es = j->es, ts[TG_SMALL_W], t0 = tb * TG_SMALL_W;
+    tg_small_lanes L;          /* every field set here (an initializer would clear it first) */
+    int64_t cnt = tg__linalg_lanes_begin(&j->bt, a, j->sa, tb, &L, ts);
     L.brs = b->strides[b->ndim - 2];
     L.bcs = b->strides[b->ndim - 1];
     for (int w = 0; w < TG_SMALL_W; w++) {
-        int64_t t = t0 + (w < cnt ? w : cnt - 1);
-        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        int64_t t = ts[w];
         L.b[w] = tg__ptr(b) + tg__linalg_batch_offset(&j->bt, j->sb, t) * es;
         L.x[w] = tg__ptr(j->x) + t * n * k * es;
     }

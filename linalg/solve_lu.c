@@ -51,14 +51,11 @@ static int factor_item(void *ctx, int64_t t) {
 static int factor_block(void *ctx, int64_t tb) {
     factor_job *j = ctx;
     const tg_tensor *a = j->a;
-    int64_t t0 = tb * TG_SMALL_W, n = j->n, es = tg__esize(j->f->dtype);
-    int64_t cnt = j->bt.count - t0 < TG_SMALL_W ? j->bt.count - t0 : TG_SMALL_W;
+    int64_t n = j->n, es = tg__esize(j->f->dtype), ts[TG_SMALL_W], t0 = tb * TG_SMALL_W;
     tg_small_lanes L;
-    L.ars = a->strides[a->ndim - 2];
-    L.acs = a->strides[a->ndim - 1];
+    int64_t cnt = tg__linalg_lanes_begin(&j->bt, a, j->sa, tb, &L, ts);
     for (int w = 0; w < TG_SMALL_W; w++) {
-        int64_t t = t0 + (w < cnt ? w : cnt - 1);
-        L.a[w] = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+        int64_t t = ts[w];
         L.x[w] = tg__ptr(j->f) + t * n * n * es;
         L.y[w] = (int *)tg__ptr(j->piv) + t * n;
     }
