@@ -14,10 +14,17 @@
  * records it into the batch again (autodiff/replay.c puts the copies of a
  * run's inputs and outputs around it).
  *
+ * Captures are per thread: several threads may each have one open on a
+ * device, and work other threads record meanwhile goes into the batch as
+ * usual. A closed capture's commands run after everything the batch held
+ * when it closed. That order is safe because a run's tensors are its own
+ * until it returns, and device memory the owner frees during the capture
+ * is given back to the allocator only when the capture closes (deferred),
+ * so no other thread's earlier-running work can be handed it.
+ *
  * A capture cannot be replayed (closed with ok false) when the run waited for
- * the queue (a host read or a large upload: the recording is cut in two),
- * drew random numbers (a replay would repeat them), or another thread
- * recorded work on the device meanwhile (its commands are not the run's). */
+ * the queue (a host read or a large upload: the recording is cut in two) or
+ * drew random numbers (a replay would repeat them). */
 #ifdef TG_HAVE_VULKAN
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +40,14 @@ typedef struct pchunk {
     char *map;
 } pchunk;
 
+typedef struct deferred_range {
+    vk_block *block;
+    size_t off, size;
+} deferred_range;
+
 struct tg_vk_capture {
     tg_vkdev *dev;
+    struct tg_vk_capture *next;     /* in dev->captures while open */
     pthread_t owner;
     VkCommandPool pool;
     VkCommandBuffer cmd;
@@ -45,6 +58,8 @@ struct tg_vk_capture {
     tg_storage **held;
     int n_held, cap_held;
     uint64_t dispatches;
+    deferred_range *deferred;       /* freed by the owner while open */
+    int n_deferred, cap_deferred;
 };
 
 static void chunk_free(tg_vkdev *d, pchunk *c) {
@@ -78,14 +93,22 @@ static bool chunk_new(tg_vkdev *d, pchunk *c) {
 }
 
 /* ---- hooks of the recording context (under dev->lock) ----------------------- */
-bool tg__vk_capture_params(tg_vkdev *d, size_t slice, VkBuffer *buf, size_t *off, char **map) {
-    tg_vk_capture *c = d->capture;
+tg_vk_capture *tg__vk_capture_mine(tg_vkdev *d) {
+    pthread_t self = pthread_self();
+    for (tg_vk_capture *c = d->captures; c; c = c->next)
+        if (pthread_equal(c->owner, self)) return c;
+    return NULL;
+}
+
+VkCommandBuffer tg__vk_capture_cmd(const tg_vk_capture *c) { return c->cmd; }
+
+bool tg__vk_capture_params(tg_vk_capture *c, size_t slice, VkBuffer *buf, size_t *off, char **map) {
     if (slice > PCHUNK) return false;
     if (c->n_chunks == 0 || c->used + slice > PCHUNK) {
         pchunk *grown = realloc(c->chunks, (size_t)(c->n_chunks + 1) * sizeof *grown);
         if (!grown) return false;
         c->chunks = grown;
-        if (!chunk_new(d, &c->chunks[c->n_chunks])) return false;
+        if (!chunk_new(c->dev, &c->chunks[c->n_chunks])) return false;
         c->n_chunks++;
         c->used = 0;
     }
@@ -98,36 +121,48 @@ bool tg__vk_capture_params(tg_vkdev *d, size_t slice, VkBuffer *buf, size_t *off
     return true;
 }
 
-pthread_t tg__vk_capture_owner(const tg_vk_capture *c) { return c->owner; }
-
 void tg__vk_capture_taint(tg_vkdev *d) {
-    tg_vk_capture *c = d->capture;
-    if (c && pthread_equal(c->owner, pthread_self())) { c->ok = false; c->permanent = true; }
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (c) { c->ok = false; c->permanent = true; }
 }
 
-tg_status tg__vk_capture_detach(tg_vkdev *d, bool replayable) {
-    tg_vk_capture *c = d->capture;
-    if (!c) return TG_OK;
-    d->capture = NULL;
+static bool is_open(const tg_vkdev *d, const tg_vk_capture *c) {
+    for (const tg_vk_capture *k = d->captures; k; k = k->next)
+        if (k == c) return true;
+    return false;
+}
+
+tg_status tg__vk_capture_detach(tg_vkdev *d, tg_vk_capture *c, bool replayable) {
+    tg_vk_capture **link = &d->captures;
+    while (*link && *link != c) link = &(*link)->next;
+    if (!*link) return TG_OK;
+    *link = c->next;
+    c->next = NULL;
     if (!replayable) c->ok = false;
-    d->cmd = d->frames[d->cur].cmd;
-    d->bound = -1;
     VkResult r = vkEndCommandBuffer(c->cmd);
+    tg_status st = r == VK_SUCCESS ? tg__vk_begin_batch(d) : TG_OK;
     if (r != VK_SUCCESS) {
         c->ok = false;
-        return tg__error(TG_ERR_DEVICE, "%s: ending a captured run failed (%s)", d->label, tg__vk_result_name(r));
+        st = tg__error(TG_ERR_DEVICE, "%s: ending a captured run failed (%s)", d->label, tg__vk_result_name(r));
+    } else if (!st) {
+        vkCmdExecuteCommands(d->cmd, 1, &c->cmd);
+        tg__vk_barrier(d);
+        d->bound = -1;
+        d->n_dispatch += (int)c->dispatches;
+    } else {
+        c->ok = false;
     }
-    /* the batch was opened when the capture began and not submitted since
-     * (a submission detaches the capture first) */
-    vkCmdExecuteCommands(d->cmd, 1, &c->cmd);
-    tg__vk_barrier(d);
-    d->n_dispatch += (int)c->dispatches;
-    return TG_OK;
+    /* the run's commands are in the batch now: work recorded from here on
+     * runs after them, so the memory it freed may be handed out again */
+    for (int i = 0; i < c->n_deferred; i++)
+        tg__vk_range_give(d, c->deferred[i].block, c->deferred[i].off, c->deferred[i].size);
+    c->n_deferred = 0;
+    return st;
 }
 
 tg_storage *tg__vk_capture_reuse(tg_vkdev *d, size_t size) {
-    tg_vk_capture *c = d->capture;
-    if (!c || !pthread_equal(c->owner, pthread_self())) return NULL;
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (!c) return NULL;
     for (int i = c->n_held - 1; i >= 0; i--) {
         tg_storage *s = c->held[i];
         if (s->capacity == size && __atomic_load_n(&s->refcount, __ATOMIC_ACQUIRE) == 1) {
@@ -139,8 +174,8 @@ tg_storage *tg__vk_capture_reuse(tg_vkdev *d, size_t size) {
 }
 
 void tg__vk_capture_hold(tg_vkdev *d, tg_storage *s) {
-    tg_vk_capture *c = d->capture;
-    if (!c || !c->ok || !pthread_equal(c->owner, pthread_self())) return;
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (!c || !c->ok) return;
     if (c->n_held == c->cap_held) {
         int cap = c->cap_held ? 2 * c->cap_held : 64;
         tg_storage **grown = realloc(c->held, (size_t)cap * sizeof *grown);
@@ -150,6 +185,20 @@ void tg__vk_capture_hold(tg_vkdev *d, tg_storage *s) {
     }
     tg__storage_retain(s);
     c->held[c->n_held++] = s;
+}
+
+bool tg__vk_capture_defer(tg_vkdev *d, vk_block *b, size_t off, size_t size) {
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (!c) return false;
+    if (c->n_deferred == c->cap_deferred) {
+        int cap = c->cap_deferred ? 2 * c->cap_deferred : 16;
+        deferred_range *grown = realloc(c->deferred, (size_t)cap * sizeof *grown);
+        if (!grown) return false;
+        c->deferred = grown;
+        c->cap_deferred = cap;
+    }
+    c->deferred[c->n_deferred++] = (deferred_range){b, off, size};
+    return true;
 }
 
 /* ---- the core's side -------------------------------------------------------------- */
@@ -163,7 +212,7 @@ tg_vk_capture *tg__vk_capture_begin(int dev) {
     c->ok = true;
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = d->qfam};
     pthread_mutex_lock(&d->lock);
-    tg_status st = d->capture || d->prof ? TG_ERR_UNSUPPORTED : tg__vk_begin(d);
+    tg_status st = d->prof || tg__vk_capture_mine(d) ? TG_ERR_UNSUPPORTED : TG_OK;
     if (!st && vkCreateCommandPool(d->dev, &pci, NULL, &c->pool) != VK_SUCCESS) st = TG_ERR_DEVICE;
     if (!st) {
         VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -177,9 +226,8 @@ tg_vk_capture *tg__vk_capture_begin(int dev) {
             st = TG_ERR_DEVICE;
     }
     if (!st) {
-        d->capture = c;
-        d->cmd = c->cmd;
-        d->bound = -1;
+        c->next = d->captures;
+        d->captures = c;
     }
     pthread_mutex_unlock(&d->lock);
     if (st) {
@@ -193,7 +241,7 @@ tg_vk_capture *tg__vk_capture_begin(int dev) {
 tg_status tg__vk_capture_end(tg_vk_capture *c, bool *replayable) {
     tg_vkdev *d = c->dev;
     pthread_mutex_lock(&d->lock);
-    tg_status st = d->capture == c ? tg__vk_capture_detach(d, true) : TG_OK;
+    tg_status st = tg__vk_capture_detach(d, c, true);
     pthread_mutex_unlock(&d->lock);
     *replayable = c->ok && !st;
     return st;
@@ -215,7 +263,11 @@ uint64_t tg__vk_capture_dispatches(const tg_vk_capture *c) { return c->dispatche
 tg_status tg__vk_capture_replay(tg_vk_capture *c) {
     tg_vkdev *d = c->dev;
     pthread_mutex_lock(&d->lock);
-    tg_status st = tg__vk_begin(d);
+    /* into the batch: a command buffer runs inside primary ones only, so a
+     * replay from within the thread's own capture ends that capture */
+    tg_vk_capture *mine = d->captures ? tg__vk_capture_mine(d) : NULL;
+    tg_status st = mine ? tg__vk_capture_detach(d, mine, false) : TG_OK;
+    if (!st) st = tg__vk_begin_batch(d);
     if (!st) {
         vkCmdExecuteCommands(d->cmd, 1, &c->cmd);
         tg__vk_barrier(d);
@@ -231,7 +283,7 @@ void tg__vk_capture_free(tg_vk_capture *c) {
     if (!c) return;
     tg_vkdev *d = c->dev;
     pthread_mutex_lock(&d->lock);
-    if (d->capture == c) tg__vk_capture_detach(d, false);
+    if (is_open(d, c)) tg__vk_capture_detach(d, c, false);
     tg__vk_flush(d);                    /* batches that execute it or use its memory */
     pthread_mutex_unlock(&d->lock);
     for (int i = 0; i < c->n_chunks; i++) chunk_free(d, &c->chunks[i]);
@@ -239,6 +291,7 @@ void tg__vk_capture_free(tg_vk_capture *c) {
     for (int i = 0; i < c->n_held; i++) tg__storage_release(c->held[i]);
     free(c->held);
     free(c->chunks);
+    free(c->deferred);
     free(c);
 }
 #else

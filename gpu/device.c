@@ -5,10 +5,13 @@
  * device's current batch (a barrier after every dispatch, so the queue runs
  * them in order). A full batch (dispatches or parameter arena) is submitted
  * without waiting and recording goes on in the next of TG_VK_FRAMES frames,
- * so the host records while the GPU runs; a frame is reused once its fence
- * has signalled. When the host needs device memory (a read, an upload,
- * tg_synchronize) the batch is submitted and every frame waited for. One
- * mutex per device guards the queue, the recording and the allocator. */
+ * so the host records while the GPU runs. Each submission signals the next
+ * value of the device's timeline semaphore; a frame is reused once the
+ * timeline has reached its value. When the host needs device memory (a
+ * read, an upload, tg_synchronize) the batch is submitted and the timeline
+ * waited for up to the last value. One mutex per device guards the queue,
+ * the recording and the allocator. A captured run records into a command
+ * buffer of its own, one per thread (gpu/capture.c). */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/gpu_internal.h"
 
@@ -66,6 +69,15 @@ static bool has_extension(VkPhysicalDevice p, const char *name) {
     return found;
 }
 
+/* Timeline semaphores: core in Vulkan 1.2, an extension before. */
+static bool timeline_offered(VkPhysicalDevice p, uint32_t api) {
+    if (api < VK_API_VERSION_1_2 && !has_extension(p, VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME)) return false;
+    VkPhysicalDeviceTimelineSemaphoreFeatures tf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &tf};
+    vkGetPhysicalDeviceFeatures2(p, &f2);
+    return tf.timelineSemaphore;
+}
+
 static void init_devices(void) {
     if (getenv("TANGENT_NO_VULKAN")) { init_failure = "TANGENT_NO_VULKAN is set"; return; }
     VkResult r = volkInitialize();
@@ -75,7 +87,7 @@ static void init_devices(void) {
         return;
     }
     VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "tangent",
-                             .pEngineName = "tangent", .apiVersion = VK_API_VERSION_1_1};
+                             .pEngineName = "tangent", .apiVersion = VK_API_VERSION_1_2};
     VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
     r = vkCreateInstance(&ici, NULL, &instance);
     if (r != VK_SUCCESS) {
@@ -113,6 +125,11 @@ static void init_devices(void) {
         if (props.apiVersion < VK_API_VERSION_1_1) { tg__vk_debug("skipping %s: Vulkan < 1.1", props.deviceName); continue; }
         if (!has_extension(phys[i], VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME)) {
             tg__vk_debug("skipping %s: no VK_KHR_push_descriptor", props.deviceName);
+            continue;
+        }
+        if (!timeline_offered(phys[i], props.apiVersion)) {
+            tg__vk_debug("skipping %s: no timeline semaphores (Vulkan 1.2 or VK_KHR_timeline_semaphore)",
+                         props.deviceName);
             continue;
         }
         tg_vkdev *d = &devices[n_devices];
@@ -222,15 +239,20 @@ static tg_status create_device(tg_vkdev *d) {
     VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = d->qfam,
                                    .queueCount = 1, .pQueuePriorities = &prio};
     VkPhysicalDeviceFeatures enable = {.shaderFloat64 = d->f64, .shaderInt64 = f.shaderInt64};
+    VkPhysicalDeviceTimelineSemaphoreFeatures etl = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES, .timelineSemaphore = VK_TRUE};
     VkPhysicalDeviceCooperativeMatrixFeaturesNV ecoop = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV, .cooperativeMatrix = VK_TRUE};
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV, .pNext = &etl,
+        .cooperativeMatrix = VK_TRUE};
     VkPhysicalDeviceShaderFloat16Int8FeaturesKHR e16i8 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .pNext = d->coop16 ? &ecoop : NULL,
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .pNext = d->coop16 ? (void *)&ecoop : &etl,
         .shaderFloat16 = d->coop16, .shaderInt8 = d->int8};
     VkPhysicalDevice8BitStorageFeaturesKHR e8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR,
                                                   .pNext = &e16i8, .storageBuffer8BitAccess = d->int8};
-    const char *exts[6] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+    const char *exts[7] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
     uint32_t n_ext = 1;
+    bool core12 = d->props.apiVersion >= VK_API_VERSION_1_2;
+    if (!core12) exts[n_ext++] = VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME;
     if (d->int8 || d->coop16) {
         exts[n_ext++] = VK_KHR_8BIT_STORAGE_EXTENSION_NAME;
         exts[n_ext++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
@@ -239,7 +261,7 @@ static tg_status create_device(tg_vkdev *d) {
     /* creation feedback tells whether a pipeline came from the cache */
     bool feedback = has_extension(d->phys, VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME);
     if (feedback) exts[n_ext++] = VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME;
-    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = d->int8 || d->coop16 ? &e8 : NULL,
+    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = d->int8 || d->coop16 ? (void *)&e8 : &etl,
                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
                               .enabledExtensionCount = n_ext, .ppEnabledExtensionNames = exts,
                               .pEnabledFeatures = &enable};
@@ -247,6 +269,12 @@ static tg_status create_device(tg_vkdev *d) {
     if (r != VK_SUCCESS)
         return tg__error(TG_ERR_DEVICE, "%s: vkCreateDevice failed (%s)", d->label, tg__vk_result_name(r));
     vkGetDeviceQueue(d->dev, d->qfam, 0, &d->queue);
+    d->wait_semaphores = core12 ? vkWaitSemaphores : vkWaitSemaphoresKHR;
+    VkSemaphoreTypeCreateInfo sti = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                                     .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE};
+    VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &sti};
+    if (!d->wait_semaphores || vkCreateSemaphore(d->dev, &sci, NULL, &d->timeline) != VK_SUCCESS)
+        return tg__error(TG_ERR_DEVICE, "%s: cannot create a timeline semaphore", d->label);
 
     /* Blocks: 64 MiB, or less where one buffer cannot be that large
      * (lavapipe: 128 MiB); larger tensors get a block of their own. */
@@ -266,12 +294,10 @@ static tg_status create_device(tg_vkdev *d) {
 
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                    .flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT, .queueFamilyIndex = d->qfam};
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     for (int i = 0; i < TG_VK_FRAMES; i++) {
         vk_frame *fr = &d->frames[i];
-        if (vkCreateCommandPool(d->dev, &pci, NULL, &fr->pool) != VK_SUCCESS ||
-            vkCreateFence(d->dev, &fci, NULL, &fr->fence) != VK_SUCCESS)
-            return tg__error(TG_ERR_DEVICE, "%s: cannot create a command pool or fence", d->label);
+        if (vkCreateCommandPool(d->dev, &pci, NULL, &fr->pool) != VK_SUCCESS)
+            return tg__error(TG_ERR_DEVICE, "%s: cannot create a command pool", d->label);
         VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                            .commandPool = fr->pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                            .commandBufferCount = 1};
@@ -331,6 +357,17 @@ static tg_status create_device(tg_vkdev *d) {
     return TG_OK;
 }
 
+/* Waits until the timeline has reached value (the submission that signals
+ * it has run, and every one before it on the queue). */
+static VkResult timeline_wait(tg_vkdev *d, uint64_t value, uint64_t timeout_ns) {
+    if (value <= d->completed) return VK_SUCCESS;
+    VkSemaphoreWaitInfo wi = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1,
+                              .pSemaphores = &d->timeline, .pValues = &value};
+    VkResult r = d->wait_semaphores(d->dev, &wi, timeout_ns);
+    if (r == VK_SUCCESS) d->completed = value;
+    return r;
+}
+
 static void destroy_device(tg_vkdev *d) {
     if (!d->dev) return;
     vkDeviceWaitIdle(d->dev);
@@ -341,10 +378,9 @@ static void destroy_device(tg_vkdev *d) {
     if (d->dsl) vkDestroyDescriptorSetLayout(d->dev, d->dsl, NULL);
     if (d->pbuf) vkDestroyBuffer(d->dev, d->pbuf, NULL);
     if (d->pmem) vkFreeMemory(d->dev, d->pmem, NULL);
-    for (int f = 0; f < TG_VK_FRAMES; f++) {
-        if (d->frames[f].fence) vkDestroyFence(d->dev, d->frames[f].fence, NULL);
+    for (int f = 0; f < TG_VK_FRAMES; f++)
         if (d->frames[f].pool) vkDestroyCommandPool(d->dev, d->frames[f].pool, NULL);
-    }
+    if (d->timeline) vkDestroySemaphore(d->dev, d->timeline, NULL);
     tg__vk_memory_release_all(d);
     vkDestroyDevice(d->dev, NULL);
     d->dev = VK_NULL_HANDLE;
@@ -361,17 +397,13 @@ static void destroy_device(tg_vkdev *d) {
  * statics under that thread, which then aborts ("LLVM ERROR: out of memory").
  * The handler is registered once the first device exists, so it runs before
  * the destructors the driver registered while loading. It only waits on
- * fences (no LLVM), skips a device whose lock another thread holds, and gives
- * up after a few seconds rather than hang the exit. */
+ * the timeline semaphore (no LLVM), skips a device whose lock another thread
+ * holds, and gives up after a few seconds rather than hang the exit. */
 static void drain_at_exit(void) {
     for (int i = 0; i < n_devices; i++) {
         tg_vkdev *d = &devices[i];
         if (!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE) || pthread_mutex_trylock(&d->lock)) continue;
-        VkFence pending[TG_VK_FRAMES];
-        uint32_t n = 0;
-        for (int f = 0; f < TG_VK_FRAMES; f++)
-            if (d->frames[f].pending) pending[n++] = d->frames[f].fence;
-        if (n) vkWaitForFences(d->dev, n, pending, VK_TRUE, 5000000000ull);
+        timeline_wait(d, d->submitted, 5000000000ull);
         pthread_mutex_unlock(&d->lock);
     }
 }
@@ -409,27 +441,26 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
 /* ---- recording --------------------------------------------------------- */
 /* Waits for frame f's submission, then makes the frame recordable again. */
 static VkResult frame_retire(tg_vkdev *d, vk_frame *f) {
-    if (!f->pending) return VK_SUCCESS;
-    VkResult r = vkWaitForFences(d->dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+    if (!f->value) return VK_SUCCESS;
+    VkResult r = timeline_wait(d, f->value, UINT64_MAX);
     if (r == VK_SUCCESS && d->prof) tg__vk_profile_collect(d, (int)(f - d->frames));
-    vkResetFences(d->dev, 1, &f->fence);
     vkResetCommandPool(d->dev, f->pool, 0);
-    f->pending = false;
+    f->value = 0;
     return r;
 }
 
-tg_status tg__vk_begin(tg_vkdev *d) {
-    if (d->capture && !pthread_equal(pthread_self(), tg__vk_capture_owner(d->capture))) {
-        /* another thread's work is not part of the captured run */
-        tg_status st = tg__vk_capture_detach(d, false);
-        if (st) return st;
+tg_status tg__vk_begin_batch(tg_vkdev *d) {
+    VkCommandBuffer cmd = d->frames[d->cur].cmd;
+    if (d->recording) {
+        if (d->cmd != cmd) { d->cmd = cmd; d->bound = -1; }    /* back from a capture's buffer */
+        return TG_OK;
     }
-    if (d->recording) return TG_OK;
     VkResult r = frame_retire(d, &d->frames[d->cur]);     /* its parameter arena is free again too */
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    if (r == VK_SUCCESS) r = vkBeginCommandBuffer(d->frames[d->cur].cmd, &bi);
+    if (r == VK_SUCCESS) r = vkBeginCommandBuffer(cmd, &bi);
     if (r != VK_SUCCESS) return tg__error(TG_ERR_DEVICE, "%s: starting a batch: %s", d->label, tg__vk_result_name(r));
+    d->cmd = cmd;
     if (d->prof) tg__vk_profile_begin(d);
     d->bound = -1;
     d->recording = true;
@@ -438,26 +469,40 @@ tg_status tg__vk_begin(tg_vkdev *d) {
     return TG_OK;
 }
 
+tg_status tg__vk_begin(tg_vkdev *d) {
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (!c) return tg__vk_begin_batch(d);
+    VkCommandBuffer cmd = tg__vk_capture_cmd(c);
+    if (d->cmd != cmd) { d->cmd = cmd; d->bound = -1; }
+    return TG_OK;
+}
+
 /* Submits the batch being recorded without waiting for it, and moves on to
  * the next frame. Every batch ends with the barrier of its last command, so
  * the next batch's work is ordered after it on the one queue. */
 tg_status tg__vk_submit(tg_vkdev *d) {
-    if (!d->recording) return TG_OK;
-    if (d->capture) {
-        /* waiting for the queue cuts a captured run in two: not replayable */
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (c) {
+        /* the owner waiting for the queue cuts its captured run in two: not
+         * replayable (other threads' captures are not in the batch) */
         tg__vk_capture_taint(d);
-        tg_status st = tg__vk_capture_detach(d, false);
+        tg_status st = tg__vk_capture_detach(d, c, false);
         if (st) return st;
     }
+    if (!d->recording) return TG_OK;
     d->recording = false;
     vk_frame *f = &d->frames[d->cur];
     VkResult r = vkEndCommandBuffer(f->cmd);
+    uint64_t value = d->submitted + 1;
     if (r == VK_SUCCESS) {
-        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &f->cmd};
-        r = vkQueueSubmit(d->queue, 1, &si, f->fence);
+        VkTimelineSemaphoreSubmitInfo ti = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                            .signalSemaphoreValueCount = 1, .pSignalSemaphoreValues = &value};
+        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &ti, .commandBufferCount = 1,
+                           .pCommandBuffers = &f->cmd, .signalSemaphoreCount = 1, .pSignalSemaphores = &d->timeline};
+        r = vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
     }
     if (r == VK_SUCCESS) {
-        f->pending = true;
+        f->value = d->submitted = value;
         d->stats.submits++;
     } else {
         vkResetCommandPool(d->dev, f->pool, 0);
@@ -473,6 +518,10 @@ tg_status tg__vk_submit(tg_vkdev *d) {
 
 tg_status tg__vk_flush(tg_vkdev *d) {
     tg_status st = tg__vk_submit(d);
+    /* the queue runs in order: the last value covers every frame */
+    VkResult w = timeline_wait(d, d->submitted, UINT64_MAX);
+    if (w != VK_SUCCESS && !st)
+        st = tg__error(TG_ERR_DEVICE, "%s: waiting for queued work failed (%s)", d->label, tg__vk_result_name(w));
     for (int i = 0; i < TG_VK_FRAMES; i++) {
         VkResult r = frame_retire(d, &d->frames[i]);
         if (r != VK_SUCCESS && !st)
@@ -596,11 +645,14 @@ static tg_status record(tg_vkdev *d, int pi, const void *params, size_t nbytes, 
     VkBuffer pbuf = d->pbuf;
     size_t off = 0;
     char *pdst = NULL;
-    if (d->capture && !tg__vk_capture_params(d, slice, &pbuf, &off, &pdst)) {
-        if ((st = tg__vk_capture_detach(d, false))) return st;      /* no memory for it: run on uncaptured */
+    tg_vk_capture *c = d->captures ? tg__vk_capture_mine(d) : NULL;
+    if (c && !tg__vk_capture_params(c, slice, &pbuf, &off, &pdst)) {
+        /* no memory for it: the run goes on uncaptured */
+        if ((st = tg__vk_capture_detach(d, c, false))) return st;
         pbuf = d->pbuf;
+        c = NULL;
     }
-    if (!d->capture) {
+    if (!c) {
         if (d->n_dispatch >= TG_VK_BATCH_DISPATCHES || d->pused + slice > d->psize) {
             if ((st = tg__vk_submit(d)) || (st = tg__vk_begin(d))) return st;
         }

@@ -68,9 +68,10 @@ int tg__vk_profile_stats(int dev, const char *kernel, uint64_t *calls, double *n
 /* Captured runs (gpu/capture.c, docs/gpu.md "Replayed runs"): a compiled
  * program's run recorded once on a Vulkan device and replayed while its
  * binding is unchanged.
- *   begin: captures the calling thread's work on device dev from now on;
- *     NULL (no error) when it cannot (a capture is open there, or kernel
- *     profiling is on).
+ *   begin: captures the calling thread's work on device dev from now on
+ *     (other threads' work, and their own captures, go on beside it);
+ *     NULL (no error) when it cannot (the thread has a capture open there,
+ *     or kernel profiling is on).
  *   end: closes it; the captured commands go into the current batch (this
  *     run executes them); *replayable false when the run could not be
  *     captured whole; permanent: whether that cause would stop every

@@ -59,15 +59,14 @@ typedef struct vk_staging {
 /* ---- devices ------------------------------------------------------------ */
 enum { VK_PIPE_MAX = 512, VK_PIPE_SLOTS = 2 * VK_PIPE_MAX };
 
-/* One batch of recorded work: its command pool and buffer, and the fence its
- * submission signals (pending until waited on). */
+/* One batch of recorded work: its command pool and buffer, and the value of
+ * the device's timeline semaphore its submission signals (0: not pending). */
 #define TG_VK_FRAMES 3
 #define TG_VK_BATCH_DISPATCHES 256      /* a batch is submitted when it holds this many */
 typedef struct vk_frame {
     VkCommandPool pool;
     VkCommandBuffer cmd;
-    VkFence fence;
-    bool pending;
+    uint64_t value;
 } vk_frame;
 
 typedef struct tg_vkdev {
@@ -81,6 +80,9 @@ typedef struct tg_vkdev {
     uint32_t qfam;
     VkDevice dev;
     VkQueue queue;
+    VkSemaphore timeline;           /* signalled by every submission, in order */
+    uint64_t submitted, completed;  /* the last value signalled / known reached */
+    PFN_vkWaitSemaphores wait_semaphores;   /* core 1.2 or the KHR extension's */
     pthread_mutex_t lock;           /* queue, recording, allocator */
     /* memory */
     uint32_t mem_type;              /* tensors' memory type */
@@ -94,7 +96,7 @@ typedef struct tg_vkdev {
      * the GPU runs the ones submitted before it */
     vk_frame frames[TG_VK_FRAMES];
     int cur;
-    VkCommandBuffer cmd;            /* frames[cur].cmd */
+    VkCommandBuffer cmd;            /* where the lock holder records: frames[cur].cmd or a capture's */
     bool recording;
     int n_dispatch;
     VkBuffer pbuf;                  /* kernel parameters: one arena per frame */
@@ -116,7 +118,7 @@ typedef struct tg_vkdev {
     int16_t pipe_index[VK_PIPE_SLOTS];  /* name hash -> pipes[] index + 1, 0 empty */
     int bound;                      /* pipes[] index bound in the current batch, -1 none */
     struct vk_profile *prof;        /* kernel timings (gpu/profile.c), NULL when off */
-    struct tg_vk_capture *capture;  /* open capture (gpu/capture.c): d->cmd is its command buffer */
+    struct tg_vk_capture *captures; /* open captures, at most one per thread (gpu/capture.c) */
 } tg_vkdev;
 
 /* Device index -> device, its logical device created on first use; NULL
@@ -127,7 +129,11 @@ void tg__vk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *tg__vk_result_name(VkResult r);
 
 /* Under dev->lock: */
-tg_status tg__vk_begin(tg_vkdev *d);           /* recording open */
+/* Recording open for the calling thread: d->cmd is its capture's command
+ * buffer when it has one open on d, else the batch's. */
+tg_status tg__vk_begin(tg_vkdev *d);
+/* The batch open and d->cmd its command buffer, whatever the caller's captures. */
+tg_status tg__vk_begin_batch(tg_vkdev *d);
 /* Submit the batch being recorded and wait until every submitted batch has
  * run: after it the host may read or write any device memory. */
 tg_status tg__vk_flush(tg_vkdev *d);
@@ -147,19 +153,24 @@ void tg__vk_barrier(tg_vkdev *d);
 /* Submit the batch being recorded without waiting (nothing when none is). */
 tg_status tg__vk_submit(tg_vkdev *d);
 
-/* The open capture's hooks (gpu/capture.c), under dev->lock: params places
- * a dispatch's parameter slice in the capture's memory (false: no room);
- * taint makes it not replayable for good (random draws, a wait for the
- * queue; from its owner thread only); detach closes it and records it into the batch (replayable false:
- * cut short); reuse gives a held buffer of exactly size bytes that the run
- * let go of (a new reference), or NULL; hold keeps s for the capture. reuse
- * and hold act only for the capture's owner thread. */
-pthread_t tg__vk_capture_owner(const struct tg_vk_capture *c);
-bool tg__vk_capture_params(tg_vkdev *d, size_t slice, VkBuffer *buf, size_t *off, char **map);
+/* The captures' hooks (gpu/capture.c), under dev->lock. Each acts for the
+ * calling thread's open capture on d (mine: it, or NULL), and does nothing
+ * (NULL, false) when the thread has none:
+ *   params places a dispatch's parameter slice in c's memory (false: no room);
+ *   taint makes it not replayable for good (random draws, a wait for the queue);
+ *   detach closes c (any thread's) and records it into the batch
+ *     (replayable false: cut short), then gives back its deferred ranges;
+ *   reuse gives a held buffer of exactly size bytes that the run let go of
+ *     (a new reference), or NULL; hold keeps s for the capture;
+ *   defer keeps a freed range out of the allocator until the capture closes. */
+struct tg_vk_capture *tg__vk_capture_mine(tg_vkdev *d);
+VkCommandBuffer tg__vk_capture_cmd(const struct tg_vk_capture *c);
+bool tg__vk_capture_params(struct tg_vk_capture *c, size_t slice, VkBuffer *buf, size_t *off, char **map);
 void tg__vk_capture_taint(tg_vkdev *d);
-tg_status tg__vk_capture_detach(tg_vkdev *d, bool replayable);
+tg_status tg__vk_capture_detach(tg_vkdev *d, struct tg_vk_capture *c, bool replayable);
 tg_storage *tg__vk_capture_reuse(tg_vkdev *d, size_t size);
 void tg__vk_capture_hold(tg_vkdev *d, tg_storage *s);
+bool tg__vk_capture_defer(tg_vkdev *d, vk_block *b, size_t off, size_t size);
 
 /* The pipeline cache (gpu/pipeline_cache.c), under dev->lock: open loads
  * the file (after the logical device exists), save writes it atomically. */
@@ -197,6 +208,9 @@ typedef struct vk_loc {
 /* Where t's first element lives (t on a Vulkan device). */
 vk_loc tg__vk_locate(const tg_tensor *t);
 void tg__vk_memory_release_all(tg_vkdev *d);
+/* Bytes [off, off + size) of b free again (a dedicated block left idle may
+ * be given back to the driver). */
+void tg__vk_range_give(tg_vkdev *d, vk_block *b, size_t off, size_t size);
 #endif
 
 #endif

@@ -197,14 +197,18 @@ static void vk_storage_free(void *data, void *ctx) {
     vk_storage *v = ctx;
     tg_vkdev *d = v->dev;
     pthread_mutex_lock(&d->lock);
-    if (d->ready) {                 /* after shutdown the blocks are gone already */
-        range_give(v->block, v->off, v->size);
-        if (v->block->dedicated && v->block->used == 0 && idle_dedicated(d) > d->heap_size / 4) {
-            tg__vk_flush(d);        /* queued work may still use its buffer */
-            block_remove(d, v->block);
-        }
-    }
+    /* after shutdown the blocks are gone already; during the owner's capture
+     * the range waits for the capture to close (gpu/capture.c) */
+    if (d->ready && !tg__vk_capture_defer(d, v->block, v->off, v->size)) tg__vk_range_give(d, v->block, v->off, v->size);
     pthread_mutex_unlock(&d->lock);
+}
+
+void tg__vk_range_give(tg_vkdev *d, vk_block *b, size_t off, size_t size) {
+    range_give(b, off, size);
+    if (b->dedicated && b->used == 0 && idle_dedicated(d) > d->heap_size / 4) {
+        tg__vk_flush(d);            /* queued work may still use its buffer */
+        block_remove(d, b);
+    }
 }
 
 tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape) {
@@ -228,7 +232,7 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
     if (!v) { tg__error(TG_ERR_MEMORY, "out of host memory for a storage header"); return NULL; }
     pthread_mutex_lock(&d->lock);
     /* a captured run (gpu/capture.c) reuses the buffers it has let go of */
-    tg_storage *again = d->capture ? tg__vk_capture_reuse(d, size) : NULL;
+    tg_storage *again = tg__vk_capture_reuse(d, size);
     if (again) {
         pthread_mutex_unlock(&d->lock);
         free(v);
@@ -266,7 +270,7 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
         s->deleter = vk_storage_free;
         s->deleter_ctx = v;
         s->external = true;         /* the core frees the header with free() */
-        if (d->capture) tg__vk_capture_hold(d, s);
+        tg__vk_capture_hold(d, s);
     }
     pthread_mutex_unlock(&d->lock);
     if (!b) { free(v); return NULL; }

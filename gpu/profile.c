@@ -1,6 +1,6 @@
 /* Kernel timings on the device: with TANGENT_VK_PROFILE set, every dispatch
  * is bracketed by two timestamps in a query pool of its frame; when the
- * frame's fence has signalled the intervals are added up per pipeline, and
+ * frame's timeline value is reached the intervals are added up per pipeline, and
  * at exit a table (kernel, calls, total, mean, share) goes to stderr. Each
  * dispatch is followed by a full barrier, so an interval is that kernel's
  * time alone. Meant for finding where a program's GPU time goes; it costs

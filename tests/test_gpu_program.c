@@ -208,9 +208,10 @@ Test(gpu_program, random_draws_and_no_replay_record_every_run) {
 }
 
 /* Two threads run one program on the GPU at once, each with its own input
- * values: every run's outputs are that thread's (their captures interrupt
- * each other, replays share the program's recording, serialised in the
- * queue). */
+ * values: every run's outputs are that thread's. Each thread's first run is
+ * captured (or runs plain when the other stored the binding meanwhile), so
+ * every later run is a replay: replays share the program's recording,
+ * serialised in the queue. */
 typedef struct {
     tg_program *p;
     int id;
@@ -250,9 +251,12 @@ Test(gpu_program, concurrent_runs_get_their_own_values) {
         for (int i = 0; i < 3; i++) { w[k].din[i] = tg_to_device(hin[i], VK0); tg_release(hin[i]); }
         tg_release(brow);
     }
+    tg_vk_queue_stats s0 = queue_stats();
     pthread_t th[2];
     for (int k = 0; k < 2; k++) pthread_create(&th[k], NULL, run_worker, &w[k]);
     for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
+    uint64_t replays = queue_stats().replays - s0.replays;
+    cr_expect_geq(replays, 10, "%llu of 12 concurrent runs replayed", (unsigned long long)replays);
     for (int k = 0; k < 2; k++) {
         cr_expect_eq(w[k].bad, 0, "thread %d: %d wrong or failed outputs", k, w[k].bad);
         for (int i = 0; i < 3; i++) { tg_release(w[k].din[i]); tg_release(w[k].want[i]); }
@@ -260,6 +264,91 @@ Test(gpu_program, concurrent_runs_get_their_own_values) {
     tg_program_free(p);
     tg_graph_free(vg);
     tg_graph_free(g);
+}
+
+/* Captures are per thread: thread A opens one, records neg(x) and lets go
+ * of x (a device buffer made before the capture); meanwhile thread B
+ * allocates a tensor of x's size, uploads into it, captures a product of its
+ * own and reads it. Both captures close replayable, and A's closed capture
+ * reads x's values, not B's: the range of x stays out of the allocator
+ * until A's capture closes (docs/gpu.md, "Replayed runs"). */
+enum { OVERLAP_N = 1 << 20 };       /* 4 MiB: a staged or mapped upload, not a recorded one */
+
+typedef struct {
+    pthread_barrier_t opened, done;
+    bool a_ok, b_ok;
+    double a_err, b_err;
+    int a_fail, b_fail;
+} overlap;
+
+static tg_tensor *ramp(double scale) {
+    float *v = malloc(OVERLAP_N * sizeof *v);
+    for (int i = 0; i < OVERLAP_N; i++) v[i] = (float)(scale * ((i % 1000) - 500));
+    tg_tensor *t = tg_from_data(TG_F32, 1, (int64_t[]){OVERLAP_N}, v);
+    free(v);
+    return t;
+}
+
+/* max |got - want| with got on the device (a host read: a flush) */
+static double max_error(tg_tensor *got, tg_tensor *want) {
+    tg_tensor *back = tg_to_device(got, CPU), *diff = back ? tg_sub(back, want) : NULL;
+    tg_tensor *a = diff ? tg_abs(diff) : NULL, *m = a ? tg_max(a, 0, NULL, false) : NULL;
+    double e = m ? tg_item_f64(m) : INFINITY;
+    tg_release(m); tg_release(a); tg_release(diff); tg_release(back);
+    return e;
+}
+
+static void *overlap_a(void *arg) {
+    overlap *o = arg;
+    tg_tensor *hx = ramp(1.0), *want = tg_neg(hx), *x = tg_to_device(hx, VK0);
+    tg_vk_capture *c = x ? tg__vk_capture_begin(0) : NULL;
+    tg_tensor *y = c ? tg_neg(x) : NULL;
+    tg_release(x);                  /* its range is B's to take unless deferred */
+    pthread_barrier_wait(&o->opened);
+    pthread_barrier_wait(&o->done);
+    o->a_fail = !c || !y || tg__vk_capture_end(c, &o->a_ok) != TG_OK;
+    o->a_err = y ? max_error(y, want) : INFINITY;
+    tg_release(y);
+    tg__vk_capture_free(c);
+    tg_release(want);
+    tg_release(hx);
+    return NULL;
+}
+
+static void *overlap_b(void *arg) {
+    overlap *o = arg;
+    pthread_barrier_wait(&o->opened);
+    tg_tensor *hu = ramp(0.25), *want = tg_mul_scalar(hu, 3.0), *u = tg_to_device(hu, VK0);
+    tg_vk_capture *c = u ? tg__vk_capture_begin(0) : NULL;
+    tg_tensor *v = c ? tg_mul_scalar(u, 3.0) : NULL;
+    o->b_fail = !c || !v || tg__vk_capture_end(c, &o->b_ok) != TG_OK;
+    o->b_err = v ? max_error(v, want) : INFINITY;
+    pthread_barrier_wait(&o->done);
+    tg_release(v);
+    tg__vk_capture_free(c);
+    tg_release(u);
+    tg_release(want);
+    tg_release(hu);
+    return NULL;
+}
+
+Test(gpu_program, captures_of_two_threads_overlap) {
+    need_gpu();
+    overlap o = {0};
+    pthread_barrier_init(&o.opened, NULL, 2);
+    pthread_barrier_init(&o.done, NULL, 2);
+    pthread_t a, b;
+    pthread_create(&a, NULL, overlap_a, &o);
+    pthread_create(&b, NULL, overlap_b, &o);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    pthread_barrier_destroy(&o.opened);
+    pthread_barrier_destroy(&o.done);
+    cr_assert(!o.a_fail && !o.b_fail, "a capture failed: %s", tg_last_error());
+    cr_expect(o.a_ok, "thread B's work cut thread A's capture short");
+    cr_expect(o.b_ok, "thread B's capture was cut short");
+    cr_expect_eq(o.a_err, 0.0, "A's captured neg(x) is off by %g (x's memory handed to B?)", o.a_err);
+    cr_expect_eq(o.b_err, 0.0, "B's captured product is off by %g", o.b_err);
 }
 
 /* One kernel over 2^18 elements: a replay would copy 2 MiB for one dispatch
