@@ -32,6 +32,8 @@ T c_copysign(T m, T s) {
     uvec2 a = unpackDouble2x32(m), b = unpackDouble2x32(s);
     return packDouble2x32(uvec2(a.x, (a.y & 0x7fffffffu) | (b.y & 0x80000000u)));
 }
+bool c_nonfinite_bits(T x) { return (unpackDouble2x32(x).y & 0x7ff00000u) == 0x7ff00000u; }
+bool c_neg_inf_bits(T x) { uvec2 u = unpackDouble2x32(x); return u.y == 0xfff00000u && u.x == 0u; }
 const double C_BIG = 1e300LF;               // sqrt scales parts above this
 #else
 bool sign_bit(T x) { return (floatBitsToUint(x) >> 31) != 0u; }
@@ -39,6 +41,8 @@ float c_inf() { return uintBitsToFloat(0x7f800000u); }
 T c_negate(T x) { return uintBitsToFloat(floatBitsToUint(x) ^ 0x80000000u); }
 T c_zero(bool neg) { return uintBitsToFloat(neg ? 0x80000000u : 0u); }
 T c_copysign(T m, T s) { return uintBitsToFloat((floatBitsToUint(m) & 0x7fffffffu) | (floatBitsToUint(s) & 0x80000000u)); }
+bool c_nonfinite_bits(T x) { return (floatBitsToUint(x) & 0x7f800000u) == 0x7f800000u; }
+bool c_neg_inf_bits(T x) { return floatBitsToUint(x) == 0xff800000u; }
 const float C_BIG = 1e36;
 #endif
 bool c_finite(T x) { return !isinf(x) && !isnan(x); }
@@ -339,6 +343,14 @@ CT u_acosh(CT z) {
 // 1 / (1 + cexp(-z)) and z / |z| (0 at 0)
 CT u_expm1(CT z) { CT e = u_exp(z); return CT(e.x - T(1), e.y); }
 CT u_log1p(CT z) { return u_log(CT(T(1) + z.x, z.y)); }
-CT u_sigmoid(CT z) { CT e = u_exp(u_neg(z)); return c_recip(CT(T(1) + e.x, e.y)); }
+// At z = -inf + i(inf or NaN), C's 1 / (1 + e^-z) is 1 / (inf + i NaN) =
+// 0 + 0i. Those inputs are recognised on the bits: NVIDIA's f32 code gave
+// 0 - 0i through the general path (its float controls let it assume no
+// infinities or NaNs, so tests of them may be folded).
+CT u_sigmoid(CT z) {
+    if (c_neg_inf_bits(z.x) && c_nonfinite_bits(z.y)) return CT(c_zero(false), c_zero(false));
+    CT e = u_exp(u_neg(z));
+    return c_recip(CT(T(1) + e.x, e.y));
+}
 CT u_sign(CT z) { T r = r_abs(z); return r == T(0) ? CT(T(0)) : z / r; }
 #endif
