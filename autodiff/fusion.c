@@ -83,6 +83,19 @@ static int epilogue_len(const tg_graph *g, const int *uses, const bool *returned
     return n;
 }
 
+/* The epilogue of a convolution node k (nn_conv2d, nn_conv2d_bias, f32 or
+ * f64; the bias is the op's own): 1 when a relu of its output, which
+ * nobody else reads and which is not returned, comes right after it. */
+static int conv_epilogue_len(const tg_graph *g, const int *uses, const bool *returned, int k) {
+    const tg_gnode *cv = &g->nodes[k];
+    if (!(is_op(cv, "nn_conv2d") || is_op(cv, "nn_conv2d_bias")) || cv->n_out != 1) return 0;
+    int v = cv->out[0];
+    tg_dtype t = g->values[v].dtype;
+    if (t != TG_F32 && t != TG_F64) return 0;
+    return k + 1 < g->n_nodes && is_op(&g->nodes[k + 1], "relu") && g->nodes[k + 1].in[0] == v &&
+           private_value(uses, returned, v);
+}
+
 /* Whether node t can end the elementwise run that ends at node e: a sum,
  * prod, max or min of e's output (read by nobody else, not returned) that
  * keeps axis 0. Each block of rows then reduces its own rows with the
@@ -122,7 +135,7 @@ int tg__graph_fuse(tg_graph *g) {
         for (int i = 0; i < g->nodes[k].n_in; i++) uses[g->nodes[k].in[i]]++;
     for (int j = 0; uses && j < g->n_out; j++) returned[g->outputs[j]] = true;
     for (int k = 0; k < g->n_nodes;) {
-        int ep = uses ? epilogue_len(g, uses, returned, k) : 0;
+        int ep = uses ? epilogue_len(g, uses, returned, k) + conv_epilogue_len(g, uses, returned, k) : 0;
         if (ep) {
             groups++;
             g->nodes[k].epilogue = ep;

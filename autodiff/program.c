@@ -273,16 +273,54 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
     return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape, tail ? tail_shape : NULL);
 }
 
+/* Nodes k, k + 1: a convolution and the relu of its output. On a device
+ * the product kernel applies the ReLU as it stores (gpu/conv.c); on the CPU
+ * it runs in place over the output, block by block of images. Bitwise the
+ * unfused pair either way. *ran false: inputs on several devices. */
+static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, const int64_t *vals,
+                               const char *const *names, bool *ran) {
+    const tg_graph *g = p->g;
+    const tg_gnode *cv = &g->nodes[k];
+    *ran = false;
+    tg_tensor *in[3];
+    bool cpu = true;
+    for (int i = 0; i < cv->n_in; i++) {
+        in[i] = val[cv->in[i]];
+        cpu = cpu && in[i]->storage->device.kind == TG_CPU;
+    }
+    tg_attrs attrs[2];
+    for (int j = 0; j < 2; j++) {
+        tg_status st = bind_attrs(p, k + j, vals, names, &attrs[j]);
+        if (st) return st;
+    }
+    if (cv->file) tg__set_location(cv->file, cv->line);
+    tg_tensor *y = NULL;
+    tg_status st = cpu ? tg__apply_plain(cv->def, cv->n_in, in, &attrs[0], 1, &y)
+                       : tg__vk_conv_relu(cv->def, cv->n_in, in, &attrs[0], &y);
+    if (st || !y) return st;
+    if (cpu) st = tg__fusion_run_epilogue(g, k, k + 1, attrs + 1, val, y);
+    else tg__fusion_count_epilogue();
+    if (st) {
+        tg_release(y);
+        return st;
+    }
+    val[g->nodes[k + 1].out[0]] = y;
+    *ran = true;
+    return TG_OK;
+}
+
 /* Nodes k..e, a matmul and its epilogue (an add of a bias, a relu;
  * autodiff/fusion.c): on a device the matmul kernel applies them as it
  * stores the product; on the CPU they run in place over the product, block
  * by block. Bitwise the unfused chain either way. *ran false: operands on
  * several devices, or a layout or dtype the device path does not take; the
- * caller runs the nodes one by one. */
+ * caller runs the nodes one by one. A convolution's group goes to
+ * run_conv_relu. */
 static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val, const int64_t *vals,
                               const char *const *names, bool *ran) {
     const tg_graph *g = p->g;
     const tg_gnode *mm = &g->nodes[k];
+    if (strcmp(mm->def->name, "matmul") != 0) return run_conv_relu(p, k, val, vals, names, ran);
     *ran = false;
     tg_tensor *a = val[mm->in[0]], *b = val[mm->in[1]], *bias = NULL;
     const tg_gnode *add = !strcmp(g->nodes[k + 1].def->name, "add") ? &g->nodes[k + 1] : NULL;

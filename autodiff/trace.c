@@ -296,11 +296,16 @@ static void fmt_value(const tg_graph *g, int id, char *buf, size_t n) {
     if (k < n) snprintf(buf + k, n - k, "%s) %s", v->ndim == 1 ? "," : "", tg_dtype_name(v->dtype));
 }
 
-/* Whether node k is in a matmul's epilogue group (autodiff/fusion.c). */
-static bool in_epilogue(const tg_graph *g, int k) {
+/* The label of an epilogue group headed by node k (autodiff/fusion.c). */
+static const char *epilogue_label(const tg_graph *g, int k) {
+    return strcmp(g->nodes[k].def->name, "matmul") == 0 ? ": matmul epilogue" : ": conv2d epilogue";
+}
+
+/* The label of node k's group when it is an epilogue group, else "". */
+static const char *in_epilogue(const tg_graph *g, int k) {
     int grp = g->nodes[k].fusion_group;
     while (k > 0 && g->nodes[k - 1].fusion_group == grp) k--;
-    return grp && g->nodes[k].epilogue;
+    return grp && g->nodes[k].epilogue ? epilogue_label(g, k) : "";
 }
 
 tg_status tg_graph_print(const tg_graph *g, FILE *f) {
@@ -337,7 +342,7 @@ tg_status tg_graph_print(const tg_graph *g, FILE *f) {
             fmt_value(g, nd->out[j], s, sizeof s);
             fprintf(f, " : %s", s);
         }
-        if (nd->fusion_group) fprintf(f, "   {fused %d%s}", nd->fusion_group, in_epilogue(g, k) ? ": matmul epilogue" : "");
+        if (nd->fusion_group) fprintf(f, "   {fused %d%s}", nd->fusion_group, in_epilogue(g, k));
         if (nd->file) fprintf(f, "   # %s:%d", nd->file, nd->line);
         fprintf(f, "\n");
     }
@@ -371,7 +376,7 @@ tg_status tg_graph_to_dot(const tg_graph *g, FILE *f) {
         int grp = g->nodes[k].fusion_group;
         if (!grp || (k > 0 && g->nodes[k - 1].fusion_group == grp)) continue;
         fprintf(f, "  subgraph cluster_fused_%d {\n    label=\"fused %d%s\"; style=dashed;\n    ", grp, grp,
-                g->nodes[k].epilogue ? ": matmul epilogue" : "");
+                g->nodes[k].epilogue ? epilogue_label(g, k) : "");
         for (int j = k; j < g->n_nodes && g->nodes[j].fusion_group == grp; j++) fprintf(f, "n%d; ", j);
         fprintf(f, "\n  }\n");
     }

@@ -7,8 +7,10 @@
  * Per chunk (gpu/shaders/conv.comp for the data movement, the Vulkan
  * matmul kernel of gpu/matmul.c for the products, batched over groups):
  *   conv:        cols = im2col(x);  y[n, g] = w_g @ cols[n, g]  (written
- *                straight into the output), then the bias in one pass
- *                (gpu/shaders/linear.comp's epilogue)
+ *                straight into the output), the bias (and, for a compiled
+ *                program's conv2d -> relu group, the ReLU) added as the
+ *                product is stored, or in one pass over the chunk where the
+ *                product kernel cannot (gpu/shaders/linear.comp)
  *   input_grad:  cols[n, g] = w_g^T @ g[n, g];  gx = col2im(cols), a gather
  *                per input pixel (no atomics: the same bits on every run)
  *   weight_grad: cols = im2col(x) in (g, kg, n, l) order; dW_g = g_g @ cols_g^T
@@ -41,6 +43,7 @@ typedef struct {
     tg_dtype t;
     int64_t es, N, C, H, W, O, G, Cg, Og, kh, kw, oh, ow, L, Kg;
     const int64_t *a;       /* window attrs: i[0..7] kernel, stride, padding, dilation */
+    bool relu;              /* forward: ReLU after the bias (tg__vk_conv_relu) */
 } geom;
 
 static tg_tensor *view(tg_tensor *t, int nd, const int64_t *shape, const int64_t *strides, int64_t extra) {
@@ -60,13 +63,15 @@ static tg_status mm_ep(const geom *g, tg_tensor *a, tg_tensor *b, tg_tensor *y, 
 }
 static tg_status mm(const geom *g, tg_tensor *a, tg_tensor *b, tg_tensor *y) { return mm_ep(g, a, b, y, NULL); }
 
-/* y[0 .. n) += bias[(i / L) % O] in place (linear.comp), y contiguous from
- * the start of an image. */
+/* y[0 .. n) += bias[(i / L) % O] (bias may be NULL), then ReLU when g->relu,
+ * in place (linear.comp), y contiguous from the start of an image. */
 static tg_status bias_pass(const geom *g, tg_tensor *y, tg_tensor *bias, int64_t first, int64_t n) {
     int32_t p[64] = {0};
+    if (!bias) bias = y;    /* an unused binding */
     p[0] = (int32_t)n;
     p[1] = (int32_t)g->O;
-    p[2] = 1;
+    p[2] = bias != y;
+    p[3] = g->relu;
     p[4] = (int32_t)g->L;
     p[20] = (int32_t)(base_of(y) + first);
     p[21] = base_of(bias);
@@ -135,12 +140,13 @@ static tg_status conv_fwd(const geom *g, tg_tensor *x, tg_tensor *w, tg_tensor *
         tg_tensor *cv = view(cols, 4, (int64_t[]){kk, g->G, g->Kg, g->L}, cst, 0);
         tg_tensor *yv = view(y, 4, (int64_t[]){kk, g->G, g->Og, g->L},
                              (int64_t[]){g->O * g->L, g->Og * g->L, g->L, 1}, n0 * g->O * g->L);
-        /* one group: the bias (one per row, an output channel) is added as
-         * the product is stored; else, or where the kernel cannot, in a
-         * pass over this chunk */
-        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, false, false};
-        st = cv && yv ? mm_ep(g, wv, cv, yv, bias && g->G == 1 ? &ep : NULL) : tg_last_error_code();
-        if (!st && bias && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
+        /* one group: the bias (one per row, an output channel) and the
+         * ReLU are applied as the product is stored; else, or where the
+         * kernel cannot, in a pass over this chunk */
+        bool tail = bias || g->relu;
+        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, g->relu, false};
+        st = cv && yv ? mm_ep(g, wv, cv, yv, tail && g->G == 1 ? &ep : NULL) : tg_last_error_code();
+        if (!st && tail && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
         tg_release(cv);
         tg_release(yv);
     }
@@ -246,14 +252,15 @@ static tg_status conv_wgrad(const geom *g, tg_tensor *x, tg_tensor *gy, tg_tenso
     return st;
 }
 
-tg_status tg__vk_conv_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+static tg_status conv_run(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool relu) {
     static const char *const names[] = {"nn_conv2d", "nn_conv2d_bias", "nn_conv2d_input_grad",
                                         "nn_conv2d_weight_grad"};
     int op = tg__vk_index_of(c->def->name, names, 4);
     if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
     int mode = op <= 1 ? MODE_FWD : op == 2 ? MODE_IGRAD : MODE_WGRAD;
     tg_tensor *y = out[0];
-    geom g = {.c = c, .d = tg__vk_dev_of(y), .dev = y->storage->device.index, .t = y->dtype, .a = c->attrs->i};
+    geom g = {.c = c, .d = tg__vk_dev_of(y), .dev = y->storage->device.index, .t = y->dtype, .a = c->attrs->i,
+              .relu = relu && mode == MODE_FWD};
     if (!g.d) return tg_last_error_code();
     for (int i = 0; i < c->n_in; i++)
         if (!tg__vk_float_ok(g.d, in[i]->dtype)) return tg__vk_unsupported(c, in[i], "dtype %s", tg_dtype_name(in[i]->dtype));
@@ -290,6 +297,31 @@ tg_status tg__vk_conv_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
         else st = conv_wgrad(&g, ops[0], ops[1], y, k);
     }
     for (int i = 0; i < 3; i++) tg_release(ops[i]);
+    return st;
+}
+
+tg_status tg__vk_conv_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
+    return conv_run(c, in, out, false);
+}
+
+tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
+                           tg_tensor **out) {
+    *out = NULL;
+    tg_device d0 = in[0]->storage->device;
+    for (int i = 0; i < n_in; i++) {
+        tg_device di = in[i]->storage->device;
+        if (di.kind != TG_VULKAN || di.index != d0.index) return TG_OK;     /* the caller runs it op by op */
+    }
+    tg_meta metas[3], om;
+    tg__metas_of(n_in, in, metas);
+    tg_op_call call = {def, attrs, n_in, metas, NULL};
+    tg_status st = def->infer(&call, &om);
+    if (st) return st;
+    tg_tensor *y = tg__vk_alloc(d0.index, om.dtype, om.ndim, om.shape);
+    if (!y) return tg_last_error_code();
+    st = conv_run(&call, in, &y, true);
+    if (st) tg_release(y);
+    else *out = y;
     return st;
 }
 #else

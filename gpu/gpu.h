@@ -123,6 +123,13 @@ const char *tg__fused_source(const tg_fused_kernel *f);     /* the GLSL text */
  * f32/f64 of one dtype with at least 2 axes on one Vulkan device. */
 tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
                                  bool *applied);
+/* A compiled program's conv2d -> relu group on the device (gpu/conv.c):
+ * *out = relu(def(in)) for def nn_conv2d or nn_conv2d_bias with its attrs,
+ * the ReLU applied as the product is stored (bias first), or in place over
+ * each chunk where the product kernel cannot. *out NULL (and TG_OK,
+ * nothing dispatched): the inputs are not all on one Vulkan device. */
+tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
+                           tg_tensor **out);
 
 /* The calling thread's default device (tensor/create.c): where tg_zeros,
  * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as

@@ -35,6 +35,12 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     *applied = false;
     return TG_OK;
 }
+tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
+                           tg_tensor **out) {
+    (void)def; (void)n_in; (void)in; (void)attrs;
+    *out = NULL;
+    return TG_OK;
+}
 static tg_status no_kernel(const tg_op_call *c) {
     return tg__op_error(c, TG_ERR_UNSUPPORTED, "this build has no Vulkan backend");
 }

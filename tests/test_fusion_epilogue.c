@@ -201,3 +201,66 @@ Test(fusion_epilogue, gradient_programs_agree) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+/* conv2d -> relu: relu(conv2d(x, w, b)) with no bias, with one, and with
+ * the convolution's output returned too (kind 0, 1, 2). */
+static tg_status conv_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const int *kind = ctx;
+    tg_conv2d_opts o = {.stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
+    tg_tensor *y = tg_nn_conv2d(in[0], in[1], *kind ? in[2] : NULL, &o);
+    out[0] = tg_relu(y);
+    if (*kind == 2) out[1] = y;
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static int conv_epilogue_nodes(const tg_graph *g) {
+    tg_graph *o = tg_graph_optimize(g);
+    cr_assert_not_null(o, "%s", tg_last_error());
+    char *text = graph_text(o, false), *dot = graph_text(o, true);
+    int n = count(text, ": conv2d epilogue}");
+    cr_expect_eq(count(dot, ": conv2d epilogue\""), n ? 1 : 0, "DOT:\n%s", dot);
+    free(text);
+    free(dot);
+    tg_graph_free(o);
+    return n;
+}
+
+/* The pass groups a convolution (with or without its bias) and the relu of
+ * its output, unless the output is returned too; the compiled program then
+ * applies the relu in place over the output, block by block of images,
+ * with bitwise the values of the program compiled with no_fusion, for one
+ * image, one block and several blocks, f32 and f64. */
+Test(fusion_epilogue, conv2d_relu_bitwise_the_unfused_pair) {
+    tg_scope_begin();
+    tg_manual_seed(5);
+    for (int t = 0; t < 2; t++) {
+        tg_dtype d = t ? TG_F64 : TG_F32;
+        for (int kind = 0; kind < 3; kind++) {
+            tg_spec specs[3] = {{d, "N, 3, 9, 9"}, {d, "4, 3, 3, 3"}, {d, "4"}};
+            tg_graph *g = tg_trace(conv_layer, &kind, 3, specs, kind == 2 ? 2 : 1);
+            cr_assert_not_null(g, "%s", tg_last_error());
+            cr_expect_eq(conv_epilogue_nodes(g), kind == 2 ? 0 : 2, "kind %d: nodes in the conv2d group", kind);
+            tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+            cr_assert(fused && plain, "%s", tg_last_error());
+            for (int64_t n = 1; n <= 301; n += 150) {     /* 1, 151, 301 images (50 per block) */
+                tg_tensor *x = tg_randn(d, 4, (int64_t[]){n, 3, 9, 9}), *w = tg_randn(d, 4, (int64_t[]){4, 3, 3, 3});
+                tg_tensor *b = tg_randn(d, 1, (int64_t[]){4}), *in[3] = {x, w, b}, *f[2] = {NULL}, *u[2] = {NULL};
+                long long runs = tg__fusion_epilogue_runs();
+                cr_assert_eq(tg_run(fused, in, f), TG_OK, "%s", tg_last_error());
+                cr_expect_eq(tg__fusion_epilogue_runs() - runs, kind == 2 ? 0 : 1, "kind %d, N = %lld: fused runs",
+                             kind, (long long)n);
+                cr_assert_eq(tg_run(plain, in, u), TG_OK, "%s", tg_last_error());
+                for (int j = 0; j < (kind == 2 ? 2 : 1); j++) {
+                    cr_expect(bitwise_equal(f[j], u[j]), "%s, kind %d, N = %lld: output %d differs", tg_dtype_name(d),
+                              kind, (long long)n, j);
+                    tg_release(f[j]);
+                    tg_release(u[j]);
+                }
+            }
+            tg_program_free(fused);
+            tg_program_free(plain);
+            tg_graph_free(g);
+        }
+    }
+    tg_scope_end();
+}

@@ -134,3 +134,53 @@ Test(gpu_epilogue, split_k_products_take_one_pass) {
         tg_program_free(plain);
     }
 }
+
+/* relu(conv2d(x, w, b)) (ctx: the groups, 1 or 2) */
+static tg_status conv_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const int *groups = ctx;
+    tg_conv2d_opts o = {.stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = *groups};
+    out[0] = tg_relu(tg_nn_conv2d(in[0], in[1], in[2], &o));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* A compiled conv2d -> relu on the device: with one group the product
+ * kernel adds the bias and applies the ReLU as it stores; with two, the
+ * bias pass after the products applies it. Either way one dispatch fewer
+ * than op by op (the relu's), bitwise the program compiled with no_fusion,
+ * and close to the CPU. */
+Test(gpu_epilogue, conv2d_relu_in_the_product) {
+    need_gpu();
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
+        tg_dtype t = di ? TG_F64 : TG_F32;
+        for (int groups = 1; groups <= 2; groups++) {
+            tg_spec specs[3] = {{t, "N, 4, 8, 8"}, {t, NULL}, {t, "6"}};
+            char wspec[16];
+            snprintf(wspec, sizeof wspec, "6, %d, 3, 3", 4 / groups);
+            specs[1].shape = wspec;
+            tg_graph *g = tg_trace(conv_layer, &groups, 3, specs, 1);
+            cr_assert(g, "%s", tg_last_error());
+            tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
+            tg_program *fused = tg_compile(g, &fo), *plain = tg_compile(g, &po);
+            cr_assert(fused && plain, "%s", tg_last_error());
+            tg_graph_free(g);
+            for (int64_t n = 1; n <= 9; n += 8) {
+                tg_scope_begin();
+                tg_tensor *in[3] = {random_on_gpu(t, 4, (int64_t[]){n, 4, 8, 8}),
+                                    random_on_gpu(t, 4, (int64_t[]){6, 4 / groups, 3, 3}),
+                                    random_on_gpu(t, 1, (int64_t[]){6})};
+                char what[64];
+                snprintf(what, sizeof what, "%s conv2d, %d group(s), N=%lld", tg_dtype_name(t), groups, (long long)n);
+                check(fused, plain, in, 1, what);
+                tg_tensor *host[3] = {tg_to_device(in[0], CPU), tg_to_device(in[1], CPU), tg_to_device(in[2], CPU)};
+                tg_tensor *gy, *hy;
+                cr_assert_eq(tg_run(fused, in, &gy), TG_OK, "%s", tg_last_error());
+                cr_assert_eq(tg_run(fused, host, &hy), TG_OK, "%s", tg_last_error());
+                check_close(tg_to_device(gy, CPU), hy, t == TG_F32 ? 1e-5 : 1e-12, t == TG_F32 ? 1e-6 : 1e-13,
+                            what);
+                tg_scope_end();
+            }
+            tg_program_free(fused);
+            tg_program_free(plain);
+        }
+    }
+}
