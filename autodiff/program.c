@@ -22,6 +22,7 @@ struct tg_program {
     bool *sym_attrs;               /* per node: attributes hold symbolic sizes (evaluated per run) */
     bool *escapes;                 /* per value: read outside its fusion group, or returned */
     tg_fused_kernel **fused;       /* per node starting a group: its generated GPU kernel, or NULL */
+    tg_fused_kernel **fused_tail;  /* per group ending in a reduction: one kernel for all of it, or NULL */
     int n_sym;
     char sym[MAX_SYMBOLS][32];     /* symbol names bound from the inputs */
     pthread_mutex_t lock;          /* guards the statistics and the device constants */
@@ -128,7 +129,11 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
     /* Each group's GPU kernel is generated now, once: a run on a device
      * of any binding uses it (gpu/fused.c). */
     p->fused = calloc((size_t)(p->g->n_nodes ? p->g->n_nodes : 1), sizeof *p->fused);
-    if (!p->fused) { tg_program_free(p); return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL; }
+    p->fused_tail = calloc((size_t)(p->g->n_nodes ? p->g->n_nodes : 1), sizeof *p->fused_tail);
+    if (!p->fused || !p->fused_tail) {
+        tg_program_free(p);
+        return tg__error(TG_ERR_MEMORY, "tg_compile: out of memory"), NULL;
+    }
     if (!(opts && (opts->no_fusion || opts->cpu_only)) && tg__vk_device_count() > 0)
         for (int k = 0; k < p->g->n_nodes; k++)
             if (p->g->nodes[k].fusion_group && !p->g->nodes[k].epilogue &&
@@ -138,8 +143,11 @@ tg_program *tg_compile(const tg_graph *g, const tg_compile_opts *opts) {
                     p->fused[k] = tg__fused_build(p->g, k, e, p->escapes);
                     continue;
                 }
-                /* a reduction ends the group: the kernel covers the chain
-                 * and writes the reduction's input, which runs after it */
+                /* a reduction ends the group: one kernel reduces as it
+                 * computes the chain; where it cannot run, a kernel covers
+                 * the chain and writes the reduction's input, which runs
+                 * after it */
+                p->fused_tail[k] = tg__fused_build_reduce(p->g, k, e, p->escapes);
                 int v = p->g->nodes[e - 1].out[0];
                 bool was = p->escapes[v];
                 p->escapes[v] = true;
@@ -178,7 +186,9 @@ void tg_program_free(tg_program *p) {
     if (!p) return;
     tg__replay_free(p->replays);
     for (int k = 0; p->fused && k < p->g->n_nodes; k++) tg__fused_free(p->fused[k]);
+    for (int k = 0; p->fused_tail && k < p->g->n_nodes; k++) tg__fused_free(p->fused_tail[k]);
     free(p->fused);
+    free(p->fused_tail);
     for (int c = 0; p->dev_consts && c < p->g->n_consts; c++) tg_release(p->dev_consts[c]);
     free(p->dev_consts);
     tg_graph_free(p->g);
@@ -237,6 +247,22 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
         elems *= shape[d];
     }
     bool tail = tg__fusion_has_tail(g, e);
+    int64_t tail_shape[TG_MAX_DIMS];
+    if (tail) {
+        const tg_value *tv = &g->values[g->nodes[e].out[0]];
+        for (int d = 0; d < tv->ndim; d++)
+            if ((tail_shape[d] = tg_size_eval(tv->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
+    }
+    if (p->fused_tail[k]) {   /* inputs on a device: the whole group in one kernel, if it takes them */
+        if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
+        const tg_value *tv = &g->values[g->nodes[e].out[0]];
+        tg_tensor *y = NULL;
+        tg_status st = tg__fused_run_reduce(p->fused_tail[k], val, ov->ndim, shape, tv->ndim, tail_shape, &y, ran);
+        if (st || *ran) {
+            if (y) val[g->nodes[e].out[0]] = y;
+            return st;
+        }
+    }
     if (p->fused[k]) {        /* inputs on a device: the generated kernel, if it takes them */
         if (g->nodes[k].file) tg__set_location(g->nodes[k].file, g->nodes[k].line);
         tg_status st = tg__fused_run(p->fused[k], val, ov->ndim, shape, ran);
@@ -250,12 +276,6 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
                 val[r->out[0]] = tg__scope_take(y);
             return st;
         }
-    }
-    int64_t tail_shape[TG_MAX_DIMS];
-    if (tail) {
-        const tg_value *tv = &g->values[g->nodes[e].out[0]];
-        for (int d = 0; d < tv->ndim; d++)
-            if ((tail_shape[d] = tg_size_eval(tv->shape[d], p->n_sym, names, vals)) < 0) return tg_last_error_code();
     }
     if (elems <= TG_FUSION_BLOCK_ELEMS) return TG_OK;   /* one block: op by op is as good and cheaper */
     for (int j = k; j <= e; j++)

@@ -113,6 +113,17 @@ tg_fused_kernel *tg__fused_build(const struct tg_graph *g, int k, int e, const b
 tg_status tg__fused_run(const tg_fused_kernel *f, tg_tensor **val, int ndim, const int64_t *shape, bool *ran);
 void tg__fused_free(tg_fused_kernel *f);
 const char *tg__fused_source(const tg_fused_kernel *f);     /* the GLSL text */
+/* A group that ends in a reduction (sum, prod, max or min, node e, of the
+ * chain k..e-1's output) as one kernel: the chain is evaluated as the
+ * reduction kernel reads each element, in the plain kernel's order, so the
+ * result has the bits of the chain's kernel followed by the reduction's.
+ * NULL when another chain value is read after the group, or as for build.
+ * run: *out the reduction's result (new, shape out_shape) for the chain's
+ * shape (ndim, shape); *ran false (nothing recorded) when the inputs are not
+ * dense in that shape on one device or use more than 4 memory blocks. */
+tg_fused_kernel *tg__fused_build_reduce(const struct tg_graph *g, int k, int e, const bool *escapes);
+tg_status tg__fused_run_reduce(const tg_fused_kernel *f, tg_tensor **val, int ndim, const int64_t *shape,
+                               int out_ndim, const int64_t *out_shape, tg_tensor **out, bool *ran);
 
 /* A compiled program's matmul epilogue group (autodiff/fusion.c) on the
  * device (gpu/linear.c): *product = act(a @ b + bias), act ReLU when relu,

@@ -58,6 +58,25 @@ typedef struct tg_vk_epilogue {
 } tg_vk_epilogue;
 /* out[0] = in[0] @ in[1] as tg__vk_matmul_kernel, with the epilogue ep. */
 tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, tg_vk_epilogue *ep);
+/* A generated kernel built on reduce.comp (gpu/fused.c): its pipeline
+ * name and SPIR-V, its own parameters (p[64 ..], n_ext ints) and the
+ * buffers it reads (bindings 2 .. 1 + nbuf; binding 1 is the output's). */
+typedef struct tg_vk_generated {
+    const char *name;
+    const uint32_t *code;
+    size_t size;
+    const int32_t *ext;
+    int n_ext, nbuf;
+    const VkBuffer *bufs;
+} tg_vk_generated;
+/* out (contiguous, the kept axes in order) = reduction op (0 sum, 1 prod,
+ * 2 max, 3 min) along mask of a dense input of shape (ndim, shape) that k
+ * reads element by element, with the geometry and passes the plain
+ * reduction kernel would use on a contiguous tensor of that shape, so the
+ * result has its bits (gpu/reduce.c). *ran false (TG_OK, nothing
+ * recorded): sizes beyond the kernel's 32-bit indices. */
+tg_status tg__vk_reduce_generated(tg_vkdev *d, int op, int ndim, const int64_t *shape, const bool *mask,
+                                  tg_tensor *out, const tg_vk_generated *k, bool *ran);
 #endif
 
 #endif

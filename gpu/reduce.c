@@ -115,6 +115,58 @@ static tg_status reduce_run(tg_vkdev *d, const char *pipe, int op, tg_tensor *x,
     return st;
 }
 
+/* ---- a fusion group's reduction (gpu/fused.c) ----------------------------------- */
+tg_status tg__vk_reduce_generated(tg_vkdev *d, int op, int ndim, const int64_t *shape, const bool *mask,
+                                  tg_tensor *out, const tg_vk_generated *k, bool *ran) {
+    *ran = false;
+    int64_t st_[TG_MAX_DIMS];
+    tg__contiguous_strides(ndim, shape, st_);
+    red_geom g = {.M = 1, .R = 1};
+    for (int i = 0; i < ndim; i++) {
+        if (!tg__vk_fits32(st_[i])) return TG_OK;
+        if (mask[i]) { g.rs[g.nr] = shape[i]; g.rst[g.nr++] = st_[i]; g.R *= shape[i]; }
+        else { g.ks[g.nk] = shape[i]; g.kst[g.nk++] = st_[i]; g.M *= shape[i]; }
+    }
+    /* as tg__vk_reduce_kernel does for the materialised input */
+    g.nk = tg__collapse_axes(g.nk, g.ks, 1, &g.kst);
+    g.nr = tg__collapse_axes(g.nr, g.rs, 1, &g.rst);
+    if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R)) return TG_OK;
+    *ran = true;
+    if (g.M == 0) return TG_OK;
+    int64_t G = groups_per_output(g.M, g.R);
+    bool per_thread = g.R <= 64 && g.M >= 4096;
+    if (per_thread) G = 1;
+    tg_tensor *part = NULL, *dst = out;
+    if (G > 1) {
+        int64_t pshape[2] = {g.M, G};
+        if (!(part = dst = tg__vk_alloc(out->storage->device.index, out->dtype, 2, pshape))) return tg_last_error_code();
+    }
+    int32_t p[TG_VK_PARAM_BYTES_MAX / 4] = {0};
+    geom_params(p, &g, G);
+    vk_loc lo = tg__vk_locate(dst);
+    p[5] = 0;                            /* the virtual input: element o is the chain at o */
+    p[6] = (int32_t)(lo.byte_off / (size_t)tg__esize(dst->dtype));
+    p[7] = op;
+    p[48] = dense_runs(&g, 0);
+    p[49] = per_thread;
+    memcpy(p + 64, k->ext, (size_t)k->n_ext * sizeof *p);
+    VkBuffer bufs[TG_VK_BINDINGS - 1] = {lo.block->buf};
+    for (int i = 0; i < k->nbuf; i++) bufs[1 + i] = k->bufs[i];
+    int64_t total = per_thread ? (g.M + TG_VK_LOCAL - 1) / TG_VK_LOCAL : g.M * G;
+    uint32_t gx = total > TG_VK_MAX_GROUPS ? TG_VK_MAX_GROUPS : (uint32_t)total;
+    uint32_t gy = (uint32_t)((total + gx - 1) / gx);
+    pthread_mutex_lock(&d->lock);
+    tg_status st = tg__vk_dispatch_spirv(d, k->name, k->code, k->size, p, (size_t)(64 + k->n_ext) * sizeof *p,
+                                         1 + k->nbuf, bufs, gx, gy, 1);
+    pthread_mutex_unlock(&d->lock);
+    if (!st && part) {
+        red_geom g2 = partial_geom(g.M, G);
+        st = reduce_pass(d, out->dtype == TG_F64 ? "reduce_f64" : "reduce_f32", op, part, out, &g2, 1);
+    }
+    tg_release(part);
+    return st;
+}
+
 /* ---- argmax argmin ---------------------------------------------------------------- */
 /* vals/idx: partial outputs (idx as uint words), or vals NULL and idx the
  * int64 output; in_idx: the partial indices read by the second pass. */

@@ -384,42 +384,92 @@ Test(gpu_fused, every_fusible_op_equals_its_own_kernel) {
 }
 
 /* A chain ended by a reduction that keeps axis 0 (a group with a
- * reduction tail, autodiff/fusion.c): on the device the generated kernel
- * runs the chain and writes the reduction's input, then the reduction
- * runs; bitwise the op-by-op program, in fewer dispatches. */
-static tg_status chain_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+ * reduction tail, autodiff/fusion.c): on the device one generated kernel
+ * reduces as it computes the chain (gpu/fused.c on reduce.comp), bitwise
+ * the op-by-op program. red_case picks the reduction, its axes and the
+ * input's shape so that each of reduce.comp's paths runs: a workgroup per
+ * output over a contiguous run (4-vectors or not) or over strided
+ * elements, a thread per output (short rows, many of them), and several
+ * workgroups per output with a second pass (long rows). */
+typedef struct {
+    const char *name;               /* sum prod max min */
+    int naxes, axes[2];
+    const char *x, *b;              /* the input's shape (N symbolic) and the broadcast operand's */
+    int64_t shape[3], bshape[3];    /* a binding (shape[0] = N) */
+    int nd, bnd;
+    int dispatches;                 /* of the fused run */
+} red_case;
+
+static const red_case *cur_case;
+
+static tg_status chain_reduce(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     (void)ctx;
+    const red_case *c = cur_case;
     tg_tensor *h = tg_mul(tg_tanh(tg_sub(in[0], in[1])), in[1]);
-    out[0] = tg_sum(h, 1, (int[]){1}, false);
+    if (!strcmp(c->name, "prod")) h = tg_add_scalar(tg_mul_scalar(h, 0.01), 1.0);    /* near 1: no under/overflow */
+    out[0] = !strcmp(c->name, "sum")    ? tg_sum(h, c->naxes, c->axes, false)
+             : !strcmp(c->name, "prod") ? tg_prod(h, c->naxes, c->axes, false)
+             : !strcmp(c->name, "max")  ? tg_max(h, c->naxes, c->axes, false)
+                                        : tg_min(h, c->naxes, c->axes, true);
     return out[0] ? TG_OK : tg_last_error_code();
+}
+
+static tg_tensor *uniform_on_gpu(tg_dtype t, int nd, const int64_t *shape, uint64_t *rng) {
+    int64_t n = tg__numel(nd, shape);
+    double *v = malloc((size_t)n * sizeof *v);
+    for (int64_t k = 0; k < n; k++) v[k] = 2.0 * lcg_uniform(rng) - 1.0;
+    tg_tensor *h = tg_from_data(TG_F64, nd, shape, v), *c = tg_cast(h, t), *d = tg_to_device(c, VK0);
+    free(v);
+    tg_release(h);
+    tg_release(c);
+    cr_assert(d, "%s", tg_last_error());
+    return d;
 }
 
 Test(gpu_fused, reduction_tail_on_the_device) {
     need_gpu();
-    tg_spec specs[2] = {{TG_F32, "N, 6"}, {TG_F32, "6"}};
-    tg_graph *g = tg_trace(chain_sum, NULL, 2, specs, 1);
-    cr_assert(g, "%s", tg_last_error());
-    tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
-    tg_program *fused = tg_compile(g, &fo), *plain = tg_compile(g, &po);
-    cr_assert(fused && plain, "%s", tg_last_error());
+    static const red_case cases[] = {
+        {"sum", 1, {1}, "N, 6", "6", {300, 6}, {6}, 2, 1, 1},                      /* contiguous runs */
+        {"sum", 1, {1}, "N, 8", "8", {300, 8}, {8}, 2, 1, 1},                      /* in 4-vectors */
+        {"max", 1, {1}, "N, 5, 4", "5, 1", {40, 5, 4}, {5, 1}, 3, 2, 1},           /* strided (axis 1) */
+        {"prod", 2, {1, 2}, "N, 3, 5", "5", {30, 3, 5}, {5}, 3, 1, 1},
+        {"min", 1, {-1}, "N, 3", "N, 1", {5000, 3}, {5000, 1}, 2, 2, 1},            /* a thread per output */
+        {"sum", 1, {1}, "N, 70000", "70000", {3, 70000}, {70000}, 2, 1, 2},        /* two passes */
+    };
     uint64_t rng = 5;
-    tg_scope_begin();
-    tg_tensor *x = tg_to_device(inputs_on(TG_F32, 300, 0, &rng), VK0), *b = tg_to_device(inputs_on(TG_F32, 1, 2, &rng), VK0);
-    tg_tensor *in[2] = {x, b}, *f, *p;
-    tg_vk_queue_stats s0, s1, s2;
-    cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
-    cr_assert_eq(tg_run(fused, in, &f), TG_OK, "%s", tg_last_error());
-    cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
-    cr_assert_eq(tg_run(plain, in, &p), TG_OK, "%s", tg_last_error());
-    cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
-    uint64_t nf = s1.dispatches - s0.dispatches, np = s2.dispatches - s1.dispatches;
-    tg_vk_shader_stats ss;
-    tg__vk_shader_stats(&ss);
-    if (ss.compiler >= 0)
-        cr_expect_lt(nf, np, "fused run %llu dispatches, op by op %llu", (unsigned long long)nf, (unsigned long long)np);
-    expect_same_bits(f, p, "chain then sum");
-    tg_scope_end();
-    tg_program_free(fused);
-    tg_program_free(plain);
-    tg_graph_free(g);
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
+        tg_dtype t = di ? TG_F64 : TG_F32;
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            cur_case = &cases[c];
+            tg_spec specs[2] = {{t, cases[c].x}, {t, cases[c].b}};
+            tg_graph *g = tg_trace(chain_reduce, NULL, 2, specs, 1);
+            cr_assert(g, "%s", tg_last_error());
+            tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
+            tg_program *fused = tg_compile(g, &fo), *plain = tg_compile(g, &po);
+            cr_assert(fused && plain, "%s", tg_last_error());
+            tg_scope_begin();
+            tg_tensor *in[2] = {uniform_on_gpu(t, cases[c].nd, cases[c].shape, &rng),
+                                uniform_on_gpu(t, cases[c].bnd, cases[c].bshape, &rng)};
+            tg_tensor *f, *p;
+            tg_vk_queue_stats s0, s1, s2;
+            cr_assert_eq(tg__vk_queue_stats(0, &s0), 0);
+            cr_assert_eq(tg_run(fused, in, &f), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg__vk_queue_stats(0, &s1), 0);
+            cr_assert_eq(tg_run(plain, in, &p), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg__vk_queue_stats(0, &s2), 0);
+            uint64_t nf = s1.dispatches - s0.dispatches, np = s2.dispatches - s1.dispatches;
+            char what[96];
+            snprintf(what, sizeof what, "%s: %s over (%s)", dname(t), cases[c].name, cases[c].x);
+            tg_vk_shader_stats ss;
+            tg__vk_shader_stats(&ss);
+            if (ss.compiler >= 0)
+                cr_expect_eq(nf, (uint64_t)cases[c].dispatches, "%s: the fused run made %llu dispatches, op by op %llu",
+                             what, (unsigned long long)nf, (unsigned long long)np);
+            expect_same_bits(f, p, what);
+            tg_scope_end();
+            tg_program_free(fused);
+            tg_program_free(plain);
+            tg_graph_free(g);
+        }
+    }
 }

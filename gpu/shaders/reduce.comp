@@ -22,6 +22,13 @@
 //   outputs) looping over its R elements: short reductions of many outputs,
 //   such as the split-K partial sums, where a workgroup per output would
 //   spend its time starting workgroups and combining mostly empty trees
+// Elements are read through elem(o) / elem4(q) (a[o], a4[q]). gpu/fused.c
+// builds this text with FUSED_LOAD defined after its own header (the
+// parameter block, the operands' buffers and elem(o): a fusion group's
+// chain evaluated at element o of its dense output), so a reduction that
+// ends a group runs in the group's one kernel, visiting the elements in
+// the order the plain kernel reads them (the same bits); it drops the
+// #version line below, which must come first.
 #version 450
 #ifdef TG_U8
 #extension GL_EXT_shader_8bit_storage : require
@@ -52,9 +59,12 @@
 #endif
 #endif
 layout(local_size_x = 256) in;
+#ifndef FUSED_LOAD
 layout(std430, binding = 0) readonly buffer Params { int p[]; };
-layout(std430, binding = 1) writeonly buffer O { S o[]; };
 layout(std430, binding = 2) readonly buffer A { S a[]; };
+#define elem(o) a[o]
+#endif
+layout(std430, binding = 1) writeonly buffer O { S o[]; };
 #ifdef TG_U8
 layout(std430, binding = 3) writeonly buffer OW { uint ow[]; };
 layout(std430, binding = 4) readonly buffer AW { uint aw[]; };
@@ -65,7 +75,12 @@ layout(std430, binding = 4) readonly buffer AW { uint aw[]; };
 #else
 #define T4 vec4
 #endif
+#ifdef FUSED_LOAD
+#define elem4(q) T4(elem(4 * int(q)), elem(4 * int(q) + 1), elem(4 * int(q) + 2), elem(4 * int(q) + 3))
+#else
 layout(std430, binding = 2) readonly buffer A4 { T4 a4[]; };
+#define elem4(q) a4[q]
+#endif
 #endif
 shared ACC part[256];
 
@@ -126,20 +141,20 @@ ACC dense_run(int op, uint base, uint R, uint first, uint step) {
         uint R4 = R / 4u, b4 = base / 4u, q = first;
         T4 acc4 = T4(identity(op));
         for (; q + 3u * step < R4; q += 4u * step) {
-            T4 v0 = a4[b4 + q], v1 = a4[b4 + q + step], v2 = a4[b4 + q + 2u * step], v3 = a4[b4 + q + 3u * step];
+            T4 v0 = elem4(b4 + q), v1 = elem4(b4 + q + step), v2 = elem4(b4 + q + 2u * step), v3 = elem4(b4 + q + 3u * step);
             acc4 = combine4(op, v0, acc4);
             acc4 = combine4(op, v1, acc4);
             acc4 = combine4(op, v2, acc4);
             acc4 = combine4(op, v3, acc4);
         }
-        for (; q < R4; q += step) acc4 = combine4(op, a4[b4 + q], acc4);
+        for (; q < R4; q += step) acc4 = combine4(op, elem4(b4 + q), acc4);
         acc = combine(op, acc4.x, acc);
         acc = combine(op, acc4.y, acc);
         acc = combine(op, acc4.z, acc);
         acc = combine(op, acc4.w, acc);
         r = R4 * 4u + first;
     }
-    for (; r < R; r += step) acc = combine(op, a[base + r], acc);
+    for (; r < R; r += step) acc = combine(op, elem(int(base + r)), acc);
     return acc;
 }
 #endif
@@ -155,9 +170,9 @@ void main() {
         int tb = p[5] + offset_of(t, p[3], 8, 16);
         ACC tacc = identity(op);
         if (p[4] == 1)
-            for (uint r = 0u; r < R; r++) tacc = combine(op, a[tb + int(r) * p[32]], tacc);
+            for (uint r = 0u; r < R; r++) tacc = combine(op, elem(tb + int(r) * p[32]), tacc);
         else
-            for (uint r = 0u; r < R; r++) tacc = combine(op, a[tb + offset_of(r, p[4], 24, 32)], tacc);
+            for (uint r = 0u; r < R; r++) tacc = combine(op, elem(tb + offset_of(r, p[4], 24, 32)), tacc);
         if (p[44] != 0) tacc = tacc / T(p[45]);
         o[p[6] + int(t)] = S(tacc);
         return;
@@ -169,7 +184,7 @@ void main() {
     ACC acc = identity(op);
 #if defined(CPLX)
     if (p[48] != 0)
-        for (uint r = g * 256u + lid; r < R; r += G * 256u) acc = combine(op, a[base + int(r)], acc);
+        for (uint r = g * 256u + lid; r < R; r += G * 256u) acc = combine(op, elem(base + int(r)), acc);
     else
 #elif !defined(TG_U8)
     if (p[48] != 0) acc = dense_run(op, uint(base), R, g * 256u + lid, G * 256u);
@@ -180,7 +195,7 @@ void main() {
 #ifdef TG_U8
         ACC v = p[46] != 0 ? aw[off] : ACC(a[off]);
 #else
-        ACC v = a[off];
+        ACC v = elem(off);
 #endif
         acc = combine(op, v, acc);
     }
