@@ -177,35 +177,39 @@ int tg__small_solve(tg_dtype d, int n, int64_t k, const void *a, int64_t ars, in
  * place, piv[j] the row swapped with j at step j. A lane is bad for a NaN
  * or a zero pivot. The arithmetic is the scalar getrf's. */
 #define DEFINE_LU_BLOCK(T, N)                                                                                       \
-    SMALL_V4 static m_##T lu_block_##T##_##N(v_##T m[N][N], v_##T piv[N]) {                                       \
+    SMALL_V4 static inline __attribute__((always_inline)) m_##T lu_block_##T##_##N(v_##T m[N][N], v_##T piv[N]) {                                       \
         v_##T zero = {0};                                                                                          \
         m_##T bad = {0};                                                                                           \
-        for (int i = 0; i < N; i++)                                                                                \
-            for (int j = 0; j < N; j++) bad |= VISNAN(T, m[i][j]);                                                 \
-        for (int j = 0; j < N; j++) {                                                                              \
+        _Pragma("GCC unroll 8") for (int i = 0; i < N; i++)                                                                                \
+            _Pragma("GCC unroll 8") for (int j = 0; j < N; j++) bad |= VISNAN(T, m[i][j]);                                                 \
+        _Pragma("GCC unroll 8") for (int j = 0; j < N; j++) {                                                                              \
             v_##T big = VABS(T, m[j][j]);                                                                          \
             piv[j] = zero + (T)j;                                                                                  \
-            for (int i = j + 1; i < N; i++) {                                                                      \
+            _Pragma("GCC unroll 8") for (int i = j + 1; i < N; i++) {                                                                      \
                 v_##T v = VABS(T, m[i][j]);                                                                        \
                 m_##T gt = v > big;                                                                                \
                 big = SEL(T, gt, v, big);                                                                          \
                 piv[j] = SEL(T, gt, zero + (T)i, piv[j]);                                                          \
             }                                                                                                      \
             bad |= big == 0;                                                                                       \
-            for (int i = j + 1; i < N; i++) {                                                                      \
+            _Pragma("GCC unroll 8") for (int i = j + 1; i < N; i++) {                                                                      \
                 m_##T s = piv[j] == (T)i;                                                                          \
-                for (int c = 0; c < N; c++) {                                                                      \
+                _Pragma("GCC unroll 8") for (int c = 0; c < N; c++) {                                                                      \
                     v_##T top = m[j][c], row = m[i][c];                                                            \
                     m[j][c] = SEL(T, s, row, top);                                                                 \
                     m[i][c] = SEL(T, s, top, row);                                                                 \
                 }                                                                                                  \
             }                                                                                                      \
-            /* getrf's multipliers: by the reciprocal, by division under a tiny pivot */                      \
+            /* getrf's multipliers: by the reciprocal, by division under a tiny   \
+             * pivot (divided only when some lane has one: a division costs    \
+             * 16 cycles of the divider, the whole block's LU about 40) */        \
+            if (j == N - 1) break;                                                                                 \
             v_##T r = 1 / m[j][j];                                                                                 \
             m_##T tiny = big < TINY_##T;                                                                           \
-            for (int i = j + 1; i < N; i++) {                                                                      \
-                m[i][j] = SEL(T, tiny, m[i][j] / m[j][j], m[i][j] * r);                                            \
-                for (int c = j + 1; c < N; c++) m[i][c] -= m[i][j] * m[j][c];                                      \
+            bool any_tiny = ANY_LANE_##T(tiny);                                                                    \
+            _Pragma("GCC unroll 8") for (int i = j + 1; i < N; i++) {                                                                      \
+                m[i][j] = any_tiny ? SEL(T, tiny, m[i][j] / m[j][j], m[i][j] * r) : m[i][j] * r;                   \
+                _Pragma("GCC unroll 8") for (int c = j + 1; c < N; c++) m[i][c] -= m[i][j] * m[j][c];                                      \
             }                                                                                                      \
         }                                                                                                          \
         return bad;                                                                                                \
@@ -215,33 +219,33 @@ int tg__small_solve(tg_dtype d, int n, int64_t k, const void *a, int64_t ars, in
  * solves M^T x = b (A x = b for M = A^T): U^T w = b, L^T z = w, x = P z;
  * 'N' solves M x = b: P^T b, then L, then U. NaN in b marks the lane. */
 #define DEFINE_GETRS_BLOCK(T, N)                                                                                    \
-    SMALL_V4 static m_##T getrs_block_##T##_##N(char trans, v_##T m[N][N], const v_##T piv[N], v_##T v[N]) {       \
+    SMALL_V4 static inline __attribute__((always_inline)) m_##T getrs_block_##T##_##N(char trans, v_##T m[N][N], const v_##T piv[N], v_##T v[N]) {       \
         m_##T bad = {0};                                                                                           \
-        for (int i = 0; i < N; i++) bad |= VISNAN(T, v[i]);                                                        \
+        _Pragma("GCC unroll 8") for (int i = 0; i < N; i++) bad |= VISNAN(T, v[i]);                                                        \
         if (trans == 'N') {                                                                                        \
-            for (int j = 0; j < N; j++)                                                                            \
-                for (int i = j + 1; i < N; i++) {                                                                  \
+            _Pragma("GCC unroll 8") for (int j = 0; j < N; j++)                                                                            \
+                _Pragma("GCC unroll 8") for (int i = j + 1; i < N; i++) {                                                                  \
                     m_##T s = piv[j] == (T)i;                                                                      \
                     v_##T top = v[j], row = v[i];                                                                  \
                     v[j] = SEL(T, s, row, top);                                                                    \
                     v[i] = SEL(T, s, top, row);                                                                    \
                 }                                                                                                  \
-            for (int i = 1; i < N; i++)                                                                            \
-                for (int l = 0; l < i; l++) v[i] -= m[i][l] * v[l];                                                \
-            for (int i = N - 1; i >= 0; i--) {                                                                     \
-                for (int l = i + 1; l < N; l++) v[i] -= m[i][l] * v[l];                                            \
+            _Pragma("GCC unroll 8") for (int i = 1; i < N; i++)                                                                            \
+                _Pragma("GCC unroll 8") for (int l = 0; l < i; l++) v[i] -= m[i][l] * v[l];                                                \
+            _Pragma("GCC unroll 8") for (int i = N - 1; i >= 0; i--) {                                                                     \
+                _Pragma("GCC unroll 8") for (int l = i + 1; l < N; l++) v[i] -= m[i][l] * v[l];                                            \
                 v[i] /= m[i][i];                                                                                   \
             }                                                                                                      \
             return bad;                                                                                            \
         }                                                                                                          \
-        for (int i = 0; i < N; i++) {                                                                              \
-            for (int l = 0; l < i; l++) v[i] -= m[l][i] * v[l];                                                    \
+        _Pragma("GCC unroll 8") for (int i = 0; i < N; i++) {                                                                              \
+            _Pragma("GCC unroll 8") for (int l = 0; l < i; l++) v[i] -= m[l][i] * v[l];                                                    \
             v[i] /= m[i][i];                                                                                       \
         }                                                                                                          \
-        for (int i = N - 2; i >= 0; i--)                                                                           \
-            for (int l = i + 1; l < N; l++) v[i] -= m[l][i] * v[l];                                                \
-        for (int j = N - 1; j >= 0; j--)                                                                           \
-            for (int i = j + 1; i < N; i++) {                                                                      \
+        _Pragma("GCC unroll 8") for (int i = N - 2; i >= 0; i--)                                                                           \
+            _Pragma("GCC unroll 8") for (int l = i + 1; l < N; l++) v[i] -= m[l][i] * v[l];                                                \
+        _Pragma("GCC unroll 8") for (int j = N - 1; j >= 0; j--)                                                                           \
+            _Pragma("GCC unroll 8") for (int i = j + 1; i < N; i++) {                                                                      \
                 m_##T s = piv[j] == (T)i;                                                                          \
                 v_##T top = v[j], row = v[i];                                                                      \
                 v[j] = SEL(T, s, row, top);                                                                        \
@@ -250,29 +254,96 @@ int tg__small_solve(tg_dtype d, int n, int64_t k, const void *a, int64_t ars, in
         return bad;                                                                                                \
     }
 
-SMALL_V4 static inline bool any_lane_d(m_double m) {
+/* Whether any lane's mask is set: one test instruction (a loop over the
+ * lanes became eight extracts). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+SMALL_V4 static inline bool any_lane_d(m_double m) { return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0; }
+SMALL_V4 static inline bool any_lane_f(m_float m) { return !_mm256_testz_si256((__m256i)m, (__m256i)m); }
+#else
+static inline bool any_lane_d(m_double m) {
     bool any = false;
     for (int w = 0; w < TG_SMALL_W; w++) any |= m[w] != 0;
     return any;
 }
-SMALL_V4 static inline bool any_lane_f(m_float m) {
+static inline bool any_lane_f(m_float m) {
     bool any = false;
     for (int w = 0; w < TG_SMALL_W; w++) any |= m[w] != 0;
     return any;
 }
+#endif
 #define ANY_LANE_double any_lane_d
 #define ANY_LANE_float any_lane_f
+
+/* A packed batch of eight 4 x 4 f64 systems with one right-hand side each
+ * (the common batched solve) moves between memory and lanes by 8 x 8
+ * transposes in registers (24 shuffles each) instead of 128 + 32 element
+ * inserts and 32 extracts: the element loads were half the solve's time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SMALL_TRANSPOSE 1
+/* c[e][w] = r[w][e] for 8 x 8 doubles */
+SMALL_V4 static inline void transpose8_d(const __m512d r[8], __m512d c[8]) {
+    __m512d a[8], b[8];
+    for (int q = 0; q < 4; q++) {
+        a[2 * q] = _mm512_unpacklo_pd(r[2 * q], r[2 * q + 1]);        /* rows 2q, 2q+1: columns 0 2 4 6 */
+        a[2 * q + 1] = _mm512_unpackhi_pd(r[2 * q], r[2 * q + 1]);    /* columns 1 3 5 7 */
+    }
+    const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    for (int h = 0; h < 8; h += 4)          /* rows h .. h + 3: columns (0, 4), (1, 5), (2, 6), (3, 7) */
+        for (int q = 0; q < 2; q++) {
+            b[h + q] = _mm512_permutex2var_pd(a[h + q], lo, a[h + q + 2]);
+            b[h + q + 2] = _mm512_permutex2var_pd(a[h + q], hi, a[h + q + 2]);
+        }
+    const __m512i lo2 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), hi2 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+    for (int q = 0; q < 4; q++) {
+        c[q] = _mm512_permutex2var_pd(b[q], lo2, b[q + 4]);
+        c[q + 4] = _mm512_permutex2var_pd(b[q], hi2, b[q + 4]);
+    }
+}
+/* m[i][j] = A_w[j][i] and y[i] = b_w[i] for the packed items at a, b */
+SMALL_V4 static void packed_load_d4(void *mv, void *yv, const double *a, const double *b) {
+    v_double (*m)[4] = mv, *y = yv;
+    __m512d r[8], c[8];
+    for (int half = 0; half < 2; half++) {   /* elements 8 half .. 8 half + 7 of each matrix */
+        for (int w = 0; w < 8; w++) r[w] = _mm512_loadu_pd(a + 16 * w + 8 * half);
+        transpose8_d(r, c);
+        for (int e = 0; e < 8; e++) {
+            int el = 8 * half + e;           /* A[el / 4][el % 4] = m[el % 4][el / 4] */
+            m[el % 4][el / 4] = (v_double)c[e];
+        }
+    }
+    for (int w = 0; w < 8; w++) r[w] = _mm512_castpd256_pd512(_mm256_loadu_pd(b + 4 * w));
+    transpose8_d(r, c);
+    for (int i = 0; i < 4; i++) y[i] = (v_double)c[i];
+}
+/* x_w[i] = y[i][w] for the packed items at x */
+SMALL_V4 static void packed_store_d4(const void *yv, double *x) {
+    const v_double *y = yv;
+    __m512d r[8], c[8];
+    for (int i = 0; i < 4; i++) r[i] = (__m512d)y[i];
+    for (int i = 4; i < 8; i++) r[i] = _mm512_setzero_pd();
+    transpose8_d(r, c);
+    for (int w = 0; w < 8; w++) _mm256_storeu_pd(x + 4 * w, _mm512_castpd512_pd256(c[w]));
+}
+#else
+#define SMALL_TRANSPOSE 0
+static void packed_load_d4(void *mv, void *yv, const double *a, const double *b) { (void)mv; (void)yv; (void)a; (void)b; }
+static void packed_store_d4(const void *yv, double *x) { (void)yv; (void)x; }
+#endif
 
 /* Solve: gathers lane w's A^T (the scalar path's factorisation, to the bit)
  * and its k right-hand sides, factors, solves, and writes X row-major
  * (n x k). A packed batch (consecutive row-major items) is read with
- * constant offsets. */
+ * constant offsets, or by transposes (packed_load_d4) for 4 x 4 f64 with
+ * one right-hand side. */
 #define DEFINE_SOLVE_LANES(T, N)                                                                                    \
     DEFINE_LU_BLOCK(T, N)                                                                                          \
     DEFINE_GETRS_BLOCK(T, N)                                                                                       \
     SMALL_V4 static bool solve_lanes_##T##_##N(const tg_small_lanes *L, int64_t k) {                               \
         v_##T m[N][N], y[TG_SMALL_KMAX][N], piv[N];                                                                \
-        if (L->packed) {                                                                                           \
+        bool d4 = SMALL_TRANSPOSE && L->packed && sizeof(T) == 8 && N == 4 && k == 1;                              \
+        if (d4) {                                                                                                  \
+            packed_load_d4(m, y[0], L->a[0], L->b[0]);                                                             \
+        } else if (L->packed) {                                                                                    \
             const T *a = L->a[0], *b = L->b[0];                                                                    \
             for (int w = 0; w < TG_SMALL_W; w++)                                                                   \
                 for (int i = 0; i < N; i++)                                                                        \
@@ -291,10 +362,14 @@ SMALL_V4 static inline bool any_lane_f(m_float m) {
         }                                                                                                          \
         m_##T bad = lu_block_##T##_##N(m, piv);                                                                    \
         for (int64_t c = 0; c < k; c++) bad |= getrs_block_##T##_##N('T', m, piv, y[c]);                           \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            T *x = L->x[w];                                                                                        \
-            for (int i = 0; i < N; i++)                                                                            \
-                for (int64_t c = 0; c < k; c++) x[i * k + c] = y[c][i][w];                                         \
+        if (d4) {                                                                                                  \
+            packed_store_d4(y[0], L->x[0]);                                                                        \
+        } else {                                                                                                   \
+            for (int w = 0; w < TG_SMALL_W; w++) {                                                                 \
+                T *x = L->x[w];                                                                                    \
+                for (int i = 0; i < N; i++)                                                                        \
+                    for (int64_t c = 0; c < k; c++) x[i * k + c] = y[c][i][w];                                     \
+            }                                                                                                      \
         }                                                                                                          \
         return ANY_LANE_##T(bad);                                                                                  \
     }                                                                                                              \

@@ -443,3 +443,29 @@ Test(linalg_extra, traced_rectangular) {
     tg_clear_error();
     tg_scope_end();
 }
+
+/* A batch of eight 4 x 4 f64 systems (the small-matrix lanes, read by
+ * transposes) where item 3 is scaled into the subnormals: its pivots are
+ * below DBL_MIN, so getrf's multipliers must come from a division (1 / p
+ * overflows there). Every item's X must match the solve of its unscaled
+ * system, which has the same solution. */
+Test(linalg_extra, small_batch_with_subnormal_pivots) {
+    tg_scope_begin();
+    double a[8][16], b[8][4];
+    for (int w = 0; w < 8; w++) {
+        for (int e = 0; e < 16; e++) a[w][e] = sin(1.3 * e + 0.7 * w) + (e % 5 == 0 ? 3.0 : 0.0);
+        for (int i = 0; i < 4; i++) b[w][i] = cos(0.9 * i + w);
+    }
+    tg_tensor *A = tg_from_data(TG_F64, 3, (int64_t[]){8, 4, 4}, a), *B = tg_from_data(TG_F64, 2, (int64_t[]){8, 4}, b);
+    tg_tensor *want = tg_linalg_solve(A, B);
+    for (int e = 0; e < 16; e++) a[3][e] *= 1e-310;
+    for (int i = 0; i < 4; i++) b[3][i] *= 1e-310;
+    tg_tensor *As = tg_from_data(TG_F64, 3, (int64_t[]){8, 4, 4}, a), *Bs = tg_from_data(TG_F64, 2, (int64_t[]){8, 4}, b);
+    tg_tensor *got = tg_linalg_solve(As, Bs);
+    cr_assert(want && got, "%s", tg_last_error());
+    const double *g = tg_data(got), *r = tg_data(want);
+    for (int k = 0; k < 32; k++)   /* subnormal inputs keep about 13 digits */
+        cr_expect(isfinite(g[k]) && fabs(g[k] - r[k]) <= 1e-9 * (1 + fabs(r[k])), "item %d, x[%d] = %g, want %g",
+                  k / 4, k % 4, g[k], r[k]);
+    tg_scope_end();
+}
