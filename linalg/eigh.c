@@ -125,6 +125,21 @@ static int eigh_small_block(void *ctx, int64_t tb) {
     return tg__linalg_lanes_rerun(bad, t0, cnt, eigh_item, j, &j->bad_item);
 }
 
+/* Real matrices of order 5 to 8: one item at a time through small8.c's
+ * within-matrix Jacobi; an item it declines (non-finite, |A|_F out of
+ * range, not converged) runs through LAPACK, which gives its result or its
+ * error. */
+static int eigh_small8_item(void *ctx, int64_t t) {
+    eigh_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t n = j->n, es = j->es, nd = a->ndim;
+    const char *p = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+    if (!tg__small8_eigh(j->d, (int)n, j->upper, j->vectors, p, a->strides[nd - 2], a->strides[nd - 1],
+                         tg__ptr(j->out[0]) + t * n * j->rs, j->vectors ? tg__ptr(j->out[1]) + t * n * n * es : NULL))
+        return 0;
+    return eigh_item(ctx, t);
+}
+
 /* One matrix per batch item, across threads when the batch is large. */
 static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
     tg_dtype d = vectors ? out[1]->dtype : tg_dtype_of(in[0]);
@@ -146,6 +161,8 @@ static tg_status eigh_kernel_common(const tg_op_call *c, tg_tensor *const *in, t
     int64_t t;
     if (tg__linalg_small(d, j.n) && tg__small_lanes_available()) {
         t = tg__linalg_blocks_run(j.bt.count, cost, eigh_small_block, &j, &j.bad_item, &info);
+    } else if (tg__small8(d, j.n)) {
+        t = tg__linalg_batch_run(j.bt.count, cost, eigh_small8_item, &j, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, eigh_item, &j, &info);
     }

@@ -199,6 +199,19 @@ unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lan
  * n x n. Returns the mask of lanes holding non-finite values or values so
  * small or large that LAPACK's scaling matters (LAPACK runs those). */
 unsigned tg__small_qr_lanes(tg_dtype d, int n, const tg_small_lanes *lanes);
+/* small8.c: one real matrix of order 5-8 at a time, vectorised within the
+ * matrix (rows in AVX-512 registers, four Jacobi rotations per round).
+ * tg__small8 says whether dtype d and order n take them (AVX-512 CPUs).
+ * A with element strides ars, acs; outputs contiguous row-major in d:
+ * eigh w ascending (n) and, with vectors, V (n x n); svd S descending (n)
+ * and, with vectors, U and Vh (n x n). Return 0, or nonzero where the
+ * caller must run LAPACK instead (non-finite, unconverged, svd out of range
+ * or, with vectors, numerically rank deficient); outputs are then unspecified. */
+bool tg__small8(tg_dtype d, int64_t n);
+int tg__small8_eigh(tg_dtype d, int n, bool upper, bool vectors, const void *a, int64_t ars, int64_t acs, void *w,
+                    void *v);
+int tg__small8_svd(tg_dtype d, int n, bool vectors, const void *a, int64_t ars, int64_t acs, void *s, void *u,
+                   void *vh);
 
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }

@@ -165,6 +165,23 @@ static int svd_small_block(void *ctx, int64_t tb) {
     return tg__linalg_lanes_rerun(bad, t0, cnt, svd_item, j, &j->bad_item);
 }
 
+/* Square real matrices of order 5 to 8: one item at a time through
+ * small8.c's within-matrix one-sided Jacobi; an item it declines
+ * (non-finite, out of range, rank deficient, not converged) runs through
+ * LAPACK. */
+static int svd_small8_item(void *ctx, int64_t t) {
+    svd_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t n = j->n, es = j->es, nd = a->ndim;
+    const char *p = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+    void *u = j->vectors ? tg__ptr(j->out[0]) + t * n * n * es : NULL;
+    void *vh = j->vectors ? tg__ptr(j->out[2]) + t * n * n * es : NULL;
+    if (!tg__small8_svd(j->d, (int)n, j->vectors, p, a->strides[nd - 2], a->strides[nd - 1],
+                        tg__ptr(j->so) + t * n * j->rs, u, vh))
+        return 0;
+    return svd_item(ctx, t);
+}
+
 /* One matrix per batch item, across threads when the batch is large. */
 static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool vectors) {
     svd_job j = {.out = out, .vectors = vectors, .bad_item = INT64_MAX};
@@ -193,6 +210,8 @@ static tg_status svd_kernel_common(const tg_op_call *c, tg_tensor *const *in, tg
     int64_t t;
     if (j.m == j.n && tg__linalg_small(j.d, j.n) && tg__small_lanes_available()) {
         t = tg__linalg_blocks_run(j.bt.count, cost, svd_small_block, &j, &j.bad_item, &info);
+    } else if (j.m == j.n && tg__small8(j.d, j.n)) {
+        t = tg__linalg_batch_run(j.bt.count, cost, svd_small8_item, &j, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, svd_item, &j, &info);
     }

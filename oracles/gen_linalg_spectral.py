@@ -239,6 +239,45 @@ for tag, scale in (("huge", 1e100), ("tiny", 1e-100)):
     add(f"svd_small_{tag}_uvh", "svd_loss", a, lambda x: svd_np(x, 'uvh', False), {"loss": "uvh", "full": False},
         'f64')
 
+# ---- orders 5-8 (linalg/small8.c's within-matrix Jacobi; 5-7 padded to 8): a
+# batch of three, both triangles, a repeated spectrum, rank-deficient and
+# repeated-S svd (appended last: the streams above stay as they were) ----
+for dt in ('f32', 'f64'):
+    for n in (5, 6, 7, 8):
+        a = rnd((3, n, n), dt)
+        for upper in (False, True):
+            u = 'upper' if upper else 'lower'
+            add(f"eigh_small8_{n}_{u}", "eigh_loss", a, lambda x, up=upper: eigh_np(x, 'w_absv', up),
+                {"loss": "w_absv", "upper": upper}, dt)
+        add(f"eigh_small8_{n}_sinw", "eigh_loss", a, lambda x: eigh_np(x, 'sinw', False),
+            {"loss": "sinw", "upper": False}, dt)
+        add(f"eigvalsh_small8_{n}", "eigh_loss", a, lambda x: eigh_np(x, 'w', False), {"loss": "w", "upper": False}, dt)
+        for loss in ('recon', 'abs'):
+            add(f"svd_small8_{n}_{loss}", "svd_loss", a, lambda x, l=loss: svd_np(x, l, False),
+                {"loss": loss, "full": False}, dt)
+        add(f"svd_small8_{n}_orth", "svd_loss", a, lambda x: svd_np(x, 'orth', True), {"loss": "orth", "full": True}, dt)
+        add(f"svdvals_small8_{n}", "svd_loss", a, lambda x: svd_np(x, 's', False), {"loss": "s", "full": False}, dt)
+        spec = [1, 1, 1, 2, 2, -3, -3, 2][:n]
+        rep = rotated(spec, 3, dt)
+        add(f"eigh_small8_{n}_repeated_sinw", "eigh_loss", rep, lambda x: eigh_np(x, 'sinw', False),
+            {"loss": "sinw", "upper": False}, dt)
+        add(f"eigvalsh_small8_{n}_repeated", "eigh_loss", rep, lambda x: eigh_np(x, 'w', False),
+            {"loss": "w", "upper": False}, dt)
+        lowrank = (rnd((3, n, 3), dt) @ rnd((3, 3, n), dt)).astype(DT[dt])   # rank 3: LAPACK completes U
+        add(f"svd_small8_{n}_rank3_orth", "svd_loss", lowrank, lambda x: svd_np(x, 'orth', True),
+            {"loss": "orth", "full": True}, dt)
+        add(f"svd_small8_{n}_rank3_recon", "svd_loss", lowrank, lambda x: svd_np(x, 'recon', False),
+            {"loss": "recon", "full": False}, dt)
+        add(f"svdvals_small8_{n}_rank3", "svd_loss", lowrank, lambda x: svd_np(x, 's', False),
+            {"loss": "s", "full": False}, dt)
+        ortho = (2 * rotated([1] * n, 3, 'f64')).astype(DT[dt])       # S = 2, ..., 2: U Vh still fixed
+        add(f"svd_small8_{n}_repeated_uvh", "svd_loss", ortho, lambda x: svd_np(x, 'uvh', False),
+            {"loss": "uvh", "full": False}, dt)
+    add("eigh_small8_transposed_view", "eigh_loss", herm((3, 8, 8), dt), lambda x: eigh_np(x, 'w_absv', False),
+        {"loss": "w_absv", "upper": False}, dt, transpose=True)
+    add("svd_small8_transposed_view", "svd_loss", rnd((3, 7, 7), dt), lambda x: svd_np(x, 'recon', False),
+        {"loss": "recon", "full": False}, dt, transpose=True)
+
 out = {"generator": "oracles/gen_linalg_spectral.py", "numpy": np.__version__, "torch": torch.__version__,
        "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_spectral.json"

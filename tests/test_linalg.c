@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "support/check.h"
+#include "linalg/linalg_internal.h"
 
 TestSuite(linalg, .init = tg_clear_error);
 
@@ -445,5 +446,162 @@ Test(linalg, small_matrix_kernels) {
     tg_tensor *an = tg_from_data(TG_F64, 2, (int64_t[]){3, 3}, near);
     tg_tensor *adj = tg_mT(tg_mul(tg_linalg_det(an), tg_linalg_inv(an)));
     check_values_f64(adj, 9, cof, 1e-8, "det(A) inv(A) at a nearly singular A");
+    tg_scope_end();
+}
+
+/* Orders 5-8 (linalg/small8.c's within-matrix Jacobi where the CPU has
+ * AVX-512, LAPACK elsewhere): residuals, orthonormality and order against
+ * tight tolerances (f64 1e-13, f32 1e-5, relative to |A|), one triangle
+ * read, repeated eigenvalues, and the LAPACK path's errors and results for
+ * the items the kernels decline (NaN, rank deficient). */
+static double max_abs(tg_tensor *x) { return tg_item_f64(tg_max(tg_abs(tg_cast(x, TG_F64)), 0, NULL, false)); }
+static void check_eigh8(tg_tensor *a, tg_tensor *sym, bool upper, double tol, const char *what) {
+    tg_tensor *w = NULL, *v = NULL;
+    cr_assert_eq(tg_linalg_eigh_uplo(a, upper, &w, &v), TG_OK, "%s: %s", what, tg_last_error());
+    int64_t n = tg_dim(a, -1);
+    tg_tensor *s = tg_cast(sym, TG_F64), *wd = tg_cast(w, TG_F64), *vd = tg_cast(v, TG_F64);
+    double scale = max_abs(s) * (double)n;
+    double res = max_abs(tg_sub(tg_matmul(s, vd), tg_mul(vd, tg_unsqueeze(wd, -2))));
+    cr_expect_leq(res, tol * scale, "%s: |A V - V diag(w)| = %g (scale %g)", what, res, scale);
+    double orth = max_abs(tg_sub(tg_matmul(tg_mT(vd), vd), tg_eye(TG_F64, n, -1)));
+    cr_expect_leq(orth, tol * (double)n, "%s: |V^T V - I| = %g", what, orth);
+    double step = tg_item_f64(tg_min(tg_sub(tg_slice(wd, -1, 1, n, 1), tg_slice(wd, -1, 0, n - 1, 1)), 0, NULL, false));
+    cr_expect_geq(step, 0.0, "%s: w not ascending (step %g)", what, step);
+    double dw = max_abs(tg_sub(tg_cast(tg_linalg_eigvalsh(a, upper), TG_F64), wd));
+    cr_expect_leq(dw, tol * scale, "%s: eigvalsh differs from eigh by %g", what, dw);
+}
+static void check_svd8(tg_tensor *a, double tol, const char *what) {
+    tg_tensor *u = NULL, *s = NULL, *vh = NULL;
+    cr_assert_eq(tg_linalg_svd(a, false, &u, &s, &vh), TG_OK, "%s: %s", what, tg_last_error());
+    int64_t n = tg_dim(a, -1);
+    tg_tensor *ad = tg_cast(a, TG_F64), *ud = tg_cast(u, TG_F64), *sd = tg_cast(s, TG_F64), *vd = tg_cast(vh, TG_F64);
+    double scale = max_abs(sd) + 1e-300;
+    double res = max_abs(tg_sub(tg_matmul(tg_mul(ud, tg_unsqueeze(sd, -2)), vd), ad));
+    cr_expect_leq(res, tol * scale, "%s: |U S Vh - A| = %g (scale %g)", what, res, scale);
+    double ou = max_abs(tg_sub(tg_matmul(tg_mT(ud), ud), tg_eye(TG_F64, n, -1)));
+    double ov = max_abs(tg_sub(tg_matmul(vd, tg_mT(vd)), tg_eye(TG_F64, n, -1)));
+    cr_expect_leq(ou, tol * (double)n, "%s: |U^T U - I| = %g", what, ou);
+    cr_expect_leq(ov, tol * (double)n, "%s: |Vh Vh^T - I| = %g", what, ov);
+    double step = tg_item_f64(tg_max(tg_sub(tg_slice(sd, -1, 1, n, 1), tg_slice(sd, -1, 0, n - 1, 1)), 0, NULL, false));
+    cr_expect_leq(step, 0.0, "%s: S not descending (step %g)", what, step);
+    double smin = tg_item_f64(tg_min(sd, 0, NULL, false));
+    cr_expect_geq(smin, 0.0, "%s: negative singular value %g", what, smin);
+    double ds = max_abs(tg_sub(tg_cast(tg_linalg_svdvals(a), TG_F64), sd));
+    cr_expect_leq(ds, tol * scale, "%s: svdvals differs from svd by %g", what, ds);
+}
+Test(linalg, small8_kernels) {
+    tg_scope_begin();
+    char what[96];
+    for (int pass = 0; pass < 2; pass++) {
+        tg_dtype dt = pass ? TG_F32 : TG_F64;
+        double tol = pass ? 1e-5 : 1e-13;
+        const char *dn = pass ? "f32" : "f64";
+        for (int64_t n = 5; n <= 8; n++) {
+            tg_manual_seed(100 + (uint64_t)n);
+            int64_t shape[3] = {5, n, n};
+            tg_tensor *a = tg_contiguous(tg_cast(tg_randn(TG_F64, 3, shape), dt));
+            /* one triangle read: the other holds unrelated values */
+            tg_tensor *lo = tg_add(tg_tril(a, 0), tg_mT(tg_tril(a, -1)));
+            tg_tensor *up = tg_add(tg_triu(a, 0), tg_mT(tg_triu(a, 1)));
+            snprintf(what, sizeof what, "eigh %s n=%lld lower", dn, (long long)n);
+            check_eigh8(a, lo, false, tol, what);
+            snprintf(what, sizeof what, "eigh %s n=%lld upper", dn, (long long)n);
+            check_eigh8(a, up, true, tol, what);
+            /* a strided (transposed) view */
+            snprintf(what, sizeof what, "eigh %s n=%lld transposed", dn, (long long)n);
+            check_eigh8(tg_mT(lo), lo, false, tol, what);
+            /* repeated eigenvalues: Q diag(1, 1, 1, 2, 2, ...) Q^T, and a multiple of I */
+            tg_tensor *q = NULL, *r = NULL;
+            cr_assert_eq(tg_linalg_qr(tg_randn(TG_F64, 3, shape), false, &q, &r), TG_OK, "%s", tg_last_error());
+            double dg[8] = {1, 1, 1, 2, 2, -3, -3, 2};
+            tg_tensor *rep = tg_cast(tg_matmul(tg_mul(q, tg_from_data(TG_F64, 1, (int64_t[]){n}, dg)), tg_mT(q)), dt);
+            rep = tg_contiguous(tg_cast(tg_tril(rep, 0), dt));
+            tg_tensor *reps = tg_add(rep, tg_mT(tg_tril(rep, -1)));
+            snprintf(what, sizeof what, "eigh %s n=%lld repeated", dn, (long long)n);
+            check_eigh8(rep, reps, false, tol, what);
+            snprintf(what, sizeof what, "eigh %s n=%lld identity", dn, (long long)n);
+            tg_tensor *i3 = tg_contiguous(tg_cast(tg_mul_scalar(tg_eye(TG_F64, n, -1), 3.0), dt));
+            check_eigh8(i3, i3, false, tol, what);
+            /* svd: random, graded columns, and rank deficient (LAPACK runs it) */
+            snprintf(what, sizeof what, "svd %s n=%lld", dn, (long long)n);
+            check_svd8(a, tol, what);
+            snprintf(what, sizeof what, "svd %s n=%lld transposed", dn, (long long)n);
+            check_svd8(tg_mT(a), tol, what);
+            double gr[8] = {1, 1e-2, 1e-4, 3, 1e-3, 7, 0.5, 1e-1};
+            tg_tensor *graded = tg_cast(tg_mul(tg_cast(a, TG_F64), tg_from_data(TG_F64, 1, (int64_t[]){n}, gr)), dt);
+            snprintf(what, sizeof what, "svd %s n=%lld graded", dn, (long long)n);
+            check_svd8(graded, tol, what);
+            tg_tensor *def = tg_copy(a);
+            tg_copy_(tg_select(tg_select(def, 0, 1), -1, 2), tg_scalar(dt, 0));
+            tg_copy_(tg_select(tg_select(def, 0, 3), 0, 4),
+                     tg_add(tg_select(tg_select(def, 0, 3), 0, 0), tg_select(tg_select(def, 0, 3), 0, 1)));
+            tg_copy_(tg_select(def, 0, 4), tg_scalar(dt, 0));
+            snprintf(what, sizeof what, "svd %s n=%lld rank deficient", dn, (long long)n);
+            check_svd8(def, tol, what);
+            for (int it = 1; it <= 4; it += 3) {   /* items 1, 4: a zero column, a zero matrix */
+                double smin = tg_item_f64(tg_select(tg_select(tg_linalg_svdvals(def), 0, it), 0, n - 1));
+                cr_expect_leq(smin, tol * max_abs(def), "%s: S_min %g of item %d", what, smin, it);
+            }
+            /* repeated singular values: 2 Q (all equal) and Q diag(dg) R^T */
+            snprintf(what, sizeof what, "svd %s n=%lld orthogonal", dn, (long long)n);
+            check_svd8(tg_contiguous(tg_cast(tg_mul_scalar(q, 2.0), dt)), tol, what);
+            tg_tensor *q2 = NULL, *r2 = NULL;
+            cr_assert_eq(tg_linalg_qr(tg_randn(TG_F64, 3, shape), false, &q2, &r2), TG_OK, "%s", tg_last_error());
+            tg_tensor *reps2 = tg_matmul(tg_mul(q, tg_abs(tg_from_data(TG_F64, 1, (int64_t[]){n}, dg))), tg_mT(q2));
+            snprintf(what, sizeof what, "svd %s n=%lld repeated", dn, (long long)n);
+            check_svd8(tg_contiguous(tg_cast(reps2, dt)), tol, what);
+            /* where the CPU takes small8.c: the kernels themselves vouch for
+             * these items (no LAPACK fallback) and give the op's values; they
+             * decline the rank-deficient and NaN items */
+            if (tg__small8(dt, n)) {
+                int64_t es = pass ? 4 : 8;
+                tg_tensor *w8 = NULL, *v8 = NULL, *u8 = NULL, *s8 = NULL, *vh8 = NULL;
+                cr_assert_eq(tg_linalg_eigh(a, &w8, &v8), TG_OK, "%s", tg_last_error());
+                cr_assert_eq(tg_linalg_svd(a, false, &u8, &s8, &vh8), TG_OK, "%s", tg_last_error());
+                const char *pa = tg_data(a), *pd = tg_data(def), *pr = tg_data(rep);
+                char ow[64], ov[512], ou[512], os[64], ovh[512];
+                for (int64_t t = 0; t < 5; t++) {
+                    int64_t o1 = t * n * es, o2 = t * n * n * es;
+                    cr_expect_eq(tg__small8_eigh(dt, (int)n, false, true, pa + o2, n, 1, ow, ov), 0,
+                                 "eigh %s n=%lld item %lld declined", dn, (long long)n, (long long)t);
+                    cr_expect(!memcmp(ow, (const char *)tg_data(w8) + o1, (size_t)(n * es)) &&
+                              !memcmp(ov, (const char *)tg_data(v8) + o2, (size_t)(n * n * es)),
+                              "eigh %s n=%lld item %lld: not the kernel's values", dn, (long long)n, (long long)t);
+                    cr_expect_eq(tg__small8_eigh(dt, (int)n, false, true, pr + o2, n, 1, ow, ov), 0,
+                                 "eigh %s n=%lld repeated item %lld declined", dn, (long long)n, (long long)t);
+                    cr_expect_eq(tg__small8_svd(dt, (int)n, true, pa + o2, n, 1, os, ou, ovh), 0,
+                                 "svd %s n=%lld item %lld declined", dn, (long long)n, (long long)t);
+                    cr_expect(!memcmp(os, (const char *)tg_data(s8) + o1, (size_t)(n * es)) &&
+                              !memcmp(ou, (const char *)tg_data(u8) + o2, (size_t)(n * n * es)) &&
+                              !memcmp(ovh, (const char *)tg_data(vh8) + o2, (size_t)(n * n * es)),
+                              "svd %s n=%lld item %lld: not the kernel's values", dn, (long long)n, (long long)t);
+                    bool deficient = t == 1 || t == 3 || t == 4;
+                    cr_expect_eq(tg__small8_svd(dt, (int)n, true, pd + o2, n, 1, os, ou, ovh) != 0, deficient,
+                                 "svd %s n=%lld rank-deficient item %lld", dn, (long long)n, (long long)t);
+                    cr_expect_eq(tg__small8_svd(dt, (int)n, false, pd + o2, n, 1, os, ou, ovh), 0,
+                                 "svdvals %s n=%lld rank-deficient item %lld declined", dn, (long long)n, (long long)t);
+                }
+            }
+            /* errors as on the LAPACK path: NaN in item 3 (in the lower triangle) */
+            tg_tensor *h = tg_copy(a), *w = NULL, *v = NULL, *u = NULL, *s = NULL, *vh = NULL;
+            tg_copy_(tg_select(tg_select(tg_select(h, 0, 3), 0, n - 1), 0, 1), tg_scalar(dt, NAN));
+            cr_expect_eq(tg_linalg_eigh(h, &w, &v), TG_ERR_NUMERIC);
+            expect_msg("matrix 3 of the batch contains non-finite values");
+            cr_expect_null(tg_linalg_eigvalsh(h, false));
+            expect_msg("matrix 3 of the batch contains non-finite values");
+            cr_expect_eq(tg_linalg_eigh_uplo(h, true, &w, &v), TG_OK, "the upper triangle is finite: %s",
+                         tg_last_error());
+            cr_expect_eq(tg_linalg_svd(h, false, &u, &s, &vh), TG_ERR_NUMERIC);
+            expect_msg("matrix 3 of the batch contains non-finite values");
+            cr_expect_null(tg_linalg_svdvals(h));
+            expect_msg("matrix 3 of the batch contains non-finite values");
+            if (tg__small8(dt, n)) {
+                char ow[64], ov[512];
+                const char *ph = (const char *)tg_data(h) + 3 * n * n * (pass ? 4 : 8);
+                cr_expect_neq(tg__small8_eigh(dt, (int)n, false, true, ph, n, 1, ow, ov), 0, "NaN declined");
+                cr_expect_neq(tg__small8_svd(dt, (int)n, false, ph, n, 1, ow, ov, ov), 0, "NaN declined");
+            }
+        }
+    }
     tg_scope_end();
 }
