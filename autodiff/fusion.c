@@ -52,8 +52,19 @@ static bool is_op(const tg_gnode *nd, const char *name) { return !strcmp(nd->def
  * chain) and not returned, so no one needs it written out. */
 static bool private_value(const int *uses, const bool *returned, int v) { return uses[v] == 1 && !returned[v]; }
 
+/* Whether node j is an activation of value v an epilogue may end with: a
+ * one-input elementwise op of v (relu, gelu, tanh, sigmoid, ...) that keeps
+ * its dtype and has a CPU kernel (it then runs in place over the product's
+ * blocks). */
+static bool activation_of(const tg_graph *g, int j, int v) {
+    if (j >= g->n_nodes) return false;
+    const tg_gnode *nd = &g->nodes[j];
+    return (nd->def->flags & TG_OP_ELEMENTWISE) && nd->n_in == 1 && nd->n_out == 1 && nd->in[0] == v &&
+           nd->def->kernel[TG_CPU] && g->values[nd->out[0]].dtype == g->values[v].dtype;
+}
+
 /* How many nodes after matmul node k form its epilogue: an add of the
- * product and a bias, then a relu, or either alone; 0 when none. The bias
+ * product and a bias, then an activation, or either alone; 0 when none. The bias
  * is any value of the product's dtype that broadcasts to it without
  * growing it and varies only along its last two axes (the matmul kernels
  * read it as bias[r * rs + c * cs]); weak scalars are left to the add. */
@@ -77,23 +88,20 @@ static int epilogue_len(const tg_graph *g, const int *uses, const bool *returned
             v = ad->out[0];
         }
     }
-    if (k + n + 1 < g->n_nodes && is_op(&g->nodes[k + n + 1], "relu") && g->nodes[k + n + 1].in[0] == v &&
-        private_value(uses, returned, v))
-        n++;
+    if (activation_of(g, k + n + 1, v) && private_value(uses, returned, v)) n++;
     return n;
 }
 
 /* The epilogue of a convolution node k (nn_conv2d, nn_conv2d_bias, f32 or
- * f64; the bias is the op's own): 1 when a relu of its output, which
- * nobody else reads and which is not returned, comes right after it. */
+ * f64; the bias is the op's own): 1 when an activation of its output,
+ * which nobody else reads and which is not returned, comes right after it. */
 static int conv_epilogue_len(const tg_graph *g, const int *uses, const bool *returned, int k) {
     const tg_gnode *cv = &g->nodes[k];
     if (!(is_op(cv, "nn_conv2d") || is_op(cv, "nn_conv2d_bias")) || cv->n_out != 1) return 0;
     int v = cv->out[0];
     tg_dtype t = g->values[v].dtype;
     if (t != TG_F32 && t != TG_F64) return 0;
-    return k + 1 < g->n_nodes && is_op(&g->nodes[k + 1], "relu") && g->nodes[k + 1].in[0] == v &&
-           private_value(uses, returned, v);
+    return activation_of(g, k + 1, v) && private_value(uses, returned, v);
 }
 
 /* Whether node t can end the elementwise run that ends at node e: a sum,

@@ -293,10 +293,11 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
     return tg__fusion_run(g, k, e, attrs, p->escapes, val, shape, tail ? tail_shape : NULL);
 }
 
-/* Nodes k, k + 1: a convolution and the relu of its output. On a device
- * the product kernel applies the ReLU as it stores (gpu/conv.c); on the CPU
- * it runs in place over the output, block by block of images. Bitwise the
- * unfused pair either way. *ran false: inputs on several devices. */
+/* Nodes k, k + 1: a convolution and an activation of its output. On the
+ * CPU the activation runs in place over the output, block by block of
+ * images; on a device the product kernel applies a ReLU as it stores
+ * (gpu/conv.c). Bitwise the unfused pair either way. *ran false: inputs on
+ * several devices, or another activation on a device (op by op then). */
 static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, const int64_t *vals,
                                const char *const *names, bool *ran) {
     const tg_graph *g = p->g;
@@ -308,6 +309,7 @@ static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, cons
         in[i] = val[cv->in[i]];
         cpu = cpu && in[i]->storage->device.kind == TG_CPU;
     }
+    if (!cpu && strcmp(g->nodes[k + 1].def->name, "relu") != 0) return TG_OK;
     tg_attrs attrs[2];
     for (int j = 0; j < 2; j++) {
         tg_status st = bind_attrs(p, k + j, vals, names, &attrs[j]);
@@ -329,10 +331,11 @@ static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, cons
     return TG_OK;
 }
 
-/* Nodes k..e, a matmul and its epilogue (an add of a bias, a relu;
- * autodiff/fusion.c): on a device the matmul kernel applies them as it
- * stores the product; on the CPU they run in place over the product, block
- * by block. Bitwise the unfused chain either way. *ran false: operands on
+/* Nodes k..e, a matmul and its epilogue (an add of a bias, an activation;
+ * autodiff/fusion.c): on the CPU they run in place over the product, block
+ * by block; on a device the matmul kernel adds the bias and applies a ReLU
+ * as it stores the product, and another activation runs after it as its
+ * own kernel. Bitwise the unfused chain either way. *ran false: operands on
  * several devices, or a layout or dtype the device path does not take; the
  * caller runs the nodes one by one. A convolution's group goes to
  * run_conv_relu. */
@@ -346,6 +349,8 @@ static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val
     const tg_gnode *add = !strcmp(g->nodes[k + 1].def->name, "add") ? &g->nodes[k + 1] : NULL;
     if (add) bias = val[add->in[0] == mm->out[0] ? add->in[1] : add->in[0]];
     bool relu = !strcmp(g->nodes[e].def->name, "relu");
+    int done = e;   /* on a device: the last node the product's kernel (or its pass) applies */
+    if (e > k + (add ? 1 : 0) && !relu) done = e - 1;
     bool cpu = a->storage->device.kind == TG_CPU && b->storage->device.kind == TG_CPU &&
                (!bias || bias->storage->device.kind == TG_CPU);
     tg_attrs attrs[3];
@@ -361,10 +366,11 @@ static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val
     if (st || !y) return st;
     if (cpu) {
         st = tg__fusion_run_epilogue(g, k, e, attrs + 1, val, y);
-    } else if (applied) {
-        tg__fusion_count_epilogue();
-    } else {   /* the product's path stores it plain: the add and relu op by op */
-        for (int j = k + 1; j <= e && !st; j++) {
+    } else {
+        /* the nodes the product's path did not apply, op by op: the
+         * activation other than a ReLU, or all when it stores plain */
+        if (applied) tg__fusion_count_epilogue();
+        for (int j = applied ? done + 1 : k + 1; j <= e && !st; j++) {
             const tg_gnode *nd = &g->nodes[j];
             tg_tensor *args[2], *r = NULL;
             for (int i = 0; i < nd->n_in; i++) args[i] = g->values[nd->in[i]].producer == j - 1 ? y : val[nd->in[i]];

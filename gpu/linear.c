@@ -133,7 +133,10 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     int64_t cs = bn >= 1 && bias->shape[bn - 1] != 1 ? bias->strides[bn - 1] : 0;
     tg_vk_epilogue ep = {bias, rs, cs, relu, false};
     st = tg__vk_matmul_ep(&call, in, &y, &ep);
-    if (!st && !ep.applied) st = bias_relu_pass(d, y, bias, rs, cs, relu, &ep.applied);
+    if (!st && !ep.applied) {
+        if (bias || relu) st = bias_relu_pass(d, y, bias, rs, cs, relu, &ep.applied);
+        else ep.applied = true;         /* nothing to apply (an activation the caller runs) */
+    }
     if (st) {
         tg_release(y);
         return st;

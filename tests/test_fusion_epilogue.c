@@ -264,3 +264,63 @@ Test(fusion_epilogue, conv2d_relu_bitwise_the_unfused_pair) {
     }
     tg_scope_end();
 }
+
+/* Other activations end an epilogue too: act(x @ w + b) and act(conv2d)
+ * for gelu, tanh, sigmoid and silu, grouped with the product and run in
+ * place over it, bitwise the unfused program (one block and several). */
+static tg_tensor *(*const acts[4])(tg_tensor *) = {tg_gelu, tg_tanh, tg_sigmoid, tg_silu};
+static const char *const act_names[4] = {"gelu", "tanh", "sigmoid", "silu"};
+
+static tg_status act_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const int *which = ctx;
+    tg_conv2d_opts o = {.stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
+    tg_tensor *y = *which < 4 ? tg_add(tg_matmul(in[0], in[1]), in[2]) : tg_nn_conv2d(in[0], in[1], in[2], &o);
+    out[0] = acts[*which % 4](y);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(fusion_epilogue, other_activations_bitwise_the_unfused_chain) {
+    tg_scope_begin();
+    tg_manual_seed(9);
+    for (int which = 0; which < 8; which++) {     /* 0-3: matmul + add + act; 4-7: conv2d + act */
+        bool conv = which >= 4;
+        tg_spec mspecs[3] = {{TG_F64, "N, 24"}, {TG_F64, "24, 5"}, {TG_F64, "5"}};
+        tg_spec cspecs[3] = {{TG_F64, "N, 3, 9, 9"}, {TG_F64, "4, 3, 3, 3"}, {TG_F64, "4"}};
+        tg_graph *g = tg_trace(act_layer, &which, 3, conv ? cspecs : mspecs, 1);
+        cr_assert_not_null(g, "%s", tg_last_error());
+        tg_graph *opt = tg_graph_optimize(g);
+        char *text = graph_text(opt, false);
+        int grouped = count(text, conv ? ": conv2d epilogue}" : ": matmul epilogue}");
+        cr_expect_eq(grouped, conv ? 2 : 3, "%s after %s: %d nodes grouped\n%s", act_names[which % 4],
+                     conv ? "conv2d" : "matmul + add", grouped, text);
+        free(text);
+        tg_graph_free(opt);
+        tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+        cr_assert(fused && plain, "%s", tg_last_error());
+        for (int64_t n = 1; n <= 4001; n += 4000) {
+            tg_tensor *in[3];
+            if (conv) {
+                in[0] = tg_randn(TG_F64, 4, (int64_t[]){n / 10 + 1, 3, 9, 9});
+                in[1] = tg_randn(TG_F64, 4, (int64_t[]){4, 3, 3, 3});
+                in[2] = tg_randn(TG_F64, 1, (int64_t[]){4});
+            } else {
+                in[0] = tg_randn(TG_F64, 2, (int64_t[]){n, 24});
+                in[1] = tg_randn(TG_F64, 2, (int64_t[]){24, 5});
+                in[2] = tg_randn(TG_F64, 1, (int64_t[]){5});
+            }
+            tg_tensor *f = NULL, *u = NULL;
+            long long runs = tg__fusion_epilogue_runs();
+            cr_assert_eq(tg_run(fused, in, &f), TG_OK, "%s", tg_last_error());
+            cr_expect_eq(tg__fusion_epilogue_runs() - runs, 1, "%s: fused runs", act_names[which % 4]);
+            cr_assert_eq(tg_run(plain, in, &u), TG_OK, "%s", tg_last_error());
+            cr_expect(bitwise_equal(f, u), "%s after %s, N = %lld: differs from the unfused program",
+                      act_names[which % 4], conv ? "conv2d" : "matmul + add", (long long)n);
+            tg_release(f);
+            tg_release(u);
+        }
+        tg_program_free(fused);
+        tg_program_free(plain);
+        tg_graph_free(g);
+    }
+    tg_scope_end();
+}

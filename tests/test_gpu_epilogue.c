@@ -184,3 +184,39 @@ Test(gpu_epilogue, conv2d_relu_in_the_product) {
         }
     }
 }
+
+/* gelu(x @ w + b) on the device: the product's kernel adds the bias, gelu
+ * runs after it as its own kernel (one dispatch fewer than op by op), and
+ * tanh(x @ w) with no bias: the product and tanh, as op by op. Bitwise the
+ * no_fusion program. */
+static tg_status gelu_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_gelu(tg_add(tg_matmul(in[0], in[1]), in[2]));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static tg_status tanh_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_tanh(tg_matmul(in[0], in[1]));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(gpu_epilogue, other_activations_after_the_product) {
+    need_gpu();
+    tg_trace_fn fns[2] = {gelu_layer, tanh_layer};
+    for (int c = 0; c < 2; c++) {
+        tg_spec specs[3] = {{TG_F32, "N, 40"}, {TG_F32, "40, 24"}, {TG_F32, "24"}};
+        tg_graph *g = tg_trace(fns[c], NULL, c ? 2 : 3, specs, 1);
+        cr_assert(g, "%s", tg_last_error());
+        tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
+        tg_program *fused = tg_compile(g, &fo), *plain = tg_compile(g, &po);
+        cr_assert(fused && plain, "%s", tg_last_error());
+        tg_graph_free(g);
+        tg_scope_begin();
+        tg_tensor *in[3] = {random_on_gpu(TG_F32, 2, (int64_t[]){70, 40}), random_on_gpu(TG_F32, 2, (int64_t[]){40, 24}),
+                            random_on_gpu(TG_F32, 1, (int64_t[]){24})};
+        check(fused, plain, in, c ? 0 : 1, c ? "tanh(x @ w)" : "gelu(x @ w + b)");
+        tg_scope_end();
+        tg_program_free(fused);
+        tg_program_free(plain);
+    }
+}
