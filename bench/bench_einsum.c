@@ -11,12 +11,23 @@
  * with it and a mismatch makes the exit status 1. Output: DESIGN.md section
  * 9's JSON lines; own-path vs stored-path FLOPs (opt_einsum's model) on
  * stderr.
+ * Instances whose every step along the stored path is a product of two
+ * f64 matrices, or of two batches of them with the batch label first, and
+ * which do at least DIRECT_MIN_FLOP of it (bin_matmul_*,
+ * bin_batched_matmul_*, str_matrix_chain_*; not nary_matmul_chain_64,
+ * whose 64 x 64 products leave overhead a large share) also get the direct
+ * BLAS anchor ("cblas"): the same steps as cblas_dgemm calls, each into a
+ * buffer allocated for it, no copies. ANCHORS.md: where BLAS does nearly
+ * all the work, the goal is the direct calls' time, not the published
+ * ratio (bench/report.py). Its result is checked against the NumPy
+ * reference too.
  *
  *   bench_einsum --data DIR [--threads N] [--instances DIR] [--filter SUBSTRING]
  *                [--strategy S] [--paths-only]
  * --strategy: the own path's strategy (tg_einsum_path's names; default
  * random-greedy, auto's bigger search);
  * --paths-only: paths, costs and checks, no timing. */
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <tangent/tangent.h>
 
@@ -34,6 +45,7 @@
 
 #define MAX_OPS 512
 #define REL_TOL 1e-8   /* max |result - reference| / max |reference| */
+#define DIRECT_MIN_FLOP 1e7   /* 10 MFLOP: a call's microseconds of overhead under a few percent */
 
 typedef struct {
     int n;
@@ -119,8 +131,6 @@ static void run_with(job *j, int (*path)[2]) {
     if (!y) { fprintf(stderr, "bench_einsum: %s\n", tg_last_error()); exit(1); }
     tg_release(y);
 }
-static void run_stored(void *p) { run_with(p, ((job *)p)->stored); }
-static void run_own(void *p) { run_with(p, ((job *)p)->own); }
 
 /* max |y - ref| / max |ref|, or -1 when shapes differ. */
 static double rel_err(tg_tensor *y, tg_tensor *ref) {
@@ -138,6 +148,152 @@ static double rel_err(tg_tensor *y, tg_tensor *ref) {
 }
 
 static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* ---- the direct BLAS anchor ------------------------------------------------------ */
+/* A matrix (or a batch of them, batch label first) of the direct plan:
+ * row-major, labels lab[0..nd). */
+typedef struct {
+    int nd, lab[3];
+    int64_t dim[3];
+    int src;                /* the operand it is (>= 0), or -1: a step's result */
+} dmat;
+
+/* One step: C[b] = op(A[b]) op(B[b]) (row-major), M x N from K. */
+typedef struct {
+    int a, b;               /* indices into the plan's matrices */
+    bool ta, tb, batched;
+    int64_t batch, M, N, K;
+} dstep;
+
+typedef struct {
+    int n_mat, n_step;
+    dmat mat[2 * MAX_OPS];
+    dstep step[MAX_OPS];
+    int result;             /* the matrix holding the final result */
+    double flop;            /* 2 M N K summed over the steps and batches */
+} dplan;
+
+static bool has_label(const dmat *m, int l) {
+    for (int i = 0; i < m->nd; i++) if (m->lab[i] == l) return true;
+    return false;
+}
+
+/* Whether label l is read after this step: by the output or a live operand
+ * other than x and y. */
+static bool needed(const job *j, const dplan *p, const int *live, int n_live, int x, int y, int l) {
+    for (int i = 0; i < j->n_out; i++) if (j->out[i] == l) return true;
+    for (int i = 0; i < n_live; i++)
+        if (i != x && i != y && has_label(&p->mat[live[i]], l)) return true;
+    return false;
+}
+
+/* The plan of the stored path as GEMMs, false when a step is not one (a
+ * label contracted in one operand only, an outer product, several batch or
+ * contracted labels, a batch label not first). */
+static bool direct_plan(const job *j, dplan *p) {
+    int live[MAX_OPS], n_live = j->n;
+    p->n_mat = p->n_step = 0;
+    p->flop = 0;
+    for (int i = 0; i < j->n; i++) {
+        tg_tensor *t = j->ops[i];
+        if (tg_dtype_of(t) != TG_F64 || tg_ndim(t) < 2 || tg_ndim(t) > 3 || !tg_is_contiguous(t) || j->n_labels[i] != tg_ndim(t))
+            return false;
+        dmat *m = &p->mat[p->n_mat];
+        m->nd = tg_ndim(t);
+        m->src = i;
+        for (int d = 0; d < m->nd; d++) { m->lab[d] = j->labels[i][d]; m->dim[d] = tg_shape(t)[d]; }
+        live[i] = p->n_mat++;
+    }
+    for (int s = 0; s + 1 < j->n; s++) {
+        int x = j->stored[s][0], y = j->stored[s][1];
+        if (x > y) { int t = x; x = y; y = t; }
+        if (x == y || y >= n_live) return false;
+        const dmat *A = &p->mat[live[x]], *B = &p->mat[live[y]];
+        if (A->nd != B->nd) return false;
+        bool batched = A->nd == 3;
+        int off = batched ? 1 : 0;
+        if (batched && (A->lab[0] != B->lab[0] || A->dim[0] != B->dim[0] ||
+                        !needed(j, p, live, n_live, x, y, A->lab[0])))
+            return false;
+        /* one contracted label (in both, read by nobody else), one free label in each */
+        int ka = -1, kb = -1;
+        for (int u = off; u < A->nd; u++)
+            for (int v = off; v < B->nd; v++)
+                if (A->lab[u] == B->lab[v]) {
+                    if (ka >= 0 || needed(j, p, live, n_live, x, y, A->lab[u])) return false;
+                    ka = u;
+                    kb = v;
+                }
+        if (ka < 0) return false;
+        int ma = off + (ka == off ? 1 : 0), nb = off + (kb == off ? 1 : 0);
+        if (n_live == 2 && j->n_out == A->nd && j->out[off] == B->lab[nb]) {
+            /* the last step, the output wanting (B's free label, A's): C^T = B^T A^T */
+            const dmat *t = A; A = B; B = t;
+            int u = ka; ka = kb; kb = u;
+            u = ma; ma = nb; nb = u;
+            u = x; x = y; y = u;
+        }
+        if (A->dim[ka] != B->dim[kb] || !needed(j, p, live, n_live, x, y, A->lab[ma]) ||
+            !needed(j, p, live, n_live, x, y, B->lab[nb]))
+            return false;
+        dstep *st = &p->step[p->n_step++];
+        *st = (dstep){.a = live[x], .b = live[y], .ta = ka == off, .tb = kb != off, .batched = batched,
+                      .batch = batched ? A->dim[0] : 1, .M = A->dim[ma], .N = B->dim[nb], .K = A->dim[ka]};
+        p->flop += 2.0 * (double)st->batch * (double)st->M * (double)st->N * (double)st->K;
+        dmat *C = &p->mat[p->n_mat];
+        *C = (dmat){.nd = A->nd, .src = -1};
+        if (batched) { C->lab[0] = A->lab[0]; C->dim[0] = A->dim[0]; }
+        C->lab[off] = A->lab[ma];
+        C->dim[off] = st->M;
+        C->lab[off + 1] = B->lab[nb];
+        C->dim[off + 1] = st->N;
+        /* opt_einsum's path: the pair leaves the list, the result goes last */
+        int hi = x > y ? x : y, lo = x > y ? y : x;
+        for (int i = hi; i + 1 < n_live; i++) live[i] = live[i + 1];
+        n_live--;
+        for (int i = lo; i + 1 < n_live; i++) live[i] = live[i + 1];
+        live[n_live - 1] = p->n_mat++;
+    }
+    if (n_live != 1) return false;
+    p->result = live[0];
+    /* the result's labels in the output's order (a final transpose is not a GEMM) */
+    const dmat *R = &p->mat[p->result];
+    if (R->nd != j->n_out) return false;
+    for (int i = 0; i < R->nd; i++) if (R->lab[i] != j->out[i]) return false;
+    return p->n_step > 0 && p->flop >= DIRECT_MIN_FLOP;
+}
+
+/* Runs the plan; returns the result (malloc'ed, row-major), the
+ * intermediates freed. */
+static double *direct_run(const job *j, const dplan *p) {
+    double *buf[2 * MAX_OPS] = {0};
+    for (int s = 0; s < p->n_step; s++) {
+        const dstep *st = &p->step[s];
+        const double *a = p->mat[st->a].src >= 0 ? tg_data(j->ops[p->mat[st->a].src]) : buf[st->a];
+        const double *b = p->mat[st->b].src >= 0 ? tg_data(j->ops[p->mat[st->b].src]) : buf[st->b];
+        int c = p->n_mat - p->n_step + s;      /* results are numbered after the operands, in step order */
+        double *out = malloc((size_t)(st->batch * st->M * st->N) * sizeof *out);
+        if (!out) { fprintf(stderr, "bench_einsum: out of memory\n"); exit(1); }
+        int64_t lda = st->ta ? st->M : st->K, ldb = st->tb ? st->K : st->N;
+        for (int64_t q = 0; q < st->batch; q++)
+            cblas_dgemm(CblasRowMajor, st->ta ? CblasTrans : CblasNoTrans, st->tb ? CblasTrans : CblasNoTrans,
+                        (int)st->M, (int)st->N, (int)st->K, 1.0, a + q * st->M * st->K, (int)lda,
+                        b + q * st->K * st->N, (int)ldb, 0.0, out + q * st->M * st->N, (int)st->N);
+        buf[c] = out;
+        if (p->mat[st->a].src < 0) { free(buf[st->a]); buf[st->a] = NULL; }
+        if (p->mat[st->b].src < 0) { free(buf[st->b]); buf[st->b] = NULL; }
+    }
+    return buf[p->result];
+}
+
+typedef struct {
+    job *j;
+    dplan *plan;
+} direct_job;
+
+static void run_stored3(void *p) { run_with(((direct_job *)p)->j, ((direct_job *)p)->j->stored); }
+static void run_own3(void *p) { run_with(((direct_job *)p)->j, ((direct_job *)p)->j->own); }
+static void run_direct(void *p) { free(direct_run(((direct_job *)p)->j, ((direct_job *)p)->plan)); }
 
 int main(int argc, char **argv) {
     int threads = 1;
@@ -239,6 +395,7 @@ int main(int argc, char **argv) {
         /* Check against the NumPy f64 reference where there is one. */
         snprintf(path, sizeof path, "%s/%s/ref.npy", data, name);
         FILE *rf = fopen(path, "rb");
+        bool has_ref = rf != NULL;
         if (rf) {
             fclose(rf);
             tg_tensor *ref = tg_load_npy(path);
@@ -268,12 +425,34 @@ int main(int argc, char **argv) {
             }
             tg_release(y);
         }
-        bench_fn fns[2] = {run_stored, run_own};
-        double med[2];
+        /* the direct BLAS anchor, where the stored path is all GEMMs */
+        dplan *plan = malloc(sizeof *plan);
+        bool direct = plan && direct_plan(&j, plan);
+        if (direct && has_ref) {
+            snprintf(path, sizeof path, "%s/%s/ref.npy", data, name);
+            tg_tensor *ref = tg_load_npy(path);
+            double *y = direct_run(&j, plan);
+            double num = 0, den = 0;
+            const double *r = ref ? tg_data(ref) : NULL;
+            for (int64_t e = 0; r && e < tg_numel(ref); e++) {
+                num = fmax(num, fabs(y[e] - r[e]));
+                den = fmax(den, fabs(r[e]));
+            }
+            bool good = r && num <= REL_TOL * den;
+            fprintf(stderr, "  direct BLAS steps vs NumPy f64: %s (max rel err %.2e)\n", good ? "ok" : "MISMATCH",
+                    den > 0 ? num / den : num);
+            if (!good) bad = 1;
+            free(y);
+            tg_release(ref);
+        }
+        bench_fn fns[3] = {run_stored3, run_own3, run_direct};
+        direct_job dj = {&j, plan};
+        double med[3];
         int ns;
-        bench_measure(2, fns, &j, med, &ns);
-        const char *impl[2] = {"tangent", "tangent-ownpath"};
-        for (int w = 0; w < 2; w++)
+        bench_measure(direct ? 3 : 2, fns, &dj, med, &ns);
+        free(plan);
+        const char *impl[3] = {"tangent", "tangent-ownpath", "cblas"};
+        for (int w = 0; w < (direct ? 3 : 2); w++)
             printf("{\"suite\": \"einsum\", \"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, \"median_ns\": %.1f}\n",
                    name, impl[w], threads, med[w]);
         fflush(stdout);
