@@ -212,6 +212,10 @@ int tg__small8_eigh(tg_dtype d, int n, bool upper, bool vectors, const void *a, 
                     void *v);
 int tg__small8_svd(tg_dtype d, int n, bool vectors, const void *a, int64_t ars, int64_t acs, void *s, void *u,
                    void *vh);
+/* QR of a square A with LAPACK's conventions (geqrf + orgqr, as
+ * tg__small_qr_lanes): Q and R column-major n x n (the layout qr.c returns).
+ * Nonzero for non-finite values or values out of range (LAPACK runs those). */
+int tg__small8_qr(tg_dtype d, int n, const void *a, int64_t ars, int64_t acs, void *q, void *r);
 
 /* x^H over the last two axes. */
 static inline tg_tensor *tg__mH(tg_tensor *x) { return x ? tg_conj(tg_mT(x)) : NULL; }

@@ -165,6 +165,21 @@ static int qr_small_block(void *ctx, int64_t tb) {
     return tg__linalg_lanes_rerun(bad, t0, cnt, qr_item, j, &j->bad_item);
 }
 
+/* Square real matrices of order 5 to 8: one item at a time through
+ * small8.c's Householder kernel (rows in AVX-512 registers); an item it
+ * declines (non-finite, values out of range) runs through LAPACK, which
+ * gives its result or its error. */
+static int qr_small8_item(void *ctx, int64_t t) {
+    const qr_job *j = ctx;
+    const tg_tensor *a = j->a;
+    int64_t n = j->n, es = j->es, nd = a->ndim;
+    const char *p = tg__ptr(a) + tg__linalg_batch_offset(&j->bt, j->sa, t) * es;
+    if (!tg__small8_qr(j->d, (int)n, p, a->strides[nd - 2], a->strides[nd - 1], tg__ptr(j->out[0]) + t * n * n * es,
+                       tg__ptr(j->out[1]) + t * n * n * es))
+        return 0;
+    return qr_item(ctx, t);
+}
+
 /* A view of a fresh buffer: shape like[0..nd-2] + (rows, cols), each
  * matrix column-major. */
 static tg_tensor *col_major(tg_dtype d, const tg_tensor *like, int64_t rows, int64_t cols) {
@@ -211,6 +226,8 @@ static tg_status qr_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
     int64_t t;
     if (j.m == j.n && tg__linalg_small(j.d, j.n) && tg__small_lanes_available()) {
         t = tg__linalg_blocks_run(j.bt.count, cost, qr_small_block, &j, &j.bad_item, &info);
+    } else if (j.m == j.n && tg__small8(j.d, j.n)) {
+        t = tg__linalg_batch_run(j.bt.count, cost, qr_small8_item, &j, &info);
     } else {
         t = tg__linalg_batch_run(j.bt.count, cost, qr_item, &j, &info);
     }

@@ -1,6 +1,7 @@
 /* Within-matrix Jacobi kernels for one real matrix of order 5 to 8
  * (docs/linalg.md, "Small matrices"): svd (square) and eigh, both by
- * one-sided Jacobi (Hestenes). Unlike the lanes kernels (small_decomp.c:
+ * one-sided Jacobi (Hestenes), and square qr by Householder reflections
+ * (qr8 below). Unlike the lanes kernels (small_decomp.c:
  * eight batch items side by side), one matrix fills the vectors: row i of
  * the 8 x 8 matrix is one AVX-512 register, lane j its column j. A round
  * rotates four disjoint column pairs at once (the circle method's
@@ -238,6 +239,76 @@ SMALL_V4 static int eigh8(vd *r, int n, double eps, bool vectors, vd *w, vd *v) 
     return 0;
 }
 
+
+/* ---- qr: Householder, rows in registers ------------------------------------------
+ * LAPACK's conventions (geqrf + orgqr, as small_decomp.c's lanes qr): for
+ * column k, alpha = a_kk, x the entries below it, beta = -sign(alpha)
+ * |(alpha, x)| (sign(0) = +), tau = (beta - alpha) / beta, v = x / (alpha -
+ * beta) with v_k = 1; tau = 0 and no reflection where x is zero. The rows
+ * r[i] are updated lane-wise (lanes > k): w = r_k + sum_{i>k} v_i r_i,
+ * r_i -= v_i tau w. Q = H_0 ... H_{n-2} accumulates alongside, held by
+ * columns (qc[j]: lane i = Q_ij): Q H_k = Q - tau (Q v) v^T, so Q needs no
+ * second pass (orgqr applies the same reflectors from the last; the two
+ * agree to rounding). Zero padding (orders 5-7) has x = 0 in its columns
+ * and v_i = 0 in its rows, so it stays out. Declines (returns 1) entries
+ * beyond 1e140 or nonzero below 1e-140 (as the lanes kernel: LAPACK's
+ * scaling matters there) and a column to be reduced whose largest entry is
+ * nonzero below 1e-140 (its squares would underflow where LAPACK's scaled
+ * norm does not). f32 runs in f64, whose range covers f32's. */
+#define QR_HI 1e140
+#define QR_LO 1e-140
+
+SMALL_V4 static int qr8(vd *r, int n, vd *qc) {
+    const vd zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+    const vd hi = _mm512_set1_pd(QR_HI), lo = _mm512_set1_pd(QR_LO);
+    __mmask8 bad = 0;
+    for (int i = 0; i < 8; i++) {
+        vd x = _mm512_abs_pd(r[i]);
+        bad |= _mm512_cmp_pd_mask(x, hi, _CMP_GT_OQ) |
+               (_mm512_cmp_pd_mask(x, lo, _CMP_LT_OQ) & _mm512_cmp_pd_mask(x, zero, _CMP_NEQ_UQ));
+        qc[i] = _mm512_mask_mov_pd(zero, (__mmask8)(1u << i), one);
+    }
+    if (bad) return 1;
+#pragma GCC unroll 7
+    for (int k = 0; k < 7; k++) {
+        if (k >= n - 1) break;
+        const __m512i ik = _mm512_set1_epi64(k);
+        const __mmask8 right = (__mmask8)(0xffu << (k + 1));
+        vd bc[8], x2 = zero, u = zero, cmax = zero;
+        for (int i = k; i < 8; i++) bc[i] = perm8(r[i], ik);   /* a_ik in every lane */
+        for (int i = k + 1; i < 8; i++) {
+            x2 += bc[i] * bc[i];
+            u += bc[i] * r[i];
+            cmax = _mm512_max_pd(cmax, _mm512_abs_pd(bc[i]));
+        }
+        vd alpha = bc[k];
+        cmax = _mm512_max_pd(cmax, _mm512_abs_pd(alpha));
+        bad |= _mm512_cmp_pd_mask(cmax, lo, _CMP_LT_OQ) & _mm512_cmp_pd_mask(cmax, zero, _CMP_NEQ_UQ);
+        vd beta = _mm512_sqrt_pd(alpha * alpha + x2);
+        beta = _mm512_mask_sub_pd(beta, _mm512_cmp_pd_mask(alpha, zero, _CMP_NLT_UQ), zero, beta);
+        __mmask8 refl = _mm512_cmp_pd_mask(x2, zero, _CMP_NEQ_UQ);
+        vd tau = _mm512_maskz_div_pd(refl, beta - alpha, beta);
+        vd scale = _mm512_maskz_div_pd(refl, one, alpha - beta);
+        /* w = r_k + scale u; r_k -= tau w; r_i -= (scale a_ik) tau w */
+        vd s = tau * (r[k] + scale * u), ss = scale * s;
+        r[k] = _mm512_mask_sub_pd(r[k], right, r[k], s);
+        r[k] = _mm512_mask_mov_pd(r[k], (__mmask8)(1u << k), _mm512_mask_mov_pd(alpha, refl, beta));
+        for (int i = k + 1; i < 8; i++) r[i] = _mm512_mask3_fnmadd_pd(bc[i], ss, r[i], right);
+        /* Q H_k: p = Q v; qc_j -= (tau v_j) p */
+        vd p = qc[k], v[8];
+        for (int i = k + 1; i < 8; i++) {
+            v[i] = bc[i] * scale;
+            p += v[i] * qc[i];
+        }
+        vd tp = tau * p;
+        qc[k] -= tp;
+        for (int i = k + 1; i < 8; i++) qc[i] -= v[i] * tp;
+    }
+    if (bad) return 1;
+    for (int i = 1; i < 8; i++) r[i] = _mm512_maskz_mov_pd((__mmask8)(0xffu << i), r[i]);
+    return 0;
+}
+
 /* ---- entry points ---------------------------------------------------------------- */
 bool tg__small8(tg_dtype d, int64_t n) {
     return (d == TG_F64 || d == TG_F32) && n >= 5 && n <= 8 && tg__small_lanes_available();
@@ -318,6 +389,19 @@ SMALL_V4 int tg__small8_svd(tg_dtype d, int n, bool vectors, const void *a, int6
     return 0;
 }
 
+SMALL_V4 int tg__small8_qr(tg_dtype d, int n, const void *a, int64_t ars, int64_t acs, void *q, void *r) {
+    vd rr[8], qc[8];
+    if (!load8(d, n, 0, a, ars, acs, rr)) return 1;
+    if (qr8(rr, n, qc)) return 1;
+    transpose8(rr);   /* columns of R */
+    int64_t es = d == TG_F64 ? 8 : 4;
+    for (int c = 0; c < n; c++) {
+        store_row(d, n, qc[c], (char *)q + c * n * es);
+        store_row(d, n, rr[c], (char *)r + c * n * es);
+    }
+    return 0;
+}
+
 #else   /* no AVX-512 build: never chosen (tg__small8 is false) */
 bool tg__small8(tg_dtype d, int64_t n) {
     (void)d; (void)n;
@@ -331,6 +415,10 @@ int tg__small8_eigh(tg_dtype d, int n, bool upper, bool vectors, const void *a, 
 int tg__small8_svd(tg_dtype d, int n, bool vectors, const void *a, int64_t ars, int64_t acs, void *s, void *u,
                    void *vh) {
     (void)d; (void)n; (void)vectors; (void)a; (void)ars; (void)acs; (void)s; (void)u; (void)vh;
+    return 1;
+}
+int tg__small8_qr(tg_dtype d, int n, const void *a, int64_t ars, int64_t acs, void *q, void *r) {
+    (void)d; (void)n; (void)a; (void)ars; (void)acs; (void)q; (void)r;
     return 1;
 }
 #endif

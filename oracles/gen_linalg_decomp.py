@@ -266,6 +266,37 @@ for dt in ('f32', 'f64'):
     add("qr_small_transposed_view", "qr", [rnd((11, 4, 4), dt)], lambda a: list(np.linalg.qr(a, mode='reduced')),
         {"complete": False}, dt, transpose0=True)
 
+# ---- orders 5-8 (linalg/small8.c's Householder kernel, rows in AVX-512
+# registers): Q and R as numpy.linalg.qr returns them (LAPACK's signs);
+# reduced and complete, a batch of three, upper triangular input (tau = 0
+# throughout, a negative diagonal kept), a zero sub-column below the first
+# diagonal entry (tau = 0 at step 0 only), rank deficient (a zero column and
+# a zero row), a transposed view ----
+for dt in ('f32', 'f64'):
+    for n in (5, 6, 7, 8):
+        a = rnd((3, n, n), dt)
+        add(f"qr_small8_{n}", "qr", [a], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False}, dt)
+        add(f"qr_small8_{n}_complete", "qr", [a], lambda a: list(np.linalg.qr(a, mode='complete')),
+            {"complete": True}, dt)
+        add(f"qr_small8_{n}_single", "qr", [rnd((n, n), dt)], lambda a: list(np.linalg.qr(a, mode='reduced')),
+            {"complete": False}, dt)
+    tri = np.triu(rnd((2, 8, 8), dt))
+    tri[:, 2, 2] = -np.abs(tri[:, 2, 2]) - 0.5
+    add("qr_small8_triangular", "qr", [tri], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False}, dt)
+    zs = rnd((2, 7, 7), dt)
+    zs[:, 1:, 0] = 0
+    add("qr_small8_zero_subcolumn", "qr", [zs], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False},
+        dt)
+    rd = rnd((2, 8, 8), dt)
+    rd[:, :, 3] = 0
+    rd[:, 5, :] = 0
+    add("qr_small8_rank_deficient", "qr", [rd], lambda a: list(np.linalg.qr(a, mode='reduced')), {"complete": False},
+        dt)
+    add("qr_small8_transposed_view", "qr", [rnd((2, 6, 6), dt)], lambda a: list(np.linalg.qr(a, mode='reduced')),
+        {"complete": False}, dt, transpose0=True)
+    add("qr_small8_transposed_view_8", "qr", [rnd((8, 8), dt)], lambda a: list(np.linalg.qr(a, mode='reduced')),
+        {"complete": False}, dt, transpose0=True)
+
 out = {"generator": "oracles/gen_linalg_decomp.py", "numpy": np.__version__, "scipy": scipy.__version__,
        "torch": torch.__version__, "cases": cases}
 path = pathlib.Path(__file__).parent / "data" / "linalg_decomp.json"

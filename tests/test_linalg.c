@@ -605,3 +605,132 @@ Test(linalg, small8_kernels) {
     }
     tg_scope_end();
 }
+
+/* QR of orders 5-8 (linalg/small8.c's Householder kernel where the CPU has
+ * AVX-512, LAPACK elsewhere): Q R = A, Q^T Q = I, R upper triangular; the
+ * kernel called directly vouches for these items and gives the op's values;
+ * LAPACK's own values (through 2^480 A, which the kernel declines: its Q is
+ * A's, its R 2^480 A's R) agree with the kernel's to rounding, R's diagonal
+ * signs included; items with tau = 0 (upper triangular, a zero sub-column,
+ * the zero matrix) and a rank-deficient one; NaN propagates as on the
+ * LAPACK path (no error). */
+static void check_qr8(tg_tensor *a, double tol, const char *what) {
+    tg_tensor *q = NULL, *r = NULL;
+    cr_assert_eq(tg_linalg_qr(a, false, &q, &r), TG_OK, "%s: %s", what, tg_last_error());
+    int64_t n = tg_dim(a, -1);
+    tg_tensor *ad = tg_cast(a, TG_F64), *qd = tg_cast(q, TG_F64), *rd = tg_cast(r, TG_F64);
+    double scale = max_abs(ad) * (double)n + 1e-300;
+    double res = max_abs(tg_sub(tg_matmul(qd, rd), ad));
+    cr_expect_leq(res, tol * scale, "%s: |Q R - A| = %g (scale %g)", what, res, scale);
+    double orth = max_abs(tg_sub(tg_matmul(tg_mT(qd), qd), tg_eye(TG_F64, n, -1)));
+    cr_expect_leq(orth, tol * (double)n, "%s: |Q^T Q - I| = %g", what, orth);
+    double low = max_abs(tg_tril(rd, -1));
+    cr_expect_eq(low, 0.0, "%s: R not upper triangular (%g)", what, low);
+}
+
+Test(linalg, small8_qr) {
+    tg_scope_begin();
+    char what[96];
+    for (int pass = 0; pass < 2; pass++) {
+        tg_dtype dt = pass ? TG_F32 : TG_F64;
+        double tol = pass ? 1e-5 : 1e-13;
+        const char *dn = pass ? "f32" : "f64";
+        int64_t es = pass ? 4 : 8;
+        for (int64_t n = 5; n <= 8; n++) {
+            tg_manual_seed(200 + (uint64_t)n);
+            int64_t shape[3] = {6, n, n};
+            tg_tensor *a = tg_contiguous(tg_cast(tg_randn(TG_F64, 3, shape), dt));
+            /* item 1 upper triangular with a negative diagonal entry, item 2 a
+             * zero sub-column under a_00, item 3 rank deficient (column 2 =
+             * column 0 + column 1), item 4 zero */
+            tg_tensor *a1 = tg_select(a, 0, 1);
+            tg_copy_(a1, tg_triu(a1, 0));
+            tg_copy_(tg_select(tg_select(a1, 0, 1), 0, 1), tg_scalar(dt, -2.5));
+            tg_copy_(tg_slice(tg_select(tg_select(a, 0, 2), -1, 0), 0, 1, n, 1), tg_scalar(dt, 0));
+            tg_tensor *a3 = tg_select(a, 0, 3);
+            tg_copy_(tg_select(a3, -1, 2), tg_add(tg_select(a3, -1, 0), tg_select(a3, -1, 1)));
+            tg_copy_(tg_select(a, 0, 4), tg_scalar(dt, 0));
+            snprintf(what, sizeof what, "qr %s n=%lld", dn, (long long)n);
+            check_qr8(a, tol, what);
+            snprintf(what, sizeof what, "qr %s n=%lld transposed", dn, (long long)n);
+            check_qr8(tg_mT(a), tol, what);
+            snprintf(what, sizeof what, "qr %s n=%lld single", dn, (long long)n);
+            check_qr8(tg_select(a, 0, 0), tol, what);
+            tg_tensor *q = NULL, *r = NULL, *qt = NULL, *rt = NULL, *qc = NULL, *rc = NULL;
+            cr_assert_eq(tg_linalg_qr(a, false, &q, &r), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg_linalg_qr(tg_mT(a), false, &qt, &rt), TG_OK, "%s", tg_last_error());
+            cr_assert_eq(tg_linalg_qr(a, true, &qc, &rc), TG_OK, "%s", tg_last_error());
+            cr_expect(tg_item_f64(tg_sum(tg_abs(tg_sub(tg_cast(q, TG_F64), tg_cast(qc, TG_F64))), 0, NULL, false)) == 0 &&
+                      tg_item_f64(tg_sum(tg_abs(tg_sub(tg_cast(r, TG_F64), tg_cast(rc, TG_F64))), 0, NULL, false)) == 0,
+                      "qr %s n=%lld: complete differs from reduced", dn, (long long)n);
+            /* LAPACK's values: 2^480 A in f64 (the kernel declines it) */
+            double big = ldexp(1.0, 480);
+            tg_tensor *ql = NULL, *rl = NULL;
+            cr_assert_eq(tg_linalg_qr(tg_mul_scalar(tg_cast(a, TG_F64), big), false, &ql, &rl), TG_OK, "%s",
+                         tg_last_error());
+            tg_tensor *rl1 = tg_mul_scalar(rl, 1.0 / big), *qd = tg_cast(q, TG_F64), *rd = tg_cast(r, TG_F64);
+            for (int64_t t = 0; t < 6; t++) {
+                if (t == 3) continue;   /* rank deficient: Q's last columns are rounding's */
+                tg_tensor *dq = tg_select(tg_sub(qd, ql), 0, t), *dr = tg_select(tg_sub(rd, rl1), 0, t);
+                double eq = max_abs(dq), er = max_abs(dr), sc = max_abs(tg_select(rd, 0, t)) + 1e-300;
+                cr_expect_leq(eq, 10 * tol, "qr %s n=%lld item %lld: Q differs from LAPACK's by %g", dn, (long long)n,
+                              (long long)t, eq);
+                cr_expect_leq(er, 10 * tol * sc, "qr %s n=%lld item %lld: R differs from LAPACK's by %g", dn,
+                              (long long)n, (long long)t, er);
+                for (int64_t i = 0; i < n; i++) {
+                    double x = tg_item_f64(tg_select(tg_select(tg_select(rd, 0, t), 0, i), 0, i));
+                    double y = tg_item_f64(tg_select(tg_select(tg_select(rl1, 0, t), 0, i), 0, i));
+                    cr_expect(signbit(x) == signbit(y) || (x == 0 && y == 0), "qr %s n=%lld item %lld: R_%lld%lld %g, "
+                              "LAPACK %g", dn, (long long)n, (long long)t, (long long)i, (long long)i, x, y);
+                }
+            }
+            if (tg__small8(dt, n)) {
+                const char *pa = tg_data(a), *pb = tg_data(tg_contiguous(tg_cast(tg_mul_scalar(tg_cast(a, TG_F64), big), dt)));
+                char oq[512], orr[512];
+                for (int64_t t = 0; t < 6; t++) {
+                    int64_t o2 = t * n * n * es;
+                    cr_expect_eq(tg__small8_qr(dt, (int)n, pa + o2, n, 1, oq, orr), 0, "qr %s n=%lld item %lld declined",
+                                 dn, (long long)n, (long long)t);
+                    cr_expect(!memcmp(oq, (const char *)tg_data(tg_contiguous(tg_mT(q))) + o2, (size_t)(n * n * es)) &&
+                              !memcmp(orr, (const char *)tg_data(tg_contiguous(tg_mT(r))) + o2, (size_t)(n * n * es)),
+                              "qr %s n=%lld item %lld: not the kernel's values", dn, (long long)n, (long long)t);
+                    /* the transposed view: strides (1, n) */
+                    cr_expect_eq(tg__small8_qr(dt, (int)n, pa + o2, 1, n, oq, orr), 0, "qr %s n=%lld item %lld^T declined",
+                                 dn, (long long)n, (long long)t);
+                    cr_expect(!memcmp(oq, (const char *)tg_data(tg_contiguous(tg_mT(qt))) + o2, (size_t)(n * n * es)) &&
+                              !memcmp(orr, (const char *)tg_data(tg_contiguous(tg_mT(rt))) + o2, (size_t)(n * n * es)),
+                              "qr %s n=%lld item %lld^T: not the kernel's values", dn, (long long)n, (long long)t);
+                    if (!pass && t != 4)   /* (item 4 is zero) */
+                        cr_expect_neq(tg__small8_qr(dt, (int)n, pb + o2, n, 1, oq, orr), 0,
+                                      "qr n=%lld item %lld: 2^480 A not declined", (long long)n, (long long)t);
+                }
+                /* tau = 0 items: upper triangular R = A, Q = I; the zero matrix */
+                cr_expect_eq(max_abs(tg_sub(tg_select(qd, 0, 1), tg_eye(TG_F64, n, -1))), 0.0, "qr %s n=%lld: Q of triu",
+                             dn, (long long)n);
+                cr_expect_eq(max_abs(tg_sub(tg_select(rd, 0, 1), tg_cast(tg_select(a, 0, 1), TG_F64))), 0.0,
+                             "qr %s n=%lld: R of triu", dn, (long long)n);
+                cr_expect_eq(max_abs(tg_select(rd, 0, 4)), 0.0, "qr %s n=%lld: R of 0", dn, (long long)n);
+                /* tiny entries (below 1e-140 for f64) and NaN are declined */
+                if (!pass) {
+                    double tiny[64];
+                    memcpy(tiny, pa, (size_t)(n * n * es));
+                    tiny[1] = 1e-150;
+                    cr_expect_neq(tg__small8_qr(dt, (int)n, tiny, n, 1, oq, orr), 0, "qr n=%lld: tiny not declined",
+                                  (long long)n);
+                }
+            }
+            /* NaN in item 5 propagates (no error, as on the LAPACK path) */
+            tg_tensor *h = tg_copy(a), *hq = NULL, *hr = NULL;
+            tg_copy_(tg_select(tg_select(tg_select(h, 0, 5), 0, n - 1), 0, 1), tg_scalar(dt, NAN));
+            cr_expect_eq(tg_linalg_qr(h, false, &hq, &hr), TG_OK, "%s", tg_last_error());
+            cr_expect(tg_item_f64(tg_sum(tg_isnan(tg_select(hr, 0, 5)), 0, NULL, false)) > 0, "qr %s: NaN in R", dn);
+            cr_expect(tg_item_f64(tg_sum(tg_isnan(tg_select(hr, 0, 0)), 0, NULL, false)) == 0, "qr %s: item 0 clean",
+                      dn);
+            if (tg__small8(dt, n))
+                cr_expect_neq(tg__small8_qr(dt, (int)n, (const char *)tg_data(h) + 5 * n * n * es, n, 1, (char[512]){0},
+                                            (char[512]){0}),
+                              0, "NaN declined");
+        }
+    }
+    tg_scope_end();
+}
