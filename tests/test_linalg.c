@@ -489,13 +489,22 @@ static void check_svd8(tg_tensor *a, double tol, const char *what) {
     double ds = max_abs(tg_sub(tg_cast(tg_linalg_svdvals(a), TG_F64), sd));
     cr_expect_leq(ds, tol * scale, "%s: svdvals differs from svd by %g", what, ds);
 }
+/* The passes of the order 5-8 tests: dtype, tolerance, name, element size. */
+typedef struct {
+    tg_dtype dt;
+    double tol;
+    const char *dn;
+    int64_t es;
+} small8_pass;
+static const small8_pass SMALL8_PASSES[2] = {{TG_F64, 1e-13, "f64", 8}, {TG_F32, 1e-5, "f32", 4}};
+
 Test(linalg, small8_kernels) {
     tg_scope_begin();
     char what[96];
-    for (int pass = 0; pass < 2; pass++) {
-        tg_dtype dt = pass ? TG_F32 : TG_F64;
-        double tol = pass ? 1e-5 : 1e-13;
-        const char *dn = pass ? "f32" : "f64";
+    for (const small8_pass *P = SMALL8_PASSES; P < SMALL8_PASSES + 2; P++) {
+        tg_dtype dt = P->dt;
+        double tol = P->tol;
+        const char *dn = P->dn;
         for (int64_t n = 5; n <= 8; n++) {
             tg_manual_seed(100 + (uint64_t)n);
             int64_t shape[3] = {5, n, n};
@@ -554,7 +563,7 @@ Test(linalg, small8_kernels) {
              * these items (no LAPACK fallback) and give the op's values; they
              * decline the rank-deficient and NaN items */
             if (tg__small8(dt, n)) {
-                int64_t es = pass ? 4 : 8;
+                int64_t es = P->es;
                 tg_tensor *w8 = NULL, *v8 = NULL, *u8 = NULL, *s8 = NULL, *vh8 = NULL;
                 cr_assert_eq(tg_linalg_eigh(a, &w8, &v8), TG_OK, "%s", tg_last_error());
                 cr_assert_eq(tg_linalg_svd(a, false, &u8, &s8, &vh8), TG_OK, "%s", tg_last_error());
@@ -597,7 +606,7 @@ Test(linalg, small8_kernels) {
             expect_msg("matrix 3 of the batch contains non-finite values");
             if (tg__small8(dt, n)) {
                 char ow[64], ov[512];
-                const char *ph = (const char *)tg_data(h) + 3 * n * n * (pass ? 4 : 8);
+                const char *ph = (const char *)tg_data(h) + 3 * n * n * P->es;
                 cr_expect_neq(tg__small8_eigh(dt, (int)n, false, true, ph, n, 1, ow, ov), 0, "NaN declined");
                 cr_expect_neq(tg__small8_svd(dt, (int)n, false, ph, n, 1, ow, ov, ov), 0, "NaN declined");
             }
@@ -631,11 +640,11 @@ static void check_qr8(tg_tensor *a, double tol, const char *what) {
 Test(linalg, small8_qr) {
     tg_scope_begin();
     char what[96];
-    for (int pass = 0; pass < 2; pass++) {
-        tg_dtype dt = pass ? TG_F32 : TG_F64;
-        double tol = pass ? 1e-5 : 1e-13;
-        const char *dn = pass ? "f32" : "f64";
-        int64_t es = pass ? 4 : 8;
+    for (const small8_pass *P = SMALL8_PASSES; P < SMALL8_PASSES + 2; P++) {
+        tg_dtype dt = P->dt;
+        double tol = P->tol;
+        const char *dn = P->dn;
+        int64_t es = P->es;
         for (int64_t n = 5; n <= 8; n++) {
             tg_manual_seed(200 + (uint64_t)n);
             int64_t shape[3] = {6, n, n};
@@ -700,7 +709,7 @@ Test(linalg, small8_qr) {
                     cr_expect(!memcmp(oq, (const char *)tg_data(tg_contiguous(tg_mT(qt))) + o2, (size_t)(n * n * es)) &&
                               !memcmp(orr, (const char *)tg_data(tg_contiguous(tg_mT(rt))) + o2, (size_t)(n * n * es)),
                               "qr %s n=%lld item %lld^T: not the kernel's values", dn, (long long)n, (long long)t);
-                    if (!pass && t != 4)   /* (item 4 is zero) */
+                    if (dt == TG_F64 && t != 4)   /* (item 4 is zero) */
                         cr_expect_neq(tg__small8_qr(dt, (int)n, pb + o2, n, 1, oq, orr), 0,
                                       "qr n=%lld item %lld: 2^480 A not declined", (long long)n, (long long)t);
                 }
@@ -711,7 +720,7 @@ Test(linalg, small8_qr) {
                              "qr %s n=%lld: R of triu", dn, (long long)n);
                 cr_expect_eq(max_abs(tg_select(rd, 0, 4)), 0.0, "qr %s n=%lld: R of 0", dn, (long long)n);
                 /* tiny entries (below 1e-140 for f64) and NaN are declined */
-                if (!pass) {
+                if (dt == TG_F64) {
                     double tiny[64];
                     memcpy(tiny, pa, (size_t)(n * n * es));
                     tiny[1] = 1e-150;
