@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "linalg/small_lanes.h"
 #include "autodiff/node.h"
 #include "tangent/autodiff.h"
 
@@ -119,6 +120,64 @@ TRANSPOSE_FN(transpose_4, uint32_t)
 TRANSPOSE_FN(transpose_8, uint64_t)
 TRANSPOSE_FN(transpose_16, elem16)
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* 8-byte elements with AVX-512 when one side is unit-stride along rows and
+ * the other along columns: each full 8 x 8 tile is eight vector loads, an
+ * in-register transpose (24 shuffles) and eight vector stores (a 256 x 256
+ * f64 transpose: about a third of the element-wise tiles' time); partial
+ * tiles go element by element. */
+SMALL_V4 static void transpose8x8(__m512d r[8]) {
+    __m512d t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {
+        u[4 * h + 0] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0x88);
+        u[4 * h + 1] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0x88);
+        u[4 * h + 2] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0xdd);
+        u[4 * h + 3] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0x88);
+        r[i + 4] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0xdd);
+    }
+}
+/* dst(i, j) = src(i, j) where (dcs == 1 and srs == 1) or (drs == 1 and scs == 1). */
+SMALL_V4 static void transpose_8_v4(char *dst_, int64_t drs, int64_t dcs, const char *src_, int64_t srs, int64_t scs,
+                                    int64_t rows, int64_t cols) {
+    double *dst = (double *)dst_;
+    const double *src = (const double *)src_;
+    bool rows_in = dcs == 1;     /* src unit-stride along i, dst along j */
+    for (int64_t i0 = 0; i0 < rows; i0 += 8)
+        for (int64_t j0 = 0; j0 < cols; j0 += 8) {
+            if (i0 + 8 > rows || j0 + 8 > cols) {
+                int64_t i1 = i0 + 8 < rows ? i0 + 8 : rows, j1 = j0 + 8 < cols ? j0 + 8 : cols;
+                for (int64_t i = i0; i < i1; i++)
+                    for (int64_t j = j0; j < j1; j++) dst[i * drs + j * dcs] = src[i * srs + j * scs];
+                continue;
+            }
+            __m512d r[8];
+            if (rows_in) {
+                for (int k = 0; k < 8; k++) r[k] = _mm512_loadu_pd(src + i0 + (j0 + k) * scs);   /* column j0 + k */
+                transpose8x8(r);
+                for (int k = 0; k < 8; k++) _mm512_storeu_pd(dst + (i0 + k) * drs + j0, r[k]);  /* row i0 + k */
+            } else {
+                for (int k = 0; k < 8; k++) r[k] = _mm512_loadu_pd(src + (i0 + k) * srs + j0);   /* row i0 + k */
+                transpose8x8(r);
+                for (int k = 0; k < 8; k++) _mm512_storeu_pd(dst + i0 + (j0 + k) * dcs, r[k]);  /* column j0 + k */
+            }
+        }
+}
+#define HAVE_TRANSPOSE_V4 1
+#else
+#define HAVE_TRANSPOSE_V4 0
+static void transpose_8_v4(char *dst, int64_t drs, int64_t dcs, const char *src, int64_t srs, int64_t scs,
+                           int64_t rows, int64_t cols) {
+    transpose_8(dst, drs, dcs, src, srs, scs, rows, cols);
+}
+#endif
+
 void tg__linalg_copy_matrix(char *dst, int64_t drs, int64_t dcs, const char *src, int64_t srs, int64_t scs,
                         int64_t rows, int64_t cols, int64_t es) {
     if (dcs == 1 && scs == 1) {
@@ -128,7 +187,12 @@ void tg__linalg_copy_matrix(char *dst, int64_t drs, int64_t dcs, const char *src
     }
     switch (es) {
     case 4: transpose_4(dst, drs, dcs, src, srs, scs, rows, cols); return;
-    case 8: transpose_8(dst, drs, dcs, src, srs, scs, rows, cols); return;
+    case 8:
+        if (HAVE_TRANSPOSE_V4 && ((dcs == 1 && srs == 1) || (drs == 1 && scs == 1)) && have_v4())
+            transpose_8_v4(dst, drs, dcs, src, srs, scs, rows, cols);
+        else
+            transpose_8(dst, drs, dcs, src, srs, scs, rows, cols);
+        return;
     case 16: transpose_16(dst, drs, dcs, src, srs, scs, rows, cols); return;
     default:
         for (int64_t i = 0; i < rows; i++)

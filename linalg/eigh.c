@@ -43,12 +43,13 @@ static tg_status eigh_infer_common(const tg_op_call *c, tg_meta *out, bool vecto
 static tg_status eigh_infer(const tg_op_call *c, tg_meta *out) { return eigh_infer_common(c, out, true); }
 static tg_status eigvalsh_infer(const tg_op_call *c, tg_meta *out) { return eigh_infer_common(c, out, false); }
 
-/* LAPACK is called in column-major layout on the row-major buffer of A, which
- * it sees as A^T = conj(A) (Hermitian A): the triangle flips (row-major lower
- * = column-major upper), w is unchanged and the eigenvectors come back as
- * conj(V) in column-major, i.e. V^H read row-major (undone by conj_transpose). */
+/* LAPACK is called in column-major layout on a column-major copy of A, with
+ * the triangle the caller named; V comes back column-major. (Reading the
+ * row-major buffer as column-major would spare the transposed copy in, but
+ * it flips the triangle, and ?sytrd on the other triangle ran 4-5% slower
+ * at 256: more than the copy costs.) */
 static int lapack_eigh(tg_dtype d, bool vectors, bool upper, int n, void *a, void *w) {
-    char jz = vectors ? 'V' : 'N', ul = upper ? 'L' : 'U';
+    char jz = vectors ? 'V' : 'N', ul = upper ? 'U' : 'L';
     switch (d) {
     case TG_F32: return LAPACKE_ssyevd(CM, jz, ul, n, a, n, w);
     case TG_F64: return LAPACKE_dsyevd(CM, jz, ul, n, a, n, w);
@@ -57,31 +58,26 @@ static int lapack_eigh(tg_dtype d, bool vectors, bool upper, int n, void *a, voi
     }
 }
 
-/* dst = src^H, n x n row-major. */
-static void conj_transpose(tg_dtype d, char *dst, const char *src, int64_t n) {
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < n; j++) {
-            int64_t o = i * n + j, q = j * n + i;
-            switch (d) {
-            case TG_F32: ((float *)dst)[o] = ((const float *)src)[q]; break;
-            case TG_F64: ((double *)dst)[o] = ((const double *)src)[q]; break;
-            case TG_C64: ((float complex *)dst)[o] = conjf(((const float complex *)src)[q]); break;
-            default: ((double complex *)dst)[o] = conj(((const double complex *)src)[q]); break;
-            }
-        }
-}
 
-/* Is every element of the triangle LAPACK reads finite? */
+/* Is every element of the triangle LAPACK reads finite? Row by row over
+ * contiguous runs of reals (a complex element is two), with no branch in
+ * the inner loop so that it vectorises: the element-wise version, a dtype
+ * switch per element, took 3% of a 256 x 256 f64 eigh. */
 static bool triangle_finite(tg_dtype d, const char *a, int64_t n, bool upper) {
     int64_t parts = tg_dtype_is_complex(d) ? 2 : 1;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = upper ? i : 0; j < (upper ? n : i + 1); j++)
-            for (int64_t p = 0; p < parts; p++) {
-                int64_t e = (i * n + j) * parts + p;
-                double v = (d == TG_F32 || d == TG_C64) ? ((const float *)a)[e] : ((const double *)a)[e];
-                if (!isfinite(v)) return false;
-            }
-    return true;
+    bool single = d == TG_F32 || d == TG_C64;
+    int bad = 0;
+    for (int64_t i = 0; i < n && !bad; i++) {
+        int64_t lo = (upper ? i : 0) * parts, hi = (upper ? n : i + 1) * parts, row = i * n * parts;
+        if (single) {
+            const float *r = (const float *)a + row;
+            for (int64_t e = lo; e < hi; e++) bad |= !isfinite(r[e]);
+        } else {
+            const double *r = (const double *)a + row;
+            for (int64_t e = lo; e < hi; e++) bad |= !isfinite(r[e]);
+        }
+    }
+    return !bad;
 }
 
 
@@ -100,10 +96,11 @@ static int eigh_item(void *ctx, int64_t t) {
     /* slack past the matrix: BLAS kernels may read a little beyond it */
     char *m = tg__linalg_scratch(0, (size_t)((n * n + 64) * j->es));
     if (!m) return TG_LINALG_NO_MEMORY;
-    tg__linalg_gather(m, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
-    if (!triangle_finite(j->d, m, n, j->upper)) return TG_LINALG_NOT_FINITE;
+    tg__linalg_gather_cm(m, j->a, tg__linalg_batch_offset(&j->bt, j->sa, t), n, n);
+    /* m read row-major is A^T: A's lower triangle is its upper one */
+    if (!triangle_finite(j->d, m, n, !j->upper)) return TG_LINALG_NOT_FINITE;
     int info = lapack_eigh(j->d, j->vectors, j->upper, (int)n, m, tg__ptr(j->out[0]) + t * n * j->rs);
-    if (info == 0 && j->vectors) conj_transpose(j->d, tg__ptr(j->out[1]) + t * n * n * j->es, m, n);
+    if (info == 0 && j->vectors) tg__linalg_store_cm(tg__ptr(j->out[1]) + t * n * n * j->es, m, n, n, j->es);
     return info;
 }
 

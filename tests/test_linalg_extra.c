@@ -469,3 +469,32 @@ Test(linalg_extra, small_batch_with_subnormal_pivots) {
                   k / 4, k % 4, g[k], r[k]);
     tg_scope_end();
 }
+
+/* linalg's transposing copy (tg__linalg_copy_matrix) of f64 matrices, in
+ * both orientations (column-major to row-major and back) and with partial
+ * 8 x 8 tiles, against an element-by-element copy: the AVX-512 tiles and
+ * the element loop must agree exactly. */
+void tg__linalg_copy_matrix(char *dst, int64_t drs, int64_t dcs, const char *src, int64_t srs, int64_t scs,
+                            int64_t rows, int64_t cols, int64_t es);
+
+Test(linalg_extra, transposing_copies_of_f64) {
+    static const int64_t sizes[][2] = {{8, 8}, {13, 21}, {64, 64}, {7, 30}};
+    for (size_t c = 0; c < sizeof sizes / sizeof *sizes; c++) {
+        int64_t r = sizes[c][0], k = sizes[c][1];
+        double *src = malloc((size_t)(r * k) * sizeof *src), *dst = malloc((size_t)(r * k) * sizeof *dst);
+        for (int64_t e = 0; e < r * k; e++) src[e] = (double)e + 0.25;
+        for (int orient = 0; orient < 2; orient++) {
+            /* orient 0: src column-major (srs 1, scs r), dst row-major; 1: the reverse */
+            int64_t srs = orient ? k : 1, scs = orient ? 1 : r, drs = orient ? 1 : k, dcs = orient ? r : 1;
+            memset(dst, 0, (size_t)(r * k) * sizeof *dst);
+            tg__linalg_copy_matrix((char *)dst, drs, dcs, (const char *)src, srs, scs, r, k, 8);
+            int bad = 0;
+            for (int64_t i = 0; i < r; i++)
+                for (int64_t j = 0; j < k; j++) bad += dst[i * drs + j * dcs] != src[i * srs + j * scs];
+            cr_expect_eq(bad, 0, "%lld x %lld, orientation %d: %d elements differ", (long long)r, (long long)k, orient,
+                         bad);
+        }
+        free(src);
+        free(dst);
+    }
+}
