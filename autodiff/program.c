@@ -349,8 +349,8 @@ static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val
     const tg_gnode *add = !strcmp(g->nodes[k + 1].def->name, "add") ? &g->nodes[k + 1] : NULL;
     if (add) bias = val[add->in[0] == mm->out[0] ? add->in[1] : add->in[0]];
     bool relu = !strcmp(g->nodes[e].def->name, "relu");
-    int done = e;   /* on a device: the last node the product's kernel (or its pass) applies */
-    if (e > k + (add ? 1 : 0) && !relu) done = e - 1;
+    /* another activation: the product's kernel built with it, where it can be */
+    const char *act = e > k + (add ? 1 : 0) && !relu ? g->nodes[e].def->name : NULL;
     bool cpu = a->storage->device.kind == TG_CPU && b->storage->device.kind == TG_CPU &&
                (!bias || bias->storage->device.kind == TG_CPU);
     tg_attrs attrs[3];
@@ -360,9 +360,10 @@ static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val
     }
     if (mm->file) tg__set_location(mm->file, mm->line);
     tg_tensor *y = NULL;
-    bool applied = false;
+    bool applied = false, act_applied = false;
     tg_status st = cpu ? tg__apply_plain(mm->def, 2, (tg_tensor *[]){a, b}, &attrs[0], 1, &y)
-                       : tg__vk_matmul_epilogue(a, b, bias, relu, &y, &applied);
+                       : tg__vk_matmul_epilogue(a, b, bias, relu, act, &y, &applied, &act_applied);
+    int done = act && !act_applied ? e - 1 : e;   /* on a device: the last node the product's path applied */
     if (st || !y) return st;
     if (cpu) {
         st = tg__fusion_run_epilogue(g, k, e, attrs + 1, val, y);

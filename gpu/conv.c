@@ -144,7 +144,7 @@ static tg_status conv_fwd(const geom *g, tg_tensor *x, tg_tensor *w, tg_tensor *
          * ReLU are applied as the product is stored; else, or where the
          * kernel cannot, in a pass over this chunk */
         bool tail = bias || g->relu;
-        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, g->relu, false};
+        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, g->relu, false, NULL, false};
         st = cv && yv ? mm_ep(g, wv, cv, yv, tail && g->G == 1 ? &ep : NULL) : tg_last_error_code();
         if (!st && tail && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
         tg_release(cv);

@@ -126,14 +126,16 @@ tg_status tg__fused_run_reduce(const tg_fused_kernel *f, tg_tensor **val, int nd
                                int out_ndim, const int64_t *out_shape, tg_tensor **out, bool *ran);
 
 /* A compiled program's matmul epilogue group (autodiff/fusion.c) on the
- * device (gpu/linear.c): *product = act(a @ b + bias), act ReLU when relu,
+ * device (gpu/linear.c): *product = act(relu(a @ b + bias)) (act: another
+ * activation's op name, or NULL; *act_applied when the product's kernel,
+ * built at run time, applied it), the ReLU when relu,
  * bias NULL or varying only along the product's last two axes, in one
  * dispatch. *applied false: the path the product took stores it plain
  * (split-K, the wide tile), so the caller runs the add and relu itself.
  * *product NULL (and TG_OK, nothing dispatched): the operands are not
  * f32/f64 of one dtype with at least 2 axes on one Vulkan device. */
-tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
-                                 bool *applied);
+tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, const char *act,
+                                 tg_tensor **product, bool *applied, bool *act_applied);
 /* A compiled program's conv2d -> relu group on the device (gpu/conv.c):
  * *out = relu(def(in)) for def nn_conv2d or nn_conv2d_bias with its attrs,
  * the ReLU applied as the product is stored (bias first), or in place over

@@ -47,14 +47,18 @@ int tg__vk_index_of(const char *name, const char *const *names, int n);
 /* Element offset of t's first element in its block. */
 int64_t tg__vk_elem_offset(const tg_tensor *t);
 /* An epilogue the matmul kernels apply as they store C (gpu/matmul.c):
- * C[.., r, c] = act(A B + bias[r * rs + c * cs]) with bias (NULL: none) of
- * C's dtype on C's device, act ReLU when relu. applied: set when the
- * kernel did it; false (the product stored plain) for the paths that do
- * not take one (split-K, complex, f16/bf16), so the caller does it itself. */
+ * C[.., r, c] = act(relu(A B + bias[r * rs + c * cs])) with bias (NULL:
+ * none) of C's dtype on C's device, the ReLU when relu, act (an elementwise
+ * op's name, NULL: none) through a kernel built at run time. applied: set
+ * when the kernel did bias and relu; false (the product stored plain) for
+ * the paths that do not take one (split-K, complex, f16/bf16, the wide
+ * tile), so the caller does it itself; act_applied likewise for act. */
 typedef struct tg_vk_epilogue {
     tg_tensor *bias;
     int64_t rs, cs;
     bool relu, applied;
+    const char *act;        /* an activation applied last (its op name), or NULL */
+    bool act_applied;       /* set when the kernel applied act (a build made at run time) */
 } tg_vk_epilogue;
 /* out[0] = in[0] @ in[1] as tg__vk_matmul_kernel, with the epilogue ep. */
 tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, tg_vk_epilogue *ep);

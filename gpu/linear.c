@@ -40,7 +40,7 @@ tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         return tg_last_error_code();
     }
     /* the bias (one per column) and ReLU as the product is stored */
-    tg_vk_epilogue ep = {b, 0, b ? b->strides[0] : 0, act == TG_ACT_RELU, false};
+    tg_vk_epilogue ep = {b, 0, b ? b->strides[0] : 0, act == TG_ACT_RELU, false, NULL, false};
     tg_status st = tg__vk_matmul_ep(&mc, mm_in, out, &ep);
     tg_release(wt);
     if (st || ep.applied || (!b && act == TG_ACT_NONE)) {
@@ -102,10 +102,10 @@ static tg_status bias_relu_pass(tg_vkdev *d, tg_tensor *y, tg_tensor *bias, int6
 
 /* The same epilogue for a compiled program's matmul -> add -> relu group
  * (autodiff/fusion.c). */
-tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
-                                 bool *applied) {
+tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, const char *act,
+                                 tg_tensor **product, bool *applied, bool *act_applied) {
     *product = NULL;
-    *applied = false;
+    *applied = *act_applied = false;
     tg_device da = a->storage->device, db = b->storage->device;
     tg_dtype t = a->dtype;
     bool fits = da.kind == TG_VULKAN && db.kind == TG_VULKAN && da.index == db.index && b->dtype == t &&
@@ -131,7 +131,7 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     int bn = bias ? bias->ndim : 0;
     int64_t rs = bn >= 2 && bias->shape[bn - 2] != 1 ? bias->strides[bn - 2] : 0;
     int64_t cs = bn >= 1 && bias->shape[bn - 1] != 1 ? bias->strides[bn - 1] : 0;
-    tg_vk_epilogue ep = {bias, rs, cs, relu, false};
+    tg_vk_epilogue ep = {bias, rs, cs, relu, false, act, false};
     st = tg__vk_matmul_ep(&call, in, &y, &ep);
     if (!st && !ep.applied) {
         if (bias || relu) st = bias_relu_pass(d, y, bias, rs, cs, relu, &ep.applied);
@@ -143,6 +143,7 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     }
     *product = y;
     *applied = ep.applied;
+    *act_applied = ep.act_applied;
     return TG_OK;
 }
 #else

@@ -30,15 +30,15 @@ bool tg__vk_matmul_has_coop(int dev);
 typedef struct mm_variant {
     const char *name;               /* pipeline matmul_<name>_<f32|f64> */
     tg_dtype dtype;
-    int bm, bn, bk, pad;
+    int bm, bn, bk, pad, tm, tn;
 } mm_variant;
 static const mm_variant VARIANTS[] = {
-    {"big", TG_F32, 128, 128, 8, 1},
-    {"big16", TG_F32, 128, 128, 16, 0},
-    {"wide", TG_F32, 128, 256, 8, 1},
-    {"small", TG_F32, 64, 64, 16, 1},
-    {"big", TG_F64, 64, 64, 8, 1},
-    {"small", TG_F64, 32, 32, 16, 1},
+    {"big", TG_F32, 128, 128, 8, 1, 8, 8},
+    {"big16", TG_F32, 128, 128, 16, 0, 8, 8},
+    {"wide", TG_F32, 128, 256, 8, 1, 16, 8},
+    {"small", TG_F32, 64, 64, 16, 1, 4, 4},
+    {"big", TG_F64, 64, 64, 8, 1, 8, 8},
+    {"small", TG_F64, 32, 32, 16, 1, 4, 4},
 };
 enum { N_VARIANTS = sizeof VARIANTS / sizeof VARIANTS[0] };
 
@@ -58,7 +58,7 @@ static char env_choice[32];
 static char force_choice[32];
 static int forced;                   /* force_choice is set */
 static pthread_mutex_t force_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local char last_pipe[32];   /* the pipeline of this thread's last matmul */
+static _Thread_local char last_pipe[48];   /* the pipeline of this thread's last matmul */
 
 static void read_env(void) {
     const char *e = getenv("TANGENT_VK_MATMUL");
@@ -383,11 +383,52 @@ tg_status tg__vk_matmul_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return tg__vk_matmul_ep(c, in, out, NULL);
 }
 
+/* ---- products whose epilogue ends with another activation ---------------------- */
+/* gpu/shaders/matmul.comp, matmul_tiled.comp and elementwise_funcs.glsl as
+ * text (CMakeLists.txt). A compiled program's matmul -> add -> act group
+ * (act not relu) runs one kernel: the product's text built at run time with
+ * the variant's defines, EPILOGUE and EP_ACT = u_<act>, the formulas put
+ * at the text's TG_FORMULAS line; its SPIR-V cached by content
+ * (gpu/spirv_cache.c). The activation is the op's own formula, so the
+ * result is bitwise that of the product's kernel followed by the op's. */
+extern const char tg__glsl_elementwise_funcs[], tg__glsl_matmul[], tg__glsl_matmul_tiled[];
+
+typedef struct { char name[48]; const uint32_t *code; size_t size; } act_kernel;
+
+/* The kernel for variant v (NULL: the generic one), dtype t and activation
+ * act; false when the formulas have no u_<act> or the compiler is missing. */
+static bool act_build(const mm_variant *v, tg_dtype t, const char *act, act_kernel *k) {
+    char sig[64];
+    snprintf(sig, sizeof sig, "T u_%s(", act);
+    const char *text = v ? tg__glsl_matmul_tiled : tg__glsl_matmul;
+    const char *mark = strstr(text, "// TG_FORMULAS");
+    if (!strstr(tg__glsl_elementwise_funcs, sig) || !mark) return false;
+    const char *after = strchr(mark, '\n');
+    char defs[256];
+    if (v)
+        snprintf(defs, sizeof defs, "#define V %s\n#define BM %d\n#define BN %d\n#define BK %d\n#define TM %d\n#define TN %d\n"
+                 "#define PAD %d\n", t == TG_F64 ? "dvec4" : "vec4", v->bm, v->bn, v->bk, v->tm, v->tn, v->pad);
+    else
+        defs[0] = 0;
+    size_t n = strlen(text) + strlen(tg__glsl_elementwise_funcs) + 512;
+    char *src = malloc(n);
+    if (!src) return false;
+    snprintf(src, n, "%.*s#define T %s\n%s#define EPILOGUE\n#define EP_ACT u_%s\n%s\n%s", (int)(mark - text), text,
+             t == TG_F64 ? "double\n#define TG_F64" : "float", defs, act, tg__glsl_elementwise_funcs,
+             after ? after + 1 : "");
+    char key[33];
+    k->code = tg__vk_spirv_get(src, &k->size, key);
+    free(src);
+    if (!k->code) { tg_clear_error(); return false; }
+    snprintf(k->name, sizeof k->name, "mm-%s", key);
+    return true;
+}
+
 /* p[40..43] and the fourth buffer for ep; false when it does not fit (the
  * product is then stored plain). */
 static bool fill_epilogue(const tg_vk_epilogue *ep, const tg_tensor *y, int32_t *p, VkBuffer *bufs) {
     bufs[3] = bufs[0];
-    if (!ep || (!ep->bias && !ep->relu)) return false;
+    if (!ep || (!ep->bias && !ep->relu && !ep->act)) return false;
     if (ep->bias) {
         const tg_tensor *b = ep->bias;
         if (b->dtype != y->dtype || b->storage->device.kind != TG_VULKAN || b->storage->device.index != y->storage->device.index ||
@@ -404,7 +445,7 @@ static bool fill_epilogue(const tg_vk_epilogue *ep, const tg_tensor *y, int32_t 
 }
 
 tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, tg_vk_epilogue *ep) {
-    if (ep) ep->applied = false;
+    if (ep) ep->applied = ep->act_applied = false;
     tg_tensor *y = out[0];
     tg_vkdev *d = tg__vk_dev_of(y);
     if (!d) return tg_last_error_code();
@@ -447,7 +488,15 @@ tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
                 with_ep = false;
                 p[40] = 0;
             }
-            char pipe[32];
+            /* an activation after the bias and relu: the generated build of
+             * the same kernel, else the caller runs it after the product */
+            act_kernel ak;
+            bool act = with_ep && ep->act && act_build(v, t, ep->act, &ak);
+            if (with_ep && ep->act && !act && !ep->bias && !ep->relu) {
+                with_ep = false;
+                p[40] = 0;
+            }
+            char pipe[48];
             uint32_t gx, gy;
             if (v) {
                 p[30] = operand_mode(m.acs, m.ars, p[5], p + 18, m.nb);
@@ -461,9 +510,18 @@ tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
                 gx = (uint32_t)((N + 15) / 16);
                 gy = (uint32_t)((M + 15) / 16);
             }
-            st = tg__vk_record(d, pipe, p, with_ep ? 4 : 3, bufs, gx, gy, (uint32_t)m.batches);
+            if (act) {
+                pthread_mutex_lock(&d->lock);
+                st = tg__vk_dispatch_spirv(d, ak.name, ak.code, ak.size, p, 64 * sizeof *p, 4, bufs, gx, gy,
+                                           (uint32_t)m.batches);
+                pthread_mutex_unlock(&d->lock);
+                if (!st) snprintf(pipe, sizeof pipe, "%s", ak.name);
+            } else {
+                st = tg__vk_record(d, pipe, p, with_ep ? 4 : 3, bufs, gx, gy, (uint32_t)m.batches);
+            }
             if (!st) snprintf(last_pipe, sizeof last_pipe, "%s", pipe);
             if (!st && with_ep) ep->applied = true;
+            if (!st && act) ep->act_applied = true;
         }
     }
     tg_release(a);

@@ -28,11 +28,11 @@ tg_status tg__vk_move_scalars(int n, tg_tensor *const *in, tg_device dev, tg_ten
     no_vulkan(dev.index);
     return TG_ERR_DEVICE;
 }
-tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, tg_tensor **product,
-                                 bool *applied) {
-    (void)a; (void)b; (void)bias; (void)relu;
+tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, const char *act,
+                                 tg_tensor **product, bool *applied, bool *act_applied) {
+    (void)a; (void)b; (void)bias; (void)relu; (void)act;
     *product = NULL;
-    *applied = false;
+    *applied = *act_applied = false;
     return TG_OK;
 }
 tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,

@@ -15,6 +15,7 @@
 #include "support/gpu.h"
 
 long long tg__fusion_epilogue_runs(void);
+const char *tg__vk_matmul_last(void);   /* gpu/matmul.c: the pipeline of the thread's last product */
 
 static tg_status layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     (void)ctx;
@@ -185,10 +186,11 @@ Test(gpu_epilogue, conv2d_relu_in_the_product) {
     }
 }
 
-/* gelu(x @ w + b) on the device: the product's kernel adds the bias, gelu
- * runs after it as its own kernel (one dispatch fewer than op by op), and
- * tanh(x @ w) with no bias: the product and tanh, as op by op. Bitwise the
- * no_fusion program. */
+/* gelu(x @ w + b) and tanh(x @ w) on the device: the product's kernel,
+ * built at run time with the activation's formula, adds the bias and
+ * applies the activation as it stores (one dispatch instead of three and
+ * two); without the GLSL compiler plugin the activation runs after it as
+ * its own kernel. Bitwise the no_fusion program either way. */
 static tg_status gelu_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     (void)ctx;
     out[0] = tg_gelu(tg_add(tg_matmul(in[0], in[1]), in[2]));
@@ -203,8 +205,10 @@ static tg_status tanh_layer(void *ctx, tg_tensor *const *in, tg_tensor **out) {
 Test(gpu_epilogue, other_activations_after_the_product) {
     need_gpu();
     tg_trace_fn fns[2] = {gelu_layer, tanh_layer};
-    for (int c = 0; c < 2; c++) {
-        tg_spec specs[3] = {{TG_F32, "N, 40"}, {TG_F32, "40, 24"}, {TG_F32, "24"}};
+    for (int q = 0; q < 2 * gpu_n_dtypes(); q++) {
+        int c = q % 2;
+        tg_dtype t = q / 2 ? TG_F64 : TG_F32;
+        tg_spec specs[3] = {{t, "N, 40"}, {t, "40, 24"}, {t, "24"}};
         tg_graph *g = tg_trace(fns[c], NULL, c ? 2 : 3, specs, 1);
         cr_assert(g, "%s", tg_last_error());
         tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
@@ -212,9 +216,19 @@ Test(gpu_epilogue, other_activations_after_the_product) {
         cr_assert(fused && plain, "%s", tg_last_error());
         tg_graph_free(g);
         tg_scope_begin();
-        tg_tensor *in[3] = {random_on_gpu(TG_F32, 2, (int64_t[]){70, 40}), random_on_gpu(TG_F32, 2, (int64_t[]){40, 24}),
-                            random_on_gpu(TG_F32, 1, (int64_t[]){24})};
-        check(fused, plain, in, c ? 0 : 1, c ? "tanh(x @ w)" : "gelu(x @ w + b)");
+        tg_tensor *in[3] = {random_on_gpu(t, 2, (int64_t[]){70, 40}), random_on_gpu(t, 2, (int64_t[]){40, 24}),
+                            random_on_gpu(t, 1, (int64_t[]){24})};
+        tg_tensor *warm = NULL;         /* a first run builds the kernel, or finds no compiler */
+        cr_assert_eq(tg_run(fused, in, &warm), TG_OK, "%s", tg_last_error());
+        tg_release(warm);
+        tg_vk_shader_stats ss;
+        tg__vk_shader_stats(&ss);
+        int built = ss.compiler >= 0;   /* compiled, or found in the kernel cache */
+        if (built)
+            cr_expect(!strncmp(tg__vk_matmul_last(), "mm-", 3), "%s: the product ran %s, not a build with the activation",
+                      c ? "tanh" : "gelu", tg__vk_matmul_last());
+        check(fused, plain, in, (c ? 0 : 1) + built, c ? (q / 2 ? "tanh(x @ w) f64" : "tanh(x @ w) f32")
+                                                       : (q / 2 ? "gelu(x @ w + b) f64" : "gelu(x @ w + b) f32"));
         tg_scope_end();
         tg_program_free(fused);
         tg_program_free(plain);

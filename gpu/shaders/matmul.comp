@@ -10,8 +10,20 @@
 //   p[40] epilogue (the EPILOGUE builds only): bit 0 adds e[p[41] + row p[42] + col p[43]] (a bias
 //         broadcast over the product, binding 4), bit 1 then applies ReLU;
 //         the same operations, in the same order, as the separate pass of
-//         linear.comp, so fused and unfused results are equal bit for bit
+//         linear.comp, so fused and unfused results are equal bit for bit;
+//         builds made at run time (gpu/matmul.c) define EP_ACT, the formula
+//         of an activation applied last (elementwise_funcs.glsl's u_<op>)
 #version 450
+// TG_FORMULAS (gpu/matmul.c puts the formulas here in a generated build)
+#ifdef EP_ACT
+// The activation behind a function boundary: `precise` marks the
+// operations a precise value is computed from, and here that stops at the
+// parameter, so the product's own arithmetic keeps the fused multiply-adds
+// of the plain build (a precise result at the call site made NVIDIA's
+// compiler round the whole accumulation apart: other bits than the
+// product's kernel followed by the op's).
+T ep_act(T x) { precise T y = EP_ACT(x); return y; }
+#endif
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 0) readonly buffer Params { int p[]; };
 layout(std430, binding = 1) writeonly buffer C { T c[]; };
@@ -53,6 +65,9 @@ void main() {
 #ifdef EPILOGUE
         if ((p[40] & 1) != 0) v += e[p[41] + row * p[42] + col * p[43]];
         if ((p[40] & 2) != 0) v = v < T(0) ? T(0) : v;
+#ifdef EP_ACT
+        v = ep_act(v);                  // a generated build (gpu/matmul.c): the group's activation
+#endif
 #endif
         c[p[7] + int(batch) * M * N + row * N + col] = v;
     }

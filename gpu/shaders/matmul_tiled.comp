@@ -16,11 +16,22 @@
 //         fastest; bit 0: vec4 loads aligned, as for A
 //   p[32] 1: C rows may be written as vec4 (N and the C base multiples of 4)
 //   p[40..43] the epilogue of matmul.comp (EPILOGUE builds: bias from
-//         binding 4, ReLU; separate modules, so plain products carry none of it)
+//         binding 4, ReLU; separate modules, so plain products carry none of it;
+//         run-time builds add EP_ACT, an activation applied last)
 // Edges (M, N, K not multiples of the tile) are bounds-checked per vec4:
 // partial vectors fall back to scalar loads/stores.
 #version 450
 #extension GL_EXT_control_flow_attributes : require
+// TG_FORMULAS (gpu/matmul.c puts the formulas here in a generated build)
+#ifdef EP_ACT
+// The activation behind a function boundary: `precise` marks the
+// operations a precise value is computed from, and here that stops at the
+// parameter, so the product's own arithmetic keeps the fused multiply-adds
+// of the plain build (a precise result at the call site made NVIDIA's
+// compiler round the whole accumulation apart: other bits than the
+// product's kernel followed by the op's).
+T ep_act(T x) { precise T y = EP_ACT(x); return y; }
+#endif
 
 #define TX (BN / TN)
 #define TY (BM / TM)
@@ -135,6 +146,9 @@ V epilogue(V r, int row, int col) {
         r += bias;
     }
     if ((ep & 2) != 0) r = mix(r, V(0), lessThan(r, V(0)));
+#ifdef EP_ACT
+    r = V(ep_act(r.x), ep_act(r.y), ep_act(r.z), ep_act(r.w));
+#endif
     return r;
 }
 #endif
