@@ -125,25 +125,8 @@ TRANSPOSE_FN(transpose_16, elem16)
  * the other along columns: each full 8 x 8 tile is eight vector loads, an
  * in-register transpose (24 shuffles) and eight vector stores (a 256 x 256
  * f64 transpose: about a third of the element-wise tiles' time); partial
- * tiles go element by element. */
-SMALL_V4 static void transpose8x8(__m512d r[8]) {
-    __m512d t[8], u[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; h++) {
-        u[4 * h + 0] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0x88);
-        u[4 * h + 1] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0x88);
-        u[4 * h + 2] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0xdd);
-        u[4 * h + 3] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0xdd);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0x88);
-        r[i + 4] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0xdd);
-    }
-}
-/* dst(i, j) = src(i, j) where (dcs == 1 and srs == 1) or (drs == 1 and scs == 1). */
+ * tiles go element by element.
+ * dst(i, j) = src(i, j) where (dcs == 1 and srs == 1) or (drs == 1 and scs == 1). */
 SMALL_V4 static void transpose_8_v4(char *dst_, int64_t drs, int64_t dcs, const char *src_, int64_t srs, int64_t scs,
                                     int64_t rows, int64_t cols) {
     double *dst = (double *)dst_;
@@ -160,11 +143,11 @@ SMALL_V4 static void transpose_8_v4(char *dst_, int64_t drs, int64_t dcs, const 
             __m512d r[8];
             if (rows_in) {
                 for (int k = 0; k < 8; k++) r[k] = _mm512_loadu_pd(src + i0 + (j0 + k) * scs);   /* column j0 + k */
-                transpose8x8(r);
+                tg__transpose8x8_pd(r);
                 for (int k = 0; k < 8; k++) _mm512_storeu_pd(dst + (i0 + k) * drs + j0, r[k]);  /* row i0 + k */
             } else {
                 for (int k = 0; k < 8; k++) r[k] = _mm512_loadu_pd(src + (i0 + k) * srs + j0);   /* row i0 + k */
-                transpose8x8(r);
+                tg__transpose8x8_pd(r);
                 for (int k = 0; k < 8; k++) _mm512_storeu_pd(dst + i0 + (j0 + k) * dcs, r[k]);  /* column j0 + k */
             }
         }

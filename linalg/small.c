@@ -277,27 +277,13 @@ static inline bool any_lane_f(m_float m) {
 /* A packed batch of eight 4 x 4 f64 systems with one right-hand side each
  * (the common batched solve) moves between memory and lanes by 8 x 8
  * transposes in registers (24 shuffles each) instead of 128 + 32 element
- * inserts and 32 extracts: the element loads were half the solve's time. */
+ * inserts and 32 extracts. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define SMALL_TRANSPOSE 1
 /* c[e][w] = r[w][e] for 8 x 8 doubles */
 SMALL_V4 static inline void transpose8_d(const __m512d r[8], __m512d c[8]) {
-    __m512d a[8], b[8];
-    for (int q = 0; q < 4; q++) {
-        a[2 * q] = _mm512_unpacklo_pd(r[2 * q], r[2 * q + 1]);        /* rows 2q, 2q+1: columns 0 2 4 6 */
-        a[2 * q + 1] = _mm512_unpackhi_pd(r[2 * q], r[2 * q + 1]);    /* columns 1 3 5 7 */
-    }
-    const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-    for (int h = 0; h < 8; h += 4)          /* rows h .. h + 3: columns (0, 4), (1, 5), (2, 6), (3, 7) */
-        for (int q = 0; q < 2; q++) {
-            b[h + q] = _mm512_permutex2var_pd(a[h + q], lo, a[h + q + 2]);
-            b[h + q + 2] = _mm512_permutex2var_pd(a[h + q], hi, a[h + q + 2]);
-        }
-    const __m512i lo2 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), hi2 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
-    for (int q = 0; q < 4; q++) {
-        c[q] = _mm512_permutex2var_pd(b[q], lo2, b[q + 4]);
-        c[q + 4] = _mm512_permutex2var_pd(b[q], hi2, b[q + 4]);
-    }
+    for (int k = 0; k < 8; k++) c[k] = r[k];
+    tg__transpose8x8_pd(c);
 }
 /* m[i][j] = A_w[j][i] and y[i] = b_w[i] for the packed items at a, b */
 SMALL_V4 static void packed_load_d4(void *mv, void *yv, const double *a, const double *b) {

@@ -59,24 +59,6 @@ V4 vd pair_sign(__m512i idx) {
 }
 /* Lane-wise sum of x[0..7] (a tree: three additions deep). */
 V4 vd sum8(const vd *x) { return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7])); }
-/* The 8 x 8 transpose of the rows x[0..7], in place. */
-V4 void transpose8(vd *x) {
-    vd t[8], u[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm512_unpacklo_pd(x[2 * i], x[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_pd(x[2 * i], x[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; h++) {
-        u[4 * h + 0] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0x88);
-        u[4 * h + 1] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0x88);
-        u[4 * h + 2] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0xdd);
-        u[4 * h + 3] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0xdd);
-    }
-    for (int i = 0; i < 4; i++) {
-        x[i] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0x88);
-        x[i + 4] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0xdd);
-    }
-}
 /* ix[k] = the lane of the k-th smallest key (ties by lane), for a
  * permutexvar that sorts. Ranks by comparisons, no branches. */
 V4 __m512i sort_index(vd key) {
@@ -201,7 +183,7 @@ SMALL_V4 static int svd8(vd *r, int n, double eps, bool vectors, vd *s, vd *u, v
     if (!(so[n - 1] > n * eps * so[0])) return 1;   /* rank deficient: U from LAPACK */
     vd rs = 1.0 / sv;
     for (int i = 0; i < 8; i++) u[i] = perm8(r[i] * rs, ix);
-    transpose8(v);
+    tg__transpose8x8_pd(v);
     double vb[8][8];
     for (int i = 0; i < 8; i++) _mm512_storeu_pd(vb[i], v[i]);
     long long ixs[8];
@@ -335,7 +317,7 @@ SMALL_V4 static bool load8(tg_dtype d, int n, int tri, const void *a, int64_t ar
             bad |= _mm512_fpclass_pd_mask(r[i], 0x99);
             t[i] = _mm512_mask_mov_pd(r[i], (__mmask8)(1u << i), _mm512_setzero_pd());
         }
-        transpose8(t);
+        tg__transpose8x8_pd(t);
         for (int i = 0; i < 8; i++) r[i] += t[i];
         return !bad;
     }
@@ -393,7 +375,7 @@ SMALL_V4 int tg__small8_qr(tg_dtype d, int n, const void *a, int64_t ars, int64_
     vd rr[8], qc[8];
     if (!load8(d, n, 0, a, ars, acs, rr)) return 1;
     if (qr8(rr, n, qc)) return 1;
-    transpose8(rr);   /* columns of R */
+    tg__transpose8x8_pd(rr);   /* columns of R */
     int64_t es = d == TG_F64 ? 8 : 4;
     for (int c = 0; c < n; c++) {
         store_row(d, n, qc[c], (char *)q + c * n * es);

@@ -70,6 +70,26 @@ SMALL_V4 static inline v_float vrsqrt_float(v_float x) {
     v_float y = (v_float)_mm256_rsqrt14_ps((__m256)x);
     return y * (1.5f - 0.5f * x * y * y);
 }
+/* The 8 x 8 transpose of the doubles in r[0..7] (one row each), in place:
+ * 24 shuffles. small.c (packed batches into lanes), small8.c (a matrix's
+ * rows and columns) and common.c (transposing copies) share it. */
+SMALL_V4 static inline void tg__transpose8x8_pd(__m512d *r) {
+    __m512d t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {
+        u[4 * h + 0] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0x88);
+        u[4 * h + 1] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0x88);
+        u[4 * h + 2] = _mm512_shuffle_f64x2(t[4 * h + 0], t[4 * h + 2], 0xdd);
+        u[4 * h + 3] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0x88);
+        r[i + 4] = _mm512_shuffle_f64x2(u[i], u[i + 4], 0xdd);
+    }
+}
 #else
 #define VRSQRT_double(x) (1 / VSQRT_double(x))
 #define VRSQRT_float(x) (1 / VSQRT_float(x))
