@@ -295,10 +295,10 @@ static tg_status run_group(const tg_program *p, int k, int e, tg_tensor **val, c
 
 /* Nodes k, k + 1: a convolution and an activation of its output. On the
  * CPU the activation runs in place over the output, block by block of
- * images; on a device the product kernel applies a ReLU as it stores
- * (gpu/conv.c). Bitwise the unfused pair either way. *ran false: inputs on
- * several devices, or another activation on a device (op by op then). */
-static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, const int64_t *vals,
+ * images; on a device the product kernel applies it as it stores
+ * (gpu/conv.c, gpu/matmul.c). Bitwise the unfused pair either way. *ran
+ * false: inputs on several devices. */
+static tg_status run_conv_act(const tg_program *p, int k, tg_tensor **val, const int64_t *vals,
                                const char *const *names, bool *ran) {
     const tg_graph *g = p->g;
     const tg_gnode *cv = &g->nodes[k];
@@ -309,7 +309,6 @@ static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, cons
         in[i] = val[cv->in[i]];
         cpu = cpu && in[i]->storage->device.kind == TG_CPU;
     }
-    if (!cpu && strcmp(g->nodes[k + 1].def->name, "relu") != 0) return TG_OK;
     tg_attrs attrs[2];
     for (int j = 0; j < 2; j++) {
         tg_status st = bind_attrs(p, k + j, vals, names, &attrs[j]);
@@ -318,7 +317,7 @@ static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, cons
     if (cv->file) tg__set_location(cv->file, cv->line);
     tg_tensor *y = NULL;
     tg_status st = cpu ? tg__apply_plain(cv->def, cv->n_in, in, &attrs[0], 1, &y)
-                       : tg__vk_conv_relu(cv->def, cv->n_in, in, &attrs[0], &y);
+                       : tg__vk_conv_act(cv->def, cv->n_in, in, &attrs[0], g->nodes[k + 1].def, &attrs[1], &y);
     if (st || !y) return st;
     if (cpu) st = tg__fusion_run_epilogue(g, k, k + 1, attrs + 1, val, y);
     else tg__fusion_count_epilogue();
@@ -338,12 +337,12 @@ static tg_status run_conv_relu(const tg_program *p, int k, tg_tensor **val, cons
  * own kernel. Bitwise the unfused chain either way. *ran false: operands on
  * several devices, or a layout or dtype the device path does not take; the
  * caller runs the nodes one by one. A convolution's group goes to
- * run_conv_relu. */
+ * run_conv_act. */
 static tg_status run_epilogue(const tg_program *p, int k, int e, tg_tensor **val, const int64_t *vals,
                               const char *const *names, bool *ran) {
     const tg_graph *g = p->g;
     const tg_gnode *mm = &g->nodes[k];
-    if (strcmp(mm->def->name, "matmul") != 0) return run_conv_relu(p, k, val, vals, names, ran);
+    if (strcmp(mm->def->name, "matmul") != 0) return run_conv_act(p, k, val, vals, names, ran);
     *ran = false;
     tg_tensor *a = val[mm->in[0]], *b = val[mm->in[1]], *bias = NULL;
     const tg_gnode *add = !strcmp(g->nodes[k + 1].def->name, "add") ? &g->nodes[k + 1] : NULL;

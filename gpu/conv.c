@@ -43,7 +43,9 @@ typedef struct {
     tg_dtype t;
     int64_t es, N, C, H, W, O, G, Cg, Og, kh, kw, oh, ow, L, Kg;
     const int64_t *a;       /* window attrs: i[0..7] kernel, stride, padding, dilation */
-    bool relu;              /* forward: ReLU after the bias (tg__vk_conv_relu) */
+    bool relu;              /* forward: ReLU after the bias (tg__vk_conv_act) */
+    const tg_op_def *act;   /* forward: another activation after the bias, or NULL */
+    const tg_attrs *act_attrs;
 } geom;
 
 static tg_tensor *view(tg_tensor *t, int nd, const int64_t *shape, const int64_t *strides, int64_t extra) {
@@ -80,6 +82,16 @@ static tg_status bias_pass(const geom *g, tg_tensor *y, tg_tensor *bias, int64_t
     char pipe[32];
     snprintf(pipe, sizeof pipe, "linear_epilogue_%s", tg__vk_sfx(g->t));
     return tg__vk_record(g->d, pipe, p, 2, bufs, tg__vk_groups_for(n), 1, 1);
+}
+
+/* y[first .. first + n) = act(y[...]) through the activation op itself. */
+static tg_status act_pass(const geom *g, tg_tensor *y, int64_t first, int64_t n) {
+    tg_tensor *v = view(y, 1, (int64_t[]){n}, (int64_t[]){1}, first);
+    tg_tensor *r = v ? tg__apply1(g->act, 1, &v, g->act_attrs) : NULL;
+    tg_status st = r ? tg__vk_copy_into(v, r) : tg_last_error_code();
+    tg_release(r);
+    tg_release(v);
+    return st;
 }
 
 static void fill_geom_params(const geom *g, int32_t *p, int64_t kk) {
@@ -140,13 +152,15 @@ static tg_status conv_fwd(const geom *g, tg_tensor *x, tg_tensor *w, tg_tensor *
         tg_tensor *cv = view(cols, 4, (int64_t[]){kk, g->G, g->Kg, g->L}, cst, 0);
         tg_tensor *yv = view(y, 4, (int64_t[]){kk, g->G, g->Og, g->L},
                              (int64_t[]){g->O * g->L, g->Og * g->L, g->L, 1}, n0 * g->O * g->L);
-        /* one group: the bias (one per row, an output channel) and the
-         * ReLU are applied as the product is stored; else, or where the
-         * kernel cannot, in a pass over this chunk */
-        bool tail = bias || g->relu;
-        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, g->relu, false, NULL, false};
+        /* one group: the bias (one per row, an output channel), the ReLU
+         * or another activation are applied as the product is stored
+         * (another activation by a kernel built at run time, gpu/matmul.c);
+         * else, or where the kernel cannot, in passes over this chunk */
+        bool tail = bias || g->relu || g->act;
+        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, g->relu, false, g->act ? g->act->name : NULL, false};
         st = cv && yv ? mm_ep(g, wv, cv, yv, tail && g->G == 1 ? &ep : NULL) : tg_last_error_code();
-        if (!st && tail && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
+        if (!st && (bias || g->relu) && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
+        if (!st && g->act && !ep.act_applied) st = act_pass(g, y, n0 * g->O * g->L, kk * g->O * g->L);
         tg_release(cv);
         tg_release(yv);
     }
@@ -252,15 +266,17 @@ static tg_status conv_wgrad(const geom *g, tg_tensor *x, tg_tensor *gy, tg_tenso
     return st;
 }
 
-static tg_status conv_run(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, bool relu) {
+static tg_status conv_run(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, const tg_op_def *act,
+                          const tg_attrs *act_attrs) {
     static const char *const names[] = {"nn_conv2d", "nn_conv2d_bias", "nn_conv2d_input_grad",
                                         "nn_conv2d_weight_grad"};
     int op = tg__vk_index_of(c->def->name, names, 4);
     if (op < 0) return tg__vk_unsupported(c, in[0], "%s", "this op");
     int mode = op <= 1 ? MODE_FWD : op == 2 ? MODE_IGRAD : MODE_WGRAD;
     tg_tensor *y = out[0];
+    bool fwd = mode == MODE_FWD, relu = act && !strcmp(act->name, "relu");
     geom g = {.c = c, .d = tg__vk_dev_of(y), .dev = y->storage->device.index, .t = y->dtype, .a = c->attrs->i,
-              .relu = relu && mode == MODE_FWD};
+              .relu = relu && fwd, .act = act && !relu && fwd ? act : NULL, .act_attrs = act_attrs};
     if (!g.d) return tg_last_error_code();
     for (int i = 0; i < c->n_in; i++)
         if (!tg__vk_float_ok(g.d, in[i]->dtype)) return tg__vk_unsupported(c, in[i], "dtype %s", tg_dtype_name(in[i]->dtype));
@@ -301,17 +317,20 @@ static tg_status conv_run(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
 }
 
 tg_status tg__vk_conv_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
-    return conv_run(c, in, out, false);
+    return conv_run(c, in, out, NULL, NULL);
 }
 
-tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
-                           tg_tensor **out) {
+tg_status tg__vk_conv_act(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
+                          const tg_op_def *act, const tg_attrs *act_attrs, tg_tensor **out) {
     *out = NULL;
     tg_device d0 = in[0]->storage->device;
     for (int i = 0; i < n_in; i++) {
         tg_device di = in[i]->storage->device;
         if (di.kind != TG_VULKAN || di.index != d0.index) return TG_OK;     /* the caller runs it op by op */
     }
+    /* with several groups only a ReLU rides along (in the bias pass): another
+     * activation would cost the op-by-op dispatches plus a copy */
+    if (strcmp(act->name, "relu") != 0 && attrs->i[9] > 1) return TG_OK;
     tg_meta metas[3], om;
     tg__metas_of(n_in, in, metas);
     tg_op_call call = {def, attrs, n_in, metas, NULL};
@@ -319,7 +338,7 @@ tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in,
     if (st) return st;
     tg_tensor *y = tg__vk_alloc(d0.index, om.dtype, om.ndim, om.shape);
     if (!y) return tg_last_error_code();
-    st = conv_run(&call, in, &y, true);
+    st = conv_run(&call, in, &y, act, act_attrs);
     if (st) tg_release(y);
     else *out = y;
     return st;

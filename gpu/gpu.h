@@ -136,13 +136,15 @@ tg_status tg__fused_run_reduce(const tg_fused_kernel *f, tg_tensor **val, int nd
  * f32/f64 of one dtype with at least 2 axes on one Vulkan device. */
 tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bool relu, const char *act,
                                  tg_tensor **product, bool *applied, bool *act_applied);
-/* A compiled program's conv2d -> relu group on the device (gpu/conv.c):
- * *out = relu(def(in)) for def nn_conv2d or nn_conv2d_bias with its attrs,
- * the ReLU applied as the product is stored (bias first), or in place over
- * each chunk where the product kernel cannot. *out NULL (and TG_OK,
+/* A compiled program's conv2d -> activation group on the device
+ * (gpu/conv.c): *out = act(def(in)) for def nn_conv2d or nn_conv2d_bias
+ * with its attrs and act a one-input elementwise op with act_attrs: a ReLU
+ * applied as the product is stored (bias first), another activation by a
+ * product kernel built at run time with its formula (gpu/matmul.c); where
+ * the kernel cannot, in place over each chunk. *out NULL (and TG_OK,
  * nothing dispatched): the inputs are not all on one Vulkan device. */
-tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
-                           tg_tensor **out);
+tg_status tg__vk_conv_act(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
+                          const tg_op_def *act, const tg_attrs *act_attrs, tg_tensor **out);
 
 /* The calling thread's default device (tensor/create.c): where tg_zeros,
  * tg_ones, tg_full, tg_empty and tg_from_data create. Starts as

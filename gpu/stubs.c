@@ -35,9 +35,9 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     *applied = *act_applied = false;
     return TG_OK;
 }
-tg_status tg__vk_conv_relu(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
-                           tg_tensor **out) {
-    (void)def; (void)n_in; (void)in; (void)attrs;
+tg_status tg__vk_conv_act(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs,
+                          const tg_op_def *act, const tg_attrs *act_attrs, tg_tensor **out) {
+    (void)def; (void)n_in; (void)in; (void)attrs; (void)act; (void)act_attrs;
     *out = NULL;
     return TG_OK;
 }

@@ -234,3 +234,56 @@ Test(gpu_epilogue, other_activations_after_the_product) {
         tg_program_free(plain);
     }
 }
+
+/* tanh(conv2d(x, w, b)) on the device: with one group the product's
+ * kernel, built at run time with tanh's formula, adds the bias and applies
+ * tanh as it stores (one dispatch fewer than op by op); with two groups the
+ * pair runs op by op. Bitwise the no_fusion program either way. */
+static tg_status conv_tanh(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const int *groups = ctx;
+    tg_conv2d_opts o = {.stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = *groups};
+    out[0] = tg_tanh(tg_nn_conv2d(in[0], in[1], in[2], &o));
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+Test(gpu_epilogue, conv2d_other_activation_in_the_product) {
+    need_gpu();
+    for (int di = 0; di < gpu_n_dtypes(); di++) {
+        tg_dtype t = di ? TG_F64 : TG_F32;
+        for (int groups = 1; groups <= 2; groups++) {
+            char wspec[16];
+            snprintf(wspec, sizeof wspec, "6, %d, 3, 3", 4 / groups);
+            tg_spec specs[3] = {{t, "N, 4, 8, 8"}, {t, wspec}, {t, "6"}};
+            tg_graph *g = tg_trace(conv_tanh, &groups, 3, specs, 1);
+            cr_assert(g, "%s", tg_last_error());
+            tg_compile_opts fo = {.no_replay = true}, po = {.no_fusion = true, .no_replay = true};
+            tg_program *fused = tg_compile(g, &fo), *plain = tg_compile(g, &po);
+            cr_assert(fused && plain, "%s", tg_last_error());
+            tg_graph_free(g);
+            tg_scope_begin();
+            tg_tensor *in[3] = {random_on_gpu(t, 4, (int64_t[]){9, 4, 8, 8}),
+                                random_on_gpu(t, 4, (int64_t[]){6, 4 / groups, 3, 3}), random_on_gpu(t, 1, (int64_t[]){6})};
+            tg_tensor *warm = NULL;     /* a first run builds the kernel, or finds no compiler */
+            cr_assert_eq(tg_run(fused, in, &warm), TG_OK, "%s", tg_last_error());
+            tg_release(warm);
+            tg_vk_shader_stats ss;
+            tg__vk_shader_stats(&ss);
+            char what[64];
+            snprintf(what, sizeof what, "%s tanh(conv2d), %d group(s)", tg_dtype_name(t), groups);
+            if (groups == 1) {
+                check(fused, plain, in, ss.compiler >= 0 ? 1 : 0, what);
+            } else {   /* op by op: the same dispatches, no epilogue run */
+                tg_tensor *f = NULL, *u = NULL;
+                cr_assert_eq(tg_run(fused, in, &f), TG_OK, "%s", tg_last_error());
+                cr_assert_eq(tg_run(plain, in, &u), TG_OK, "%s", tg_last_error());
+                expect_same_bits(f, u, what);
+                tg_release(f);
+                tg_release(u);
+            }
+            tg_scope_end();
+            tg_program_free(fused);
+            tg_program_free(plain);
+        }
+    }
+}
+
