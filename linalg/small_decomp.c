@@ -137,6 +137,23 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
  * that: it keeps the root. */
 #define NOT_ORTHOGONAL_double(ga, al, be) ((ga) * (ga) > (EPS_double * EPS_double) * ((al) * (be)))
 #define NOT_ORTHOGONAL_float(ga, al, be) (VABS(float, ga) > EPS_float * VSQRT_float((al) * (be)))
+/* a[i][j] = lane w's A (strides ars, acs), and bad |= the lanes holding a
+ * value that is not finite, above HI in magnitude, or nonzero below LO
+ * (svd's and qr's entry check: those lanes run through LAPACK). */
+#define LOAD_CHECKED(T, N, L, a, bad, HI, LO)                                                                      \
+    do {                                                                                                           \
+        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
+            const T *p = (L)->a[w];                                                                                \
+            for (int i = 0; i < N; i++)                                                                            \
+                for (int j = 0; j < N; j++) a[i][j][w] = p[i * (L)->ars + j * (L)->acs];                           \
+        }                                                                                                          \
+        for (int i = 0; i < N; i++)                                                                                \
+            for (int j = 0; j < N; j++) {                                                                          \
+                v_##T x = VABS(T, a[i][j]);                                                                        \
+                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > HI) | ((x < LO) & (x != 0));                            \
+            }                                                                                                      \
+    } while (0)
+
 #define SVD_RANGE_HI_double 1e70
 #define SVD_RANGE_LO_double 1e-70
 #define SVD_RANGE_HI_float 3e38f
@@ -146,18 +163,9 @@ unsigned tg__small_eigh_lanes(tg_dtype d, int n, bool upper, bool vectors, const
     SMALL_V4 static unsigned svd_lanes_##T##_##N(const tg_small_lanes *L, bool vectors, void *const *vh) {         \
         v_##T a[N][N], v[N][N], zero = {0}, one = zero + 1;                                                       \
         m_##T bad = {0};                                                                                           \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            const T *p = L->a[w];                                                                                  \
-            for (int i = 0; i < N; i++)                                                                            \
-                for (int j = 0; j < N; j++) a[i][j][w] = p[i * L->ars + j * L->acs];                               \
-        }                                                                                                          \
+        LOAD_CHECKED(T, N, L, a, bad, SVD_RANGE_HI_##T, SVD_RANGE_LO_##T);                                         \
         for (int i = 0; i < N; i++)                                                                                \
-            for (int j = 0; j < N; j++) {                                                                          \
-                v_##T x = VABS(T, a[i][j]);                                                                        \
-                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > SVD_RANGE_HI_##T) |                                     \
-                       ((x < SVD_RANGE_LO_##T) & (x != 0));                                                        \
-                v[i][j] = i == j ? one : zero;                                                                     \
-            }                                                                                                      \
+            for (int j = 0; j < N; j++) v[i][j] = i == j ? one : zero;                                             \
         m_##T done = bad;                                                                                          \
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {                                                         \
             /* converged lanes: every pair orthogonal to eps, checked up front \
@@ -269,16 +277,7 @@ unsigned tg__small_svd_lanes(tg_dtype d, int n, bool vectors, const tg_small_lan
     SMALL_V4 static unsigned qr_lanes_##T##_##N(const tg_small_lanes *L) {                                         \
         v_##T a[N][N], q[N][N], tau[N], zero = {0}, one = zero + 1;                                                \
         m_##T bad = {0};                                                                                           \
-        for (int w = 0; w < TG_SMALL_W; w++) {                                                                     \
-            const T *p = L->a[w];                                                                                  \
-            for (int i = 0; i < N; i++)                                                                            \
-                for (int j = 0; j < N; j++) a[i][j][w] = p[i * L->ars + j * L->acs];                               \
-        }                                                                                                          \
-        for (int i = 0; i < N; i++)                                                                                \
-            for (int j = 0; j < N; j++) {                                                                          \
-                v_##T x = VABS(T, a[i][j]);                                                                        \
-                bad |= VISNAN(T, a[i][j] - a[i][j]) | (x > SAFE_HI_##T) | ((x < SAFE_LO_##T) & (x != 0));          \
-            }                                                                                                      \
+        LOAD_CHECKED(T, N, L, a, bad, SAFE_HI_##T, SAFE_LO_##T);                                                   \
         for (int j = 0; j < N; j++) {                                                                              \
             v_##T x2 = zero;                                                                                       \
             for (int i = j + 1; i < N; i++) x2 += a[i][j] * a[i][j];                                               \
