@@ -44,10 +44,16 @@ static red_geom partial_geom(int64_t M, int64_t G) {
     return g;
 }
 
+/* A grid of total workgroups: rows of at most TG_VK_MAX_GROUPS. */
+static void grid_of(int64_t total, uint32_t *gx, uint32_t *gy) {
+    *gx = total > TG_VK_MAX_GROUPS ? TG_VK_MAX_GROUPS : (uint32_t)total;
+    *gy = (uint32_t)((total + *gx - 1) / *gx);
+}
+
 static tg_status record_groups(tg_vkdev *d, const char *pipe, const int32_t *p, int nbuf, const VkBuffer *bufs,
                                int64_t total) {
-    uint32_t gx = total > TG_VK_MAX_GROUPS ? TG_VK_MAX_GROUPS : (uint32_t)total;
-    uint32_t gy = (uint32_t)((total + gx - 1) / gx);
+    uint32_t gx, gy;
+    grid_of(total, &gx, &gy);
     return tg__vk_record(d, pipe, p, nbuf, bufs, gx, gy, 1);
 }
 
@@ -76,41 +82,60 @@ static int32_t dense_runs(const red_geom *g, int64_t base) {
 
 /* ---- sum prod max min all any ---------------------------------------------------- */
 /* G: workgroups per output, or -1 for a thread per output. wide: the u8 pipeline's counts (sum of bools): x holds 32-bit counts
- * (an i32 partial) or bytes, dst 32-bit counts (i32) or int64 words. */
+ * (an i32 partial) or bytes, dst 32-bit counts (i32) or int64 words.
+ * gen: a fusion group's kernel built on reduce.comp (gpu/fused.c) in place
+ * of pipe, reading a virtual dense input (x NULL, base 0) through its own
+ * parameters (p[64..]) and buffers (bindings 2..). */
 static tg_status reduce_pass(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *dst, const red_geom *g,
-                             int64_t G) {
-    int32_t p[64];
+                             int64_t G, const tg_vk_generated *gen) {
+    int32_t p[TG_VK_PARAM_BYTES_MAX / 4] = {0};
     bool per_thread = G < 0;            /* G = -1: a thread per output (p[49]) */
     if (per_thread) G = 1;
     geom_params(p, g, G);
     p[49] = per_thread;
-    vk_loc lx = tg__vk_locate(x), lo = tg__vk_locate(dst);
+    vk_loc lo = tg__vk_locate(dst);
     bool out_wide = dst->dtype == TG_I32 || dst->dtype == TG_I64;
-    p[5] = (int32_t)(lx.byte_off / (size_t)tg__esize(x->dtype));
+    p[5] = x ? (int32_t)(tg__vk_locate(x).byte_off / (size_t)tg__esize(x->dtype)) : 0;
     p[6] = (int32_t)(lo.byte_off / (out_wide ? 4 : (size_t)tg__esize(dst->dtype)));
     p[7] = op;
-    p[46] = x->dtype == TG_I32;
+    p[46] = x && x->dtype == TG_I32;
     p[47] = dst->dtype == TG_I32 ? 1 : dst->dtype == TG_I64 ? 2 : 0;
     p[48] = dense_runs(g, p[5]);
+    int64_t total = per_thread ? (g->M + TG_VK_LOCAL - 1) / TG_VK_LOCAL : g->M * G;
+    if (gen) {
+        memcpy(p + 64, gen->ext, (size_t)gen->n_ext * sizeof *p);
+        VkBuffer bufs[TG_VK_BINDINGS - 1] = {lo.block->buf};
+        for (int i = 0; i < gen->nbuf; i++) bufs[1 + i] = gen->bufs[i];
+        uint32_t gx, gy;
+        grid_of(total, &gx, &gy);
+        pthread_mutex_lock(&d->lock);
+        tg_status st = tg__vk_dispatch_spirv(d, gen->name, gen->code, gen->size, p,
+                                             (size_t)(64 + gen->n_ext) * sizeof *p, 1 + gen->nbuf, bufs, gx, gy, 1);
+        pthread_mutex_unlock(&d->lock);
+        return st;
+    }
+    VkBuffer lx = tg__vk_locate(x).block->buf;
     /* the u8 pipeline also binds the word views (3, 4) of the same blocks */
-    VkBuffer bufs[4] = {lo.block->buf, lx.block->buf, lo.block->buf, lx.block->buf};
-    return record_groups(d, pipe, p, strcmp(pipe, "reduce_u8") == 0 ? 4 : 2, bufs,
-                         per_thread ? (g->M + TG_VK_LOCAL - 1) / TG_VK_LOCAL : g->M * G);
+    VkBuffer bufs[4] = {lo.block->buf, lx, lo.block->buf, lx};
+    return record_groups(d, pipe, p, strcmp(pipe, "reduce_u8") == 0 ? 4 : 2, bufs, total);
 }
 
-static tg_status reduce_run(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *out, const red_geom *g) {
+/* out = the reduction of x (or, with gen, of the virtual input gen reads)
+ * in one pass, or in two through a partial of G per output. */
+static tg_status reduce_run(tg_vkdev *d, const char *pipe, int op, tg_tensor *x, tg_tensor *out, const red_geom *g,
+                            const tg_vk_generated *gen) {
     int64_t G = groups_per_output(g->M, g->R);
     /* short reductions of many outputs: a thread per output fills the device */
-    if (g->R <= 64 && g->M >= 4096 && strcmp(pipe, "reduce_u8") != 0) return reduce_pass(d, pipe, op, x, out, g, -1);
-    if (G == 1) return reduce_pass(d, pipe, op, x, out, g, 1);
+    if (g->R <= 64 && g->M >= 4096 && strcmp(pipe, "reduce_u8") != 0) return reduce_pass(d, pipe, op, x, out, g, -1, gen);
+    if (G == 1) return reduce_pass(d, pipe, op, x, out, g, 1, gen);
     int64_t pshape[2] = {g->M, G};
     /* partial counts of a sum of bools are 32-bit words */
-    tg_dtype pd = out->dtype == TG_I64 ? TG_I32 : x->dtype;
-    tg_tensor *part = tg__vk_alloc(x->storage->device.index, pd, 2, pshape);
+    tg_dtype pd = out->dtype == TG_I64 ? TG_I32 : x ? x->dtype : out->dtype;
+    tg_tensor *part = tg__vk_alloc(out->storage->device.index, pd, 2, pshape);
     if (!part) return tg_last_error_code();
-    tg_status st = reduce_pass(d, pipe, op, x, part, g, G);
+    tg_status st = reduce_pass(d, pipe, op, x, part, g, G, gen);
     red_geom g2 = partial_geom(g->M, G);
-    if (!st) st = reduce_pass(d, pipe, op, part, out, &g2, 1);
+    if (!st) st = reduce_pass(d, pipe, op, part, out, &g2, 1, NULL);
     tg_release(part);       /* safe: later work is ordered after this batch's reads */
     return st;
 }
@@ -133,38 +158,7 @@ tg_status tg__vk_reduce_generated(tg_vkdev *d, int op, int ndim, const int64_t *
     if (!tg__vk_fits32(g.R) || !tg__vk_fits32(g.M) || !tg__vk_fits32(g.M * g.R)) return TG_OK;
     *ran = true;
     if (g.M == 0) return TG_OK;
-    int64_t G = groups_per_output(g.M, g.R);
-    bool per_thread = g.R <= 64 && g.M >= 4096;
-    if (per_thread) G = 1;
-    tg_tensor *part = NULL, *dst = out;
-    if (G > 1) {
-        int64_t pshape[2] = {g.M, G};
-        if (!(part = dst = tg__vk_alloc(out->storage->device.index, out->dtype, 2, pshape))) return tg_last_error_code();
-    }
-    int32_t p[TG_VK_PARAM_BYTES_MAX / 4] = {0};
-    geom_params(p, &g, G);
-    vk_loc lo = tg__vk_locate(dst);
-    p[5] = 0;                            /* the virtual input: element o is the chain at o */
-    p[6] = (int32_t)(lo.byte_off / (size_t)tg__esize(dst->dtype));
-    p[7] = op;
-    p[48] = dense_runs(&g, 0);
-    p[49] = per_thread;
-    memcpy(p + 64, k->ext, (size_t)k->n_ext * sizeof *p);
-    VkBuffer bufs[TG_VK_BINDINGS - 1] = {lo.block->buf};
-    for (int i = 0; i < k->nbuf; i++) bufs[1 + i] = k->bufs[i];
-    int64_t total = per_thread ? (g.M + TG_VK_LOCAL - 1) / TG_VK_LOCAL : g.M * G;
-    uint32_t gx = total > TG_VK_MAX_GROUPS ? TG_VK_MAX_GROUPS : (uint32_t)total;
-    uint32_t gy = (uint32_t)((total + gx - 1) / gx);
-    pthread_mutex_lock(&d->lock);
-    tg_status st = tg__vk_dispatch_spirv(d, k->name, k->code, k->size, p, (size_t)(64 + k->n_ext) * sizeof *p,
-                                         1 + k->nbuf, bufs, gx, gy, 1);
-    pthread_mutex_unlock(&d->lock);
-    if (!st && part) {
-        red_geom g2 = partial_geom(g.M, G);
-        st = reduce_pass(d, out->dtype == TG_F64 ? "reduce_f64" : "reduce_f32", op, part, out, &g2, 1);
-    }
-    tg_release(part);
-    return st;
+    return reduce_run(d, out->dtype == TG_F64 ? "reduce_f64" : "reduce_f32", op, NULL, out, &g, k);
 }
 
 /* ---- argmax argmin ---------------------------------------------------------------- */
@@ -260,7 +254,7 @@ static tg_status complex_sum(const tg_op_call *c, tg_vkdev *d, tg_tensor *x, tg_
             st = tg__vk_unsupported(c, x, "%s (more than 2^31 elements)", "this size");
         int64_t n2 = g.M, one = 1;
         tg_tensor *yr = st ? NULL : tg__make_view(y, rt, 1, &n2, &one, 2 * y->offset);      /* y is contiguous */
-        if (!st) st = yr ? reduce_run(d, rt == TG_F64 ? "reduce_f64" : "reduce_f32", 0, xr, yr, &g) : TG_ERR_MEMORY;
+        if (!st) st = yr ? reduce_run(d, rt == TG_F64 ? "reduce_f64" : "reduce_f32", 0, xr, yr, &g, NULL) : TG_ERR_MEMORY;
         tg_release(yr);
     }
     tg_release(xr);
@@ -321,13 +315,13 @@ tg_status tg__vk_reduce_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
             if (mask[i]) g.rst[r++] = b->strides[i];
             else g.kst[k++] = b->strides[i];
         }
-        tg_status st = reduce_run(d, "reduce_u8", which == 4 ? OP_MIN : OP_MAX, b, out[0], &g);
+        tg_status st = reduce_run(d, "reduce_u8", which == 4 ? OP_MIN : OP_MAX, b, out[0], &g, NULL);
         tg_release(b);
         return st;
     }
     char pipe[32];
     snprintf(pipe, sizeof pipe, "reduce_%s", xd == TG_BOOL ? "u8" : cprod ? tg_dtype_name(xd) : tg__vk_sfx(xd));
-    return reduce_run(d, pipe, which, x, out[0], &g);
+    return reduce_run(d, pipe, which, x, out[0], &g, NULL);
 }
 
 #else
