@@ -35,16 +35,21 @@ typedef struct fft_attr {
     int axes[TG_MAX_DIMS];
 } fft_attr;
 
-static fft_attr read_attrs(const tg_attrs *a) {
-    fft_attr r = {.sign = (int)a->i[0], .scale = (int)a->i[1], .n_last = a->i[2], .naxes = (int)a->i[3]};
-    for (int k = 0; k < r.naxes && k < TG_MAX_DIMS; k++) r.axes[k] = (int)a->i[4 + k];
-    return r;
+/* Filled in place: returning the struct made GCC copy it through the stack
+ * with mismatched widths (a store-forwarding stall on every call). */
+static void read_attrs(const tg_attrs *a, fft_attr *r) {
+    r->sign = (int)a->i[0];
+    r->scale = (int)a->i[1];
+    r->n_last = a->i[2];
+    r->naxes = (int)a->i[3];
+    for (int k = 0; k < r->naxes && k < TG_MAX_DIMS; k++) r->axes[k] = (int)a->i[4 + k];
 }
 
 static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
     int kind = *(const int *)c->def->impl;
     const tg_meta *x = &c->in[0];
-    fft_attr a = read_attrs(c->attrs);
+    fft_attr a;
+    read_attrs(c->attrs, &a);
     bool cplx = x->dtype == TG_C64 || x->dtype == TG_C128;
     bool real = x->dtype == TG_F32 || x->dtype == TG_F64;
     if (kind == TG_FFT_R2C ? !real : !cplx)
@@ -86,7 +91,8 @@ static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
 
 static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     int kind = *(const int *)c->def->impl;
-    fft_attr a = read_attrs(c->attrs);
+    fft_attr a;
+    read_attrs(c->attrs, &a);
     tg_tensor *x = in[0], *y = out[0];
     if (tg__numel(y->ndim, y->shape) == 0) return TG_OK;
     /* Out-of-place c2c and r2c plans preserve their input, so FFTW reads x
@@ -144,14 +150,16 @@ static tg_status fft_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor
 static tg_status c2c_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
     (void)in; (void)out;
-    fft_attr a = read_attrs(c->attrs);
+    fft_attr a;
+    read_attrs(c->attrs, &a);
     ic[0] = tg__fft_c2c(g[0], -a.sign, a.scale, a.naxes, a.axes);
     return TG_RULE_RESULT(ic[0]);
 }
 static tg_status r2c_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
     (void)out;
-    fft_attr a = read_attrs(c->attrs);
+    fft_attr a;
+    read_attrs(c->attrs, &a);
     int last = a.axes[a.naxes - 1];
     int64_t pads[2 * TG_MAX_DIMS] = {0};
     pads[2 * last + 1] = in[0]->shape[last] - g[0]->shape[last];
@@ -162,7 +170,8 @@ static tg_status r2c_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
 static tg_status c2r_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
                          tg_tensor **ic) {
     (void)out;
-    fft_attr a = read_attrs(c->attrs);
+    fft_attr a;
+    read_attrs(c->attrs, &a);
     int last = a.axes[a.naxes - 1];
     int64_t n = a.n_last, m = in[0]->shape[last];
     tg_tensor *r = tg__fft_r2c(g[0], a.scale, a.naxes, a.axes);
@@ -180,7 +189,8 @@ static tg_status fft_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
                          tg_tensor **ot) {
     (void)in; (void)out;
     int kind = *(const int *)c->def->impl;
-    fft_attr a = read_attrs(c->attrs);
+    fft_attr a;
+    read_attrs(c->attrs, &a);
     if (kind == TG_FFT_C2C) ot[0] = tg__fft_c2c(t[0], a.sign, a.scale, a.naxes, a.axes);
     else if (kind == TG_FFT_R2C) ot[0] = tg__fft_r2c(t[0], a.scale, a.naxes, a.axes);
     else ot[0] = tg__fft_c2r(t[0], a.scale, a.n_last, a.naxes, a.axes);
@@ -204,7 +214,16 @@ static tg_tensor *apply(const tg_op_def *def, tg_tensor *x, int sign, int scale,
         tg__error(TG_ERR_ARG, "tg_%s: invalid number of axes %d", def->name, naxes);
         return NULL;
     }
-    tg_attrs at = {.n_int = 4 + naxes, .i = {sign, scale, n_last, naxes}};
+    /* only the used fields are set: zeroing all of tg_attrs costs more than
+     * the rest of this function */
+    tg_attrs at;
+    at.n_int = 4 + naxes;
+    at.n_real = 0;
+    at.str = NULL;
+    at.i[0] = sign;
+    at.i[1] = scale;
+    at.i[2] = n_last;
+    at.i[3] = naxes;
     for (int k = 0; k < naxes; k++) at.i[4 + k] = axes[k];
     return tg__apply1(def, 1, &x, &at);
 }

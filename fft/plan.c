@@ -160,21 +160,23 @@ static void run_plan(const tg_fft_problem *p, void *plan, void *in, void *out) {
 /* Each thread's last cache hit, checked before taking the lock: repeated
  * transforms of one problem (the common case) skip the lock and the scan.
  * Cached plans live until exit, so the copy stays valid. */
-static _Thread_local entry last_hit;
-static _Thread_local bool have_last_hit;
+static _Thread_local struct {
+    entry e;
+    bool valid;
+} last_hit;
 
 void *tg__fft_plan_acquire(const tg_fft_problem *p, void *in, void *out, bool *owned) {
     int ai = p->dtype ? fftw_alignment_of(in) : fftwf_alignment_of(in);
     int ao = p->dtype ? fftw_alignment_of(out) : fftwf_alignment_of(out);
     *owned = false;
-    if (have_last_hit && same_problem(&last_hit, p, ai, ao)) return last_hit.plan;
+    if (last_hit.valid && same_problem(&last_hit.e, p, ai, ao)) return last_hit.e.plan;
     void *plan = NULL;
     pthread_mutex_lock(&cache_lock);
     for (int i = 0; i < cache_n; i++)
         if (same_problem(&cache[i], p, ai, ao)) {
             plan = cache[i].plan;
-            last_hit = cache[i];
-            have_last_hit = true;
+            last_hit.e = cache[i];
+            last_hit.valid = true;
             break;
         }
     if (!plan) {
@@ -194,8 +196,8 @@ void *tg__fft_plan_acquire(const tg_fft_problem *p, void *in, void *out, bool *o
         if (cache_n < cache_cap) {
             cache[cache_n++] = (entry){.p = *p, .align_in = ai, .align_out = ao, .threads = threads,
                                        .flags = planner_flags, .plan = plan};
-            last_hit = cache[cache_n - 1];
-            have_last_hit = true;
+            last_hit.e = cache[cache_n - 1];
+            last_hit.valid = true;
         } else {
             *owned = true;
         }

@@ -19,11 +19,7 @@
 struct tg_node;
 void tg__node_release(struct tg_node *n) __attribute__((weak));
 
-/* ---- tensor headers --------------------------------------------------- */
-static _Thread_local tg_tensor *header_cache[HEADER_CACHE_MAX];
-static _Thread_local int header_cached;
-
-/* ---- storage ---------------------------------------------------------- */
+/* ---- tensor headers and storage ---------------------------------------- */
 /* Storage blocks are recycled through per-thread bins of size classes (64
  * bytes, then four classes per power of two), up to CACHE_BUDGET bytes per
  * thread. Handing memory back to the system at every scope end costs a page
@@ -31,8 +27,18 @@ static _Thread_local int header_cached;
 #define SMALL_BYTES 64
 #define N_CLASSES 168   /* up to 2^46 bytes */
 #define CACHE_BUDGET ((size_t)256 << 20)
-static _Thread_local tg_storage *bins[N_CLASSES];
-static _Thread_local size_t cached_bytes, cached_large;
+
+/* A thread's caches: tensor headers and storage bins. One thread-local
+ * object rather than several, so that in the shared library (TLS reached
+ * through a descriptor call per variable) a function finds them all with
+ * one call. */
+static _Thread_local struct {
+    tg_tensor *headers[HEADER_CACHE_MAX];
+    int n_headers;
+    bool registered;              /* cache_flush runs at thread exit */
+    tg_storage *bins[N_CLASSES];
+    size_t cached_bytes, cached_large;
+} tc;
 
 /* Work whose tensors peak above CACHE_BUDGET (an einsum network's
  * intermediates: 330 MB) would hand the excess back at every call and
@@ -53,9 +59,9 @@ static void large_free(size_t cap) {
 }
 /* Small blocks share CACHE_BUDGET; large ones may fill the peak. */
 static bool cache_takes(size_t cap) {
-    if (cap < LARGE_BYTES) return cached_bytes - cached_large + cap <= CACHE_BUDGET;
+    if (cap < LARGE_BYTES) return tc.cached_bytes - tc.cached_large + cap <= CACHE_BUDGET;
     size_t peak = atomic_load(&large_peak);
-    return cached_large + cap <= (peak > CACHE_BUDGET ? peak : CACHE_BUDGET);
+    return tc.cached_large + cap <= (peak > CACHE_BUDGET ? peak : CACHE_BUDGET);
 }
 static void cache_register(void);
 static void scopes_free(void);
@@ -80,11 +86,11 @@ tg_storage *tg__storage_new(size_t nbytes) {
         return NULL;
     }
     int c = class_of(nbytes);
-    tg_storage *s = bins[c];
+    tg_storage *s = tc.bins[c];
     if (s) {
-        bins[c] = s->next_free;
-        cached_bytes -= s->capacity;
-        if (s->capacity >= LARGE_BYTES) cached_large -= s->capacity;
+        tc.bins[c] = s->next_free;
+        tc.cached_bytes -= s->capacity;
+        if (s->capacity >= LARGE_BYTES) tc.cached_large -= s->capacity;
     } else {
         size_t body = class_bytes(c);
         if (head + body >= HUGE_THRESHOLD) {
@@ -123,17 +129,17 @@ void tg__storage_release(tg_storage *s) {
     if (!s->external && cache_takes(s->capacity)) {
         cache_register();
         int c = class_of(s->capacity);
-        s->next_free = bins[c];
-        bins[c] = s;
-        cached_bytes += s->capacity;
-        if (s->capacity >= LARGE_BYTES) cached_large += s->capacity;
+        s->next_free = tc.bins[c];
+        tc.bins[c] = s;
+        tc.cached_bytes += s->capacity;
+        if (s->capacity >= LARGE_BYTES) tc.cached_large += s->capacity;
         return;
     }
     free(s);
 }
 
 static tg_tensor *header_alloc(void) {
-    tg_tensor *t = header_cached ? header_cache[--header_cached] : malloc(sizeof(tg_tensor));
+    tg_tensor *t = tc.n_headers ? tc.headers[--tc.n_headers] : malloc(sizeof(tg_tensor));
     if (!t) tg__error(TG_ERR_MEMORY, "out of memory for a tensor header");
     return t;
 }
@@ -143,24 +149,23 @@ static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static void cache_flush(void *unused) {
     (void)unused;
-    while (header_cached) free(header_cache[--header_cached]);
+    while (tc.n_headers) free(tc.headers[--tc.n_headers]);
     for (int c = 0; c < N_CLASSES; c++)
-        while (bins[c]) { tg_storage *s = bins[c]; bins[c] = s->next_free; free(s); }
-    cached_bytes = cached_large = 0;
+        while (tc.bins[c]) { tg_storage *s = tc.bins[c]; tc.bins[c] = s->next_free; free(s); }
+    tc.cached_bytes = tc.cached_large = 0;
     scopes_free();
 }
 static void cache_key_init(void) { pthread_key_create(&cache_key, cache_flush); }
-static _Thread_local bool cache_registered;
 static void cache_register(void) {
-    if (cache_registered) return;
-    cache_registered = true;
+    if (tc.registered) return;
+    tc.registered = true;
     pthread_once(&cache_once, cache_key_init);
     pthread_setspecific(cache_key, (void *)1);
 }
 
 static void header_free(tg_tensor *t) {
-    if (header_cached == 0) cache_register();
-    if (header_cached < HEADER_CACHE_MAX) header_cache[header_cached++] = t;
+    if (tc.n_headers == 0) cache_register();
+    if (tc.n_headers < HEADER_CACHE_MAX) tc.headers[tc.n_headers++] = t;
     else free(t);
 }
 
