@@ -78,9 +78,14 @@ static bool chunk_new(tg_vkdev *d, pchunk *c) {
     VkPhysicalDeviceMemoryProperties mp;
     vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
     const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    uint32_t t = 0;
-    while (t < mp.memoryTypeCount &&
-           !((req.memoryTypeBits & (1u << t)) && (mp.memoryTypes[t].propertyFlags & want) == want)) t++;
+    /* the device's parameter type (device-local where it can be: every
+     * replay reads these blocks), else any host-visible coherent type */
+    uint32_t t = d->param_type;
+    if (!(req.memoryTypeBits & (1u << t))) {
+        t = 0;
+        while (t < mp.memoryTypeCount &&
+               !((req.memoryTypeBits & (1u << t)) && (mp.memoryTypes[t].propertyFlags & want) == want)) t++;
+    }
     VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
                                 .memoryTypeIndex = t};
     void *map = NULL;

@@ -168,7 +168,7 @@ static bool pick_memory(tg_vkdev *d) {
             (heap < 0 || mp.memoryHeaps[h].size > mp.memoryHeaps[heap].size)) heap = (int)h;
     if (heap < 0) heap = 0;
     const VkMemoryPropertyFlags hv = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    int direct = -1, local = -1, staging = -1;
+    int direct = -1, local = -1, staging = -1, bar = -1;
     for (uint32_t t = 0; t < mp.memoryTypeCount; t++) {
         VkMemoryPropertyFlags f = mp.memoryTypes[t].propertyFlags;
         if ((int)mp.memoryTypes[t].heapIndex == heap && (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)) {
@@ -176,6 +176,7 @@ static bool pick_memory(tg_vkdev *d) {
             if (local < 0) local = (int)t;
         }
         if ((f & hv) == hv && staging < 0) staging = (int)t;
+        if ((f & hv) == hv && (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && bar < 0) bar = (int)t;
     }
     if (local < 0 || staging < 0) return false;
     const char *force = getenv("TANGENT_VK_STAGING");
@@ -183,6 +184,11 @@ static bool pick_memory(tg_vkdev *d) {
     d->mem_type = (uint32_t)(use_direct ? direct : local);
     d->host_visible = use_direct;
     d->staging_type = (uint32_t)staging;
+    /* Every dispatch reads its parameter block first. In host memory (a
+     * discrete GPU's staging type) that read crosses the bus once per
+     * kernel; in the device-local window of the BAR (any discrete GPU has
+     * one, ReBAR or not) it stays on the card. The host only writes there. */
+    d->param_type = (uint32_t)(bar >= 0 && !(force && *force && *force != '0') ? bar : staging);
     d->heap_size = mp.memoryHeaps[heap].size;
     return true;
 }
@@ -307,7 +313,7 @@ static tg_status create_device(tg_vkdev *d) {
     d->cur = 0;
     d->cmd = d->frames[0].cmd;
 
-    /* parameter arena: host-visible, coherent */
+    /* parameter arena: host-visible, coherent (device-local where it can be) */
     d->psize = PARAM_ARENA;
     VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = d->psize * TG_VK_FRAMES,
                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
@@ -317,7 +323,7 @@ static tg_status create_device(tg_vkdev *d) {
     vkGetBufferMemoryRequirements(d->dev, d->pbuf, &req);
     VkPhysicalDeviceMemoryProperties mp;
     vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
-    uint32_t pt = d->staging_type;
+    uint32_t pt = d->param_type;
     if (!(req.memoryTypeBits & (1u << pt))) {
         for (pt = 0; pt < mp.memoryTypeCount; pt++) {
             VkMemoryPropertyFlags fl = mp.memoryTypes[pt].propertyFlags;

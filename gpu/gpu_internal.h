@@ -88,6 +88,8 @@ typedef struct tg_vkdev {
     uint32_t mem_type;              /* tensors' memory type */
     bool host_visible;              /* tensors' memory is mapped: no staging */
     uint32_t staging_type;          /* host-visible, coherent */
+    uint32_t param_type;            /* kernel parameters: device-local and host-visible
+                                     * where the device has such a type, else staging_type */
     VkDeviceSize heap_size, heap_used;
     size_t block_size, max_buffer;
     vk_block *blocks[TG_VK_MAX_BLOCKS];
