@@ -75,21 +75,12 @@ static bool chunk_new(tg_vkdev *d, pchunk *c) {
     if (vkCreateBuffer(d->dev, &bci, NULL, &c->buf) != VK_SUCCESS) return false;
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(d->dev, c->buf, &req);
-    VkPhysicalDeviceMemoryProperties mp;
-    vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
-    const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    /* the device's parameter type (device-local where it can be: every
-     * replay reads these blocks), else any host-visible coherent type */
-    uint32_t t = d->param_type;
-    if (!(req.memoryTypeBits & (1u << t))) {
-        t = 0;
-        while (t < mp.memoryTypeCount &&
-               !((req.memoryTypeBits & (1u << t)) && (mp.memoryTypes[t].propertyFlags & want) == want)) t++;
-    }
+    /* device-local where it can be: every replay reads these blocks */
+    uint32_t t = tg__vk_param_memory_type(d, req.memoryTypeBits);
     VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
                                 .memoryTypeIndex = t};
     void *map = NULL;
-    bool ok = t < mp.memoryTypeCount && vkAllocateMemory(d->dev, &mai, NULL, &c->mem) == VK_SUCCESS &&
+    bool ok = t != UINT32_MAX && vkAllocateMemory(d->dev, &mai, NULL, &c->mem) == VK_SUCCESS &&
               vkBindBufferMemory(d->dev, c->buf, c->mem, 0) == VK_SUCCESS &&
               vkMapMemory(d->dev, c->mem, 0, VK_WHOLE_SIZE, 0, &map) == VK_SUCCESS;
     c->map = map;

@@ -180,7 +180,8 @@ static bool pick_memory(tg_vkdev *d) {
     }
     if (local < 0 || staging < 0) return false;
     const char *force = getenv("TANGENT_VK_STAGING");
-    bool use_direct = direct >= 0 && !(force && *force && *force != '0');
+    bool staged = force && *force && *force != '0';
+    bool use_direct = direct >= 0 && !staged;
     d->mem_type = (uint32_t)(use_direct ? direct : local);
     d->host_visible = use_direct;
     d->staging_type = (uint32_t)staging;
@@ -188,9 +189,19 @@ static bool pick_memory(tg_vkdev *d) {
      * discrete GPU's staging type) that read crosses the bus once per
      * kernel; in the device-local window of the BAR (any discrete GPU has
      * one, ReBAR or not) it stays on the card. The host only writes there. */
-    d->param_type = (uint32_t)(bar >= 0 && !(force && *force && *force != '0') ? bar : staging);
+    d->param_type = (uint32_t)(bar >= 0 && !staged ? bar : staging);
     d->heap_size = mp.memoryHeaps[heap].size;
     return true;
+}
+
+uint32_t tg__vk_param_memory_type(const tg_vkdev *d, uint32_t allowed) {
+    if (allowed & (1u << d->param_type)) return d->param_type;
+    VkPhysicalDeviceMemoryProperties mp;
+    vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
+    const VkMemoryPropertyFlags hv = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    for (uint32_t t = 0; t < mp.memoryTypeCount; t++)
+        if ((allowed & (1u << t)) && (mp.memoryTypes[t].propertyFlags & hv) == hv) return t;
+    return UINT32_MAX;
 }
 
 /* The cooperative-matrix shape gpu/shaders/matmul_coop.comp is written for:
@@ -321,17 +332,8 @@ static tg_status create_device(tg_vkdev *d) {
         return tg__error(TG_ERR_DEVICE, "%s: cannot create the parameter buffer", d->label);
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(d->dev, d->pbuf, &req);
-    VkPhysicalDeviceMemoryProperties mp;
-    vkGetPhysicalDeviceMemoryProperties(d->phys, &mp);
-    uint32_t pt = d->param_type;
-    if (!(req.memoryTypeBits & (1u << pt))) {
-        for (pt = 0; pt < mp.memoryTypeCount; pt++) {
-            VkMemoryPropertyFlags fl = mp.memoryTypes[pt].propertyFlags;
-            if ((req.memoryTypeBits & (1u << pt)) && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
-                (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) break;
-        }
-        if (pt == mp.memoryTypeCount) return tg__error(TG_ERR_DEVICE, "%s: no host-visible memory", d->label);
-    }
+    uint32_t pt = tg__vk_param_memory_type(d, req.memoryTypeBits);
+    if (pt == UINT32_MAX) return tg__error(TG_ERR_DEVICE, "%s: no host-visible memory", d->label);
     VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
                                 .memoryTypeIndex = pt};
     void *map = NULL;

@@ -129,6 +129,10 @@ tg_vkdev *tg__vk_dev(int index, const char *op);
 /* Debug output on stderr only when TANGENT_DEBUG is set. */
 void tg__vk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *tg__vk_result_name(VkResult r);
+/* The memory type for kernel parameters among those allowed (a bit per
+ * type): param_type, else the first host-visible, coherent type;
+ * UINT32_MAX when none is allowed. */
+uint32_t tg__vk_param_memory_type(const tg_vkdev *d, uint32_t allowed);
 
 /* Under dev->lock: */
 /* Recording open for the calling thread: d->cmd is its capture's command
