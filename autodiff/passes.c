@@ -1,6 +1,7 @@
 /* Graph passes run by tg_compile (DESIGN.md section 5): dead-code
- * elimination, common-subexpression elimination, constant folding and
- * algebraic simplification. They work on a graph's copy: a value that a
+ * elimination, common-subexpression elimination, constant folding,
+ * algebraic simplification, and the join of a solve's factorisation whose
+ * factors no derivative reads. They work on a graph's copy: a value that a
  * pass proves equal to another is aliased to it, nodes that are no longer
  * needed are dropped, and the node list is compacted at the end. */
 #include "autodiff/graph.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 
 extern const tg_op_def tg_op_mul, tg_op_add, tg_op_sub, tg_op_permute, tg_op_reshape;
+extern const tg_op_def tg_op_linalg_solve, tg_op_linalg_solve_factor, tg_op_linalg_solve_lu;
 
 typedef struct {
     tg_graph *g;
@@ -202,6 +204,40 @@ static int dce(pass_state *s) {
     return removed;
 }
 
+/* ---- solves whose factors nothing else reads ------------------------------------ */
+/* A traced solve is linalg_solve_factor (A) -> (F, piv) then
+ * linalg_solve_lu (A, B, F, piv) (linalg/solve_lu.c), so that derivative
+ * rules solve with F instead of factoring A again. Where the forward solve
+ * is F's only reader (no gradient in the program, or one that DCE left
+ * without it), the pair becomes the one linalg_solve node eager mode runs:
+ * no n x n factor buffer kept, and small matrices take the fused kernel. */
+static int join_solves(pass_state *s) {
+    tg_graph *g = s->g;
+    int *readers = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *readers);
+    if (!readers) return 0;
+    for (int k = 0; k < g->n_nodes; k++)
+        if (!s->dead[k])
+            for (int i = 0; i < g->nodes[k].n_in; i++) readers[resolve(s, g->nodes[k].in[i])]++;
+    for (int j = 0; j < g->n_out; j++) readers[resolve(s, g->outputs[j])]++;
+    int joined = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        tg_gnode *nd = &g->nodes[k];
+        if (s->dead[k] || nd->def != &tg_op_linalg_solve_lu || nd->attrs.i[0] != 0) continue;
+        int f = resolve(s, nd->in[2]), piv = resolve(s, nd->in[3]), p = g->values[f].producer;
+        if (p < 0 || s->dead[p] || g->nodes[p].def != &tg_op_linalg_solve_factor) continue;
+        const tg_gnode *fac = &g->nodes[p];
+        if (fac->out[0] != f || fac->out[1] != piv || resolve(s, fac->in[0]) != resolve(s, nd->in[0])) continue;
+        if (readers[f] != 1 || readers[piv] != 1) continue;
+        nd->def = &tg_op_linalg_solve;
+        nd->n_in = 2;                       /* A, B: the array keeps its size, compact() frees it */
+        memset(&nd->attrs, 0, sizeof nd->attrs);
+        s->dead[p] = true;
+        joined++;
+    }
+    free(readers);
+    return joined;
+}
+
 /* Rewrites inputs through the aliases and drops dead nodes. */
 static void compact(pass_state *s) {
     tg_graph *g = s->g;
@@ -236,6 +272,7 @@ tg_status tg__graph_passes(tg_graph *g) {
         if (!changed) break;
     }
     dce(&s);
+    join_solves(&s);      /* after DCE: a dropped gradient no longer reads F */
     compact(&s);
     free(s.alias);
     free(s.dead);

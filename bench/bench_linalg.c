@@ -13,7 +13,10 @@
  *                                solve sum(X); eigh sum(w) + sum(V); qr sum(Q) + sum(R);
  *                                lu sum(L) + sum(U); svd_s sum(S). vjp: forward + reverse
  *                                pass from scratch (tg_vjp); jvp: forward with one
- *                                tangent direction (tg_jvp).
+ *                                tangent direction (tg_jvp). These rows also time
+ *                                the traced form ("tangent-traced"): the loss traced
+ *                                once, tg_graph_value_and_grad or tg_graph_jvp of it
+ *                                compiled outside the timing, then tg_run.
  * The direct call ("lapacke" rows) copies the input (LAPACK overwrites it)
  * and calls the column-major LAPACKE driver: gesv, syevd ('V', lower),
  * geqrf + orgqr, gesdd ('S'); a batch is a loop of those calls. */
@@ -40,6 +43,7 @@ typedef struct {
     double *work_a, *work_b; /* direct call's copies */
     double *out, *out2;
     lapack_int *ipiv;
+    tg_program *prog;        /* the traced derivative (grad rows) */
 } job;
 
 static void die(const char *what) {
@@ -101,6 +105,38 @@ static void run_tangent(void *p) {
     }
     if (st != TG_OK) die(j->name);
     tg_scope_end();
+}
+
+/* The compiled gradient (value and grad) or JVP program of loss_fn at the
+ * job's shapes. */
+static void compile_traced(job *j) {
+    int n_in = j->op == OP_SOLVE ? 2 : 1;
+    char shapes[2][64];
+    tg_spec specs[2];
+    tg_tensor *in[2] = {j->a, j->b};
+    for (int i = 0; i < n_in; i++) {
+        int len = 0;
+        for (int d = 0; d < tg_ndim(in[i]); d++)
+            len += snprintf(shapes[i] + len, sizeof shapes[i] - (size_t)len, "%s%lld", d ? ", " : "",
+                            (long long)tg_dim(in[i], d));
+        specs[i] = (tg_spec){TG_F64, shapes[i]};
+    }
+    tg_graph *g = tg_trace(loss_fn, j, n_in, specs, 1);
+    if (!g) die("tracing");
+    tg_graph *d = j->mode == MODE_VJP ? tg_graph_value_and_grad(g, n_in, (int[]){0, 1}) : tg_graph_jvp(g);
+    if (!d) die("the derivative graph");
+    j->prog = tg_compile(d, NULL);
+    if (!j->prog) die("compiling");
+    tg_graph_free(d);
+    tg_graph_free(g);
+}
+
+static void run_traced(void *p) {
+    job *j = p;
+    tg_tensor *in[4] = {j->a, j->b, j->da, j->db}, *out[3] = {NULL, NULL, NULL};
+    if (j->op != OP_SOLVE) in[1] = j->da;          /* jvp inputs: primals, then tangents */
+    if (tg_run(j->prog, in, out) != TG_OK) die(j->name);
+    for (int i = 0; i < 3; i++) tg_release(out[i]);
 }
 
 /* ---- direct LAPACKE -------------------------------------------------------- */
@@ -223,6 +259,7 @@ static void free_job(job *j) {
     free(j->out);
     free(j->out2);
     free(j->ipiv);
+    tg_program_free(j->prog);
 }
 
 int main(int argc, char **argv) {
@@ -244,13 +281,14 @@ int main(int argc, char **argv) {
         tg_scope_begin();
         make_inputs(j, (uint64_t)k + 1);
         tg_scope_end();
-        bool direct = j->mode == MODE_PRIMAL && j->op != OP_SVD_S;
-        bench_fn fns[2] = {run_tangent, run_lapacke};
+        bool direct = j->mode == MODE_PRIMAL && j->op != OP_SVD_S, traced = j->mode != MODE_PRIMAL;
+        if (traced) compile_traced(j);
+        bench_fn fns[2] = {run_tangent, direct ? run_lapacke : run_traced};
         double med[2];
-        int samples;
-        bench_measure(direct ? 2 : 1, fns, j, med, &samples);
-        const char *impl[2] = {"tangent", "lapacke"};
-        for (int q = 0; q < (direct ? 2 : 1); q++) {
+        int samples, nfn = direct || traced ? 2 : 1;
+        bench_measure(nfn, fns, j, med, &samples);
+        const char *impl[2] = {"tangent", direct ? "lapacke" : "tangent-traced"};
+        for (int q = 0; q < nfn; q++) {
             printf("{\"suite\": \"linalg\", \"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, \"median_ns\": %.1f}\n",
                    j->name, impl[q], threads, med[q]);
             fprintf(stderr, "  %-34s %-8s %dT %14.1f ns (%d samples)\n", j->name, impl[q], threads, med[q], samples);

@@ -86,9 +86,13 @@ const tg_op_def tg_op_linalg_solve = {.name = "linalg_solve", .n_in = 2, .n_out 
 
 tg_tensor *tg__linalg_solve_mat(tg_tensor *a, tg_tensor *b) {
     if (!a || !b) return NULL;
-    /* a solve that will be differentiated keeps A's factors for its rules */
-    if (!tg__is_tracer(a) && !tg__is_tracer(b) && a->storage->device.kind == TG_CPU &&
-        b->storage->device.kind == TG_CPU && (tg__linalg_will_differentiate(a) || tg__linalg_will_differentiate(b)))
+    /* A solve that will be differentiated keeps A's factors for its rules.
+     * A traced solve always does (a gradient transform may come later):
+     * tg_compile joins the two nodes back into one solve when nothing else
+     * reads the factors (autodiff/passes.c). */
+    bool traced = tg__is_tracer(a) || tg__is_tracer(b);
+    if (traced || (a->storage->device.kind == TG_CPU && b->storage->device.kind == TG_CPU &&
+                   (tg__linalg_will_differentiate(a) || tg__linalg_will_differentiate(b))))
         return tg__linalg_solve_reusing_lu(a, b);
     tg_tensor *in[2] = {a, b};
     return tg__apply1(&tg_op_linalg_solve, 2, in, NULL);

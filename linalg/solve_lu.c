@@ -13,10 +13,14 @@
  *                    X-dot = A^{-1} (B-dot - A-dot X);
  *     X = A^{-H} B:  B-bar = A^{-1} X-bar, A-bar = -X B-bar^H,
  *                    X-dot = A^{-H} (B-dot - A-dot^H X).
- * Both rules use linalg_solve_lu again, so higher orders reuse F too. */
+ * Both rules use linalg_solve_lu again, so higher orders reuse F too.
+ * Traced solves take this form too; tg_compile joins factor and solve back
+ * into one linalg_solve where no rule reads F (autodiff/passes.c). Device
+ * tensors run both on the host, as linalg_solve does (gpu/host.c). */
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
+#include "gpu/gpu.h"
 
 /* ---- the factorisation ---------------------------------------------------- */
 static tg_status factor_infer(const tg_op_call *c, tg_meta *out) {
@@ -86,9 +90,9 @@ done:
     return st;
 }
 
-static const tg_op_def tg_op_linalg_solve_factor = {.name = "linalg_solve_factor", .n_in = 1, .n_out = 2,
-                                                    .flags = TG_OP_NONDIFF, .infer = factor_infer,
-                                                    .kernel = {[TG_CPU] = factor_kernel}};
+const tg_op_def tg_op_linalg_solve_factor = {.name = "linalg_solve_factor", .n_in = 1, .n_out = 2,
+                                             .flags = TG_OP_NONDIFF, .infer = factor_infer,
+                                             .kernel = {[TG_CPU] = factor_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)}};
 
 /* ---- the solve with the factors -------------------------------------------- */
 static tg_status slu_infer(const tg_op_call *c, tg_meta *out) {
@@ -217,8 +221,9 @@ static tg_status slu_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     return TG_RULE_RESULT(ot[0]);
 }
 
-static const tg_op_def tg_op_linalg_solve_lu = {.name = "linalg_solve_lu", .n_in = 4, .n_out = 1, .infer = slu_infer,
-                                                .kernel = {[TG_CPU] = slu_kernel}, .vjp = slu_vjp, .jvp = slu_jvp};
+const tg_op_def tg_op_linalg_solve_lu = {.name = "linalg_solve_lu", .n_in = 4, .n_out = 1, .infer = slu_infer,
+                                         .kernel = {[TG_CPU] = slu_kernel, [TG_VULKAN] = TG_VK(tg__vk_host_kernel)},
+                                         .vjp = slu_vjp, .jvp = slu_jvp};
 
 static tg_tensor *solve_lu_apply(tg_tensor *a, tg_tensor *b, tg_tensor *f, tg_tensor *piv, bool adjoint) {
     tg_tensor *in[4] = {a, b, f, piv};
@@ -229,7 +234,8 @@ static tg_tensor *solve_lu_apply(tg_tensor *a, tg_tensor *b, tg_tensor *f, tg_te
 tg_tensor *tg__linalg_solve_reusing_lu(tg_tensor *a, tg_tensor *b) {
     tg_scope_begin();
     tg_tensor *fp[2] = {NULL, NULL}, *x = NULL;
-    tg_tensor *ad = tg_detach(a);
+    /* the factors carry no gradient (a traced node of a NONDIFF op has none) */
+    tg_tensor *ad = tg__is_tracer(a) ? a : tg_detach(a);
     tg_status st = ad ? tg__apply(&tg_op_linalg_solve_factor, 1, &ad, NULL, 2, fp) : tg_last_error_code();
     if (!st) x = tg_keep(solve_lu_apply(a, b, fp[0], fp[1], false));
     tg_scope_end();

@@ -451,3 +451,45 @@ Test(gpu_program, constants_stay_on_the_device) {
     tg_graph_free(g);
     tg_release(want); tg_release(gx); tg_release(x); tg_release(c);
 }
+
+/* loss(A, B) = sum(solve(A, B)^2): a LAPACK op inside a compiled program. */
+static tg_status solve_loss(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_square(tg_linalg_solve(in[0], in[1])), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* The gradient program of a traced solve factors A once and solves with the
+ * factors twice (docs/linalg.md); on device inputs both nodes run on the
+ * host (gpu/host.c) and the program's outputs equal the CPU run's. */
+Test(gpu_program, traced_solve_gradient_on_device_inputs) {
+    need_gpu();
+    tg_graph *g = tg_trace(solve_loss, NULL, 2, (tg_spec[]){{TG_F32, "N, N"}, {TG_F32, "N, 2"}}, 1);
+    cr_assert(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 2, (int[]){0, 1});
+    cr_assert(vg, "%s", tg_last_error());
+    tg_program *p = tg_compile(vg, NULL);
+    cr_assert(p, "%s", tg_last_error());
+    for (int64_t n = 3; n <= 5; n += 2) {
+        tg_scope_begin();
+        tg_tensor *a = tg_add(seq(n, n, 0.5), tg_mul_scalar(tg_eye(TG_F32, n, -1), 3.0)), *b = seq(n, 2, 1.0);
+        tg_tensor *hin[2] = {a, b}, *din[2] = {tg_to_device(a, VK0), tg_to_device(b, VK0)};
+        tg_tensor *hout[3], *dout[3];
+        cr_assert_eq(tg_run(p, hin, hout), TG_OK, "%s", tg_last_error());
+        cr_assert_eq(tg_run(p, din, dout), TG_OK, "N=%lld on the GPU: %s", (long long)n, tg_last_error());
+        for (int j = 0; j < 3; j++) {
+            cr_expect_eq(tg_device_of(dout[j]).kind, TG_VULKAN, "output %d left the device", j);
+            tg_tensor *back = tg_to_device(dout[j], CPU);
+            check_close(back, hout[j], 1e-5, 1e-6, "solve's value and gradient on the GPU vs the CPU");
+            tg_release(back);
+            tg_release(hout[j]);
+            tg_release(dout[j]);
+        }
+        tg_release(din[0]);
+        tg_release(din[1]);
+        tg_scope_end();
+    }
+    tg_program_free(p);
+    tg_graph_free(vg);
+    tg_graph_free(g);
+}

@@ -1,8 +1,11 @@
+#define _GNU_SOURCE   /* open_memstream */
 /* linalg module: errors (singular, not positive definite, shapes, dtypes),
  * small exact values, and gradient checks (first and second order) in f64
  * and c128, batched. Oracle values: tests/test_oracle_linalg.c. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support/check.h"
@@ -184,6 +187,85 @@ Test(linalg, traced_symbolic_size) {
     }
     tg_program_free(p);
     tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* How many nodes of op `name` the optimised graph holds (tg_graph_print
+ * writes "= name(" per node). */
+static int count_nodes(const tg_graph *g, const char *name) {
+    tg_graph *o = tg_graph_optimize(g);
+    cr_assert_not_null(o, "%s", tg_last_error());
+    char *buf = NULL, pat[64];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    check_status(tg_graph_print(o, f), TG_OK, "print");
+    fclose(f);
+    snprintf(pat, sizeof pat, "= %s(", name);
+    int n = 0;
+    for (const char *p = strstr(buf, pat); p; p = strstr(p + 1, pat)) n++;
+    free(buf);
+    tg_graph_free(o);
+    return n;
+}
+
+static tg_status f_solve_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_square(tg_linalg_solve(in[0], in[1])), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* A traced solve keeps A's factors for the gradient program: its VJP and
+ * JVP graphs factor A once (one linalg_solve_factor, the rules solving with
+ * the same factors), while the forward program alone is one plain solve,
+ * bitwise equal to eager. Values of both against eager mode at two sizes. */
+Test(linalg, traced_gradient_reuses_the_factors) {
+    tg_scope_begin();
+    tg_spec specs[2] = {{TG_F64, "B, N, N"}, {TG_F64, "B, N, K"}};
+    tg_graph *g = tg_trace(f_solve_sum, NULL, 2, specs, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 2, (int[]){0, 1});
+    tg_graph *jg = tg_graph_jvp(g);
+    cr_assert(vg && jg, "%s", tg_last_error());
+    cr_expect_eq(count_nodes(g, "linalg_solve"), 1, "the forward graph: one plain solve");
+    cr_expect_eq(count_nodes(g, "linalg_solve_factor"), 0, "the forward graph keeps no factors");
+    cr_expect_eq(count_nodes(vg, "linalg_solve_factor"), 1, "value and grad: A factored once");
+    cr_expect_eq(count_nodes(vg, "linalg_solve"), 0, "value and grad: no solve factoring A again");
+    cr_expect_eq(count_nodes(vg, "linalg_solve_lu"), 2, "value and grad: X and B-bar from the factors");
+    cr_expect_eq(count_nodes(jg, "linalg_solve_factor"), 1, "jvp: A factored once");
+    cr_expect_eq(count_nodes(jg, "linalg_solve"), 0, "jvp: no solve factoring A again");
+    tg_program *pf = tg_compile(g, NULL), *pv = tg_compile(vg, NULL), *pj = tg_compile(jg, NULL);
+    cr_assert(pf && pv && pj, "%s", tg_last_error());
+    for (int64_t n = 3; n <= 6; n += 3) {
+        tg_manual_seed((uint64_t)n);
+        tg_tensor *a = tg_add(tg_randn(TG_F64, 3, (int64_t[]){2, n, n}), tg_mul_scalar(tg_eye(TG_F64, n, -1), 4.0));
+        tg_tensor *b = tg_randn(TG_F64, 3, (int64_t[]){2, n, 2});
+        tg_tensor *da = tg_randn(TG_F64, 3, (int64_t[]){2, n, n}), *db = tg_randn(TG_F64, 3, (int64_t[]){2, n, 2});
+        tg_tensor *in[2] = {a, b}, *want = NULL, *got = NULL;
+        check_status(f_solve_sum(NULL, in, &want), TG_OK, "eager");
+        check_status(tg_run(pf, in, &got), TG_OK, "forward program");
+        check_close(got, want, 0, 0, "the compiled forward equals eager");
+        tg_tensor *val = NULL, *grads[2] = {NULL, NULL}, *outs[3] = {NULL, NULL, NULL};
+        check_status(tg_grad_fn(f_solve_sum, NULL, 2, in, &val, grads), TG_OK, "eager grad");
+        check_status(tg_run(pv, in, outs), TG_OK, "value-and-grad program");
+        check_close(outs[0], val, 1e-14, 1e-14, "traced value");
+        check_close(outs[1], grads[0], 1e-12, 1e-12, "traced A-bar equals eager");
+        check_close(outs[2], grads[1], 1e-12, 1e-12, "traced B-bar equals eager");
+        tg_tensor *tv = NULL, *tt = NULL, *jo[2] = {NULL, NULL};
+        check_status(tg_jvp(f_solve_sum, NULL, 2, in, (tg_tensor *[]){da, db}, 1, &tv, &tt), TG_OK, "eager jvp");
+        check_status(tg_run(pj, (tg_tensor *[]){a, b, da, db}, jo), TG_OK, "jvp program");
+        check_close(jo[1], tt, 1e-12, 1e-12, "traced JVP equals eager");
+        for (int i = 0; i < 3; i++) tg_release(outs[i]);
+        tg_release(got);
+        tg_release(jo[0]);
+        tg_release(jo[1]);
+    }
+    tg_program_free(pf);
+    tg_program_free(pv);
+    tg_program_free(pj);
+    tg_graph_free(g);
+    tg_graph_free(vg);
+    tg_graph_free(jg);
     tg_scope_end();
 }
 
