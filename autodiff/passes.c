@@ -1,7 +1,7 @@
 /* Graph passes run by tg_compile (DESIGN.md section 5): dead-code
  * elimination, common-subexpression elimination, constant folding,
- * algebraic simplification, and the join of a solve's factorisation whose
- * factors no derivative reads. They work on a graph's copy: a value that a
+ * algebraic simplification, and the narrowing of linear-algebra nodes whose
+ * extra outputs (kept for derivatives) no derivative reads. They work on a graph's copy: a value that a
  * pass proves equal to another is aliased to it, nodes that are no longer
  * needed are dropped, and the node list is compacted at the end. */
 #include "autodiff/graph.h"
@@ -11,7 +11,8 @@
 #include <string.h>
 
 extern const tg_op_def tg_op_mul, tg_op_add, tg_op_sub, tg_op_permute, tg_op_reshape;
-extern const tg_op_def tg_op_linalg_solve, tg_op_linalg_solve_factor, tg_op_linalg_solve_lu;
+extern const tg_op_def tg_op_linalg_solve, tg_op_linalg_solve_factor, tg_op_linalg_solve_lu, tg_op_linalg_eigh,
+    tg_op_linalg_eigvalsh, tg_op_linalg_svd, tg_op_linalg_svdvals;
 
 typedef struct {
     tg_graph *g;
@@ -204,14 +205,49 @@ static int dce(pass_state *s) {
     return removed;
 }
 
-/* ---- solves whose factors nothing else reads ------------------------------------ */
-/* A traced solve is linalg_solve_factor (A) -> (F, piv) then
- * linalg_solve_lu (A, B, F, piv) (linalg/solve_lu.c), so that derivative
- * rules solve with F instead of factoring A again. Where the forward solve
- * is F's only reader (no gradient in the program, or one that DCE left
- * without it), the pair becomes the one linalg_solve node eager mode runs:
- * no n x n factor buffer kept, and small matrices take the fused kernel. */
-static int join_solves(pass_state *s) {
+/* ---- factorisations kept for derivatives that no derivative reads --------------- */
+/* Linear algebra traces the form its derivative rules want (linalg/):
+ * - a solve is linalg_solve_factor (A) -> (F, piv) then linalg_solve_lu
+ *   (A, B, F, piv), so the rules solve with F instead of factoring A again;
+ * - eigvalsh is linalg_eigh and svdvals linalg_svd (attribute i[1] set:
+ *   only the values were asked for), whose rules read the vectors.
+ * Where no rule reads the extra outputs (no gradient in the program, or one
+ * that DCE left without them), each becomes the node eager mode runs for a
+ * value that is not differentiated, bitwise the same: one linalg_solve (no
+ * n x n factor buffer; small matrices take the fused kernel), eigvalsh or
+ * svdvals (no vectors computed). A node's in[] and out[] are one array,
+ * out = in + n_in, which copies of the graph rely on. */
+static bool join_solve(pass_state *s, const int *readers, tg_gnode *nd) {
+    tg_graph *g = s->g;
+    if (nd->attrs.i[0] != 0) return false;               /* an adjoint solve is a rule's */
+    int f = resolve(s, nd->in[2]), piv = resolve(s, nd->in[3]), p = g->values[f].producer;
+    if (p < 0 || s->dead[p] || g->nodes[p].def != &tg_op_linalg_solve_factor) return false;
+    const tg_gnode *fac = &g->nodes[p];
+    if (fac->out[0] != f || fac->out[1] != piv || resolve(s, fac->in[0]) != resolve(s, nd->in[0])) return false;
+    if (readers[f] != 1 || readers[piv] != 1) return false;
+    nd->def = &tg_op_linalg_solve;
+    nd->in[2] = nd->out[0];
+    nd->out = nd->in + 2;
+    nd->n_in = 2;
+    memset(&nd->attrs, 0, sizeof nd->attrs);
+    s->dead[p] = true;
+    return true;
+}
+
+/* keep: the output that stays (the values) */
+static bool narrow_to_values(tg_gnode *nd, const int *readers, const tg_op_def *to, int keep) {
+    if (nd->attrs.n_int < 2 || !nd->attrs.i[1]) return false;     /* the caller asked for the vectors */
+    for (int o = 0; o < nd->n_out; o++)
+        if (o != keep && readers[nd->out[o]]) return false;
+    nd->def = to;
+    nd->out[0] = nd->out[keep];
+    nd->n_out = 1;
+    if (to == &tg_op_linalg_svdvals) memset(&nd->attrs, 0, sizeof nd->attrs);
+    else nd->attrs.n_int = 1;                                     /* eigvalsh: uplo */
+    return true;
+}
+
+static int narrow_factorisations(pass_state *s) {
     tg_graph *g = s->g;
     int *readers = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *readers);
     if (!readers) return 0;
@@ -219,23 +255,16 @@ static int join_solves(pass_state *s) {
         if (!s->dead[k])
             for (int i = 0; i < g->nodes[k].n_in; i++) readers[resolve(s, g->nodes[k].in[i])]++;
     for (int j = 0; j < g->n_out; j++) readers[resolve(s, g->outputs[j])]++;
-    int joined = 0;
+    int done = 0;
     for (int k = 0; k < g->n_nodes; k++) {
         tg_gnode *nd = &g->nodes[k];
-        if (s->dead[k] || nd->def != &tg_op_linalg_solve_lu || nd->attrs.i[0] != 0) continue;
-        int f = resolve(s, nd->in[2]), piv = resolve(s, nd->in[3]), p = g->values[f].producer;
-        if (p < 0 || s->dead[p] || g->nodes[p].def != &tg_op_linalg_solve_factor) continue;
-        const tg_gnode *fac = &g->nodes[p];
-        if (fac->out[0] != f || fac->out[1] != piv || resolve(s, fac->in[0]) != resolve(s, nd->in[0])) continue;
-        if (readers[f] != 1 || readers[piv] != 1) continue;
-        nd->def = &tg_op_linalg_solve;
-        nd->n_in = 2;                       /* A, B: the array keeps its size, compact() frees it */
-        memset(&nd->attrs, 0, sizeof nd->attrs);
-        s->dead[p] = true;
-        joined++;
+        if (s->dead[k]) continue;
+        if (nd->def == &tg_op_linalg_solve_lu) done += join_solve(s, readers, nd);
+        else if (nd->def == &tg_op_linalg_eigh) done += narrow_to_values(nd, readers, &tg_op_linalg_eigvalsh, 0);
+        else if (nd->def == &tg_op_linalg_svd) done += narrow_to_values(nd, readers, &tg_op_linalg_svdvals, 1);
     }
     free(readers);
-    return joined;
+    return done;
 }
 
 /* Rewrites inputs through the aliases and drops dead nodes. */
@@ -272,7 +301,7 @@ tg_status tg__graph_passes(tg_graph *g) {
         if (!changed) break;
     }
     dce(&s);
-    join_solves(&s);      /* after DCE: a dropped gradient no longer reads F */
+    narrow_factorisations(&s);    /* after DCE: a dropped gradient reads no factors */
     compact(&s);
     free(s.alias);
     free(s.dead);

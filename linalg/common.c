@@ -336,8 +336,11 @@ tg_status tg__linalg_info_error(const tg_op_call *c, const char *routine, int64_
     return tg__op_error(c, TG_ERR_NUMERIC, "matrix %lld of the batch %s", (long long)t, msg);
 }
 
+/* A traced value may be differentiated by a later transform: ops that keep
+ * extra outputs for their rules (eigvalsh, svdvals) trace that form, and
+ * tg_compile narrows it back where no rule reads them (autodiff/passes.c). */
 bool tg__linalg_will_differentiate(const tg_tensor *a) {
-    return (tg_grad_enabled() && tg__needs_grad(a)) || tg__forward_active();
+    return tg__is_tracer(a) || (tg_grad_enabled() && tg__needs_grad(a)) || tg__forward_active();
 }
 
 /* ---- A X = B kernels (solve, triangular_solve) ---------------------------- */

@@ -278,7 +278,10 @@ tg_tensor *tg_linalg_eigvalsh(tg_tensor *a, bool upper) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_eigvalsh: NULL operand"); return NULL; }
     tg_attrs at = {.n_int = 1, .i = {upper}};
     if (!tg__linalg_will_differentiate(a)) return tg__apply1(&tg_op_linalg_eigvalsh, 1, &a, &at);
-    /* the full eigh once: its node keeps V for the rules */
+    /* the full eigh once: its node keeps V for the rules; i[1] marks that
+     * only w was asked for (tg_compile narrows it to eigvalsh when no rule
+     * reads V, autodiff/passes.c) */
+    at = (tg_attrs){.n_int = 2, .i = {upper, 1}};
     tg_tensor *out[2] = {NULL, NULL};
     tg_scope_begin();   /* V goes with the scope (the node keeps its own reference) */
     tg_tensor *w = tg__apply(&tg_op_linalg_eigh, 1, &a, &at, 2, out) == TG_OK ? tg_keep(out[0]) : NULL;

@@ -390,8 +390,10 @@ const tg_op_def tg_op_linalg_svdvals = {.name = "linalg_svdvals", .n_in = 1, .n_
 tg_tensor *tg_linalg_svdvals(tg_tensor *a) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_svdvals: NULL operand"); return NULL; }
     if (!tg__linalg_will_differentiate(a)) return tg__apply1(&tg_op_linalg_svdvals, 1, &a, NULL);
-    /* the reduced SVD once: its node keeps U and Vh for the rules */
-    tg_attrs at = {.n_int = 1, .i = {0}};
+    /* the reduced SVD once: its node keeps U and Vh for the rules; i[1]
+     * marks that only S was asked for (tg_compile narrows it to svdvals
+     * when no rule reads U or Vh, autodiff/passes.c) */
+    tg_attrs at = {.n_int = 2, .i = {0, 1}};
     tg_tensor *out[3] = {NULL, NULL, NULL};
     tg_scope_begin();   /* U and Vh go with the scope (the node keeps its own references) */
     tg_tensor *s = tg__apply(&tg_op_linalg_svd, 1, &a, &at, 3, out) == TG_OK ? tg_keep(out[1]) : NULL;

@@ -234,7 +234,12 @@ Test(linalg, traced_gradient_reuses_the_factors) {
     cr_expect_eq(count_nodes(vg, "linalg_solve_lu"), 2, "value and grad: X and B-bar from the factors");
     cr_expect_eq(count_nodes(jg, "linalg_solve_factor"), 1, "jvp: A factored once");
     cr_expect_eq(count_nodes(jg, "linalg_solve"), 0, "jvp: no solve factoring A again");
-    tg_program *pf = tg_compile(g, NULL), *pv = tg_compile(vg, NULL), *pj = tg_compile(jg, NULL);
+    /* through tg_graph_optimize first: a copy of the joined graph compiles */
+    tg_graph *og = tg_graph_optimize(g), *ovg = tg_graph_optimize(vg);
+    cr_assert(og && ovg, "%s", tg_last_error());
+    tg_program *pf = tg_compile(og, NULL), *pv = tg_compile(ovg, NULL), *pj = tg_compile(jg, NULL);
+    tg_graph_free(og);
+    tg_graph_free(ovg);
     cr_assert(pf && pv && pj, "%s", tg_last_error());
     for (int64_t n = 3; n <= 6; n += 3) {
         tg_manual_seed((uint64_t)n);
@@ -266,6 +271,75 @@ Test(linalg, traced_gradient_reuses_the_factors) {
     tg_graph_free(g);
     tg_graph_free(vg);
     tg_graph_free(jg);
+    tg_scope_end();
+}
+
+static tg_status f_eigvalsh_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_square(tg_linalg_eigvalsh(in[0], false)), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+static tg_status f_svdvals_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_square(tg_linalg_svdvals(in[0])), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+/* eigh with both outputs asked for, only w used: eager computes V, so must
+ * the compiled program (its w bitwise equal to eager's) */
+static tg_status f_eigh_w_only(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_tensor *w = NULL, *v = NULL;
+    tg_status st = tg_linalg_eigh(in[0], &w, &v);
+    out[0] = st ? NULL : tg_sum(tg_square(w), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* eigvalsh and svdvals trace the full decomposition (its rules read the
+ * vectors); without a gradient tg_compile narrows it back to the
+ * values-only op eager mode runs, bitwise equal, and with one the program
+ * decomposes A once. Also: a graph from tg_graph_optimize compiles and runs
+ * (the narrowed nodes keep their arrays consistent). */
+Test(linalg, traced_values_only_decompositions) {
+    tg_scope_begin();
+    struct { tg_trace_fn fn; const char *full, *values; bool narrows; } ops[3] = {
+        {f_eigvalsh_sum, "linalg_eigh", "linalg_eigvalsh", true},
+        {f_svdvals_sum, "linalg_svd", "linalg_svdvals", true},
+        {f_eigh_w_only, "linalg_eigh", "linalg_eigvalsh", false}};
+    for (int k = 0; k < 3; k++) {
+        tg_graph *g = tg_trace(ops[k].fn, NULL, 1, (tg_spec[]){{TG_F64, "B, N, N"}}, 1);
+        cr_assert_not_null(g, "%s", tg_last_error());
+        tg_graph *vg = tg_graph_value_and_grad(g, 1, (int[]){0});
+        cr_assert_not_null(vg, "%s", tg_last_error());
+        cr_expect_eq(count_nodes(g, ops[k].full), ops[k].narrows ? 0 : 1, "op %d forward: %s", k, ops[k].full);
+        cr_expect_eq(count_nodes(g, ops[k].values), ops[k].narrows ? 1 : 0, "op %d forward: %s", k, ops[k].values);
+        cr_expect_eq(count_nodes(vg, ops[k].full), 1, "op %d gradient: one %s", k, ops[k].full);
+        cr_expect_eq(count_nodes(vg, ops[k].values), 0, "op %d gradient: no second decomposition", k);
+        tg_graph *og = tg_graph_optimize(g), *ovg = tg_graph_optimize(vg);
+        cr_assert(og && ovg, "%s", tg_last_error());
+        tg_program *pf = tg_compile(og, NULL), *pv = tg_compile(ovg, NULL);
+        cr_assert(pf && pv, "%s", tg_last_error());
+        for (int64_t n = 3; n <= 6; n += 3) {
+            tg_manual_seed((uint64_t)(10 * k + n));
+            tg_tensor *a = tg_randn(TG_F64, 3, (int64_t[]){2, n, n});
+            tg_tensor *want = NULL, *got = NULL, *val = NULL, *grad = NULL, *outs[2] = {NULL, NULL};
+            check_status(ops[k].fn(NULL, &a, &want), TG_OK, "eager");
+            check_status(tg_run(pf, &a, &got), TG_OK, "forward program");
+            check_close(got, want, 0, 0, "the compiled forward equals eager");
+            check_status(tg_grad_fn(ops[k].fn, NULL, 1, &a, &val, &grad), TG_OK, "eager grad");
+            check_status(tg_run(pv, &a, outs), TG_OK, "value-and-grad program");
+            check_close(outs[0], val, 1e-13, 1e-13, "traced value");
+            check_close(outs[1], grad, 1e-11, 1e-11, "traced gradient equals eager");
+            tg_release(got);
+            tg_release(outs[0]);
+            tg_release(outs[1]);
+        }
+        tg_program_free(pf);
+        tg_program_free(pv);
+        tg_graph_free(og);
+        tg_graph_free(ovg);
+        tg_graph_free(g);
+        tg_graph_free(vg);
+    }
     tg_scope_end();
 }
 

@@ -101,9 +101,10 @@ tg_status   tg_graph_to_dot(const tg_graph *g, FILE *f);
 int         tg_graph_num_nodes(const tg_graph *g);
 /* A copy of g after dead-code elimination, common-subexpression elimination,
  * constant folding and algebraic simplification (x*1, x+0, permute of
- * permute, reshape chains), and with a solve's factorisation joined back
- * into the solve where no derivative reads the factors; tg_compile runs the
- * same passes. */
+ * permute, reshape chains), and with linear-algebra nodes that keep extra
+ * outputs for derivatives (solve's factors, eigvalsh's and svdvals'
+ * vectors) narrowed back where no derivative reads them; tg_compile runs
+ * the same passes. */
 tg_graph   *tg_graph_optimize(const tg_graph *g);
 /* Compiles in this process so far, and the distinct symbol bindings p has
  * run with (a new batch size is a new binding, never a new compile). */
