@@ -343,6 +343,13 @@ bool tg__linalg_will_differentiate(const tg_tensor *a) {
     return tg__is_tracer(a) || (tg_grad_enabled() && tg__needs_grad(a)) || tg__forward_active();
 }
 
+/* Eager forward mode alone (tg_jvp, which does not nest): no reverse pass
+ * will run the node's rules, so no tangent of an output the caller dropped
+ * is ever read. */
+bool tg__linalg_forward_only(const tg_tensor *a) {
+    return tg__forward_active() && !tg__is_tracer(a) && !(tg_grad_enabled() && tg__needs_grad(a));
+}
+
 /* ---- A X = B kernels (solve, triangular_solve) ---------------------------- */
 
 char *tg__linalg_rhs_load(char *x, const tg_tensor *b, int64_t off, int64_t n, int64_t k, int64_t es) {

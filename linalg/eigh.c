@@ -234,8 +234,15 @@ static tg_tensor *project(tg_tensor *V, tg_tensor *adot) {
 
 static tg_status eigh_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
                           tg_tensor **ot) {
-    (void)c; (void)in;
+    (void)in;
     if (!t[0]) return TG_OK;
+    if (c->attrs && c->attrs->n_int > 1 && c->attrs->i[1] == TG_LINALG_VALUES_TANGENT) {
+        /* eigvalsh in eager forward mode: w's tangent alone, diag(V^H S V)
+         * as the column sums of conj(V) * (S V), one product, not three */
+        tg_tensor *s = tg_mul_scalar(tg_add(t[0], tg__mH(t[0])), 0.5);
+        ot[0] = tg_real(tg_sum(tg_mul(tg_conj(out[1]), tg_matmul(s, out[1])), 1, (int[]){-2}, false));
+        return TG_RULE_RESULT(ot[0]);
+    }
     tg_tensor *p = project(out[1], t[0]);
     ot[0] = p ? tg_real(tg_diagonal(p, 0, -2, -1)) : NULL;
     ot[1] = p ? tg_matmul(out[1], div_gaps(p, out[0])) : NULL;
@@ -279,9 +286,8 @@ tg_tensor *tg_linalg_eigvalsh(tg_tensor *a, bool upper) {
     tg_attrs at = {.n_int = 1, .i = {upper}};
     if (!tg__linalg_will_differentiate(a)) return tg__apply1(&tg_op_linalg_eigvalsh, 1, &a, &at);
     /* the full eigh once: its node keeps V for the rules; i[1] marks that
-     * only w was asked for (tg_compile narrows it to eigvalsh when no rule
-     * reads V, autodiff/passes.c) */
-    at = (tg_attrs){.n_int = 2, .i = {upper, 1}};
+     * only w was asked for (linalg_internal.h) */
+    at = (tg_attrs){.n_int = 2, .i = {upper, tg__linalg_forward_only(a) ? TG_LINALG_VALUES_TANGENT : TG_LINALG_VALUES_ASKED}};
     tg_tensor *out[2] = {NULL, NULL};
     tg_scope_begin();   /* V goes with the scope (the node keeps its own reference) */
     tg_tensor *w = tg__apply(&tg_op_linalg_eigh, 1, &a, &at, 2, out) == TG_OK ? tg_keep(out[0]) : NULL;

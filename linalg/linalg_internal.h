@@ -135,6 +135,12 @@ int tg__lapack_gesv(tg_dtype d, int n, int k, void *a, int *ipiv, void *b);
  * the rule (as PyTorch does). Not under a trace: a compiled forward stays
  * bitwise equal to the eager forward without gradients. */
 bool tg__linalg_will_differentiate(const tg_tensor *a);
+bool tg__linalg_forward_only(const tg_tensor *a);
+/* Attribute i[1] of an eigh or svd node made for eigvalsh or svdvals (the
+ * rules read the vectors): 1, only the values asked for (tg_compile may
+ * narrow the node, autodiff/passes.c); 2, also only the values' tangent
+ * (eager forward mode alone, tg__linalg_forward_only). */
+enum { TG_LINALG_VALUES_ASKED = 1, TG_LINALG_VALUES_TANGENT = 2 };
 
 /* small.c: unrolled kernels for real (f32, f64) matrices of order 1-4,
  * where a LAPACK call per batch item costs far more than the arithmetic.

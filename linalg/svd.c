@@ -325,6 +325,12 @@ static tg_status svd_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     bool full = attr_full(c);
     tg_tensor *U1 = full && m > k ? cols(U, 0, k) : U, *Vh1 = full && n > k ? rows(Vh, 0, k) : Vh;
     tg_tensor *V = tg__mH(Vh1);
+    if (c->attrs && c->attrs->n_int > 1 && c->attrs->i[1] == TG_LINALG_VALUES_TANGENT) {
+        /* svdvals in eager forward mode: S's tangent alone, diag(U^H dA V)
+         * as the column sums of conj(U) * (dA V), one product, not four */
+        ot[1] = tg_real(tg_sum(tg_mul(tg_conj(U1), tg_matmul(da, V)), 1, (int[]){-2}, false));
+        return TG_RULE_RESULT(ot[1]);
+    }
     tg_tensor *dp = tg_matmul(tg__mH(U1), tg_matmul(da, V));
     tg_tensor *ds = dp ? tg_real(tg_diagonal(dp, 0, -2, -1)) : NULL;
     tg_tensor *dpo = ds ? tg_sub(dp, tg__linalg_diag_embed(ds)) : NULL;
@@ -391,9 +397,8 @@ tg_tensor *tg_linalg_svdvals(tg_tensor *a) {
     if (!a) { tg__error(TG_ERR_ARG, "tg_linalg_svdvals: NULL operand"); return NULL; }
     if (!tg__linalg_will_differentiate(a)) return tg__apply1(&tg_op_linalg_svdvals, 1, &a, NULL);
     /* the reduced SVD once: its node keeps U and Vh for the rules; i[1]
-     * marks that only S was asked for (tg_compile narrows it to svdvals
-     * when no rule reads U or Vh, autodiff/passes.c) */
-    tg_attrs at = {.n_int = 2, .i = {0, 1}};
+     * marks that only S was asked for (linalg_internal.h) */
+    tg_attrs at = {.n_int = 2, .i = {0, tg__linalg_forward_only(a) ? TG_LINALG_VALUES_TANGENT : TG_LINALG_VALUES_ASKED}};
     tg_tensor *out[3] = {NULL, NULL, NULL};
     tg_scope_begin();   /* U and Vh go with the scope (the node keeps its own references) */
     tg_tensor *s = tg__apply(&tg_op_linalg_svd, 1, &a, &at, 3, out) == TG_OK ? tg_keep(out[1]) : NULL;
