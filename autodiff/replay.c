@@ -120,7 +120,9 @@ static recording *slot_for(tg_replay_set *s, tg_device dev, const int64_t *vals)
 /* out[j]: new contiguous copies of src[j] (device tensors; others shared). */
 static tg_status copy_out(int n, tg_tensor *const *src, tg_tensor **out) {
     for (int j = 0; j < n; j++) {
-        out[j] = src[j]->storage->device.kind == TG_VULKAN ? tg__vk_contiguous(src[j]) : tg_retain(src[j]);
+        /* where the device's memory is not mapped, the copies go to host
+         * memory, so reading a run's outputs submits no transfer */
+        out[j] = src[j]->storage->device.kind == TG_VULKAN ? tg__vk_readable_copy(src[j]) : tg_retain(src[j]);
         if (!out[j]) {
             for (int k = 0; k < j; k++) { tg_release(out[k]); out[k] = NULL; }
             return tg_last_error_code();

@@ -116,8 +116,10 @@ tg_status tg__vk_cast_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tenso
 
 static const tg_op_def vk_internal_copy = {.name = "contiguous", .n_in = 1, .n_out = 1};
 
-tg_tensor *tg__vk_contiguous(tg_tensor *x) {
-    tg_tensor *y = tg__vk_alloc(x->storage->device.index, x->dtype, x->ndim, x->shape);
+static tg_tensor *copy_to_new(tg_tensor *x, bool readable) {
+    int dev = x->storage->device.index;
+    tg_tensor *y = readable ? tg__vk_alloc_readable(dev, x->dtype, x->ndim, x->shape)
+                            : tg__vk_alloc(dev, x->dtype, x->ndim, x->shape);
     if (!y) return NULL;
     tg_meta m;
     tg__metas_of(1, &x, &m);
@@ -125,6 +127,9 @@ tg_tensor *tg__vk_contiguous(tg_tensor *x) {
     if (tg__vk_convert_into(&c, y, x)) { tg_release(y); return NULL; }
     return y;
 }
+
+tg_tensor *tg__vk_contiguous(tg_tensor *x) { return copy_to_new(x, false); }
+tg_tensor *tg__vk_readable_copy(tg_tensor *x) { return copy_to_new(x, true); }
 
 static const tg_op_def vk_internal_copy_ = {.name = "copy_", .n_in = 1, .n_out = 1};
 

@@ -21,6 +21,12 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
 tg_tensor *tg__vk_transfer(tg_tensor *x, tg_device dev);
 /* A contiguous copy of Vulkan tensor x on its device (not handed out). */
 tg_tensor *tg__vk_contiguous(tg_tensor *x);
+/* The same, placed where the host reads it without a transfer: the
+ * device's tensor memory where that is mapped (lavapipe, ReBAR), else
+ * host-visible memory the GPU writes across the bus (a compiled program's
+ * outputs: reading them then submits nothing). Kernels read it like any
+ * device tensor, more slowly where it is host memory. */
+tg_tensor *tg__vk_readable_copy(tg_tensor *x);
 tg_status tg__vk_synchronize(void);
 /* dst (a Vulkan tensor, any layout) = src (same device, broadcast to dst's
  * shape, converted to dst's dtype); overlapping operands go through a

@@ -45,6 +45,7 @@ typedef struct vk_block {
     char *map;                      /* persistent mapping when host-visible */
     size_t size, used;
     bool dedicated;                 /* one tensor larger than the block size */
+    bool host;                      /* in host-visible memory (tg__vk_alloc_readable) */
     vk_range *free;                 /* sorted, coalesced free ranges */
     int n_free, cap_free;
 } vk_block;
@@ -213,6 +214,9 @@ typedef struct vk_loc {
 } vk_loc;
 /* Where t's first element lives (t on a Vulkan device). */
 vk_loc tg__vk_locate(const tg_tensor *t);
+/* tg__vk_alloc in host-visible memory where the device's tensor memory is
+ * not mapped (gpu/memory.c; tg__vk_readable_copy). */
+tg_tensor *tg__vk_alloc_readable(int dev, tg_dtype dtype, int ndim, const int64_t *shape);
 void tg__vk_memory_release_all(tg_vkdev *d);
 /* Bytes [off, off + size) of b free again (a dedicated block left idle may
  * be given back to the driver). */

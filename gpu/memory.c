@@ -4,7 +4,11 @@
  * device's one queue runs in recording order, and host writes wait for it);
  * tensors larger than a block get a block of their own, returned to the
  * driver when freed. Uploads and downloads map the memory where it is
- * host-visible (lavapipe, ReBAR) and go through a staging buffer otherwise. */
+ * host-visible (lavapipe, ReBAR) and go through a staging buffer otherwise.
+ * Where it is not, tensors the host is about to read (a compiled program's
+ * outputs) can be placed in blocks of host-visible memory instead
+ * (tg__vk_alloc_readable): the GPU writes them there and reading them is a
+ * memcpy, with no transfer to submit. */
 #ifdef TG_HAVE_VULKAN
 #include "gpu/gpu_internal.h"
 #include "tensor/ops/elementwise.h"
@@ -54,17 +58,20 @@ static void block_destroy(vk_block *b) {
     tg_vkdev *d = b->dev;
     if (b->map) vkUnmapMemory(d->dev, b->mem);
     if (b->buf) vkDestroyBuffer(d->dev, b->buf, NULL);
-    if (b->mem) { vkFreeMemory(d->dev, b->mem, NULL); d->heap_used -= b->size; }
+    if (b->mem) {
+        vkFreeMemory(d->dev, b->mem, NULL);
+        if (!b->host) d->heap_used -= b->size;
+    }
     if (b->slot >= 0) slot_give(b->slot);
     free(b->free);
     free(b);
 }
 
-static vk_block *block_new(tg_vkdev *d, size_t size, bool dedicated, size_t request) {
+static vk_block *block_new(tg_vkdev *d, size_t size, bool dedicated, size_t request, bool host) {
     char used[64], heap[64];
     snprintf(used, sizeof used, "%.1f MiB", (double)d->heap_used / 1048576.0);
     snprintf(heap, sizeof heap, "%.1f MiB", (double)d->heap_size / 1048576.0);
-    if (d->heap_used + size > d->heap_size || d->n_blocks == TG_VK_MAX_BLOCKS) {
+    if ((!host && d->heap_used + size > d->heap_size) || d->n_blocks == TG_VK_MAX_BLOCKS) {
         tg__error(TG_ERR_MEMORY, "out of device memory on %s: %zu bytes requested, %s of %s in use", d->label,
                   request, used, heap);
         return NULL;
@@ -74,7 +81,9 @@ static vk_block *block_new(tg_vkdev *d, size_t size, bool dedicated, size_t requ
     b->dev = d;
     b->size = size;
     b->dedicated = dedicated;
+    b->host = host;
     b->slot = slot_take(b);
+    uint32_t type = host ? d->staging_type : d->mem_type;
     VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size,
                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,
@@ -83,16 +92,16 @@ static vk_block *block_new(tg_vkdev *d, size_t size, bool dedicated, size_t requ
     VkMemoryRequirements req = {0};
     if (r == VK_SUCCESS) {
         vkGetBufferMemoryRequirements(d->dev, b->buf, &req);
-        if (!(req.memoryTypeBits & (1u << d->mem_type))) r = VK_ERROR_FEATURE_NOT_PRESENT;
+        if (!(req.memoryTypeBits & (1u << type))) r = VK_ERROR_FEATURE_NOT_PRESENT;
     }
     if (r == VK_SUCCESS) {
         VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
-                                    .memoryTypeIndex = d->mem_type};
+                                    .memoryTypeIndex = type};
         r = vkAllocateMemory(d->dev, &mai, NULL, &b->mem);
-        if (r == VK_SUCCESS) d->heap_used += b->size;
+        if (r == VK_SUCCESS && !host) d->heap_used += b->size;
     }
     if (r == VK_SUCCESS) r = vkBindBufferMemory(d->dev, b->buf, b->mem, 0);
-    if (r == VK_SUCCESS && d->host_visible) {
+    if (r == VK_SUCCESS && (host || d->host_visible)) {
         void *m = NULL;
         r = vkMapMemory(d->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &m);
         b->map = m;
@@ -211,7 +220,7 @@ void tg__vk_range_give(tg_vkdev *d, vk_block *b, size_t off, size_t size) {
     }
 }
 
-tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape) {
+static tg_tensor *alloc_in(int dev, tg_dtype dtype, int ndim, const int64_t *shape, bool readable) {
     tg_vkdev *d = tg__vk_dev(dev, "tg_to_device");
     if (!d) return NULL;
     if (ndim > TG_VK_MAX_DIMS) {
@@ -230,9 +239,10 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
     if (size == 0) size = ALIGN;
     vk_storage *v = calloc(1, sizeof *v);
     if (!v) { tg__error(TG_ERR_MEMORY, "out of host memory for a storage header"); return NULL; }
+    bool host = readable && !d->host_visible;
     pthread_mutex_lock(&d->lock);
     /* a captured run (gpu/capture.c) reuses the buffers it has let go of */
-    tg_storage *again = tg__vk_capture_reuse(d, size);
+    tg_storage *again = host ? NULL : tg__vk_capture_reuse(d, size);
     if (again) {
         pthread_mutex_unlock(&d->lock);
         free(v);
@@ -243,18 +253,20 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
     size_t off = 0;
     if (size <= d->block_size) {
         for (int i = 0; i < d->n_blocks && !b; i++)
-            if (!d->blocks[i]->dedicated && range_take(d->blocks[i], size, &off)) b = d->blocks[i];
-        if (!b && (b = block_new(d, d->block_size, false, nbytes)) != NULL) range_take(b, size, &off);
+            if (!d->blocks[i]->dedicated && d->blocks[i]->host == host && range_take(d->blocks[i], size, &off))
+                b = d->blocks[i];
+        if (!b && (b = block_new(d, d->block_size, false, nbytes, host)) != NULL) range_take(b, size, &off);
     } else {
         /* an idle dedicated block of this size to twice it, else a new one
          * (idle blocks are given back first when the heap would overflow) */
         for (int i = 0; i < d->n_blocks && !b; i++) {
             vk_block *k = d->blocks[i];
-            if (k->dedicated && k->used == 0 && k->size >= size && k->size / 2 <= size && range_take(k, size, &off))
+            if (k->dedicated && k->host == host && k->used == 0 && k->size >= size && k->size / 2 <= size &&
+                range_take(k, size, &off))
                 b = k;
         }
-        if (!b && d->heap_used + size > d->heap_size) release_idle_dedicated(d);
-        if (!b && (b = block_new(d, size, true, nbytes)) != NULL) range_take(b, size, &off);
+        if (!b && !host && d->heap_used + size > d->heap_size) release_idle_dedicated(d);
+        if (!b && (b = block_new(d, size, true, nbytes, host)) != NULL) range_take(b, size, &off);
     }
     tg_storage *s = &v->s;
     if (b) {
@@ -275,6 +287,14 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
     pthread_mutex_unlock(&d->lock);
     if (!b) { free(v); return NULL; }
     return tg__tensor_new(dtype, ndim, shape, s);
+}
+
+tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape) {
+    return alloc_in(dev, dtype, ndim, shape, false);
+}
+
+tg_tensor *tg__vk_alloc_readable(int dev, tg_dtype dtype, int ndim, const int64_t *shape) {
+    return alloc_in(dev, dtype, ndim, shape, true);
 }
 
 /* ---- transfers ---------------------------------------------------------------- */
@@ -361,7 +381,7 @@ static tg_status upload(tg_tensor *t, const void *src, size_t n) {
         return st;
     }
     tg_status st = tg__vk_flush(d);     /* queued work may still use these bytes */
-    if (!st && d->host_visible) {
+    if (!st && l.block->map) {
         memcpy(l.block->map + l.byte_off, src, n);
     } else if (!st) {
         staging sb;
@@ -387,8 +407,12 @@ static tg_status download(const tg_tensor *t, void *dst, size_t n) {
     tg_vkdev *d = v->dev;
     vk_loc l = tg__vk_locate(t);
     pthread_mutex_lock(&d->lock);
-    tg_status st = tg__vk_flush(d);     /* the producer may still be queued */
-    if (!st && d->host_visible) {
+    /* The producer may still be queued. Mapped memory waits for it; a staged
+     * read records its copy after it in the same batch (one submission),
+     * except inside this thread's capture, which the wait closes first. */
+    bool mapped = l.block->map != NULL;
+    tg_status st = mapped || (d->captures && tg__vk_capture_mine(d)) ? tg__vk_flush(d) : TG_OK;
+    if (!st && mapped) {
         memcpy(dst, l.block->map + l.byte_off, n);
     } else if (!st) {
         staging sb;
@@ -397,6 +421,7 @@ static tg_status download(const tg_tensor *t, void *dst, size_t n) {
             st = tg__vk_begin(d);
             if (!st) {
                 VkBufferCopy cp = {l.byte_off, 0, n};
+                tg__vk_barrier(d);          /* after the batch's writes */
                 vkCmdCopyBuffer(d->cmd, l.block->buf, sb.buf, 1, &cp);
                 st = tg__vk_flush(d);
             }

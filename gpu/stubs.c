@@ -17,6 +17,7 @@ tg_tensor *tg__vk_alloc(int dev, tg_dtype dtype, int ndim, const int64_t *shape)
 }
 tg_tensor *tg__vk_transfer(tg_tensor *x, tg_device dev) { (void)x; return no_vulkan(dev.index); }
 tg_tensor *tg__vk_contiguous(tg_tensor *x) { return no_vulkan(x->storage->device.index); }
+tg_tensor *tg__vk_readable_copy(tg_tensor *x) { return no_vulkan(x->storage->device.index); }
 tg_status tg__vk_synchronize(void) { return TG_OK; }
 tg_status tg__vk_copy_into(tg_tensor *dst, tg_tensor *src) {
     (void)src;
