@@ -152,13 +152,15 @@ static tg_status conv_fwd(const geom *g, tg_tensor *x, tg_tensor *w, tg_tensor *
         tg_tensor *cv = view(cols, 4, (int64_t[]){kk, g->G, g->Kg, g->L}, cst, 0);
         tg_tensor *yv = view(y, 4, (int64_t[]){kk, g->G, g->Og, g->L},
                              (int64_t[]){g->O * g->L, g->Og * g->L, g->L, 1}, n0 * g->O * g->L);
-        /* one group: the bias (one per row, an output channel), the ReLU
-         * or another activation are applied as the product is stored
-         * (another activation by a kernel built at run time, gpu/matmul.c);
-         * else, or where the kernel cannot, in passes over this chunk */
+        /* the bias (one per row, an output channel: group gi's slice starts
+         * gi Og further on, product b being group b % G), the ReLU or
+         * another activation are applied as the product is stored (another
+         * activation by a kernel built at run time, gpu/matmul.c); where the
+         * kernel cannot, in passes over this chunk */
         bool tail = bias || g->relu || g->act;
-        tg_vk_epilogue ep = {bias, bias ? bias->strides[0] : 0, 0, g->relu, false, g->act ? g->act->name : NULL, false};
-        st = cv && yv ? mm_ep(g, wv, cv, yv, tail && g->G == 1 ? &ep : NULL) : tg_last_error_code();
+        int64_t bst = bias ? bias->strides[0] : 0;
+        tg_vk_epilogue ep = {bias, bst, 0, g->relu, false, g->act ? g->act->name : NULL, false, g->Og * bst, g->G};
+        st = cv && yv ? mm_ep(g, wv, cv, yv, tail ? &ep : NULL) : tg_last_error_code();
         if (!st && (bias || g->relu) && !ep.applied) st = bias_pass(g, y, bias, n0 * g->O * g->L, kk * g->O * g->L);
         if (!st && g->act && !ep.act_applied) st = act_pass(g, y, n0 * g->O * g->L, kk * g->O * g->L);
         tg_release(cv);
@@ -328,9 +330,6 @@ tg_status tg__vk_conv_act(const tg_op_def *def, int n_in, tg_tensor *const *in, 
         tg_device di = in[i]->storage->device;
         if (di.kind != TG_VULKAN || di.index != d0.index) return TG_OK;     /* the caller runs it op by op */
     }
-    /* with several groups only a ReLU rides along (in the bias pass): another
-     * activation would cost the op-by-op dispatches plus a copy */
-    if (strcmp(act->name, "relu") != 0 && attrs->i[9] > 1) return TG_OK;
     tg_meta metas[3], om;
     tg__metas_of(n_in, in, metas);
     tg_op_call call = {def, attrs, n_in, metas, NULL};

@@ -59,6 +59,8 @@ typedef struct tg_vk_epilogue {
     bool relu, applied;
     const char *act;        /* an activation applied last (its op name), or NULL */
     bool act_applied;       /* set when the kernel applied act (a build made at run time) */
+    int64_t bs, bmod;       /* bmod > 0: product b's bias starts (b % bmod) * bs further on
+                             * (a grouped convolution: one bias slice per group) */
 } tg_vk_epilogue;
 /* out[0] = in[0] @ in[1] as tg__vk_matmul_kernel, with the epilogue ep. */
 tg_status tg__vk_matmul_ep(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out, tg_vk_epilogue *ep);

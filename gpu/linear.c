@@ -40,7 +40,7 @@ tg_status tg__vk_linear_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
         return tg_last_error_code();
     }
     /* the bias (one per column) and ReLU as the product is stored */
-    tg_vk_epilogue ep = {b, 0, b ? b->strides[0] : 0, act == TG_ACT_RELU, false, NULL, false};
+    tg_vk_epilogue ep = {b, 0, b ? b->strides[0] : 0, act == TG_ACT_RELU, false, NULL, false, 0, 0};
     tg_status st = tg__vk_matmul_ep(&mc, mm_in, out, &ep);
     tg_release(wt);
     if (st || ep.applied || (!b && act == TG_ACT_NONE)) {
@@ -131,7 +131,7 @@ tg_status tg__vk_matmul_epilogue(tg_tensor *a, tg_tensor *b, tg_tensor *bias, bo
     int bn = bias ? bias->ndim : 0;
     int64_t rs = bn >= 2 && bias->shape[bn - 2] != 1 ? bias->strides[bn - 2] : 0;
     int64_t cs = bn >= 1 && bias->shape[bn - 1] != 1 ? bias->strides[bn - 1] : 0;
-    tg_vk_epilogue ep = {bias, rs, cs, relu, false, act, false};
+    tg_vk_epilogue ep = {bias, rs, cs, relu, false, act, false, 0, 0};
     st = tg__vk_matmul_ep(&call, in, &y, &ep);
     if (!st && !ep.applied) {
         if (bias || relu) st = bias_relu_pass(d, y, bias, rs, cs, relu, &ep.applied);

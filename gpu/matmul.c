@@ -424,7 +424,7 @@ static bool act_build(const mm_variant *v, tg_dtype t, const char *act, act_kern
     return true;
 }
 
-/* p[40..43] and the fourth buffer for ep; false when it does not fit (the
+/* p[40..45] and the fourth buffer for ep; false when it does not fit (the
  * product is then stored plain). */
 static bool fill_epilogue(const tg_vk_epilogue *ep, const tg_tensor *y, int32_t *p, VkBuffer *bufs) {
     bufs[3] = bufs[0];
@@ -432,12 +432,14 @@ static bool fill_epilogue(const tg_vk_epilogue *ep, const tg_tensor *y, int32_t 
     if (ep->bias) {
         const tg_tensor *b = ep->bias;
         if (b->dtype != y->dtype || b->storage->device.kind != TG_VULKAN || b->storage->device.index != y->storage->device.index ||
-            !tg__vk_fits32(ep->rs) || !tg__vk_fits32(ep->cs))
+            !tg__vk_fits32(ep->rs) || !tg__vk_fits32(ep->cs) || !tg__vk_fits32(ep->bs) || !tg__vk_fits32(ep->bmod))
             return false;
         vk_loc lb = tg__vk_locate(b);
         p[41] = (int32_t)(lb.byte_off / (size_t)tg__esize(b->dtype));
         p[42] = (int32_t)ep->rs;
         p[43] = (int32_t)ep->cs;
+        p[44] = (int32_t)ep->bs;
+        p[45] = ep->bmod > 0 ? (int32_t)ep->bmod : 0;
         bufs[3] = lb.block->buf;
     }
     p[40] = (ep->bias ? 1 : 0) | (ep->relu ? 2 : 0);

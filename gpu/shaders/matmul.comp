@@ -8,7 +8,8 @@
 //   p[8] a row stride  p[9] a col stride  p[10] b row stride  p[11] b col stride
 //   p[12 + d] batch sizes  p[18 + d] a batch strides  p[24 + d] b batch strides
 //   p[40] epilogue (the EPILOGUE builds only): bit 0 adds e[p[41] + row p[42] + col p[43]] (a bias
-//         broadcast over the product, binding 4), bit 1 then applies ReLU;
+//         broadcast over the product, binding 4; p[45] > 0: plus (batch % p[45]) p[44], a
+//         grouped convolution's bias slice), bit 1 then applies ReLU;
 //         the same operations, in the same order, as the separate pass of
 //         linear.comp, so fused and unfused results are equal bit for bit;
 //         builds made at run time (gpu/matmul.c) define EP_ACT, the formula
@@ -63,7 +64,8 @@ void main() {
     if (row < M && col < N) {
         T v = acc;
 #ifdef EPILOGUE
-        if ((p[40] & 1) != 0) v += e[p[41] + row * p[42] + col * p[43]];
+        if ((p[40] & 1) != 0)
+            v += e[p[41] + (p[45] > 0 ? int(batch % uint(p[45])) * p[44] : 0) + row * p[42] + col * p[43]];
         if ((p[40] & 2) != 0) v = v < T(0) ? T(0) : v;
 #ifdef EP_ACT
         v = ep_act(v);                  // a generated build (gpu/matmul.c): the group's activation

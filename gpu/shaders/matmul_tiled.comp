@@ -15,7 +15,7 @@
 //   p[31] B mode: bit 1 set: B is read with k fastest (row stride 1), else n
 //         fastest; bit 0: vec4 loads aligned, as for A
 //   p[32] 1: C rows may be written as vec4 (N and the C base multiples of 4)
-//   p[40..43] the epilogue of matmul.comp (EPILOGUE builds: bias from
+//   p[40..45] the epilogue of matmul.comp (EPILOGUE builds: bias from
 //         binding 4, ReLU; separate modules, so plain products carry none of it;
 //         run-time builds add EP_ACT, an activation applied last)
 // Edges (M, N, K not multiples of the tile) are bounds-checked per vec4:
@@ -137,10 +137,11 @@ void store_tiles(int buf) {
 // The bias and ReLU of four outputs (row, col .. col + 3) as whole-vector
 // operations: per component the separate pass's v + b, then v < 0 ? 0 : v
 // (mix keeps NaN and -0 as that does). Columns past N get 0 (never stored).
-V epilogue(V r, int row, int col) {
+// eb: the product's bias slice (matmul.comp's p[44], p[45]).
+V epilogue(V r, int row, int col, int eb) {
     int ep = p[40];
     if ((ep & 1) != 0) {
-        int o = p[41] + row * p[42] + col * p[43];
+        int o = p[41] + eb + row * p[42] + col * p[43];
         V bias = V(col < N ? e[o] : T(0), col + 1 < N ? e[o + p[43]] : T(0), col + 2 < N ? e[o + 2 * p[43]] : T(0),
                    col + 3 < N ? e[o + 3 * p[43]] : T(0));
         r += bias;
@@ -209,6 +210,9 @@ void main() {
 
     bool cvec = p[32] != 0;
     int cb = p[7] + int(batch) * M * N;
+#ifdef EPILOGUE
+    int eb = p[45] > 0 ? int(batch % uint(p[45])) * p[44] : 0;
+#endif
     [[unroll]] for (int i = 0; i < RM; i++)
         [[unroll]] for (int ii = 0; ii < 4; ii++) {
             int row = m0 + i * 4 * TY + ty * 4 + ii;
@@ -218,7 +222,7 @@ void main() {
                 int o = cb + row * N + col;
                 V r = acc[i * 4 + ii][j];
 #ifdef EPILOGUE
-                r = epilogue(r, row, col);
+                r = epilogue(r, row, col, eb);
 #endif
                 if (cvec && col + 3 < N) c4[uint(o) >> 2] = r;
                 else
