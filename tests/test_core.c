@@ -142,3 +142,34 @@ Test(core, permuted_copies_every_element_size) {
     free(w);
     tg_scope_end();
 }
+
+/* Outputs of 16 MiB and more are stored with non-temporal stores in blocks
+ * of 64 bytes (tensor/iter.h, elementwise.h): every element, the unaligned
+ * head and the tail included, must equal the plain loop's. Checked against
+ * the values computed here element by element, for a binary op, a unary
+ * op, a cast and a copy into an output that starts off a 64-byte line. */
+Test(core, large_outputs_streamed_element_for_element) {
+    tg_scope_begin();
+    const int64_t n = ((int64_t)16 << 20) / 8 + 37;         /* 16 MiB of f64 and a tail */
+    tg_manual_seed(5);
+    tg_tensor *base = tg_randn(TG_F64, 1, (int64_t[]){n + 3});
+    tg_tensor *x = tg_slice(base, 0, 1, n + 1, 1), *y = tg_slice(base, 0, 3, n + 3, 1);   /* off the line */
+    const double *b = tg_data(base);
+    tg_tensor *prod = tg_mul(x, y), *neg = tg_neg(x), *wide = tg_cast(tg_cast(x, TG_F32), TG_F64);
+    cr_assert(prod && neg && wide, "%s", tg_last_error());
+    const double *p = tg_data(prod), *q = tg_data(neg), *w = tg_data(wide);
+    int64_t bad = -1;
+    for (int64_t i = 0; i < n && bad < 0; i++)
+        if (p[i] != b[i + 1] * b[i + 3] || q[i] != -b[i + 1] || w[i] != (double)(float)b[i + 1]) bad = i;
+    cr_expect_eq(bad, -1, "first wrong element %lld of %lld", (long long)bad, (long long)n);
+    /* a copy into a destination 8 bytes past a line (a view of a bigger tensor) */
+    tg_tensor *big = tg_zeros(TG_F64, 1, (int64_t[]){n + 1});
+    tg_tensor *dst = tg_slice(big, 0, 1, n + 1, 1);
+    cr_assert_eq(tg_copy_(dst, y), TG_OK, "%s", tg_last_error());
+    const double *d = tg_data(big);
+    bad = d[0] == 0 ? -1 : 0;
+    for (int64_t i = 0; i < n && bad < 0; i++)
+        if (d[i + 1] != b[i + 3]) bad = i + 1;
+    cr_expect_eq(bad, -1, "copy: first wrong element %lld", (long long)bad);
+    tg_scope_end();
+}

@@ -23,6 +23,58 @@ typedef double complex tg_c128_t;
 #define TG_SIMD_CLONES
 #endif
 
+/* 64 bytes from src (64-aligned) to dst (64-aligned) with non-temporal
+ * stores, and the fence that orders them before later stores: the
+ * streamed branches of the loops below (ctx == TG_ITER_STREAM, iter.h). */
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <emmintrin.h>
+static inline void tg__stream64(void *dst, const void *src) {
+    const __m128i *s = (const __m128i *)src;
+    __m128i *d = (__m128i *)dst;
+    _mm_stream_si128(d, s[0]);
+    _mm_stream_si128(d + 1, s[1]);
+    _mm_stream_si128(d + 2, s[2]);
+    _mm_stream_si128(d + 3, s[3]);
+}
+static inline void tg__stream_fence(void) { _mm_sfence(); }
+#else
+static inline void tg__stream64(void *dst, const void *src) { memcpy(dst, src, 64); }
+static inline void tg__stream_fence(void) {}
+#endif
+
+/* The contiguous branch of a loop: o[j_] for j_ in [0, n), the statement
+ * (the variadic argument) computing element j_ into *dst_. Streamed: the
+ * elements up to a 64-byte boundary plainly, then each 64 bytes computed
+ * into a local block and stored non-temporally (the compiler keeps the
+ * block's arithmetic vectorised), then the tail. */
+#define TG_CONTIGUOUS_STORES(R, o, n, ctx, ...)                                    \
+    do {                                                                           \
+        int64_t i_ = 0;                                                            \
+        if ((ctx) == TG_ITER_STREAM) {                                             \
+            enum { BLK_ = 64 / (int)sizeof(R) };                                   \
+            for (; i_ < (n) && ((uintptr_t)((o) + i_) & 63); i_++) {               \
+                int64_t j_ = i_;                                                   \
+                R *dst_ = (o) + j_;                                                \
+                __VA_ARGS__                                                        \
+            }                                                                      \
+            for (; i_ + BLK_ <= (n); i_ += BLK_) {                                 \
+                R blk_[BLK_] __attribute__((aligned(64)));                         \
+                for (int k_ = 0; k_ < BLK_; k_++) {                                \
+                    int64_t j_ = i_ + k_;                                          \
+                    R *dst_ = blk_ + k_;                                           \
+                    __VA_ARGS__                                                    \
+                }                                                                  \
+                tg__stream64((o) + i_, blk_);                                      \
+            }                                                                      \
+            tg__stream_fence();                                                    \
+        }                                                                          \
+        for (; i_ < (n); i_++) {                                                   \
+            int64_t j_ = i_;                                                       \
+            R *dst_ = (o) + j_;                                                    \
+            __VA_ARGS__                                                            \
+        }                                                                          \
+    } while (0)
+
 /* Loop over one input: R out = EXPR(x) with x of type T. */
 #define TG_UNARY_LOOP(name, T, R, EXPR) TG_UNARY_LOOP_ATTR(name, T, R, EXPR, TG_SIMD_CLONES)
 /* A SIMD loop with a plain path for short runs, where the vector code's
@@ -37,11 +89,10 @@ typedef double complex tg_c128_t;
     }
 #define TG_UNARY_LOOP_ATTR(name, T, R, EXPR, ATTR)                               \
     ATTR static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
-        (void)ctx;                                                               \
         if (s[0] == (int64_t)sizeof(R) && s[1] == (int64_t)sizeof(T)) {          \
             R *o = (R *)p[0];                                                    \
             const T *a = (const T *)p[1];                                        \
-            for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (EXPR); }       \
+            TG_CONTIGUOUS_STORES(R, o, n, ctx, T x = a[j_]; *dst_ = (EXPR););    \
         } else {                                                                 \
             char *o = p[0];                                                      \
             const char *a = p[1];                                                \
@@ -55,12 +106,11 @@ typedef double complex tg_c128_t;
 /* Loop over two inputs: R out = EXPR(a, b) with a, b of type T. */
 #define TG_BINARY_LOOP(name, T, R, EXPR)                                         \
     TG_SIMD_CLONES static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
-        (void)ctx;                                                               \
         const int64_t so = (int64_t)sizeof(R), si = (int64_t)sizeof(T);          \
         if (s[0] == so && s[1] == si && s[2] == si) {                            \
             R *o = (R *)p[0];                                                    \
             const T *A = (const T *)p[1], *B = (const T *)p[2];                  \
-            for (int64_t i = 0; i < n; i++) { T a = A[i], b = B[i]; o[i] = (EXPR); } \
+            TG_CONTIGUOUS_STORES(R, o, n, ctx, T a = A[j_]; T b = B[j_]; *dst_ = (EXPR);); \
         } else if (s[0] == so && s[1] == si && s[2] == 0) {                      \
             R *o = (R *)p[0];                                                    \
             const T *A = (const T *)p[1];                                        \
