@@ -1,9 +1,10 @@
 /* Graph passes run by tg_compile (DESIGN.md section 5): dead-code
  * elimination, common-subexpression elimination, constant folding,
  * algebraic simplification, and the narrowing of linear-algebra nodes whose
- * extra outputs (kept for derivatives) no derivative reads. They work on a graph's copy: a value that a
- * pass proves equal to another is aliased to it, nodes that are no longer
- * needed are dropped, and the node list is compacted at the end. */
+ * extra outputs (kept for derivatives) no derivative reads. They work on a
+ * graph's copy: a value that a pass proves equal to another is aliased to
+ * it, nodes that are no longer needed are dropped, and the node list is
+ * compacted at the end. */
 #include "autodiff/graph.h"
 #include "tensor/ops/elementwise.h"
 
