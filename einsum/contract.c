@@ -194,6 +194,18 @@ static tg_status sum_alone(const tg_ein_spec *s, ein_op *A, const ein_op *B, con
     return TG_OK;
 }
 
+/* An outer product's free groups: b's before a's? When the output holds
+ * both groups and b's label comes first there, yes: the product is then
+ * already in the output's order (a contiguous result, no view to copy).
+ * Else the larger group goes last, so the inner loop is the longer one. */
+static bool outer_b_first(const tg_ein_spec *s, const int *fa, int nfa, const int *fb, int nfb, int64_t nM,
+                          int64_t nN) {
+    if (nfa == 0 || nfb == 0) return false;
+    int pa = index_of(s->out, s->n_out, fa[0]), pb = index_of(s->out, s->n_out, fb[0]);
+    if (pa >= 0 && pb >= 0) return pb < pa;
+    return nN > nM;
+}
+
 /* r = a (x) b keeping the labels in keep: batched GEMM for contracted
  * labels, broadcasting multiply otherwise. The larger operand fixes the
  * order of the shared labels, so it moves least. The result is flat:
@@ -223,20 +235,28 @@ static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, co
     int ta_lab[TG_EIN_MAX_RANK], tb_lab[TG_EIN_MAX_RANK], n = 0, m = 0;
     r->nl = 0;
     r->flat = true;
-    for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = bat[q]; ta_lab[n++] = bat[q]; tb_lab[m++] = bat[q]; }
-    for (int q = 0; q < nfa; q++) { r->lab[r->nl++] = fa[q]; ta_lab[n++] = fa[q]; }
-    for (int q = 0; q < nfb; q++) r->lab[r->nl++] = fb[q];
     int64_t nB = labels_size(s, bat, nbat), nM = labels_size(s, fa, nfa), nN = labels_size(s, fb, nfb);
     if (ncon == 0) {
-        /* Outer product / elementwise: (bat, fa, 1) * (bat, 1, fb). */
+        /* Outer product / elementwise: (bat, fa, 1) * (bat, 1, fb), or with
+         * the free groups the other way round when b's come first. */
+        bool b_first = outer_b_first(s, fa, nfa, fb, nfb, nM, nN);
+        for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = bat[q]; ta_lab[n++] = bat[q]; tb_lab[m++] = bat[q]; }
+        for (int q = 0; q < nfa; q++) ta_lab[n++] = fa[q];
         for (int q = 0; q < nfb; q++) tb_lab[m++] = fb[q];
+        for (int q = 0; q < nfa + nfb; q++) {
+            bool from_b = b_first ? q < nfb : q >= nfa;
+            r->lab[r->nl++] = from_b ? fb[b_first ? q : q - nfa] : fa[b_first ? q - nfb : q];
+        }
         tg_tensor *ta = arrange(s, &A, ta_lab), *tb = arrange(s, &B, tb_lab);
         if (!ta || !tb) return tg_last_error_code();
-        ta = tg_reshape(ta, 3, (int64_t[]){nB, nM, 1});
-        tb = tg_reshape(tb, 3, (int64_t[]){nB, 1, nN});
+        ta = tg_reshape(ta, 3, b_first ? (int64_t[]){nB, 1, nM} : (int64_t[]){nB, nM, 1});
+        tb = tg_reshape(tb, 3, b_first ? (int64_t[]){nB, nN, 1} : (int64_t[]){nB, 1, nN});
         r->t = tg_mul(ta, tb);
         return r->t ? TG_OK : tg_last_error_code();
     }
+    for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = bat[q]; ta_lab[n++] = bat[q]; tb_lab[m++] = bat[q]; }
+    for (int q = 0; q < nfa; q++) { r->lab[r->nl++] = fa[q]; ta_lab[n++] = fa[q]; }
+    for (int q = 0; q < nfb; q++) r->lab[r->nl++] = fb[q];
     for (int q = 0; q < ncon; q++) { ta_lab[n++] = con[q]; tb_lab[m++] = con[q]; }
     for (int q = 0; q < nfb; q++) tb_lab[m++] = fb[q];
     tg_tensor *ta = arrange(s, &A, ta_lab), *tb = arrange(s, &B, tb_lab);

@@ -147,6 +147,15 @@ grad("grad/ring7", "ab,bc,cd,de,ef,fg,ga->", [(D, (2, 3)), (D, (3, 2)), (D, (2, 
 grad("grad/chain7_open", "ab,bc,cd,de,ef,fg,gh->ah", [(D, (2, 3)), (D, (3, 2)), (D, (2, 4)), (D, (4, 2)),
                                                        (D, (2, 3)), (D, (3, 2)), (D, (2, 2))])
 
+# Outer products whose second operand's labels lead in the output: computed
+# in the output's order (b's group first); and an intermediate outer product
+# whose larger group goes last.
+value("outer/b_first_batched", "tkj,to->tokj", [(D, (3, 2, 4)), (D, (3, 5))])
+value("outer/b_first_permuted", "tjk,to->tokj", [(D, (3, 2, 4)), (D, (3, 5))])
+value("outer/interleaved", "i,jk->jik", [(D, (3,)), (D, (2, 4))])
+value("outer/intermediate", "a,bc,cd->abd", [(D, (2,)), (D, (5, 3)), (D, (3, 2))])
+grad("grad/outer_b_first", "tkj,to->tokj", [(D, (3, 2, 4)), (D, (3, 5))])
+
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as f:
     f.write('{"generator": "oracles/gen_einsum.py", "numpy": %s, "torch": %s, "cases": [\n'
