@@ -195,7 +195,7 @@ static tg_status weight_grad_infer(const tg_op_call *c, tg_meta *out) {
 }
 
 /* ---- per-thread scratch (grow-only, freed when the thread exits) -------------------- */
-enum { SLOT_COLS, SLOT_TMP, SCRATCH_SLOTS };
+enum { SLOT_COLS, SLOT_TMP, SLOT_MASK, SCRATCH_SLOTS };
 typedef struct {
     void *p[SCRATCH_SLOTS];
     size_t n[SCRATCH_SLOTS];
@@ -298,12 +298,17 @@ static tg_status make_plan(const tg_op_call *c, plan *p, tg_dtype d, int64_t N, 
  * Then every kernel row (i, j) of im2col is ONE contiguous run of the input
  * plane, x[(oy + i d0 - p0) W + ox + j d1 - p1] over the flat index oy ow +
  * ox, except at the positions that wrap around a line (ox < xlo or ox >=
- * xhi: the horizontal padding), which are zeroed afterwards. Rows of 14 or
- * 28 pixels become one loop of 196 or 784, without per-line branches.
- * col2im does the reverse: it zeroes the wrap positions of the (scratch)
- * columns, then adds the run back in one loop; the zeros it adds change no
- * value (the plane starts at +0 and never holds -0), and every pixel gets
- * its terms in the same order as nn/unfold.c's, so the bits agree. */
+ * xhi: the horizontal padding), which must read as zeros. Rows of 14 or 28
+ * pixels become one loop of 196 or 784, without per-line branches: the run
+ * is copied through a bit mask that is all ones where the window is inside
+ * the line and zero at the wrap positions (one mask per kernel column j,
+ * over the L output positions: a float AND, exact for every value, NaN and
+ * -0 included). Zeroing the wrap positions line by line instead cost a
+ * memset call per line and side, a third of the convolution's non-GEMM time.
+ * col2im adds the run back through the same mask: the +0 it adds at a wrap
+ * position changes no value (the plane starts at +0 and never holds -0),
+ * and every pixel gets its terms in the same order as nn/unfold.c's, so
+ * the bits agree. */
 
 /* Valid output positions [lo, hi) along one axis for kernel offset dq (as nn/unfold.c). */
 static void valid_range(int64_t n, int64_t s, int64_t p, int64_t dq, int64_t on, int64_t *lo, int64_t *hi) {
@@ -333,65 +338,94 @@ static void flat_row_of(const tg_nn_geom *g, int64_t i, int64_t j, flat_row *f) 
     if (f->t1 < f->t0) f->t1 = f->t0;
 }
 
-#define FLAT_PLANES(T, im2col_name, col2im_name)                                                      \
-    static void im2col_name(const tg_nn_geom *g, const flat_row *rows, const T *x, T *dst, int64_t row_stride) { \
-        const int64_t ow = g->ow, L = g->oh * ow;                                                     \
-        for (int64_t r = 0; r < g->w.k[0] * g->w.k[1]; r++) {                                         \
-                T *row = dst + r * row_stride;                                                        \
-                const flat_row f = rows[r];                                                           \
-                T *run = row + f.ylo * ow;                                                            \
-                const T *src = x + f.base;                                                            \
-                for (int64_t t = 0; t < f.ylo * ow + f.t0; t++) row[t] = 0;                           \
-                for (int64_t t = f.t0; t < f.t1; t++) run[t] = src[t];                                \
-                for (int64_t t = f.ylo * ow + f.t1; t < L; t++) row[t] = 0;                           \
-                if (f.xlo > 0 || f.xhi < ow)                                                          \
-                    for (int64_t oy = f.ylo; oy < f.yhi; oy++) {                                      \
-                        for (int64_t ox = 0; ox < f.xlo; ox++) row[oy * ow + ox] = 0;                 \
-                        for (int64_t ox = f.xhi; ox < ow; ox++) row[oy * ow + ox] = 0;                \
-                    }                                                                                 \
-            }                                                                                         \
-    }                                                                                                 \
-    static void col2im_name(const tg_nn_geom *g, const flat_row *rows, T *cols, T *x, int64_t row_stride) { \
-        const int64_t ow = g->ow;                                                                     \
-        for (int64_t r = 0; r < g->w.k[0] * g->w.k[1]; r++) {                                         \
-                T *row = cols + r * row_stride;                                                       \
-                const flat_row f = rows[r];                                                           \
-                if (f.xlo > 0 || f.xhi < ow)                                                          \
-                    for (int64_t oy = f.ylo; oy < f.yhi; oy++) {                                      \
-                        for (int64_t ox = 0; ox < f.xlo; ox++) row[oy * ow + ox] = 0;                 \
-                        for (int64_t ox = f.xhi; ox < ow; ox++) row[oy * ow + ox] = 0;                \
-                    }                                                                                 \
-                const T *run = row + f.ylo * ow;                                                      \
-                T *dst = x + f.base;                                                                  \
-                for (int64_t t = f.t0; t < f.t1; t++) dst[t] += run[t];                               \
-            }                                                                                         \
+/* Element bits, allowed to alias the float data they are read from. */
+typedef uint32_t bits32 __attribute__((may_alias));
+typedef uint64_t bits64 __attribute__((may_alias));
+
+/* masks (kw, L): all ones where output column ox = q % ow of kernel column j
+ * lies in [xlo, xhi), else 0. */
+#define FLAT_MASKS(U, name)                                                                           \
+    static void name(const tg_nn_geom *g, const flat_row *rows, U *masks) {                           \
+        const int64_t ow = g->ow, L = g->oh * ow, kw = g->w.k[1];                                     \
+        for (int64_t j = 0; j < kw; j++) {                                                            \
+            const flat_row *f = &rows[j];                                                             \
+            U *m = masks + j * L;                                                                     \
+            for (int64_t ox = 0; ox < ow; ox++) m[ox] = ox >= f->xlo && ox < f->xhi ? (U)~(U)0 : 0;   \
+            for (int64_t q = ow; q < L; q++) m[q] = m[q - ow];                                        \
+        }                                                                                             \
     }
-FLAT_PLANES(float, im2col_flat_f32, col2im_flat_f32)
-FLAT_PLANES(double, im2col_flat_f64, col2im_flat_f64)
+#define FLAT_PLANES(T, U, im2col_name, col2im_name)                                                   \
+    TG_SIMD_CLONES static void im2col_name(const tg_nn_geom *g, const flat_row *rows, const U *masks, const T *x, \
+                                           T *dst, int64_t row_stride) {                              \
+        const int64_t ow = g->ow, L = g->oh * ow, kw = g->w.k[1];                                     \
+        for (int64_t r = 0; r < g->w.k[0] * kw; r++) {                                                \
+            U *row = (U *)(dst + r * row_stride);                                                     \
+            const flat_row f = rows[r];                                                               \
+            const int64_t a = f.ylo * ow + f.t0, b = f.ylo * ow + f.t1;                               \
+            const U *src = (const U *)(x + f.base) + f.t0, *m = masks + (r % kw) * L + a;             \
+            U *run = row + a;                                                                         \
+            for (int64_t t = 0; t < a; t++) row[t] = 0;                                               \
+            for (int64_t t = 0; t < b - a; t++) run[t] = src[t] & m[t];                               \
+            for (int64_t t = b; t < L; t++) row[t] = 0;                                               \
+        }                                                                                             \
+    }                                                                                                 \
+    TG_SIMD_CLONES static void col2im_name(const tg_nn_geom *g, const flat_row *rows, const U *masks, const T *cols, \
+                                           T *x, int64_t row_stride) {                                \
+        const int64_t ow = g->ow, L = g->oh * ow, kw = g->w.k[1];                                     \
+        for (int64_t r = 0; r < g->w.k[0] * kw; r++) {                                                \
+            const flat_row f = rows[r];                                                               \
+            const int64_t a = f.ylo * ow + f.t0;                                                      \
+            const U *run = (const U *)(cols + r * row_stride) + a, *m = masks + (r % kw) * L + a;     \
+            T *dst = x + f.base + f.t0;                                                               \
+            for (int64_t t = 0; t < f.t1 - f.t0; t++) {                                               \
+                U v = run[t] & m[t];                                                                  \
+                T add;                                                                                \
+                memcpy(&add, &v, sizeof add);                                                         \
+                dst[t] += add;                                                                        \
+            }                                                                                         \
+        }                                                                                             \
+    }
+FLAT_MASKS(bits32, flat_masks_32)
+FLAT_MASKS(bits64, flat_masks_64)
+FLAT_PLANES(float, bits32, im2col_flat_f32, col2im_flat_f32)
+FLAT_PLANES(double, bits64, im2col_flat_f64, col2im_flat_f64)
 
 static void flat_rows(const tg_nn_geom *g, flat_row *rows) {
     for (int64_t i = 0; i < g->w.k[0]; i++)
         for (int64_t j = 0; j < g->w.k[1]; j++) flat_row_of(g, i, j, &rows[i * g->w.k[1] + j]);
 }
 
-/* One plane of x into its kk rows of cols (row stride ld), and back. */
-static void im2col_plane(const plan *p, const char *x, char *dst, int64_t ld) {
-    if (!p->flat) tg__nn_im2col_plane(&p->geo, p->es, x, dst, ld);
-    else if (p->d == TG_F32) im2col_flat_f32(&p->geo, p->rows, (const float *)x, (float *)dst, ld);
-    else im2col_flat_f64(&p->geo, p->rows, (const double *)x, (double *)dst, ld);
+/* The flat masks of p in this thread's scratch (NULL when p is not flat);
+ * false when out of memory. */
+static bool flat_masks(const plan *p, const void **masks) {
+    *masks = NULL;
+    if (!p->flat) return true;
+    void *m = scratch_get(SLOT_MASK, (size_t)(p->geo.w.k[1] * p->L * p->es));
+    if (!m) return false;
+    if (p->es == 4) flat_masks_32(&p->geo, p->rows, m);
+    else flat_masks_64(&p->geo, p->rows, m);
+    *masks = m;
+    return true;
 }
-static void col2im_plane(const plan *p, char *cols, char *x, int64_t ld) {
+
+/* One plane of x into its kk rows of cols (row stride ld), and back. */
+static void im2col_plane(const plan *p, const void *masks, const char *x, char *dst, int64_t ld) {
+    if (!p->flat) tg__nn_im2col_plane(&p->geo, p->es, x, dst, ld);
+    else if (p->d == TG_F32) im2col_flat_f32(&p->geo, p->rows, masks, (const float *)x, (float *)dst, ld);
+    else im2col_flat_f64(&p->geo, p->rows, masks, (const double *)x, (double *)dst, ld);
+}
+static void col2im_plane(const plan *p, const void *masks, char *cols, char *x, int64_t ld) {
     if (!p->flat) tg__nn_col2im_plane(&p->geo, p->d, cols, x, ld);
-    else if (p->d == TG_F32) col2im_flat_f32(&p->geo, p->rows, (float *)cols, (float *)x, ld);
-    else col2im_flat_f64(&p->geo, p->rows, (double *)cols, (double *)x, ld);
+    else if (p->d == TG_F32) col2im_flat_f32(&p->geo, p->rows, masks, (const float *)cols, (float *)x, ld);
+    else col2im_flat_f64(&p->geo, p->rows, masks, (const double *)cols, (double *)x, ld);
 }
 
 /* Images [n0, n0 + k) of the group gi of x into cols (K, k L). */
-static void im2col_chunk(const plan *p, int64_t n0, int64_t k, int64_t gi, char *cols) {
+static void im2col_chunk(const plan *p, const void *masks, int64_t n0, int64_t k, int64_t gi, char *cols) {
     int64_t ldc = k * p->L, es = p->es;
     for (int64_t j = 0; j < k; j++)
         for (int64_t ch = 0; ch < p->Cg; ch++)
-            im2col_plane(p, p->a + ((n0 + j) * p->C + gi * p->Cg + ch) * p->HW * es,
+            im2col_plane(p, masks, p->a + ((n0 + j) * p->C + gi * p->Cg + ch) * p->HW * es,
                          cols + (ch * p->kk * ldc + j * p->L) * es, ldc);
 }
 
@@ -439,9 +473,10 @@ static bool conv_chunk(const plan *p, int64_t q, int tid) {
     int64_t n0 = q * p->chunk, k = p->N - n0 < p->chunk ? p->N - n0 : p->chunk, ldc = k * p->L, es = p->es;
     char *cols = scratch_get(SLOT_COLS, (size_t)(p->K * ldc * es));
     char *tmp = CONV_ONE_GEMM_FWD ? scratch_get(SLOT_TMP, (size_t)(p->Og * ldc * es)) : NULL;
-    if (!cols || (CONV_ONE_GEMM_FWD && !tmp)) return false;
+    const void *masks;
+    if (!cols || (CONV_ONE_GEMM_FWD && !tmp) || !flat_masks(p, &masks)) return false;
     for (int64_t gi = 0; gi < p->G; gi++) {
-        im2col_chunk(p, n0, k, gi, cols);
+        im2col_chunk(p, masks, n0, k, gi, cols);
         const char *wg = p->b + gi * p->Og * p->K * es;
         if (CONV_ONE_GEMM_FWD) {
             gemm(p->d, false, false, p->Og, ldc, p->K, wg, p->K, cols, ldc, 0.0, tmp, ldc);
@@ -467,7 +502,8 @@ static bool input_grad_chunk(const plan *p, int64_t q, int tid) {
     int64_t n0 = q * p->chunk, k = p->N - n0 < p->chunk ? p->N - n0 : p->chunk, ldc = k * p->L, es = p->es;
     char *cols = scratch_get(SLOT_COLS, (size_t)(p->K * ldc * es));
     char *tmp = CONV_ONE_GEMM_IG ? scratch_get(SLOT_TMP, (size_t)(p->Og * ldc * es)) : NULL;
-    if (!cols || (CONV_ONE_GEMM_IG && !tmp)) return false;
+    const void *masks;
+    if (!cols || (CONV_ONE_GEMM_IG && !tmp) || !flat_masks(p, &masks)) return false;
     memset(p->out + n0 * p->C * p->HW * es, 0, (size_t)(k * p->C * p->HW * es));
     for (int64_t gi = 0; gi < p->G; gi++) {
         const char *wg = p->b + gi * p->Og * p->K * es;
@@ -481,7 +517,7 @@ static bool input_grad_chunk(const plan *p, int64_t q, int tid) {
         }
         for (int64_t j = 0; j < k; j++)
             for (int64_t ch = 0; ch < p->Cg; ch++)
-                col2im_plane(p, cols + (ch * p->kk * ldc + j * p->L) * es,
+                col2im_plane(p, masks, cols + (ch * p->kk * ldc + j * p->L) * es,
                              p->out + ((n0 + j) * p->C + gi * p->Cg + ch) * p->HW * es, ldc);
     }
     return true;
@@ -491,10 +527,11 @@ static bool weight_grad_chunk(const plan *p, int64_t q, int tid) {
     int64_t n0 = q * p->chunk, k = p->N - n0 < p->chunk ? p->N - n0 : p->chunk, ldc = k * p->L, es = p->es;
     char *cols = scratch_get(SLOT_COLS, (size_t)(p->K * ldc * es));
     char *tmp = CONV_ONE_GEMM_WG ? scratch_get(SLOT_TMP, (size_t)(p->Og * ldc * es)) : NULL;
-    if (!cols || (CONV_ONE_GEMM_WG && !tmp)) return false;
+    const void *masks;
+    if (!cols || (CONV_ONE_GEMM_WG && !tmp) || !flat_masks(p, &masks)) return false;
     char *acc = p->acc + (int64_t)tid * p->O * p->K * es;
     for (int64_t gi = 0; gi < p->G; gi++) {
-        im2col_chunk(p, n0, k, gi, cols);
+        im2col_chunk(p, masks, n0, k, gi, cols);
         char *ag = acc + gi * p->Og * p->K * es;
         if (CONV_ONE_GEMM_WG) {
             gather_g(p, p->b, n0, k, gi, tmp);
