@@ -534,8 +534,13 @@ static bool weight_grad_chunk(const plan *p, int64_t q, int tid) {
         im2col_chunk(p, masks, n0, k, gi, cols);
         char *ag = acc + gi * p->Og * p->K * es;
         if (CONV_ONE_GEMM_WG) {
-            gather_g(p, p->b, n0, k, gi, tmp);
-            gemm(p->d, false, true, p->Og, p->K, ldc, tmp, ldc, cols, ldc, 1.0, ag, p->K);
+            /* one image: its rows of the group are already one (Og, L) block */
+            const char *gg = p->b + (n0 * p->O + gi * p->Og) * p->L * es;
+            if (k > 1) {
+                gather_g(p, p->b, n0, k, gi, tmp);
+                gg = tmp;
+            }
+            gemm(p->d, false, true, p->Og, p->K, ldc, gg, ldc, cols, ldc, 1.0, ag, p->K);
         } else {
             for (int64_t j = 0; j < k; j++)
                 gemm(p->d, false, true, p->Og, p->K, p->L, p->b + ((n0 + j) * p->O + gi * p->Og) * p->L * es, p->L,

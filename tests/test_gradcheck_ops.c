@@ -142,6 +142,25 @@ Test(gradcheck_ops, checker_rejects_a_wrong_derivative) {
     tg_scope_end();
 }
 
+/* relu's VJP and JVP pass the cotangent (tangent) where x > 0 and give
+ * exactly 0 elsewhere, an Inf or NaN there included (PyTorch's
+ * threshold_backward; a product with the 0/1 mask would give NaN). */
+Test(gradcheck_ops, relu_rules_pass_or_zero) {
+    tg_scope_begin();
+    const double xv[6] = {-1.5, -0.0, 0.0, 0.25, 2.0, -3.0}, gv[6] = {INFINITY, NAN, -INFINITY, 7.5, -2.0, 4.0};
+    const double want[6] = {0, 0, 0, 7.5, -2.0, 0};
+    tg_tensor *x = tg_from_data(TG_F64, 1, (int64_t[]){6}, xv), *g = tg_from_data(TG_F64, 1, (int64_t[]){6}, gv);
+    tg_tensor *gx = NULL, *y = NULL, *y2 = NULL, *ty = NULL;
+    cr_assert_eq(tg_vjp(f_relu, NULL, 1, &x, 1, &g, &y, &gx), TG_OK, "%s", tg_last_error());
+    cr_assert_eq(tg_jvp(f_relu, NULL, 1, &x, &g, 1, &y2, &ty), TG_OK, "%s", tg_last_error());
+    const double *a = tg_data(gx), *b = tg_data(ty);
+    for (int i = 0; i < 6; i++) {
+        cr_assert(a[i] == want[i] && !signbit(a[i]) == !signbit(want[i]), "vjp[%d] = %g, want %g", i, a[i], want[i]);
+        cr_assert(b[i] == want[i] && !signbit(b[i]) == !signbit(want[i]), "jvp[%d] = %g, want %g", i, b[i], want[i]);
+    }
+    tg_scope_end();
+}
+
 static tg_status f_tanh_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     (void)ctx;
     out[0] = tg_sum(tg_tanh(in[0]), 0, NULL, false);

@@ -47,3 +47,38 @@ static const oracle_entry table[] = {
 TestSuite(oracle_binary, .init = tg_clear_error);
 
 Test(oracle_binary, all_ops) { check_oracle_file("binary.json", table, sizeof table / sizeof *table); }
+
+/* where's contiguous loops: each of a and b an array or a broadcast
+ * scalar, over a length that is no multiple of a vector, in f32 and f64
+ * (the reference is the select itself, element by element). */
+Test(oracle_binary, where_contiguous_with_scalar_branches) {
+    tg_scope_begin();
+    enum { N = 37 };
+    bool cv[N];
+    double av[N], bv[N];
+    for (int i = 0; i < N; i++) {
+        cv[i] = (i * 7) % 3 == 0;
+        av[i] = 1.0 + i;
+        bv[i] = -0.5 - i;
+    }
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        tg_tensor *c = tg_from_data(TG_BOOL, 1, (int64_t[]){N}, cv);
+        tg_tensor *a = tg_cast(tg_from_data(TG_F64, 1, (int64_t[]){N}, av), dt);
+        tg_tensor *b = tg_cast(tg_from_data(TG_F64, 1, (int64_t[]){N}, bv), dt);
+        tg_tensor *a0 = tg_scalar(dt, 2.25), *b0 = tg_scalar(dt, -3.5);
+        for (int k = 0; k < 4; k++) {
+            bool sa = k & 1, sb = k & 2;
+            tg_tensor *r = tg_cast(tg_where(c, sa ? a0 : a, sb ? b0 : b), TG_F64);
+            cr_assert_not_null(r, "%s", tg_last_error());
+            cr_assert_eq(tg_numel(r), N);
+            const double *rv = tg_data(r);
+            for (int i = 0; i < N; i++) {
+                double want = cv[i] ? (sa ? 2.25 : av[i]) : (sb ? -3.5 : bv[i]);
+                cr_assert_eq(rv[i], want, "%s, scalar a %d, scalar b %d: [%d] = %g, want %g", tg_dtype_name(dt), sa,
+                             sb, i, rv[i], want);
+            }
+        }
+    }
+    tg_scope_end();
+}
