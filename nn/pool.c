@@ -165,7 +165,10 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
  * scalar and branchy: the backward's argmax pass ran 13x slower than the
  * forward pass. */
 #define MAXPOOL_RUN 256
-#define MAXPOOL_2X2(name, T)                                                                \
+/* element bits, allowed to alias the float data */
+typedef uint32_t pool_bits32 __attribute__((may_alias));
+typedef uint64_t pool_bits64 __attribute__((may_alias));
+#define MAXPOOL_2X2(name, T, U)                                                              \
     /* mo[j] = the maximum of window o0 + j of rows r0, r1, for j < n */                    \
     static inline void name##_maxima(const T *r0, const T *r1, int64_t o0, int64_t n, T *mo) { \
         for (int64_t j = 0; j < n; j++) {                                                   \
@@ -179,6 +182,19 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
             mo[j] = m;                                                                      \
         }                                                                                   \
     }                                                                                       \
+    /* kb[j] = the position 0..3 (row-major in the window) of maximum mo[j]: the first     \
+     * equal to it; with NaN the last NaN, as the running max */                           \
+    static inline void name##_where(const T *r0, const T *r1, int64_t o0, int64_t n, const T *mo, int32_t *kb) { \
+        for (int64_t j = 0; j < n; j++) {                                                   \
+            int64_t ox2 = 2 * (o0 + j);                                                     \
+            T m = mo[j], b = r0[ox2 + 1], c = r1[ox2], d = r1[ox2 + 1];                     \
+            int ca = r0[ox2] == m, cb = b == m, cc = c == m;                                \
+            int nb = b != b, nc = c != c, nd = d != d, nan = m != m;                        \
+            int keq = (1 - ca) * (1 + (1 - cb) * (1 + (1 - cc)));                           \
+            int knan = nd * 3 + (1 - nd) * (nc * 2 + (1 - nc) * nb);                        \
+            kb[j] = nan * knan + (1 - nan) * keq;                                 \
+        }                                                                                   \
+    }                                                                                       \
     static void name(const pgeom *g, const T *x, T *y, int32_t *idx) {                      \
         if (!idx) {                                                                         \
             for (int64_t oy = 0; oy < g->oh; oy++)                                          \
@@ -186,34 +202,59 @@ MAXPOOL_PLANE(maxpool_i64, int64_t, NO_NAN)
             return;                                                                         \
         }                                                                                   \
         T buf[MAXPOOL_RUN];                                                                 \
+        int32_t kb[MAXPOOL_RUN];                                                             \
         for (int64_t oy = 0; oy < g->oh; oy++) {                                            \
             const T *r0 = x + 2 * oy * g->W, *r1 = r0 + g->W;                               \
             for (int64_t o0 = 0; o0 < g->ow; o0 += MAXPOOL_RUN) {                           \
                 int64_t n = g->ow - o0 < MAXPOOL_RUN ? g->ow - o0 : MAXPOOL_RUN;            \
                 T *mo = y ? y + oy * g->ow + o0 : buf;   /* y and idx: both written */      \
                 name##_maxima(r0, r1, o0, n, mo);                                           \
+                name##_where(r0, r1, o0, n, mo, kb);                                        \
                 int32_t *io = idx + oy * g->ow + o0;                                        \
                 int32_t row0 = (int32_t)(2 * oy * g->W), row1 = (int32_t)((2 * oy + 1) * g->W); \
-                for (int64_t j = 0; j < n; j++) {                                           \
-                    int32_t ox2 = (int32_t)(2 * (o0 + j));                                  \
-                    T m = mo[j], b = r0[ox2 + 1], c = r1[ox2], d = r1[ox2 + 1];             \
-                    int ca = r0[ox2] == m, cb = b == m, cc = c == m;                        \
-                    int nb = b != b, nc = c != c, nd = d != d, nan = m != m;                \
-                    /* the first equal to m; with NaN the last NaN, as the running max */   \
-                    int keq = (1 - ca) * (1 + (1 - cb) * (1 + (1 - cc)));                   \
-                    int knan = nd * 3 + (1 - nd) * (nc * 2 + (1 - nc) * nb);                \
-                    int k = nan * knan + (1 - nan) * keq;                                   \
-                    io[j] = ((k >> 1) ? row1 : row0) + ox2 + (k & 1);                       \
-                }                                                                           \
+                for (int64_t j = 0; j < n; j++)                                             \
+                    io[j] = ((kb[j] >> 1) ? row1 : row0) + (int32_t)(2 * (o0 + j)) + (kb[j] & 1); \
             }                                                                               \
         }                                                                                   \
+    }                                                                                       \
+    /* The VJP in one pass: each window's four outputs are v at its maximum and 0 at       \
+     * the other three (the windows do not overlap); rows and columns no window covers     \
+     * (odd H or W) are 0. */                                                              \
+    static void name##_scatter(const pgeom *g, const T *x, const T *v, T *out) {            \
+        T buf[MAXPOOL_RUN];                                                                 \
+        int32_t kb[MAXPOOL_RUN];                                                             \
+        for (int64_t oy = 0; oy < g->oh; oy++) {                                            \
+            const T *r0 = x + 2 * oy * g->W, *r1 = r0 + g->W;                               \
+            T *w0 = out + 2 * oy * g->W, *w1 = w0 + g->W;                                   \
+            for (int64_t o0 = 0; o0 < g->ow; o0 += MAXPOOL_RUN) {                           \
+                int64_t n = g->ow - o0 < MAXPOOL_RUN ? g->ow - o0 : MAXPOOL_RUN;            \
+                name##_maxima(r0, r1, o0, n, buf);                                          \
+                name##_where(r0, r1, o0, n, buf, kb);                                       \
+                const U *vo = (const U *)(v + oy * g->ow + o0);                             \
+                U *u0 = (U *)(w0 + 2 * o0), *u1 = (U *)(w1 + 2 * o0);                       \
+                for (int64_t j = 0; j < n; j++) {   /* bit masks: no branch per store */    \
+                    U b = vo[j], k = (U)kb[j];                                              \
+                    u0[2 * j] = b & -(U)(k == 0);                                           \
+                    u0[2 * j + 1] = b & -(U)(k == 1);                                       \
+                    u1[2 * j] = b & -(U)(k == 2);                                           \
+                    u1[2 * j + 1] = b & -(U)(k == 3);                                       \
+                }                                                                           \
+            }                                                                               \
+            for (int64_t ix = 2 * g->ow; ix < g->W; ix++) w0[ix] = w1[ix] = 0;              \
+        }                                                                                   \
+        for (int64_t iy = 2 * g->oh; iy < g->H; iy++)                                       \
+            for (int64_t ix = 0; ix < g->W; ix++) out[iy * g->W + ix] = 0;                  \
     }
-MAXPOOL_2X2(maxpool2x2_f32, float)
-MAXPOOL_2X2(maxpool2x2_f64, double)
+MAXPOOL_2X2(maxpool2x2_f32, float, pool_bits32)
+MAXPOOL_2X2(maxpool2x2_f64, double, pool_bits64)
+
+static bool is_2x2(const pgeom *g) {
+    const tg_nn_win *w = &g->w;
+    return w->k[0] == 2 && w->k[1] == 2 && w->s[0] == 2 && w->s[1] == 2 && w->p[0] == 0 && w->p[1] == 0;
+}
 
 static void maxpool_plane(tg_dtype d, const pgeom *g, const char *x, char *y, int32_t *idx) {
-    const tg_nn_win *w = &g->w;
-    bool two = w->k[0] == 2 && w->k[1] == 2 && w->s[0] == 2 && w->s[1] == 2 && w->p[0] == 0 && w->p[1] == 0;
+    bool two = is_2x2(g);
     if (two && d == TG_F32) { maxpool2x2_f32(g, (const float *)x, (float *)y, idx); return; }
     if (two && d == TG_F64) { maxpool2x2_f64(g, (const double *)x, (double *)y, idx); return; }
     switch (d) {
@@ -293,6 +334,24 @@ static tg_status scatter_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
     tg_tensor *x = contig(in[0]), *v = x ? contig(in[1]) : NULL;
     pgeom g;
     int64_t planes;
+    if (v && (x->dtype == TG_F32 || x->dtype == TG_F64) && v->dtype == x->dtype) {
+        geom_of(c, x, &g);
+        if (is_2x2(&g)) {   /* the common window: argmax and scatter in one pass */
+            int64_t np = x->shape[0] * x->shape[1], hw = g.H * g.W, l = g.oh * g.ow, es = tg__esize(x->dtype);
+            const char *xp = tg__ptr(x), *vp = tg__ptr(v);
+            char *op = tg__ptr(out[0]);
+            bool f32 = x->dtype == TG_F32;
+            TG_PARALLEL_FOR(go_parallel(np, np * hw), for (int64_t q = 0; q < np; q++) {
+                if (f32) maxpool2x2_f32_scatter(&g, (const float *)(xp + q * hw * es), (const float *)(vp + q * l * es),
+                                                (float *)(op + q * hw * es));
+                else maxpool2x2_f64_scatter(&g, (const double *)(xp + q * hw * es), (const double *)(vp + q * l * es),
+                                            (double *)(op + q * hw * es));
+            });
+            tg_release(x);
+            tg_release(v);
+            return TG_OK;
+        }
+    }
     int32_t *idx = v ? argmax_all(c, x, &g, &planes) : NULL;
     if (!idx) { tg_release(x); tg_release(v); return x && v ? tg_last_error_code() : TG_ERR_MEMORY; }
     tg_dtype d = v->dtype;

@@ -186,6 +186,12 @@ add_error("max_pool2d_exact", "max_pool2d", [rnd((1, 1, 7, 7), 'f32')], pool_att
           "TG_ERR_SHAPE")
 add_error("avg_pool2d_3d", "avg_pool2d", [rnd((3, 8, 8), 'f32')], pool_attrs(2), "TG_ERR_SHAPE")
 
+# ---- the 2x2 stride-2 max pool's one-pass VJP: odd H and W (the last row and
+# column are in no window), both float dtypes ----
+for dt in DT:
+    add_vjp("max_pool2d_2x2_odd", "max_pool2d", [rnd((2, 3, 5, 7), dt)], lambda x: F.max_pool2d(x, 2),
+            pool_attrs(2), dt)
+
 out = pathlib.Path(__file__).resolve().parent / "data" / "nn_conv.json"
 out.write_text(json.dumps({"generator": "oracles/gen_nn_conv.py", "torch": torch.__version__, "cases": cases},
                           separators=(",", ":")))
