@@ -324,3 +324,44 @@ Test(fusion_epilogue, other_activations_bitwise_the_unfused_chain) {
     }
     tg_scope_end();
 }
+
+static tg_status conv_relu_loss(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    tg_conv2d_opts o = {.stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
+    out[0] = tg_sum(tg_square(tg_relu(tg_nn_conv2d(in[0], in[1], in[2], &o))), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* In a gradient program too: relu's rules read its output, not its input,
+ * so the convolution's output is read by the relu alone and the pair stays
+ * one group (a training step's conv + relu run in place); the gradients
+ * equal those of the program compiled with no_fusion bitwise. */
+Test(fusion_epilogue, conv2d_relu_grouped_in_gradient_programs) {
+    tg_scope_begin();
+    tg_manual_seed(17);
+    tg_spec specs[3] = {{TG_F64, "N, 3, 7, 7"}, {TG_F64, "4, 3, 3, 3"}, {TG_F64, "4"}};
+    tg_graph *g = tg_trace(conv_relu_loss, NULL, 3, specs, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_graph *vg = tg_graph_value_and_grad(g, 3, (int[]){0, 1, 2});
+    cr_assert_not_null(vg, "%s", tg_last_error());
+    cr_expect_eq(conv_epilogue_nodes(vg), 2, "the forward conv2d and its relu grouped");
+    tg_program *fused = tg_compile(vg, NULL), *plain = tg_compile(vg, &(tg_compile_opts){.no_fusion = true});
+    cr_assert(fused && plain, "%s", tg_last_error());
+    tg_tensor *in[3] = {tg_randn(TG_F64, 4, (int64_t[]){5, 3, 7, 7}), tg_randn(TG_F64, 4, (int64_t[]){4, 3, 3, 3}),
+                        tg_randn(TG_F64, 1, (int64_t[]){4})};
+    tg_tensor *a[4], *b[4];
+    long long runs = tg__fusion_epilogue_runs();
+    cr_assert_eq(tg_run(fused, in, a), TG_OK, "%s", tg_last_error());
+    cr_expect_geq(tg__fusion_epilogue_runs() - runs, 1, "the conv2d epilogue ran");
+    cr_assert_eq(tg_run(plain, in, b), TG_OK, "%s", tg_last_error());
+    for (int j = 0; j < 4; j++) {
+        cr_expect(bitwise_equal(a[j], b[j]), "output %d differs", j);
+        tg_release(a[j]);
+        tg_release(b[j]);
+    }
+    tg_program_free(fused);
+    tg_program_free(plain);
+    tg_graph_free(vg);
+    tg_graph_free(g);
+    tg_scope_end();
+}
