@@ -169,6 +169,22 @@ static tg_status two_layers(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     return out[0] ? TG_OK : tg_last_error_code();
 }
 
+/* Runs both programs on in: the fused one runs at least min_runs
+ * epilogues, and its n_out outputs equal the plain one's bitwise. */
+static void expect_runs_agree(tg_program *fused, tg_program *plain, tg_tensor **in, int n_out, long long min_runs,
+                              const char *what) {
+    tg_tensor *a[8], *b[8];
+    long long runs = tg__fusion_epilogue_runs();
+    cr_assert_eq(tg_run(fused, in, a), TG_OK, "%s: %s", what, tg_last_error());
+    cr_expect_geq(tg__fusion_epilogue_runs() - runs, min_runs, "%s: epilogue runs", what);
+    cr_assert_eq(tg_run(plain, in, b), TG_OK, "%s: %s", what, tg_last_error());
+    for (int j = 0; j < n_out; j++) {
+        cr_expect(bitwise_equal(a[j], b[j]), "%s: output %d differs", what, j);
+        tg_release(a[j]);
+        tg_release(b[j]);
+    }
+}
+
 Test(fusion_epilogue, gradient_programs_agree) {
     tg_scope_begin();
     tg_manual_seed(13);
@@ -184,16 +200,9 @@ Test(fusion_epilogue, gradient_programs_agree) {
         tg_tensor *in[5] = {tg_randn(TG_F64, 2, (int64_t[]){n, 12}), tg_randn(TG_F64, 2, (int64_t[]){12, 9}),
                             tg_randn(TG_F64, 1, (int64_t[]){9}), tg_randn(TG_F64, 2, (int64_t[]){9, 4}),
                             tg_randn(TG_F64, 1, (int64_t[]){4})};
-        tg_tensor *a[5], *b[5];
-        long long runs = tg__fusion_epilogue_runs();
-        cr_assert_eq(tg_run(fused, in, a), TG_OK, "%s", tg_last_error());
-        cr_expect_geq(tg__fusion_epilogue_runs() - runs, 2, "N = %lld: epilogue runs", (long long)n);
-        cr_assert_eq(tg_run(plain, in, b), TG_OK, "%s", tg_last_error());
-        for (int j = 0; j < 5; j++) {
-            cr_expect(bitwise_equal(a[j], b[j]), "N = %lld: output %d differs", (long long)n, j);
-            tg_release(a[j]);
-            tg_release(b[j]);
-        }
+        char what[32];
+        snprintf(what, sizeof what, "N = %lld", (long long)n);
+        expect_runs_agree(fused, plain, in, 5, 2, what);
     }
     tg_program_free(fused);
     tg_program_free(plain);
@@ -349,16 +358,7 @@ Test(fusion_epilogue, conv2d_relu_grouped_in_gradient_programs) {
     cr_assert(fused && plain, "%s", tg_last_error());
     tg_tensor *in[3] = {tg_randn(TG_F64, 4, (int64_t[]){5, 3, 7, 7}), tg_randn(TG_F64, 4, (int64_t[]){4, 3, 3, 3}),
                         tg_randn(TG_F64, 1, (int64_t[]){4})};
-    tg_tensor *a[4], *b[4];
-    long long runs = tg__fusion_epilogue_runs();
-    cr_assert_eq(tg_run(fused, in, a), TG_OK, "%s", tg_last_error());
-    cr_expect_geq(tg__fusion_epilogue_runs() - runs, 1, "the conv2d epilogue ran");
-    cr_assert_eq(tg_run(plain, in, b), TG_OK, "%s", tg_last_error());
-    for (int j = 0; j < 4; j++) {
-        cr_expect(bitwise_equal(a[j], b[j]), "output %d differs", j);
-        tg_release(a[j]);
-        tg_release(b[j]);
-    }
+    expect_runs_agree(fused, plain, in, 4, 1, "conv2d + relu gradients");
     tg_program_free(fused);
     tg_program_free(plain);
     tg_graph_free(vg);

@@ -264,34 +264,25 @@ DEF_UNARY_FLAGS(square, TG_OP_RULES_IGNORE_OUTPUT)
 
 LOOPS_REAL(relu, x < 0 ? 0.0f : x, x < 0 ? 0.0 : x)
 LOOPS_INT(relu, x < 0 ? 0 : x, x < 0 ? 0 : x)
-/* relu's rules: the cotangent (tangent) where y = relu(x) > 0 (exactly where
- * x > 0, NaN included), else 0, in one pass (where) instead of a cast and a
- * product; as PyTorch's threshold_backward, an Inf or NaN cotangent at x <=
- * 0 gives 0. They read the output, not the input: a traced convolution's
- * output is then read by the relu alone, so the relu runs in place over it
- * as its epilogue (autodiff/fusion.c), in training as in inference. */
-static tg_tensor *relu_pass(tg_tensor *y, tg_tensor *g) {
-    tg_tensor *zero = tg__weak_scalar(0.0);     /* any device, g's dtype */
-    tg_tensor *r = zero ? tg_where(tg_gt_scalar(y, 0.0), g, zero) : NULL;
+/* relu's VJP and JVP alike (the two rule types are the same): v, the
+ * output's cotangent or the input's tangent, where y = relu(x) > 0 (exactly
+ * where x > 0, NaN included), else 0, in one pass (where) instead of a cast
+ * and a product; as PyTorch's threshold_backward, an Inf or NaN cotangent
+ * at x <= 0 gives 0. The rule reads the output, not the input: a traced
+ * convolution's output is then read by the relu alone, so the relu runs in
+ * place over it as its epilogue (autodiff/fusion.c), in training as in
+ * inference. */
+static tg_status relu_rule(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *v,
+                           tg_tensor **r) {
+    (void)c;
+    (void)in;
+    tg_tensor *zero = tg__weak_scalar(0.0);     /* any device, v's dtype */
+    r[0] = zero ? tg_where(tg_gt_scalar(out[0], 0.0), v[0], zero) : NULL;
     tg_release(zero);
-    return r;
-}
-static tg_status relu_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
-                          tg_tensor **in_cot) {
-    (void)c;
-    (void)in;
-    in_cot[0] = relu_pass(out[0], g[0]);
-    return TG_RULE_RESULT(in_cot[0]);
-}
-static tg_status relu_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *t,
-                          tg_tensor **out_tan) {
-    (void)c;
-    (void)in;
-    out_tan[0] = relu_pass(out[0], t[0]);
-    return TG_RULE_RESULT(out_tan[0]);
+    return TG_RULE_RESULT(r[0]);
 }
 static const unary_impl relu_impl = {RULE_SAME, false, {TABLE_REAL(relu), TABLE_INT(relu)},
-                                     .vjp = relu_vjp, .jvp = relu_jvp};
+                                     .vjp = relu_rule, .jvp = relu_rule};
 DEF_UNARY(relu)
 
 /* ---- float functions (ints computed in f64) ---------------------------- */
