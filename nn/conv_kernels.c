@@ -304,7 +304,8 @@ static tg_status make_plan(const tg_op_call *c, plan *p, tg_dtype d, int64_t N, 
  * the line and zero at the wrap positions (one mask per kernel column j,
  * over the L output positions: a float AND, exact for every value, NaN and
  * -0 included). Zeroing the wrap positions line by line instead cost a
- * memset call per line and side, a third of the convolution's non-GEMM time.
+ * memset call per line and side: about 15 ms of the CNN's 290 ms training
+ * step at one thread.
  * col2im adds the run back through the same mask: the +0 it adds at a wrap
  * position changes no value (the plane starts at +0 and never holds -0),
  * and every pixel gets its terms in the same order as nn/unfold.c's, so
