@@ -415,22 +415,23 @@ DEF_BINARY_RULES(complex, 0, complex_vjp, complex_jvp)   /* complex is a macro: 
 /* Contiguous runs, a or b possibly a broadcast scalar (relu's rules: where(x
  * > 0, g, 0)), take branch-free loops the compiler vectorises into blends;
  * the strided loop's branch mispredicts on random conditions. */
-#define WHERE_RUN(T, A, B)                                                            \
+#define WHERE_RUN(A, B)                                                               \
     for (int64_t i = 0; i < n; i++) o[i] = c[i] ? (A) : (B);
 #define WHERE_LOOP(name, T)                                                           \
     TG_SIMD_CLONES static void name(int64_t n, char *const *p, const int64_t *s, const void *ctx) { \
         (void)ctx;                                                                    \
         const int64_t es = (int64_t)sizeof(T);                                        \
+        if (n <= 0) return;     /* a0 and b0 below read an element */                 \
         if (s[0] == es && s[1] == (int64_t)sizeof(tg_bool_t) && (s[2] == es || s[2] == 0) && \
             (s[3] == es || s[3] == 0)) {                                              \
             T *o = (T *)p[0];                                                         \
             const tg_bool_t *c = (const tg_bool_t *)p[1];                             \
             const T *a = (const T *)p[2], *b = (const T *)p[3];                       \
             const T a0 = *a, b0 = *b;                                                 \
-            if (s[2] && s[3]) WHERE_RUN(T, a[i], b[i])                                \
-            else if (s[2]) WHERE_RUN(T, a[i], b0)                                     \
-            else if (s[3]) WHERE_RUN(T, a0, b[i])                                     \
-            else WHERE_RUN(T, a0, b0)                                                 \
+            if (s[2] && s[3]) WHERE_RUN(a[i], b[i])                                   \
+            else if (s[2]) WHERE_RUN(a[i], b0)                                        \
+            else if (s[3]) WHERE_RUN(a0, b[i])                                        \
+            else WHERE_RUN(a0, b0)                                                    \
             return;                                                                   \
         }                                                                             \
         char *o = p[0];                                                               \
