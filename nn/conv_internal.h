@@ -42,6 +42,22 @@ void tg__nn_win_from_conv(tg_nn_win *w, int64_t kh, int64_t kw, const tg_conv2d_
 void tg__nn_im2col_plane(const tg_nn_geom *g, int64_t es, const void *x, void *dst, int64_t row_stride);
 void tg__nn_col2im_plane(const tg_nn_geom *g, tg_dtype d, const void *cols, void *plane, int64_t row_stride);
 
+/* Flat planes (nn/conv_flat.c): with stride 1 and ow = W ("same" width),
+ * each kernel row (i, j) of a plane's im2col is one run of the input plane,
+ * copied through a bit mask of the line-wrap positions (masks: kw rows of
+ * L = oh ow elements of size es). rows: the kh kw runs (tg__nn_flat_rows);
+ * d: TG_F32 or TG_F64; row r of the columns at dst (cols) + r ld. */
+enum { TG_NN_FLAT_MAX_KK = 64 };
+typedef struct { int64_t ylo, yhi, xlo, xhi, base, t0, t1; } tg_nn_flat_row;
+bool tg__nn_flat_geom(const tg_nn_geom *g);     /* the flat path applies (kh kw <= TG_NN_FLAT_MAX_KK) */
+void tg__nn_flat_rows(const tg_nn_geom *g, tg_nn_flat_row *rows);
+void tg__nn_flat_masks(const tg_nn_geom *g, const tg_nn_flat_row *rows, int64_t es, void *masks);
+void tg__nn_im2col_flat(const tg_nn_geom *g, const tg_nn_flat_row *rows, const void *masks, tg_dtype d, const void *x,
+                        void *dst, int64_t ld);
+/* The adjoint: the rows added back onto the plane x. */
+void tg__nn_col2im_flat(const tg_nn_geom *g, const tg_nn_flat_row *rows, const void *masks, tg_dtype d,
+                        const void *cols, void *x, int64_t ld);
+
 /* The f32/f64 convolution op family of nn/conv_kernels.c: y = conv(x, w)
  * (+ bias (O) when bias is not NULL), x (N, C, H, W), w (O, C / groups, kh,
  * kw), the window's kernel equal to w's. Its VJP and JVP use the input- and
