@@ -45,6 +45,7 @@ void tg__vk_debug(const char *fmt, ...) {
 const char *tg__vk_result_name(VkResult r) {
     switch (r) {
     case VK_SUCCESS: return "VK_SUCCESS";
+    case VK_TIMEOUT: return "VK_TIMEOUT";
     case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
     case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
     case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
@@ -365,6 +366,9 @@ static tg_status create_device(tg_vkdev *d) {
     return TG_OK;
 }
 
+static void register_drain(void);
+static pthread_once_t drain_once = PTHREAD_ONCE_INIT, drain_after_jit_once = PTHREAD_ONCE_INIT;
+
 /* Waits until the timeline has reached value (the submission that signals
  * it has run, and every one before it on the queue). */
 static VkResult timeline_wait(tg_vkdev *d, uint64_t value, uint64_t timeout_ns) {
@@ -373,6 +377,8 @@ static VkResult timeline_wait(tg_vkdev *d, uint64_t value, uint64_t timeout_ns) 
                               .pSemaphores = &d->timeline, .pValues = &value};
     VkResult r = d->wait_semaphores(d->dev, &wi, timeout_ns);
     if (r == VK_SUCCESS) d->completed = value;
+    if (r == VK_SUCCESS && d->first_dispatch && value >= d->first_dispatch)
+        pthread_once(&drain_after_jit_once, register_drain);     /* see drain_at_exit */
     return r;
 }
 
@@ -404,14 +410,21 @@ static void destroy_device(tg_vkdev *d) {
  * on its first dispatch; a process that exits meanwhile destroys LLVM's
  * statics under that thread, which then aborts ("LLVM ERROR: out of memory").
  * The handler is registered once the first device exists, so it runs before
- * the destructors the driver registered while loading. It only waits on
- * the timeline semaphore (no LLVM), skips a device whose lock another thread
- * holds, and gives up after a few seconds rather than hang the exit. */
+ * the destructors the driver registered while loading, and again once the
+ * first batch holding a dispatch has run: LLVM registers one more destructor
+ * when lavapipe's thread builds its first JIT (the GDB registration listener
+ * that every later JIT's teardown calls into, a double free once destroyed).
+ * It only waits on the timeline semaphore (no LLVM), skips a device whose
+ * lock another thread holds, and gives up after a few seconds rather than
+ * hang the exit. */
 static void drain_at_exit(void) {
     for (int i = 0; i < n_devices; i++) {
         tg_vkdev *d = &devices[i];
         if (!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE) || pthread_mutex_trylock(&d->lock)) continue;
-        timeline_wait(d, d->submitted, 5000000000ull);
+        VkResult r = timeline_wait(d, d->submitted, 5000000000ull);
+        if (r != VK_SUCCESS)
+            tg__vk_debug("%s: queued work still running at exit (%s); exiting without it", d->label,
+                         tg__vk_result_name(r));
         pthread_mutex_unlock(&d->lock);
     }
 }
@@ -433,7 +446,6 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
     pthread_mutex_lock(&d->lock);
     if (!d->ready && !d->failed) {
         if (create_device(d) == TG_OK) {
-            static pthread_once_t drain_once = PTHREAD_ONCE_INIT;
             pthread_once(&drain_once, register_drain);
             __atomic_store_n(&d->ready, true, __ATOMIC_RELEASE);
         }
@@ -510,6 +522,7 @@ tg_status tg__vk_submit(tg_vkdev *d) {
         r = vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
     }
     if (r == VK_SUCCESS) {
+        if (!d->first_dispatch && d->n_dispatch) d->first_dispatch = value;
         f->value = d->submitted = value;
         d->stats.submits++;
     } else {

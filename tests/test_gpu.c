@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "support/check.h"
 #include "gpu/gpu.h"
@@ -640,4 +644,40 @@ Test(gpu, kernel_profile_counts_dispatches) {
     unsetenv("TANGENT_VK_PROFILE");
     tg_release(g);
     tg_release(x);
+}
+
+/* A program may return from main with kernels still queued. On lavapipe
+ * their machine code is then built on the driver's thread while the exit
+ * handlers run; an LLVM static that this thread uses is destroyed by one of
+ * them, so the library's handler must wait for the queue before it. Run too
+ * late, the wait stalled until its 5 s limit ("still running at exit") and
+ * at times aborted with a double free inside LLVM. */
+Test(gpu, exit_with_new_kernels_queued) {
+    extern char **environ;
+    setenv("TANGENT_DEBUG", "1", 1);
+    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);    /* this checks the exit, not the child's leaks */
+    char log[] = "/tmp/tangent-exit-XXXXXX";
+    int fd = mkstemp(log);
+    cr_assert(fd >= 0);
+    close(fd);
+    char *argv[] = {TG_GPU_EXIT_PROGRAM, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_TRUNC, 0);
+    pid_t pid;
+    int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(e, 0, "cannot start %s", argv[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char text[1 << 14] = "";
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    remove(log);
+    cr_assert(WIFEXITED(status), "killed at exit by signal %d\n%s", WIFSIGNALED(status) ? WTERMSIG(status) : 0, text);
+    if (WEXITSTATUS(status) == GPU_CHILD_SKIP) cr_skip_test("no Vulkan device: install mesa-vulkan-drivers (lavapipe)");
+    cr_assert_eq(WEXITSTATUS(status), 0, "the program failed\n%s", text);
+    cr_assert(strstr(text, "still running at exit") == NULL, "the exit did not wait for the queue\n%s", text);
 }

@@ -1,0 +1,55 @@
+/* A program that returns from main while vulkan:0 still has queued kernels
+ * it has never run, so lavapipe is building their machine code on its own
+ * thread while the exit handlers run. test_gpu's exit_with_new_kernels_queued
+ * starts it with TANGENT_DEBUG=1 and expects exit status 0 (77: no Vulkan
+ * device) and no "still running at exit" line: the handler that waits for
+ * queued work (gpu/device.c, drain_at_exit) must run before LLVM's exit-time
+ * destructors, or lavapipe's thread stalls or aborts under them. */
+#include <stdio.h>
+
+#include <tangent/tangent.h>
+
+typedef tg_tensor *(*unop)(tg_tensor *);
+typedef tg_tensor *(*binop)(tg_tensor *, tg_tensor *);
+
+/* Queues a chain of kernels on x's dtype that this process has not run. */
+static void queue_new_kernels(tg_tensor *x) {
+    unop un[] = {tg_abs, tg_exp, tg_log, tg_sqrt, tg_relu, tg_sigmoid, tg_tanh, tg_square};
+    binop bin[] = {tg_add, tg_sub, tg_mul, tg_div, tg_maximum, tg_minimum};
+    tg_tensor *acc = x;
+    for (size_t i = 0; i < sizeof un / sizeof *un; i++) acc = un[i](acc);
+    for (size_t i = 0; i < sizeof bin / sizeof *bin; i++) acc = bin[i](acc, x);
+    int64_t square[2] = {64, 64};
+    tg_tensor *m = tg_reshape(acc, 2, square);
+    m = tg_matmul(m, m);
+    int axis = 1;
+    tg_cumsum(m, 1);
+    tg_var(m, 1, &axis, 1, false);
+    tg_logsumexp(m, 1, &axis, false);
+    tg_argmax(m, 1, false);
+}
+
+int main(void) {
+    const tg_device vk = {TG_VULKAN, 0};
+    tg_tensor *x = tg_arange(TG_F32, 0.5, 4096.5, 1.0);
+    tg_tensor *g = x ? tg_to_device(x, vk) : NULL;
+    if (!g) {
+        fprintf(stderr, "no Vulkan device: %s\n", tg_last_error());
+        tg_release(x);
+        return 77;
+    }
+    /* one kernel run to the end: lavapipe has built its first JIT, and LLVM
+     * has registered an exit-time destructor after the device's first one */
+    tg_release(tg_neg(g));
+    if (tg_synchronize() != TG_OK) return 1;
+
+    tg_scope_begin();
+    queue_new_kernels(g);
+    for (int i = 0; i < 300; i++) tg_add(g, g);     /* fills a batch: it is submitted, not waited for */
+    tg_scope_end();     /* releases the results; their kernels stay queued */
+    int ok = tg_last_error()[0] == 0;
+    if (!ok) fprintf(stderr, "%s\n", tg_last_error());
+    tg_release(g);
+    tg_release(x);
+    return ok ? 0 : 1;
+}
