@@ -29,11 +29,14 @@ bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *
     p[0] = (int32_t)n;
     p[1] = out->ndim;
     tg_tensor *ops[4] = {out, n_in > 0 ? in[0] : NULL, n_in > 1 ? in[1] : NULL, NULL};
-    /* out's row-major strides: operands that match them on every axis of
-     * size > 1 take the shaders' dense path (common.glsl, p[3]) */
+    /* out's row-major strides: when every operand matches them on every
+     * axis of size > 1, or is one element broadcast (a scalar: x * 2, x >
+     * 0), the shaders take the dense path (common.glsl, p[3]): operand k's
+     * offset is base + i * p[60 + k], 1 or 0. The 4-vector path (p[3] 2)
+     * takes aligned dense operands only. */
     int64_t cst[TG_MAX_DIMS], c = 1;
     for (int dd = out->ndim - 1; dd >= 0; dd--) { cst[dd] = c; c *= out->shape[dd]; }
-    bool dense = true, aligned = true;
+    bool dense = true, aligned = true, scalars = false;
     for (int k = 0; k <= n_in; k++) {
         vk_loc l = tg__vk_locate(ops[k]);
         bufs[k] = l.block->buf;
@@ -41,14 +44,19 @@ bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *
         p[4 + k] = (int32_t)(l.byte_off / (size_t)es);
         aligned = aligned && p[4 + k] % 4 == 0;
         tg__broadcast_strides(ops[k], out->ndim, out->shape, st);
+        bool matches = true, single = k > 0;
         for (int dd = 0; dd < out->ndim; dd++) {
             if (!tg__vk_fits32(st[dd])) return false;
             p[16 + 8 * k + dd] = (int32_t)st[dd];
-            if (out->shape[dd] > 1 && st[dd] != cst[dd]) dense = false;
+            if (out->shape[dd] > 1 && st[dd] != cst[dd]) matches = false;
+            if (out->shape[dd] > 1 && st[dd] != 0) single = false;
         }
+        p[TG_VK_DENSE_STEP + k] = matches ? 1 : 0;
+        if (!matches && single) scalars = true;
+        else if (!matches) dense = false;
     }
     for (int dd = 0; dd < out->ndim; dd++) p[8 + dd] = (int32_t)out->shape[dd];
-    p[3] = dense ? (aligned ? 2 : 1) : 0;
+    p[3] = dense ? (aligned && !scalars ? 2 : 1) : 0;
     return true;
 }
 

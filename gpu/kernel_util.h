@@ -27,6 +27,9 @@ tg_status tg__vk_unsupported(const tg_op_call *c, const tg_tensor *t, const char
  * block (0 out, 1.. inputs). p has 64 ints; p[3] says whether the dense
  * paths apply. False when an offset or stride exceeds 32 bits. */
 bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *in, VkBuffer *bufs);
+/* p[TG_VK_DENSE_STEP + k]: operand k's step on the dense path (1 dense, 0
+ * one broadcast element; common.glsl's tg_dense). */
+#define TG_VK_DENSE_STEP 60
 /* Workgroups for an elementwise dispatch with parameters p (made by
  * tg__vk_elem_params): a thread per 4 elements on the 4-vector path. */
 uint32_t tg__vk_elem_groups(const int32_t *p);

@@ -89,6 +89,17 @@ Test(gpu_indexing, where_broadcast_strided_dtypes) {
         snprintf(what, sizeof what, "where %s strided", tg_dtype_name(ds[k]));
         check_exact(tg_where(tg_slice(gpu(c), 2, TG_NONE, TG_NONE, -1), tg_mT(gpu(m)), gpu(a)),
                     tg_where(cs, tg_mT(m), a), what);
+        /* dense operands at offsets (a row of a larger tensor), each of a and
+         * b dense or one broadcast element: the direct path */
+        tg_tensor *cd = tg_gt_scalar(rand_cpu(TG_F32, 3, s1, -1, 1), 0.0);
+        tg_tensor *big = rand_cpu(ds[k], 4, (int64_t[]){2, 3, 7, 61}, -20, 20), *ad = tg_select(big, 0, 1);
+        tg_tensor *one_a = rand_cpu(ds[k], 0, NULL, -20, 20), *one_b = rand_cpu(ds[k], 0, NULL, -20, 20);
+        for (int q = 0; q < 4; q++) {
+            tg_tensor *x = q & 1 ? one_a : ad, *y = q & 2 ? one_b : a;
+            snprintf(what, sizeof what, "where %s dense, scalar a %d, scalar b %d", tg_dtype_name(ds[k]), q & 1,
+                     (q >> 1) & 1);
+            check_exact(tg_where(gpu(cd), gpu(x), gpu(y)), tg_where(cd, x, y), what);
+        }
         /* empty */
         int64_t s0[2] = {0, 5};
         tg_tensor *e = rand_cpu(ds[k], 2, s0, 0, 1), *ce = tg_gt_scalar(rand_cpu(TG_F32, 2, s0, -1, 1), 0.0);

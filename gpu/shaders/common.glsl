@@ -49,5 +49,6 @@ uint tg_dense_start() { return 0u; }
 uint tg_dense_start() { return p[3] == 2 ? uint(p[0]) & ~3u : 0u; }
 #endif
 uint tg_base4(int k) { return uint(p[4 + k]) >> 2; }
-// Element i's offset in operand k on the dense path.
-uint tg_dense(uint i, int k) { return uint(p[4 + k]) + i; }
+// Element i's offset in operand k on the dense path: operand k is dense
+// (p[60 + k] == 1) or one element broadcast (0; never on the 4-vector path).
+uint tg_dense(uint i, int k) { return uint(p[4 + k]) + i * uint(p[60 + k]); }
