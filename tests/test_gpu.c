@@ -660,7 +660,14 @@ Test(gpu, exit_with_new_kernels_queued) {
     int fd = mkstemp(log);
     cr_assert(fd >= 0);
     close(fd);
-    char *argv[] = {TG_GPU_EXIT_PROGRAM, NULL};
+    /* beside this program (tests/CMakeLists.txt builds both into one folder;
+     * scripts/gpu-bundle-tests.sh copies both when named) */
+    char path[4096];
+    ssize_t len = readlink("/proc/self/exe", path, sizeof path - 32);
+    cr_assert(len > 0);
+    path[len] = 0;
+    strcpy(strrchr(path, '/') + 1, TG_GPU_EXIT_PROGRAM);
+    char *argv[] = {path, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_TRUNC, 0);
