@@ -3,10 +3,11 @@
  * conj(d) A^{-H}, JVP d tr(A^{-1} A-dot); slogdet: A-bar = (l-bar -
  * i Im(conj(s-bar) s)) A^{-H}, JVP l-dot = Re t, s-dot = i Im(t) s with
  * t = tr(A^{-1} A-dot). det's rules use the adjugate, y-bar adj(A)^H and
- * tr(adj(A) A-dot), which the SVD gives at singular A too (PyTorch 1.13
- * returns 0 there); second order there holds for real A only (the complex
- * SVD rule's phase term divides by the zero singular value). slogdet's
- * rules need an invertible A. The forward values are
+ * tr(adj(A) A-dot), which the cofactors (small matrices) or the SVD give
+ * at singular A too (PyTorch 1.13 returns 0 there); through the SVD,
+ * second order there holds for real A only (the complex SVD rule's phase
+ * term divides by the zero singular value). slogdet's rules need an
+ * invertible A. The forward values are
  * defined for singular A (det 0, sign 0, -inf). */
 #include <complex.h>
 #include <math.h>
@@ -146,14 +147,85 @@ static tg_tensor *adjugate_svd(tg_tensor *a) {
     return vp && phase ? tg_mul(as_mat_scale(phase), tg_matmul(vp, tg__mH(u))) : NULL;
 }
 
+/* adj(A) from the cofactors: adj(A)[j][i] = (-1)^(i+j) det(A without row
+ * i and column j). The adjugate is a polynomial in A's entries and so is
+ * this, through determinants of order n - 1 that are invertible where A has
+ * rank n - 1: its derivatives of every order exist there, for complex A
+ * too (the SVD form's phase term divides by the zero singular value). n^2
+ * determinants of order n - 1 each: for small matrices only. */
+static tg_tensor *adjugate_cofactors(tg_tensor *a) {
+    int nd = tg_ndim(a);
+    int64_t n = tg_dim(a, -1), m = n - 1;
+    if (n == 1) return tg_ones_like(a);
+    int64_t *keep = malloc((size_t)(n * m) * sizeof *keep);   /* row i: 0..n-1 without i */
+    double *sign = malloc((size_t)(n * n) * sizeof *sign);
+    if (!keep || !sign) {
+        free(keep);
+        free(sign);
+        tg__error(TG_ERR_MEMORY, "tg_linalg_det: out of memory for the cofactors");
+        return NULL;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t r = 0, k = 0; r < n; r++)
+            if (r != i) keep[i * m + k++] = r;
+        for (int64_t j = 0; j < n; j++) sign[i * n + j] = (i + j) % 2 ? -1.0 : 1.0;
+    }
+    tg_tensor *idx = tg_from_data(TG_I64, 1, (int64_t[]){n * m}, keep);
+    tg_tensor *signs = tg_from_data(TG_F64, 2, (int64_t[]){n, n}, sign);
+    free(keep);
+    free(sign);
+    /* (..., n, n) -> rows (..., i, r, n) -> columns (..., i, r, j, c) -> (..., i, j, r, c) */
+    int64_t shape[TG_MAX_DIMS + 2];
+    for (int d = 0; d < nd - 2; d++) shape[d] = tg_dim(a, d);
+    tg_tensor *rows = tg_index_select(a, -2, idx);
+    shape[nd - 2] = n, shape[nd - 1] = m, shape[nd] = n;
+    rows = tg_reshape(rows, nd + 1, shape);
+    tg_tensor *minors = tg_index_select(rows, -1, idx);
+    shape[nd] = n, shape[nd + 1] = m;
+    minors = tg_reshape(minors, nd + 2, shape);
+    int perm[TG_MAX_DIMS + 2];
+    for (int d = 0; d < nd - 2; d++) perm[d] = d;
+    perm[nd - 2] = nd - 2, perm[nd - 1] = nd, perm[nd] = nd - 1, perm[nd + 1] = nd + 1;
+    tg_tensor *cof = tg_mul(tg_linalg_det(tg_permute(minors, perm)), tg_cast(signs, tg_dtype_of(a)));
+    return tg_mT(cof);
+}
+
+/* Cofactors for singular matrices up to this order and this many elements
+ * of minors in all (n^4 per matrix); the SVD beyond. */
+#define COFACTOR_MAX_N 16
+#define COFACTOR_MAX_ELEMS ((int64_t)1 << 22)
+
+/* Whether a matrix of the batch is so close to singular that det(A) A^{-1}
+ * loses the adjugate's accuracy: the inverse's relative error grows as
+ * |det A| falls below Hadamard's bound prod_j ||a_j||, and a rank n - 1
+ * matrix rarely has an exactly zero pivot (rows r and (1 + 2i) r). Below
+ * 1e-8 of the bound (1e-3 in single precision). Concrete values only: a
+ * traced rule takes the inverse. */
+static bool nearly_singular(tg_tensor *a, tg_tensor *det) {
+    if (tg__is_tracer(a) || tg__is_tracer(det)) return false;
+    tg_scope_begin();
+    tg_tensor *cols = tg_log(tg_linalg_vector_norm(tg_detach(a), 2.0, 1, (int[]){-2}, false));
+    tg_tensor *margin = tg_sub(tg_log(tg_abs(tg_detach(det))), tg_sum(cols, 1, (int[]){-1}, false));
+    tg_tensor *worst = tg_numel(det) ? tg_min(margin, 0, NULL, false) : NULL;
+    double m = worst ? tg_item_f64(worst) : 0.0;
+    tg_scope_end();
+    if (!worst) tg_clear_error();
+    double limit = log(tg_real_dtype(tg_dtype_of(a)) == TG_F32 ? 1e-3 : 1e-8);
+    return !(m >= limit);       /* NaN too: a zero column */
+}
+
 /* The adjugate for the rules: det(A) A^{-1} (one solve) when A is
- * invertible, through the SVD when a matrix of the batch is singular. */
+ * invertible; when a matrix of the batch is singular, from the cofactors
+ * (small matrices: also when one is nearly singular) or through the SVD. */
 static tg_tensor *adjugate(tg_tensor *a, tg_tensor *det) {
+    int64_t n = tg_dim(a, -1), n2 = n * n;
+    bool small = n <= COFACTOR_MAX_N && tg_numel(a) / (n2 ? n2 : 1) * n2 * n2 <= COFACTOR_MAX_ELEMS;
+    if (small && nearly_singular(a, det)) return adjugate_cofactors(a);
     tg_tensor *inv = tg_linalg_inv(a);
     if (inv) return tg_mul(as_mat_scale(det), inv);
     if (tg_last_error_code() != TG_ERR_NUMERIC) return NULL;
     tg_clear_error();
-    return adjugate_svd(a);
+    return small ? adjugate_cofactors(a) : adjugate_svd(a);
 }
 
 static tg_status det_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,
