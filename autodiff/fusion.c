@@ -228,11 +228,12 @@ tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs,
         full[j] = tg__alloc(g->values[node->out[0]].dtype, j == tail ? tail_nd : nd, j == tail ? tail_shape : shape);
         if (!full[j]) st = tg_last_error_code();
     }
+    bool flat = !st && !tail_shape && tg__fusion_run_flat(g, k, e, attrs, val, full, shape, &st);
     int64_t block, blocks;
     int nth = plan_blocks(rows, inner, &block, &blocks);
     char msg[512] = "";
     int bad = TG_OK;   /* an int for omp atomic */
-    if (!st) {
+    if (!st && !flat) {
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
         for (int64_t b = 0; b < blocks; b++) {
             int seen;

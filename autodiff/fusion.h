@@ -30,6 +30,15 @@ int tg__fusion_group_end(const tg_graph *g, int k);
  * Every input must be a CPU tensor. */
 tg_status tg__fusion_run(const tg_graph *g, int k, int e, const tg_attrs *attrs, const bool *escapes,
                          tg_tensor **val, const int64_t *shape, const int64_t *tail_shape);
+/* The flat path of tg__fusion_run (autodiff/fusion_flat.c): runs nodes
+ * k..e (no reduction tail) as their ops' raw loops over small blocks when
+ * every op hands out its loop for these operands and every input from
+ * outside the group is a contiguous array of the group's shape or one
+ * element. full: per node, its whole output (escaping values) or NULL.
+ * Returns 1 when it ran the group (*st: TG_OK or an error), 0 when the
+ * group does not qualify (nothing done). */
+int tg__fusion_run_flat(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tensor *const *val,
+                        tg_tensor *const *full, const int64_t *shape, tg_status *st);
 /* Whether the group ending at node e ends with a reduction (a sum, prod,
  * max or min over axes other than 0 of the chain's last value). */
 bool tg__fusion_has_tail(const tg_graph *g, int e);
@@ -40,8 +49,10 @@ bool tg__fusion_has_tail(const tg_graph *g, int e);
 tg_status tg__fusion_run_epilogue(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tensor *const *val,
                                   tg_tensor *y);
 
-/* Groups run block by block so far in the process (tests). */
+/* Groups run block by block so far in the process (tests), and of those
+ * the ones that took the flat path. */
 long long tg__fusion_group_runs(void);
+long long tg__fusion_flat_runs(void);
 /* Matmul epilogues run fused so far, on the CPU or a device (tests). */
 long long tg__fusion_epilogue_runs(void);
 void tg__fusion_count_epilogue(void);

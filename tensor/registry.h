@@ -81,6 +81,12 @@ struct tg_op_def {
     tg_vjp_fn vjp;                /* filled by the autodiff work */
     tg_jvp_fn jvp;
     const void *impl;             /* kernel tables private to the op family */
+    /* Elementwise ops: the loop (tensor/iter.h's tg_loop_fn, ctx NULL) the
+     * CPU kernel runs for call's operands when it runs it on them as they
+     * are (no cast); false otherwise. The fusion executor then calls it on
+     * raw blocks (autodiff/fusion_flat.c). NULL: never. */
+    bool (*cpu_loop)(const tg_op_call *call, void (**fn)(int64_t n, char *const *ptrs, const int64_t *steps,
+                                                         const void *ctx));
 };
 
 /* Run def on inputs. out[] receives n_out new references (handed out to the

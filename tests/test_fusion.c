@@ -12,8 +12,10 @@
 
 TestSuite(fusion, .init = tg_clear_error, .fini = tg_clear_error);
 
-/* groups the library has run block by block (the tests link it statically) */
+/* groups the library has run block by block (the tests link it statically),
+ * and of those the ones on the flat path (autodiff/fusion_flat.c) */
 long long tg__fusion_group_runs(void);
+long long tg__fusion_flat_runs(void);
 
 typedef struct { tg_tensor *bias, *scale; } params;
 
@@ -99,6 +101,68 @@ Test(fusion, fused_equals_unfused_bitwise_on_every_binding) {
     tg_program_free(fused);
     tg_program_free(plain);
     tg_graph_free(g);
+    tg_scope_end();
+}
+
+/* The flat path: a chain of unary and binary ops over one contiguous
+ * input, 0-d constants, an intermediate the group keeps, one it returns
+ * and one read after it, run as the ops' raw loops over small blocks, on
+ * sizes around the block (2048 f32) and one and two threads: the same bits
+ * as the unfused program. An input broadcast along a row, a transposed one
+ * and a cast in the chain send the group down the block path instead. */
+typedef struct { tg_tensor *half, *one, *row; int variant; } flat_case;
+
+static tg_status flat_chain(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    const flat_case *c = ctx;
+    tg_tensor *x = c->variant == 2 ? tg_mT(in[0]) : in[0];
+    tg_tensor *h = tg_add(tg_mul(x, c->half), c->one);
+    if (c->variant == 1) h = tg_mul(h, c->row);                 /* (C,) broadcast along rows */
+    if (c->variant == 3) h = tg_cast(tg_cast(h, TG_F64), TG_F32);
+    tg_tensor *k = tg_relu(tg_sub(h, x));                       /* h is read twice in the group */
+    tg_tensor *r = tg_tanh(tg_mul(k, h));
+    out[0] = tg_maximum(tg_square(r), tg_neg(k));
+    out[1] = k;                                                  /* escapes: returned */
+    out[2] = tg_sum(r, 0, NULL, false);                          /* r read after the group */
+    return out[0] && out[1] && out[2] ? TG_OK : tg_last_error_code();
+}
+
+Test(fusion, flat_path_runs_raw_loops_bitwise) {
+    tg_scope_begin();
+    tg_manual_seed(8);
+    int64_t C = 64;
+    flat_case c = {tg_scalar(TG_F32, 0.5), tg_scalar(TG_F32, 1.0), tg_randn(TG_F32, 1, &C), 0};
+    int before = tg_get_num_threads();
+    for (c.variant = 0; c.variant < 4; c.variant++) {
+        bool flat = c.variant == 0;
+        tg_graph *g = tg_trace(flat_chain, &c, 1, (tg_spec[]){{TG_F32, c.variant == 2 ? "64, N" : "N, 64"}}, 3);
+        cr_assert_not_null(g, "%s", tg_last_error());
+        tg_program *fused = tg_compile(g, NULL), *plain = tg_compile(g, &(tg_compile_opts){.no_fusion = true});
+        cr_assert(fused && plain, "%s", tg_last_error());
+        int64_t rows[] = {257, 2048, 2051, 9001};   /* 1 block + 1 row, 64 blocks, ... (32 rows a block) */
+        for (int t = 1; t <= 2; t++) {
+            tg_set_num_threads(t);
+            for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+                int64_t shape[2] = {rows[i], C};
+                if (c.variant == 2) shape[0] = C, shape[1] = rows[i];
+                tg_tensor *x = tg_randn(TG_F32, 2, shape), *a[3], *b[3];
+                long long groups = tg__fusion_group_runs(), flats = tg__fusion_flat_runs();
+                cr_assert_eq(tg_run(fused, &x, a), TG_OK, "%s", tg_last_error());
+                cr_expect_eq(tg__fusion_group_runs() - groups, 1, "variant %d N = %lld: groups run", c.variant,
+                             (long long)rows[i]);
+                cr_expect_eq(tg__fusion_flat_runs() - flats, flat ? 1 : 0, "variant %d N = %lld: flat runs",
+                             c.variant, (long long)rows[i]);
+                cr_assert_eq(tg_run(plain, &x, b), TG_OK, "%s", tg_last_error());
+                for (int j = 0; j < 3; j++)
+                    cr_expect(bitwise_equal(a[j], b[j]), "variant %d N = %lld, %d thread(s): output %d differs",
+                              c.variant, (long long)rows[i], t, j);
+                for (int j = 0; j < 3; j++) { tg_release(a[j]); tg_release(b[j]); }
+            }
+        }
+        tg_program_free(fused);
+        tg_program_free(plain);
+        tg_graph_free(g);
+    }
+    tg_set_num_threads(before);
     tg_scope_end();
 }
 

@@ -72,6 +72,13 @@ static tg_status binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return TG_OK;
 }
 
+static bool binary_cpu_loop(const tg_op_call *c, tg_loop_fn *fn) {
+    const binary_impl *b = c->def->impl;
+    tg_dtype cd = compute_dtype(b, tg__promote_meta(&c->in[0], &c->in[1]));
+    if (c->in[0].dtype != cd || c->in[1].dtype != cd || !b->loop[cd]) return false;
+    *fn = b->loop[cd];
+    return true;
+}
 
 /* ---- derivative rules (AD-REFERENCE.md sections 1 and 3) ----------------- */
 /* Cotangents of broadcast operands are summed back to their shapes. */
@@ -267,7 +274,7 @@ static tg_status where_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor 
     const tg_op_def tg_op_##op = {.name = #op, .n_in = 2, .n_out = 1, .flags = (extra_flags) | TG_OP_ELEMENTWISE, \
                                   .infer = binary_infer,                                    \
                                   .kernel = {[TG_CPU] = binary_kernel, [TG_VULKAN] = tg__vk_binary_kernel}, \
-                                  .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl};           \
+                                  .vjp = vjp_, .jvp = jvp_, .impl = &op##_impl, .cpu_loop = binary_cpu_loop}; \
     tg_tensor *tg_##op(tg_tensor *a, tg_tensor *b) {                                      \
         tg_tensor *in[2] = {a, b};                                                        \
         return tg__apply1(&tg_op_##op, 2, in, NULL);                                      \

@@ -194,6 +194,14 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return TG_OK;
 }
 
+static bool unary_cpu_loop(const tg_op_call *c, tg_loop_fn *fn) {
+    const unary_impl *u = c->def->impl;
+    tg_dtype cd = compute_dtype(u, c->in[0].dtype);
+    if (c->in[0].dtype != cd || !u->loop[cd]) return false;
+    *fn = u->loop[cd];
+    return true;
+}
+
 #define DEF_UNARY(op) DEF_UNARY_FLAGS(op, 0)
 /* Ops whose rules read only the input pass TG_OP_RULES_IGNORE_OUTPUT. */
 #define DEF_UNARY_FLAGS(op, flags_)                                                      \
@@ -201,7 +209,7 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
                                   .infer = unary_infer,                                     \
                                   .kernel = {[TG_CPU] = unary_kernel, [TG_VULKAN] = tg__vk_unary_kernel}, \
                                   .vjp = unary_vjp,                                         \
-                                  .jvp = unary_jvp, .impl = &op##_impl};                    \
+                                  .jvp = unary_jvp, .impl = &op##_impl, .cpu_loop = unary_cpu_loop}; \
     tg_tensor *tg_##op(tg_tensor *x) { return tg__apply1(&tg_op_##op, 1, &x, NULL); }
 
 /* Loops for the four float dtypes from real and complex expressions. */
