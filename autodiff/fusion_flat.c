@@ -7,9 +7,11 @@
  * 20-node chain's traffic in L2 rather than L1 (each op reads and writes
  * its block there: 34 ms for 20 ops on 2^24 f32, one thread). When every
  * node's op hands out the loop its kernel would run (tg_op_def.cpu_loop:
- * unary and binary ops whose operands need no cast) and every input from
- * outside the group is a contiguous array of the group's shape or a single
- * element, the group runs here instead: the nodes' loops called directly on
+ * unary and binary ops, where), every array it reads is in the dtype that
+ * loop reads (a single element of another, a weak scalar, is converted
+ * once, as the kernel converts it) and every input from outside the group
+ * is a contiguous array of the group's shape or a single element, the
+ * group runs here instead: the nodes' loops called directly on
  * blocks of FLAT_BLOCK_BYTES, the values the group keeps to itself in a few
  * scratch blocks reused as soon as their last reader has run. The loops
  * are the kernels' own, so results equal the unfused program's bitwise. */
@@ -19,7 +21,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "tensor/iter.h"
+#include "tensor/ops/elementwise.h"
 
 /* Per value and block: the live values of a block stay in L1 (1 Ki f32;
  * 4, 8 and 16 KiB gave 19.5, 22 and 21 ms for bench_fusion's chain). */
@@ -52,9 +54,13 @@ static int input_kind(const tg_tensor *x, int nd, const int64_t *shape, int64_t 
     return FROM_ARRAY;
 }
 
-/* Plans nodes k..e into fl; false when the group does not qualify. */
+/* Plans nodes k..e into fl; false when the group does not qualify. A
+ * single-element input of another dtype than its loop reads (a weak scalar)
+ * is converted once, as the kernel would convert it: casts[] holds those
+ * copies (*n_casts), for the caller to release, whatever the result. */
 static bool plan(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tensor *const *val, tg_tensor *const *full,
-                 const int64_t *shape, int64_t total, flat_node *fl, int *n_slots, int64_t *max_es) {
+                 const int64_t *shape, int64_t total, flat_node *fl, int *n_slots, int64_t *max_es, tg_tensor **casts,
+                 int *n_casts) {
     int n = e - k + 1, nd = g->values[g->nodes[k].out[0]].ndim;
     int last_use[TG_FUSION_MAX_NODES + 1], slot_of[TG_FUSION_MAX_NODES + 1];
     for (int j = 0; j < n; j++) last_use[j] = j;
@@ -71,33 +77,43 @@ static bool plan(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tens
         flat_node *f = &fl[j];
         if (!node->def->cpu_loop || node->n_in > TG_MAX_OP_INPUTS || node->n_out != 1) return false;
         tg_meta metas[TG_MAX_OP_INPUTS];
+        tg_tensor *outside[TG_MAX_OP_INPUTS];
         f->n_in = node->n_in;
         for (int i = 0; i < node->n_in; i++) {
             int v = node->in[i], p = g->values[v].producer;
-            if (p >= k && p <= e) {                 /* made by the group */
-                const tg_value *iv = &g->values[v];
-                metas[i] = (tg_meta){.dtype = iv->dtype, .ndim = nd};
+            outside[i] = p >= k && p <= e ? NULL : val[v];
+            if (!outside[i] && !(p >= k && p <= e)) return false;
+            if (outside[i]) {
+                if ((f->kind[i] = input_kind(outside[i], nd, shape, total)) < 0) return false;
+                tg__metas_of(1, &outside[i], &metas[i]);
+            } else {                                /* made by the group */
+                metas[i] = (tg_meta){.dtype = g->values[v].dtype, .ndim = nd};
                 for (int d = 0; d < nd; d++) metas[i].shape[d] = shape[d];
-                f->es[i] = tg__esize(iv->dtype);
-                if (full[p - k]) {
-                    f->kind[i] = FROM_ARRAY;
-                    f->base[i] = tg__ptr(full[p - k]);
-                } else {
-                    f->kind[i] = FROM_SLOT;
-                    f->slot[i] = slot_of[p - k];
-                }
-            } else {
-                tg_tensor *x = val[v];
-                int kind = x ? input_kind(x, nd, shape, total) : -1;
-                if (kind < 0) return false;
-                tg__metas_of(1, &x, &metas[i]);
-                f->kind[i] = kind;
-                f->base[i] = tg__ptr(x);
-                f->es[i] = tg__esize(x->dtype);
+                f->kind[i] = full[p - k] ? FROM_ARRAY : FROM_SLOT;
+                if (!full[p - k]) f->slot[i] = slot_of[p - k];
+                else f->base[i] = tg__ptr(full[p - k]);
             }
         }
+        tg_dtype want[TG_MAX_OP_INPUTS];
         tg_op_call call = {node->def, &attrs[j], node->n_in, metas, NULL};
-        if (!node->def->cpu_loop(&call, &f->fn)) return false;
+        if (!node->def->cpu_loop(&call, &f->fn, want)) return false;
+        for (int i = 0; i < node->n_in; i++) {
+            f->es[i] = tg__esize(want[i]);
+            if (!outside[i] || f->kind[i] == FROM_ARRAY) {
+                if (metas[i].dtype != want[i]) return false;    /* the kernel would convert a whole array */
+                if (outside[i]) f->base[i] = tg__ptr(outside[i]);
+                continue;
+            }
+            tg_tensor *x = outside[i];                          /* one element */
+            if (x->dtype != want[i]) {
+                if (!(x = tg__cast_raw(x, want[i]))) {
+                    tg_clear_error();
+                    return false;
+                }
+                casts[(*n_casts)++] = x;
+            }
+            f->base[i] = tg__ptr(x);
+        }
         f->out_es = tg__esize(g->values[node->out[0]].dtype);
         if (f->out_es > *max_es) *max_es = f->out_es;
         if (full[j]) {
@@ -125,9 +141,14 @@ int tg__fusion_run_flat(const tg_graph *g, int k, int e, const tg_attrs *attrs, 
     if (n > TG_FUSION_MAX_NODES) return 0;
     int64_t total = tg__numel(nd, shape);
     flat_node fl[TG_FUSION_MAX_NODES + 1];
-    int n_slots;
+    tg_tensor *casts[TG_FUSION_MAX_NODES * TG_MAX_OP_INPUTS];
+    int n_slots, n_casts = 0;
     int64_t max_es;
-    if (total <= 0 || !plan(g, k, e, attrs, val, full, shape, total, fl, &n_slots, &max_es)) return 0;
+    bool ok = total > 0 && plan(g, k, e, attrs, val, full, shape, total, fl, &n_slots, &max_es, casts, &n_casts);
+    if (!ok) {
+        for (int i = 0; i < n_casts; i++) tg_release(casts[i]);
+        return 0;
+    }
     atomic_fetch_add(&flat_runs, 1);
     int64_t block = FLAT_BLOCK_BYTES / max_es, blocks = (total + block - 1) / block;
     int nth = total >= FLAT_PAR_MIN_ELEMS ? tg__num_threads() : 1;
@@ -164,6 +185,7 @@ int tg__fusion_run_flat(const tg_graph *g, int k, int e, const tg_attrs *attrs, 
         }
         free(scratch);
     }
+    for (int i = 0; i < n_casts; i++) tg_release(casts[i]);
     *st = failed ? tg__error(TG_ERR_MEMORY, "compiled program: out of memory for a fused group's blocks") : TG_OK;
     return 1;
 }

@@ -82,11 +82,14 @@ struct tg_op_def {
     tg_jvp_fn jvp;
     const void *impl;             /* kernel tables private to the op family */
     /* Elementwise ops: the loop (tensor/iter.h's tg_loop_fn, ctx NULL) the
-     * CPU kernel runs for call's operands when it runs it on them as they
-     * are (no cast); false otherwise. The fusion executor then calls it on
-     * raw blocks (autodiff/fusion_flat.c). NULL: never. */
-    bool (*cpu_loop)(const tg_op_call *call, void (**fn)(int64_t n, char *const *ptrs, const int64_t *steps,
-                                                         const void *ctx));
+     * CPU kernel runs for call's operands, and the dtype it reads each
+     * input in (in_dtype[i]: the kernel casts an input of another dtype to
+     * it first); false when the kernel runs no such loop. The fusion
+     * executor then calls it on raw blocks (autodiff/fusion_flat.c). NULL:
+     * never. */
+    bool (*cpu_loop)(const tg_op_call *call,
+                     void (**fn)(int64_t n, char *const *ptrs, const int64_t *steps, const void *ctx),
+                     tg_dtype *in_dtype);
 };
 
 /* Run def on inputs. out[] receives n_out new references (handed out to the

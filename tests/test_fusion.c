@@ -104,9 +104,10 @@ Test(fusion, fused_equals_unfused_bitwise_on_every_binding) {
     tg_scope_end();
 }
 
-/* The flat path: a chain of unary and binary ops over one contiguous
- * input, 0-d constants, an intermediate the group keeps, one it returns
- * and one read after it, run as the ops' raw loops over small blocks, on
+/* The flat path: a chain of unary and binary ops, a comparison and where
+ * over one contiguous input, 0-d constants and weak scalars (f64, converted
+ * once to f32), an intermediate the group keeps, one it returns and one
+ * read after it, run as the ops' raw loops over small blocks, on
  * sizes around the block (2048 f32) and one and two threads: the same bits
  * as the unfused program. An input broadcast along a row, a transposed one
  * and a cast in the chain send the group down the block path instead. */
@@ -119,8 +120,8 @@ static tg_status flat_chain(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     if (c->variant == 1) h = tg_mul(h, c->row);                 /* (C,) broadcast along rows */
     if (c->variant == 3) h = tg_cast(tg_cast(h, TG_F64), TG_F32);
     tg_tensor *k = tg_relu(tg_sub(h, x));                       /* h is read twice in the group */
-    tg_tensor *r = tg_tanh(tg_mul(k, h));
-    out[0] = tg_maximum(tg_square(r), tg_neg(k));
+    tg_tensor *r = tg_tanh(tg_mul_scalar(tg_mul(k, h), 1.5));
+    out[0] = tg_where(tg_gt_scalar(r, 0.25), tg_maximum(tg_square(r), tg_neg(k)), c->half);
     out[1] = k;                                                  /* escapes: returned */
     out[2] = tg_sum(r, 0, NULL, false);                          /* r read after the group */
     return out[0] && out[1] && out[2] ? TG_OK : tg_last_error_code();

@@ -72,11 +72,12 @@ static tg_status binary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_ten
     return TG_OK;
 }
 
-static bool binary_cpu_loop(const tg_op_call *c, tg_loop_fn *fn) {
+static bool binary_cpu_loop(const tg_op_call *c, tg_loop_fn *fn, tg_dtype *in_dtype) {
     const binary_impl *b = c->def->impl;
     tg_dtype cd = compute_dtype(b, tg__promote_meta(&c->in[0], &c->in[1]));
-    if (c->in[0].dtype != cd || c->in[1].dtype != cd || !b->loop[cd]) return false;
+    if (!b->loop[cd]) return false;
     *fn = b->loop[cd];
+    in_dtype[0] = in_dtype[1] = cd;
     return true;
 }
 
@@ -478,8 +479,19 @@ static tg_status where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return st;
 }
 
+static bool where_cpu_loop(const tg_op_call *c, tg_loop_fn *fn, tg_dtype *in_dtype) {
+    tg_dtype d = tg__promote_meta(&c->in[1], &c->in[2]);
+    size_t es = tg_dtype_size(d);
+    if (es != 1 && es != 4 && es != 8 && es != 16) return false;
+    *fn = es == 1 ? where_1 : es == 4 ? where_4 : es == 8 ? where_8 : where_16;
+    in_dtype[0] = TG_BOOL;
+    in_dtype[1] = in_dtype[2] = d;
+    return true;
+}
+
 const tg_op_def tg_op_where = {.name = "where", .n_in = 3, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = where_infer,
-                               .kernel = {[TG_CPU] = where_kernel, [TG_VULKAN] = TG_VK(tg__vk_where_kernel)}, .vjp = where_vjp, .jvp = where_jvp};
+                               .kernel = {[TG_CPU] = where_kernel, [TG_VULKAN] = TG_VK(tg__vk_where_kernel)}, .vjp = where_vjp, .jvp = where_jvp,
+                               .cpu_loop = where_cpu_loop};
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[3] = {cond, a, b};
     return tg__apply1(&tg_op_where, 3, in, NULL);

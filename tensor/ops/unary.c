@@ -194,11 +194,12 @@ static tg_status unary_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
     return TG_OK;
 }
 
-static bool unary_cpu_loop(const tg_op_call *c, tg_loop_fn *fn) {
+static bool unary_cpu_loop(const tg_op_call *c, tg_loop_fn *fn, tg_dtype *in_dtype) {
     const unary_impl *u = c->def->impl;
     tg_dtype cd = compute_dtype(u, c->in[0].dtype);
-    if (c->in[0].dtype != cd || !u->loop[cd]) return false;
+    if (!u->loop[cd]) return false;
     *fn = u->loop[cd];
+    in_dtype[0] = cd;
     return true;
 }
 
