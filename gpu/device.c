@@ -431,6 +431,27 @@ static void drain_at_exit(void) {
 
 static void register_drain(void) { atexit(drain_at_exit); }
 
+/* lavapipe builds LLVM's JIT on its queue thread at the first dispatch.
+ * Built while the process exits (a program that returns from main with its
+ * first kernels queued), that thread hung in about one exit in ten under
+ * load (tests/programs/gpu_exit_in_flight.c, "first"; 0 in 40 once a
+ * kernel had run before). So on llvmpipe the device's first dispatch is
+ * made here and waited for, once: a 1-element add. Waiting also registers
+ * the exit handler again (timeline_wait). Errors are left as they were. */
+static void first_jit(tg_vkdev *d, int index) {
+    bool had_error = tg_last_error_code() != TG_OK;
+    tg_scope_begin();
+    tg_tensor *one = tg_scalar(TG_F32, 1.0);
+    tg_tensor *g = one ? tg_to_device(one, (tg_device){TG_VULKAN, index}) : NULL;
+    if (g && tg_add(g, g)) {
+        pthread_mutex_lock(&d->lock);
+        tg__vk_flush(d);
+        pthread_mutex_unlock(&d->lock);
+    }
+    tg_scope_end();
+    if (!had_error) tg_clear_error();
+}
+
 tg_vkdev *tg__vk_dev(int index, const char *op) {
     int n = tg__vk_device_count();
     if (index < 0 || index >= n) {
@@ -443,11 +464,13 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
     }
     tg_vkdev *d = &devices[index];
     if (__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE)) return d;
+    bool created = false;
     pthread_mutex_lock(&d->lock);
     if (!d->ready && !d->failed) {
         if (create_device(d) == TG_OK) {
             pthread_once(&drain_once, register_drain);
             __atomic_store_n(&d->ready, true, __ATOMIC_RELEASE);
+            created = true;
         }
         else { destroy_device(d); d->failed = true; }
     } else if (d->failed) {
@@ -455,6 +478,7 @@ tg_vkdev *tg__vk_dev(int index, const char *op) {
                   d->label);
     }
     pthread_mutex_unlock(&d->lock);
+    if (created && strstr(d->props.deviceName, "llvmpipe")) first_jit(d, index);
     return d->ready ? d : NULL;
 }
 
