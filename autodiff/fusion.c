@@ -14,6 +14,8 @@
  * Each node still runs its own eager kernel, on row slices of its operands,
  * so the arithmetic is the same and fused results equal unfused ones
  * bitwise (the kernels' short and long loops use the same expressions).
+ * Most groups take the flat path instead (autodiff/fusion_flat.c): the
+ * same kernels' loops called on raw blocks of 4 KiB.
  * Blocks are spread over threads for large groups; each kernel then runs on
  * one thread (nested OpenMP regions are serial). */
 #include "autodiff/fusion.h"

@@ -7,11 +7,11 @@
  * 20-node chain's traffic in L2 rather than L1 (each op reads and writes
  * its block there: 34 ms for 20 ops on 2^24 f32, one thread). When every
  * node's op hands out the loop its kernel would run (tg_op_def.cpu_loop:
- * unary and binary ops, where), every array it reads is in the dtype that
- * loop reads (a single element of another, a weak scalar, is converted
- * once, as the kernel converts it) and every input from outside the group
- * is a contiguous array of the group's shape or a single element, the
- * group runs here instead: the nodes' loops called directly on
+ * unary and binary ops, where, cast), every array it reads is in the dtype
+ * that loop reads (a single element of another, a weak scalar, is
+ * converted once, as the kernel converts it) and every input from outside
+ * the group is a contiguous array of the group's shape or a single
+ * element, the group runs here instead: the nodes' loops called directly on
  * blocks of FLAT_BLOCK_BYTES, the values the group keeps to itself in a few
  * scratch blocks reused as soon as their last reader has run. The loops
  * are the kernels' own, so results equal the unfused program's bitwise. */

@@ -168,8 +168,18 @@ static tg_status cast_jvp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *
     ot[0] = tg_cast(t[0], out[0]->dtype);
     return TG_RULE_RESULT(ot[0]);
 }
+/* The fusion executor's raw loop: the conversion tg__copy_into runs on a
+ * contiguous array (tg__copy_tiled only takes permuted layouts). */
+static bool cast_cpu_loop(const tg_op_call *c, tg_loop_fn *fn, tg_dtype *in_dtype) {
+    tg_loop_fn f = copy_loop(c->in[0].dtype, (tg_dtype)c->attrs->i[0]);
+    if (!f) return false;
+    *fn = f;
+    in_dtype[0] = c->in[0].dtype;
+    return true;
+}
 const tg_op_def tg_op_cast = {.name = "cast", .n_in = 1, .n_out = 1, .flags = TG_OP_ELEMENTWISE, .infer = cast_infer,
-                              .kernel = {[TG_CPU] = cast_kernel, [TG_VULKAN] = tg__vk_cast_kernel}, .vjp = cast_vjp, .jvp = cast_jvp};
+                              .kernel = {[TG_CPU] = cast_kernel, [TG_VULKAN] = tg__vk_cast_kernel}, .vjp = cast_vjp, .jvp = cast_jvp,
+                              .cpu_loop = cast_cpu_loop};
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype) {
     tg_attrs a = {.n_int = 1, .i = {dtype}};
