@@ -240,39 +240,13 @@ tg_status tg__vk_one_hot_kernel(const tg_op_call *c, tg_tensor *const *in, tg_te
 }
 
 /* ---- where ---------------------------------------------------------------------------- */
-/* common.glsl's elementwise parameters for out and three inputs (operand
- * k's base at p[4 + k], strides at p[16 + 8 k]); p[3] = 1 when out and cond
- * are dense in out's row-major order and a and b are each dense or a single
- * broadcast element (the dense path: tg_dense, steps p[TG_VK_DENSE_STEP + k]). */
+/* tg__vk_elem_params for out and the three inputs, with the dense path
+ * (p[3] = 1: tg_dense, steps p[TG_VK_DENSE_STEP + k]) only when the
+ * condition is dense too: a and b may each be one broadcast element
+ * (relu's rules: where(y > 0, g, 0)); the shader has no 4-vector path. */
 static bool where_params(int32_t *p, tg_tensor *out, tg_tensor *const *in, VkBuffer *bufs) {
-    memset(p, 0, 64 * sizeof *p);
-    int64_t n = tg__numel(out->ndim, out->shape);
-    if (!tg__vk_fits32(n)) return false;
-    p[0] = (int32_t)n;
-    p[1] = out->ndim;
-    tg_tensor *ops[4] = {out, in[0], in[1], in[2]};
-    int64_t cst[TG_MAX_DIMS], c = 1;
-    for (int dd = out->ndim - 1; dd >= 0; dd--) { cst[dd] = c; c *= out->shape[dd]; }
-    bool direct = true;
-    for (int k = 0; k < 4; k++) {
-        vk_loc l = tg__vk_locate(ops[k]);
-        bufs[k] = l.block->buf;
-        int64_t off = (int64_t)(l.byte_off / (size_t)tg__esize(ops[k]->dtype)), st[TG_MAX_DIMS];
-        if (!tg__vk_fits32(off)) return false;
-        p[4 + k] = (int32_t)off;
-        tg__broadcast_strides(ops[k], out->ndim, out->shape, st);
-        bool dense = true, single = true;
-        for (int dd = 0; dd < out->ndim; dd++) {
-            if (!tg__vk_fits32(st[dd])) return false;
-            p[16 + 8 * k + dd] = (int32_t)st[dd];
-            if (out->shape[dd] > 1 && st[dd] != cst[dd]) dense = false;
-            if (out->shape[dd] > 1 && st[dd] != 0) single = false;
-        }
-        p[TG_VK_DENSE_STEP + k] = dense ? 1 : 0;
-        direct = direct && (dense || (k >= 2 && single));
-    }
-    for (int dd = 0; dd < out->ndim; dd++) p[8 + dd] = (int32_t)out->shape[dd];
-    p[3] = direct ? 1 : 0;
+    if (!tg__vk_elem_params(p, out, 3, in, bufs)) return false;
+    p[3] = p[3] && p[TG_VK_DENSE_STEP + 1] ? 1 : 0;
     return true;
 }
 

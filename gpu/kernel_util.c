@@ -20,15 +20,17 @@ tg_status tg__vk_unsupported(const tg_op_call *c, const tg_tensor *t, const char
                         tg__vk_device_name(t->storage->device.index));
 }
 
-/* Elementwise parameters for out and n_in inputs read as if broadcast to
- * out's shape. Returns false when an offset or stride exceeds 32 bits. */
+/* Elementwise parameters for out and n_in (at most 3) inputs read as if
+ * broadcast to out's shape. Returns false when an offset or stride exceeds
+ * 32 bits. */
 bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *in, VkBuffer *bufs) {
     memset(p, 0, 64 * sizeof *p);
     int64_t n = tg__numel(out->ndim, out->shape);
     if (!tg__vk_fits32(n)) return false;
     p[0] = (int32_t)n;
     p[1] = out->ndim;
-    tg_tensor *ops[4] = {out, n_in > 0 ? in[0] : NULL, n_in > 1 ? in[1] : NULL, NULL};
+    tg_tensor *ops[4] = {out};
+    for (int k = 0; k < n_in && k < 3; k++) ops[1 + k] = in[k];
     /* out's row-major strides: when every operand matches them on every
      * axis of size > 1, or is one element broadcast (a scalar: x * 2, x >
      * 0), the shaders take the dense path (common.glsl, p[3]): operand k's
@@ -40,8 +42,9 @@ bool tg__vk_elem_params(int32_t *p, tg_tensor *out, int n_in, tg_tensor *const *
     for (int k = 0; k <= n_in; k++) {
         vk_loc l = tg__vk_locate(ops[k]);
         bufs[k] = l.block->buf;
-        int64_t es = tg__esize(ops[k]->dtype), st[TG_MAX_DIMS];
-        p[4 + k] = (int32_t)(l.byte_off / (size_t)es);
+        int64_t off = (int64_t)(l.byte_off / (size_t)tg__esize(ops[k]->dtype)), st[TG_MAX_DIMS];
+        if (!tg__vk_fits32(off)) return false;
+        p[4 + k] = (int32_t)off;
         aligned = aligned && p[4 + k] % 4 == 0;
         tg__broadcast_strides(ops[k], out->ndim, out->shape, st);
         bool matches = true, single = k > 0;

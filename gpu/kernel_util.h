@@ -22,7 +22,7 @@ bool tg__vk_fits32(int64_t v);
 /* TG_ERR_UNSUPPORTED "no Vulkan kernel for <fmt % arg> on <device>",
  * recorded against the op of c. */
 tg_status tg__vk_unsupported(const tg_op_call *c, const tg_tensor *t, const char *fmt, const char *arg);
-/* Elementwise parameters (gpu/shaders/common.glsl) for out and n_in (<= 2)
+/* Elementwise parameters (gpu/shaders/common.glsl) for out and n_in (<= 3)
  * inputs read as if broadcast to out's shape; bufs[k] gets operand k's
  * block (0 out, 1.. inputs). p has 64 ints; p[3] says whether the dense
  * paths apply. False when an offset or stride exceeds 32 bits. */
