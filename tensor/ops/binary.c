@@ -464,14 +464,24 @@ static tg_status where_infer(const tg_op_call *c, tg_meta *out) {
     return TG_OK;
 }
 
+/* where's loop for values of dtype d (by element size; NULL for 2-byte
+ * storage types, which where_infer refuses). */
+static tg_loop_fn where_loop(tg_dtype d) {
+    switch (tg_dtype_size(d)) {
+    case 1: return where_1;
+    case 4: return where_4;
+    case 8: return where_8;
+    case 16: return where_16;
+    default: return NULL;
+    }
+}
+
 static tg_status where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_dtype d = out[0]->dtype;
     tg_tensor *x[3] = {tg__cast_raw(in[0], TG_BOOL), tg__cast_raw(in[1], d), tg__cast_raw(in[2], d)};
     tg_status st = TG_OK;
     if (x[0] && x[1] && x[2]) {
-        size_t es = tg_dtype_size(d);
-        tg_loop_fn fn = es == 1 ? where_1 : es == 4 ? where_4 : es == 8 ? where_8 : where_16;
-        tg_iter_apply(fn, NULL, out[0], 3, x);
+        tg_iter_apply(where_loop(d), NULL, out[0], 3, x);
     } else {
         st = tg_last_error_code();
     }
@@ -481,9 +491,7 @@ static tg_status where_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tens
 
 static bool where_cpu_loop(const tg_op_call *c, tg_loop_fn *fn, tg_dtype *in_dtype) {
     tg_dtype d = tg__promote_meta(&c->in[1], &c->in[2]);
-    size_t es = tg_dtype_size(d);
-    if (es != 1 && es != 4 && es != 8 && es != 16) return false;
-    *fn = es == 1 ? where_1 : es == 4 ? where_4 : es == 8 ? where_8 : where_16;
+    if (!(*fn = where_loop(d))) return false;
     in_dtype[0] = TG_BOOL;
     in_dtype[1] = in_dtype[2] = d;
     return true;
