@@ -20,23 +20,6 @@
 
 #include "nn/conv_internal.h"
 #include "tensor/ops/elementwise.h"
-#include <stdint.h>
-#include <string.h>
-
-#include "nn/conv_internal.h"
-#include "tensor/ops/elementwise.h"
-
-/* Valid output positions [lo, hi) along one axis for kernel offset dq (as nn/unfold.c). */
-static void valid_range(int64_t n, int64_t s, int64_t p, int64_t dq, int64_t on, int64_t *lo, int64_t *hi) {
-    int64_t a = p - dq;
-    int64_t l = a <= 0 ? 0 : (a + s - 1) / s;
-    int64_t b = n - 1 + p - dq;
-    int64_t h = b < 0 ? 0 : b / s + 1;
-    if (h > on) h = on;
-    if (l > h) l = h;
-    *lo = l;
-    *hi = h;
-}
 
 bool tg__nn_flat_geom(const tg_nn_geom *g) {
     return g->w.s[0] == 1 && g->w.s[1] == 1 && g->ow == g->W && g->w.k[0] * g->w.k[1] <= TG_NN_FLAT_MAX_KK;
@@ -45,8 +28,8 @@ bool tg__nn_flat_geom(const tg_nn_geom *g) {
 /* Row r = (i, j) of a plane: the run's bounds. */
 static void flat_row_of(const tg_nn_geom *g, int64_t i, int64_t j, tg_nn_flat_row *f) {
     const tg_nn_win *w = &g->w;
-    valid_range(g->H, 1, w->p[0], i * w->d[0], g->oh, &f->ylo, &f->yhi);
-    valid_range(g->W, 1, w->p[1], j * w->d[1], g->ow, &f->xlo, &f->xhi);
+    tg__nn_valid_range(g->H, 1, w->p[0], i * w->d[0], g->oh, &f->ylo, &f->yhi);
+    tg__nn_valid_range(g->W, 1, w->p[1], j * w->d[1], g->ow, &f->xlo, &f->xhi);
     f->base = (f->ylo + i * w->d[0] - w->p[0]) * g->W + j * w->d[1] - w->p[1];
     int64_t n = (f->yhi - f->ylo) * g->ow, hw = g->H * g->W;
     f->t0 = f->base < 0 ? -f->base : 0;

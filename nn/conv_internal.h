@@ -39,6 +39,10 @@ void tg__nn_win_from_conv(tg_nn_win *w, int64_t kh, int64_t kw, const tg_conv2d_
 /* One input plane (H, W) into its kh kw rows of im2col, row r at dst + r
  * row_stride elements (es: element size, 4 or 8); and the adjoint, adding
  * the kh kw rows back onto a plane (d: TG_F32 or TG_F64). nn/unfold.c. */
+/* Valid output positions [lo, hi) along one axis of n input positions
+ * (stride s, padding p) for kernel offset dq = q d: those o < on with
+ * 0 <= o s - p + dq < n (nn/unfold.c). */
+void tg__nn_valid_range(int64_t n, int64_t s, int64_t p, int64_t dq, int64_t on, int64_t *lo, int64_t *hi);
 void tg__nn_im2col_plane(const tg_nn_geom *g, int64_t es, const void *x, void *dst, int64_t row_stride);
 void tg__nn_col2im_plane(const tg_nn_geom *g, tg_dtype d, const void *cols, void *plane, int64_t row_stride);
 

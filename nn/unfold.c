@@ -181,9 +181,7 @@ static tg_status col2im_infer(const tg_op_call *c, tg_meta *out) {
 }
 
 /* ---- kernels -------------------------------------------------------------------- */
-/* Valid output positions [lo, hi) along one axis for kernel offset q: those
- * o with 0 <= o s - p + q d < n. */
-static void valid_range(int64_t n, int64_t s, int64_t p, int64_t dq, int64_t on, int64_t *lo, int64_t *hi) {
+void tg__nn_valid_range(int64_t n, int64_t s, int64_t p, int64_t dq, int64_t on, int64_t *lo, int64_t *hi) {
     int64_t a = p - dq;                        /* need o s >= a */
     int64_t l = a <= 0 ? 0 : (a + s - 1) / s;
     int64_t b = n - 1 + p - dq;                /* need o s <= b */
@@ -211,11 +209,11 @@ typedef tg_nn_geom geom;
         const int64_t ow = g->ow, s = w->s[1];                                                       \
         for (int64_t i = 0; i < w->k[0]; i++) {                                                      \
             int64_t ylo, yhi;                                                                        \
-            valid_range(g->H, w->s[0], w->p[0], i * w->d[0], g->oh, &ylo, &yhi);                     \
+            tg__nn_valid_range(g->H, w->s[0], w->p[0], i * w->d[0], g->oh, &ylo, &yhi);              \
             for (int64_t j = 0; j < w->k[1]; j++) {                                                  \
                 T *row = dst + (i * w->k[1] + j) * row_stride;                                       \
                 int64_t xlo, xhi;                                                                    \
-                valid_range(g->W, s, w->p[1], j * w->d[1], ow, &xlo, &xhi);                          \
+                tg__nn_valid_range(g->W, s, w->p[1], j * w->d[1], ow, &xlo, &xhi);                   \
                 for (int64_t o = 0; o < ylo * ow; o++) row[o] = zero;                                \
                 for (int64_t oy = ylo; oy < yhi; oy++) {                                             \
                     T *line = row + oy * ow;                                                         \
@@ -245,11 +243,11 @@ IM2COL_PLANE(im2col_16, tg_u128)
         const T *cols = (const T *)src;                                                              \
         for (int64_t i = 0; i < w->k[0]; i++) {                                                      \
             int64_t ylo, yhi;                                                                        \
-            valid_range(g->H, w->s[0], w->p[0], i * w->d[0], g->oh, &ylo, &yhi);                     \
+            tg__nn_valid_range(g->H, w->s[0], w->p[0], i * w->d[0], g->oh, &ylo, &yhi);              \
             for (int64_t j = 0; j < w->k[1]; j++) {                                                  \
                 const T *row = cols + (i * w->k[1] + j) * row_stride;                                \
                 int64_t xlo, xhi;                                                                    \
-                valid_range(g->W, w->s[1], w->p[1], j * w->d[1], g->ow, &xlo, &xhi);                 \
+                tg__nn_valid_range(g->W, w->s[1], w->p[1], j * w->d[1], g->ow, &xlo, &xhi);          \
                 for (int64_t oy = ylo; oy < yhi; oy++) {                                             \
                     const T *line = row + oy * g->ow;                                                \
                     T *xr = x + (oy * w->s[0] - w->p[0] + i * w->d[0]) * g->W - w->p[1] + j * w->d[1]; \
