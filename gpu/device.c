@@ -366,9 +366,6 @@ static tg_status create_device(tg_vkdev *d) {
     return TG_OK;
 }
 
-static void register_drain(void);
-static pthread_once_t drain_once = PTHREAD_ONCE_INIT, drain_after_jit_once = PTHREAD_ONCE_INIT;
-
 /* Waits until the timeline has reached value (the submission that signals
  * it has run, and every one before it on the queue). */
 static VkResult timeline_wait(tg_vkdev *d, uint64_t value, uint64_t timeout_ns) {
@@ -377,8 +374,6 @@ static VkResult timeline_wait(tg_vkdev *d, uint64_t value, uint64_t timeout_ns) 
                               .pSemaphores = &d->timeline, .pValues = &value};
     VkResult r = d->wait_semaphores(d->dev, &wi, timeout_ns);
     if (r == VK_SUCCESS) d->completed = value;
-    if (r == VK_SUCCESS && d->first_dispatch && value >= d->first_dispatch)
-        pthread_once(&drain_after_jit_once, register_drain);     /* see drain_at_exit */
     return r;
 }
 
@@ -410,10 +405,11 @@ static void destroy_device(tg_vkdev *d) {
  * on its first dispatch; a process that exits meanwhile destroys LLVM's
  * statics under that thread, which then aborts ("LLVM ERROR: out of memory").
  * The handler is registered once the first device exists, so it runs before
- * the destructors the driver registered while loading, and again once the
- * first batch holding a dispatch has run: LLVM registers one more destructor
- * when lavapipe's thread builds its first JIT (the GDB registration listener
- * that every later JIT's teardown calls into, a double free once destroyed).
+ * the destructors the driver registered while loading, and on llvmpipe again
+ * once the device's first dispatch has run (first_jit): LLVM registers one
+ * more destructor when lavapipe's thread builds its first JIT (the GDB
+ * registration listener that every later JIT's teardown calls into, a double
+ * free once destroyed).
  * It only waits on the timeline semaphore (no LLVM), skips a device whose
  * lock another thread holds, and gives up after a few seconds rather than
  * hang the exit. */
@@ -430,14 +426,16 @@ static void drain_at_exit(void) {
 }
 
 static void register_drain(void) { atexit(drain_at_exit); }
+static pthread_once_t drain_once = PTHREAD_ONCE_INIT, drain_after_jit_once = PTHREAD_ONCE_INIT;
 
 /* lavapipe builds LLVM's JIT on its queue thread at the first dispatch.
  * Built while the process exits (a program that returns from main with its
  * first kernels queued), that thread hung in about one exit in ten under
  * load (tests/programs/gpu_exit_in_flight.c, "first"; 0 in 40 once a
  * kernel had run before). So on llvmpipe the device's first dispatch is
- * made here and waited for, once: a 1-element add. Waiting also registers
- * the exit handler again (timeline_wait). Errors are left as they were. */
+ * made here and waited for, once: a 1-element add. Then the exit handler is
+ * registered again, after LLVM's destructor (drain_at_exit). Errors are left
+ * as they were. */
 static void first_jit(tg_vkdev *d, int index) {
     bool had_error = tg_last_error_code() != TG_OK;
     tg_scope_begin();
@@ -445,7 +443,7 @@ static void first_jit(tg_vkdev *d, int index) {
     tg_tensor *g = one ? tg_to_device(one, (tg_device){TG_VULKAN, index}) : NULL;
     if (g && tg_add(g, g)) {
         pthread_mutex_lock(&d->lock);
-        tg__vk_flush(d);
+        if (tg__vk_flush(d) == TG_OK) pthread_once(&drain_after_jit_once, register_drain);
         pthread_mutex_unlock(&d->lock);
     }
     tg_scope_end();
@@ -546,7 +544,6 @@ tg_status tg__vk_submit(tg_vkdev *d) {
         r = vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
     }
     if (r == VK_SUCCESS) {
-        if (!d->first_dispatch && d->n_dispatch) d->first_dispatch = value;
         f->value = d->submitted = value;
         d->stats.submits++;
     } else {

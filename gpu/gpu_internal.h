@@ -83,7 +83,6 @@ typedef struct tg_vkdev {
     VkQueue queue;
     VkSemaphore timeline;           /* signalled by every submission, in order */
     uint64_t submitted, completed;  /* the last value signalled / known reached */
-    uint64_t first_dispatch;        /* value of the first batch that ran a kernel (0: none yet) */
     PFN_vkWaitSemaphores wait_semaphores;   /* core 1.2 or the KHR extension's */
     pthread_mutex_t lock;           /* queue, recording, allocator */
     /* memory */
