@@ -81,9 +81,10 @@ static bool plan(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tens
         f->n_in = node->n_in;
         for (int i = 0; i < node->n_in; i++) {
             int v = node->in[i], p = g->values[v].producer;
-            outside[i] = p >= k && p <= e ? NULL : val[v];
-            if (!outside[i] && !(p >= k && p <= e)) return false;
-            if (outside[i]) {
+            bool inside = p >= k && p <= e;
+            outside[i] = inside ? NULL : val[v];
+            if (!inside && !outside[i]) return false;
+            if (!inside) {
                 if ((f->kind[i] = input_kind(outside[i], nd, shape, total)) < 0) return false;
                 tg__metas_of(1, &outside[i], &metas[i]);
             } else {                                /* made by the group */
