@@ -107,10 +107,11 @@ static bool plan(const tg_graph *g, int k, int e, const tg_attrs *attrs, tg_tens
             }
             tg_tensor *x = outside[i];                          /* one element */
             if (x->dtype != want[i]) {
-                if (!(x = tg__cast_raw(x, want[i]))) {
-                    tg_clear_error();
-                    return false;
-                }
+                tg__stashed_error older;        /* a failed cast only means "not flat" */
+                tg__error_stash(&older);
+                if (!(x = tg__cast_raw(x, want[i]))) tg_clear_error();
+                tg__error_unstash(&older);
+                if (!x) return false;
                 casts[(*n_casts)++] = x;
             }
             f->base[i] = tg__ptr(x);

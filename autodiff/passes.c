@@ -104,6 +104,8 @@ static int fold(pass_state *s) {
         if (!all) continue;
         tg_tensor *args[TG_MAX_OP_INPUTS], *res[TG_MAX_OP_OUTPUTS];
         for (int i = 0; i < nd->n_in; i++) args[i] = const_of(s, nd->in[i]);
+        tg__stashed_error older;
+        tg__error_stash(&older);
         tg_scope_begin();
         tg_no_grad_begin();
         tg_status st = tg__apply(nd->def, nd->n_in, args, &nd->attrs, nd->n_out, res);
@@ -116,7 +118,9 @@ static int fold(pass_state *s) {
             tg_release(c);
         }
         tg_scope_end();
-        if (!ok) { tg_clear_error(); continue; }   /* leave it to run time, where errors are reported */
+        if (!ok) tg_clear_error();      /* leave it to run time, where errors are reported */
+        tg__error_unstash(&older);
+        if (!ok) continue;
         s->dead[k] = true;
         folded++;
     }
@@ -127,8 +131,12 @@ static int fold(pass_state *s) {
 /* A constant whose every element equals value (real and imaginary parts). */
 static bool const_all(const pass_state *s, int v, double value) {
     if (!is_const(s, v)) return false;
+    tg__stashed_error older;
+    tg__error_stash(&older);
     tg_tensor *c = tg__cast_raw(const_of(s, v), TG_C128);
-    if (!c) { tg_clear_error(); return false; }
+    if (!c) tg_clear_error();
+    tg__error_unstash(&older);
+    if (!c) return false;
     int64_t n = tg__numel(c->ndim, c->shape);
     const tg_c128_t *p = (const tg_c128_t *)tg__ptr(c);
     bool all = true;

@@ -161,6 +161,8 @@ tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, const int64
     bool no = s->off || find(s, dev, vals);      /* a binding found here is one not worth replaying */
     pthread_mutex_unlock(&s->lock);
     if (no) return NULL;
+    tg__stashed_error older;
+    tg__error_stash(&older);
     tg_replay_capture *c = calloc(1, sizeof *c);
     if (c) c->inb = calloc((size_t)s->n_in + 1, sizeof *c->inb);
     bool ok = c && c->inb;
@@ -170,10 +172,12 @@ tg_replay_capture *tg__replay_begin(tg_replay_set *s, tg_device dev, const int64
     if (ok) c->cap = tg__vk_capture_begin(dev.index);
     if (!ok || !c->cap) {
         tg_clear_error();               /* not captured: the run goes on as usual */
+        tg__error_unstash(&older);
         if (c) release_all(c->inb, s->n_in);
         free(c);
         return NULL;
     }
+    tg__error_unstash(&older);
     c->dev = dev;
     for (int i = 0; i < s->n_in; i++) use[i] = c->inb[i];
     return c;
@@ -194,6 +198,8 @@ tg_status tg__replay_end(tg_replay_set *s, tg_replay_capture *c, const int64_t *
     bool kept = false;
     if (!st && replayable && worth) {
         /* the caller gets copies; the recording keeps what its commands wrote */
+        tg__stashed_error older;
+        tg__error_stash(&older);
         tg_tensor **copies = calloc((size_t)s->n_out + 1, sizeof *copies);
         r.outb = calloc((size_t)s->n_out + 1, sizeof *r.outb);
         r.keep = calloc((size_t)n_keep + 1, sizeof *r.keep);
@@ -210,6 +216,7 @@ tg_status tg__replay_end(tg_replay_set *s, tg_replay_capture *c, const int64_t *
             r.outb = r.keep = NULL;
             tg_clear_error();           /* not kept: the run's own outputs stand */
         }
+        tg__error_unstash(&older);
         free(copies);
     }
     if (!kept) {

@@ -417,9 +417,13 @@ static bool act_build(const mm_variant *v, tg_dtype t, const char *act, act_kern
              t == TG_F64 ? "double\n#define TG_F64" : "float", defs, act, tg__glsl_elementwise_funcs,
              after ? after + 1 : "");
     char key[33];
+    tg__stashed_error older;            /* no kernel: the plain one runs */
+    tg__error_stash(&older);
     k->code = tg__vk_spirv_get(src, &k->size, key);
     free(src);
-    if (!k->code) { tg_clear_error(); return false; }
+    if (!k->code) tg_clear_error();
+    tg__error_unstash(&older);
+    if (!k->code) return false;
     snprintf(k->name, sizeof k->name, "mm-%s", key);
     return true;
 }

@@ -21,8 +21,12 @@ static int64_t blocks_for(tg_dtype dtype, int64_t n) {
 
 bool tg__vk_random_can(int dev, tg_dtype dtype, int64_t n) {
     if (dev < 0 || dev >= tg__vk_device_count() || !tg__vk_fits32(n)) return false;
+    tg__stashed_error older;            /* no device only means "not here" */
+    tg__error_stash(&older);
     tg_vkdev *d = tg__vk_dev(dev, "tangent");
-    if (!d) { tg_clear_error(); return false; }
+    if (!d) tg_clear_error();
+    tg__error_unstash(&older);
+    if (!d) return false;
     return dtype == TG_I32 || dtype == TG_I64 || tg__vk_float_ok(d, dtype);
 }
 

@@ -203,6 +203,8 @@ static tg_tensor *adjugate_cofactors(tg_tensor *a) {
  * traced rule takes the inverse. */
 static bool nearly_singular(tg_tensor *a, tg_tensor *det) {
     if (tg__is_tracer(a) || tg__is_tracer(det)) return false;
+    tg__stashed_error older;
+    tg__error_stash(&older);
     tg_scope_begin();
     tg_tensor *cols = tg_log(tg_linalg_vector_norm(tg_detach(a), 2.0, 1, (int[]){-2}, false));
     tg_tensor *margin = tg_sub(tg_log(tg_abs(tg_detach(det))), tg_sum(cols, 1, (int[]){-1}, false));
@@ -210,6 +212,7 @@ static bool nearly_singular(tg_tensor *a, tg_tensor *det) {
     double m = worst ? tg_item_f64(worst) : 0.0;
     tg_scope_end();
     if (!worst) tg_clear_error();
+    tg__error_unstash(&older);
     double limit = log(tg_real_dtype(tg_dtype_of(a)) == TG_F32 ? 1e-3 : 1e-8);
     return !(m >= limit);       /* NaN too: a zero column */
 }
@@ -221,11 +224,18 @@ static tg_tensor *adjugate(tg_tensor *a, tg_tensor *det) {
     int64_t n = tg_dim(a, -1), n2 = n * n;
     bool small = n <= COFACTOR_MAX_N && tg_numel(a) / (n2 ? n2 : 1) * n2 * n2 <= COFACTOR_MAX_ELEMS;
     if (small && nearly_singular(a, det)) return adjugate_cofactors(a);
-    tg_tensor *inv = tg_linalg_inv(a);
-    if (inv) return tg_mul(as_mat_scale(det), inv);
-    if (tg_last_error_code() != TG_ERR_NUMERIC) return NULL;
-    tg_clear_error();
-    return small ? adjugate_cofactors(a) : adjugate_svd(a);
+    /* the inverse's singular-matrix error means "use the other way", even
+     * when an older error is pending (it stays the first) */
+    tg__stashed_error older;
+    tg__error_stash(&older);
+    tg_tensor *inv = tg_linalg_inv(a), *adj = NULL;
+    if (inv) adj = tg_mul(as_mat_scale(det), inv);
+    else if (tg_last_error_code() == TG_ERR_NUMERIC) {
+        tg_clear_error();
+        adj = small ? adjugate_cofactors(a) : adjugate_svd(a);
+    }
+    tg__error_unstash(&older);
+    return adj;
 }
 
 static tg_status det_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *const *out, tg_tensor *const *g,

@@ -14,6 +14,19 @@ const char *tg_last_error(void) { return err_code == TG_OK ? "" : err_msg; }
 tg_status tg_last_error_code(void) { return err_code; }
 void tg_clear_error(void) { err_code = TG_OK; err_msg[0] = 0; }
 
+void tg__error_stash(tg__stashed_error *s) {
+    _Static_assert(sizeof s->msg == sizeof err_msg, "a stash holds a whole message");
+    s->code = err_code;
+    if (err_code == TG_OK) return;          /* the common case: nothing to keep */
+    memcpy(s->msg, err_msg, sizeof err_msg);
+    tg_clear_error();
+}
+void tg__error_unstash(const tg__stashed_error *s) {
+    if (s->code == TG_OK) return;
+    err_code = s->code;
+    memcpy(err_msg, s->msg, sizeof err_msg);
+}
+
 void tg__set_location(const char *file, int line) { loc_file = file; loc_line = line; }
 void tg__clear_location(void) { loc_file = NULL; loc_line = 0; }
 void tg__get_location(const char **file, int *line) { *file = loc_file; *line = loc_line; }

@@ -74,6 +74,14 @@ tg_status tg__verror(tg_status code, const char *fmt, va_list ap);
 void tg__set_location(const char *file, int line);
 void tg__clear_location(void);
 void tg__get_location(const char **file, int *line);
+/* Code that tries one path and falls back on failure must not lose an
+ * error the caller has not read yet: tg__error_stash sets it aside and
+ * clears it, so the try sees (and may clear) only its own errors;
+ * tg__error_unstash puts an older error back as the first one, or leaves
+ * the try's state as it is when there was none. */
+typedef struct tg__stashed_error { tg_status code; char msg[1024]; } tg__stashed_error;
+void tg__error_stash(tg__stashed_error *s);
+void tg__error_unstash(const tg__stashed_error *s);
 /* "(2, 3) f32" into buf; returns buf. */
 const char *tg__fmt_meta(char *buf, size_t n, tg_dtype dtype, int ndim, const int64_t *shape);
 const char *tg__fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape);

@@ -345,6 +345,46 @@ Test(linalg, det_derivatives_at_singular_matrices) {
     tg_scope_end();
 }
 
+/* det's rules try one adjugate and fall back on another. An error pending
+ * from before (a bad reshape the caller has not read) stays the first one
+ * and does not stop the fallback: an empty batch, and an exactly singular
+ * diag(1, ..., 19, 0) (order 20, past the cofactor limit: the inverse
+ * fails, the SVD path runs), whose gradient is the cofactor matrix, all
+ * zero but the last diagonal entry, 19!. */
+Test(linalg, det_rules_keep_an_older_error) {
+    tg_scope_begin();
+    cr_assert_null(tg_reshape(tg_zeros(TG_F64, 1, (int64_t[]){6}), 1, (int64_t[]){4}));
+    tg_status code = tg_last_error_code();
+    char before[1024];
+    snprintf(before, sizeof before, "%s", tg_last_error());
+    cr_assert_eq(code, TG_ERR_SHAPE);
+    tg_tensor *one = tg_scalar(TG_F64, 1.0), *g = NULL;
+    tg_tensor *e = tg_zeros(TG_F64, 3, (int64_t[]){0, 3, 3}), *ones0 = tg_zeros(TG_F64, 1, (int64_t[]){0});
+    cr_assert_eq(tg_vjp(f_det, NULL, 1, &e, 1, &ones0, NULL, &g), TG_OK);
+    cr_expect_eq(tg_numel(g), 0);
+    cr_expect_eq(tg_last_error_code(), code);
+    cr_expect_str_eq(tg_last_error(), before, "an empty batch cleared the older error");
+    tg_clear_error();           /* raised again: each case starts with it pending */
+    cr_assert_null(tg_reshape(tg_zeros(TG_F64, 1, (int64_t[]){6}), 1, (int64_t[]){4}));
+    snprintf(before, sizeof before, "%s", tg_last_error());
+    double d[20 * 20] = {0}, fact19 = 1;
+    for (int i = 0; i < 19; i++) { d[i * 21] = i + 1; fact19 *= i + 1; }
+    tg_tensor *a = tg_from_data(TG_F64, 2, (int64_t[]){20, 20}, d);
+    g = NULL;
+    cr_assert_eq(tg_vjp(f_det, NULL, 1, &a, 1, &one, NULL, &g), TG_OK, "%s", tg_last_error());
+    cr_assert_not_null(g, "the SVD fallback did not run under an older error");
+    tg_tensor *gc = tg_contiguous(g);
+    const double *gv = tg_data(gc);
+    for (int k = 0; k < 400; k++) {
+        double want = k == 399 ? fact19 : 0.0;
+        cr_expect_leq(fabs(gv[k] - want), 1e-9 * fact19, "gradient entry %d: %g, want %g", k, gv[k], want);
+    }
+    cr_expect_eq(tg_last_error_code(), code);
+    cr_expect_str_eq(tg_last_error(), before, "the fallback cleared the older error");
+    tg_clear_error();
+    tg_scope_end();
+}
+
 /* Small real matrices (order 1-4) go through linalg/small.c: eight items at
  * a time with AVX-512, one at a time otherwise. The error names the first
  * failing item with the code the LAPACK path gives (singular pivot, NaN in
