@@ -9,17 +9,6 @@
 #include "tensor/tensor_impl.h"
 #include "tangent/sizes.h"
 
-/* An operand or intermediate: its labels in storage order. flat: t is
- * row-major contiguous and its axes are groups of consecutive labels
- * (intermediates may carry more labels than TG_MAX_DIMS); otherwise one
- * axis per label (prepared inputs, maybe strided views). */
-typedef struct {
-    tg_tensor *t;
-    int nl;
-    bool flat;
-    int lab[TG_EIN_MAX_RANK];
-} ein_op;
-
 #define BIT_SET(s, i) ((s)[(i) >> 6] |= (uint64_t)1 << ((i) & 63))
 #define BIT_HAS(s, i) (((s)[(i) >> 6] >> ((i) & 63)) & 1)
 
@@ -207,10 +196,12 @@ static bool outer_b_first(const tg_ein_spec *s, const int *fa, int nfa, const in
 }
 
 /* r = a (x) b keeping the labels in keep: batched GEMM for contracted
- * labels, broadcasting multiply otherwise. The larger operand fixes the
- * order of the shared labels, so it moves least. The result is flat:
- * (batch, free of a, free of b). */
-static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const uint64_t *keep, ein_op *r) {
+ * labels, broadcasting multiply otherwise. The result is flat: (batch,
+ * free of one, free of the other). The larger operand orders the shared
+ * labels unless layout.c finds orders that copy less, partner (NULL: not
+ * known yet) being the operand the result meets at its next step. */
+static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const uint64_t *keep,
+                      const ein_op *partner, ein_op *r) {
     ein_op A = *a, B = *b;
     tg_status st = sum_alone(s, &A, &B, keep);
     if (!st) st = sum_alone(s, &B, &A, keep);
@@ -254,16 +245,18 @@ static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, co
         r->t = tg_mul(ta, tb);
         return r->t ? TG_OK : tg_last_error_code();
     }
-    for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = bat[q]; ta_lab[n++] = bat[q]; tb_lab[m++] = bat[q]; }
-    for (int q = 0; q < nfa; q++) { r->lab[r->nl++] = fa[q]; ta_lab[n++] = fa[q]; }
-    for (int q = 0; q < nfb; q++) r->lab[r->nl++] = fb[q];
-    for (int q = 0; q < ncon; q++) { ta_lab[n++] = con[q]; tb_lab[m++] = con[q]; }
-    for (int q = 0; q < nfb; q++) tb_lab[m++] = fb[q];
-    tg_tensor *ta = arrange(s, &A, ta_lab), *tb = arrange(s, &B, tb_lab);
+    tg_ein_layout lay;
+    tg__ein_layout(s, &A, &B, L, bat, nbat, con, ncon, partner, &lay);
+    for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = lay.bat[q]; ta_lab[n++] = lay.bat[q]; tb_lab[m++] = lay.bat[q]; }
+    for (int q = 0; q < lay.n1; q++) { r->lab[r->nl++] = lay.f1[q]; ta_lab[n++] = lay.f1[q]; }
+    for (int q = 0; q < lay.n2; q++) r->lab[r->nl++] = lay.f2[q];
+    for (int q = 0; q < ncon; q++) { ta_lab[n++] = lay.con[q]; tb_lab[m++] = lay.con[q]; }
+    for (int q = 0; q < lay.n2; q++) tb_lab[m++] = lay.f2[q];
+    tg_tensor *ta = arrange(s, lay.swap ? &B : &A, ta_lab), *tb = arrange(s, lay.swap ? &A : &B, tb_lab);
     if (!ta || !tb) return tg_last_error_code();
-    int64_t nK = labels_size(s, con, ncon);
-    ta = tg_reshape(ta, 3, (int64_t[]){nB, nM, nK});
-    tb = tg_reshape(tb, 3, (int64_t[]){nB, nK, nN});
+    int64_t nK = labels_size(s, con, ncon), n1 = labels_size(s, lay.f1, lay.n1), n2 = labels_size(s, lay.f2, lay.n2);
+    ta = tg_reshape(ta, 3, (int64_t[]){nB, n1, nK});
+    tb = tg_reshape(tb, 3, (int64_t[]){nB, nK, n2});
     r->t = tg_matmul(ta, tb);
     return r->t ? TG_OK : tg_last_error_code();
 }
@@ -290,13 +283,33 @@ void tg__ein_sets_of(const tg_ein_spec *s, tg_ein_sets *out) {
         out->size[l] = l >= s->n_labels ? 1.0 : tg_is_symbolic(s->size[l]) ? 8.0 : (double)s->size[l];
 }
 
+/* Operands are numbered 0..n-1, step k's result n + k. partner[k]: the
+ * number of the operand step k's result meets at the step that reads it
+ * (-1 for the last step). ids: scratch, left as 0..n-1 for the caller. */
+static void next_partners(int n, const int (*path)[2], int *ids, int *partner) {
+    int m = n;
+    for (int i = 0; i < n; i++) { ids[i] = i; partner[i] = -1; }
+    for (int step = 0; step + 1 < n; step++) {
+        int x = ids[path[step][0]], y = ids[path[step][1]];
+        if (x >= n) partner[x - n] = y;
+        if (y >= n) partner[y - n] = x;
+        int k = 0;
+        for (int j = 0; j < m; j++)
+            if (j != path[step][0] && j != path[step][1]) ids[k++] = ids[j];
+        ids[k++] = n + step;
+        m = k;
+    }
+    for (int i = 0; i < n; i++) ids[i] = i;
+}
+
 tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const int (*path)[2]) {
     tg_ein_sets *sets = malloc(sizeof *sets);
     int(*auto_path)[2] = malloc(sizeof *auto_path * (size_t)s->n);
     ein_op *list = malloc(sizeof *list * (size_t)s->n);
     int *owners = calloc(TG_EIN_MAX_LABELS, sizeof(int)), *cnt = calloc(TG_EIN_MAX_LABELS, sizeof(int));
+    int *ids = malloc(sizeof(int) * (size_t)s->n), *partner = malloc(sizeof(int) * (size_t)s->n);
     tg_tensor *res = NULL;
-    if (!sets || !auto_path || !list || !owners || !cnt) {
+    if (!sets || !auto_path || !list || !owners || !cnt || !ids || !partner) {
         tg__error(TG_ERR_MEMORY, "einsum: out of memory");
         goto out;
     }
@@ -312,6 +325,7 @@ tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const i
         for (int a = 0; a < s->rank[i]; a++)
             if (!BIT_HAS(seen, s->lab[i][a])) { BIT_SET(seen, s->lab[i][a]); owners[s->lab[i][a]]++; }
     }
+    next_partners(s->n, path, ids, partner);
     tg_scope_begin();
     int m = s->n;
     for (int i = 0; i < s->n; i++) {
@@ -331,14 +345,22 @@ tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const i
             int l = list[y].lab[q], rest = cnt[l] - 1 - (index_of(list[x].lab, list[x].nl, l) >= 0);
             if (rest > 0) BIT_SET(keep, l);
         }
+        /* the operand this result meets next, when it exists already */
+        const ein_op *meets = NULL;
+        for (int j = 0; j < m && partner[step] >= 0 && partner[step] < s->n + step; j++)
+            if (ids[j] == partner[step]) meets = &list[j];
         ein_op r;
-        if (pair(s, &list[x], &list[y], keep, &r)) goto done;
+        if (pair(s, &list[x], &list[y], keep, meets, &r)) goto done;
         for (int q = 0; q < list[x].nl; q++) cnt[list[x].lab[q]]--;
         for (int q = 0; q < list[y].nl; q++) cnt[list[y].lab[q]]--;
         for (int q = 0; q < r.nl; q++) cnt[r.lab[q]]++;
         int k = 0;
         for (int j = 0; j < m; j++)
-            if (j != x && j != y) { if (k != j) list[k] = list[j]; k++; }
+            if (j != x && j != y) {
+                if (k != j) { list[k] = list[j]; ids[k] = ids[j]; }
+                k++;
+            }
+        ids[k] = s->n + step;
         list[k++] = r;
         m = k;
     }
@@ -364,7 +386,7 @@ tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const i
 done:
     tg_scope_end();
 out:
-    free(sets); free(auto_path); free(list); free(owners); free(cnt);
+    free(sets); free(auto_path); free(list); free(owners); free(cnt); free(ids); free(partner);
     return res;
 }
 

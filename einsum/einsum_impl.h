@@ -92,4 +92,29 @@ tg_status tg__ein_strategy(const char *name, tg_ein_strategy *st);
 tg_status tg__ein_plan(const tg_ein_spec *s, const tg_einsum_opts *opts, tg_ein_sets *sets, int (*path)[2],
                        double *flops, double *largest);
 
+/* ---- execution (contract.c, layout.c) ---- */
+/* An operand or intermediate: its labels in storage order. flat: t is
+ * row-major contiguous and its axes are groups of consecutive labels
+ * (intermediates may carry more labels than TG_MAX_DIMS); otherwise one
+ * axis per label (prepared inputs, maybe strided views). */
+typedef struct {
+    tg_tensor *t;
+    int nl;
+    bool flat;
+    int lab[TG_EIN_MAX_RANK];
+} ein_op;
+/* The label orders of one contraction by batched GEMM: X read as
+ * (bat, f1, con), Y as (bat, con, f2), the result (bat, f1, f2) row-major;
+ * (X, Y) is (a, b), or (b, a) when swap. */
+typedef struct {
+    bool swap;
+    int nbat, ncon, n1, n2;
+    int bat[TG_EIN_MAX_RANK], con[TG_EIN_MAX_RANK], f1[TG_EIN_MAX_RANK], f2[TG_EIN_MAX_RANK];
+} tg_ein_layout;
+/* The layout of a (x) b copying the fewest elements (layout.c): bat and
+ * con are the batch and contracted labels in lead's order (the default);
+ * partner, when known, is the operand the result meets at its next step. */
+void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const ein_op *lead, const int *bat,
+                    int nbat, const int *con, int ncon, const ein_op *partner, tg_ein_layout *out);
+
 #endif

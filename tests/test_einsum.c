@@ -6,6 +6,10 @@
 
 #include <tangent/sizes.h>
 
+#include "einsum/einsum_impl.h"
+
+#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,5 +521,58 @@ Test(einsum, random_greedy_reaches_the_optimum_of_small_chains) {
         greedy_worse |= g > o;
     }
     cr_expect(greedy_worse, "the chains should include one where plain greedy is not optimal");
+    tg_scope_end();
+}
+
+/* layout.c: an MPS site E(x, y) A(p, x, f) must copy A (x sits between p
+ * and f). With the partner of the next step known, B(p, y, e), the result
+ * is laid out (f, p, y): A is read as (f p | x) (its copy), E as it is, and
+ * the next step reads the result as (f | p y) and B as (p y | e), both
+ * views. The default order (y, p, f) would copy the result again there. */
+Test(einsum, layout_orders_the_result_for_its_next_step) {
+    tg_scope_begin();
+    static tg_ein_spec s;
+    memset(&s, 0, sizeof s);
+    enum { X, Y, P, F, E };
+    const int64_t size[5] = {3, 3, 5, 4, 4};
+    s.n_labels = 5;
+    memcpy(s.size, size, sizeof size);
+    ein_op env = {tg_randn(TG_F64, 2, (int64_t[]){3, 3}), 2, true, {X, Y}};
+    ein_op a = {tg_randn(TG_F64, 3, (int64_t[]){5, 3, 4}), 3, false, {P, X, F}};
+    ein_op b = {tg_randn(TG_F64, 3, (int64_t[]){5, 3, 4}), 3, false, {P, Y, E}};
+    tg_ein_layout lay;
+    tg__ein_layout(&s, &env, &a, &a, NULL, 0, (int[]){X}, 1, &b, &lay);
+    cr_assert(lay.swap, "A should be the left operand (its copy puts the free labels first)");
+    cr_assert_eq(lay.n1, 2);
+    cr_assert_eq(lay.n2, 1);
+    cr_expect(lay.f1[0] == F && lay.f1[1] == P && lay.f2[0] == Y, "result (%d %d %d), want (f p y)", lay.f1[0],
+              lay.f1[1], lay.f2[0]);
+    /* no partner known: the default, bat/con in the leading operand's order, a first */
+    tg__ein_layout(&s, &env, &a, &a, NULL, 0, (int[]){X}, 1, NULL, &lay);
+    cr_expect(!lay.swap && lay.f1[0] == Y && lay.f2[0] == P && lay.f2[1] == F, "default layout changed");
+    tg_scope_end();
+}
+
+/* The same chain through tg_einsum along that path, against plain loops. */
+Test(einsum, mps_site_values_with_reordered_intermediates) {
+    tg_scope_begin();
+    tg_manual_seed(5);
+    tg_tensor *env = mat(3, 3), *a = tg_randn(TG_F64, 3, (int64_t[]){5, 3, 4}),
+              *b = tg_randn(TG_F64, 3, (int64_t[]){5, 3, 4});
+    int path[2][2] = {{0, 1}, {0, 1}};
+    tg_einsum_opts o = {NULL, 0, (const int (*)[2])path};
+    tg_tensor *r = tg_einsum_opt("xy,pxf,pye->fe", 3, OPS(env, a, b), &o);
+    cr_assert_not_null(r, "%s", tg_last_error());
+    tg_tensor *rc = tg_contiguous(r);
+    const double *ev = tg_data(env), *av = tg_data(a), *bv = tg_data(b), *rv = tg_data(rc);
+    for (int f = 0; f < 4; f++)
+        for (int e = 0; e < 4; e++) {
+            double want = 0;
+            for (int x = 0; x < 3; x++)
+                for (int y = 0; y < 3; y++)
+                    for (int p = 0; p < 5; p++) want += ev[x * 3 + y] * av[(p * 3 + x) * 4 + f] * bv[(p * 3 + y) * 4 + e];
+            cr_expect(fabs(rv[f * 4 + e] - want) <= 1e-12 * (1 + fabs(want)), "r[%d][%d] = %.17g, want %.17g", f, e,
+                      rv[f * 4 + e], want);
+        }
     tg_scope_end();
 }
