@@ -7,9 +7,9 @@
  *   hundreds of operands cost milliseconds;
  * - random-greedy: many greedy runs whose choices are Boltzmann-sampled
  *   among the best candidates under a randomised cost (cotengra's and
- *   opt_einsum's RandomGreedy), fixed seed, the cheapest kept; then subtree
- *   reconfiguration: every subtree of up to RECONF_K parts of the best
- *   tree is replaced by its optimal order when that is cheaper.
+ *   opt_einsum's RandomGreedy), fixed seed, the RG_KEEP cheapest kept; then
+ *   subtree reconfiguration: every subtree, opened three ways into up to
+ *   RECONF_K parts, is replaced by its optimal order when that is cheaper.
  * The public report lives in path_report.c. */
 #include <math.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@
 #define RG_TRIALS 64     /* random-greedy trials ("random-greedy") */
 #define RG_TRIALS_AUTO 16
 #define RG_BRANCH 8      /* candidates a Boltzmann choice is drawn from */
-#define RG_KEEP 4        /* cheapest trials reconfigured */
+#define RG_KEEP 8        /* cheapest trials reconfigured */
 #define RECONF_K 10      /* parts of a reconfigured subtree (DP over 3^K), "random-greedy" */
 #define RECONF_K_AUTO 8
 #define RECONF_PASSES 6
@@ -233,11 +233,11 @@ static void emit(const unsigned *split, unsigned s, unsigned (*steps)[2], int *n
 static double optimal(const tg_ein_sets *in, double limit, int (*path)[2], double *largest) {
     int n = in->n, nw = in->nw;
     unsigned full = (1u << n) - 1;
-    double *cost = calloc(full + 1, sizeof(double));
+    double *cost = calloc(full + 1, sizeof(double)), *sz = malloc(sizeof(double) * (full + 1));
     unsigned *split = malloc(sizeof(unsigned) * (full + 1));
     uint64_t *sets = malloc(sizeof(uint64_t) * (size_t)nw * (full + 1));
-    if (!cost || !split || !sets) {
-        free(cost); free(split); free(sets);
+    if (!cost || !sz || !split || !sets) {
+        free(cost); free(sz); free(split); free(sets);
         return NAN;
     }
     for (unsigned s = 1; s <= full; s++) {
@@ -250,24 +250,33 @@ static double optimal(const tg_ein_sets *in, double limit, int (*path)[2], doubl
             }
         uint64_t *ss = sets + (size_t)s * nw;
         for (int w = 0; w < nw; w++) ss[w] = u[w] & keep[w];
+        sz[s] = tg__ein_set_size(in, ss);
         if (!(s & (s - 1))) { cost[s] = 0; split[s] = 0; continue; }
         cost[s] = INFINITY;
         split[s] = 0;
-        if (limit > 0 && s != full && tg__ein_set_size(in, ss) > limit) continue;
+        if (limit > 0 && s != full && sz[s] > limit) continue;
         unsigned low = s & -s;
         /* Submasks a containing the lowest operand: each split once. */
         for (unsigned a = (s - 1) & s; a; a = (a - 1) & s) {
             if (!(a & low)) continue;
             unsigned b = s & ~a;
             if (cost[a] == INFINITY || cost[b] == INFINITY) continue;
-            uint64_t res[TG_EIN_W];
-            double c = cost[a] + cost[b] + tg__ein_pair_cost(in, sets + (size_t)a * nw, sets + (size_t)b * nw, keep, res);
+            /* tg__ein_pair_cost, from a's size: the labels of (a, b), times
+             * 2 when one of them is summed */
+            const uint64_t *sa = sets + (size_t)a * nw, *sb = sets + (size_t)b * nw;
+            double pc = sz[a];
+            bool inner = false;
+            for (int w = 0; w < nw; w++) {
+                for (uint64_t x = sb[w] & ~sa[w]; x; x &= x - 1) pc *= in->size[w * 64 + __builtin_ctzll(x)];
+                inner |= ((sa[w] | sb[w]) & ~keep[w]) != 0;
+            }
+            double c = cost[a] + cost[b] + (inner ? 2.0 : 1.0) * pc;
             if (c < cost[s]) { cost[s] = c; split[s] = a; }
         }
     }
     double total = cost[full];
     if (total == INFINITY) {
-        free(cost); free(split); free(sets);
+        free(cost); free(sz); free(split); free(sets);
         return NAN;
     }
     unsigned steps[16][2];
@@ -288,7 +297,7 @@ static double optimal(const tg_ein_sets *in, double limit, int (*path)[2], doubl
         path[k][0] = x;
         path[k][1] = y;
         unsigned m = pos[x] | pos[y];
-        double rs = tg__ein_set_size(in, sets + (size_t)m * nw);
+        double rs = sz[m];
         if (rs > *largest) *largest = rs;
         int q = 0;
         for (int j = 0; j < cnt; j++)
@@ -296,7 +305,7 @@ static double optimal(const tg_ein_sets *in, double limit, int (*path)[2], doubl
         pos[q++] = m;
         cnt = q;
     }
-    free(cost); free(split); free(sets);
+    free(cost); free(sz); free(split); free(sets);
     return total;
 }
 
@@ -461,24 +470,58 @@ static bool tree_renumber(ein_tree *t) {
     return ok;
 }
 
-/* Tries to improve the subtree at v: NAN on failure, else the gain. */
-static double reconf_node(ein_tree *t, const tg_ein_sets *in, tg_ein_sets *sub, double limit, int kmax, int v) {
-    int front[RECONF_K], nf = 0, inner[RECONF_K], ni = 0;
+/* Tries to improve the subtree at v: NAN on failure, else the gain. The
+ * subtree is opened into up to kmax parts, each time at the part with the
+ * costliest step (how 0), the largest result (1) or the one nearest to v
+ * (2). The last two find orders the first misses: a cheap subtree with a
+ * large result absorbed early into a costly one (a MERA's last steps). */
+/* The parts already tried at a node (as sorted inner-node lists): another
+ * way of opening it that lands on the same parts is skipped. */
+typedef struct {
+    int n;
+    int len[3], inner[3][RECONF_K];
+} reconf_tried;
+
+static bool tried_before(reconf_tried *tr, const int *inner, int ni) {
+    int s[RECONF_K];
+    memcpy(s, inner, sizeof(int) * (size_t)ni);
+    for (int i = 1; i < ni; i++)
+        for (int j = i; j > 0 && s[j - 1] > s[j]; j--) { int x = s[j]; s[j] = s[j - 1]; s[j - 1] = x; }
+    for (int q = 0; q < tr->n; q++)
+        if (tr->len[q] == ni && !memcmp(tr->inner[q], s, sizeof(int) * (size_t)ni)) return true;
+    if (tr->n < 3) {
+        tr->len[tr->n] = ni;
+        memcpy(tr->inner[tr->n++], s, sizeof(int) * (size_t)ni);
+    }
+    return false;
+}
+
+static double reconf_node(ein_tree *t, const tg_ein_sets *in, tg_ein_sets *sub, double limit, int kmax, int v,
+                          int how, reconf_tried *tr) {
+    int front[RECONF_K], depth[RECONF_K], nf = 0, inner[RECONF_K], ni = 0;
     const int *c = t->ch[tree_node_of(t, v)];
-    front[nf++] = c[0];
-    front[nf++] = c[1];
+    front[nf] = c[0];
+    depth[nf++] = 1;
+    front[nf] = c[1];
+    depth[nf++] = 1;
     inner[ni++] = v;
     while (nf < kmax) {
         int pick = -1;
-        for (int k = 0; k < nf; k++)
-            if (front[k] >= t->n && (pick < 0 || t->cost[front[k]] > t->cost[front[pick]])) pick = k;
+        double best = 0;
+        for (int k = 0; k < nf; k++) {
+            if (front[k] < t->n) continue;
+            double key = how == 0 ? t->cost[front[k]] : how == 1 ? tg__ein_set_size(in, t->set[front[k]]) : -depth[k];
+            if (pick < 0 || key > best) { pick = k; best = key; }
+        }
         if (pick < 0) break;
         int u = front[pick];
         inner[ni++] = u;
         front[pick] = t->ch[tree_node_of(t, u)][0];
-        front[nf++] = t->ch[tree_node_of(t, u)][1];
+        depth[pick]++;
+        front[nf] = t->ch[tree_node_of(t, u)][1];
+        depth[nf++] = depth[pick];
     }
-    if (nf < 3) return 0;
+    if (nf < 3 || tried_before(tr, inner, ni)) return 0;
     double old = 0;
     for (int k = 0; k < ni; k++) old += t->cost[inner[k]];
     sub->n = nf;
@@ -514,10 +557,14 @@ static bool reconfigure(ein_tree *t, const tg_ein_sets *in, double limit, int km
     for (int pass = 0; ok && pass < RECONF_PASSES; pass++) {
         bool improved = false;
         for (int v = t->n; ok && v <= 2 * t->n - 2; v++) {
-            double gain = reconf_node(t, in, sub, limit, kmax, v);
-            if (gain > 0) {
-                improved = true;
-                ok = tree_renumber(t) && tree_update(t, in);
+            reconf_tried tr = {0};
+            for (int how = 0; ok && how < 3; how++) {
+                double gain = reconf_node(t, in, sub, limit, kmax, v, how, &tr);
+                if (gain > 0) {
+                    improved = true;
+                    tr.n = 0;
+                    ok = tree_renumber(t) && tree_update(t, in);
+                }
             }
         }
         if (!improved) break;

@@ -576,3 +576,38 @@ Test(einsum, mps_site_values_with_reordered_intermediates) {
         }
     tg_scope_end();
 }
+
+/* The path search must match or beat the paths stored with the shared
+ * instances (issue 6). str_nw_mera_open_26 (its non-ASCII labels renamed
+ * K-S): greedy trials reconfigured by their costliest parts alone stayed at
+ * 2.28x the stored opt_flops path's FLOPs; opening subtrees by result size
+ * and by depth as well finds the stored cost. Paths only: no data. */
+Test(einsum, mera_path_matches_the_stored_one) {
+    tg_scope_begin();
+    static const int64_t shapes[26][4] = {
+        {13, 9}, {13, 5, 46}, {9, 27, 7}, {5, 17, 19}, {27, 10, 68}, {17, 17, 3}, {10, 79, 3}, {46, 7, 15, 25},
+        {15, 6, 26}, {25, 24, 9}, {19, 6, 68, 22}, {68, 5, 7}, {22, 22, 11, 56}, {26, 24, 22, 7}, {7, 8, 7, 48},
+        {9, 68, 8, 6}, {6, 4, 11}, {17, 5, 9}, {7, 11, 9}, {56, 7, 9}, {48, 4, 9}, {11, 20, 9}, {20, 5},
+        {5, 6, 9}, {6, 25}, {25, 79, 9}};
+    static const int stored[25][2] = {{4, 15}, {7, 12}, {0, 1}, {4, 22}, {0, 21}, {3, 20}, {18, 19}, {17, 18}, {3, 4},
+                                      {1, 6}, {0, 15}, {13, 14}, {2, 6}, {10, 12}, {2, 11}, {1, 3}, {1, 9}, {6, 8},
+                                      {6, 7}, {1, 2}, {4, 5}, {2, 3}, {0, 3}, {0, 2}, {0, 1}};
+    const char *f = "ab,acg,bdh,cek,dft,ewP,fJQ,ghij,ilo,jps,klmn,mxy,nqzA,opqr,ruBC,stuv,vDE,wxK,yzL,ABM,CDN,EFO,FG,"
+                    "GHR,HI,IJS->PQKLMNORS";
+    tg_tensor *ops[26];
+    for (int i = 0; i < 26; i++) {
+        int nd = shapes[i][2] ? (shapes[i][3] ? 4 : 3) : 2;
+        ops[i] = tg_empty(TG_F64, nd, shapes[i]);
+    }
+    double want = 0, got = 0;
+    cr_assert_eq(tg_einsum_path_opt(f, 26, ops, &(tg_einsum_opts){NULL, 0, stored}, NULL, &want, NULL, NULL), TG_OK,
+                 "%s", tg_last_error());
+    cr_expect(fabs(want - 3.1032e10) < 1e7, "the stored path costs %.6g (opt_einsum: 10^10.4918)", want);
+    const char *strategies[2] = {"auto", "random-greedy"};
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(tg_einsum_path_opt(f, 26, ops, &(tg_einsum_opts){strategies[k], 0, NULL}, NULL, &got, NULL, NULL),
+                     TG_OK, "%s", tg_last_error());
+        cr_expect(got <= want * (1 + 1e-12), "%s: %.6g FLOPs, the stored path %.6g", strategies[k], got, want);
+    }
+    tg_scope_end();
+}
