@@ -139,6 +139,11 @@ static void toward(int *g, int n, const ein_op *partner, bool tail) {
     memcpy(tail ? g + no : g, in, sizeof(int) * (size_t)ni);
 }
 
+/* n labels from src to dst (src may be NULL when n is 0). */
+static void put(int *dst, const int *src, int n) {
+    if (n > 0) memcpy(dst, src, sizeof(int) * (size_t)n);
+}
+
 /* A group's order variants: [0] as given, [1] another; n_var 1 or 2. */
 typedef struct {
     int n, n_var;
@@ -148,8 +153,8 @@ typedef struct {
 static void variants_of(variants *g, const int *given, int n) {
     g->n = n;
     g->n_var = 1;
-    memcpy(g->v[0], given, sizeof(int) * (size_t)n);
-    memcpy(g->v[1], given, sizeof(int) * (size_t)n);
+    put(g->v[0], given, n);
+    put(g->v[1], given, n);
 }
 static void keep_if_new(variants *g) {
     if (memcmp(g->v[0], g->v[1], sizeof(int) * (size_t)g->n)) g->n_var = 2;
@@ -170,10 +175,10 @@ void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, cons
     out->ncon = ncon;
     out->n1 = nfa;
     out->n2 = nfb;
-    memcpy(out->bat, bat, sizeof(int) * (size_t)nbat);
-    memcpy(out->con, con, sizeof(int) * (size_t)ncon);
-    memcpy(out->f1, fa, sizeof(int) * (size_t)nfa);
-    memcpy(out->f2, fb, sizeof(int) * (size_t)nfb);
+    put(out->bat, bat, nbat);
+    put(out->con, con, ncon);
+    put(out->f1, fa, nfa);
+    put(out->f2, fb, nfb);
     int64_t sta[TG_EIN_MAX_RANK], stb[TG_EIN_MAX_RANK];
     if (!label_strides(s, a, sta) || !label_strides(s, b, stb)) return;
     /* the variants: shared labels in the other operand's order; a free
@@ -221,10 +226,10 @@ void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, cons
                         out->swap = swap;
                         out->n1 = g1->n;
                         out->n2 = g2->n;
-                        memcpy(out->bat, cb, sizeof(int) * (size_t)nbat);
-                        memcpy(out->con, cc, sizeof(int) * (size_t)ncon);
-                        memcpy(out->f1, c1, sizeof(int) * (size_t)g1->n);
-                        memcpy(out->f2, c2, sizeof(int) * (size_t)g2->n);
+                        put(out->bat, cb, nbat);
+                        put(out->con, cc, ncon);
+                        put(out->f1, c1, g1->n);
+                        put(out->f2, c2, g2->n);
                         if (cost == 0) return;
                     }
 }

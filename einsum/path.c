@@ -470,11 +470,6 @@ static bool tree_renumber(ein_tree *t) {
     return ok;
 }
 
-/* Tries to improve the subtree at v: NAN on failure, else the gain. The
- * subtree is opened into up to kmax parts, each time at the part with the
- * costliest step (how 0), the largest result (1) or the one nearest to v
- * (2). The last two find orders the first misses: a cheap subtree with a
- * large result absorbed early into a costly one (a MERA's last steps). */
 /* The parts already tried at a node (as sorted inner-node lists): another
  * way of opening it that lands on the same parts is skipped. */
 typedef struct {
@@ -496,6 +491,11 @@ static bool tried_before(reconf_tried *tr, const int *inner, int ni) {
     return false;
 }
 
+/* Tries to improve the subtree at v: NAN on failure, else the gain. The
+ * subtree is opened into up to kmax parts, each time at the part with the
+ * costliest step (how 0), the largest result (1) or the one nearest to v
+ * (2). The last two find orders the first misses: a cheap subtree with a
+ * large result absorbed early into a costly one (a MERA's last steps). */
 static double reconf_node(ein_tree *t, const tg_ein_sets *in, tg_ein_sets *sub, double limit, int kmax, int v,
                           int how, reconf_tried *tr) {
     int front[RECONF_K], depth[RECONF_K], nf = 0, inner[RECONF_K], ni = 0;
