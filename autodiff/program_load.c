@@ -679,21 +679,26 @@ done:
     return prog;
 }
 
-/* Messages recorded by the checks (inference, rebuilding) are folded into
- * ours; an error pending from before the call stays the first one. */
-static tg_program *finish(lctx *c, tg_program *p, bool had_error) {
-    if (!had_error) tg_clear_error();
-    if (p) return p;
-    if (c->code == TG_OK) fail(c, TG_ERR_IO, "failed");
-    tg__error(c->code, "tg_program_load: %s: %s", c->src, c->msg);
-    return NULL;
+/* Loads with any error pending from before the call set aside, so the
+ * checks (inference, rebuilding) see only their own. Their messages are
+ * folded into ours; the older error, if any, stays the first one. */
+static tg_program *load_keeping_errors(lctx *c, const unsigned char *buf, size_t len) {
+    tg__stashed_error older;
+    tg__error_stash(&older);
+    tg_program *p = load(c, buf, len);
+    tg_clear_error();
+    if (!p) {
+        if (c->code == TG_OK) fail(c, TG_ERR_IO, "failed");
+        tg__error(c->code, "tg_program_load: %s: %s", c->src, c->msg);
+    }
+    tg__error_unstash(&older);
+    return p;
 }
 
 tg_program *tg_program_load_buffer(const void *buf, size_t len) {
     lctx c = {.src = "buffer"};
     if (!buf && len) return tg__error(TG_ERR_ARG, "tg_program_load_buffer: buf is NULL"), NULL;
-    bool had = tg_last_error_code() != TG_OK;
-    return finish(&c, load(&c, buf, len), had);
+    return load_keeping_errors(&c, buf, len);
 }
 
 tg_program *tg_program_load(const char *path) {
@@ -722,8 +727,7 @@ tg_program *tg_program_load(const char *path) {
         if (!ok) return tg__error(TG_ERR_MEMORY, "tg_program_load: '%s': out of memory", path), NULL;
         return tg__error(TG_ERR_IO, "tg_program_load: cannot read '%s'", path), NULL;
     }
-    bool had = tg_last_error_code() != TG_OK;
-    tg_program *p = finish(&c, load(&c, data, n), had);
+    tg_program *p = load_keeping_errors(&c, data, n);
     free(data);
     return p;
 }

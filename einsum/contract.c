@@ -60,25 +60,13 @@ static tg_status prepare(const tg_ein_spec *s, const int *owners, const uint64_t
     return TG_OK;
 }
 
-static int index_of(const int *lab, int n, int l) {
-    for (int k = 0; k < n; k++)
-        if (lab[k] == l) return k;
-    return -1;
-}
-
-static int64_t labels_size(const tg_ein_spec *s, const int *lab, int n) {
-    int64_t p = 1;
-    for (int k = 0; k < n; k++) p = tg_size_mul(p, s->size[lab[k]]);
-    return p;
-}
-
 /* Runs of T (a permutation of cur's nl labels) consecutive in cur: start
  * positions in cur and lengths, in T's order. Returns their number. */
 static int runs_of(const int *cur, int nl, const int *T, int *rs, int *rl) {
     int nr = 0;
     for (int k = 0; k < nl;) {
-        int p = index_of(cur, nl, T[k]), len = 1;
-        while (k + len < nl && index_of(cur, nl, T[k + len]) == p + len) len++;
+        int p = ein_index_of(cur, nl, T[k]), len = 1;
+        while (k + len < nl && ein_index_of(cur, nl, T[k + len]) == p + len) len++;
         rs[nr] = p;
         rl[nr] = len;
         nr++;
@@ -100,7 +88,7 @@ static tg_tensor *permute_runs(const tg_ein_spec *s, tg_tensor *t, const int *cu
         src[j] = r;
     }
     int64_t shape[TG_MAX_DIMS];
-    for (int q = 0; q < nr; q++) shape[q] = labels_size(s, cur + rs[src[q]], rl[src[q]]);
+    for (int q = 0; q < nr; q++) shape[q] = ein_labels_size(s, cur + rs[src[q]], rl[src[q]]);
     for (int q = 0; q < nr; q++) perm[src[q]] = q;   /* target axis r is source axis q */
     tg_tensor *v = tg_reshape(t, nr, shape);
     return v ? tg_permute(v, perm) : NULL;
@@ -114,7 +102,7 @@ static tg_tensor *permute_runs(const tg_ein_spec *s, tg_tensor *t, const int *cu
 static tg_tensor *arrange(const tg_ein_spec *s, const ein_op *o, const int *T) {
     if (!o->flat) {
         int perm[TG_MAX_DIMS];
-        for (int k = 0; k < o->nl; k++) perm[k] = index_of(o->lab, o->nl, T[k]);
+        for (int k = 0; k < o->nl; k++) perm[k] = ein_index_of(o->lab, o->nl, T[k]);
         return tg_permute(o->t, perm);
     }
     if (o->nl == 0) return o->t;
@@ -132,7 +120,7 @@ static tg_tensor *arrange(const tg_ein_spec *s, const ein_op *o, const int *T) {
             memcpy(mid, T, sizeof(int) * (size_t)k);
             int q = k;
             for (int j = 0; j < nl; j++)
-                if (index_of(T, k, cur[j]) < 0) mid[q++] = cur[j];
+                if (ein_index_of(T, k, cur[j]) < 0) mid[q++] = cur[j];
             if (runs_of(cur, nl, mid, rs, rl) <= TG_MAX_DIMS) best = k;
             else break;
         }
@@ -140,7 +128,7 @@ static tg_tensor *arrange(const tg_ein_spec *s, const ein_op *o, const int *T) {
         memcpy(mid, T, sizeof(int) * (size_t)best);
         int q = best;
         for (int j = 0; j < nl; j++)
-            if (index_of(T, best, cur[j]) < 0) mid[q++] = cur[j];
+            if (ein_index_of(T, best, cur[j]) < 0) mid[q++] = cur[j];
         t = permute_runs(s, t, cur, nl, mid);
         if (t) t = tg_contiguous(t);
         if (!t) return NULL;
@@ -167,14 +155,14 @@ static tg_status unflatten(const tg_ein_spec *s, ein_op *o) {
 static tg_status sum_alone(const tg_ein_spec *s, ein_op *A, const ein_op *B, const uint64_t *keep) {
     int sum_axes[TG_MAX_DIMS], ns = 0;
     for (int p = 0; p < A->nl; p++)
-        if (index_of(B->lab, B->nl, A->lab[p]) < 0 && !BIT_HAS(keep, A->lab[p])) ns++;
+        if (ein_index_of(B->lab, B->nl, A->lab[p]) < 0 && !BIT_HAS(keep, A->lab[p])) ns++;
     if (!ns) return TG_OK;
     tg_status st = unflatten(s, A);
     if (st) return st;
     ns = 0;
     int k = 0;
     for (int p = 0; p < A->nl; p++) {
-        if (index_of(B->lab, B->nl, A->lab[p]) < 0 && !BIT_HAS(keep, A->lab[p])) sum_axes[ns++] = p;
+        if (ein_index_of(B->lab, B->nl, A->lab[p]) < 0 && !BIT_HAS(keep, A->lab[p])) sum_axes[ns++] = p;
         else A->lab[k++] = A->lab[p];
     }
     A->t = tg_sum(A->t, ns, sum_axes, false);
@@ -190,7 +178,7 @@ static tg_status sum_alone(const tg_ein_spec *s, ein_op *A, const ein_op *B, con
 static bool outer_b_first(const tg_ein_spec *s, const int *fa, int nfa, const int *fb, int nfb, int64_t nM,
                           int64_t nN) {
     if (nfa == 0 || nfb == 0) return false;
-    int pa = index_of(s->out, s->n_out, fa[0]), pb = index_of(s->out, s->n_out, fb[0]);
+    int pa = ein_index_of(s->out, s->n_out, fa[0]), pb = ein_index_of(s->out, s->n_out, fb[0]);
     if (pa >= 0 && pb >= 0) return pb < pa;
     return nN > nM;
 }
@@ -206,30 +194,34 @@ static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, co
     tg_status st = sum_alone(s, &A, &B, keep);
     if (!st) st = sum_alone(s, &B, &A, keep);
     if (st) return st;
-    bool b_leads = labels_size(s, B.lab, B.nl) > labels_size(s, A.lab, A.nl);
+    bool b_leads = ein_labels_size(s, B.lab, B.nl) > ein_labels_size(s, A.lab, A.nl);
     const ein_op *L = b_leads ? &B : &A, *O = b_leads ? &A : &B;
-    int bat[TG_EIN_MAX_RANK], fa[TG_EIN_MAX_RANK], fb[TG_EIN_MAX_RANK], con[TG_EIN_MAX_RANK];
-    int nbat = 0, nfa = 0, nfb = 0, ncon = 0;
+    /* the default layout: bat and con in L's order, a first, each free
+     * group in its operand's order */
+    tg_ein_layout lay = {.swap = false};
     for (int p = 0; p < L->nl; p++) {
         int l = L->lab[p];
-        if (index_of(O->lab, O->nl, l) < 0) continue;
-        if (BIT_HAS(keep, l)) bat[nbat++] = l;
-        else con[ncon++] = l;
+        if (ein_index_of(O->lab, O->nl, l) < 0) continue;
+        if (BIT_HAS(keep, l)) lay.bat[lay.nbat++] = l;
+        else lay.con[lay.ncon++] = l;
     }
     for (int p = 0; p < A.nl; p++)
-        if (index_of(B.lab, B.nl, A.lab[p]) < 0) fa[nfa++] = A.lab[p];
+        if (ein_index_of(B.lab, B.nl, A.lab[p]) < 0) lay.f1[lay.n1++] = A.lab[p];
     for (int p = 0; p < B.nl; p++)
-        if (index_of(A.lab, A.nl, B.lab[p]) < 0) fb[nfb++] = B.lab[p];
+        if (ein_index_of(A.lab, A.nl, B.lab[p]) < 0) lay.f2[lay.n2++] = B.lab[p];
+    int nbat = lay.nbat, ncon = lay.ncon, nfa = lay.n1, nfb = lay.n2;
+    const int *bat = lay.bat, *fa = lay.f1, *fb = lay.f2;
     if (nbat + nfa + nfb > TG_EIN_MAX_RANK)
         return tg__error(TG_ERR_SHAPE, "einsum: an intermediate would have %d labels (at most %d)",
                          nbat + nfa + nfb, TG_EIN_MAX_RANK);
     int ta_lab[TG_EIN_MAX_RANK], tb_lab[TG_EIN_MAX_RANK], n = 0, m = 0;
     r->nl = 0;
     r->flat = true;
-    int64_t nB = labels_size(s, bat, nbat), nM = labels_size(s, fa, nfa), nN = labels_size(s, fb, nfb);
+    int64_t nB = ein_labels_size(s, bat, nbat);
     if (ncon == 0) {
         /* Outer product / elementwise: (bat, fa, 1) * (bat, 1, fb), or with
          * the free groups the other way round when b's come first. */
+        int64_t nM = ein_labels_size(s, fa, nfa), nN = ein_labels_size(s, fb, nfb);
         bool b_first = outer_b_first(s, fa, nfa, fb, nfb, nM, nN);
         for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = bat[q]; ta_lab[n++] = bat[q]; tb_lab[m++] = bat[q]; }
         for (int q = 0; q < nfa; q++) ta_lab[n++] = fa[q];
@@ -245,8 +237,7 @@ static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, co
         r->t = tg_mul(ta, tb);
         return r->t ? TG_OK : tg_last_error_code();
     }
-    tg_ein_layout lay;
-    tg__ein_layout(s, &A, &B, L, bat, nbat, con, ncon, partner, &lay);
+    tg__ein_layout(s, &A, &B, L, partner, &lay);
     for (int q = 0; q < nbat; q++) { r->lab[r->nl++] = lay.bat[q]; ta_lab[n++] = lay.bat[q]; tb_lab[m++] = lay.bat[q]; }
     for (int q = 0; q < lay.n1; q++) { r->lab[r->nl++] = lay.f1[q]; ta_lab[n++] = lay.f1[q]; }
     for (int q = 0; q < lay.n2; q++) r->lab[r->nl++] = lay.f2[q];
@@ -254,7 +245,7 @@ static tg_status pair(const tg_ein_spec *s, const ein_op *a, const ein_op *b, co
     for (int q = 0; q < lay.n2; q++) tb_lab[m++] = lay.f2[q];
     tg_tensor *ta = arrange(s, lay.swap ? &B : &A, ta_lab), *tb = arrange(s, lay.swap ? &A : &B, tb_lab);
     if (!ta || !tb) return tg_last_error_code();
-    int64_t nK = labels_size(s, con, ncon), n1 = labels_size(s, lay.f1, lay.n1), n2 = labels_size(s, lay.f2, lay.n2);
+    int64_t nK = ein_labels_size(s, lay.con, ncon), n1 = ein_labels_size(s, lay.f1, lay.n1), n2 = ein_labels_size(s, lay.f2, lay.n2);
     ta = tg_reshape(ta, 3, (int64_t[]){nB, n1, nK});
     tb = tg_reshape(tb, 3, (int64_t[]){nB, nK, n2});
     r->t = tg_matmul(ta, tb);
@@ -338,11 +329,11 @@ tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const i
         uint64_t keep[TG_EIN_W];
         memcpy(keep, sets->out, sizeof keep);
         for (int q = 0; q < list[x].nl; q++) {
-            int l = list[x].lab[q], rest = cnt[l] - 1 - (index_of(list[y].lab, list[y].nl, l) >= 0);
+            int l = list[x].lab[q], rest = cnt[l] - 1 - (ein_index_of(list[y].lab, list[y].nl, l) >= 0);
             if (rest > 0) BIT_SET(keep, l);
         }
         for (int q = 0; q < list[y].nl; q++) {
-            int l = list[y].lab[q], rest = cnt[l] - 1 - (index_of(list[x].lab, list[x].nl, l) >= 0);
+            int l = list[y].lab[q], rest = cnt[l] - 1 - (ein_index_of(list[x].lab, list[x].nl, l) >= 0);
             if (rest > 0) BIT_SET(keep, l);
         }
         /* the operand this result meets next, when it exists already */
@@ -375,7 +366,7 @@ tg_tensor *tg__ein_contract(const tg_ein_spec *s, tg_tensor *const *ops, const i
             int64_t own[TG_MAX_DIMS];
             int perm[TG_MAX_DIMS];
             for (int k = 0; k < f->nl; k++) own[k] = s->size[f->lab[k]];
-            for (int j = 0; j < s->n_out; j++) perm[j] = index_of(f->lab, f->nl, s->out[j]);
+            for (int j = 0; j < s->n_out; j++) perm[j] = ein_index_of(f->lab, f->nl, s->out[j]);
             t = tg_reshape(f->t, f->nl, own);
             if (t) t = tg_permute(t, perm);
         } else {

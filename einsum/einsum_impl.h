@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "tangent/einsum.h"
+#include "tangent/sizes.h"
 
 /* Tensor networks (the shared instances) reach 415 operands and ~300
  * labels; intermediates may carry more labels than TG_MAX_DIMS (they are
@@ -103,6 +104,18 @@ typedef struct {
     bool flat;
     int lab[TG_EIN_MAX_RANK];
 } ein_op;
+/* Where label l sits in lab[0..n), or -1. */
+static inline int ein_index_of(const int *lab, int n, int l) {
+    for (int k = 0; k < n; k++)
+        if (lab[k] == l) return k;
+    return -1;
+}
+/* Elements of a tensor with these labels (concrete sizes; saturating). */
+static inline int64_t ein_labels_size(const tg_ein_spec *s, const int *lab, int n) {
+    int64_t p = 1;
+    for (int k = 0; k < n; k++) p = tg_size_mul(p, s->size[lab[k]]);
+    return p;
+}
 /* The label orders of one contraction by batched GEMM: X read as
  * (bat, f1, con), Y as (bat, con, f2), the result (bat, f1, f2) row-major;
  * (X, Y) is (a, b), or (b, a) when swap. */
@@ -111,10 +124,12 @@ typedef struct {
     int nbat, ncon, n1, n2;
     int bat[TG_EIN_MAX_RANK], con[TG_EIN_MAX_RANK], f1[TG_EIN_MAX_RANK], f2[TG_EIN_MAX_RANK];
 } tg_ein_layout;
-/* The layout of a (x) b copying the fewest elements (layout.c): bat and
- * con are the batch and contracted labels in lead's order (the default);
- * partner, when known, is the operand the result meets at its next step. */
-void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const ein_op *lead, const int *bat,
-                    int nbat, const int *con, int ncon, const ein_op *partner, tg_ein_layout *out);
+/* The layout of a (x) b copying the fewest elements (layout.c). On entry
+ * *lay is the default: not swapped, bat and con in lead's order, f1 a's
+ * free labels and f2 b's, each in its operand's order; it is replaced by
+ * the cheapest layout found. partner, when known, is the operand the
+ * result meets at its next step. */
+void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const ein_op *lead, const ein_op *partner,
+                    tg_ein_layout *lay);
 
 #endif

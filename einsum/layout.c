@@ -16,14 +16,9 @@
 #include <string.h>
 
 #include "einsum/einsum_impl.h"
+#include "tensor/ops/blas_view.h"
 #include "tensor/tensor_impl.h"
 #include "tangent/sizes.h"
-
-static int position(const int *lab, int n, int l) {
-    for (int k = 0; k < n; k++)
-        if (lab[k] == l) return k;
-    return -1;
-}
 
 /* Element stride of each of o's labels (row-major for a flat o); false when
  * they are not known (a tracer, a symbolic size). */
@@ -50,7 +45,7 @@ static bool merged(const tg_ein_spec *s, const ein_op *o, const int64_t *st, con
     for (int k = n - 1; k >= 0; k--) {
         int64_t z = s->size[g[k]];
         if (z == 1) continue;
-        int64_t t = st[position(o->lab, o->nl, g[k])];
+        int64_t t = st[ein_index_of(o->lab, o->nl, g[k])];
         if (next >= 0 && t != next) return false;
         if (next < 0) *stride = t;
         next = t * z;
@@ -59,26 +54,14 @@ static bool merged(const tg_ein_spec *s, const ein_op *o, const int64_t *st, con
     return true;
 }
 
-/* As matmul.c's blas_layout: BLAS reads a rows x cols matrix of these strides. */
-static bool blas_reads(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
-    if (rows == 1 || cols == 1) return true;
-    return (cs == 1 && rs >= cols) || (rs == 1 && cs >= rows);
-}
-
-static int64_t numel(const tg_ein_spec *s, const ein_op *o) {
-    int64_t n = 1;
-    for (int k = 0; k < o->nl; k++) n *= s->size[o->lab[k]];
-    return n;
-}
-
 /* Elements copied to read o as (bat, rows, cols) groups. */
 static int64_t copy_cost(const tg_ein_spec *s, const ein_op *o, const int64_t *st, const int *bat, int nbat,
                          const int *rows, int nr, const int *cols, int nc) {
     int64_t bz, bs, rz, rs, cz, cs;
     if (merged(s, o, st, bat, nbat, &bz, &bs) && merged(s, o, st, rows, nr, &rz, &rs) &&
-        merged(s, o, st, cols, nc, &cz, &cs) && blas_reads(rz, cz, rs, cs))
+        merged(s, o, st, cols, nc, &cz, &cs) && tg__blas_layout(rz, cz, rs, cs).ok)
         return 0;
-    return numel(s, o);
+    return ein_labels_size(s, o->lab, o->nl);
 }
 
 /* Whether the labels g (size-1 ones aside) sit next to each other in lab,
@@ -87,7 +70,7 @@ static bool one_run(const tg_ein_spec *s, const int *lab, int nl, const int *g, 
     int last = -1;
     for (int k = 0; k < n; k++) {
         if (s->size[g[k]] == 1) continue;
-        int p = position(lab, nl, g[k]);
+        int p = ein_index_of(lab, nl, g[k]);
         if (last >= 0) {
             int q = last + 1;
             while (q < p && s->size[lab[q]] == 1) q++;
@@ -105,22 +88,20 @@ static int64_t next_cost(const tg_ein_spec *s, const int *r, int nr, const ein_o
     if (!partner) return 0;
     int h[TG_EIN_MAX_RANK], o[TG_EIN_MAX_RANK], nh = 0, no = 0;
     for (int k = 0; k < partner->nl; k++)
-        if (position(r, nr, partner->lab[k]) >= 0) h[nh++] = partner->lab[k];
+        if (ein_index_of(r, nr, partner->lab[k]) >= 0) h[nh++] = partner->lab[k];
     for (int k = 0; k < nr; k++)
-        if (position(partner->lab, partner->nl, r[k]) < 0) o[no++] = r[k];
+        if (ein_index_of(partner->lab, partner->nl, r[k]) < 0) o[no++] = r[k];
     if (one_run(s, r, nr, h, nh) && one_run(s, r, nr, o, no)) return 0;
-    int64_t n = 1;
-    for (int k = 0; k < nr; k++) n *= s->size[r[k]];
-    return n;
+    return ein_labels_size(s, r, nr);
 }
 
 /* g's labels ordered as src lists them. */
 static void order_as(int *g, int n, const int *src, int nsrc) {
     int k = 0;
     for (int q = 0; q < nsrc; q++)
-        if (position(g, n, src[q]) >= 0) {
+        if (ein_index_of(g, n, src[q]) >= 0) {
             /* move src[q] to slot k, keeping the rest's order */
-            int p = position(g, n, src[q]);
+            int p = ein_index_of(g, n, src[q]);
             int l = g[p];
             memmove(g + k + 1, g + k, sizeof(int) * (size_t)(p - k));
             g[k++] = l;
@@ -132,9 +113,9 @@ static void order_as(int *g, int n, const int *src, int nsrc) {
 static void toward(int *g, int n, const ein_op *partner, bool tail) {
     int in[TG_EIN_MAX_RANK], out[TG_EIN_MAX_RANK], ni = 0, no = 0;
     for (int k = 0; k < partner->nl; k++)
-        if (position(g, n, partner->lab[k]) >= 0) in[ni++] = partner->lab[k];
+        if (ein_index_of(g, n, partner->lab[k]) >= 0) in[ni++] = partner->lab[k];
     for (int k = 0; k < n; k++)
-        if (position(partner->lab, partner->nl, g[k]) < 0) out[no++] = g[k];
+        if (ein_index_of(partner->lab, partner->nl, g[k]) < 0) out[no++] = g[k];
     memcpy(tail ? g : g + ni, out, sizeof(int) * (size_t)no);
     memcpy(tail ? g + no : g, in, sizeof(int) * (size_t)ni);
 }
@@ -160,41 +141,26 @@ static void keep_if_new(variants *g) {
     if (memcmp(g->v[0], g->v[1], sizeof(int) * (size_t)g->n)) g->n_var = 2;
 }
 
-void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const ein_op *lead, const int *bat,
-                    int nbat, const int *con, int ncon, const ein_op *partner, tg_ein_layout *out) {
-    /* a's free labels and b's, each in its own order */
-    int fa[TG_EIN_MAX_RANK], fb[TG_EIN_MAX_RANK], nfa = 0, nfb = 0;
-    for (int p = 0; p < a->nl; p++)
-        if (position(b->lab, b->nl, a->lab[p]) < 0) fa[nfa++] = a->lab[p];
-    for (int p = 0; p < b->nl; p++)
-        if (position(a->lab, a->nl, b->lab[p]) < 0) fb[nfb++] = b->lab[p];
-    /* the default: bat and con in lead's order (as given), a first, each
-     * free group in its operand's order */
-    out->swap = false;
-    out->nbat = nbat;
-    out->ncon = ncon;
-    out->n1 = nfa;
-    out->n2 = nfb;
-    put(out->bat, bat, nbat);
-    put(out->con, con, ncon);
-    put(out->f1, fa, nfa);
-    put(out->f2, fb, nfb);
+void tg__ein_layout(const tg_ein_spec *s, const ein_op *a, const ein_op *b, const ein_op *lead, const ein_op *partner,
+                    tg_ein_layout *out) {
+    int nbat = out->nbat, ncon = out->ncon;
     int64_t sta[TG_EIN_MAX_RANK], stb[TG_EIN_MAX_RANK];
     if (!label_strides(s, a, sta) || !label_strides(s, b, stb)) return;
-    /* the variants: shared labels in the other operand's order; a free
-     * group with the labels it shares with the partner moved next to the
-     * other group (to the end of the first group, the start of the second) */
+    /* the variants, built from the default in *out before it is rewritten:
+     * shared labels in the other operand's order; a free group with the
+     * labels it shares with the partner moved next to the other group (to
+     * the end of the first group, the start of the second) */
     const ein_op *other = lead == a ? b : a;
     variants vb, vc, first[2], second[2];      /* first/second: [0] a's free labels, [1] b's */
-    variants_of(&vb, bat, nbat);
+    variants_of(&vb, out->bat, nbat);
     order_as(vb.v[1], nbat, other->lab, other->nl);
     keep_if_new(&vb);
-    variants_of(&vc, con, ncon);
+    variants_of(&vc, out->con, ncon);
     order_as(vc.v[1], ncon, other->lab, other->nl);
     keep_if_new(&vc);
     for (int w = 0; w < 2; w++) {
-        variants_of(&first[w], w ? fb : fa, w ? nfb : nfa);
-        variants_of(&second[w], w ? fb : fa, w ? nfb : nfa);
+        variants_of(&first[w], w ? out->f2 : out->f1, w ? out->n2 : out->n1);
+        variants_of(&second[w], w ? out->f2 : out->f1, w ? out->n2 : out->n1);
         if (!partner) continue;
         toward(first[w].v[1], first[w].n, partner, true);
         keep_if_new(&first[w]);

@@ -437,7 +437,8 @@ static pthread_once_t drain_once = PTHREAD_ONCE_INIT, drain_after_jit_once = PTH
  * registered again, after LLVM's destructor (drain_at_exit). Errors are left
  * as they were. */
 static void first_jit(tg_vkdev *d, int index) {
-    bool had_error = tg_last_error_code() != TG_OK;
+    tg__stashed_error older;
+    tg__error_stash(&older);
     tg_scope_begin();
     tg_tensor *one = tg_scalar(TG_F32, 1.0);
     tg_tensor *g = one ? tg_to_device(one, (tg_device){TG_VULKAN, index}) : NULL;
@@ -447,7 +448,8 @@ static void first_jit(tg_vkdev *d, int index) {
         pthread_mutex_unlock(&d->lock);
     }
     tg_scope_end();
-    if (!had_error) tg_clear_error();
+    tg_clear_error();
+    tg__error_unstash(&older);
 }
 
 tg_vkdev *tg__vk_dev(int index, const char *op) {

@@ -540,15 +540,18 @@ Test(einsum, layout_orders_the_result_for_its_next_step) {
     ein_op env = {tg_randn(TG_F64, 2, (int64_t[]){3, 3}), 2, true, {X, Y}};
     ein_op a = {tg_randn(TG_F64, 3, (int64_t[]){5, 3, 4}), 3, false, {P, X, F}};
     ein_op b = {tg_randn(TG_F64, 3, (int64_t[]){5, 3, 4}), 3, false, {P, Y, E}};
-    tg_ein_layout lay;
-    tg__ein_layout(&s, &env, &a, &a, NULL, 0, (int[]){X}, 1, &b, &lay);
+    /* the default pair() hands over: con in a's order, env's free labels first */
+    const tg_ein_layout given = {.ncon = 1, .con = {X}, .n1 = 1, .f1 = {Y}, .n2 = 2, .f2 = {P, F}};
+    tg_ein_layout lay = given;
+    tg__ein_layout(&s, &env, &a, &a, &b, &lay);
     cr_assert(lay.swap, "A should be the left operand (its copy puts the free labels first)");
     cr_assert_eq(lay.n1, 2);
     cr_assert_eq(lay.n2, 1);
     cr_expect(lay.f1[0] == F && lay.f1[1] == P && lay.f2[0] == Y, "result (%d %d %d), want (f p y)", lay.f1[0],
               lay.f1[1], lay.f2[0]);
     /* no partner known: the default, bat/con in the leading operand's order, a first */
-    tg__ein_layout(&s, &env, &a, &a, NULL, 0, (int[]){X}, 1, NULL, &lay);
+    lay = given;
+    tg__ein_layout(&s, &env, &a, &a, NULL, &lay);
     cr_expect(!lay.swap && lay.f1[0] == Y && lay.f2[0] == P && lay.f2[1] == F, "default layout changed");
     tg_scope_end();
 }

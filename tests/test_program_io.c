@@ -459,3 +459,34 @@ Test(program_io, custom_calls_cannot_be_saved) {
     tg_graph_free(g);
     tg_scope_end();
 }
+
+/* An error the caller has not read yet is neither lost nor mistaken for a
+ * failure of the load: a good program loads and runs, a corrupt one is
+ * rejected, and the older error stays the first one either way. */
+Test(program_io, loads_keep_an_older_error) {
+    tg_scope_begin();
+    mlp m;
+    tg_program *p = layer_program(&m);
+    unsigned char *buf;
+    size_t len;
+    save(p, &buf, &len);
+    cr_assert_null(tg_reshape(m.w, 1, (int64_t[]){5}), "the older error");
+    tg_program *q = tg_program_load_buffer(buf, len);
+    cr_assert_not_null(q, "a good program under an older error: %s", tg_last_error());
+    cr_expect_eq(tg_last_error_code(), TG_ERR_SHAPE, "%s", tg_last_error());
+    cr_expect(strstr(tg_last_error(), "reshape"), "the older message: %s", tg_last_error());
+    tg_clear_error();
+    tg_tensor *x = tg_randn(TG_F32, 2, (int64_t[]){3, 4}), *y, *want;
+    check_status(tg_run(q, &x, &y), TG_OK, "run the loaded program");
+    check_status(tg_run(p, &x, &want), TG_OK, "run the original");
+    check_close(y, want, 0, 0, "loaded equals original bitwise");
+    cr_assert_null(tg_reshape(m.w, 1, (int64_t[]){5}), "the older error again");
+    cr_expect_null(tg_program_load_buffer(buf, len / 2), "a truncated program loaded");
+    cr_expect_eq(tg_last_error_code(), TG_ERR_SHAPE, "%s", tg_last_error());
+    cr_expect(strstr(tg_last_error(), "reshape"), "the older message: %s", tg_last_error());
+    tg_clear_error();
+    free(buf);
+    tg_program_free(q);
+    tg_program_free(p);
+    tg_scope_end();
+}

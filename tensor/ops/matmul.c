@@ -1,6 +1,7 @@
 /* matmul with NumPy semantics over CBLAS. Strided operands are passed to
  * BLAS as transposed or with a leading dimension whenever one axis has unit
  * stride, so views (a transpose, a column slice) cost no copy. */
+#include "tensor/ops/blas_view.h"
 #include "tensor/ops/elementwise.h"
 #include "gpu/gpu.h"
 
@@ -29,25 +30,6 @@ static tg_status matmul_infer(const tg_op_call *c, tg_meta *out) {
     if (b->ndim > 1) out->shape[out->ndim++] = n;
     out->dtype = d;
     return TG_OK;
-}
-
-/* How BLAS reads one matrix (rows x cols, strides rs, cs in elements). */
-typedef struct { bool ok, trans; int64_t ld; } blas_view;
-
-static blas_view blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
-    if (rows == 1 && cols == 1) return (blas_view){true, false, 1};
-    if (rows == 1) {                     /* a row: the row stride is free */
-        if (cs == 1) return (blas_view){true, false, cols};
-        if (cs > 1) return (blas_view){true, true, cs};
-        return (blas_view){false, false, 0};
-    }
-    if (cols == 1) {                     /* a column: the column stride is free */
-        if (rs >= 1) return (blas_view){true, false, rs};
-        return (blas_view){false, false, 0};
-    }
-    if (cs == 1 && rs >= cols) return (blas_view){true, false, rs};
-    if (rs == 1 && cs >= rows) return (blas_view){true, true, cs};
-    return (blas_view){false, false, 0};
 }
 
 static void gemm(tg_dtype d, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a, int64_t lda,
@@ -123,7 +105,7 @@ typedef struct {
     tg_tensor *t;
     int64_t rs, cs;                 /* matrix strides in elements */
     int64_t bs[TG_MAX_DIMS];        /* batch strides, 0 where broadcast */
-    blas_view v;
+    tg__blas_view v;
 } operand;
 
 /* A 1-d left operand is a row, a 1-d right operand a column. */
@@ -141,7 +123,7 @@ static void describe(operand *o, tg_tensor *t, bool lhs, int nb, int64_t rows, i
         int j = i - (nb - mat);
         o->bs[i] = (j >= 0 && t->shape[j] != 1) ? t->strides[j] : 0;
     }
-    o->v = blas_layout(rows, cols, o->rs, o->cs);
+    o->v = tg__blas_layout(rows, cols, o->rs, o->cs);
 }
 
 /* An operand BLAS cannot read as it is gets a contiguous copy. */
