@@ -45,21 +45,29 @@ static int resolve(const char *op, const tg_tensor *x, int naxes, const int *axe
         seen[a] = true;
         ax[k] = a;
         int64_t len = x->shape[a];
-        if (len >= TG_SYM_BASE_INTERNAL)
-            return tg__error(TG_ERR_UNSUPPORTED, "tg_fft_%s: transforms over symbolic axis %d are not supported", op,
-                             a), -1;
         bool given = sizes && sizes[k] != TG_NONE;
-        s[k] = given ? sizes[k] : (kind == TG_FFT_C2R && k == n - 1 ? 2 * (len - 1) : len);
-        if (s[k] < 1)
+        s[k] = given ? sizes[k] : (kind == TG_FFT_C2R && k == n - 1 ? tg_size_mul(2, tg_size_sub(len, 1)) : len);
+        if (s[k] == -1 && tg_last_error_code() != TG_OK) return -1;   /* symbolic arithmetic failed */
+        if (!tg__fft_symbolic(s[k]) && s[k] < 1)
             return tg__error(TG_ERR_ARG, "tg_fft_%s: invalid number of data points (%lld) on axis %d", op,
                              (long long)s[k], a), -1;
     }
     return n;
 }
 
-/* x cropped or zero-padded to length len on axis. */
-static tg_tensor *fit(tg_tensor *x, int axis, int64_t len) {
+/* x cropped or zero-padded to length len on axis. Which of the two is not
+ * known while tracing when either length is symbolic (and unequal). */
+static tg_tensor *fit(const char *op, tg_tensor *x, int axis, int64_t len) {
     int64_t cur = x->shape[axis];
+    if (cur == len) return x;
+    if (tg__fft_symbolic(cur) || tg__fft_symbolic(len)) {
+        char a[64], b[64];
+        tg__fmt_size(a, sizeof a, cur);
+        tg__fmt_size(b, sizeof b, len);
+        return tg__error(TG_ERR_UNSUPPORTED,
+                         "tg_fft_%s: axis %d has %s points and %s are asked for: cropping or padding a symbolic "
+                         "length is not supported (give the axis's own length)", op, axis, a, b), NULL;
+    }
     if (cur > len) return tg_slice(x, axis, 0, len, 1);
     if (cur < len) {
         int64_t pads[2 * TG_MAX_DIMS] = {0};
@@ -89,8 +97,11 @@ static tg_tensor *transform(const char *op, tg_tensor *x, int naxes, const int *
         want = tg_complex_dtype(x->dtype);
     }
     int scale = inverse ? 2 - mode : mode;
+    /* the input length each axis needs */
+    int64_t need[TG_MAX_DIMS];
+    for (int k = 0; k < n; k++) need[k] = kind == TG_FFT_C2R && k == n - 1 ? tg__fft_half_bins(s[k]) : s[k];
     bool fits = x->dtype == want;
-    for (int k = 0; k < n && fits; k++) fits = x->shape[ax[k]] == (kind == TG_FFT_C2R && k == n - 1 ? s[k] / 2 + 1 : s[k]);
+    for (int k = 0; k < n && fits; k++) fits = x->shape[ax[k]] == need[k];
     if (fits) {
         /* no cast, pad or crop: the primitive alone (its result is the caller's) */
         if (kind == TG_FFT_C2C) return tg__fft_c2c(x, inverse ? 1 : -1, scale, n, ax);
@@ -99,7 +110,7 @@ static tg_tensor *transform(const char *op, tg_tensor *x, int naxes, const int *
     }
     tg_scope_begin();
     tg_tensor *y = x->dtype == want ? x : tg_cast(x, want);
-    for (int k = 0; k < n && y; k++) y = fit(y, ax[k], kind == TG_FFT_C2R && k == n - 1 ? s[k] / 2 + 1 : s[k]);
+    for (int k = 0; k < n && y; k++) y = fit(op, y, ax[k], need[k]);
     tg_tensor *r = NULL;
     if (y) {
         if (kind == TG_FFT_C2C) r = tg__fft_c2c(y, inverse ? 1 : -1, scale, n, ax);

@@ -3,6 +3,7 @@
 #ifndef TG_FFT_INTERNAL_H
 #define TG_FFT_INTERNAL_H
 
+#include "tangent/sizes.h"
 #include "tensor/registry.h"
 
 /* Kinds of primitive transform. */
@@ -17,6 +18,14 @@ enum tg_fft_scale { TG_FFT_SCALE_NONE = 0, TG_FFT_SCALE_SQRT = 1, TG_FFT_SCALE_N
 tg_tensor *tg__fft_c2c(tg_tensor *x, int sign, int scale, int naxes, const int *axes);
 tg_tensor *tg__fft_r2c(tg_tensor *x, int scale, int naxes, const int *axes);
 tg_tensor *tg__fft_c2r(tg_tensor *x, int scale, int64_t n_last, int naxes, const int *axes);
+
+/* Sizes on transformed axes may be symbolic under a trace (docs/fft.md);
+ * these helpers work on plain and symbolic sizes alike (fft/ops.c). */
+static inline bool tg__fft_symbolic(int64_t size) { return size >= TG_SYM_BASE_INTERNAL; }
+/* n / 2 + 1: the bins of a real transform of n points. */
+int64_t tg__fft_half_bins(int64_t n);
+/* x with `extra` zeros appended along axis (extra >= 0 at run time). */
+tg_tensor *tg__fft_zero_extend(tg_tensor *x, int axis, int64_t extra);
 
 /* One FFTW problem: transform dims and batch (howmany) dims, strides in
  * elements of the input and output arrays (non-negative). */

@@ -23,9 +23,6 @@ static tg_tensor *shift(const char *op, tg_tensor *x, int naxes, const int *axes
             return tg__error(TG_ERR_ARG, "tg_fft_%s: axis %d is out of range for a %d-d input", op, a, nd), NULL;
         if (a < 0) a += nd;
         if (seen[a]) return tg__error(TG_ERR_ARG, "tg_fft_%s: repeated axis %d", op, axes[k]), NULL;
-        if (x->shape[a] >= TG_SYM_BASE_INTERNAL)
-            return tg__error(TG_ERR_UNSUPPORTED, "tg_fft_%s: shifting symbolic axis %d is not supported", op, a),
-                   NULL;
         seen[a] = true;
         ax[k] = a;
     }
@@ -33,9 +30,12 @@ static tg_tensor *shift(const char *op, tg_tensor *x, int naxes, const int *axes
     tg_tensor *y = x;
     for (int k = 0; k < n && y; k++) {
         int64_t len = y->shape[ax[k]];
-        int64_t r = inverse ? len - len / 2 : len / 2;   /* roll by r: y[i] = x[(i - r) mod len] */
-        if (len < 2 || r == 0 || r == len) continue;
-        tg_tensor *parts[2] = {tg_slice(y, ax[k], len - r, len, 1), tg_slice(y, ax[k], 0, len - r, 1)};
+        /* roll by r: y[i] = x[(i - r) mod len]; a symbolic len gives symbolic
+         * slice bounds (empty parts when len is 1) */
+        int64_t half = tg__fft_symbolic(len) ? tg_size_floordiv(len, 2) : len / 2;
+        int64_t r = inverse ? tg_size_sub(len, half) : half, cut = tg_size_sub(len, r);
+        if (!tg__fft_symbolic(len) && (len < 2 || r == 0 || r == len)) continue;
+        tg_tensor *parts[2] = {tg_slice(y, ax[k], cut, len, 1), tg_slice(y, ax[k], 0, cut, 1)};
         y = tg_concat(2, parts, ax[k]);
     }
     if (y == x) y = tg_copy(x);

@@ -45,6 +45,31 @@ static void read_attrs(const tg_attrs *a, fft_attr *r) {
     for (int k = 0; k < r->naxes && k < TG_MAX_DIMS; k++) r->axes[k] = (int)a->i[4 + k];
 }
 
+/* Zeros of x's dtype and shape but len on axis. */
+static tg_tensor *zeros_on(const tg_tensor *x, int axis, int64_t len) {
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+    shape[axis] = len;
+    return tg_zeros(x->dtype, x->ndim, shape);
+}
+
+int64_t tg__fft_half_bins(int64_t n) {
+    return tg__fft_symbolic(n) ? tg_size_add(tg_size_floordiv(n, 2), 1) : n / 2 + 1;
+}
+
+tg_tensor *tg__fft_zero_extend(tg_tensor *x, int axis, int64_t extra) {
+    if (!x || extra < 0) return x ? (tg__error(TG_ERR_SHAPE, "fft: a negative padding"), NULL) : NULL;
+    if (!tg__fft_symbolic(extra)) {
+        if (extra == 0) return x;
+        int64_t pads[2 * TG_MAX_DIMS] = {0};
+        pads[2 * axis + 1] = extra;
+        return tg_pad(x, pads, 0.0);
+    }
+    /* tg_pad takes plain widths: concatenate a block of zeros instead */
+    tg_tensor *parts[2] = {x, zeros_on(x, axis, extra)};
+    return parts[1] ? tg_concat(2, parts, axis) : NULL;
+}
+
 static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
     int kind = *(const int *)c->def->impl;
     const tg_meta *x = &c->in[0];
@@ -63,9 +88,7 @@ static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
         int ax = a.axes[k];
         if (ax < 0 || ax >= x->ndim || seen[ax]) return tg__op_error(c, TG_ERR_ARG, "invalid or repeated axis %d", ax);
         seen[ax] = true;
-        if (x->shape[ax] >= TG_SYM_BASE_INTERNAL)
-            return tg__op_error(c, TG_ERR_UNSUPPORTED, "a transform over symbolic axis %d is not supported", ax);
-        if (x->shape[ax] < 1 && !(kind == TG_FFT_C2R && k == a.naxes - 1))
+        if (!tg__fft_symbolic(x->shape[ax]) && x->shape[ax] < 1 && !(kind == TG_FFT_C2R && k == a.naxes - 1))
             return tg__op_error(c, TG_ERR_ARG, "invalid number of data points (%lld) on axis %d",
                                 (long long)x->shape[ax], ax);
     }
@@ -75,16 +98,27 @@ static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
     case TG_FFT_C2C: out->dtype = x->dtype; break;
     case TG_FFT_R2C:
         out->dtype = tg_complex_dtype(x->dtype);
-        out->shape[last] = x->shape[last] / 2 + 1;
+        out->shape[last] = tg__fft_half_bins(x->shape[last]);
+        if (out->shape[last] < 0) return tg_last_error_code();
         break;
-    default:
-        if (a.n_last < 1) return tg__op_error(c, TG_ERR_ARG, "invalid output length %lld", (long long)a.n_last);
-        if (x->shape[last] != a.n_last / 2 + 1)
+    default: {
+        bool sym = tg__fft_symbolic(a.n_last) || tg__fft_symbolic(x->shape[last]);
+        if (!tg__fft_symbolic(a.n_last) && a.n_last < 1)
+            return tg__op_error(c, TG_ERR_ARG, "invalid output length %lld", (long long)a.n_last);
+        int64_t bins = tg__fft_half_bins(a.n_last);
+        if (bins < 0) return tg_last_error_code();
+        if (sym) {
+            /* decided now when the expressions agree, else when tg_run binds them */
+            tg_status st = tg__require(x->shape[last], bins, "fft_c2r: the input's bins on the last axis and n / 2 + 1");
+            if (st) return st;
+        } else if (x->shape[last] != bins) {
             return tg__op_error(c, TG_ERR_SHAPE, "output length %lld needs %lld bins on axis %d, got %lld",
-                                (long long)a.n_last, (long long)(a.n_last / 2 + 1), last, (long long)x->shape[last]);
+                                (long long)a.n_last, (long long)bins, last, (long long)x->shape[last]);
+        }
         out->dtype = tg_real_dtype(x->dtype);
         out->shape[last] = a.n_last;
         break;
+    }
     }
     return TG_OK;
 }
@@ -161,9 +195,7 @@ static tg_status r2c_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     fft_attr a;
     read_attrs(c->attrs, &a);
     int last = a.axes[a.naxes - 1];
-    int64_t pads[2 * TG_MAX_DIMS] = {0};
-    pads[2 * last + 1] = in[0]->shape[last] - g[0]->shape[last];
-    tg_tensor *gp = pads[2 * last + 1] > 0 ? tg_pad(g[0], pads, 0.0) : g[0];
+    tg_tensor *gp = tg__fft_zero_extend(g[0], last, tg_size_sub(in[0]->shape[last], g[0]->shape[last]));
     ic[0] = tg_real(tg__fft_c2c(gp, 1, a.scale, a.naxes, a.axes));
     return TG_RULE_RESULT(ic[0]);
 }
@@ -175,7 +207,13 @@ static tg_status c2r_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     int last = a.axes[a.naxes - 1];
     int64_t n = a.n_last, m = in[0]->shape[last];
     tg_tensor *r = tg__fft_r2c(g[0], a.scale, a.naxes, a.axes);
-    if (r && n - m >= 1) {
+    if (r && (tg__fft_symbolic(n) || tg__fft_symbolic(m))) {
+        /* bins 1 .. n-m (none when n <= 2) added a second time: [0, r[1 .. n-m], 0 x (2m-n-1)] */
+        int64_t twice = tg_size_add(tg_size_sub(n, m), 1);
+        tg_tensor *parts[2] = {zeros_on(r, last, 1), tg_slice(r, last, 1, twice, 1)};
+        tg_tensor *bins = parts[0] && parts[1] ? tg_concat(2, parts, last) : NULL;
+        r = tg_add(r, tg__fft_zero_extend(bins, last, tg_size_sub(m, twice)));
+    } else if (r && n - m >= 1) {
         /* add bins 1 .. n-m a second time */
         int64_t pads[2 * TG_MAX_DIMS] = {0};
         pads[2 * last] = 1;

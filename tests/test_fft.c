@@ -114,10 +114,12 @@ Test(fft, gradcheck_hermitian_and_shift) {
 }
 
 /* ---- eager vs traced ------------------------------------------------------------------------- */
-/* Traces with fixed sizes only: a symbolic size on a transformed axis is
- * TG_ERR_UNSUPPORTED (the plan and the output length depend on it). */
-static void check_traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, const int64_t *shape, int64_t n,
-                                const char *norm) {
+/* One trace, compiled once (value and VJP), run on each of the shapes given
+ * (nshapes of them, all matching spec): results and cotangents bitwise
+ * equal to eager mode, which the oracle tests check against NumPy. Sizes on
+ * transformed axes may be symbolic: a new length reuses the program. */
+static void check_traced_on(int op, tg_dtype dt, const char *spec, int nd, int nshapes, const int64_t (*shapes)[3],
+                            int64_t n, const char *norm) {
     tg_scope_begin();
     gctx g = {op, norm, n};
     tg_graph *gr = tg_trace(gfn, &g, 1, (tg_spec[]){{dt, spec}}, 1);
@@ -126,29 +128,52 @@ static void check_traced_equals_eager(int op, tg_dtype dt, const char *spec, int
     cr_assert(vg, "vjp graph %d: %s", op, tg_last_error());
     tg_program *p = tg_compile(gr, NULL), *pv = tg_compile(vg, NULL);
     cr_assert(p && pv, "compile %d: %s", op, tg_last_error());
-    tg_manual_seed(99);
-    tg_tensor *x = tg_randn(dt, nd, shape);
-    tg_tensor *eager = NULL;
-    cr_assert_eq(gfn(&g, &x, &eager), TG_OK, "eager: %s", tg_last_error());
-    tg_tensor *traced = NULL;
-    cr_assert_eq(tg_run(p, &x, &traced), TG_OK, "run: %s", tg_last_error());
-    cr_expect(bitwise_equal(eager, traced), "op %d %s: traced result differs from eager", op, spec);
-    /* the traced VJP against the eager one */
-    tg_tensor *cot = tg_randn(tg_dtype_of(eager), tg_ndim(eager), tg_shape(eager));
-    tg_tensor *eg = NULL;
-    cr_assert_eq(tg_vjp(gfn, &g, 1, &x, 1, &cot, NULL, &eg), TG_OK, "eager vjp: %s", tg_last_error());
-    tg_tensor *rv[2] = {0}, *vin[2] = {x, cot};
-    cr_assert_eq(tg_run(pv, vin, rv), TG_OK, "run vjp: %s", tg_last_error());
-    cr_expect(bitwise_equal(eager, rv[0]), "op %d %s: traced vjp value differs", op, spec);
-    cr_expect(bitwise_equal(eg, rv[1]), "op %d %s: traced vjp cotangent differs from eager", op, spec);
-    tg_release(traced);
-    tg_release(rv[0]);
-    tg_release(rv[1]);
+    for (int q = 0; q < nshapes; q++) {
+        tg_manual_seed(99 + (uint64_t)q);
+        tg_tensor *x = tg_randn(dt, nd, shapes[q]);
+        tg_tensor *eager = NULL;
+        cr_assert_eq(gfn(&g, &x, &eager), TG_OK, "eager: %s", tg_last_error());
+        tg_tensor *traced = NULL;
+        cr_assert_eq(tg_run(p, &x, &traced), TG_OK, "run %d %s, shape %d: %s", op, spec, q, tg_last_error());
+        cr_expect(bitwise_equal(eager, traced), "op %d %s shape %d: traced result differs from eager", op, spec, q);
+        if (q == nshapes - 1) {
+            /* saved and loaded (symbolic attributes such as irfft's length included) */
+            void *buf = NULL;
+            size_t len = 0;
+            cr_assert_eq(tg_program_save_buffer(p, &buf, &len), TG_OK, "save: %s", tg_last_error());
+            tg_program *lp = tg_program_load_buffer(buf, len);
+            free(buf);
+            cr_assert(lp, "load: %s", tg_last_error());
+            tg_tensor *loaded = NULL;
+            cr_assert_eq(tg_run(lp, &x, &loaded), TG_OK, "run loaded: %s", tg_last_error());
+            cr_expect(bitwise_equal(eager, loaded), "op %d %s: loaded program differs from eager", op, spec);
+            tg_release(loaded);
+            tg_program_free(lp);
+        }
+        /* the traced VJP against the eager one */
+        tg_tensor *cot = tg_randn(tg_dtype_of(eager), tg_ndim(eager), tg_shape(eager));
+        tg_tensor *eg = NULL;
+        cr_assert_eq(tg_vjp(gfn, &g, 1, &x, 1, &cot, NULL, &eg), TG_OK, "eager vjp: %s", tg_last_error());
+        tg_tensor *rv[2] = {0}, *vin[2] = {x, cot};
+        cr_assert_eq(tg_run(pv, vin, rv), TG_OK, "run vjp %d %s shape %d: %s", op, spec, q, tg_last_error());
+        cr_expect(bitwise_equal(eager, rv[0]), "op %d %s shape %d: traced vjp value differs", op, spec, q);
+        cr_expect(bitwise_equal(eg, rv[1]), "op %d %s shape %d: traced vjp cotangent differs from eager", op, spec,
+                  q);
+        tg_release(traced);
+        tg_release(rv[0]);
+        tg_release(rv[1]);
+    }
     tg_program_free(p);
     tg_program_free(pv);
     tg_graph_free(vg);
     tg_graph_free(gr);
     tg_scope_end();
+}
+
+static void check_traced_equals_eager(int op, tg_dtype dt, const char *spec, int nd, const int64_t *shape, int64_t n,
+                                      const char *norm) {
+    int64_t one[1][3] = {{shape[0], nd > 1 ? shape[1] : 0, nd > 2 ? shape[2] : 0}};
+    check_traced_on(op, dt, spec, nd, 1, (const int64_t(*)[3])one, n, norm);
 }
 
 Test(fft, traced_equals_eager) {
@@ -161,29 +186,41 @@ Test(fft, traced_equals_eager) {
     check_traced_equals_eager(G_SHIFT, TG_F64, "5, 4", 2, (int64_t[]){5, 4}, TG_NONE, NULL);
 }
 
-Test(fft, symbolic_axis_is_unsupported) {
+/* Symbolic lengths on the transformed axes: even and odd lengths, and the
+ * smallest ones (1 and 2 points, where irfft's VJP doubles no bin and a
+ * shift moves nothing), from one program each. */
+Test(fft, symbolic_lengths_trace_once) {
+    check_traced_on(G_FFT, TG_C128, "4, N", 2, 3, (const int64_t[][3]){{4, 6}, {4, 7}, {4, 1}}, TG_NONE, NULL);
+    check_traced_on(G_IFFT, TG_C64, "N, 3", 2, 2, (const int64_t[][3]){{5, 3}, {8, 3}}, TG_NONE, "ortho");
+    check_traced_on(G_RFFT, TG_F64, "B, N", 2, 4, (const int64_t[][3]){{2, 6}, {3, 7}, {1, 1}, {2, 2}}, TG_NONE,
+                    "forward");
+    /* irfft's default length 2 (M - 1): its bins check M == (2M - 2) // 2 + 1 holds at trace time */
+    check_traced_on(G_IRFFT, TG_C128, "2, M", 2, 4, (const int64_t[][3]){{2, 4}, {2, 5}, {2, 2}, {2, 9}}, TG_NONE,
+                    NULL);
+    check_traced_on(G_HFFT, TG_C128, "M", 1, 2, (const int64_t[][3]){{4}, {6}}, TG_NONE, "ortho");
+    check_traced_on(G_IHFFT, TG_F64, "N", 1, 2, (const int64_t[][3]){{5}, {6}}, TG_NONE, NULL);
+    check_traced_on(G_FFTN, TG_C128, "N, M", 2, 2, (const int64_t[][3]){{3, 4}, {5, 2}}, TG_NONE, "ortho");
+    check_traced_on(G_RFFTN, TG_F32, "N, M", 2, 2, (const int64_t[][3]){{4, 6}, {3, 5}}, TG_NONE, NULL);
+    check_traced_on(G_SHIFT, TG_F64, "N, M", 2, 3, (const int64_t[][3]){{5, 4}, {6, 3}, {1, 1}}, TG_NONE, NULL);
+}
+
+/* A symbolic batch axis; and a length asked for on a symbolic axis, where
+ * whether to crop or pad is not known while tracing: a trace-time error. */
+Test(fft, symbolic_axes_errors_and_batches) {
     tg_scope_begin();
-    gctx g = {G_FFT, NULL, TG_NONE};
+    gctx g = {G_FFT, NULL, 8};
     tg_graph *gr = tg_trace(gfn, &g, 1, (tg_spec[]){{TG_C128, "4, N"}}, 1);
-    cr_expect_null(gr, "a transform over a symbolic axis traces");
+    cr_expect_null(gr, "n = 8 on a symbolic axis traces");
+    cr_expect_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED, "code: %s", tg_last_error());
+    cr_expect(strstr(tg_last_error(), "tg_fft_fft") && strstr(tg_last_error(), "N points and 8"), "message: %s",
+              tg_last_error());
+    tg_clear_error();
+    gctx gi = {G_IRFFT, NULL, 6};
+    cr_expect_null(tg_trace(gfn, &gi, 1, (tg_spec[]){{TG_C128, "M"}}, 1), "irfft n = 6 of M bins traces");
     cr_expect_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED, "code: %s", tg_last_error());
     tg_clear_error();
-    /* a symbolic batch axis is fine */
-    gctx g2 = {G_FFT, "ortho", TG_NONE};
-    tg_graph *gb = tg_trace(gfn, &g2, 1, (tg_spec[]){{TG_C128, "B, 6"}}, 1);
-    if (gb) {
-        tg_program *p = tg_compile(gb, NULL);
-        cr_assert(p, "compile: %s", tg_last_error());
-        tg_tensor *x = tg_randn(TG_C128, 2, (int64_t[]){3, 6}), *e = tg_fft_fft(x, TG_NONE, -1, "ortho"), *t = NULL;
-        cr_assert_eq(tg_run(p, &x, &t), TG_OK, "run: %s", tg_last_error());
-        cr_expect(bitwise_equal(e, t), "symbolic batch: traced differs from eager");
-        tg_release(t);
-        tg_program_free(p);
-        tg_graph_free(gb);
-    } else {
-        cr_expect(false, "symbolic batch axis: %s", tg_last_error());
-        tg_clear_error();
-    }
+    /* a symbolic batch axis */
+    check_traced_on(G_FFT, TG_C128, "B, 6", 2, 2, (const int64_t[][3]){{3, 6}, {1, 6}}, TG_NONE, "ortho");
     tg_scope_end();
 }
 

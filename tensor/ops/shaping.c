@@ -62,12 +62,13 @@ static tg_status concat_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor
     (void)out;
     int axis;
     if (tg__norm_axis("tg_concat", (int)c->attrs->i[0], in[0]->ndim, &axis)) return TG_ERR_ARG;
-    int64_t at = 0;
+    int64_t at = 0;                                  /* symbolic when a part's length is */
     for (int i = 0; i < c->n_in; i++) {
-        int64_t len = in[i]->shape[axis];
-        ic[i] = tg_slice(g[0], axis, at, at + len, 1);
+        int64_t end = tg_size_add(at, in[i]->shape[axis]);
+        if (end < 0) return tg_last_error_code();
+        ic[i] = tg_slice(g[0], axis, at, end, 1);
         if (!ic[i]) return tg_last_error_code();
-        at += len;
+        at = end;
     }
     return TG_OK;
 }
