@@ -3,10 +3,11 @@
  * conj(d) A^{-H}, JVP d tr(A^{-1} A-dot); slogdet: A-bar = (l-bar -
  * i Im(conj(s-bar) s)) A^{-H}, JVP l-dot = Re t, s-dot = i Im(t) s with
  * t = tr(A^{-1} A-dot). det's rules use the adjugate, y-bar adj(A)^H and
- * tr(adj(A) A-dot), which the cofactors (small matrices) or the SVD give
- * at singular A too (PyTorch 1.13 returns 0 there); through the SVD,
- * second order there holds for real A only (the complex SVD rule's phase
- * term divides by the zero singular value). slogdet's rules need an
+ * tr(adj(A) A-dot), which the cofactors (small matrices), a bordered
+ * block form (rank n - 1) or the SVD (lower rank) give at singular A too
+ * (PyTorch 1.13 returns 0 there); through the SVD, second order holds for
+ * real A only (the complex SVD rule's phase term divides by the zero
+ * singular value). slogdet's rules need an
  * invertible A. The forward values are
  * defined for singular A (det 0, sign 0, -inf). */
 #include <complex.h>
@@ -147,6 +148,102 @@ static tg_tensor *adjugate_svd(tg_tensor *a) {
     return vp && phase ? tg_mul(as_mat_scale(phase), tg_matmul(vp, tg__mH(u))) : NULL;
 }
 
+/* Gather indices (..., n, n) moving row (cols false) or column r[b] of
+ * each matrix b to the end, the others in order; inverse: the gather that
+ * undoes it. An i64 tensor on dev. */
+static tg_tensor *pivot_index(const int64_t *r, int64_t batch, int64_t n, bool cols, bool inverse, int nd,
+                              const int64_t *shape, tg_device dev) {
+    int64_t *v = malloc((size_t)(batch * n * n) * sizeof *v), *perm = malloc((size_t)n * sizeof *perm);
+    if (!v || !perm) {
+        free(v);
+        free(perm);
+        tg__error(TG_ERR_MEMORY, "tg_linalg_det: out of memory for the pivots");
+        return NULL;
+    }
+    for (int64_t b = 0; b < batch; b++) {
+        for (int64_t i = 0, k = 0; i < n; i++)
+            if (i != r[b]) perm[k++] = i;
+        perm[n - 1] = r[b];
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++) {
+                int64_t at = cols ? j : i;      /* the position along the permuted axis */
+                /* inverse of "moved to the end": positions before r stay, r goes to n - 1, the rest shift down */
+                int64_t inv = at < r[b] ? at : at == r[b] ? n - 1 : at - 1;
+                v[(b * n + i) * n + j] = inverse ? inv : perm[at];
+            }
+    }
+    free(perm);
+    tg_tensor *idx = tg_from_data(TG_I64, nd, shape, v);
+    free(v);
+    return idx && dev.kind != TG_CPU ? tg_to_device(idx, dev) : idx;
+}
+
+/* adj(A) of matrices of rank n - 1 and above, with derivatives of every
+ * order there, complex A included. Row r and column c of largest entries in
+ * the null vectors (u_n, v_n of the detached A's SVD) are moved last, B =
+ * P A Q = [[A11, a12], [a21^T, a22]], so that A11 is as far from singular
+ * as a minor of A can be; then, with X = A11^{-1} a12, Y^T = a21^T A11^{-1},
+ * d = det(A11) and the Schur complement e = a22 - a21^T X,
+ *   adj(B) = d [[e A11^{-1} + X Y^T, -X], [-Y^T, 1]]
+ * (det(A) A^{-1} by blocks, with det(A) = d e: no division by e), and
+ * adj(A) = sign(P) sign(Q) Q adj(B) P = (-1)^(r + c) adj(B) with its rows
+ * and columns put back. Public ops throughout; the pivots are constants.
+ * NULL without an error when a matrix has rank below n - 1 (its second
+ * smallest singular value under 1e-8 of the largest, 1e-3 in single
+ * precision): A11 would be singular there. */
+static tg_tensor *adjugate_bordered(tg_tensor *a) {
+    int nd = tg_ndim(a);
+    int64_t n = tg_dim(a, -1), batch = tg_numel(a) / (n * n);
+    if (n < 2 || batch == 0) return NULL;
+    tg_tensor *u = NULL, *s = NULL, *vh = NULL;
+    if (tg_linalg_svd(tg_detach(a), false, &u, &s, &vh)) return NULL;
+    tg_tensor *gap = tg_min(tg_div(tg_select(s, -1, n - 2), tg_select(s, -1, 0)), 0, NULL, false);
+    double limit = tg_real_dtype(tg_dtype_of(a)) == TG_F32 ? 1e-3 : 1e-8;
+    if (!gap || !(tg_item_f64(gap) >= limit)) return NULL;
+    tg_device cpu = {TG_CPU, 0}, dev = tg_device_of(a);
+    tg_tensor *rt = tg_to_device(tg_argmax(tg_abs(tg_select(u, -1, n - 1)), -1, false), cpu);
+    tg_tensor *ct = tg_to_device(tg_argmax(tg_abs(tg_select(vh, -2, n - 1)), -1, false), cpu);
+    int64_t *r = malloc((size_t)batch * sizeof *r), *c = malloc((size_t)batch * sizeof *c);
+    double *sign = malloc((size_t)batch * sizeof *sign);
+    tg_tensor *signs = NULL, *rows = NULL, *cols = NULL, *unrows = NULL, *uncols = NULL;
+    if (r && c && sign && rt && ct && !tg_copy_to(rt, r, (size_t)batch * sizeof *r) &&
+        !tg_copy_to(ct, c, (size_t)batch * sizeof *c)) {
+        for (int64_t b = 0; b < batch; b++) sign[b] = (r[b] + c[b]) % 2 ? -1.0 : 1.0;
+        int64_t shape[TG_MAX_DIMS];
+        for (int d = 0; d < nd; d++) shape[d] = tg_dim(a, d);
+        shape[nd - 1] = 1;
+        shape[nd - 2] = 1;
+        signs = tg_from_data(TG_F64, nd, shape, sign);
+        shape[nd - 1] = shape[nd - 2] = n;
+        /* B's rows: A's rows with r last; adj(A)'s rows are adj(B)'s in A's column order, and so on */
+        rows = pivot_index(r, batch, n, false, false, nd, shape, dev);
+        cols = pivot_index(c, batch, n, true, false, nd, shape, dev);
+        unrows = pivot_index(c, batch, n, false, true, nd, shape, dev);
+        uncols = pivot_index(r, batch, n, true, true, nd, shape, dev);
+    } else if (!tg_last_error_code()) {
+        tg__error(TG_ERR_MEMORY, "tg_linalg_det: out of memory for the pivots");
+    }
+    free(r);
+    free(c);
+    free(sign);
+    if (!signs || !rows || !cols || !unrows || !uncols) return NULL;
+    if (dev.kind != TG_CPU) signs = tg_to_device(signs, dev);
+    tg_tensor *b = tg_gather(tg_gather(a, -2, rows), -1, cols);
+    tg_tensor *top = tg_slice(b, -2, 0, n - 1, 1), *bottom = tg_slice(b, -2, n - 1, n, 1);
+    tg_tensor *a11 = tg_slice(top, -1, 0, n - 1, 1), *a12 = tg_slice(top, -1, n - 1, n, 1);
+    tg_tensor *a21 = tg_slice(bottom, -1, 0, n - 1, 1), *a22 = tg_slice(bottom, -1, n - 1, n, 1);
+    tg_tensor *inv = tg_linalg_inv(a11);
+    tg_tensor *x = tg_matmul(inv, a12), *yt = tg_matmul(a21, inv);          /* (.., n-1, 1), (.., 1, n-1) */
+    tg_tensor *e = tg_sub(a22, tg_matmul(a21, x));                            /* (.., 1, 1) */
+    tg_tensor *d = as_mat_scale(tg_linalg_det(a11));
+    tg_tensor *tl = tg_add(tg_mul(e, inv), tg_matmul(x, yt));
+    tg_tensor *upper[2] = {tl, tg_neg(x)}, *lower[2] = {tg_neg(yt), tg_ones_like(a22)};
+    tg_tensor *halves[2] = {tg_concat(2, upper, -1), tg_concat(2, lower, -1)};
+    tg_tensor *adj_b = halves[0] && halves[1] ? tg_mul(d, tg_concat(2, halves, -2)) : NULL;
+    tg_tensor *adj = adj_b ? tg_gather(tg_gather(adj_b, -2, unrows), -1, uncols) : NULL;
+    return adj ? tg_mul(adj, tg_cast(signs, tg_dtype_of(a))) : NULL;
+}
+
 /* adj(A) from the cofactors: adj(A)[j][i] = (-1)^(i+j) det(A without row
  * i and column j). The adjugate is a polynomial in A's entries and so is
  * this, through determinants of order n - 1 that are invertible where A has
@@ -217,22 +314,28 @@ static bool nearly_singular(tg_tensor *a, tg_tensor *det) {
     return !(m >= limit);       /* NaN too: a zero column */
 }
 
-/* The adjugate for the rules: det(A) A^{-1} (one solve) when A is
- * invertible; when a matrix of the batch is singular, from the cofactors
- * (small matrices: also when one is nearly singular) or through the SVD. */
+/* The adjugate for the rules: det(A) A^{-1} (one solve) when every matrix
+ * of the batch is well away from singular; otherwise from the cofactors
+ * (small matrices), the bordered form (rank n - 1 and above) or the SVD's
+ * product form (lower rank, where adj(A) is 0 to first order). */
 static tg_tensor *adjugate(tg_tensor *a, tg_tensor *det) {
     int64_t n = tg_dim(a, -1), n2 = n * n;
     bool small = n <= COFACTOR_MAX_N && tg_numel(a) / (n2 ? n2 : 1) * n2 * n2 <= COFACTOR_MAX_ELEMS;
-    if (small && nearly_singular(a, det)) return adjugate_cofactors(a);
+    bool near = nearly_singular(a, det);
+    if (small && near) return adjugate_cofactors(a);
     /* the inverse's singular-matrix error means "use the other way", even
      * when an older error is pending (it stays the first) */
     tg__stashed_error older;
     tg__error_stash(&older);
-    tg_tensor *inv = tg_linalg_inv(a), *adj = NULL;
+    tg_tensor *inv = near ? NULL : tg_linalg_inv(a), *adj = NULL;
     if (inv) adj = tg_mul(as_mat_scale(det), inv);
-    else if (tg_last_error_code() == TG_ERR_NUMERIC) {
+    else if (near || tg_last_error_code() == TG_ERR_NUMERIC) {
         tg_clear_error();
-        adj = small ? adjugate_cofactors(a) : adjugate_svd(a);
+        adj = small ? adjugate_cofactors(a) : adjugate_bordered(a);
+        if (!adj && !small && (tg_last_error_code() == TG_OK || tg_last_error_code() == TG_ERR_NUMERIC)) {
+            tg_clear_error();           /* rank below n - 1: the product form of the SVD */
+            adj = adjugate_svd(a);
+        }
     }
     tg__error_unstash(&older);
     return adj;
