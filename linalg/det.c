@@ -148,6 +148,12 @@ static tg_tensor *adjugate_svd(tg_tensor *a) {
     return vp && phase ? tg_mul(as_mat_scale(phase), tg_matmul(vp, tg__mH(u))) : NULL;
 }
 
+/* 0 .. n-1 without skip, in order, into out (n - 1 entries). */
+static void all_but(int64_t n, int64_t skip, int64_t *out) {
+    for (int64_t i = 0, k = 0; i < n; i++)
+        if (i != skip) out[k++] = i;
+}
+
 /* Gather indices (..., n, n) moving row (cols false) or column r[b] of
  * each matrix b to the end, the others in order; inverse: the gather that
  * undoes it. An i64 tensor on dev. */
@@ -161,8 +167,7 @@ static tg_tensor *pivot_index(const int64_t *r, int64_t batch, int64_t n, bool c
         return NULL;
     }
     for (int64_t b = 0; b < batch; b++) {
-        for (int64_t i = 0, k = 0; i < n; i++)
-            if (i != r[b]) perm[k++] = i;
+        all_but(n, r[b], perm);
         perm[n - 1] = r[b];
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < n; j++) {
@@ -263,8 +268,7 @@ static tg_tensor *adjugate_cofactors(tg_tensor *a) {
         return NULL;
     }
     for (int64_t i = 0; i < n; i++) {
-        for (int64_t r = 0, k = 0; r < n; r++)
-            if (r != i) keep[i * m + k++] = r;
+        all_but(n, i, keep + i * m);
         for (int64_t j = 0; j < n; j++) sign[i * n + j] = (i + j) % 2 ? -1.0 : 1.0;
     }
     tg_tensor *idx = tg_from_data(TG_I64, 1, (int64_t[]){n * m}, keep);
