@@ -47,11 +47,17 @@ tg_tensor *tg_fft_fftshift(tg_tensor *x, int naxes, const int *axes) { return sh
 tg_tensor *tg_fft_ifftshift(tg_tensor *x, int naxes, const int *axes) { return shift("ifftshift", x, naxes, axes, true); }
 
 static tg_tensor *freq(const char *op, int64_t n, double d, tg_dtype dtype, bool half) {
+    if (tg__fft_symbolic(n))    /* the values are made here, on the host: a length must be known */
+        return tg__error(TG_ERR_UNSUPPORTED, "tg_fft_%s: the window length is a symbolic size; frequencies are "
+                         "made from a known length (trace with a fixed one, or pass the frequencies as an input)",
+                         op), NULL;
     if (n < 1) return tg__error(TG_ERR_ARG, "tg_fft_%s: invalid window length %lld", op, (long long)n), NULL;
     if (!(d != 0)) return tg__error(TG_ERR_ARG, "tg_fft_%s: invalid sample spacing %g", op, d), NULL;
     if (dtype != TG_F32 && dtype != TG_F64)
         return tg__error(TG_ERR_DTYPE, "tg_fft_%s: dtype must be f32 or f64, got %s", op, tg_dtype_name(dtype)), NULL;
     int64_t m = half ? n / 2 + 1 : n;
+    if (m > ((int64_t)1 << 46) / (int64_t)sizeof(double))    /* the allocator's limit; no size_t overflow */
+        return tg__error(TG_ERR_MEMORY, "tg_fft_%s: out of memory for %lld frequencies", op, (long long)m), NULL;
     double *v = malloc((size_t)m * sizeof *v);
     if (!v) return tg__error(TG_ERR_MEMORY, "tg_fft_%s: out of memory", op), NULL;
     double val = 1.0 / ((double)n * d);

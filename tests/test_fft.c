@@ -40,6 +40,7 @@ Test(fft, bad_arguments) {
     check_error(tg_fft_fftfreq(0, 1.0, TG_F64), TG_ERR_ARG, "fftfreq n = 0");
     check_error(tg_fft_rfftfreq(4, 0.0, TG_F64), TG_ERR_ARG, "rfftfreq d = 0");
     check_error(tg_fft_fftfreq(4, 1.0, TG_I64), TG_ERR_DTYPE, "fftfreq int dtype");
+    check_error(tg_fft_fftfreq((int64_t)1 << 61, 1.0, TG_F64), TG_ERR_MEMORY, "fftfreq of 2^61 points");
     tg_scope_end();
 }
 
@@ -219,6 +220,10 @@ Test(fft, symbolic_axes_errors_and_batches) {
     cr_expect_null(tg_trace(gfn, &gi, 1, (tg_spec[]){{TG_C128, "M"}}, 1), "irfft n = 6 of M bins traces");
     cr_expect_eq(tg_last_error_code(), TG_ERR_UNSUPPORTED, "code: %s", tg_last_error());
     tg_clear_error();
+    /* frequencies need a known length: a clear error, not a huge allocation */
+    check_error(tg_fft_fftfreq(tg_size_symbol("N"), 1.0, TG_F64), TG_ERR_UNSUPPORTED, "fftfreq of a symbolic length");
+    check_error(tg_fft_rfftfreq(tg_size_add(tg_size_symbol("N"), 1), 0.5, TG_F32), TG_ERR_UNSUPPORTED,
+                "rfftfreq of a symbolic length");
     /* a symbolic batch axis */
     check_traced_on(G_FFT, TG_C128, "B, 6", 2, 2, (const int64_t[][3]){{3, 6}, {1, 6}}, TG_NONE, "ortho");
     tg_scope_end();
