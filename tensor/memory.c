@@ -82,7 +82,8 @@ static size_t class_bytes(int c) {
 tg_storage *tg__storage_new(size_t nbytes) {
     size_t head = (sizeof(tg_storage) + STORAGE_ALIGN - 1) / STORAGE_ALIGN * STORAGE_ALIGN;
     if (nbytes > ((size_t)1 << 46)) {
-        tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
+        if (nbytes == SIZE_MAX) tg__error(TG_ERR_MEMORY, "out of memory: the byte count overflows");
+        else tg__error(TG_ERR_MEMORY, "out of memory: %zu bytes requested", nbytes);
         return NULL;
     }
     int c = class_of(nbytes);
@@ -190,7 +191,12 @@ tg_tensor *tg__tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, tg_sto
 }
 
 tg_tensor *tg__alloc(tg_dtype dtype, int ndim, const int64_t *shape) {
-    size_t bytes = (size_t)tg__numel(ndim, shape) * tg_dtype_size(dtype);
+    /* the byte count saturates instead of wrapping (tg_linspace of 2^61
+     * points asked for 0 bytes and wrote past them): tg__storage_new then
+     * refuses it as out of memory */
+    size_t bytes = tg_dtype_size(dtype);
+    for (int i = 0; i < ndim; i++)
+        if (__builtin_mul_overflow(bytes, (size_t)shape[i], &bytes)) { bytes = SIZE_MAX; break; }
     tg_storage *s = tg__storage_new(bytes);
     return s ? tg__tensor_new(dtype, ndim, shape, s) : NULL;
 }

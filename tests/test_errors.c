@@ -51,6 +51,18 @@ Test(errors, bad_shapes_and_sizes) {
     check_error(tg_from_data(TG_F32, 1, (int64_t[]){3}, NULL), TG_ERR_ARG, "NULL data");
 }
 
+/* Sizes whose byte count overflows size_t are refused as out of memory,
+ * never allocated short and written past (ASan would see that). */
+Test(errors, byte_counts_that_overflow) {
+    tg_scope_begin();
+    int64_t huge = (int64_t)1 << 61;
+    check_error(tg_linspace(TG_F64, 0, 1, huge), TG_ERR_MEMORY, "linspace of 2^61 points");
+    check_error(tg_contiguous(tg_expand(tg_scalar(TG_C128, 1), 1, &huge)), TG_ERR_MEMORY,
+                "a contiguous copy of 2^61 broadcast elements");
+    check_error(tg_randperm(huge), TG_ERR_SHAPE, "randperm of 2^61");
+    tg_scope_end();
+}
+
 Test(errors, null_handles) {
     check_error(tg_add(NULL, NULL), TG_ERR_ARG, "add NULL");
     check_error(tg_reshape(NULL, 1, (int64_t[]){1}), TG_ERR_ARG, "reshape NULL");
