@@ -105,7 +105,16 @@ tg_status tg__record_hook(const tg_op_def *def, const tg_attrs *attrs, int n_in,
 tg_status tg__trace_apply(const tg_op_def *def, int n_in, tg_tensor *const *in, const tg_attrs *attrs, int n_out,
                           tg_tensor **out) {
     tg_graph *g = current();
-    if (!g) return tg__error(TG_ERR_ARG, "tg_%s: a tracer used outside its tg_trace", def->name);
+    if (!g) {
+        for (int i = 0; i < n_in; i++)
+            if (tg__is_tracer(in[i])) return tg__error(TG_ERR_ARG, "tg_%s: a tracer used outside its tg_trace", def->name);
+        /* no tracer: an attribute in the symbolic range (a size or index of 2^62 or more) */
+        for (int q = 0; attrs && q < attrs->n_int; q++)
+            if (attrs->i[q] >= TG_SYM_BASE_INTERNAL)
+                return tg__error(TG_ERR_ARG, "tg_%s: %lld is out of range (values from 2^62 on are symbolic sizes, "
+                                 "which need a tg_trace)", def->name, (long long)attrs->i[q]);
+        return tg__error(TG_ERR_ARG, "tg_%s: a tracer used outside its tg_trace", def->name);
+    }
     tg_meta metas[TG_MAX_OP_INPUTS], out_meta[TG_MAX_OP_OUTPUTS];
     int ids[TG_MAX_OP_INPUTS];
     for (int i = 0; i < n_in; i++) {

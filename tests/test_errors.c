@@ -57,9 +57,19 @@ Test(errors, byte_counts_that_overflow) {
     tg_scope_begin();
     int64_t huge = (int64_t)1 << 61;
     check_error(tg_linspace(TG_F64, 0, 1, huge), TG_ERR_MEMORY, "linspace of 2^61 points");
-    check_error(tg_contiguous(tg_expand(tg_scalar(TG_C128, 1), 1, &huge)), TG_ERR_MEMORY,
-                "a contiguous copy of 2^61 broadcast elements");
+    int64_t big = (int64_t)1 << 50;
+    check_error(tg_contiguous(tg_expand(tg_scalar(TG_C128, 1), 1, &big)), TG_ERR_MEMORY,
+                "a contiguous copy of 2^50 broadcast elements");
     check_error(tg_randperm(huge), TG_ERR_SHAPE, "randperm of 2^61");
+    /* a broadcast view whose element count overflows int64 (a sum over it counted past INT64_MAX) */
+    tg_tensor *x = tg_zeros(TG_F64, 2, (int64_t[]){3, 4});
+    check_error(tg_expand(x, 3, (int64_t[]){huge, 3, 4}), TG_ERR_SHAPE, "expand to 2^61 x 3 x 4");
+    /* values in the symbolic range outside a trace: named as such, not as a stray tracer */
+    check_error(tg_slice(x, 0, 0, INT64_MAX, 1), TG_ERR_ARG, "slice to INT64_MAX");
+    tg_slice(x, 0, 0, INT64_MAX, 1);
+    cr_expect(strstr(tg_last_error(), "9223372036854775807 is out of range") && strstr(tg_last_error(), "2^62"),
+              "message: %s", tg_last_error());
+    tg_clear_error();
     tg_scope_end();
 }
 

@@ -386,7 +386,8 @@ static tg_status expand_infer(const tg_op_call *c, tg_meta *out) {
     }
     out->ndim = n;
     out->dtype = x->dtype;
-    return TG_OK;
+    /* a view, but its element count must fit what kernels count in */
+    return tg__check_shape("tg_expand", x->dtype, n, out->shape) ? tg_last_error_code() : TG_OK;
 }
 static tg_status expand_kernel(const tg_op_call *c, tg_tensor *const *in, tg_tensor **out) {
     tg_meta m;
