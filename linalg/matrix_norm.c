@@ -69,9 +69,8 @@ static tg_tensor *norm_keep(tg_tensor *v, int code) {
     }
 }
 
-static tg_tensor *as_float(tg_tensor *a) {
-    return a->dtype == TG_BOOL || tg_dtype_is_integer(a->dtype) ? tg_cast(a, TG_F64) : a;
-}
+static tg_dtype as_float_dtype(tg_dtype d) { return d == TG_BOOL || tg_dtype_is_integer(d) ? TG_F64 : d; }
+static tg_tensor *as_float(tg_tensor *a) { return a->dtype != as_float_dtype(a->dtype) ? tg_cast(a, TG_F64) : a; }
 
 tg_tensor *tg_linalg_matrix_norm(tg_tensor *a, const char *ord, bool keepdim) {
     int code = check_args("tg_linalg_matrix_norm", a, ord, O_FRO);
@@ -100,6 +99,12 @@ static tg_tensor *identity_like(tg_tensor *v) {
 tg_tensor *tg_linalg_cond(tg_tensor *a, const char *ord) {
     int code = check_args("tg_linalg_cond", a, ord, O_2);
     if (code < 0) return NULL;
+    int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1];
+    if ((m == 0 || n == 0) && ((code != O_FRO && code != O_NUC) || m == n)) {
+        /* empty matrices: 0, as torch.linalg.cond (NumPy raises) */
+        tg_dtype d = tg_real_dtype(as_float_dtype(a->dtype));
+        return tg_zeros(d, a->ndim - 2, a->shape);
+    }
     if ((code != O_2 && code != O_M2) && !tg__linalg_check_square("tg_linalg_cond", a)) return NULL;
     tg_scope_begin();
     tg_tensor *v = as_float(a), *r = NULL;

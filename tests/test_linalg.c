@@ -115,6 +115,38 @@ Test(linalg, errors) {
 /* A batch large enough to run across threads: results equal one-thread
  * results bitwise (each item is the same LAPACK call), and the error names
  * the first failing item whichever thread met it. */
+/* cond of empty matrices is 0, as torch.linalg.cond gives (2.x; NumPy
+ * raises): (0, 0), a batch of two (0, 0) and a (0, 3) for every ord that
+ * takes it; fro and nuc need square matrices, as there. */
+Test(linalg, cond_of_empty_matrices) {
+    tg_scope_begin();
+    static const char *ords[] = {NULL, "2", "-2", "fro", "nuc", "1", "-1", "inf", "-inf"};
+    int64_t s00[2] = {0, 0}, s200[3] = {2, 0, 0}, s03[2] = {0, 3};
+    for (size_t k = 0; k < sizeof ords / sizeof ords[0]; k++) {
+        const char *o = ords[k];
+        tg_tensor *a = tg_linalg_cond(tg_zeros(TG_F64, 2, s00), o);
+        cr_assert_not_null(a, "ord %s (0, 0): %s", o ? o : "NULL", tg_last_error());
+        cr_expect(tg_ndim(a) == 0 && tg_item_f64(a) == 0.0, "ord %s (0, 0): not a 0-d 0", o ? o : "NULL");
+        tg_tensor *b = tg_linalg_cond(tg_zeros(TG_C128, 3, s200), o);
+        cr_assert_not_null(b, "ord %s (2, 0, 0): %s", o ? o : "NULL", tg_last_error());
+        cr_expect(tg_dtype_of(b) == TG_F64 && tg_ndim(b) == 1 && tg_shape(b)[0] == 2, "ord %s (2, 0, 0): shape",
+                  o ? o : "NULL");
+        cr_expect(tg_item_f64(tg_max(tg_abs(b), 0, NULL, false)) == 0.0, "ord %s (2, 0, 0): not 0", o ? o : "NULL");
+        bool square_only = o && (!strcmp(o, "fro") || !strcmp(o, "nuc"));
+        tg_tensor *c = tg_linalg_cond(tg_zeros(TG_F32, 2, s03), o);
+        if (square_only) {
+            cr_expect_null(c, "ord %s of a (0, 3) matrix", o);
+            cr_expect_eq(tg_last_error_code(), TG_ERR_SHAPE, "%s", tg_last_error());
+            tg_clear_error();
+        } else {
+            cr_assert_not_null(c, "ord %s (0, 3): %s", o ? o : "NULL", tg_last_error());
+            cr_expect(tg_dtype_of(c) == TG_F32 && tg_ndim(c) == 0 && tg_item_f64(c) == 0.0, "ord %s (0, 3)",
+                      o ? o : "NULL");
+        }
+    }
+    tg_scope_end();
+}
+
 Test(linalg, parallel_batches) {
     tg_scope_begin();
     tg_manual_seed(3);
