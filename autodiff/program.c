@@ -539,6 +539,18 @@ done:
     return st;
 }
 
+/* tg_size_eval for the checks, which report a failure themselves: its own
+ * error is dropped, one pending from before the call is kept. */
+static int64_t eval_quiet(int64_t size, int n, const char *const *names, const int64_t *vals) {
+    if (!tg_is_symbolic(size)) return size;
+    tg__stashed_error older;
+    tg__error_stash(&older);
+    int64_t v = tg_size_eval(size, n, names, vals);
+    tg_clear_error();
+    tg__error_unstash(&older);
+    return v;
+}
+
 tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
     tg_program *p = (tg_program *)cp;
     if (!p || (!in && p->g->n_in) || !out) return tg__error(TG_ERR_ARG, "tg_run: program, inputs and outputs are required");
@@ -578,11 +590,13 @@ tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
     for (int i = 0; i < g->n_in; i++) {             /* every size, fixed or expression, against the binding */
         const tg_value *v = &g->values[g->inputs[i]];
         for (int d = 0; d < v->ndim; d++) {
-            int64_t want = tg_size_eval(v->shape[d], p->n_sym, names, vals);
+            int64_t want = eval_quiet(v->shape[d], p->n_sym, names, vals);
             if (want != in[i]->shape[d]) {
                 char s[128];
                 tg_size_format(v->shape[d], s, sizeof s);
-                tg_clear_error();
+                if (!tg_is_symbolic(v->shape[d]))
+                    return tg__error(TG_ERR_SHAPE, "tg_run: input %d axis %d has size %lld, the program needs %lld", i,
+                                     d, (long long)in[i]->shape[d], (long long)want);
                 return tg__error(TG_ERR_SHAPE, "tg_run: input %d axis %d has size %lld, the program needs %s = %lld",
                                  i, d, (long long)in[i]->shape[d], s, (long long)want);
             }
@@ -590,10 +604,9 @@ tg_status tg_run(const tg_program *cp, tg_tensor *const *in, tg_tensor **out) {
     }
     /* the constraints the trace could not decide, now that sizes are known */
     for (int k = 0; k < g->n_cons; k++) {
-        int64_t l = tg_size_eval(g->cons[k].lhs, p->n_sym, names, vals);
-        int64_t r = tg_size_eval(g->cons[k].rhs, p->n_sym, names, vals);
+        int64_t l = eval_quiet(g->cons[k].lhs, p->n_sym, names, vals);
+        int64_t r = eval_quiet(g->cons[k].rhs, p->n_sym, names, vals);
         if (l < 0 || r < 0 || l < r) {
-            tg_clear_error();
             char ls[128], rs[128];
             tg_size_format(g->cons[k].lhs, ls, sizeof ls);
             tg_size_format(g->cons[k].rhs, rs, sizeof rs);

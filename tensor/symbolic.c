@@ -444,8 +444,10 @@ int tg_size_parse_shape(const char *spec, int64_t *shape) {
             if (h < 0) return -1;
             shape[n++] = h;
         } else {
-            return tg__error(TG_ERR_ARG, "tg_size_parse_shape: unexpected '%c' at position %d of \"%s\"",
-                             *start ? *start : '?', (int)(start - spec), spec), -1;
+            if (!*start)
+                return tg__error(TG_ERR_ARG, "tg_size_parse_shape: a size is missing at the end of \"%s\"", spec), -1;
+            return tg__error(TG_ERR_ARG, "tg_size_parse_shape: unexpected '%c' at position %d of \"%s\"", *start,
+                             (int)(start - spec), spec), -1;
         }
         while (isspace((unsigned char)*p)) p++;
         if (!*p) return n;

@@ -73,6 +73,39 @@ Test(errors, byte_counts_that_overflow) {
     tg_scope_end();
 }
 
+static tg_status f_square_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
+    (void)ctx;
+    out[0] = tg_sum(tg_mul(in[0], in[0]), 0, NULL, false);
+    return out[0] ? TG_OK : tg_last_error_code();
+}
+
+/* tg_run's input checks: a fixed size is named as a number, a symbolic one
+ * with its expression; an error pending from before stays the first one
+ * (the checks used to clear it); a spec ending in a comma names the gap. */
+Test(errors, run_input_checks_and_an_older_error) {
+    tg_scope_begin();
+    tg_graph *g = tg_trace(f_square_sum, NULL, 1, (tg_spec[]){{TG_F64, "N, 4"}}, 1);
+    cr_assert_not_null(g, "%s", tg_last_error());
+    tg_program *p = tg_compile(g, NULL);
+    cr_assert_not_null(p, "%s", tg_last_error());
+    tg_tensor *bad = tg_zeros(TG_F64, 2, (int64_t[]){3, 5}), *out = NULL;
+    check_status(tg_run(p, &bad, &out), TG_ERR_SHAPE, "axis 1 of size 5");
+    tg_run(p, &bad, &out);
+    cr_expect(strstr(tg_last_error(), "has size 5, the program needs 4 ("), "message: %s", tg_last_error());
+    tg_clear_error();
+    cr_assert_null(tg_reshape(bad, 1, (int64_t[]){7}), "the older error");
+    cr_expect_neq(tg_run(p, &bad, &out), TG_OK);
+    cr_expect_eq(tg_last_error_code(), TG_ERR_SHAPE);
+    cr_expect(strstr(tg_last_error(), "tg_reshape"), "the older error was replaced: %s", tg_last_error());
+    tg_clear_error();
+    cr_expect_null(tg_trace(f_square_sum, NULL, 1, (tg_spec[]){{TG_F64, "N, N, "}}, 1));
+    cr_expect(strstr(tg_last_error(), "a size is missing at the end of \"N, N, \""), "message: %s", tg_last_error());
+    tg_clear_error();
+    tg_program_free(p);
+    tg_graph_free(g);
+    tg_scope_end();
+}
+
 Test(errors, null_handles) {
     check_error(tg_add(NULL, NULL), TG_ERR_ARG, "add NULL");
     check_error(tg_reshape(NULL, 1, (int64_t[]){1}), TG_ERR_ARG, "reshape NULL");
