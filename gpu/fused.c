@@ -398,8 +398,11 @@ tg_fused_kernel *tg__fused_build_reduce(const struct tg_graph *g, int k, int e, 
     f->reduce_op = op;
     f->zero = P_RED_ZERO;
     f->ndim_in = x->ndim;
+    tg__stashed_error older;            /* bad axes: no fused kernel, and an older error kept */
+    tg__error_stash(&older);
     if (tg__axes_mask("tg_compile", na < 0 ? 0 : (int)na, na < 0 ? NULL : ax, x->ndim, f->mask)) tg_clear_error();
     else f->src = generate_reduce(f, g, k, e, only);
+    tg__error_unstash(&older);
     free(only);
     char key[33];
     if (f->src) f->code = tg__vk_spirv_get(f->src, &f->size, key);

@@ -108,7 +108,7 @@ static tg_tensor *gather(const tg_tensor *src, size_t row, const int64_t *perm, 
 }
 
 /* The next item of the sequence; runs on the caller's thread or the worker. */
-static void produce(tg_dataloader *dl, item *it) {
+static void produce_item(tg_dataloader *dl, item *it) {
     memset(it, 0, sizeof *it);
     if (dl->failed) {
         it->kind = ITEM_ERROR;
@@ -141,6 +141,15 @@ static void produce(tg_dataloader *dl, item *it) {
     }
     dl->pos += b;
     it->kind = ITEM_BATCH;
+}
+
+/* On the caller's thread an error pending from before is set aside, so an
+ * item's error is its own and the older one is still there afterwards. */
+static void produce(tg_dataloader *dl, item *it) {
+    tg__stashed_error older;
+    tg__error_stash(&older);
+    produce_item(dl, it);
+    tg__error_unstash(&older);
 }
 
 static void *worker(void *arg) {
