@@ -46,8 +46,11 @@ static int resolve(const char *op, const tg_tensor *x, int naxes, const int *axe
         ax[k] = a;
         int64_t len = x->shape[a];
         bool given = sizes && sizes[k] != TG_NONE;
-        s[k] = given ? sizes[k] : (kind == TG_FFT_C2R && k == n - 1 ? tg_size_mul(2, tg_size_sub(len, 1)) : len);
-        if (s[k] == -1 && tg_last_error_code() != TG_OK) return -1;   /* symbolic arithmetic failed */
+        s[k] = given ? sizes[k] : len;
+        if (!given && kind == TG_FFT_C2R && k == n - 1) {   /* irfft's default: 2 (m - 1) points */
+            s[k] = tg__fft_symbolic(len) ? tg_size_mul(2, tg_size_sub(len, 1)) : 2 * (len - 1);
+            if (tg__fft_symbolic(len) && s[k] < 0) return -1;   /* past the normal form's limits (error set) */
+        }
         if (!tg__fft_symbolic(s[k]) && s[k] < 1)
             return tg__error(TG_ERR_ARG, "tg_fft_%s: invalid number of data points (%lld) on axis %d", op,
                              (long long)s[k], a), -1;

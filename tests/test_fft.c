@@ -33,6 +33,10 @@ Test(fft, bad_arguments) {
     check_error(tg_fft_irfft(tg_randn(TG_C128, 1, (int64_t[]){1}), TG_NONE, 0, NULL), TG_ERR_ARG,
                 "irfft of 1 bin: n = 0");
     check_error(tg_fft_irfftn(x, 2, NULL, (int64_t[]){4, -1}, NULL), TG_ERR_ARG, "irfftn size < 1");
+    tg_fft_irfft(tg_zeros(TG_C128, 1, (int64_t[]){0}), TG_NONE, 0, NULL);
+    cr_expect(strstr(tg_last_error(), "tg_fft_irfft: invalid number of data points (-2)"), "irfft of 0 bins: %s",
+              tg_last_error());
+    tg_clear_error();
     check_error(tg_fft_fft(tg_scalar(TG_F64, 1.0), TG_NONE, 0, NULL), TG_ERR_ARG, "0-d input");
     check_error(tg_fft_fft(NULL, TG_NONE, 0, NULL), TG_ERR_ARG, "NULL input");
     check_error(tg_fft_fftshift(r, 2, (int[]){1, 1}), TG_ERR_ARG, "shift repeated axes");
