@@ -73,6 +73,42 @@ Test(errors, byte_counts_that_overflow) {
     tg_scope_end();
 }
 
+/* Extreme sizes, indices and window parameters across the API: each call
+ * fails with the error code named, under ASan and UBSan too (a sweep of
+ * INT64_MAX, INT64_MIN and 2^61 in every size argument found the two
+ * overflows above; these keep the rest in place). */
+Test(errors, extreme_arguments_fail_cleanly) {
+    tg_scope_begin();
+    const int64_t H = (int64_t)1 << 61, M = INT64_MAX, m = INT64_MIN;
+    tg_tensor *x = tg_randn(TG_F64, 2, (int64_t[]){3, 4}), *img = tg_randn(TG_F32, 4, (int64_t[]){1, 1, 5, 5});
+    tg_tensor *w = tg_randn(TG_F32, 4, (int64_t[]){1, 1, 3, 3}), *v[2];
+    check_error(tg_pad(x, (int64_t[]){0, H, 0, 0}, 0), TG_ERR_SHAPE, "pad by 2^61");
+    check_error(tg_pad(x, (int64_t[]){0, -1, 0, 0}, 0), TG_ERR_ARG, "negative pad");
+    check_error(tg_pad(x, (int64_t[]){M, M, 0, 0}, 0), TG_ERR_ARG, "pad by INT64_MAX");
+    check_error(tg_tril(x, M), TG_ERR_ARG, "tril at INT64_MAX");
+    check_error(tg_one_hot(tg_zeros(TG_I64, 1, (int64_t[]){3}), H), TG_ERR_SHAPE, "one_hot of 2^61 classes");
+    check_error(tg_one_hot(tg_full(TG_I64, 1, (int64_t[]){3}, -5), 4), TG_ERR_ARG, "one_hot of -5");
+    check_error(tg_randint(TG_I32, 1, (int64_t[]){3}, m, M), TG_ERR_ARG, "randint range past i32");
+    check_status(tg_topk(x, m, 1, true, &v[0], &v[1]), TG_ERR_ARG, "topk of INT64_MIN");
+    check_status(tg_split(x, 1, 2, (int64_t[]){H, -H + 4}, v), TG_ERR_ARG, "split into 2^61 and 4 - 2^61");
+    check_error(tg_index_select(x, 0, tg_full(TG_I64, 1, (int64_t[]){2}, (double)H)), TG_ERR_ARG, "index 2^61");
+    check_error(tg_reshape(x, 3, (int64_t[]){H, H, 0}), TG_ERR_SHAPE, "reshape to 2^61 x 2^61 x 0");
+    check_error(tg_select(x, 0, m), TG_ERR_ARG, "select INT64_MIN");
+    tg_conv2d_opts pad = {.stride = {1, 1}, .padding = {H, H}, .dilation = {1, 1}, .groups = 1};
+    check_error(tg_nn_conv2d(img, w, NULL, &pad), TG_ERR_SHAPE, "conv2d padded by 2^61");
+    tg_conv2d_opts dil = {.stride = {1, 1}, .dilation = {H, H}, .groups = 1};
+    check_error(tg_nn_conv2d(img, w, NULL, &dil), TG_ERR_SHAPE, "conv2d dilated by 2^61");
+    tg_conv2d_opts grp = {.stride = {1, 1}, .dilation = {1, 1}, .groups = m};
+    check_error(tg_nn_conv2d(img, w, NULL, &grp), TG_ERR_SHAPE, "conv2d with INT64_MIN groups");
+    tg_pool2d_opts stride = {.kernel = {2, 2}, .stride = {m, m}};
+    check_error(tg_nn_max_pool2d(img, &stride), TG_ERR_SHAPE, "max_pool2d with stride INT64_MIN");
+    check_error(tg_fft_fft(tg_randn(TG_C128, 1, (int64_t[]){4}), H, 0, NULL), TG_ERR_SHAPE, "fft of 2^61 points");
+    check_error(tg_linalg_matrix_power(tg_randn(TG_F64, 2, (int64_t[]){3, 3}), m), TG_ERR_ARG,
+                "matrix_power INT64_MIN");
+    check_error(tg_arange(TG_I64, -1e18, 1e18, 1e3), TG_ERR_ARG, "arange of 2e15 elements");
+    tg_scope_end();
+}
+
 static tg_status f_square_sum(void *ctx, tg_tensor *const *in, tg_tensor **out) {
     (void)ctx;
     out[0] = tg_sum(tg_mul(in[0], in[0]), 0, NULL, false);
