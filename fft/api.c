@@ -48,10 +48,10 @@ static int resolve(const char *op, const tg_tensor *x, int naxes, const int *axe
         bool given = sizes && sizes[k] != TG_NONE;
         s[k] = given ? sizes[k] : len;
         if (!given && kind == TG_FFT_C2R && k == n - 1) {   /* irfft's default: 2 (m - 1) points */
-            s[k] = tg__fft_symbolic(len) ? tg_size_mul(2, tg_size_sub(len, 1)) : 2 * (len - 1);
-            if (tg__fft_symbolic(len) && s[k] < 0) return -1;   /* past the normal form's limits (error set) */
+            s[k] = tg__is_sym_size(len) ? tg_size_mul(2, tg_size_sub(len, 1)) : 2 * (len - 1);
+            if (tg__is_sym_size(len) && s[k] < 0) return -1;   /* past the normal form's limits (error set) */
         }
-        if (!tg__fft_symbolic(s[k]) && s[k] < 1)
+        if (!tg__is_sym_size(s[k]) && s[k] < 1)
             return tg__error(TG_ERR_ARG, "tg_fft_%s: invalid number of data points (%lld) on axis %d", op,
                              (long long)s[k], a), -1;
     }
@@ -63,7 +63,7 @@ static int resolve(const char *op, const tg_tensor *x, int naxes, const int *axe
 static tg_tensor *fit(const char *op, tg_tensor *x, int axis, int64_t len) {
     int64_t cur = x->shape[axis];
     if (cur == len) return x;
-    if (tg__fft_symbolic(cur) || tg__fft_symbolic(len)) {
+    if (tg__is_sym_size(cur) || tg__is_sym_size(len)) {
         char a[64], b[64];
         tg__fmt_size(a, sizeof a, cur);
         tg__fmt_size(b, sizeof b, len);

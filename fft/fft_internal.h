@@ -21,7 +21,6 @@ tg_tensor *tg__fft_c2r(tg_tensor *x, int scale, int64_t n_last, int naxes, const
 
 /* Sizes on transformed axes may be symbolic under a trace (docs/fft.md);
  * these helpers work on plain and symbolic sizes alike (fft/ops.c). */
-static inline bool tg__fft_symbolic(int64_t size) { return size >= TG_SYM_BASE_INTERNAL; }
 /* n / 2 + 1: the bins of a real transform of n points. */
 int64_t tg__fft_half_bins(int64_t n);
 /* x with `extra` zeros appended along axis (extra >= 0 at run time). */

@@ -32,9 +32,9 @@ static tg_tensor *shift(const char *op, tg_tensor *x, int naxes, const int *axes
         int64_t len = y->shape[ax[k]];
         /* roll by r: y[i] = x[(i - r) mod len]; a symbolic len gives symbolic
          * slice bounds (empty parts when len is 1) */
-        int64_t half = tg__fft_symbolic(len) ? tg_size_floordiv(len, 2) : len / 2;
+        int64_t half = tg__is_sym_size(len) ? tg_size_floordiv(len, 2) : len / 2;
         int64_t r = inverse ? tg_size_sub(len, half) : half, cut = tg_size_sub(len, r);
-        if (!tg__fft_symbolic(len) && (len < 2 || r == 0 || r == len)) continue;
+        if (!tg__is_sym_size(len) && (len < 2 || r == 0 || r == len)) continue;
         tg_tensor *parts[2] = {tg_slice(y, ax[k], cut, len, 1), tg_slice(y, ax[k], 0, cut, 1)};
         y = tg_concat(2, parts, ax[k]);
     }
@@ -47,7 +47,7 @@ tg_tensor *tg_fft_fftshift(tg_tensor *x, int naxes, const int *axes) { return sh
 tg_tensor *tg_fft_ifftshift(tg_tensor *x, int naxes, const int *axes) { return shift("ifftshift", x, naxes, axes, true); }
 
 static tg_tensor *freq(const char *op, int64_t n, double d, tg_dtype dtype, bool half) {
-    if (tg__fft_symbolic(n))    /* the values are made here, on the host: a length must be known */
+    if (tg__is_sym_size(n))    /* the values are made here, on the host: a length must be known */
         return tg__error(TG_ERR_UNSUPPORTED, "tg_fft_%s: the window length is a symbolic size; frequencies are "
                          "made from a known length (trace with a fixed one, or pass the frequencies as an input)",
                          op), NULL;

@@ -54,12 +54,12 @@ static tg_tensor *zeros_on(const tg_tensor *x, int axis, int64_t len) {
 }
 
 int64_t tg__fft_half_bins(int64_t n) {
-    return tg__fft_symbolic(n) ? tg_size_add(tg_size_floordiv(n, 2), 1) : n / 2 + 1;
+    return tg__is_sym_size(n) ? tg_size_add(tg_size_floordiv(n, 2), 1) : n / 2 + 1;
 }
 
 tg_tensor *tg__fft_zero_extend(tg_tensor *x, int axis, int64_t extra) {
     if (!x || extra < 0) return x ? (tg__error(TG_ERR_SHAPE, "fft: a negative padding"), NULL) : NULL;
-    if (!tg__fft_symbolic(extra)) {
+    if (!tg__is_sym_size(extra)) {
         if (extra == 0) return x;
         int64_t pads[2 * TG_MAX_DIMS] = {0};
         pads[2 * axis + 1] = extra;
@@ -88,7 +88,7 @@ static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
         int ax = a.axes[k];
         if (ax < 0 || ax >= x->ndim || seen[ax]) return tg__op_error(c, TG_ERR_ARG, "invalid or repeated axis %d", ax);
         seen[ax] = true;
-        if (!tg__fft_symbolic(x->shape[ax]) && x->shape[ax] < 1 && !(kind == TG_FFT_C2R && k == a.naxes - 1))
+        if (!tg__is_sym_size(x->shape[ax]) && x->shape[ax] < 1 && !(kind == TG_FFT_C2R && k == a.naxes - 1))
             return tg__op_error(c, TG_ERR_ARG, "invalid number of data points (%lld) on axis %d",
                                 (long long)x->shape[ax], ax);
     }
@@ -102,8 +102,8 @@ static tg_status fft_infer(const tg_op_call *c, tg_meta *out) {
         if (out->shape[last] < 0) return tg_last_error_code();
         break;
     default: {
-        bool sym = tg__fft_symbolic(a.n_last) || tg__fft_symbolic(x->shape[last]);
-        if (!tg__fft_symbolic(a.n_last) && a.n_last < 1)
+        bool sym = tg__is_sym_size(a.n_last) || tg__is_sym_size(x->shape[last]);
+        if (!tg__is_sym_size(a.n_last) && a.n_last < 1)
             return tg__op_error(c, TG_ERR_ARG, "invalid output length %lld", (long long)a.n_last);
         int64_t bins = tg__fft_half_bins(a.n_last);
         if (bins < 0) return tg_last_error_code();
@@ -207,7 +207,7 @@ static tg_status c2r_vjp(const tg_op_call *c, tg_tensor *const *in, tg_tensor *c
     int last = a.axes[a.naxes - 1];
     int64_t n = a.n_last, m = in[0]->shape[last];
     tg_tensor *r = tg__fft_r2c(g[0], a.scale, a.naxes, a.axes);
-    if (r && (tg__fft_symbolic(n) || tg__fft_symbolic(m))) {
+    if (r && (tg__is_sym_size(n) || tg__is_sym_size(m))) {
         /* bins 1 .. n-m (none when n <= 2) added a second time: [0, r[1 .. n-m], 0 x (2m-n-1)] */
         int64_t twice = tg_size_add(tg_size_sub(n, m), 1);
         tg_tensor *parts[2] = {zeros_on(r, last, 1), tg_slice(r, last, 1, twice, 1)};

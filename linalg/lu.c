@@ -32,11 +32,10 @@
 enum { ATTR_CHECK };      /* lu_factor: singular U is an error (torch.linalg.lu_factor) */
 enum { ATTR_ADJOINT };    /* lu_solve */
 
-static bool is_sym(int64_t s) { return s >= TG_SYM_BASE_INTERNAL; }
 
 static tg_status lu_k(const tg_op_call *c, const tg_meta *a, int64_t *k) {
     int64_t m = a->shape[a->ndim - 2], n = a->shape[a->ndim - 1];
-    if (m == n || (!is_sym(m) && !is_sym(n))) { *k = m < n ? m : n; return TG_OK; }
+    if (m == n || (!tg__is_sym_size(m) && !tg__is_sym_size(n))) { *k = m < n ? m : n; return TG_OK; }
     char s[160];
     return tg__op_error(c, TG_ERR_SHAPE, "min(m, n) of the matrix axes of %s is not known at trace time (give "
                         "concrete or equal sizes)", tg__fmt_shape(s, sizeof s, a->ndim, a->shape));

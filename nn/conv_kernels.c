@@ -81,8 +81,7 @@ static void win_of_attrs(const tg_attrs *a, tg_nn_win *w) {
     w->exact = a->i[8] != 0;
 }
 
-static bool is_sym(int64_t v) { return v >= TG_SYM_BASE; }
-static int64_t smul(int64_t a, int64_t b) { return is_sym(a) || is_sym(b) ? tg_size_mul(a, b) : a * b; }
+static int64_t smul(int64_t a, int64_t b) { return tg__is_sym_size(a) || tg__is_sym_size(b) ? tg_size_mul(a, b) : a * b; }
 
 /* ---- infer ---------------------------------------------------------------------- */
 static tg_status common_checks(const tg_op_call *c, const tg_meta *a, const tg_meta *b, const char *shapes,
@@ -101,7 +100,7 @@ static tg_status common_checks(const tg_op_call *c, const tg_meta *a, const tg_m
 
 /* O output channels split into groups; the kernel of w is the window's. */
 static tg_status check_w(const tg_op_call *c, int64_t O, int64_t kh, int64_t kw, const tg_nn_win *win, int64_t G) {
-    if (G > 1 && (is_sym(O) || O % G))
+    if (G > 1 && (tg__is_sym_size(O) || O % G))
         return tg__op_error(c, TG_ERR_SHAPE, "output channels are not divisible by groups %lld", (long long)G);
     if (kh != win->k[0] || kw != win->k[1])
         return tg__op_error(c, TG_ERR_SHAPE, "the kernel differs from the window's %lld x %lld", (long long)win->k[0],
@@ -184,7 +183,7 @@ static tg_status weight_grad_infer(const tg_op_call *c, tg_meta *out) {
     if (x->shape[0] != g->shape[0]) return tg__op_error(c, TG_ERR_SHAPE, "x and g differ in batch size");
     int64_t C = x->shape[1], Cg = C;
     if (G > 1) {
-        Cg = is_sym(C) ? tg_size_floordiv(C, G) : C / G;
+        Cg = tg__is_sym_size(C) ? tg_size_floordiv(C, G) : C / G;
         if (Cg < 0 || smul(Cg, G) != C)
             return tg__op_error(c, TG_ERR_SHAPE, "input channels are not divisible by groups %lld", (long long)G);
     }

@@ -51,8 +51,10 @@ struct tg_tensor {
 
 /* Sizes at or above this are symbolic handles (tangent/sizes.h). */
 #define TG_SYM_BASE_INTERNAL ((int64_t)1 << 62)
+/* A size in the symbolic range (tg_is_symbolic also checks the handle exists). */
+static inline bool tg__is_sym_size(int64_t size) { return size >= TG_SYM_BASE_INTERNAL; }
 static inline bool tg__has_symbolic(int ndim, const int64_t *shape) {
-    for (int i = 0; i < ndim; i++) if (shape[i] >= TG_SYM_BASE_INTERNAL) return true;
+    for (int i = 0; i < ndim; i++) if (tg__is_sym_size(shape[i])) return true;
     return false;
 }
 
